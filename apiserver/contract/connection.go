@@ -1,0 +1,93 @@
+package contract
+
+// ConnectionStatus is the health of an MCP connection.
+type ConnectionStatus string
+
+// Connection statuses, as in the seed document.
+const (
+	// ConnectionActive means the last health check passed.
+	ConnectionActive ConnectionStatus = "active"
+	// ConnectionError means the last health check failed.
+	ConnectionError ConnectionStatus = "error"
+	// ConnectionUnknown means no health check has been performed since the endpoint was set.
+	ConnectionUnknown ConnectionStatus = "unknown"
+)
+
+// ConnectionStatuses lists every valid ConnectionStatus.
+var ConnectionStatuses = []ConnectionStatus{ConnectionActive, ConnectionError, ConnectionUnknown}
+
+// Valid reports whether s is one of ConnectionStatuses.
+func (s ConnectionStatus) Valid() bool {
+	for _, v := range ConnectionStatuses {
+		if s == v {
+			return true
+		}
+	}
+	return false
+}
+
+// AuthType is how the API authenticates to an MCP server.
+type AuthType string
+
+// Authentication types.
+const (
+	// AuthBearer sends "Authorization: Bearer <token>" to the MCP server.
+	AuthBearer AuthType = "bearer"
+	// AuthNone sends no credentials.
+	AuthNone AuthType = "none"
+)
+
+// AuthTypes lists every valid AuthType.
+var AuthTypes = []AuthType{AuthBearer, AuthNone}
+
+// Valid reports whether a is one of AuthTypes.
+func (a AuthType) Valid() bool {
+	return a == AuthBearer || a == AuthNone
+}
+
+// Connection is an MCP connection as the API returns it. The bearer token is
+// write-only and never part of it.
+type Connection struct {
+	ID                string           `json:"id"`
+	TenantID          string           `json:"tenantId"`
+	Name              string           `json:"name"`
+	ServerURL         string           `json:"serverUrl"`
+	AuthType          AuthType         `json:"authType"`
+	Status            ConnectionStatus `json:"status"`
+	Instructions      *string          `json:"instructions"`
+	LastError         *string          `json:"lastError"`
+	LastHealthCheckAt *Time            `json:"lastHealthCheckAt"`
+	CreatedAt         Time             `json:"createdAt"`
+	UpdatedAt         Time             `json:"updatedAt"`
+}
+
+// CreateConnectionRequest is the body of POST /api/mcp-connections.
+type CreateConnectionRequest struct {
+	Name      string `json:"name"`
+	ServerURL string `json:"serverUrl"`
+	// AuthType defaults to AuthNone when empty.
+	AuthType AuthType `json:"authType,omitempty"`
+	// BearerToken is required when AuthType is AuthBearer and forbidden otherwise.
+	BearerToken *string `json:"bearerToken,omitempty"`
+}
+
+// UpdateConnectionRequest is the body of PATCH /api/mcp-connections/{id}.
+// Nil fields are left unchanged.
+type UpdateConnectionRequest struct {
+	Name        *string   `json:"name,omitempty"`
+	ServerURL   *string   `json:"serverUrl,omitempty"`
+	AuthType    *AuthType `json:"authType,omitempty"`
+	BearerToken *string   `json:"bearerToken,omitempty"`
+}
+
+// ConnectionList is one page of GET /api/mcp-connections.
+type ConnectionList struct {
+	Data []Connection `json:"data"`
+	// NextCursor is passed as ?cursor= to fetch the next page; nil on the last page.
+	NextCursor *string `json:"nextCursor"`
+}
+
+// ErrorBody is the error response of the /api/mcp-connections family.
+type ErrorBody struct {
+	Error string `json:"error"`
+}
