@@ -49,6 +49,7 @@ type Connection struct {
 	Instructions      *string    `db:"instructions"`
 	LastError         *string    `db:"last_error"`
 	LastHealthCheckAt *time.Time `db:"last_health_check_at"`
+	NextCheckAt       time.Time  `db:"next_check_at"` // when the health scheduler is due to check it
 	CreatedAt         time.Time  `db:"created_at"`
 	UpdatedAt         time.Time  `db:"updated_at"`
 }

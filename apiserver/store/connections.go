@@ -1,0 +1,308 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/google/uuid"
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq/pqerror"
+)
+
+const connectionColumns = `id, tenant_id, name, server_url, auth_type, token_ciphertext, token_key_id,
+	status, instructions, last_error, last_health_check_at, next_check_at, created_at, updated_at`
+
+// MaxListLimit is the largest page ListConnections returns.
+const MaxListLimit = 100
+
+// reencryptBatch bounds how many rows one ReencryptTokens transaction locks.
+const reencryptBatch = 100
+
+// CreateConnection inserts c. The caller sets ID, TenantID, Name, ServerURL,
+// AuthType and the token fields; the store sets Status to "unknown", clears
+// the health fields, makes the row due for a check and fills the stored
+// values back into c. ErrNameTaken: the tenant already has a connection with
+// that name; ErrNotFound: the tenant does not exist.
+func (s *Store) CreateConnection(ctx context.Context, c *Connection) error {
+	if c.ID == uuid.Nil {
+		return errors.New("create connection: the caller must assign an id (the sealed token is bound to it)")
+	}
+	var row Connection
+	err := namedGet(ctx, s.db, &row, `
+		INSERT INTO mcp_connections (id, tenant_id, name, server_url, auth_type, token_ciphertext, token_key_id,
+			status, next_check_at, created_at, updated_at)
+		VALUES (:id, :tenant_id, :name, :server_url, :auth_type, :token_ciphertext, :token_key_id,
+			'unknown', date_trunc('milliseconds', now()), date_trunc('milliseconds', now()), date_trunc('milliseconds', now()))
+		RETURNING `+connectionColumns,
+		map[string]any{
+			"id":               c.ID,
+			"tenant_id":        c.TenantID,
+			"name":             c.Name,
+			"server_url":       c.ServerURL,
+			"auth_type":        c.AuthType,
+			"token_ciphertext": c.TokenCiphertext,
+			"token_key_id":     c.TokenKeyID,
+		})
+	if err != nil {
+		return s.connectionError("create connection", c, err)
+	}
+	*c = row.utc()
+	return nil
+}
+
+// GetConnection returns the tenant's connection id, or ErrNotFound (also when
+// it belongs to another tenant).
+func (s *Store) GetConnection(ctx context.Context, tenantID, id uuid.UUID) (Connection, error) {
+	var c Connection
+	err := namedGet(ctx, s.db, &c, `SELECT `+connectionColumns+` FROM mcp_connections
+		WHERE tenant_id = :tenant_id AND id = :id`,
+		map[string]any{"tenant_id": tenantID, "id": id})
+	if errors.Is(err, sql.ErrNoRows) {
+		return Connection{}, ErrNotFound
+	}
+	if err != nil {
+		return Connection{}, s.fail("get connection", err)
+	}
+	return c.utc(), nil
+}
+
+// ListConnections returns a page of the tenant's connections in creation
+// order, and the cursor of the next page when there is one. Pages are keyed
+// on (created_at, id), so rows added while a client pages through never make
+// it see a row twice or miss one that existed when it started.
+func (s *Store) ListConnections(ctx context.Context, p ListConnectionsParams) ([]Connection, *Cursor, error) {
+	if p.Limit < 1 || p.Limit > MaxListLimit {
+		return nil, nil, fmt.Errorf("list connections: limit must be between 1 and %d, got %d", MaxListLimit, p.Limit)
+	}
+	where := []string{"tenant_id = :tenant_id"}
+	// One row more than asked tells whether another page exists.
+	arg := map[string]any{"tenant_id": p.TenantID, "limit": p.Limit + 1}
+	if p.Name != nil {
+		where = append(where, "name = :name")
+		arg["name"] = *p.Name
+	}
+	if p.Status != nil {
+		where = append(where, "status = :status")
+		arg["status"] = *p.Status
+	}
+	if p.After != nil {
+		where = append(where, "(created_at, id) > (CAST(:after_created_at AS timestamptz), CAST(:after_id AS uuid))")
+		arg["after_created_at"] = p.After.CreatedAt
+		arg["after_id"] = p.After.ID
+	}
+	rows := []Connection{}
+	err := namedSelect(ctx, s.db, &rows, `SELECT `+connectionColumns+` FROM mcp_connections
+		WHERE `+strings.Join(where, " AND ")+`
+		ORDER BY created_at, id
+		LIMIT :limit`, arg)
+	if err != nil {
+		return nil, nil, s.fail("list connections", err)
+	}
+	for i := range rows {
+		rows[i] = rows[i].utc()
+	}
+	if len(rows) <= p.Limit {
+		return rows, nil, nil
+	}
+	rows = rows[:p.Limit]
+	last := rows[len(rows)-1]
+	return rows, &Cursor{CreatedAt: last.CreatedAt, ID: last.ID}, nil
+}
+
+// UpdateConnection changes the tenant's connection id under a row lock: it
+// reads the row, lets fn change it, and writes every mutable column back, so
+// concurrent updates of one row apply one after the other. If fn returns an
+// error nothing is written and that error is returned as is. ID, TenantID and
+// CreatedAt are not mutable. UpdatedAt becomes the database's current time,
+// unless fn set it to another value (a health check does, so that updatedAt
+// equals lastHealthCheckAt); times are stored at millisecond precision and the
+// stored row is returned. ErrNotFound: no such connection for the tenant;
+// ErrNameTaken: the new name is used by another of its connections.
+func (s *Store) UpdateConnection(ctx context.Context, tenantID, id uuid.UUID, fn func(*Connection) error) (Connection, error) {
+	var stored Connection
+	err := s.inTx(ctx, "update connection", func(tx *sqlx.Tx) error {
+		var current Connection
+		err := namedGet(ctx, tx, &current, `SELECT `+connectionColumns+` FROM mcp_connections
+			WHERE tenant_id = :tenant_id AND id = :id
+			FOR UPDATE`,
+			map[string]any{"tenant_id": tenantID, "id": id})
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return s.fail("update connection", err)
+		}
+		current = current.utc()
+		row := current
+		if err := fn(&row); err != nil {
+			return err
+		}
+		var updatedAt any // nil: the database clock
+		if !row.UpdatedAt.Equal(current.UpdatedAt) && !row.UpdatedAt.IsZero() {
+			updatedAt = row.UpdatedAt
+		}
+		nextCheckAt := row.NextCheckAt
+		if nextCheckAt.IsZero() {
+			nextCheckAt = current.NextCheckAt
+		}
+		// clock_timestamp, not now(): now() is when the transaction began,
+		// which may be before a concurrent writer we waited for committed.
+		err = namedGet(ctx, tx, &stored, `
+			UPDATE mcp_connections SET
+				name = :name,
+				server_url = :server_url,
+				auth_type = :auth_type,
+				token_ciphertext = :token_ciphertext,
+				token_key_id = :token_key_id,
+				status = :status,
+				instructions = :instructions,
+				last_error = :last_error,
+				last_health_check_at = date_trunc('milliseconds', CAST(:last_health_check_at AS timestamptz)),
+				next_check_at = date_trunc('milliseconds', CAST(:next_check_at AS timestamptz)),
+				updated_at = COALESCE(date_trunc('milliseconds', CAST(:updated_at AS timestamptz)),
+					date_trunc('milliseconds', clock_timestamp()))
+			WHERE tenant_id = :tenant_id AND id = :id
+			RETURNING `+connectionColumns,
+			map[string]any{
+				"tenant_id":            tenantID,
+				"id":                   id,
+				"name":                 row.Name,
+				"server_url":           row.ServerURL,
+				"auth_type":            row.AuthType,
+				"token_ciphertext":     row.TokenCiphertext,
+				"token_key_id":         row.TokenKeyID,
+				"status":               row.Status,
+				"instructions":         row.Instructions,
+				"last_error":           row.LastError,
+				"last_health_check_at": row.LastHealthCheckAt,
+				"next_check_at":        nextCheckAt,
+				"updated_at":           updatedAt,
+			})
+		if err != nil {
+			return s.connectionError("update connection", &row, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return Connection{}, err
+	}
+	return stored.utc(), nil
+}
+
+// DeleteConnection deletes the tenant's connection id, or returns ErrNotFound.
+func (s *Store) DeleteConnection(ctx context.Context, tenantID, id uuid.UUID) error {
+	res, err := namedExec(ctx, s.db, `DELETE FROM mcp_connections WHERE tenant_id = :tenant_id AND id = :id`,
+		map[string]any{"tenant_id": tenantID, "id": id})
+	if err != nil {
+		return s.fail("delete connection", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return s.fail("delete connection", err)
+	}
+	if n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// ReencryptTokens calls fn for every stored token, across all tenants, and
+// stores what fn returns whenever the key id changes; it returns how many rows
+// it changed. Rows are handled in batches of their own transactions, so a
+// large table is never locked at once; on error the batches already done stay
+// done and their count is returned with the error.
+func (s *Store) ReencryptTokens(ctx context.Context, fn func(id uuid.UUID, ciphertext []byte, keyID string) ([]byte, string, error)) (int, error) {
+	changed := 0
+	after := uuid.Nil
+	for {
+		var batch []struct {
+			ID         uuid.UUID `db:"id"`
+			Ciphertext []byte    `db:"token_ciphertext"`
+			KeyID      string    `db:"token_key_id"`
+		}
+		n := 0
+		err := s.inTx(ctx, "re-encrypt tokens", func(tx *sqlx.Tx) error {
+			n = 0
+			err := namedSelect(ctx, tx, &batch, `
+				SELECT id, token_ciphertext, token_key_id FROM mcp_connections
+				WHERE token_ciphertext IS NOT NULL AND id > :after
+				ORDER BY id
+				LIMIT :limit
+				FOR UPDATE`,
+				map[string]any{"after": after, "limit": reencryptBatch})
+			if err != nil {
+				return s.fail("re-encrypt tokens", err)
+			}
+			for _, r := range batch {
+				ciphertext, keyID, err := fn(r.ID, r.Ciphertext, r.KeyID)
+				if err != nil {
+					return fmt.Errorf("re-encrypt token of connection %s: %w", r.ID, err)
+				}
+				if keyID == r.KeyID {
+					continue
+				}
+				if len(ciphertext) == 0 || keyID == "" {
+					return fmt.Errorf("re-encrypt token of connection %s: the new ciphertext or key id is empty", r.ID)
+				}
+				// updated_at stays: the connection as the API shows it did not change.
+				if _, err := namedExec(ctx, tx, `
+					UPDATE mcp_connections SET token_ciphertext = :ciphertext, token_key_id = :key_id
+					WHERE id = :id`,
+					map[string]any{"id": r.ID, "ciphertext": ciphertext, "key_id": keyID}); err != nil {
+					return s.fail("re-encrypt tokens", err)
+				}
+				n++
+			}
+			return nil
+		})
+		if err != nil {
+			return changed, err
+		}
+		changed += n
+		if len(batch) < reencryptBatch {
+			return changed, nil
+		}
+		after = batch[len(batch)-1].ID
+	}
+}
+
+// connectionError turns constraint violations into errors that say what is
+// wrong with c.
+func (s *Store) connectionError(op string, c *Connection, err error) error {
+	switch constraint(err, pqerror.UniqueViolation) {
+	case "mcp_connections_tenant_id_name_key":
+		return ErrNameTaken
+	case "mcp_connections_pkey":
+		return fmt.Errorf("%s: id %s is already used by another connection", op, c.ID)
+	}
+	if constraint(err, pqerror.ForeignKeyViolation) != "" {
+		return fmt.Errorf("%s: tenant %s: %w", op, c.TenantID, ErrNotFound)
+	}
+	switch constraint(err, pqerror.CheckViolation) {
+	case "mcp_connections_auth_type_check":
+		return fmt.Errorf("%s: auth type %q is neither bearer nor none", op, c.AuthType)
+	case "mcp_connections_status_check":
+		return fmt.Errorf("%s: status %q is not active, error or unknown", op, c.Status)
+	case "mcp_connections_token_pair_check":
+		return fmt.Errorf("%s: the token ciphertext and its key id must be set together", op)
+	case "mcp_connections_token_auth_check":
+		return fmt.Errorf("%s: auth type %q with a token present=%t; bearer needs a token and none must have none", op, c.AuthType, c.TokenCiphertext != nil)
+	}
+	return s.fail(op, err)
+}
+
+// utc puts every time in UTC: lib/pq returns the session's time zone, and
+// the API speaks UTC.
+func (c Connection) utc() Connection {
+	c.CreatedAt = c.CreatedAt.UTC()
+	c.UpdatedAt = c.UpdatedAt.UTC()
+	c.NextCheckAt = c.NextCheckAt.UTC()
+	if c.LastHealthCheckAt != nil {
+		t := c.LastHealthCheckAt.UTC()
+		c.LastHealthCheckAt = &t
+	}
+	return c
+}
