@@ -1,0 +1,196 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/httpapi"
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/secrets"
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/store"
+)
+
+func migrateCommand() *command {
+	return &command{
+		name:    "migrate",
+		summary: "apply database migrations and exit",
+		about:   "Applies the database migrations that are not applied yet, then exits. Safe to run again and\nconcurrently with other replicas.",
+		env:     []string{"DATABASE_URL", "MCP_API_LOG_LEVEL"},
+		setup: func(fs *flag.FlagSet) func(context.Context, *cli) error {
+			return func(ctx context.Context, c *cli) error {
+				st, err := openMigrated(ctx, c)
+				if err != nil {
+					return err
+				}
+				defer st.Close()
+				c.log.Info("database schema is up to date")
+				return nil
+			}
+		},
+	}
+}
+
+func tenantCreateCommand() *command {
+	return &command{
+		name:     "tenant create",
+		synopsis: "--name NAME",
+		summary:  "create a tenant; prints its UUID",
+		about:    "Creates a tenant and prints its UUID, alone, on stdout. Applies pending migrations first.",
+		env:      []string{"DATABASE_URL", "MCP_API_LOG_LEVEL"},
+		setup: func(fs *flag.FlagSet) func(context.Context, *cli) error {
+			name := fs.String("name", "", "the tenant's `NAME`, 1-200 characters (required)")
+			return func(ctx context.Context, c *cli) error {
+				if *name == "" {
+					return configErrorf(`tenant create: --name is required, as in "mcp-api tenant create --name acme"`)
+				}
+				if err := contract.ValidateName(*name); err != nil {
+					return configErrorf("tenant create: --name %v", err)
+				}
+				st, err := openMigrated(ctx, c)
+				if err != nil {
+					return err
+				}
+				defer st.Close()
+				t, err := st.CreateTenant(ctx, *name)
+				if err != nil {
+					return fmt.Errorf("tenant create: %w", err)
+				}
+				fmt.Fprintln(c.stdout, t.ID)
+				return nil
+			}
+		},
+	}
+}
+
+func keyCreateCommand() *command {
+	return &command{
+		name:     "key create",
+		synopsis: "--tenant UUID",
+		summary:  "create an API key for a tenant; prints the key",
+		about: "Creates an API key for the tenant and prints it, alone, on stdout. Only its hash is stored:\n" +
+			"this is the one time the key is shown. Applies pending migrations first.",
+		env: []string{"DATABASE_URL", "MCP_API_LOG_LEVEL"},
+		setup: func(fs *flag.FlagSet) func(context.Context, *cli) error {
+			tenant := fs.String("tenant", "", "the `UUID` of the tenant the key authenticates as (required)")
+			return func(ctx context.Context, c *cli) error {
+				if *tenant == "" {
+					return configErrorf(`key create: --tenant is required: the UUID "mcp-api tenant create" printed`)
+				}
+				tenantID, err := uuid.Parse(*tenant)
+				if err != nil {
+					return configErrorf("key create: --tenant must be a tenant UUID, got %q", *tenant)
+				}
+				st, err := openMigrated(ctx, c)
+				if err != nil {
+					return err
+				}
+				defer st.Close()
+				plain, hash, err := secrets.NewAPIKey()
+				if err != nil {
+					return fmt.Errorf("key create: %w", err)
+				}
+				if err := st.CreateAPIKey(ctx, tenantID, hash); err != nil {
+					if errors.Is(err, store.ErrNotFound) {
+						return fmt.Errorf("key create: tenant %s does not exist; create one with \"mcp-api tenant create --name NAME\"", tenantID)
+					}
+					return fmt.Errorf("key create: %w", err)
+				}
+				fmt.Fprintln(c.stdout, plain)
+				return nil
+			}
+		},
+	}
+}
+
+func secretsRotateCommand() *command {
+	return &command{
+		name:    "secrets rotate",
+		summary: "re-encrypt stored bearer tokens under MCP_API_SECRET_KEY",
+		about: "Re-encrypts every stored bearer token that an older key sealed under the current MCP_API_SECRET_KEY,\n" +
+			"and prints how many it changed. Set MCP_API_SECRET_KEY to the new key and MCP_API_SECRET_KEY_PREVIOUS\n" +
+			"to the old one(s); once this has run, the previous keys can be dropped. Running servers keep working\n" +
+			"throughout as long as they also know both keys. Applies pending migrations first.",
+		env: []string{"DATABASE_URL", "MCP_API_SECRET_KEY", "MCP_API_SECRET_KEY_PREVIOUS", "MCP_API_LOG_LEVEL"},
+		setup: func(fs *flag.FlagSet) func(context.Context, *cli) error {
+			return func(ctx context.Context, c *cli) error {
+				kr, err := keyring(c.env)
+				if err != nil {
+					return err
+				}
+				st, err := openMigrated(ctx, c)
+				if err != nil {
+					return err
+				}
+				defer st.Close()
+				n, err := st.ReencryptTokens(ctx, func(id uuid.UUID, ciphertext []byte, keyID string) ([]byte, string, error) {
+					return kr.Reseal(ciphertext, keyID, httpapi.TokenAAD(id))
+				})
+				if err != nil {
+					return fmt.Errorf("secrets rotate: re-encrypted %d tokens, then failed: %w", n, err)
+				}
+				fmt.Fprintf(c.stdout, "re-encrypted %d bearer tokens under key %s\n", n, kr.CurrentKeyID())
+				return nil
+			}
+		},
+	}
+}
+
+// openStore opens the database DATABASE_URL names; it does not connect yet.
+func openStore(ctx context.Context, c *cli) (*store.Store, error) {
+	url := c.env("DATABASE_URL")
+	if strings.TrimSpace(url) == "" {
+		return nil, configErrorf("DATABASE_URL is not set; set it to a PostgreSQL URL such as postgres://user:password@localhost:5432/mcp?sslmode=disable")
+	}
+	st, err := store.Open(ctx, url)
+	if err != nil {
+		return nil, configErrorf("DATABASE_URL: %v", err)
+	}
+	return st, nil
+}
+
+// openMigrated opens the store and applies pending migrations once, for the
+// admin commands: a fresh database works without a separate migrate step.
+func openMigrated(ctx context.Context, c *cli) (*store.Store, error) {
+	st, err := openStore(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	if err := st.Migrate(ctx); err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	return st, nil
+}
+
+// keyring builds the token keyring from MCP_API_SECRET_KEY and
+// MCP_API_SECRET_KEY_PREVIOUS.
+func keyring(env func(string) string) (*secrets.Keyring, error) {
+	raw := env("MCP_API_SECRET_KEY")
+	if strings.TrimSpace(raw) == "" {
+		return nil, configErrorf("MCP_API_SECRET_KEY is not set; it encrypts stored bearer tokens: set it to base64 of 32 random bytes, for example from `openssl rand -base64 32`")
+	}
+	current, err := secrets.ParseKey(raw)
+	if err != nil {
+		return nil, configErrorf("%v", err)
+	}
+	var previous [][]byte
+	if prev := env("MCP_API_SECRET_KEY_PREVIOUS"); strings.TrimSpace(prev) != "" {
+		for _, p := range strings.Split(prev, ",") {
+			key, err := secrets.ParseNamedKey("MCP_API_SECRET_KEY_PREVIOUS", p)
+			if err != nil {
+				return nil, configErrorf("%v", err)
+			}
+			previous = append(previous, key)
+		}
+	}
+	kr, err := secrets.NewKeyring(current, previous...)
+	if err != nil {
+		return nil, configErrorf("%v", err)
+	}
+	return kr, nil
+}

@@ -1,0 +1,182 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/httpapi"
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/secrets"
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/store"
+)
+
+const (
+	defaultListen = "127.0.0.1:8080"
+	defaultDBWait = 60 * time.Second
+	// shutdownTimeout is how long in-flight requests get to finish after
+	// SIGTERM; a health check is bounded well below it.
+	shutdownTimeout = 30 * time.Second
+	// Backoff between attempts to reach the database at start.
+	firstRetry = 500 * time.Millisecond
+	maxRetry   = 5 * time.Second
+)
+
+func serveCommand() *command {
+	return &command{
+		name:     "serve",
+		synopsis: "[--listen ADDR] [--no-scheduler]",
+		summary:  "apply migrations, then serve the HTTP API",
+		about: "Applies pending database migrations (waiting up to MCP_API_DB_WAIT for the database), then serves\n" +
+			"the HTTP API until SIGINT or SIGTERM, when it stops accepting connections and lets in-flight\n" +
+			"requests finish.",
+		env: []string{"DATABASE_URL", "MCP_API_SECRET_KEY", "MCP_API_SECRET_KEY_PREVIOUS", "MCP_API_BOOTSTRAP_KEY",
+			"MCP_API_LISTEN", "MCP_API_DB_WAIT", "MCP_API_LOG_LEVEL"},
+		setup: func(fs *flag.FlagSet) func(context.Context, *cli) error {
+			listen := fs.String("listen", "", "`ADDR` (host:port) to listen on (default $MCP_API_LISTEN, else "+defaultListen+")")
+			noScheduler := fs.Bool("no-scheduler", false, "do not run the background health scheduler in this process")
+			return func(ctx context.Context, c *cli) error {
+				cfg, err := serveConfigFrom(c.env, *listen, *noScheduler)
+				if err != nil {
+					return err
+				}
+				return serve(ctx, c, cfg)
+			}
+		},
+	}
+}
+
+// serveConfig is serve's validated configuration.
+type serveConfig struct {
+	listen       string
+	keyring      *secrets.Keyring
+	bootstrapKey string
+	dbWait       time.Duration
+	noScheduler  bool
+}
+
+// serveConfigFrom checks everything that can be checked without the
+// database, so a misconfigured server fails at once with one line.
+func serveConfigFrom(env func(string) string, listen string, noScheduler bool) (serveConfig, error) {
+	cfg := serveConfig{listen: listen, noScheduler: noScheduler, dbWait: defaultDBWait}
+	if cfg.listen == "" {
+		cfg.listen = env("MCP_API_LISTEN")
+	}
+	if cfg.listen == "" {
+		cfg.listen = defaultListen
+	}
+	if _, _, err := net.SplitHostPort(cfg.listen); err != nil {
+		return cfg, configErrorf("listen address %q must be host:port, such as %s", cfg.listen, defaultListen)
+	}
+	var err error
+	if cfg.keyring, err = keyring(env); err != nil {
+		return cfg, err
+	}
+	if cfg.bootstrapKey = env("MCP_API_BOOTSTRAP_KEY"); cfg.bootstrapKey != "" {
+		if err := contract.ValidateToken(cfg.bootstrapKey); err != nil {
+			return cfg, configErrorf("MCP_API_BOOTSTRAP_KEY %v", err)
+		}
+	}
+	if v := env("MCP_API_DB_WAIT"); v != "" {
+		if cfg.dbWait, err = time.ParseDuration(v); err != nil || cfg.dbWait < 0 {
+			return cfg, configErrorf("MCP_API_DB_WAIT must be a duration such as 60s or 2m, got %q", v)
+		}
+	}
+	return cfg, nil
+}
+
+func serve(ctx context.Context, c *cli, cfg serveConfig) error {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	st, err := openStore(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := migrateWithRetry(ctx, st, cfg.dbWait, c.log); err != nil {
+		return err
+	}
+	if cfg.bootstrapKey != "" {
+		tenant, created, err := st.EnsureTenantWithKey(ctx, "default", secrets.HashAPIKey(cfg.bootstrapKey))
+		if err != nil {
+			return fmt.Errorf("bootstrap API key: %w", err)
+		}
+		c.log.Info("bootstrap API key ready", "tenant_id", tenant.String(), "tenant_created", created)
+	}
+
+	ln, err := net.Listen("tcp", cfg.listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.listen, err)
+	}
+	srv := &http.Server{
+		Handler: httpapi.New(httpapi.Config{Store: st, Keyring: cfg.keyring, Logger: c.log}),
+		// Slow clients must not hold connections open forever; a synchronous
+		// health check is bounded by the probe timeout, well under WriteTimeout.
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      90 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(c.log.Handler(), slog.LevelWarn),
+	}
+	// The health scheduler will start here unless cfg.noScheduler is set.
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	c.log.Info("serving", "addr", ln.Addr().String(), "version", version, "no_scheduler", cfg.noScheduler)
+
+	select {
+	case err := <-served:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	// A second signal now kills the process the default way.
+	stop()
+	c.log.Info("shutting down; waiting for in-flight requests", "timeout", shutdownTimeout.String())
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: requests still running after %s: %w", shutdownTimeout, err)
+	}
+	c.log.Info("stopped")
+	return nil
+}
+
+// migrateWithRetry applies migrations, waiting up to wait for a database
+// that is not reachable yet (it may be starting alongside the server).
+func migrateWithRetry(ctx context.Context, st *store.Store, wait time.Duration, log *slog.Logger) error {
+	deadline := time.Now().Add(wait)
+	delay := firstRetry
+	for attempt := 1; ; attempt++ {
+		err := st.Migrate(ctx)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, store.ErrUnavailable) {
+			return err
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("interrupted while waiting for the database: %w", err)
+		}
+		left := time.Until(deadline)
+		if left <= 0 {
+			return fmt.Errorf("database still unreachable after %s (MCP_API_DB_WAIT): %w", wait, err)
+		}
+		delay = min(delay, left)
+		log.Warn("database unreachable; retrying", "attempt", attempt, "retry_in", delay.String(), "error", err.Error())
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("interrupted while waiting for the database: %w", err)
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, maxRetry)
+	}
+}

@@ -1,0 +1,205 @@
+package httpapi
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/secrets"
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/store"
+)
+
+// Keys of values the middleware leaves on the Gin context.
+const (
+	keyRequestID = "httpapi.request_id"
+	keyTenant    = "httpapi.tenant_id"
+)
+
+// HeaderRequestID carries the id that ties a request to its log lines.
+const HeaderRequestID = "X-Request-Id"
+
+// maxRequestIDLength bounds an incoming request id: it is echoed and logged,
+// so an unbounded one would let a client bloat both.
+const maxRequestIDLength = 128
+
+// maxAPIKeyLength bounds what is worth hashing and looking up; no issued key
+// comes close.
+const maxAPIKeyLength = 512
+
+// requestID honours a well-formed incoming X-Request-Id (so a caller's or a
+// proxy's id carries through) and otherwise mints one; either way it is
+// echoed on the response.
+func requestID() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		id := c.GetHeader(HeaderRequestID)
+		if !validRequestID(id) {
+			id = uuid.NewString()
+		}
+		c.Set(keyRequestID, id)
+		c.Header(HeaderRequestID, id)
+		c.Next()
+	}
+}
+
+func validRequestID(id string) bool {
+	if id == "" || len(id) > maxRequestIDLength {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case c == '-', c == '_', c == '.', c == ':':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// logger returns base annotated with the request's id.
+func logger(c *gin.Context, base *slog.Logger) *slog.Logger {
+	return base.With("request_id", c.GetString(keyRequestID))
+}
+
+// accessLog writes one line per request. It records the route template
+// rather than the raw URL, so neither ids nor query strings (which might hold
+// secrets) reach the log, and it never touches headers or bodies.
+func accessLog(log *slog.Logger) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		start := time.Now()
+		c.Next()
+		status := c.Writer.Status()
+		path := c.FullPath()
+		if path == "" {
+			path = c.Request.URL.Path
+		}
+		attrs := []slog.Attr{
+			slog.String("method", c.Request.Method),
+			slog.String("path", path),
+			slog.Int("status", status),
+			slog.Float64("latency_ms", float64(time.Since(start).Microseconds())/1000),
+			slog.String("request_id", c.GetString(keyRequestID)),
+		}
+		if tenant, ok := authenticated(c); ok {
+			attrs = append(attrs, slog.String("tenant_id", tenant.String()))
+		}
+		level := slog.LevelInfo
+		switch {
+		case status >= 500:
+			level = slog.LevelError
+		case path == "/healthz" || path == "/readyz":
+			// orchestrators poll these every few seconds
+			level = slog.LevelDebug
+		}
+		log.LogAttrs(c.Request.Context(), level, "request", attrs...)
+	}
+}
+
+// recovery turns a panic into a logged error and a 500 without internals.
+// The log line carries the stack but nothing from the request beyond its
+// method, route and id.
+func recovery(log *slog.Logger) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		defer func() {
+			v := recover()
+			if v == nil {
+				return
+			}
+			if v == http.ErrAbortHandler {
+				// net/http's way to abort a response; it logs nothing for it
+				panic(v)
+			}
+			logger(c, log).Error("panic in handler",
+				"method", c.Request.Method,
+				"path", c.FullPath(),
+				"panic", fmt.Sprint(v),
+				"stack", string(debug.Stack()))
+			if c.Writer.Written() {
+				c.Abort()
+				return
+			}
+			abortError(c, http.StatusInternalServerError, "internal error")
+		}()
+		c.Next()
+	}
+}
+
+// limitBody caps request bodies at contract.MaxBodyBytes. A declared length
+// over the cap is refused before reading; otherwise the reader fails with
+// *http.MaxBytesError, which the JSON decoding turns into a 413.
+func limitBody() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if c.Request.ContentLength > contract.MaxBodyBytes {
+			abortError(c, http.StatusRequestEntityTooLarge, msgBodyTooLarge)
+			return
+		}
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, contract.MaxBodyBytes)
+		c.Next()
+	}
+}
+
+// authenticate resolves "Authorization: Bearer <api key>" to a tenant.
+func authenticate(st *store.Store, log *slog.Logger) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		header := c.GetHeader("Authorization")
+		if header == "" {
+			unauthorized(c, `missing API key: send the header "Authorization: Bearer <api key>"`, false)
+			return
+		}
+		scheme, key, ok := strings.Cut(header, " ")
+		key = strings.TrimSpace(key)
+		if !ok || !strings.EqualFold(scheme, "Bearer") || key == "" {
+			unauthorized(c, `malformed Authorization header: expected "Bearer <api key>"`, false)
+			return
+		}
+		if len(key) > maxAPIKeyLength {
+			unauthorized(c, "invalid API key", true)
+			return
+		}
+		tenant, err := st.TenantForKey(c.Request.Context(), secrets.HashAPIKey(key))
+		switch {
+		case err == nil:
+			c.Set(keyTenant, tenant)
+			c.Next()
+		case errors.Is(err, store.ErrNotFound):
+			unauthorized(c, "invalid API key", true)
+		case errors.Is(err, store.ErrUnavailable):
+			logger(c, log).Warn("authentication: database unavailable", "error", err.Error())
+			unavailable(c)
+		default:
+			internalError(c, log, "authentication", err)
+		}
+	}
+}
+
+func unauthorized(c *gin.Context, msg string, invalidToken bool) {
+	challenge := `Bearer realm="mcp-api"`
+	if invalidToken {
+		challenge += `, error="invalid_token"`
+	}
+	c.Header("WWW-Authenticate", challenge)
+	abortError(c, http.StatusUnauthorized, msg)
+}
+
+// authenticated returns the tenant authenticate stored, if it ran and passed.
+func authenticated(c *gin.Context) (uuid.UUID, bool) {
+	v, _ := c.Get(keyTenant)
+	id, ok := v.(uuid.UUID)
+	return id, ok
+}
+
+// tenantOf is the caller's tenant in handlers, which all sit behind
+// authenticate; uuid.Nil (which owns nothing) if one ever did not.
+func tenantOf(c *gin.Context) uuid.UUID {
+	id, _ := authenticated(c)
+	return id
+}
