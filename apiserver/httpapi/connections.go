@@ -138,7 +138,7 @@ func (h *connections) create(c *gin.Context) {
 		return
 	}
 	conn := store.Connection{
-		ID:        uuid.New(),
+		ID:        newConnectionID(),
 		TenantID:  tenantOf(c),
 		Name:      req.Name,
 		ServerURL: req.ServerURL,
@@ -362,4 +362,15 @@ func quoteAll[T ~string](values []T) string {
 		quoted[i] = strconv.Quote(string(v))
 	}
 	return strings.Join(quoted, ", ")
+}
+
+// newConnectionID returns a time-ordered (version 7) UUID, so rows created in
+// the same millisecond still list in creation order and a row inserted while a
+// client pages cannot land before that client's cursor.
+func newConnectionID() uuid.UUID {
+	id, err := uuid.NewV7()
+	if err != nil {
+		return uuid.New()
+	}
+	return id
 }
