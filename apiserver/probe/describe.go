@@ -1,0 +1,230 @@
+package probe
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"syscall"
+	"time"
+	"unicode"
+
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/netguard"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+)
+
+// describeHTTP turns a failed HTTP or SSE check into a message a person can
+// act on. The recorder's view of the wire comes first: the SDK reports most
+// HTTP failures as bare status text ("Unauthorized"), without the code.
+func describeHTTP(ctx context.Context, err error, rec *recorder, t Target, endpoint *url.URL, timeout time.Duration) string {
+	wp := rec.problem()
+
+	// After a redirect, say where to: the failure is about the new place.
+	prefix := ""
+	if wp != nil && wp.url != nil && origin(wp.url) != origin(endpoint) {
+		prefix = fmt.Sprintf("the server redirected to %s: ", redactURL(wp.url.String()))
+	}
+
+	// A refusal by the address guard explains whatever followed it.
+	var re *netguard.RedirectError
+	if wp != nil && errors.As(wp.err, &re) {
+		return fmt.Sprintf("the server redirected to %s and the redirect was refused: %s", re.Location, re.Reason)
+	}
+	var be *netguard.BlockedError
+	if wp != nil && errors.As(wp.err, &be) {
+		return prefix + be.Error()
+	}
+	if errors.As(err, &be) {
+		return be.Error()
+	}
+
+	if msg, ok := describeContext(ctx, err, hostPort(endpoint), timeout); ok {
+		return msg
+	}
+
+	if wp != nil {
+		if wp.err != nil {
+			return prefix + describeNetError(wp.err, hostPort(wp.url))
+		}
+		return prefix + describeStatus(wp, t)
+	}
+	return describeProtocol(err, t)
+}
+
+// describeContext reports a check that ran out of time or was cancelled.
+func describeContext(ctx context.Context, err error, who string, timeout time.Duration) (string, bool) {
+	var pe *pingError
+	switch {
+	case errors.Is(ctx.Err(), context.DeadlineExceeded) && errors.As(err, &pe):
+		return fmt.Sprintf("%s completed the MCP handshake but did not answer ping within %s", who, timeout), true
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return fmt.Sprintf("no answer within %s from %s: the MCP handshake did not complete in time", timeout, who), true
+	case ctx.Err() != nil:
+		return "the check was cancelled before it finished", true
+	}
+	return "", false
+}
+
+// describeNetError explains a failure to reach hostport at all.
+func describeNetError(err error, hostport string) string {
+	var (
+		be      *netguard.BlockedError
+		dnsErr  *net.DNSError
+		unknown x509.UnknownAuthorityError
+		badName x509.HostnameError
+		invalid x509.CertificateInvalidError
+		recHdr  tls.RecordHeaderError
+		alert   tls.AlertError
+		netErr  net.Error
+	)
+	host, _, _ := net.SplitHostPort(hostport)
+	switch {
+	case errors.As(err, &be):
+		return be.Error()
+	case errors.As(err, &dnsErr) && dnsErr.IsNotFound:
+		return fmt.Sprintf("host %q not found: check the host name in the server URL", dnsErr.Name)
+	case errors.As(err, &dnsErr):
+		return fmt.Sprintf("could not resolve host %q: %s", dnsErr.Name, dnsErr.Err)
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return fmt.Sprintf("connection refused: nothing is listening at %s", hostport)
+	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
+		return fmt.Sprintf("%s is unreachable from the API server", hostport)
+	case errors.As(err, &unknown):
+		return fmt.Sprintf("TLS error: the certificate of %s is not signed by a trusted authority (self-signed or from a private CA)", host)
+	case errors.As(err, &badName):
+		return fmt.Sprintf("TLS error: the certificate of %s is not valid for that name: %s", host, badName.Error())
+	case errors.As(err, &invalid):
+		return fmt.Sprintf("TLS error: the certificate of %s is not valid: %s", host, invalid.Error())
+	case errors.As(err, &recHdr), strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
+		return fmt.Sprintf("TLS error: %s does not speak TLS; use an http:// URL or the server's TLS port", hostport)
+	case errors.As(err, &alert):
+		return fmt.Sprintf("TLS error: the TLS handshake with %s failed: %s", hostport, alert.Error())
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return fmt.Sprintf("%s closed the connection without an HTTP answer", hostport)
+	case errors.As(err, &netErr) && netErr.Timeout():
+		return fmt.Sprintf("timed out talking to %s", hostport)
+	}
+	return fmt.Sprintf("could not reach %s: %s", hostport, err)
+}
+
+// describeStatus explains an HTTP answer that was not MCP.
+func describeStatus(wp *wireProblem, t Target) string {
+	who := "the MCP server"
+	if wp.status >= 200 && wp.status < 300 {
+		what := "a " + wp.contentType + " document"
+		switch wp.contentType {
+		case "":
+			what = "a body without a Content-Type"
+		case "text/html":
+			what = "an HTML page"
+		}
+		return fmt.Sprintf("not an MCP server: %s answered with %s instead of JSON-RPC; check the URL", hostPort(wp.url), what)
+	}
+	head := fmt.Sprintf("%s answered HTTP %d %s", who, wp.status, http.StatusText(wp.status))
+	switch wp.status {
+	case http.StatusUnauthorized:
+		if t.BearerToken == "" {
+			return head + ": it requires authentication; set a bearer token"
+		}
+		return head + ": check the bearer token"
+	case http.StatusForbidden:
+		if t.BearerToken == "" {
+			return head + ": it refuses unauthenticated clients; set a bearer token"
+		}
+		return head + ": check the bearer token and what it is allowed to do"
+	case http.StatusNotFound:
+		return head + ": check the URL path"
+	case http.StatusMethodNotAllowed:
+		if t.Transport == "sse" {
+			return head + ": the URL does not serve an SSE stream; check the URL path, or use transport http for a Streamable HTTP server"
+		}
+		return head + ": the URL does not take MCP POST requests; check the URL path, or use transport sse for a legacy HTTP+SSE server"
+	}
+	detail := ""
+	if wp.contentType != "text/html" {
+		detail = oneLine(wp.snippet, 200)
+	}
+	hint := ""
+	if wp.status >= 500 {
+		hint = "the server failed; check its logs"
+	} else if wp.status >= 300 && wp.status < 400 {
+		hint = "the redirect was not followed; use the final URL"
+	}
+	switch {
+	case detail != "" && hint != "":
+		return head + ": " + hint + ": " + detail
+	case detail != "":
+		return head + ": " + detail
+	case hint != "":
+		return head + ": " + hint
+	}
+	return head
+}
+
+// describeProtocol explains a failure the wire did not: the peer answered,
+// but not with a usable MCP handshake.
+func describeProtocol(err error, t Target) string {
+	msg := err.Error()
+	var pe *pingError
+	switch {
+	case errors.As(err, &pe):
+		return "the MCP server completed the handshake but did not answer ping: " + pe.err.Error()
+	case strings.Contains(msg, "unsupported protocol version"):
+		return fmt.Sprintf("the MCP server offered a protocol version this API does not support (it supports %s): %s",
+			strings.Join(mcp.SupportedProtocolVersions(), ", "), msg)
+	case strings.Contains(msg, "failed to decode"), strings.Contains(msg, "invalid character"),
+		strings.Contains(msg, "invalid message"):
+		return "not an MCP server: it answered with JSON that is not JSON-RPC; check the URL"
+	case strings.Contains(msg, "unsupported content type"), strings.Contains(msg, "missing endpoint"):
+		return "not an MCP server: its answer is not MCP (" + msg + "); check the URL"
+	case errors.Is(err, mcp.ErrConnectionClosed), errors.Is(err, io.EOF):
+		return "the MCP server closed the connection during the handshake: " + msg
+	}
+	if t.Transport == "stdio" {
+		return "the MCP handshake over stdio failed: " + msg
+	}
+	return "the MCP handshake failed: " + msg
+}
+
+// hostPort is u's host and port, with the scheme's default port filled in.
+func hostPort(u *url.URL) string {
+	if u == nil {
+		return "the server"
+	}
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
+	}
+	return net.JoinHostPort(u.Hostname(), port)
+}
+
+// oneLine squeezes untrusted text into one printable line of at most limit runes.
+func oneLine(s string, limit int) string {
+	var b strings.Builder
+	space := false
+	n := 0
+	for _, r := range s {
+		if unicode.IsSpace(r) || !unicode.IsPrint(r) {
+			space = b.Len() > 0
+			continue
+		}
+		if space {
+			b.WriteByte(' ')
+			n++
+			space = false
+		}
+		if n >= limit {
+			b.WriteString("…")
+			break
+		}
+		b.WriteRune(r)
+		n++
+	}
+	return b.String()
+}

@@ -1,0 +1,232 @@
+// Package probe checks the health of an MCP server by speaking MCP to it with
+// the official Go SDK: the handshake (server/discover at 2026-07-28, or
+// initialize), a ping where the negotiated version still has one, then close.
+//
+// A check never fails with a Go error: every outcome is a Result whose Err
+// says, for a person, what went wrong and what to change.
+package probe
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/netguard"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+)
+
+// DefaultTimeout bounds a whole check when Options.Timeout is zero.
+const DefaultTimeout = 10 * time.Second
+
+// DefaultStdioTerminateDelay is how long a stdio server gets to exit after
+// its stdin closes, and again after SIGTERM, before its process group is killed.
+const DefaultStdioTerminateDelay = time.Second
+
+// noPingVersion is the first protocol version without ping; versions are
+// dates, so they order as strings (the SDK compares them the same way).
+const noPingVersion = "2026-07-28"
+
+// clientInfo is how the prober introduces itself to MCP servers.
+var clientInfo = &mcp.Implementation{Name: "mcpconn-health-probe", Version: "1.0.0"}
+
+// Target is what to check and how to reach it.
+type Target struct {
+	// Transport selects Streamable HTTP ("http"), legacy HTTP+SSE ("sse") or a child process ("stdio").
+	Transport contract.TransportType
+	// URL is the MCP endpoint for http and sse.
+	URL string
+	// BearerToken, when set, is sent as "Authorization: Bearer <token>" to
+	// the endpoint's origin (never to a different host a redirect points at).
+	BearerToken string
+	// Command and Args are run directly, without a shell, for stdio.
+	Command string
+	Args    []string
+	// Env is the stdio child's entire environment. Command is looked up in
+	// its PATH, or in the API's own PATH when Env sets none.
+	Env []string
+}
+
+// Result is the outcome of one check.
+type Result struct {
+	// OK reports that the handshake (and ping, where it exists) succeeded.
+	OK              bool
+	ProtocolVersion string
+	ServerName      string
+	ServerVersion   string
+	// Instructions is nil when the server returned none.
+	Instructions *string
+	Capabilities contract.Capabilities
+	// Err is a human-readable reason when OK is false; it never contains the bearer token.
+	Err      string
+	Duration time.Duration
+}
+
+// Options configures a Prober.
+type Options struct {
+	// Timeout bounds a whole check, close included; zero means DefaultTimeout.
+	Timeout time.Duration
+	// AllowPrivate lets checks reach loopback and private networks
+	// (MCP_API_ALLOW_PRIVATE_TARGETS). Link-local and metadata addresses stay blocked.
+	AllowPrivate bool
+	// StdioTerminateDelay is the grace a stdio child gets to exit on its own;
+	// zero means DefaultStdioTerminateDelay.
+	StdioTerminateDelay time.Duration
+}
+
+// Prober runs health checks. It is safe for concurrent use.
+type Prober struct {
+	timeout        time.Duration
+	policy         netguard.Policy
+	terminateDelay time.Duration
+}
+
+// New returns a Prober configured by opts.
+func New(opts Options) *Prober {
+	p := &Prober{
+		timeout:        opts.Timeout,
+		policy:         netguard.Policy{AllowPrivate: opts.AllowPrivate},
+		terminateDelay: opts.StdioTerminateDelay,
+	}
+	if p.timeout <= 0 {
+		p.timeout = DefaultTimeout
+	}
+	if p.terminateDelay <= 0 {
+		p.terminateDelay = DefaultStdioTerminateDelay
+	}
+	return p
+}
+
+// Timeout is the bound on one check.
+func (p *Prober) Timeout() time.Duration { return p.timeout }
+
+// Probe checks t and reports the outcome; it returns within the prober's
+// timeout (or sooner if ctx ends) with every connection closed and every
+// child process gone.
+func (p *Prober) Probe(ctx context.Context, t Target) Result {
+	start := time.Now()
+	// The caller's own deadline may be the tighter one; messages name the real limit.
+	limit := p.timeout
+	if d, ok := ctx.Deadline(); ok && time.Until(d) < limit {
+		limit = max(time.Until(d).Round(time.Millisecond), 0)
+	}
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+
+	var res Result
+	switch t.Transport {
+	case contract.TransportHTTP, contract.TransportSSE:
+		res = p.probeHTTP(ctx, t, limit)
+	case contract.TransportStdio:
+		res = p.probeStdio(ctx, t, limit)
+	default:
+		res = failed(fmt.Sprintf("unsupported transport type %q: use http, sse or stdio", t.Transport))
+	}
+	if t.BearerToken != "" {
+		// Belt and braces: a server may echo our request back in an error body.
+		res.Err = strings.ReplaceAll(res.Err, t.BearerToken, "[redacted]")
+	}
+	res.Duration = time.Since(start)
+	return res
+}
+
+func failed(msg string) Result { return Result{Err: msg} }
+
+// probeHTTP checks a Streamable HTTP or SSE endpoint.
+func (p *Prober) probeHTTP(ctx context.Context, t Target, limit time.Duration) Result {
+	u, err := url.Parse(t.URL)
+	if err != nil {
+		return failed("server URL cannot be parsed: check its syntax")
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return failed(fmt.Sprintf("server URL %q is not an absolute http or https URL", redactURL(t.URL)))
+	}
+	if u.User != nil {
+		// The HTTP client would send them as Basic credentials, to any redirect target too.
+		return failed("server URL must not carry credentials; use a bearer token instead")
+	}
+	// A literal address is refused here, before anything is dialled; names
+	// are judged on the address they resolve to, when dialled.
+	if ip, err := netip.ParseAddr(u.Hostname()); err == nil {
+		if err := p.policy.Check(ip); err != nil {
+			return failed(err.Error())
+		}
+	}
+
+	hc, rec := p.newHTTPClient(ctx, u, t.BearerToken)
+	defer hc.CloseIdleConnections()
+
+	var transport mcp.Transport
+	if t.Transport == contract.TransportSSE {
+		transport = &mcp.SSEClientTransport{Endpoint: t.URL, HTTPClient: hc}
+	} else {
+		transport = &mcp.StreamableClientTransport{
+			Endpoint:   t.URL,
+			HTTPClient: hc,
+			// A probe wants one answer, not reconnects, and no server-initiated stream.
+			MaxRetries:           -1,
+			DisableStandaloneSSE: true,
+		}
+	}
+	res, err := p.handshake(ctx, transport)
+	if err != nil {
+		return failed(describeHTTP(ctx, err, rec, t, u, limit))
+	}
+	return res
+}
+
+// handshake connects, pings where the protocol has ping, and closes. The
+// returned error is the SDK's, for the caller to describe.
+func (p *Prober) handshake(ctx context.Context, transport mcp.Transport) (Result, error) {
+	client := mcp.NewClient(clientInfo, &mcp.ClientOptions{
+		// A probe offers nothing back to the server (no roots, sampling, ...).
+		Capabilities: &mcp.ClientCapabilities{},
+	})
+	session, err := client.Connect(ctx, transport, nil)
+	if err != nil {
+		return Result{}, err
+	}
+	defer session.Close()
+
+	init := session.InitializeResult()
+	if init == nil {
+		return Result{}, errors.New("the MCP session reported no handshake result")
+	}
+	res := Result{OK: true, ProtocolVersion: init.ProtocolVersion}
+	if init.ServerInfo != nil {
+		res.ServerName, res.ServerVersion = init.ServerInfo.Name, init.ServerInfo.Version
+	}
+	if init.Instructions != "" {
+		s := init.Instructions
+		res.Instructions = &s
+	}
+	if c := init.Capabilities; c != nil {
+		res.Capabilities = contract.Capabilities{Tools: c.Tools != nil, Resources: c.Resources != nil, Prompts: c.Prompts != nil}
+	}
+	if init.ProtocolVersion < noPingVersion {
+		if err := session.Ping(ctx, nil); err != nil {
+			return Result{}, &pingError{err: err}
+		}
+	}
+	return res, nil
+}
+
+// pingError marks a failure after a successful handshake.
+type pingError struct{ err error }
+
+func (e *pingError) Error() string { return "ping failed: " + e.err.Error() }
+func (e *pingError) Unwrap() error { return e.err }
+
+// redactURL drops user info and query from a URL for messages: either may hold a secret.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparseable URL)"
+	}
+	u.User, u.RawQuery, u.ForceQuery, u.Fragment = nil, "", false, ""
+	return u.String()
+}

@@ -1,0 +1,100 @@
+// Command stdioserver is an MCP server on stdin/stdout for tests, with modes
+// that misbehave the way real child processes do. Tests build it with
+// mcptest.BuildStdioServer; it is not shipped.
+//
+//	stdioserver [-name N] [-instructions TEXT | -env-instructions]   serve MCP
+//	stdioserver -linger -pidfile F    serve MCP, leaving a grandchild that outlives stdin
+//	stdioserver -hang -pidfile F      never answer; ignore stdin close and SIGTERM; spawn a grandchild
+//	stdioserver -exit N -stderr TEXT  write TEXT to stderr and exit with status N
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/mcpconn/terraform-provider-mcp/internal/mcptest"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+)
+
+func main() {
+	var (
+		name            = flag.String("name", "mcptest-stdio", "serverInfo name")
+		instructions    = flag.String("instructions", "", "instructions to return")
+		envInstructions = flag.Bool("env-instructions", false, "return the environment, one variable a line, as instructions")
+		linger          = flag.Bool("linger", false, "leave a grandchild running that ignores stdin close and SIGTERM")
+		hang            = flag.Bool("hang", false, "never answer, ignore stdin close and SIGTERM, spawn a grandchild")
+		pidfile         = flag.String("pidfile", "", "write \"child PID\" and \"grandchild PID\" lines here")
+		exitCode        = flag.Int("exit", -1, "exit at once with this status")
+		stderrText      = flag.String("stderr", "", "write this to stderr first")
+		sleep           = flag.Bool("sleep", false, "internal: the grandchild; ignore SIGTERM and sleep")
+	)
+	flag.Parse()
+
+	if *stderrText != "" {
+		fmt.Fprint(os.Stderr, *stderrText)
+	}
+	switch {
+	case *sleep:
+		signal.Ignore(syscall.SIGTERM, syscall.SIGHUP, syscall.SIGINT)
+		for {
+			time.Sleep(time.Hour)
+		}
+	case *exitCode >= 0:
+		os.Exit(*exitCode)
+	case *hang:
+		signal.Ignore(syscall.SIGTERM, syscall.SIGHUP, syscall.SIGINT)
+		spawnGrandchild(*pidfile)
+		for {
+			time.Sleep(time.Hour)
+		}
+	}
+
+	if *linger {
+		spawnGrandchild(*pidfile)
+	}
+	cfg := mcptest.Config{Name: *name, Instructions: *instructions, Tools: true}
+	if *envInstructions {
+		cfg.Instructions = strings.Join(os.Environ(), "\n")
+	}
+	if err := mcptest.NewServer(cfg).Run(context.Background(), &mcp.StdioTransport{}); err != nil {
+		fmt.Fprintln(os.Stderr, "stdioserver:", err)
+		os.Exit(1)
+	}
+}
+
+// spawnGrandchild starts a copy of this program that sleeps forever, holding
+// our stdout and stderr, in our process group, and records both PIDs.
+func spawnGrandchild(pidfile string) {
+	self, err := os.Executable()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "stdioserver:", err)
+		os.Exit(1)
+	}
+	gc := exec.Command(self, "-sleep")
+	gc.Stdout, gc.Stderr = os.Stdout, os.Stderr
+	if err := gc.Start(); err != nil {
+		fmt.Fprintln(os.Stderr, "stdioserver:", err)
+		os.Exit(1)
+	}
+	if pidfile == "" {
+		return
+	}
+	// Write and rename, so a reader never sees half a file.
+	tmp := pidfile + ".tmp"
+	body := fmt.Sprintf("child %d\ngrandchild %d\n", os.Getpid(), gc.Process.Pid)
+	if err := os.WriteFile(tmp, []byte(body), 0o600); err != nil {
+		fmt.Fprintln(os.Stderr, "stdioserver:", err)
+		os.Exit(1)
+	}
+	if err := os.Rename(tmp, pidfile); err != nil {
+		fmt.Fprintln(os.Stderr, "stdioserver:", err)
+		os.Exit(1)
+	}
+}
