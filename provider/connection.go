@@ -1,0 +1,63 @@
+package provider
+
+import (
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
+)
+
+// connectionFields are the attributes every view of an MCP connection
+// shares: the resource, the data source and the list data source's elements.
+type connectionFields struct {
+	ID                types.String `tfsdk:"id"`
+	TenantID          types.String `tfsdk:"tenant_id"`
+	Name              types.String `tfsdk:"name"`
+	ServerURL         types.String `tfsdk:"server_url"`
+	AuthType          types.String `tfsdk:"auth_type"`
+	Status            types.String `tfsdk:"status"`
+	Instructions      types.String `tfsdk:"instructions"`
+	LastError         types.String `tfsdk:"last_error"`
+	LastHealthCheckAt types.String `tfsdk:"last_health_check_at"`
+	CreatedAt         types.String `tfsdk:"created_at"`
+	UpdatedAt         types.String `tfsdk:"updated_at"`
+}
+
+// fieldsOf converts the API's view of a connection.
+func fieldsOf(c *contract.Connection) connectionFields {
+	f := connectionFields{
+		ID:                types.StringValue(c.ID),
+		TenantID:          types.StringValue(c.TenantID),
+		Name:              types.StringValue(c.Name),
+		ServerURL:         types.StringValue(c.ServerURL),
+		AuthType:          types.StringValue(string(c.AuthType)),
+		Status:            types.StringValue(string(c.Status)),
+		Instructions:      types.StringPointerValue(c.Instructions),
+		LastError:         types.StringPointerValue(c.LastError),
+		LastHealthCheckAt: types.StringNull(),
+		CreatedAt:         types.StringValue(c.CreatedAt.String()),
+		UpdatedAt:         types.StringValue(c.UpdatedAt.String()),
+	}
+	if c.LastHealthCheckAt != nil {
+		f.LastHealthCheckAt = types.StringValue(c.LastHealthCheckAt.String())
+	}
+	return f
+}
+
+// Descriptions shared by the resource and the data sources, so the docs
+// say the same thing everywhere.
+const (
+	descID       = "The connection's UUID, assigned by the API. Pass it to `terraform import` or to the `mcp_connection` data source."
+	descTenantID = "UUID of the tenant that owns the connection: always the tenant of the provider's `api_key`."
+	descName     = "Human-readable name of the connection, 1–200 characters, unique within the tenant."
+	descURL      = "Absolute `http` or `https` URL of the MCP server's Streamable HTTP endpoint, e.g. `https://mcp.example.com/mcp`."
+	descAuthType = "How the API authenticates to the MCP server: `bearer` sends `Authorization: Bearer <token>`, " +
+		"`none` sends no credentials."
+	descStatus = "Health of the connection: `active` (the last health check passed), `error` (it failed; see `last_error`) " +
+		"or `unknown` (not checked since the endpoint or credentials last changed)."
+	descInstructions = "The `instructions` the MCP server returned from its `initialize` handshake, which agents receive " +
+		"in their system prompt; null until a check has succeeded."
+	descLastError = "Why the last health check failed; null after a passing check or before the first one."
+	descLastCheck = "When the last health check ran (passed or failed), RFC 3339 in UTC; null while `status` is `unknown`."
+	descCreatedAt = "When the connection was registered, RFC 3339 in UTC."
+	descUpdatedAt = "When the connection last changed, by an update or a health check, RFC 3339 in UTC."
+)

@@ -1,0 +1,132 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/datasourcevalidator"
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/client"
+)
+
+var (
+	_ datasource.DataSource                     = (*connectionDataSource)(nil)
+	_ datasource.DataSourceWithConfigure        = (*connectionDataSource)(nil)
+	_ datasource.DataSourceWithConfigValidators = (*connectionDataSource)(nil)
+)
+
+// NewConnectionDataSource returns the mcp_connection data source.
+func NewConnectionDataSource() datasource.DataSource {
+	return &connectionDataSource{}
+}
+
+type connectionDataSource struct {
+	client *client.Client
+}
+
+func (d *connectionDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_connection"
+}
+
+func (d *connectionDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "Looks up one MCP connection of your tenant by `id` or by `name` (set exactly one). " +
+			"The bearer token is never returned.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				Optional:            true,
+				Computed:            true,
+				MarkdownDescription: "UUID of the connection to look up, as in `mcp_connection.<name>.id`. Set either `id` or `name`.",
+				Validators:          []validator.String{validUUID()},
+			},
+			"name": schema.StringAttribute{
+				Optional:            true,
+				Computed:            true,
+				MarkdownDescription: "Name of the connection to look up, matched exactly (case-sensitive). Set either `id` or `name`.",
+				Validators:          []validator.String{validName()},
+			},
+			"tenant_id":            schema.StringAttribute{Computed: true, MarkdownDescription: descTenantID},
+			"server_url":           schema.StringAttribute{Computed: true, MarkdownDescription: descURL},
+			"auth_type":            schema.StringAttribute{Computed: true, MarkdownDescription: descAuthType},
+			"status":               schema.StringAttribute{Computed: true, MarkdownDescription: descStatus},
+			"instructions":         schema.StringAttribute{Computed: true, MarkdownDescription: descInstructions},
+			"last_error":           schema.StringAttribute{Computed: true, MarkdownDescription: descLastError},
+			"last_health_check_at": schema.StringAttribute{Computed: true, MarkdownDescription: descLastCheck},
+			"created_at":           schema.StringAttribute{Computed: true, MarkdownDescription: descCreatedAt},
+			"updated_at":           schema.StringAttribute{Computed: true, MarkdownDescription: descUpdatedAt},
+		},
+	}
+}
+
+func (d *connectionDataSource) ConfigValidators(context.Context) []datasource.ConfigValidator {
+	// One validator for the pair gives one diagnostic for "neither" or "both".
+	return []datasource.ConfigValidator{
+		datasourcevalidator.ExactlyOneOf(path.MatchRoot("id"), path.MatchRoot("name")),
+	}
+}
+
+func (d *connectionDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
+	d.client = clientFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+func (d *connectionDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
+	var cfg connectionFields
+	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+
+	if !cfg.ID.IsNull() {
+		id := cfg.ID.ValueString()
+		conn, err := d.client.GetConnection(ctx, id)
+		if errors.Is(err, client.ErrNotFound) {
+			resp.Diagnostics.AddAttributeError(path.Root("id"), "MCP connection not found",
+				fmt.Sprintf("No MCP connection with id %s exists in the tenant of the provider's api_key. "+
+					"Check the id; the mcp_connections data source lists the connections that exist.", id))
+			return
+		}
+		if err != nil {
+			addError(&resp.Diagnostics, d.client, fmt.Sprintf("read MCP connection %s", id), err)
+			return
+		}
+		resp.Diagnostics.Append(resp.State.Set(ctx, fieldsOf(conn))...)
+		return
+	}
+
+	name := cfg.Name.ValueString()
+	conns, err := d.client.ListAllConnections(ctx, client.ListOptions{Name: name})
+	if err != nil {
+		addError(&resp.Diagnostics, d.client, fmt.Sprintf("look up MCP connection %q", name), err)
+		return
+	}
+	// Names are unique per tenant; matching exactly here keeps the lookup
+	// exact whatever kind of match the API's filter does.
+	for i := range conns {
+		if conns[i].Name == name {
+			resp.Diagnostics.Append(resp.State.Set(ctx, fieldsOf(&conns[i]))...)
+			return
+		}
+	}
+	resp.Diagnostics.AddAttributeError(path.Root("name"), "MCP connection not found",
+		fmt.Sprintf("No MCP connection named %q exists in the tenant of the provider's api_key. "+
+			"Names are case-sensitive; the mcp_connections data source lists the connections that exist.", name))
+}
+
+// clientFrom extracts the provider's client; nil before the provider is configured.
+func clientFrom(data any, diags interface{ AddError(string, string) }) *client.Client {
+	if data == nil {
+		return nil
+	}
+	c, ok := data.(*client.Client)
+	if !ok {
+		diags.AddError("Unexpected provider data",
+			fmt.Sprintf("Expected *client.Client, got %T. This is a bug in the provider; please report it.", data))
+		return nil
+	}
+	return c
+}

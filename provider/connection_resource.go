@@ -1,0 +1,343 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/client"
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
+)
+
+var (
+	_ resource.Resource                   = (*connectionResource)(nil)
+	_ resource.ResourceWithConfigure      = (*connectionResource)(nil)
+	_ resource.ResourceWithImportState    = (*connectionResource)(nil)
+	_ resource.ResourceWithValidateConfig = (*connectionResource)(nil)
+)
+
+// NewConnectionResource returns the mcp_connection resource.
+func NewConnectionResource() resource.Resource {
+	return &connectionResource{}
+}
+
+type connectionResource struct {
+	client *client.Client
+}
+
+type connectionResourceModel struct {
+	connectionFields
+	BearerToken          types.String `tfsdk:"bearer_token"`
+	BearerTokenWO        types.String `tfsdk:"bearer_token_wo"`
+	BearerTokenWOVersion types.Int64  `tfsdk:"bearer_token_wo_version"`
+}
+
+func (r *connectionResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_connection"
+}
+
+func (r *connectionResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	authTypes := make([]string, len(contract.AuthTypes))
+	for i, a := range contract.AuthTypes {
+		authTypes[i] = string(a)
+	}
+	stable := []planmodifier.String{stringplanmodifier.UseStateForUnknown()}
+
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "An MCP connection: an external MCP server that your AI agents can call, registered with " +
+			"the MCP connections API together with the credentials the API uses to reach it.",
+		Attributes: map[string]schema.Attribute{
+			"id":        schema.StringAttribute{Computed: true, MarkdownDescription: descID, PlanModifiers: stable},
+			"tenant_id": schema.StringAttribute{Computed: true, MarkdownDescription: descTenantID, PlanModifiers: stable},
+			"name": schema.StringAttribute{
+				Required:            true,
+				MarkdownDescription: descName + " Renaming updates the connection in place.",
+				Validators:          []validator.String{validName()},
+			},
+			"server_url": schema.StringAttribute{
+				Required: true,
+				MarkdownDescription: descURL + " Must not embed credentials; use `auth_type = \"bearer\"` and a token instead. " +
+					"Changing it updates the connection in place and resets `status` to `unknown` until the next health check.",
+				Validators: []validator.String{validServerURL()},
+			},
+			"auth_type": schema.StringAttribute{
+				Optional: true,
+				Computed: true,
+				Default:  stringdefault.StaticString(string(contract.AuthNone)),
+				MarkdownDescription: descAuthType + " With `bearer`, set `bearer_token_wo` (with `bearer_token_wo_version`) " +
+					"or `bearer_token`. Defaults to `none`.",
+				Validators: []validator.String{stringvalidator.OneOf(authTypes...)},
+			},
+			"bearer_token": schema.StringAttribute{
+				Optional:  true,
+				Sensitive: true,
+				MarkdownDescription: "Token the API sends to the MCP server when `auth_type` is `bearer`. It is kept in " +
+					"Terraform state (marked sensitive); on Terraform 1.11 and later prefer `bearer_token_wo`, which is " +
+					"never stored. The API never returns the token, so a token changed outside Terraform is not " +
+					"detected: change it here to send it again. Conflicts with `bearer_token_wo`.",
+				Validators: []validator.String{
+					validToken(),
+					stringvalidator.PreferWriteOnlyAttribute(path.MatchRoot("bearer_token_wo")),
+				},
+			},
+			"bearer_token_wo": schema.StringAttribute{
+				Optional:  true,
+				Sensitive: true,
+				WriteOnly: true,
+				MarkdownDescription: "Write-only token the API sends to the MCP server when `auth_type` is `bearer`: it " +
+					"is sent to the API but never stored in the plan or state. Requires Terraform 1.11 or later and " +
+					"`bearer_token_wo_version`. Terraform cannot see changes to a write-only value, so after changing " +
+					"the token also change `bearer_token_wo_version`; only then is the new token sent. " +
+					"Conflicts with `bearer_token`.",
+				Validators: []validator.String{
+					validToken(),
+					stringvalidator.ConflictsWith(path.MatchRoot("bearer_token")),
+					stringvalidator.AlsoRequires(path.MatchRoot("bearer_token_wo_version")),
+				},
+			},
+			"bearer_token_wo_version": schema.Int64Attribute{
+				Optional: true,
+				MarkdownDescription: "A number you change (e.g. increment) whenever `bearer_token_wo` changes; a change " +
+					"makes Terraform send the current `bearer_token_wo` to the API. Required with `bearer_token_wo`.",
+				Validators: []validator.Int64{
+					int64validator.AlsoRequires(path.MatchRoot("bearer_token_wo")),
+				},
+			},
+			// These change by themselves (health checks), so they get no
+			// UseStateForUnknown: a stale planned value would make apply
+			// report an inconsistent result.
+			"status":               schema.StringAttribute{Computed: true, MarkdownDescription: descStatus},
+			"instructions":         schema.StringAttribute{Computed: true, MarkdownDescription: descInstructions},
+			"last_error":           schema.StringAttribute{Computed: true, MarkdownDescription: descLastError},
+			"last_health_check_at": schema.StringAttribute{Computed: true, MarkdownDescription: descLastCheck},
+			"created_at":           schema.StringAttribute{Computed: true, MarkdownDescription: descCreatedAt, PlanModifiers: stable},
+			"updated_at":           schema.StringAttribute{Computed: true, MarkdownDescription: descUpdatedAt},
+		},
+	}
+}
+
+func (r *connectionResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.client = clientFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+// ValidateConfig checks the auth_type/token combination at plan time. An
+// unknown value may turn out either way, so it never fails the check.
+func (r *connectionResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	var authType, token, tokenWO types.String
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("auth_type"), &authType)...)
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("bearer_token"), &token)...)
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("bearer_token_wo"), &tokenWO)...)
+	if resp.Diagnostics.HasError() || authType.IsUnknown() {
+		return
+	}
+	mayHaveToken := !token.IsNull() || !tokenWO.IsNull()
+
+	switch contract.AuthType(authType.ValueString()) {
+	case contract.AuthBearer:
+		if !mayHaveToken {
+			resp.Diagnostics.AddAttributeError(path.Root("auth_type"), "Missing bearer token",
+				"auth_type = \"bearer\" needs a token for the MCP server: set bearer_token_wo together with "+
+					"bearer_token_wo_version (Terraform 1.11 and later; never stored in state), or bearer_token. "+
+					"If the server needs no credentials, set auth_type = \"none\".")
+		}
+	case contract.AuthNone, "": // null means the default, none
+		for _, t := range []struct {
+			name  string
+			value types.String
+		}{{"bearer_token", token}, {"bearer_token_wo", tokenWO}} {
+			if !t.value.IsNull() && !t.value.IsUnknown() {
+				resp.Diagnostics.AddAttributeError(path.Root(t.name), "Bearer token without bearer authentication",
+					t.name+" is only sent to the MCP server when auth_type = \"bearer\", but auth_type is \"none\" "+
+						"(the default). Set auth_type = \"bearer\", or remove "+t.name+".")
+			}
+		}
+	}
+}
+
+func (r *connectionResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan, config connectionResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	// A write-only value is null in the plan; only the config holds it.
+	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+
+	body := contract.CreateConnectionRequest{
+		Name:      plan.Name.ValueString(),
+		ServerURL: plan.ServerURL.ValueString(),
+		AuthType:  contract.AuthType(plan.AuthType.ValueString()),
+	}
+	// Sent whatever auth_type says, so a token with "none" that slipped past
+	// validation as an unknown value is refused by the API, not dropped.
+	body.BearerToken = tokenFromConfig(config)
+
+	conn, err := r.client.CreateConnection(ctx, body)
+	if err != nil {
+		r.addWriteError(&resp.Diagnostics, fmt.Sprintf("create MCP connection %q", body.Name), err)
+		return
+	}
+	tflog.Debug(ctx, "created MCP connection", map[string]any{"id": conn.ID})
+
+	resp.Diagnostics.Append(resp.State.Set(ctx, stateAfterWrite(plan, conn))...)
+}
+
+func (r *connectionResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var state connectionResourceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+
+	conn, err := r.client.GetConnection(ctx, state.ID.ValueString())
+	if errors.Is(err, client.ErrNotFound) {
+		// Deleted outside Terraform: dropping it from state makes the plan re-create it.
+		tflog.Warn(ctx, "MCP connection no longer exists; removing it from state", map[string]any{"id": state.ID.ValueString()})
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	if err != nil {
+		addError(&resp.Diagnostics, r.client, fmt.Sprintf("read MCP connection %s", state.ID.ValueString()), err)
+		return
+	}
+
+	// Everything the API returns replaces state, so edits made outside
+	// Terraform show up as a diff. The tokens are never returned and keep
+	// their state values.
+	state.connectionFields = fieldsOf(conn)
+	state.BearerTokenWO = types.StringNull()
+	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
+}
+
+func (r *connectionResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan, state, config connectionResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	id := state.ID.ValueString()
+
+	body, changed := updateRequest(plan, state, config)
+	var (
+		conn *contract.Connection
+		err  error
+	)
+	if changed {
+		conn, err = r.client.UpdateConnection(ctx, id, body)
+	} else {
+		// Only Terraform-side values changed (e.g. bearer_token_wo_version
+		// removed); refresh the computed attributes without writing.
+		conn, err = r.client.GetConnection(ctx, id)
+	}
+	if err != nil {
+		r.addWriteError(&resp.Diagnostics, fmt.Sprintf("update MCP connection %q (%s)", plan.Name.ValueString(), id), err)
+		return
+	}
+
+	resp.Diagnostics.Append(resp.State.Set(ctx, stateAfterWrite(plan, conn))...)
+}
+
+func (r *connectionResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var state connectionResourceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	err := r.client.DeleteConnection(ctx, state.ID.ValueString())
+	if errors.Is(err, client.ErrNotFound) {
+		// Already gone, which is what delete wants.
+		return
+	}
+	if err != nil {
+		addError(&resp.Diagnostics, r.client, fmt.Sprintf("delete MCP connection %q (%s)", state.Name.ValueString(), state.ID.ValueString()), err)
+	}
+}
+
+func (r *connectionResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	if err := parseUUID(req.ID); err != nil {
+		resp.Diagnostics.AddError("Invalid import ID",
+			"The import ID "+err.Error()+". Import an existing connection by its id: "+
+				"terraform import mcp_connection.example <connection-uuid>.")
+		return
+	}
+	resource.ImportStatePassthroughID(ctx, path.Root("id"), req, resp)
+}
+
+// addWriteError reports a failed create or update; a name clash points at name.
+func (r *connectionResource) addWriteError(diags interface {
+	AddError(string, string)
+	AddAttributeError(path.Path, string, string)
+}, action string, err error) {
+	summary, detail := describeError(r.client, action, err)
+	if errors.Is(err, client.ErrConflict) {
+		diags.AddAttributeError(path.Root("name"), summary, detail)
+		return
+	}
+	diags.AddError(summary, detail)
+}
+
+// updateRequest holds only what changed between state and plan, so an
+// unchanged endpoint or credential does not reset the connection's status.
+func updateRequest(plan, state, config connectionResourceModel) (contract.UpdateConnectionRequest, bool) {
+	var body contract.UpdateConnectionRequest
+	if !plan.Name.Equal(state.Name) {
+		body.Name = plan.Name.ValueStringPointer()
+	}
+	if !plan.ServerURL.Equal(state.ServerURL) {
+		body.ServerURL = plan.ServerURL.ValueStringPointer()
+	}
+	authChanged := !plan.AuthType.Equal(state.AuthType)
+	if authChanged {
+		at := contract.AuthType(plan.AuthType.ValueString())
+		body.AuthType = &at
+	}
+	// The API never returns the token, so "changed" can only mean changed in
+	// configuration: a new bearer_token value, a new write-only version, or
+	// a switch of auth_type (the API drops the token on "none" and needs one
+	// again on "bearer").
+	tokenChanged := authChanged ||
+		!plan.BearerToken.Equal(state.BearerToken) ||
+		!plan.BearerTokenWOVersion.Equal(state.BearerTokenWOVersion)
+	if tokenChanged {
+		body.BearerToken = tokenFromConfig(config)
+	}
+	changed := body.Name != nil || body.ServerURL != nil || body.AuthType != nil || body.BearerToken != nil
+	return body, changed
+}
+
+// tokenFromConfig returns the configured token, write-only first.
+func tokenFromConfig(config connectionResourceModel) *string {
+	switch {
+	case !config.BearerTokenWO.IsNull() && !config.BearerTokenWO.IsUnknown():
+		return config.BearerTokenWO.ValueStringPointer()
+	case !config.BearerToken.IsNull() && !config.BearerToken.IsUnknown():
+		return config.BearerToken.ValueStringPointer()
+	}
+	return nil
+}
+
+// stateAfterWrite is the state after a create or update: the API's computed
+// values, with the configured values the plan promised and no write-only secret.
+func stateAfterWrite(plan connectionResourceModel, conn *contract.Connection) connectionResourceModel {
+	state := plan
+	fields := fieldsOf(conn)
+	// Terraform requires configured values to come back exactly as planned.
+	fields.Name, fields.ServerURL, fields.AuthType = plan.Name, plan.ServerURL, plan.AuthType
+	state.connectionFields = fields
+	state.BearerTokenWO = types.StringNull()
+	return state
+}

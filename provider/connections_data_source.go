@@ -1,0 +1,112 @@
+package provider
+
+import (
+	"context"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/client"
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
+)
+
+var (
+	_ datasource.DataSource              = (*connectionsDataSource)(nil)
+	_ datasource.DataSourceWithConfigure = (*connectionsDataSource)(nil)
+)
+
+// NewConnectionsDataSource returns the mcp_connections data source.
+func NewConnectionsDataSource() datasource.DataSource {
+	return &connectionsDataSource{}
+}
+
+type connectionsDataSource struct {
+	client *client.Client
+}
+
+type connectionsDataSourceModel struct {
+	Name        types.String       `tfsdk:"name"`
+	Status      types.String       `tfsdk:"status"`
+	Connections []connectionFields `tfsdk:"connections"`
+}
+
+func (d *connectionsDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_connections"
+}
+
+func (d *connectionsDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
+	statuses := make([]string, len(contract.ConnectionStatuses))
+	for i, s := range contract.ConnectionStatuses {
+		statuses[i] = string(s)
+	}
+	str := func(desc string) schema.StringAttribute {
+		return schema.StringAttribute{Computed: true, MarkdownDescription: desc}
+	}
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "Lists the MCP connections of your tenant, optionally filtered by name or status. " +
+			"All pages are read. Bearer tokens are never returned.",
+		Attributes: map[string]schema.Attribute{
+			"name": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "Only list connections with this name. Omit to list all.",
+				Validators:          []validator.String{validName()},
+			},
+			"status": schema.StringAttribute{
+				Optional: true,
+				MarkdownDescription: "Only list connections in this state: `active`, `error` or `unknown`. " +
+					"Omit to list all; for example `\"error\"` finds the connections whose last health check failed.",
+				Validators: []validator.String{stringvalidator.OneOf(statuses...)},
+			},
+			"connections": schema.ListNestedAttribute{
+				Computed:            true,
+				MarkdownDescription: "The matching connections, in the API's order (oldest first).",
+				NestedObject: schema.NestedAttributeObject{
+					Attributes: map[string]schema.Attribute{
+						"id":                   str(descID),
+						"tenant_id":            str(descTenantID),
+						"name":                 str(descName),
+						"server_url":           str(descURL),
+						"auth_type":            str(descAuthType),
+						"status":               str(descStatus),
+						"instructions":         str(descInstructions),
+						"last_error":           str(descLastError),
+						"last_health_check_at": str(descLastCheck),
+						"created_at":           str(descCreatedAt),
+						"updated_at":           str(descUpdatedAt),
+					},
+				},
+			},
+		},
+	}
+}
+
+func (d *connectionsDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
+	d.client = clientFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+func (d *connectionsDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
+	var cfg connectionsDataSourceModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+
+	conns, err := d.client.ListAllConnections(ctx, client.ListOptions{
+		Name:   cfg.Name.ValueString(),
+		Status: contract.ConnectionStatus(cfg.Status.ValueString()),
+	})
+	if err != nil {
+		addError(&resp.Diagnostics, d.client, "list MCP connections", err)
+		return
+	}
+
+	// A non-nil empty slice makes "no matches" an empty list rather than null.
+	cfg.Connections = make([]connectionFields, 0, len(conns))
+	for i := range conns {
+		cfg.Connections = append(cfg.Connections, fieldsOf(&conns[i]))
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, cfg)...)
+}
