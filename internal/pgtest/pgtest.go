@@ -24,6 +24,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -114,8 +115,14 @@ func Start() (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
+	reapOrphans(bin)
 	dir, err := os.MkdirTemp("", "pgtest-")
 	if err != nil {
+		return nil, err
+	}
+	// Who owns the cluster, so a later run can stop it if this process is
+	// killed before Stop (a test binary hitting its timeout, say).
+	if err := os.WriteFile(filepath.Join(dir, ownerFile), []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
 		return nil, err
 	}
 	c := &Cluster{binDir: bin, owned: dir, dataDir: filepath.Join(dir, "data")}
@@ -279,4 +286,30 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// ownerFile holds the pid of the process that started a cluster.
+const ownerFile = "owner.pid"
+
+// reapOrphans stops and removes clusters left behind by test processes that
+// died without stopping them, so killed runs do not pile up servers.
+func reapOrphans(bin string) {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), "pgtest-*"))
+	for _, dir := range dirs {
+		raw, err := os.ReadFile(filepath.Join(dir, ownerFile))
+		if err != nil {
+			continue
+		}
+		pid, err := strconv.Atoi(strings.TrimSpace(string(raw)))
+		if err != nil || pid <= 0 || processAlive(pid) {
+			continue
+		}
+		c := &Cluster{binDir: bin, owned: dir, dataDir: filepath.Join(dir, "data")}
+		_ = c.Stop()
+	}
+}
+
+func processAlive(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
 }

@@ -1,0 +1,59 @@
+# The quick start that make demo applies: one MCP connection, looked up again
+# by name through the data source, with its health read back.
+#
+# The provider reads MCP_ENDPOINT and MCP_API_KEY from the environment.
+
+terraform {
+  required_version = ">= 1.11"
+  required_providers {
+    mcp = {
+      source = "mcpconn/mcp"
+    }
+  }
+}
+
+provider "mcp" {}
+
+variable "mcp_server_url" {
+  description = "Streamable HTTP endpoint of the MCP server to register."
+  type        = string
+}
+
+variable "mcp_server_token" {
+  description = "Bearer token the MCP server expects. Write-only: never stored in plan or state."
+  type        = string
+  sensitive   = true
+  ephemeral   = true
+}
+
+resource "mcp_connection" "orders" {
+  name                    = "Order desk (demo)"
+  server_url              = var.mcp_server_url
+  auth_type               = "bearer"
+  bearer_token_wo         = var.mcp_server_token
+  bearer_token_wo_version = 1
+}
+
+# Looked up by name, as another configuration would; it is read after the
+# connection is applied because it refers to it.
+data "mcp_connection" "orders" {
+  name = mcp_connection.orders.name
+}
+
+output "connection_id" {
+  value = mcp_connection.orders.id
+}
+
+output "status" {
+  description = "active when the API's MCP handshake with the server passed."
+  value       = data.mcp_connection.orders.status
+}
+
+output "last_error" {
+  value = data.mcp_connection.orders.last_error
+}
+
+output "instructions" {
+  description = "What the MCP server tells agents, read back through the API."
+  value       = data.mcp_connection.orders.instructions
+}
