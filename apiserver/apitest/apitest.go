@@ -15,10 +15,13 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/health"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/httpapi"
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/probe"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/secrets"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/store"
 	"github.com/mcpconn/terraform-provider-mcp/internal/pgtest"
@@ -40,6 +43,12 @@ type Server struct {
 	SecretKey string
 	// DatabaseURL is the lib/pq URL of the server's own database.
 	DatabaseURL string
+	// Checker and ServerChecker are the real health checkers behind
+	// /health-check and /connect; nil unless the server was started
+	// WithProbes. They may reach loopback addresses, where tests run their
+	// MCP servers.
+	Checker       *health.Checker
+	ServerChecker *health.ServerChecker
 }
 
 // Option changes how Start builds the server.
@@ -48,6 +57,15 @@ type Option func(*options)
 type options struct {
 	logger    *slog.Logger
 	configure []func(*Server, *httpapi.Config)
+	probes    bool
+}
+
+// WithProbes serves the API with the real health checkers, as serve does:
+// /health-check and /connect run MCP handshakes, and new MCP servers are
+// probed in the background. Without it those routes do not exist and
+// nothing leaves the test process but what the test sends.
+func WithProbes() Option {
+	return func(o *options) { o.probes = true }
 }
 
 // WithLogger sends the server's logs to l instead of the test log.
@@ -94,6 +112,10 @@ func Start(t testing.TB, opts ...Option) *Server {
 	s.TenantID, s.APIKey = s.NewTenant(t, "apitest")
 
 	cfg := httpapi.Config{Store: st, Keyring: s.Keyring, Logger: o.logger}
+	if o.probes {
+		s.startCheckers(t, o.logger)
+		cfg.Checker, cfg.ServerChecker = s.Checker, s.ServerChecker
+	}
 	for _, fn := range o.configure {
 		fn(s, &cfg)
 	}
@@ -121,4 +143,23 @@ func (s *Server) NewTenant(t testing.TB, name string) (tenantID uuid.UUID, apiKe
 		t.Fatalf("apitest: store API key: %v", err)
 	}
 	return tenant.ID, plain
+}
+
+// ProbeTimeout bounds each health check the test server runs.
+const ProbeTimeout = 5 * time.Second
+
+func (s *Server) startCheckers(t testing.TB, log *slog.Logger) {
+	t.Helper()
+	prober := probe.New(probe.Options{Timeout: ProbeTimeout, AllowPrivate: true, StdioTerminateDelay: 200 * time.Millisecond})
+	var err error
+	s.Checker, err = health.NewChecker(health.CheckerConfig{Store: s.Store, Keyring: s.Keyring, Prober: prober, Logger: log})
+	if err != nil {
+		t.Fatalf("apitest: health checker: %v", err)
+	}
+	s.ServerChecker, err = health.NewServerChecker(health.ServerCheckerConfig{Store: s.Store, Keyring: s.Keyring, Prober: prober, Logger: log})
+	if err != nil {
+		t.Fatalf("apitest: server checker: %v", err)
+	}
+	// background probes of new servers finish before the store closes
+	t.Cleanup(s.ServerChecker.Wait)
 }

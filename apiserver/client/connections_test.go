@@ -8,15 +8,13 @@ import (
 	"os"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/apitest"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/client"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
-	"github.com/mcpconn/terraform-provider-mcp/apiserver/httpapi"
-	"github.com/mcpconn/terraform-provider-mcp/apiserver/store"
+	"github.com/mcpconn/terraform-provider-mcp/internal/mcptest"
 	"github.com/mcpconn/terraform-provider-mcp/internal/pgtest"
 )
 
@@ -228,27 +226,12 @@ func TestContextIsHonoured(t *testing.T) {
 	}
 }
 
-// passingCheck records a passing health check in the real store; the real
-// prober arrives with the scheduler, and the route is what is tested here.
-type passingCheck struct{ st *store.Store }
-
-func (c passingCheck) Check(ctx context.Context, tenantID, id uuid.UUID) (store.Connection, error) {
-	return c.st.UpdateConnection(ctx, tenantID, id, func(conn *store.Connection) error {
-		now := time.Now().UTC()
-		conn.Status = string(contract.ConnectionActive)
-		conn.LastHealthCheckAt = &now
-		conn.UpdatedAt = now
-		return nil
-	})
-}
-
 func TestHealthCheck(t *testing.T) {
-	srv := apitest.Start(t, apitest.WithConfig(func(s *apitest.Server, cfg *httpapi.Config) {
-		cfg.Checker = passingCheck{s.Store}
-	}))
+	mcp := mcptest.StartHTTP(t, mcptest.Config{Instructions: "client test"})
+	srv := apitest.Start(t, apitest.WithProbes())
 	c := apiClient(t, srv, srv.APIKey)
 	ctx := context.Background()
-	conn, err := c.CreateConnection(ctx, contract.CreateConnectionRequest{Name: "checked", ServerURL: "https://mcp.example.com"})
+	conn, err := c.CreateConnection(ctx, contract.CreateConnectionRequest{Name: "checked", ServerURL: mcp.URL})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -256,7 +239,8 @@ func TestHealthCheck(t *testing.T) {
 	if err != nil {
 		t.Fatalf("HealthCheck: %v", err)
 	}
-	if checked.Status != contract.ConnectionActive || checked.LastHealthCheckAt == nil {
+	if checked.Status != contract.ConnectionActive || checked.LastHealthCheckAt == nil ||
+		checked.Instructions == nil || *checked.Instructions != "client test" {
 		t.Errorf("checked = %+v, want active with a check time", checked)
 	}
 	if _, err := c.HealthCheck(ctx, uuid.NewString()); !errors.Is(err, client.ErrNotFound) {

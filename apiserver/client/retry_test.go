@@ -402,7 +402,11 @@ func TestConnectionsAreReused(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if got := dials.Load(); got > 1+workers {
-		t.Errorf("%d parallel workers opened %d connections in total, want at most %d", workers, got, 1+workers)
+	// Without reuse the 200 parallel calls would open 200 connections. With
+	// it, each worker mostly rides its own; net/http may dial a few extra
+	// when a response and the next request race for the idle pool, so the
+	// bound leaves room for that but not for dialling per call.
+	if got, limit := dials.Load(), int32(1+3*workers); got > limit {
+		t.Errorf("%d parallel workers opened %d connections in total, want at most %d", workers, got, limit)
 	}
 }

@@ -56,6 +56,11 @@ func ValidateServerURL(raw string) error {
 	if strings.TrimSpace(raw) != raw {
 		return fmt.Errorf("must not have leading or trailing spaces")
 	}
+	if !utf8.ValidString(raw) {
+		// JSON decoding never produces this, but other callers can, and
+		// PostgreSQL would refuse to store it.
+		return fmt.Errorf("must be valid UTF-8")
+	}
 	u, err := url.Parse(raw)
 	if err != nil {
 		return fmt.Errorf("must be an absolute http or https URL, got %q", raw)

@@ -330,7 +330,7 @@ func (h *connections) healthCheck(c *gin.Context) {
 		fail(c, h.log, "health check", err)
 		return
 	}
-	conn, err := h.checker.Check(c.Request.Context(), tenantOf(c), id)
+	conn, err := h.checker.CheckConnection(c.Request.Context(), tenantOf(c), id)
 	if err != nil {
 		fail(c, h.log, "health check", err)
 		return

@@ -14,6 +14,7 @@ import (
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/httpapi"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/store"
+	"github.com/mcpconn/terraform-provider-mcp/internal/mcptest"
 )
 
 func TestConnectionLifecycle(t *testing.T) {
@@ -457,19 +458,6 @@ func TestListFiltersAndPagination(t *testing.T) {
 	}
 }
 
-// checker is a real Checker over the real store: it records a passing check.
-type checker struct{ st *store.Store }
-
-func (c checker) Check(ctx context.Context, tenantID, id uuid.UUID) (store.Connection, error) {
-	return c.st.UpdateConnection(ctx, tenantID, id, func(conn *store.Connection) error {
-		now := time.Now().UTC()
-		conn.Status = string(contract.ConnectionActive)
-		conn.LastHealthCheckAt = &now
-		conn.UpdatedAt = now
-		return nil
-	})
-}
-
 func TestHealthCheckRoute(t *testing.T) {
 	t.Parallel()
 	without := apitest.Start(t)
@@ -477,17 +465,38 @@ func TestHealthCheckRoute(t *testing.T) {
 	c := a.create(map[string]any{"name": "n", "serverUrl": "https://a.example/mcp"})
 	a.do("POST", "/api/mcp-connections/"+c.ID+"/health-check", nil).expectError(t, http.StatusNotFound, "no route")
 
-	with := apitest.Start(t, apitest.WithConfig(func(s *apitest.Server, cfg *httpapi.Config) {
-		cfg.Checker = checker{s.Store}
-	}))
-	b := newAPI(t, with)
-	c = b.create(map[string]any{"name": "n", "serverUrl": "https://a.example/mcp"})
+	// The real checker against a real MCP server.
+	mcp := mcptest.StartHTTP(t, mcptest.Config{Instructions: "Look up orders by order_id.", Tools: true, BearerToken: "route-token"})
+	srv := apitest.Start(t, apitest.WithProbes())
+	b := newAPI(t, srv)
+	c = b.create(map[string]any{"name": "n", "serverUrl": mcp.URL, "authType": "bearer", "bearerToken": "route-token"})
 	var checked contract.Connection
 	b.do("POST", "/api/mcp-connections/"+c.ID+"/health-check", nil).expect(t, http.StatusOK, &checked)
-	if checked.Status != contract.ConnectionActive || checked.LastHealthCheckAt == nil || !checked.UpdatedAt.Equal(checked.LastHealthCheckAt.Time) {
+	if checked.Status != contract.ConnectionActive || checked.LastHealthCheckAt == nil || !checked.UpdatedAt.Equal(checked.LastHealthCheckAt.Time) ||
+		checked.LastError != nil || checked.Instructions == nil || *checked.Instructions != "Look up orders by order_id." {
 		t.Fatalf("checked = %+v", checked)
 	}
+	var got contract.Connection
+	b.do("GET", "/api/mcp-connections/"+c.ID, nil).expect(t, http.StatusOK, &got)
+	if got.Status != contract.ConnectionActive || !got.UpdatedAt.Equal(checked.UpdatedAt.Time) {
+		t.Fatalf("stored = %+v, want the checked result", got)
+	}
+
+	// A wrong token is a failed check reported in the object, not an API error.
+	var failed contract.Connection
+	b.do("PATCH", "/api/mcp-connections/"+c.ID, map[string]any{"bearerToken": "wrong-token"}).expect(t, http.StatusOK, &failed)
+	b.do("POST", "/api/mcp-connections/"+c.ID+"/health-check", nil).expect(t, http.StatusOK, &failed)
+	if failed.Status != contract.ConnectionError || failed.LastError == nil || !strings.Contains(*failed.LastError, "401") {
+		t.Fatalf("wrong token: %+v", failed)
+	}
+	if strings.Contains(*failed.LastError, "wrong-token") {
+		t.Fatalf("lastError leaks the token: %q", *failed.LastError)
+	}
+
 	b.do("POST", "/api/mcp-connections/"+uuid.NewString()+"/health-check", nil).expectError(t, http.StatusNotFound, "MCP connection not found")
 	b.do("POST", "/api/mcp-connections/nope/health-check", nil).expectError(t, http.StatusBadRequest, "must be a UUID")
 	b.as("").do("POST", "/api/mcp-connections/"+c.ID+"/health-check", nil).expectError(t, http.StatusUnauthorized, "missing API key")
+	// another tenant's connection is not found
+	_, otherKey := srv.NewTenant(t, "other")
+	b.as(otherKey).do("POST", "/api/mcp-connections/"+c.ID+"/health-check", nil).expectError(t, http.StatusNotFound, "MCP connection not found")
 }

@@ -37,6 +37,10 @@ func badRequest(format string, args ...any) error {
 }
 
 func abortError(c *gin.Context, status int, msg string) {
+	if enveloped(c.Request.URL.Path) {
+		c.AbortWithStatusJSON(status, contract.EnvelopeError{Success: false, Error: msg})
+		return
+	}
 	c.AbortWithStatusJSON(status, contract.ErrorBody{Error: msg})
 }
 

@@ -147,8 +147,9 @@ func limitBody() gin.HandlerFunc {
 	}
 }
 
-// authenticate resolves "Authorization: Bearer <api key>" to a tenant.
-func authenticate(st *store.Store, log *slog.Logger) gin.HandlerFunc {
+// authenticate resolves "Authorization: Bearer <api key>" to a tenant,
+// through keys, which may be nil (no cache).
+func authenticate(st *store.Store, keys *keyCache, log *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		header := c.GetHeader("Authorization")
 		if header == "" {
@@ -165,9 +166,16 @@ func authenticate(st *store.Store, log *slog.Logger) gin.HandlerFunc {
 			unauthorized(c, "invalid API key", true)
 			return
 		}
-		tenant, err := st.TenantForKey(c.Request.Context(), secrets.HashAPIKey(key))
+		hash := secrets.HashAPIKey(key)
+		if tenant, ok := keys.get(hash, time.Now()); ok {
+			c.Set(keyTenant, tenant)
+			c.Next()
+			return
+		}
+		tenant, err := st.TenantForKey(c.Request.Context(), hash)
 		switch {
 		case err == nil:
+			keys.put(hash, tenant, time.Now())
 			c.Set(keyTenant, tenant)
 			c.Next()
 		case errors.Is(err, store.ErrNotFound):

@@ -1,7 +1,8 @@
 // Package httpapi is the HTTP layer of the API server: the Gin router, its
 // middleware (request id, access log, panic recovery, body limit, API key
-// authentication) and the handlers of /api/mcp-connections. It turns HTTP into
-// calls on the store and back; it holds no state of its own.
+// authentication) and the handlers of /api/mcp-connections, /api/mcp/servers
+// and /api/projects. It turns HTTP into calls on the store and back; it holds
+// no state of its own.
 package httpapi
 
 import (
@@ -20,7 +21,7 @@ import (
 // Checker runs a health check of one connection now and returns the stored
 // result. It backs POST /api/mcp-connections/{id}/health-check.
 type Checker interface {
-	Check(ctx context.Context, tenantID, id uuid.UUID) (store.Connection, error)
+	CheckConnection(ctx context.Context, tenantID, id uuid.UUID) (store.Connection, error)
 }
 
 // Config is what the HTTP layer needs.
@@ -33,6 +34,22 @@ type Config struct {
 	Logger *slog.Logger
 	// Checker, when set, enables POST /api/mcp-connections/{id}/health-check.
 	Checker Checker
+	// ServerChecker, when set, enables POST /api/mcp/servers/{id}/connect and
+	// probes new and changed MCP servers in the background.
+	ServerChecker ServerChecker
+	// StdioCommands are the programs stdio MCP servers may run
+	// (MCP_API_STDIO_COMMANDS); empty disables stdio servers.
+	StdioCommands []string
+	// RateLimit is the average number of /api requests per second a tenant
+	// may send before getting 429s; 0 means no limit.
+	RateLimit float64
+	// RateBurst is how many requests a tenant may send at once; below 1 it
+	// is RateLimit rounded up.
+	RateBurst int
+	// KeyCacheTTL is how long a verified API key is trusted before it is
+	// looked up again, and so how long a revoked key keeps working: 0 means
+	// DefaultKeyCacheTTL, a negative value looks every request's key up.
+	KeyCacheTTL time.Duration
 }
 
 // readyTimeout bounds the database ping of /readyz so a hung database makes
@@ -58,7 +75,7 @@ func newEngine(cfg Config) *gin.Engine {
 	r.RedirectFixedPath = false
 	r.HandleMethodNotAllowed = true
 
-	r.Use(requestID(), accessLog(cfg.Logger), recovery(cfg.Logger), limitBody())
+	r.Use(requestID(), accessLog(cfg.Logger), recovery(cfg.Logger), limitBody(), checkQuery())
 	r.NoRoute(func(c *gin.Context) {
 		abortError(c, http.StatusNotFound, "no route for "+c.Request.Method+" "+c.Request.URL.Path)
 	})
@@ -81,7 +98,13 @@ func newEngine(cfg Config) *gin.Engine {
 	})
 
 	h := &connections{store: cfg.Store, keyring: cfg.Keyring, log: cfg.Logger, checker: cfg.Checker}
-	api := r.Group("/api", authenticate(cfg.Store, cfg.Logger))
+	api := r.Group("/api", authenticate(cfg.Store, newKeyCache(cfg.KeyCacheTTL), cfg.Logger))
+	if l := newRateLimiter(cfg.RateLimit, cfg.RateBurst); l != nil {
+		api.Use(limitRate(l))
+	}
 	h.register(api.Group("/mcp-connections"))
+	srv := &servers{store: cfg.Store, keyring: cfg.Keyring, log: cfg.Logger, checker: cfg.ServerChecker, commands: cfg.StdioCommands}
+	srv.register(api.Group("/mcp/servers"))
+	(&projects{store: cfg.Store, log: cfg.Logger}).register(api.Group("/projects"))
 	return r
 }

@@ -16,6 +16,12 @@ const cursorVersion = 1
 // PostgreSQL stores, so the position is exact) and the id.
 const cursorLen = 1 + 8 + 16
 
+// The range of created_at a cursor may carry: years 1 to 9999.
+var (
+	minCursorMicros = time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC).UnixMicro()
+	maxCursorMicros = time.Date(9999, 12, 31, 23, 59, 59, 999999000, time.UTC).UnixMicro()
+)
+
 // ErrInvalidCursor means a cursor string is not one Encode produced.
 var ErrInvalidCursor = errors.New("invalid cursor: pass the nextCursor of the previous page unchanged, or omit it for the first page")
 
@@ -43,5 +49,10 @@ func DecodeCursor(s string) (Cursor, error) {
 		return Cursor{}, ErrInvalidCursor
 	}
 	micros := int64(binary.BigEndian.Uint64(b[1:9]))
+	// No row is created outside these years; PostgreSQL refuses some times
+	// beyond them outright, which would turn a forged cursor into a 500.
+	if micros < minCursorMicros || micros > maxCursorMicros {
+		return Cursor{}, ErrInvalidCursor
+	}
 	return Cursor{CreatedAt: time.UnixMicro(micros).UTC(), ID: id}, nil
 }

@@ -71,6 +71,13 @@ var environment = []envVar{
 	{"MCP_API_BOOTSTRAP_KEY", "Optional API key for serve: if no tenant owns it, tenant \"default\" is created with it. For demos and tests."},
 	{"MCP_API_LISTEN", "Address serve listens on when --listen is not given (default 127.0.0.1:8080)."},
 	{"MCP_API_DB_WAIT", "How long serve waits for an unreachable database at start, as a Go duration (default 60s)."},
+	{"MCP_API_RATE_LIMIT", "Requests per second each tenant may make to /api on average before getting 429s with Retry-After, such as 20 or 0.5 (default: unset, no limit)."},
+	{"MCP_API_RATE_BURST", "How many requests a tenant may make at once under MCP_API_RATE_LIMIT (default: the rate rounded up)."},
+	{"MCP_API_STDIO_COMMANDS", "Comma-separated program names, without paths, that stdio MCP servers may run, such as node,uvx (default: empty, stdio servers disabled). They are found on serve's PATH and run without a shell, with PATH as their only environment; shells and launchers such as sh or env are refused."},
+	{"MCP_API_PROBE_TIMEOUT", "Longest a health check (MCP handshake, ping, close) may take, as a Go duration (default 10s)."},
+	{"MCP_API_HEALTH_INTERVAL", "How often serve's scheduler re-checks each connection and connected or errored MCP server (default 60s). Replicas on one database share the work."},
+	{"MCP_API_PROBE_CONCURRENCY", "How many scheduled checks one serve process runs at once (default 16)."},
+	{"MCP_API_ALLOW_PRIVATE_TARGETS", "true lets checks reach loopback and private addresses (default false). Link-local and cloud metadata addresses are always refused."},
 	{"MCP_API_LOG_LEVEL", "debug, info, warn or error (default info). Logs are JSON lines on stderr."},
 }
 

@@ -6,14 +6,17 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 	"time"
 
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/health"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/httpapi"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/secrets"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/store"
@@ -39,7 +42,9 @@ func serveCommand() *command {
 			"the HTTP API until SIGINT or SIGTERM, when it stops accepting connections and lets in-flight\n" +
 			"requests finish.",
 		env: []string{"DATABASE_URL", "MCP_API_SECRET_KEY", "MCP_API_SECRET_KEY_PREVIOUS", "MCP_API_BOOTSTRAP_KEY",
-			"MCP_API_LISTEN", "MCP_API_DB_WAIT", "MCP_API_LOG_LEVEL"},
+			"MCP_API_LISTEN", "MCP_API_DB_WAIT", "MCP_API_RATE_LIMIT", "MCP_API_RATE_BURST", "MCP_API_STDIO_COMMANDS",
+			"MCP_API_PROBE_TIMEOUT", "MCP_API_HEALTH_INTERVAL", "MCP_API_PROBE_CONCURRENCY", "MCP_API_ALLOW_PRIVATE_TARGETS",
+			"MCP_API_LOG_LEVEL"},
 		setup: func(fs *flag.FlagSet) func(context.Context, *cli) error {
 			listen := fs.String("listen", "", "`ADDR` (host:port) to listen on (default $MCP_API_LISTEN, else "+defaultListen+")")
 			noScheduler := fs.Bool("no-scheduler", false, "do not run the background health scheduler in this process")
@@ -61,6 +66,11 @@ type serveConfig struct {
 	bootstrapKey string
 	dbWait       time.Duration
 	noScheduler  bool
+	rateLimit    float64 // requests per second per tenant; 0: none
+	rateBurst    int
+	// stdioCommands are the programs stdio MCP servers may run; empty: none.
+	stdioCommands []string
+	checks        checkConfig
 }
 
 // serveConfigFrom checks everything that can be checked without the
@@ -90,6 +100,15 @@ func serveConfigFrom(env func(string) string, listen string, noScheduler bool) (
 			return cfg, configErrorf("MCP_API_DB_WAIT must be a duration such as 60s or 2m, got %q", v)
 		}
 	}
+	if cfg.rateLimit, cfg.rateBurst, err = rateLimitFrom(env); err != nil {
+		return cfg, err
+	}
+	if cfg.stdioCommands, err = health.ParseStdioCommands(env(health.StdioCommandsEnv)); err != nil {
+		return cfg, configErrorf("%v", err)
+	}
+	if cfg.checks, err = checkConfigFrom(env); err != nil {
+		return cfg, err
+	}
 	return cfg, nil
 }
 
@@ -113,12 +132,19 @@ func serve(ctx context.Context, c *cli, cfg serveConfig) error {
 		c.log.Info("bootstrap API key ready", "tenant_id", tenant.String(), "tenant_created", created)
 	}
 
+	chk, err := newCheckers(cfg.checks, st, cfg.keyring, cfg.stdioCommands, c.log)
+	if err != nil {
+		return err
+	}
+
 	ln, err := net.Listen("tcp", cfg.listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.listen, err)
 	}
 	srv := &http.Server{
-		Handler: httpapi.New(httpapi.Config{Store: st, Keyring: cfg.keyring, Logger: c.log}),
+		Handler: httpapi.New(httpapi.Config{Store: st, Keyring: cfg.keyring, Logger: c.log,
+			Checker: chk.connections, ServerChecker: chk.servers,
+			RateLimit: cfg.rateLimit, RateBurst: cfg.rateBurst, StdioCommands: cfg.stdioCommands}),
 		// Slow clients must not hold connections open forever; a synchronous
 		// health check is bounded by the probe timeout, well under WriteTimeout.
 		ReadHeaderTimeout: 10 * time.Second,
@@ -128,10 +154,21 @@ func serve(ctx context.Context, c *cli, cfg serveConfig) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(c.log.Handler(), slog.LevelWarn),
 	}
-	// The health scheduler will start here unless cfg.noScheduler is set.
+	// The scheduler stops with its own context, after the HTTP server has
+	// drained, so checks it started can still store their results.
+	schedCtx, stopScheduler := context.WithCancel(context.Background())
+	defer stopScheduler()
+	scheduled := make(chan error, 1)
+	if cfg.noScheduler {
+		scheduled <- nil
+	} else {
+		go func() { scheduled <- chk.scheduler.Run(schedCtx) }()
+	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	c.log.Info("serving", "addr", ln.Addr().String(), "version", version, "no_scheduler", cfg.noScheduler)
+	c.log.Info("serving", "addr", ln.Addr().String(), "version", version, "no_scheduler", cfg.noScheduler,
+		"probe_timeout", cfg.checks.timeout.String(), "health_interval", cfg.checks.interval.String(),
+		"probe_concurrency", cfg.checks.concurrency, "allow_private_targets", cfg.checks.allowPrivate)
 
 	select {
 	case err := <-served:
@@ -143,8 +180,12 @@ func serve(ctx context.Context, c *cli, cfg serveConfig) error {
 	c.log.Info("shutting down; waiting for in-flight requests", "timeout", shutdownTimeout.String())
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("shutdown: requests still running after %s: %w", shutdownTimeout, err)
+	shutdownErr := srv.Shutdown(shutdownCtx)
+	stopScheduler()
+	<-scheduled
+	chk.servers.Wait()
+	if shutdownErr != nil {
+		return fmt.Errorf("shutdown: requests still running after %s: %w", shutdownTimeout, shutdownErr)
 	}
 	c.log.Info("stopped")
 	return nil
@@ -179,4 +220,29 @@ func migrateWithRetry(ctx context.Context, st *store.Store, wait time.Duration, 
 		}
 		delay = min(2*delay, maxRetry)
 	}
+}
+
+// rateLimitFrom reads MCP_API_RATE_LIMIT and MCP_API_RATE_BURST; both unset
+// means no limit.
+func rateLimitFrom(env func(string) string) (float64, int, error) {
+	var perSecond float64
+	if v := env("MCP_API_RATE_LIMIT"); v != "" {
+		var err error
+		perSecond, err = strconv.ParseFloat(v, 64)
+		if err != nil || perSecond < 0 || math.IsInf(perSecond, 0) || math.IsNaN(perSecond) {
+			return 0, 0, configErrorf("MCP_API_RATE_LIMIT must be a number of requests per second per tenant, such as 20 or 0.5 (0 or unset: no limit), got %q", v)
+		}
+	}
+	v := env("MCP_API_RATE_BURST")
+	if v == "" {
+		return perSecond, 0, nil
+	}
+	burst, err := strconv.Atoi(v)
+	if err != nil || burst < 1 {
+		return 0, 0, configErrorf("MCP_API_RATE_BURST must be a whole number of requests of at least 1, got %q", v)
+	}
+	if perSecond == 0 {
+		return 0, 0, configErrorf("MCP_API_RATE_BURST is set but MCP_API_RATE_LIMIT is not; set MCP_API_RATE_LIMIT too, or neither for no limit")
+	}
+	return perSecond, burst, nil
 }

@@ -1,0 +1,198 @@
+package client
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
+)
+
+const serversPath = "/api/mcp/servers"
+
+// ServerListOptions filters and pages GET /api/mcp/servers. Zero values mean
+// "no filter" and "the API's default page size".
+type ServerListOptions struct {
+	// ProjectID restricts the list to one project's servers.
+	ProjectID string
+	// Name restricts the list to servers with exactly this name.
+	Name string
+	// Status restricts the list to servers in this state.
+	Status contract.ServerStatus
+	// Limit is the page size, 1 to contract.MaxPageLimit.
+	Limit int
+	// Cursor is the NextCursor of the previous page.
+	Cursor string
+}
+
+func (o ServerListOptions) query() url.Values {
+	q := url.Values{}
+	if o.ProjectID != "" {
+		q.Set("projectId", o.ProjectID)
+	}
+	if o.Name != "" {
+		q.Set("name", o.Name)
+	}
+	if o.Status != "" {
+		q.Set("status", string(o.Status))
+	}
+	if o.Limit > 0 {
+		q.Set("limit", strconv.Itoa(o.Limit))
+	}
+	if o.Cursor != "" {
+		q.Set("cursor", o.Cursor)
+	}
+	return q
+}
+
+// serverPath checks id before it reaches a URL: an id the API cannot have
+// issued ("", "..", "a/b") would otherwise address another endpoint.
+func serverPath(id string) (string, error) {
+	if !contract.ValidServerID(id) {
+		return "", fmt.Errorf("%w: the MCP server id must be %q followed by letters and digits, got %q",
+			ErrBadRequest, contract.ServerIDPrefix, id)
+	}
+	return serversPath + "/" + id, nil
+}
+
+// serverCall performs cl and unwraps the {"success":true,"server":{...}} envelope.
+func (c *Client) serverCall(ctx context.Context, cl call) (*contract.Server, error) {
+	var out contract.ServerEnvelope
+	if err := c.do(ctx, cl, &out); err != nil {
+		return nil, err
+	}
+	if err := c.checkEnvelope(cl, out.Success, out.Server.ID); err != nil {
+		return nil, err
+	}
+	return &out.Server, nil
+}
+
+// checkEnvelope rejects a 2xx answer that is not a successful envelope with
+// a record, which only a wrong endpoint (or a broken proxy) gives.
+func (c *Client) checkEnvelope(cl call, success bool, id string) error {
+	if !success || id == "" {
+		return fmt.Errorf("%s %s: the response is not the MCP API's success envelope (is the endpoint %s right?)",
+			cl.method, cl.path, c.base)
+	}
+	return nil
+}
+
+// GetServer returns the MCP server with the given id; ErrNotFound if the
+// caller's tenant has none.
+func (c *Client) GetServer(ctx context.Context, id string) (*contract.Server, error) {
+	p, err := serverPath(id)
+	if err != nil {
+		return nil, err
+	}
+	return c.serverCall(ctx, call{method: http.MethodGet, path: p, idempotent: true})
+}
+
+// ListServers returns one page of MCP servers.
+func (c *Client) ListServers(ctx context.Context, opts ServerListOptions) (*contract.ServerListEnvelope, error) {
+	var out contract.ServerListEnvelope
+	cl := call{method: http.MethodGet, path: serversPath, query: opts.query(), idempotent: true}
+	if err := c.do(ctx, cl, &out); err != nil {
+		return nil, err
+	}
+	if !out.Success {
+		return nil, c.checkEnvelope(cl, false, "")
+	}
+	return &out, nil
+}
+
+// ListAllServers follows NextCursor from opts.Cursor (or the start) to the
+// last page and returns every matching server. Pages are of opts.Limit, or
+// of contract.MaxPageLimit when it is zero.
+func (c *Client) ListAllServers(ctx context.Context, opts ServerListOptions) ([]contract.Server, error) {
+	if opts.Limit <= 0 {
+		opts.Limit = contract.MaxPageLimit
+	}
+	var all []contract.Server
+	err := followCursors(serversPath, opts.Cursor, func(cursor string) (*string, error) {
+		opts.Cursor = cursor
+		page, err := c.ListServers(ctx, opts)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, page.Servers...)
+		return page.NextCursor, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return all, nil
+}
+
+// followCursors calls page with each cursor in turn, from first, until the
+// API returns no next cursor.
+func followCursors(path, first string, page func(cursor string) (*string, error)) error {
+	seen := map[string]bool{}
+	cursor := first
+	for {
+		next, err := page(cursor)
+		if err != nil {
+			return err
+		}
+		if next == nil || *next == "" {
+			return nil
+		}
+		// A cursor that comes back twice would loop forever.
+		if seen[*next] {
+			return fmt.Errorf("GET %s: the API returned the cursor %q twice; stopping to avoid an endless listing", path, *next)
+		}
+		seen[*next] = true
+		cursor = *next
+	}
+}
+
+// CreateServer registers an MCP server. The API answers at once with status
+// "connecting" and probes the server in the background; ConnectServer gives
+// a definite status. Like every create it is retried only when the API
+// certainly did not act on it.
+func (c *Client) CreateServer(ctx context.Context, req contract.CreateServerRequest) (*contract.Server, error) {
+	return c.serverCall(ctx, call{method: http.MethodPost, path: serversPath, body: req})
+}
+
+// UpdateServer changes the non-nil fields of req and returns the result.
+func (c *Client) UpdateServer(ctx context.Context, id string, req contract.UpdateServerRequest) (*contract.Server, error) {
+	p, err := serverPath(id)
+	if err != nil {
+		return nil, err
+	}
+	// PATCH sets absolute values, so repeating it is harmless.
+	return c.serverCall(ctx, call{method: http.MethodPatch, path: p, body: req, idempotent: true})
+}
+
+// DeleteServer deletes the MCP server; ErrNotFound if it does not exist.
+func (c *Client) DeleteServer(ctx context.Context, id string) error {
+	p, err := serverPath(id)
+	if err != nil {
+		return err
+	}
+	return c.do(ctx, call{method: http.MethodDelete, path: p, idempotent: true}, nil)
+}
+
+// ConnectServer runs the MCP handshake with the server now and returns it
+// with the result stored: status "connected", or "error" with LastError. A
+// failing handshake is not an error of this call. It also revives a
+// disconnected server.
+func (c *Client) ConnectServer(ctx context.Context, id string) (*contract.Server, error) {
+	p, err := serverPath(id)
+	if err != nil {
+		return nil, err
+	}
+	// A connect only refreshes the stored health, so repeating it is safe.
+	return c.serverCall(ctx, call{method: http.MethodPost, path: p + "/connect", idempotent: true})
+}
+
+// DisconnectServer sets the server's status to "disconnected", which stops
+// its scheduled probes until the next ConnectServer.
+func (c *Client) DisconnectServer(ctx context.Context, id string) (*contract.Server, error) {
+	p, err := serverPath(id)
+	if err != nil {
+		return nil, err
+	}
+	return c.serverCall(ctx, call{method: http.MethodPost, path: p + "/disconnect", idempotent: true})
+}

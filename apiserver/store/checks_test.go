@@ -1,0 +1,413 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/mcpconn/terraform-provider-mcp/internal/pgtest"
+)
+
+func ids(rows []Connection) []uuid.UUID {
+	out := make([]uuid.UUID, len(rows))
+	for i, r := range rows {
+		out[i] = r.ID
+	}
+	return out
+}
+
+func TestClaimDueConnections(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	a, b := newTenant(t, s, "a"), newTenant(t, s, "b")
+	var want []uuid.UUID
+	for i := range 5 {
+		tenant := a
+		if i%2 == 1 {
+			tenant = b
+		}
+		c := newConn(t, s, tenant, fmt.Sprintf("c%d", i))
+		want = append(want, c.ID)
+		// Distinct due times make "oldest first" observable.
+		if _, err := s.db.Exec(`UPDATE mcp_connections SET next_check_at = now() - $1 * interval '1 minute' WHERE id = $2`, 10-i, c.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Not due: claims must leave it alone.
+	later := newConn(t, s, a, "later")
+	if _, err := s.db.Exec(`UPDATE mcp_connections SET next_check_at = now() + interval '1 hour' WHERE id = $1`, later.ID); err != nil {
+		t.Fatal(err)
+	}
+
+	before := time.Now()
+	first, err := s.ClaimDueConnections(ctx, 3, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ids(first); fmt.Sprint(got) != fmt.Sprint(want[:3]) {
+		t.Fatalf("first claim = %v, want the three most overdue %v", got, want[:3])
+	}
+	for _, c := range first {
+		if !c.NextCheckAt.After(before.Add(59*time.Minute)) || !isMillis(c.NextCheckAt) || c.NextCheckAt.Location() != time.UTC {
+			t.Errorf("claimed row's next_check_at = %v, want about an hour from now at ms precision in UTC", c.NextCheckAt)
+		}
+		if c.Name == "" || c.ServerURL == "" || c.TenantID == uuid.Nil {
+			t.Errorf("claimed row is missing columns: %+v", c)
+		}
+	}
+	second, err := s.ClaimDueConnections(ctx, 10, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ids(second); fmt.Sprint(got) != fmt.Sprint(want[3:]) {
+		t.Fatalf("second claim = %v, want the rest %v", got, want[3:])
+	}
+	third, err := s.ClaimDueConnections(ctx, 10, time.Hour)
+	if err != nil || len(third) != 0 {
+		t.Fatalf("claim with nothing due = %v, %v; want nothing", ids(third), err)
+	}
+
+	if _, err := s.ClaimDueConnections(ctx, 0, time.Hour); err == nil {
+		t.Error("ClaimDueConnections accepted limit 0")
+	}
+	if _, err := s.ClaimDueConnections(ctx, 1, 0); err == nil {
+		t.Error("ClaimDueConnections accepted a zero lease")
+	}
+}
+
+func TestClaimSkipsLockedRows(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	tenant := newTenant(t, s, "t")
+	held := newConn(t, s, tenant, "held")
+	free := newConn(t, s, tenant, "free")
+
+	// Another replica in the middle of claiming (or a PATCH) holds a lock.
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	if _, err := tx.Exec(`SELECT id FROM mcp_connections WHERE id = $1 FOR UPDATE`, held.ID); err != nil {
+		t.Fatal(err)
+	}
+	// Blocking here would hang the test; SKIP LOCKED returns at once.
+	got, err := s.ClaimDueConnections(ctx, 10, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].ID != free.ID {
+		t.Fatalf("claim beside a locked row = %v, want only %s", ids(got), free.ID)
+	}
+	if err := tx.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	got, err = s.ClaimDueConnections(ctx, 10, time.Hour)
+	if err != nil || len(got) != 1 || got[0].ID != held.ID {
+		t.Fatalf("claim after the lock is released = %v, %v; want %s", ids(got), err, held.ID)
+	}
+}
+
+func TestConcurrentClaimersGetDisjointRows(t *testing.T) {
+	url := newStoreURL(t)
+	ctx := context.Background()
+	stores := []*Store{openStore(t, url), openStore(t, url)}
+	tenant := newTenant(t, stores[0], "t")
+	const n = 300
+	for i := range n {
+		newConn(t, stores[0], tenant, fmt.Sprintf("c%03d", i))
+	}
+
+	var mu sync.Mutex
+	claimedBy := map[uuid.UUID]int{}
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for w := range 8 {
+		s := stores[w%2]
+		wg.Go(func() {
+			for {
+				rows, err := s.ClaimDueConnections(ctx, 7, time.Hour)
+				if err != nil {
+					errs <- err
+					return
+				}
+				if len(rows) == 0 {
+					return
+				}
+				mu.Lock()
+				for _, r := range rows {
+					claimedBy[r.ID]++
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if len(claimedBy) != n {
+		t.Fatalf("%d distinct rows claimed, want all %d", len(claimedBy), n)
+	}
+	for id, times := range claimedBy {
+		if times != 1 {
+			t.Errorf("row %s claimed %d times, want once", id, times)
+		}
+	}
+}
+
+func TestClaimLeaseExpires(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	c := newConn(t, s, newTenant(t, s, "t"), "c")
+
+	// A claimer that crashes never records a result; until the lease ends
+	// nobody else may take the row, and afterwards somebody must.
+	got, err := s.ClaimDueConnections(ctx, 1, time.Millisecond)
+	if err != nil || len(got) != 1 {
+		t.Fatalf("claim = %v, %v", ids(got), err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		again, err := s.ClaimDueConnections(ctx, 1, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(again) == 1 && again[0].ID == c.ID {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("a row whose lease expired never became claimable again")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	// Now held for an hour.
+	if again, err := s.ClaimDueConnections(ctx, 1, time.Hour); err != nil || len(again) != 0 {
+		t.Fatalf("claim during the lease = %v, %v; want nothing", ids(again), err)
+	}
+}
+
+func TestRecordConnectionCheck(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	c := newConn(t, s, newTenant(t, s, "t"), "c")
+
+	claimed, err := s.ClaimDueConnections(ctx, 1, time.Hour)
+	if err != nil || len(claimed) != 1 {
+		t.Fatalf("claim = %v, %v", ids(claimed), err)
+	}
+	pass, err := s.RecordConnectionCheck(ctx, claimed[0], CheckResult{OK: true, Instructions: ptr("use the order tools")}, 90*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pass.Status != "active" || pass.LastError != nil || pass.Instructions == nil || *pass.Instructions != "use the order tools" {
+		t.Fatalf("after a pass: status %q, lastError %v, instructions %v", pass.Status, pass.LastError, pass.Instructions)
+	}
+	if pass.LastHealthCheckAt == nil || !pass.LastHealthCheckAt.Equal(pass.UpdatedAt) || !isMillis(pass.UpdatedAt) || pass.UpdatedAt.Location() != time.UTC {
+		t.Fatalf("after a pass: lastHealthCheckAt %v, updatedAt %v; want equal, ms, UTC", pass.LastHealthCheckAt, pass.UpdatedAt)
+	}
+	if !pass.NextCheckAt.Equal(pass.LastHealthCheckAt.Add(90 * time.Second)) {
+		t.Fatalf("next_check_at = %v, want the check time %v plus the interval", pass.NextCheckAt, pass.LastHealthCheckAt)
+	}
+	if pass.UpdatedAt.Before(c.UpdatedAt) || pass.Name != c.Name || pass.ServerURL != c.ServerURL || !pass.CreatedAt.Equal(c.CreatedAt) {
+		t.Fatalf("a check changed more than health: %+v, was %+v", pass, c)
+	}
+	if got, err := s.GetConnection(ctx, c.TenantID, c.ID); err != nil || !got.UpdatedAt.Equal(pass.UpdatedAt) || got.Status != "active" {
+		t.Fatalf("GetConnection after the check = %+v, %v", got, err)
+	}
+
+	fail, err := s.RecordConnectionCheck(ctx, pass, CheckResult{Err: "connection refused", Instructions: ptr("ignored")}, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fail.Status != "error" || fail.LastError == nil || *fail.LastError != "connection refused" {
+		t.Fatalf("after a failure: status %q, lastError %v", fail.Status, fail.LastError)
+	}
+	if fail.Instructions == nil || *fail.Instructions != "use the order tools" {
+		t.Fatalf("a failure must keep the last known instructions, got %v", fail.Instructions)
+	}
+	if fail.UpdatedAt.Before(pass.UpdatedAt) || !fail.LastHealthCheckAt.Equal(fail.UpdatedAt) {
+		t.Fatalf("after a failure: lastHealthCheckAt %v, updatedAt %v (previous %v)", fail.LastHealthCheckAt, fail.UpdatedAt, pass.UpdatedAt)
+	}
+
+	blank, err := s.RecordConnectionCheck(ctx, fail, CheckResult{}, time.Minute)
+	if err != nil || blank.LastError == nil || *blank.LastError == "" {
+		t.Fatalf("a failure without a reason stored lastError %v, %v; want a non-empty message", blank.LastError, err)
+	}
+
+	// A pass replaces the instructions, also with none.
+	none, err := s.RecordConnectionCheck(ctx, blank, CheckResult{OK: true}, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if none.Status != "active" || none.Instructions != nil || none.LastError != nil {
+		t.Fatalf("a pass without instructions: status %q, instructions %v, lastError %v", none.Status, none.Instructions, none.LastError)
+	}
+
+	if _, err := s.RecordConnectionCheck(ctx, none, CheckResult{OK: true}, 0); err == nil {
+		t.Error("RecordConnectionCheck accepted a zero interval")
+	}
+}
+
+func TestRecordConnectionCheckStale(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	tenant := newTenant(t, s, "t")
+
+	tests := []struct {
+		name   string
+		change func(*Connection)
+	}{
+		{"server URL", func(c *Connection) { c.ServerURL = "https://elsewhere.example.com/mcp" }},
+		{"bearer token", func(c *Connection) {
+			c.AuthType, c.TokenCiphertext, c.TokenKeyID = "bearer", []byte("sealed"), ptr("k1")
+		}},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			read := newConn(t, s, tenant, fmt.Sprintf("c%d", i))
+			// The PATCH lands while the probe of the old endpoint runs.
+			patched, err := s.UpdateConnection(ctx, tenant, read.ID, func(c *Connection) error {
+				tc.change(c)
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := s.RecordConnectionCheck(ctx, read, CheckResult{OK: true, Instructions: ptr("old endpoint")}, time.Hour)
+			if !errors.Is(err, ErrStale) {
+				t.Fatalf("recording a check of the old endpoint = %v, want ErrStale", err)
+			}
+			if got.ID != read.ID || got.ServerURL != patched.ServerURL || got.Status != "unknown" || got.Instructions != nil || !got.UpdatedAt.Equal(patched.UpdatedAt) {
+				t.Fatalf("stale record returned %+v, want the current row %+v unchanged", got, patched)
+			}
+			// The current row records fine.
+			if _, err := s.RecordConnectionCheck(ctx, got, CheckResult{OK: true}, time.Hour); err != nil {
+				t.Fatalf("recording a check of the current row: %v", err)
+			}
+		})
+	}
+
+	t.Run("rename is not stale", func(t *testing.T) {
+		read := newConn(t, s, tenant, "rename-me")
+		if _, err := s.UpdateConnection(ctx, tenant, read.ID, func(c *Connection) error { c.Name = "renamed"; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.RecordConnectionCheck(ctx, read, CheckResult{OK: true}, time.Hour)
+		if err != nil || got.Name != "renamed" || got.Status != "active" {
+			t.Fatalf("check after a rename = %+v, %v; want stored, keeping the new name", got, err)
+		}
+	})
+
+	t.Run("deleted", func(t *testing.T) {
+		read := newConn(t, s, tenant, "deleted")
+		if err := s.DeleteConnection(ctx, tenant, read.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.RecordConnectionCheck(ctx, read, CheckResult{OK: true}, time.Hour); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("recording a check of a deleted row = %v, want ErrNotFound", err)
+		}
+	})
+}
+
+// newStoreURL is a migrated fresh database, for tests that open several
+// handles on it as replicas would.
+func newStoreURL(t *testing.T) string {
+	t.Helper()
+	url := pgtest.NewDatabase(t)
+	if err := openStore(t, url).Migrate(context.Background()); err != nil {
+		t.Fatalf("Migrate: %v", err)
+	}
+	return url
+}
+
+func TestRecordConnectionChecksBatch(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	tenant := newTenant(t, s, "t")
+	pass := newConn(t, s, tenant, "pass")
+	fail := newConn(t, s, tenant, "fail")
+	moved := newConn(t, s, tenant, "moved")
+	gone := newConn(t, s, tenant, "gone")
+	if _, err := s.UpdateConnection(ctx, tenant, moved.ID, func(c *Connection) error { c.ServerURL += "/v2"; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteConnection(ctx, tenant, gone.ID); err != nil {
+		t.Fatal(err)
+	}
+	withToken := Connection{ID: uuid.New(), TenantID: tenant, Name: "token", ServerURL: "https://mcp.example.com/t", AuthType: "bearer",
+		TokenCiphertext: []byte("sealed-token-bytes"), TokenKeyID: ptr("k1")}
+	if err := s.CreateConnection(ctx, &withToken); err != nil {
+		t.Fatal(err)
+	}
+
+	checks := []ConnectionCheck{
+		{Conn: pass, Result: CheckResult{OK: true, Instructions: ptr("first")}},
+		{Conn: fail, Result: CheckResult{Err: "refused"}},
+		{Conn: moved, Result: CheckResult{OK: true}},
+		{Conn: gone, Result: CheckResult{OK: true}},
+		{Conn: withToken, Result: CheckResult{OK: true, Instructions: ptr("with token")}},
+		// The same row twice (a manual and a scheduled check at once): both
+		// are stored, the later one last.
+		{Conn: pass, Result: CheckResult{OK: true, Instructions: ptr("second")}},
+	}
+	out, err := s.RecordConnectionChecks(ctx, checks, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out) != len(checks) {
+		t.Fatalf("%d outcomes for %d checks", len(out), len(checks))
+	}
+	if out[0].Err != nil || *out[0].Conn.Instructions != "first" || out[0].Conn.Status != "active" {
+		t.Errorf("pass: %+v", out[0])
+	}
+	if out[1].Err != nil || out[1].Conn.Status != "error" || *out[1].Conn.LastError != "refused" {
+		t.Errorf("fail: %+v", out[1])
+	}
+	if !errors.Is(out[2].Err, ErrStale) || out[2].Conn.ServerURL != moved.ServerURL+"/v2" || out[2].Conn.Status != "unknown" {
+		t.Errorf("moved: %+v", out[2])
+	}
+	if !errors.Is(out[3].Err, ErrNotFound) {
+		t.Errorf("gone: %+v", out[3])
+	}
+	if out[4].Err != nil || out[4].Conn.Status != "active" || *out[4].Conn.Instructions != "with token" {
+		t.Errorf("with token: %+v", out[4])
+	}
+	if out[5].Err != nil || *out[5].Conn.Instructions != "second" {
+		t.Errorf("second check of the same row: %+v", out[5])
+	}
+	if got, _ := s.GetConnection(ctx, tenant, pass.ID); got.Instructions == nil || *got.Instructions != "second" {
+		t.Errorf("stored instructions %v, want the later check's", got.Instructions)
+	}
+	for i, o := range out {
+		if o.Err == nil && (o.Conn.LastHealthCheckAt == nil || !o.Conn.LastHealthCheckAt.Equal(o.Conn.UpdatedAt)) {
+			t.Errorf("outcome %d: lastHealthCheckAt %v, updatedAt %v", i, o.Conn.LastHealthCheckAt, o.Conn.UpdatedAt)
+		}
+	}
+
+	// A token changed by a rotation is a change too.
+	if _, err := s.UpdateConnection(ctx, tenant, withToken.ID, func(c *Connection) error { c.TokenCiphertext = []byte("resealed"); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.RecordConnectionCheck(ctx, withToken, CheckResult{OK: true}, time.Hour); !errors.Is(err, ErrStale) {
+		t.Errorf("recording a check made with a replaced token = %v, want ErrStale", err)
+	}
+	if out, err := s.RecordConnectionChecks(ctx, nil, time.Hour); err != nil || len(out) != 0 {
+		t.Errorf("an empty batch = %v, %v", out, err)
+	}
+}
+
+func TestConnectionTokenAAD(t *testing.T) {
+	// Tokens already stored were sealed with exactly this; changing it would
+	// make every one of them unreadable.
+	id := uuid.MustParse("0b6f1f3e-2c1d-4f5e-9a8b-7c6d5e4f3a2b")
+	if got := string(ConnectionTokenAAD(id)); got != "mcp_connections:0b6f1f3e-2c1d-4f5e-9a8b-7c6d5e4f3a2b" {
+		t.Fatalf("ConnectionTokenAAD = %q", got)
+	}
+}

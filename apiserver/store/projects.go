@@ -1,0 +1,315 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq/pqerror"
+)
+
+// Project is a row of projects.
+type Project struct {
+	ID          string    `db:"id"`
+	TenantID    uuid.UUID `db:"tenant_id"`
+	Name        string    `db:"name"`
+	Description *string   `db:"description"`
+	CreatedAt   time.Time `db:"created_at"`
+	UpdatedAt   time.Time `db:"updated_at"`
+}
+
+// ListProjectsParams selects a page of a tenant's projects.
+type ListProjectsParams struct {
+	TenantID uuid.UUID
+	Name     *string // exact match
+	Limit    int     // 1..100
+	After    *KeyCursor
+}
+
+// ProjectNotEmptyError is the refusal to delete a project that still has
+// MCP servers; errors.Is(err, ErrProjectNotEmpty) matches it.
+type ProjectNotEmptyError struct {
+	// Servers is how many MCP servers the project has.
+	Servers int
+}
+
+func (e *ProjectNotEmptyError) Error() string {
+	return fmt.Sprintf("project still has %d MCP servers", e.Servers)
+}
+
+// Is makes errors.Is(err, ErrProjectNotEmpty) true.
+func (e *ProjectNotEmptyError) Is(target error) bool { return target == ErrProjectNotEmpty }
+
+// ErrProjectNotEmpty matches every *ProjectNotEmptyError.
+var ErrProjectNotEmpty = errors.New("project still has MCP servers")
+
+const projectColumns = `id, tenant_id, name, description, created_at, updated_at`
+
+// Id prefixes; they match contract.ServerIDPrefix and contract.ProjectIDPrefix.
+const (
+	serverIDPrefix  = "mcp_"
+	projectIDPrefix = "proj_"
+	// idRandomChars of base62 carry about 95 bits: ids cannot be guessed.
+	idRandomChars = 16
+)
+
+const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+// NewServerID returns a fresh MCP server id: "mcp_" and 16 random base62 characters.
+func NewServerID() string { return randomID(serverIDPrefix) }
+
+// NewProjectID returns a fresh project id: "proj_" and 16 random base62 characters.
+func NewProjectID() string { return randomID(projectIDPrefix) }
+
+func randomID(prefix string) string {
+	out := make([]byte, 0, len(prefix)+idRandomChars)
+	out = append(out, prefix...)
+	buf := make([]byte, 2*idRandomChars)
+	for len(out) < cap(out) {
+		_, _ = rand.Read(buf) // crypto/rand.Read never fails on supported platforms
+		for _, b := range buf {
+			// 248 = 4*62: rejecting the rest keeps every character equally likely.
+			if b < 248 && len(out) < cap(out) {
+				out = append(out, base62[b%62])
+			}
+		}
+	}
+	return string(out)
+}
+
+// KeyCursor is a position in a list of records with text ids (projects,
+// MCP servers), ordered by (created_at, id).
+type KeyCursor struct {
+	CreatedAt time.Time
+	ID        string
+}
+
+// keyCursorVersion differs from Cursor's, so a connections cursor is never
+// mistaken for one of these.
+const keyCursorVersion = 2
+
+// maxCursorID bounds the id a cursor may carry (prefix plus 64 characters).
+const maxCursorID = 80
+
+// Encode returns the cursor as an opaque URL-safe string.
+func (c KeyCursor) Encode() string {
+	b := make([]byte, 9, 9+len(c.ID))
+	b[0] = keyCursorVersion
+	binary.BigEndian.PutUint64(b[1:9], uint64(c.CreatedAt.UnixMicro()))
+	b = append(b, c.ID...)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// DecodeKeyCursor parses a string from KeyCursor.Encode whose id starts with
+// prefix. Anything else is ErrInvalidCursor.
+func DecodeKeyCursor(s, prefix string) (KeyCursor, error) {
+	if len(s) > base64.RawURLEncoding.EncodedLen(9+maxCursorID) {
+		return KeyCursor{}, ErrInvalidCursor
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(b) <= 9 || b[0] != keyCursorVersion {
+		return KeyCursor{}, ErrInvalidCursor
+	}
+	id := string(b[9:])
+	rest, ok := strings.CutPrefix(id, prefix)
+	if !ok || rest == "" {
+		return KeyCursor{}, ErrInvalidCursor
+	}
+	for i := 0; i < len(rest); i++ {
+		if strings.IndexByte(base62, rest[i]) < 0 {
+			return KeyCursor{}, ErrInvalidCursor
+		}
+	}
+	micros := int64(binary.BigEndian.Uint64(b[1:9]))
+	return KeyCursor{CreatedAt: time.UnixMicro(micros).UTC(), ID: id}, nil
+}
+
+// CreateProject inserts p. The caller sets TenantID, Name and Description,
+// and may set ID (NewProjectID is used when it is empty); the store fills
+// the stored values back into p. ErrNameTaken: the tenant already has a
+// project with that name; ErrNotFound: the tenant does not exist.
+func (s *Store) CreateProject(ctx context.Context, p *Project) error {
+	if p.ID == "" {
+		p.ID = NewProjectID()
+	}
+	var row Project
+	err := namedGet(ctx, s.db, &row, `
+		INSERT INTO projects (id, tenant_id, name, description, created_at, updated_at)
+		VALUES (:id, :tenant_id, :name, :description,
+			date_trunc('milliseconds', now()), date_trunc('milliseconds', now()))
+		RETURNING `+projectColumns,
+		map[string]any{"id": p.ID, "tenant_id": p.TenantID, "name": p.Name, "description": p.Description})
+	if err != nil {
+		return s.projectError("create project", p, err)
+	}
+	*p = row.utc()
+	return nil
+}
+
+// GetProject returns the tenant's project id, or ErrNotFound (also when it
+// belongs to another tenant).
+func (s *Store) GetProject(ctx context.Context, tenantID uuid.UUID, id string) (Project, error) {
+	var p Project
+	err := namedGet(ctx, s.db, &p, `SELECT `+projectColumns+` FROM projects
+		WHERE tenant_id = :tenant_id AND id = :id`,
+		map[string]any{"tenant_id": tenantID, "id": id})
+	if errors.Is(err, sql.ErrNoRows) {
+		return Project{}, ErrNotFound
+	}
+	if err != nil {
+		return Project{}, s.fail("get project", err)
+	}
+	return p.utc(), nil
+}
+
+// ListProjects returns a page of the tenant's projects in creation order,
+// and the cursor of the next page when there is one.
+func (s *Store) ListProjects(ctx context.Context, p ListProjectsParams) ([]Project, *KeyCursor, error) {
+	if p.Limit < 1 || p.Limit > MaxListLimit {
+		return nil, nil, fmt.Errorf("list projects: limit must be between 1 and %d, got %d", MaxListLimit, p.Limit)
+	}
+	where := []string{"tenant_id = :tenant_id"}
+	arg := map[string]any{"tenant_id": p.TenantID, "limit": p.Limit + 1}
+	if p.Name != nil {
+		where = append(where, "name = :name")
+		arg["name"] = *p.Name
+	}
+	if p.After != nil {
+		where = append(where, "(created_at, id) > (CAST(:after_created_at AS timestamptz), CAST(:after_id AS text))")
+		arg["after_created_at"] = p.After.CreatedAt
+		arg["after_id"] = p.After.ID
+	}
+	rows := []Project{}
+	err := namedSelect(ctx, s.db, &rows, `SELECT `+projectColumns+` FROM projects
+		WHERE `+strings.Join(where, " AND ")+`
+		ORDER BY created_at, id
+		LIMIT :limit`, arg)
+	if err != nil {
+		return nil, nil, s.fail("list projects", err)
+	}
+	for i := range rows {
+		rows[i] = rows[i].utc()
+	}
+	if len(rows) <= p.Limit {
+		return rows, nil, nil
+	}
+	rows = rows[:p.Limit]
+	last := rows[len(rows)-1]
+	return rows, &KeyCursor{CreatedAt: last.CreatedAt, ID: last.ID}, nil
+}
+
+// UpdateProject changes the tenant's project id under a row lock: fn sees
+// the current row and changes Name and Description; nothing is written when
+// it returns an error, which is returned as is. UpdatedAt becomes the
+// database's current time. ErrNotFound: no such project for the tenant;
+// ErrNameTaken: the new name is used by another of its projects.
+func (s *Store) UpdateProject(ctx context.Context, tenantID uuid.UUID, id string, fn func(*Project) error) (Project, error) {
+	var stored Project
+	err := s.inTx(ctx, "update project", func(tx *sqlx.Tx) error {
+		var current Project
+		err := namedGet(ctx, tx, &current, `SELECT `+projectColumns+` FROM projects
+			WHERE tenant_id = :tenant_id AND id = :id
+			FOR UPDATE`,
+			map[string]any{"tenant_id": tenantID, "id": id})
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return s.fail("update project", err)
+		}
+		row := current.utc()
+		if err := fn(&row); err != nil {
+			return err
+		}
+		err = namedGet(ctx, tx, &stored, `
+			UPDATE projects SET
+				name = :name,
+				description = :description,
+				updated_at = greatest(date_trunc('milliseconds', clock_timestamp()), updated_at)
+			WHERE tenant_id = :tenant_id AND id = :id
+			RETURNING `+projectColumns,
+			map[string]any{"tenant_id": tenantID, "id": id, "name": row.Name, "description": row.Description})
+		if err != nil {
+			return s.projectError("update project", &row, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return Project{}, err
+	}
+	return stored.utc(), nil
+}
+
+// DeleteProject deletes the tenant's project id. A project that still has
+// MCP servers is not deleted: the error is a *ProjectNotEmptyError with
+// their number. ErrNotFound: no such project for the tenant.
+func (s *Store) DeleteProject(ctx context.Context, tenantID uuid.UUID, id string) error {
+	return s.inTx(ctx, "delete project", func(tx *sqlx.Tx) error {
+		// The lock keeps a server from being added between the count and
+		// the delete (an insert takes a key-share lock on the project).
+		var found []string
+		err := namedSelect(ctx, tx, &found, `SELECT id FROM projects
+			WHERE tenant_id = :tenant_id AND id = :id
+			FOR UPDATE`,
+			map[string]any{"tenant_id": tenantID, "id": id})
+		if err != nil {
+			return s.fail("delete project", err)
+		}
+		if len(found) == 0 {
+			return ErrNotFound
+		}
+		var servers int
+		if err := namedGet(ctx, tx, &servers, `SELECT count(*) FROM mcp_servers
+			WHERE tenant_id = :tenant_id AND project_id = :id`,
+			map[string]any{"tenant_id": tenantID, "id": id}); err != nil {
+			return s.fail("delete project", err)
+		}
+		if servers > 0 {
+			return &ProjectNotEmptyError{Servers: servers}
+		}
+		if _, err := namedExec(ctx, tx, `DELETE FROM projects WHERE tenant_id = :tenant_id AND id = :id`,
+			map[string]any{"tenant_id": tenantID, "id": id}); err != nil {
+			if constraint(err, pqerror.ForeignKeyViolation) != "" {
+				// Unreachable while the lock above holds; the count is unknown here.
+				return &ProjectNotEmptyError{Servers: 1}
+			}
+			return s.fail("delete project", err)
+		}
+		return nil
+	})
+}
+
+// projectError turns constraint violations into errors that say what is
+// wrong with p.
+func (s *Store) projectError(op string, p *Project, err error) error {
+	switch constraint(err, pqerror.UniqueViolation) {
+	case "projects_tenant_id_name_key":
+		return ErrNameTaken
+	case "projects_pkey", "projects_tenant_id_id_key":
+		return fmt.Errorf("%s: id %s is already used by another project", op, p.ID)
+	}
+	if constraint(err, pqerror.ForeignKeyViolation) != "" {
+		return fmt.Errorf("%s: tenant %s: %w", op, p.TenantID, ErrNotFound)
+	}
+	switch constraint(err, pqerror.CheckViolation) {
+	case "projects_id_check":
+		return fmt.Errorf("%s: id %q is not %s followed by 1 to 64 letters and digits", op, p.ID, projectIDPrefix)
+	case "projects_name_check":
+		return fmt.Errorf("%s: the name must not be empty", op)
+	}
+	return s.fail(op, err)
+}
+
+func (p Project) utc() Project {
+	p.CreatedAt = p.CreatedAt.UTC()
+	p.UpdatedAt = p.UpdatedAt.UTC()
+	return p
+}

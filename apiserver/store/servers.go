@@ -1,0 +1,584 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+	"github.com/lib/pq/pqerror"
+)
+
+// Errors of the MCP server calls, besides the package's common ones.
+var (
+	// ErrProjectNotFound means a server names a project its tenant does not have.
+	ErrProjectNotFound = errors.New("project not found")
+	// ErrServerChanged means a check result was not stored because the
+	// server's endpoint, command or token changed while it was being checked,
+	// or (for a scheduled check) it was disconnected meanwhile.
+	ErrServerChanged = errors.New("MCP server changed while it was being checked")
+)
+
+// Server is a row of mcp_servers. TokenCiphertext and TokenKeyID hold the
+// sealed bearer token (nil when there is none).
+type Server struct {
+	ID             string         `db:"id"`
+	TenantID       uuid.UUID      `db:"tenant_id"`
+	ProjectID      string         `db:"project_id"`
+	Name           string         `db:"name"`
+	Description    *string        `db:"description"`
+	URL            *string        `db:"url"`            // http and sse only
+	TransportType  string         `db:"transport_type"` // stdio, http or sse
+	ConnectionType string         `db:"connection_type"`
+	Command        *string        `db:"command"` // stdio only
+	Args           pq.StringArray `db:"args"`    // stdio only; nil otherwise
+	// TokenCiphertext and TokenKeyID are the sealed bearer token, bound to
+	// the row by ServerTokenAAD.
+	TokenCiphertext []byte        `db:"token_ciphertext"`
+	TokenKeyID      *string       `db:"token_key_id"`
+	Status          string        `db:"status"`
+	Capabilities    *Capabilities `db:"capabilities"` // nil until the first successful connect
+	ServerName      *string       `db:"server_name"`
+	ServerVersion   *string       `db:"server_version"`
+	LastError       *string       `db:"last_error"`
+	LastConnectedAt *time.Time    `db:"last_connected_at"`
+	NextCheckAt     time.Time     `db:"next_check_at"`
+	CreatedAt       time.Time     `db:"created_at"`
+	UpdatedAt       time.Time     `db:"updated_at"`
+
+	// DueNow, set by an UpdateServer fn, makes the row due for a check at
+	// the database's current time (NextCheckAt is then ignored). It is not
+	// a column.
+	DueNow bool `db:"-"`
+}
+
+// Capabilities is which MCP feature families a server advertised, stored as
+// a JSON object.
+type Capabilities struct {
+	Tools     bool `json:"tools"`
+	Resources bool `json:"resources"`
+	Prompts   bool `json:"prompts"`
+}
+
+// Value implements driver.Valuer.
+func (c Capabilities) Value() (driver.Value, error) {
+	b, err := json.Marshal(c)
+	return string(b), err
+}
+
+// Scan implements sql.Scanner.
+func (c *Capabilities) Scan(src any) error {
+	var b []byte
+	switch v := src.(type) {
+	case []byte:
+		b = v
+	case string:
+		b = []byte(v)
+	default:
+		return fmt.Errorf("capabilities: cannot scan %T", src)
+	}
+	return json.Unmarshal(b, c)
+}
+
+// ServerCheckResult is the outcome of one probe of an MCP server.
+type ServerCheckResult struct {
+	// OK reports that the handshake succeeded.
+	OK bool
+	// Err says why the probe failed; it is ignored when OK is set.
+	Err string
+	// Capabilities, ServerName and ServerVersion are what the handshake
+	// returned; a failed probe keeps the last known ones.
+	Capabilities  Capabilities
+	ServerName    string
+	ServerVersion string
+}
+
+// ListServersParams selects a page of a tenant's MCP servers.
+type ListServersParams struct {
+	TenantID  uuid.UUID
+	ProjectID *string
+	Name      *string // exact match
+	Status    *string
+	Limit     int // 1..100
+	After     *KeyCursor
+}
+
+// ServerTokenAAD binds a server's sealed bearer token to its row, so a
+// ciphertext copied onto another row does not open.
+func ServerTokenAAD(id string) []byte {
+	return []byte("mcp_servers:" + id)
+}
+
+const serverColumns = `id, tenant_id, project_id, name, description, url, transport_type, connection_type,
+	command, args, token_ciphertext, token_key_id, status, capabilities, server_name, server_version,
+	last_error, last_connected_at, next_check_at, created_at, updated_at`
+
+// CreateServer inserts srv. The caller sets ID (NewServerID; the sealed
+// token is bound to it), TenantID, ProjectID, Name, Description, the
+// transport fields and the token; the store sets Status to "connecting",
+// clears what probes learn, makes the row due for a check at once and fills
+// the stored values back into srv. ErrProjectNotFound: the tenant has no such
+// project; ErrNameTaken: the project already has a server with that name.
+func (s *Store) CreateServer(ctx context.Context, srv *Server) error {
+	if srv.ID == "" {
+		return errors.New("create MCP server: the caller must assign an id (the sealed token is bound to it)")
+	}
+	var row Server
+	err := namedGet(ctx, s.db, &row, `
+		INSERT INTO mcp_servers (id, tenant_id, project_id, name, description, url, transport_type, connection_type,
+			command, args, token_ciphertext, token_key_id, status, next_check_at, created_at, updated_at)
+		VALUES (:id, :tenant_id, :project_id, :name, :description, :url, :transport_type, :connection_type,
+			:command, :args, :token_ciphertext, :token_key_id, 'connecting',
+			date_trunc('milliseconds', now()), date_trunc('milliseconds', now()), date_trunc('milliseconds', now()))
+		RETURNING `+serverColumns,
+		map[string]any{
+			"id":               srv.ID,
+			"tenant_id":        srv.TenantID,
+			"project_id":       srv.ProjectID,
+			"name":             srv.Name,
+			"description":      srv.Description,
+			"url":              srv.URL,
+			"transport_type":   srv.TransportType,
+			"connection_type":  srv.ConnectionType,
+			"command":          srv.Command,
+			"args":             srv.Args,
+			"token_ciphertext": srv.TokenCiphertext,
+			"token_key_id":     srv.TokenKeyID,
+		})
+	if err != nil {
+		return s.serverError("create MCP server", srv, err)
+	}
+	*srv = row.utc()
+	return nil
+}
+
+// GetServer returns the tenant's MCP server id, or ErrNotFound (also when it
+// belongs to another tenant).
+func (s *Store) GetServer(ctx context.Context, tenantID uuid.UUID, id string) (Server, error) {
+	var srv Server
+	err := namedGet(ctx, s.db, &srv, `SELECT `+serverColumns+` FROM mcp_servers
+		WHERE tenant_id = :tenant_id AND id = :id`,
+		map[string]any{"tenant_id": tenantID, "id": id})
+	if errors.Is(err, sql.ErrNoRows) {
+		return Server{}, ErrNotFound
+	}
+	if err != nil {
+		return Server{}, s.fail("get MCP server", err)
+	}
+	return srv.utc(), nil
+}
+
+// ListServers returns a page of the tenant's MCP servers in creation order,
+// and the cursor of the next page when there is one.
+func (s *Store) ListServers(ctx context.Context, p ListServersParams) ([]Server, *KeyCursor, error) {
+	if p.Limit < 1 || p.Limit > MaxListLimit {
+		return nil, nil, fmt.Errorf("list MCP servers: limit must be between 1 and %d, got %d", MaxListLimit, p.Limit)
+	}
+	where := []string{"tenant_id = :tenant_id"}
+	arg := map[string]any{"tenant_id": p.TenantID, "limit": p.Limit + 1}
+	if p.ProjectID != nil {
+		where = append(where, "project_id = :project_id")
+		arg["project_id"] = *p.ProjectID
+	}
+	if p.Name != nil {
+		where = append(where, "name = :name")
+		arg["name"] = *p.Name
+	}
+	if p.Status != nil {
+		where = append(where, "status = :status")
+		arg["status"] = *p.Status
+	}
+	if p.After != nil {
+		where = append(where, "(created_at, id) > (CAST(:after_created_at AS timestamptz), CAST(:after_id AS text))")
+		arg["after_created_at"] = p.After.CreatedAt
+		arg["after_id"] = p.After.ID
+	}
+	rows := []Server{}
+	err := namedSelect(ctx, s.db, &rows, `SELECT `+serverColumns+` FROM mcp_servers
+		WHERE `+strings.Join(where, " AND ")+`
+		ORDER BY created_at, id
+		LIMIT :limit`, arg)
+	if err != nil {
+		return nil, nil, s.fail("list MCP servers", err)
+	}
+	for i := range rows {
+		rows[i] = rows[i].utc()
+	}
+	if len(rows) <= p.Limit {
+		return rows, nil, nil
+	}
+	rows = rows[:p.Limit]
+	last := rows[len(rows)-1]
+	return rows, &KeyCursor{CreatedAt: last.CreatedAt, ID: last.ID}, nil
+}
+
+// UpdateServer changes the tenant's MCP server id under a row lock: it reads
+// the row, lets fn change it, and writes every mutable column back, so
+// concurrent updates of one row apply one after the other. If fn returns an
+// error nothing is written and that error is returned as is. ID, TenantID
+// and CreatedAt are not mutable; UpdatedAt becomes the database's current
+// time; NextCheckAt is kept when fn leaves it zero, and DueNow makes the row
+// due at once. ErrNotFound: no such server for the tenant;
+// ErrProjectNotFound: the new project is not one of the tenant's;
+// ErrNameTaken: the name is used by another server of the project.
+func (s *Store) UpdateServer(ctx context.Context, tenantID uuid.UUID, id string, fn func(*Server) error) (Server, error) {
+	var stored Server
+	err := s.inTx(ctx, "update MCP server", func(tx *sqlx.Tx) error {
+		var current Server
+		err := namedGet(ctx, tx, &current, `SELECT `+serverColumns+` FROM mcp_servers
+			WHERE tenant_id = :tenant_id AND id = :id
+			FOR UPDATE`,
+			map[string]any{"tenant_id": tenantID, "id": id})
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return s.fail("update MCP server", err)
+		}
+		current = current.utc()
+		row := current
+		if err := fn(&row); err != nil {
+			return err
+		}
+		var nextCheckAt any // nil: the database clock
+		if !row.DueNow {
+			nextCheckAt = row.NextCheckAt
+			if row.NextCheckAt.IsZero() {
+				nextCheckAt = current.NextCheckAt
+			}
+		}
+		// clock_timestamp, not now(): now() is when the transaction began,
+		// which may be before a concurrent writer we waited for committed.
+		err = namedGet(ctx, tx, &stored, `
+			UPDATE mcp_servers SET
+				project_id = :project_id,
+				name = :name,
+				description = :description,
+				url = :url,
+				transport_type = :transport_type,
+				connection_type = :connection_type,
+				command = :command,
+				args = :args,
+				token_ciphertext = :token_ciphertext,
+				token_key_id = :token_key_id,
+				status = :status,
+				capabilities = :capabilities,
+				server_name = :server_name,
+				server_version = :server_version,
+				last_error = :last_error,
+				last_connected_at = date_trunc('milliseconds', CAST(:last_connected_at AS timestamptz)),
+				next_check_at = COALESCE(date_trunc('milliseconds', CAST(:next_check_at AS timestamptz)),
+					date_trunc('milliseconds', clock_timestamp())),
+				updated_at = greatest(date_trunc('milliseconds', clock_timestamp()), updated_at)
+			WHERE tenant_id = :tenant_id AND id = :id
+			RETURNING `+serverColumns,
+			map[string]any{
+				"tenant_id":         tenantID,
+				"id":                id,
+				"project_id":        row.ProjectID,
+				"name":              row.Name,
+				"description":       row.Description,
+				"url":               row.URL,
+				"transport_type":    row.TransportType,
+				"connection_type":   row.ConnectionType,
+				"command":           row.Command,
+				"args":              row.Args,
+				"token_ciphertext":  row.TokenCiphertext,
+				"token_key_id":      row.TokenKeyID,
+				"status":            row.Status,
+				"capabilities":      row.Capabilities,
+				"server_name":       row.ServerName,
+				"server_version":    row.ServerVersion,
+				"last_error":        row.LastError,
+				"last_connected_at": row.LastConnectedAt,
+				"next_check_at":     nextCheckAt,
+			})
+		if err != nil {
+			return s.serverError("update MCP server", &row, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return Server{}, err
+	}
+	return stored.utc(), nil
+}
+
+// DeleteServer deletes the tenant's MCP server id, or returns ErrNotFound.
+func (s *Store) DeleteServer(ctx context.Context, tenantID uuid.UUID, id string) error {
+	res, err := namedExec(ctx, s.db, `DELETE FROM mcp_servers WHERE tenant_id = :tenant_id AND id = :id`,
+		map[string]any{"tenant_id": tenantID, "id": id})
+	if err != nil {
+		return s.fail("delete MCP server", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return s.fail("delete MCP server", err)
+	}
+	if n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// ClaimDueServers takes up to limit MCP servers, across all tenants, whose
+// next check is due and which are not disconnected, oldest first, and
+// pushes their next_check_at to now plus lease so no other claimer takes
+// them meanwhile. The lease is also the crash recovery: a row whose check is
+// never recorded (including a "connecting" row whose first probe was lost)
+// is due again when it expires. Concurrent claimers get disjoint rows
+// without waiting on each other.
+func (s *Store) ClaimDueServers(ctx context.Context, limit int, lease time.Duration) ([]Server, error) {
+	if limit < 1 {
+		return nil, fmt.Errorf("claim due MCP servers: limit must be at least 1, got %d", limit)
+	}
+	if lease <= 0 {
+		return nil, fmt.Errorf("claim due MCP servers: lease must be positive, got %s", lease)
+	}
+	rows := []Server{}
+	err := namedSelect(ctx, s.db, &rows, `
+		WITH due AS MATERIALIZED (
+			SELECT id FROM mcp_servers
+			WHERE next_check_at <= now() AND status <> 'disconnected'
+			ORDER BY next_check_at
+			LIMIT :limit
+			FOR UPDATE SKIP LOCKED
+		)
+		UPDATE mcp_servers AS m
+		SET next_check_at = date_trunc('milliseconds', now()) + CAST(:lease_ms AS bigint) * interval '1 millisecond'
+		FROM due
+		WHERE m.id = due.id
+		RETURNING `+qualifiedServerColumns,
+		map[string]any{"limit": limit, "lease_ms": lease.Milliseconds()})
+	if err != nil {
+		return nil, s.fail("claim due MCP servers", err)
+	}
+	for i := range rows {
+		rows[i] = rows[i].utc()
+	}
+	return rows, nil
+}
+
+// ClaimServer claims the tenant's MCP server id for a check as
+// ClaimDueServers would, if it is due and not disconnected: the probe that
+// follows a create or an endpoint change takes the row this way, so it and
+// the scheduler never both probe it. ok is false when the row is not due
+// (someone else holds it) or is disconnected; ErrNotFound: the row is gone.
+func (s *Store) ClaimServer(ctx context.Context, tenantID uuid.UUID, id string, lease time.Duration) (srv Server, ok bool, err error) {
+	if lease <= 0 {
+		return Server{}, false, fmt.Errorf("claim MCP server: lease must be positive, got %s", lease)
+	}
+	rows := []Server{}
+	err = namedSelect(ctx, s.db, &rows, `
+		UPDATE mcp_servers
+		SET next_check_at = date_trunc('milliseconds', now()) + CAST(:lease_ms AS bigint) * interval '1 millisecond'
+		WHERE tenant_id = :tenant_id AND id = :id AND next_check_at <= now() AND status <> 'disconnected'
+		RETURNING `+serverColumns,
+		map[string]any{"tenant_id": tenantID, "id": id, "lease_ms": lease.Milliseconds()})
+	if err != nil {
+		return Server{}, false, s.fail("claim MCP server", err)
+	}
+	if len(rows) == 1 {
+		return rows[0].utc(), true, nil
+	}
+	if _, err := s.GetServer(ctx, tenantID, id); err != nil {
+		return Server{}, false, err
+	}
+	return Server{}, false, nil
+}
+
+// RecordServerCheck stores the result of probing srv, a row as it was read
+// before the probe: status connected (with capabilities, server name and
+// version, last_connected_at, and last_error cleared) or error (with
+// last_error, keeping the last known rest), updated_at set to the database's
+// current time, and the next check due interval later. It returns the
+// stored row. The result is stored only if the row still has srv's
+// transport, url, command, args and token, and — unless manual is set (a
+// connect the tenant asked for) — is not disconnected; otherwise it returns
+// the current row and ErrServerChanged. ErrNotFound: the row is gone.
+func (s *Store) RecordServerCheck(ctx context.Context, srv Server, r ServerCheckResult, interval time.Duration, manual bool) (Server, error) {
+	if interval <= 0 {
+		return Server{}, fmt.Errorf("record MCP server check: interval must be positive, got %s", interval)
+	}
+	status, lastError := "connected", (*string)(nil)
+	if !r.OK {
+		msg := r.Err
+		if msg == "" {
+			msg = "the connection attempt failed without saying why"
+		}
+		status, lastError = "error", &msg
+	}
+	var stored []Server
+	err := namedSelect(ctx, s.db, &stored, `
+		UPDATE mcp_servers AS m SET
+			status = :status,
+			last_error = :last_error,
+			capabilities = CASE WHEN CAST(:ok AS boolean) THEN CAST(:capabilities AS jsonb) ELSE m.capabilities END,
+			server_name = CASE WHEN CAST(:ok AS boolean) THEN :server_name ELSE m.server_name END,
+			server_version = CASE WHEN CAST(:ok AS boolean) THEN :server_version ELSE m.server_version END,
+			last_connected_at = CASE WHEN CAST(:ok AS boolean) THEN greatest(t.now, m.updated_at) ELSE m.last_connected_at END,
+			updated_at = greatest(t.now, m.updated_at),
+			next_check_at = greatest(t.now, m.updated_at) + CAST(:interval_ms AS bigint) * interval '1 millisecond'
+		FROM (SELECT date_trunc('milliseconds', clock_timestamp()) AS now) AS t
+		WHERE m.tenant_id = :tenant_id AND m.id = :id
+			AND m.transport_type = :transport_type
+			AND m.url IS NOT DISTINCT FROM CAST(:url AS text)
+			AND m.command IS NOT DISTINCT FROM CAST(:command AS text)
+			AND m.args IS NOT DISTINCT FROM CAST(:args AS text[])
+			AND m.token_ciphertext IS NOT DISTINCT FROM CAST(:token_ciphertext AS bytea)
+			AND (CAST(:manual AS boolean) OR m.status <> 'disconnected')
+		RETURNING `+qualifiedServerColumns,
+		map[string]any{
+			"tenant_id":        srv.TenantID,
+			"id":               srv.ID,
+			"transport_type":   srv.TransportType,
+			"url":              srv.URL,
+			"command":          srv.Command,
+			"args":             srv.Args,
+			"token_ciphertext": srv.TokenCiphertext,
+			"manual":           manual,
+			"status":           status,
+			"last_error":       lastError,
+			"ok":               r.OK,
+			"capabilities":     r.Capabilities,
+			"server_name":      r.ServerName,
+			"server_version":   r.ServerVersion,
+			"interval_ms":      interval.Milliseconds(),
+		})
+	if err != nil {
+		return Server{}, s.fail("record MCP server check", err)
+	}
+	if len(stored) == 1 {
+		return stored[0].utc(), nil
+	}
+	current, err := s.GetServer(ctx, srv.TenantID, srv.ID)
+	if err != nil {
+		return Server{}, err
+	}
+	return current, ErrServerChanged
+}
+
+// ReencryptServerTokens is ReencryptTokens for MCP servers: it calls fn for
+// every stored server token, across all tenants, stores what fn returns
+// whenever the key id changes, and returns how many rows it changed. Rows are
+// handled in batches of their own transactions.
+func (s *Store) ReencryptServerTokens(ctx context.Context, fn func(id string, ciphertext []byte, keyID string) ([]byte, string, error)) (int, error) {
+	changed := 0
+	after := ""
+	for {
+		var batch []struct {
+			ID         string `db:"id"`
+			Ciphertext []byte `db:"token_ciphertext"`
+			KeyID      string `db:"token_key_id"`
+		}
+		n := 0
+		err := s.inTx(ctx, "re-encrypt MCP server tokens", func(tx *sqlx.Tx) error {
+			n = 0
+			err := namedSelect(ctx, tx, &batch, `
+				SELECT id, token_ciphertext, token_key_id FROM mcp_servers
+				WHERE token_ciphertext IS NOT NULL AND id > :after
+				ORDER BY id
+				LIMIT :limit
+				FOR UPDATE`,
+				map[string]any{"after": after, "limit": reencryptBatch})
+			if err != nil {
+				return s.fail("re-encrypt MCP server tokens", err)
+			}
+			for _, r := range batch {
+				ciphertext, keyID, err := fn(r.ID, r.Ciphertext, r.KeyID)
+				if err != nil {
+					return fmt.Errorf("re-encrypt token of MCP server %s: %w", r.ID, err)
+				}
+				if keyID == r.KeyID {
+					continue
+				}
+				if len(ciphertext) == 0 || keyID == "" {
+					return fmt.Errorf("re-encrypt token of MCP server %s: the new ciphertext or key id is empty", r.ID)
+				}
+				// updated_at stays: the server as the API shows it did not change.
+				if _, err := namedExec(ctx, tx, `
+					UPDATE mcp_servers SET token_ciphertext = :ciphertext, token_key_id = :key_id
+					WHERE id = :id`,
+					map[string]any{"id": r.ID, "ciphertext": ciphertext, "key_id": keyID}); err != nil {
+					return s.fail("re-encrypt MCP server tokens", err)
+				}
+				n++
+			}
+			return nil
+		})
+		if err != nil {
+			return changed, err
+		}
+		changed += n
+		if len(batch) < reencryptBatch {
+			return changed, nil
+		}
+		after = batch[len(batch)-1].ID
+	}
+}
+
+// serverError turns constraint violations into errors that say what is
+// wrong with srv.
+func (s *Store) serverError(op string, srv *Server, err error) error {
+	switch constraint(err, pqerror.UniqueViolation) {
+	case "mcp_servers_project_id_name_key":
+		return ErrNameTaken
+	case "mcp_servers_pkey":
+		return fmt.Errorf("%s: id %s is already used by another MCP server", op, srv.ID)
+	}
+	switch constraint(err, pqerror.ForeignKeyViolation) {
+	case "mcp_servers_project_fkey":
+		return fmt.Errorf("%s: project %q: %w", op, srv.ProjectID, ErrProjectNotFound)
+	case "":
+	default:
+		return fmt.Errorf("%s: tenant %s: %w", op, srv.TenantID, ErrNotFound)
+	}
+	switch constraint(err, pqerror.CheckViolation) {
+	case "mcp_servers_id_check":
+		return fmt.Errorf("%s: id %q is not %s followed by 1 to 64 letters and digits", op, srv.ID, serverIDPrefix)
+	case "mcp_servers_name_check":
+		return fmt.Errorf("%s: the name must not be empty", op)
+	case "mcp_servers_transport_type_check":
+		return fmt.Errorf("%s: transport type %q is not stdio, http or sse", op, srv.TransportType)
+	case "mcp_servers_connection_type_check":
+		return fmt.Errorf("%s: connection type %q is neither direct nor proxy", op, srv.ConnectionType)
+	case "mcp_servers_status_check":
+		return fmt.Errorf("%s: status %q is not connecting, connected, disconnected or error", op, srv.Status)
+	case "mcp_servers_transport_fields_check":
+		return fmt.Errorf("%s: transport %q with url set=%t, command set=%t, args set=%t; stdio needs command and args and no url, http and sse need url and neither command nor args",
+			op, srv.TransportType, srv.URL != nil, srv.Command != nil, srv.Args != nil)
+	case "mcp_servers_token_pair_check":
+		return fmt.Errorf("%s: the token ciphertext and its key id must be set together", op)
+	case "mcp_servers_token_transport_check":
+		return fmt.Errorf("%s: a stdio server cannot have a bearer token", op)
+	}
+	return s.fail(op, err)
+}
+
+// qualifiedServerColumns is serverColumns for mcp_servers aliased as m.
+var qualifiedServerColumns = func() string {
+	cols := strings.Split(serverColumns, ",")
+	for i, col := range cols {
+		cols[i] = "m." + strings.TrimSpace(col)
+	}
+	return strings.Join(cols, ", ")
+}()
+
+// utc puts every time in UTC: lib/pq returns the session's time zone.
+func (srv Server) utc() Server {
+	srv.CreatedAt = srv.CreatedAt.UTC()
+	srv.UpdatedAt = srv.UpdatedAt.UTC()
+	srv.NextCheckAt = srv.NextCheckAt.UTC()
+	if srv.LastConnectedAt != nil {
+		t := srv.LastConnectedAt.UTC()
+		srv.LastConnectedAt = &t
+	}
+	return srv
+}

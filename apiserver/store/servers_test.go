@@ -1,0 +1,511 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/lib/pq"
+)
+
+func newHTTPServer(t *testing.T, s *Store, tenantID uuid.UUID, projectID, name string) Server {
+	t.Helper()
+	srv := Server{
+		ID: NewServerID(), TenantID: tenantID, ProjectID: projectID, Name: name,
+		URL: ptr("https://mcp.example.com/" + name), TransportType: "http", ConnectionType: "direct",
+	}
+	if err := s.CreateServer(context.Background(), &srv); err != nil {
+		t.Fatalf("CreateServer(%s): %v", name, err)
+	}
+	return srv
+}
+
+func setStatus(t *testing.T, s *Store, srv Server, status string) Server {
+	t.Helper()
+	got, err := s.UpdateServer(context.Background(), srv.TenantID, srv.ID, func(r *Server) error { r.Status = status; return nil })
+	if err != nil {
+		t.Fatalf("set status %s: %v", status, err)
+	}
+	return got
+}
+
+func makeDue(t *testing.T, s *Store, id string, minutesAgo int) {
+	t.Helper()
+	if _, err := s.db.Exec(`UPDATE mcp_servers SET next_check_at = now() - $1 * interval '1 minute' WHERE id = $2`, minutesAgo, id); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestServerCRUD(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	tenant := newTenant(t, s, "acme")
+	p := newProject(t, s, tenant, "p")
+
+	keyID := "k1"
+	srv := Server{
+		ID: NewServerID(), TenantID: tenant, ProjectID: p.ID, Name: "Production Server",
+		Description: ptr("Main production MCP server"), URL: ptr("https://mcp-server.example.com"),
+		TransportType: "http", ConnectionType: "proxy", TokenCiphertext: []byte{1, 2, 3}, TokenKeyID: &keyID,
+		// The store decides these on create.
+		Status: "connected", Capabilities: &Capabilities{Tools: true}, ServerName: ptr("x"), LastError: ptr("x"),
+		LastConnectedAt: ptr(time.Now()),
+	}
+	before := time.Now().Add(-time.Second)
+	if err := s.CreateServer(ctx, &srv); err != nil {
+		t.Fatalf("CreateServer: %v", err)
+	}
+	if srv.Status != "connecting" || srv.Capabilities != nil || srv.ServerName != nil || srv.LastError != nil || srv.LastConnectedAt != nil {
+		t.Fatalf("created server keeps caller probe fields: %+v", srv)
+	}
+	if srv.CreatedAt.Before(before) || !srv.CreatedAt.Equal(srv.UpdatedAt) || !isMillis(srv.CreatedAt) || srv.CreatedAt.Location() != time.UTC {
+		t.Fatalf("created timestamps: %v %v", srv.CreatedAt, srv.UpdatedAt)
+	}
+	if srv.NextCheckAt.After(srv.CreatedAt) {
+		t.Fatalf("a new server is not due for a probe: next %v created %v", srv.NextCheckAt, srv.CreatedAt)
+	}
+	if srv.Args != nil || srv.Command != nil {
+		t.Fatalf("http server has command/args: %+v", srv)
+	}
+	got, err := s.GetServer(ctx, tenant, srv.ID)
+	if err != nil || !reflect.DeepEqual(got, srv) {
+		t.Fatalf("GetServer =\n%+v, %v\nwant\n%+v", got, err, srv)
+	}
+
+	// stdio: args round-trip, an empty list stays an empty list.
+	for _, args := range []pq.StringArray{{}, {"-y", "@scope/server", "a b;c|d $(e)"}} {
+		st := Server{ID: NewServerID(), TenantID: tenant, ProjectID: p.ID, Name: fmt.Sprintf("stdio %d", len(args)),
+			TransportType: "stdio", ConnectionType: "direct", Command: ptr("npx"), Args: args}
+		if err := s.CreateServer(ctx, &st); err != nil {
+			t.Fatalf("CreateServer(stdio %q): %v", args, err)
+		}
+		got, err := s.GetServer(ctx, tenant, st.ID)
+		if err != nil || got.Args == nil || !reflect.DeepEqual([]string(got.Args), []string(args)) || *got.Command != "npx" || got.URL != nil {
+			t.Fatalf("stdio server stored as %+v (%v), want args %q", got, err, args)
+		}
+	}
+
+	other := newProject(t, s, tenant, "other")
+	caps := Capabilities{Tools: true, Prompts: true}
+	updated, err := s.UpdateServer(ctx, tenant, srv.ID, func(r *Server) error {
+		r.ProjectID = other.ID
+		r.Name = "renamed"
+		r.Description = nil
+		r.TransportType = "sse"
+		r.URL = ptr("https://mcp-server.example.com/sse")
+		r.TokenCiphertext, r.TokenKeyID = nil, nil
+		r.Status = "connected"
+		r.Capabilities = &caps
+		r.ServerName, r.ServerVersion = ptr("Example MCP"), ptr("1.0.0")
+		r.ID, r.TenantID, r.CreatedAt = "mcp_other", uuid.New(), time.Time{} // immutable: ignored
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("UpdateServer: %v", err)
+	}
+	if updated.ID != srv.ID || updated.TenantID != tenant || !updated.CreatedAt.Equal(srv.CreatedAt) ||
+		updated.ProjectID != other.ID || updated.Name != "renamed" || updated.Description != nil || updated.TransportType != "sse" ||
+		updated.TokenCiphertext != nil || updated.Status != "connected" || *updated.Capabilities != caps ||
+		*updated.ServerName != "Example MCP" || !updated.NextCheckAt.Equal(srv.NextCheckAt) || updated.UpdatedAt.Before(srv.UpdatedAt) {
+		t.Fatalf("UpdateServer = %+v", updated)
+	}
+
+	due, err := s.UpdateServer(ctx, tenant, srv.ID, func(r *Server) error {
+		r.NextCheckAt = time.Now().Add(time.Hour)
+		return nil
+	})
+	if err != nil || !due.NextCheckAt.After(time.Now().Add(59*time.Minute)) {
+		t.Fatalf("explicit NextCheckAt: %v, %v", due.NextCheckAt, err)
+	}
+	due, err = s.UpdateServer(ctx, tenant, srv.ID, func(r *Server) error { r.DueNow = true; return nil })
+	if err != nil || due.NextCheckAt.After(time.Now().Add(time.Second)) || !isMillis(due.NextCheckAt) {
+		t.Fatalf("DueNow left next check at %v (%v)", due.NextCheckAt, err)
+	}
+
+	if err := s.DeleteServer(ctx, tenant, srv.ID); err != nil {
+		t.Fatalf("DeleteServer: %v", err)
+	}
+	if _, err := s.GetServer(ctx, tenant, srv.ID); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("GetServer after delete = %v", err)
+	}
+	if err := s.DeleteServer(ctx, tenant, srv.ID); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("DeleteServer twice = %v", err)
+	}
+	if _, err := s.UpdateServer(ctx, tenant, srv.ID, func(*Server) error { return nil }); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("UpdateServer after delete = %v", err)
+	}
+}
+
+func TestServerConstraints(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	tenant, other := newTenant(t, s, "a"), newTenant(t, s, "b")
+	p := newProject(t, s, tenant, "p")
+	theirs := newProject(t, s, other, "theirs")
+	existing := newHTTPServer(t, s, tenant, p.ID, "taken")
+	// A name the other tenant uses in its project: naming that project must
+	// fail as unknown, never as a name clash that would reveal the name.
+	newHTTPServer(t, s, other, theirs.ID, "n")
+
+	base := func() Server {
+		return Server{ID: NewServerID(), TenantID: tenant, ProjectID: p.ID, Name: "n", URL: ptr("https://x.example"),
+			TransportType: "http", ConnectionType: "direct"}
+	}
+	tests := []struct {
+		name   string
+		change func(*Server)
+		is     error
+		text   string
+	}{
+		{"unknown project", func(r *Server) { r.ProjectID = "proj_nope" }, ErrProjectNotFound, "proj_nope"},
+		{"another tenant's project", func(r *Server) { r.ProjectID = theirs.ID }, ErrProjectNotFound, theirs.ID},
+		{"name taken in the project", func(r *Server) { r.Name = "taken" }, ErrNameTaken, ""},
+		{"no id", func(r *Server) { r.ID = "" }, nil, "must assign an id"},
+		{"bad id", func(r *Server) { r.ID = "mcp_a-b" }, nil, "letters and digits"},
+		{"http without url", func(r *Server) { r.URL = nil }, nil, "http and sse need url"},
+		{"http with command", func(r *Server) { r.Command = ptr("node") }, nil, "http and sse need url"},
+		{"stdio with url", func(r *Server) { r.TransportType = "stdio"; r.Command = ptr("node"); r.Args = pq.StringArray{} }, nil, "stdio needs command"},
+		{"stdio without args", func(r *Server) { r.TransportType = "stdio"; r.URL = nil; r.Command = ptr("node") }, nil, "stdio needs command and args"},
+		{"stdio with token", func(r *Server) {
+			r.TransportType, r.URL, r.Command, r.Args = "stdio", nil, ptr("node"), pq.StringArray{}
+			r.TokenCiphertext, r.TokenKeyID = []byte{1}, ptr("k")
+		}, nil, "stdio server cannot have a bearer token"},
+		{"token without key id", func(r *Server) { r.TokenCiphertext = []byte{1} }, nil, "must be set together"},
+		{"bad transport", func(r *Server) { r.TransportType = "ws" }, nil, `transport type "ws"`},
+		{"bad connection type", func(r *Server) { r.ConnectionType = "tunnel" }, nil, `connection type "tunnel"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := base()
+			tc.change(&srv)
+			err := s.CreateServer(ctx, &srv)
+			if err == nil {
+				t.Fatal("CreateServer accepted it")
+			}
+			if tc.is != nil && !errors.Is(err, tc.is) {
+				t.Fatalf("CreateServer = %v, want %v", err, tc.is)
+			}
+			if !strings.Contains(err.Error(), tc.text) || errors.Is(err, ErrUnavailable) {
+				t.Fatalf("CreateServer = %v, want it to mention %q", err, tc.text)
+			}
+		})
+	}
+
+	// The same name is free in another project.
+	q := newProject(t, s, tenant, "q")
+	newHTTPServer(t, s, tenant, q.ID, "taken")
+	if _, err := s.UpdateServer(ctx, tenant, existing.ID, func(r *Server) error { r.ProjectID = theirs.ID; return nil }); !errors.Is(err, ErrProjectNotFound) {
+		t.Fatalf("moving a server to another tenant's project = %v, want ErrProjectNotFound", err)
+	}
+	if _, err := s.UpdateServer(ctx, tenant, existing.ID, func(r *Server) error { r.ProjectID = q.ID; return nil }); !errors.Is(err, ErrNameTaken) {
+		t.Fatalf("moving onto a taken name = %v, want ErrNameTaken", err)
+	}
+	if _, err := s.UpdateServer(ctx, tenant, existing.ID, func(r *Server) error { r.Status = "sleeping"; return nil }); err == nil ||
+		!strings.Contains(err.Error(), `status "sleeping"`) {
+		t.Fatalf("bad status = %v", err)
+	}
+}
+
+func TestServerTenantIsolation(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	a, b := newTenant(t, s, "a"), newTenant(t, s, "b")
+	srv := newHTTPServer(t, s, a, newProject(t, s, a, "p").ID, "s")
+
+	if _, err := s.GetServer(ctx, b, srv.ID); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("GetServer by another tenant = %v", err)
+	}
+	called := false
+	if _, err := s.UpdateServer(ctx, b, srv.ID, func(*Server) error { called = true; return nil }); !errors.Is(err, ErrNotFound) || called {
+		t.Fatalf("UpdateServer by another tenant = %v (fn called %v)", err, called)
+	}
+	if err := s.DeleteServer(ctx, b, srv.ID); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("DeleteServer by another tenant = %v", err)
+	}
+	if _, _, err := s.ClaimServer(ctx, b, srv.ID, time.Minute); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("ClaimServer by another tenant = %v", err)
+	}
+	rows, _, err := s.ListServers(ctx, ListServersParams{TenantID: b, Limit: 10})
+	if err != nil || len(rows) != 0 {
+		t.Fatalf("ListServers of tenant b = %v, %v", rows, err)
+	}
+	wrong := srv
+	wrong.TenantID = b
+	if _, err := s.RecordServerCheck(ctx, wrong, ServerCheckResult{OK: true}, time.Minute, true); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("RecordServerCheck for another tenant = %v", err)
+	}
+}
+
+func TestListServers(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	tenant := newTenant(t, s, "acme")
+	p, q := newProject(t, s, tenant, "p"), newProject(t, s, tenant, "q")
+	var all []string
+	for i := range 5 {
+		all = append(all, newHTTPServer(t, s, tenant, p.ID, fmt.Sprintf("p%d", i)).ID)
+	}
+	inQ := newHTTPServer(t, s, tenant, q.ID, "q0")
+	all = append(all, inQ.ID)
+	setStatus(t, s, inQ, "disconnected")
+	ot := newTenant(t, s, "other")
+	newHTTPServer(t, s, ot, newProject(t, s, ot, "x").ID, "p0")
+
+	var got []string
+	var after *KeyCursor
+	for pages := 0; ; pages++ {
+		if pages > 3 {
+			t.Fatal("paging does not end")
+		}
+		rows, next, err := s.ListServers(ctx, ListServersParams{TenantID: tenant, Limit: 2, After: after})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rows {
+			got = append(got, r.ID)
+		}
+		if next == nil {
+			break
+		}
+		after = next
+	}
+	if len(got) != len(all) || !sameSet(got, all) {
+		t.Fatalf("paged ids = %v, want %v once each", got, all)
+	}
+
+	count := func(p ListServersParams) int {
+		t.Helper()
+		p.TenantID, p.Limit = tenant, 100
+		rows, _, err := s.ListServers(ctx, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(rows)
+	}
+	for name, tc := range map[string]struct {
+		p    ListServersParams
+		want int
+	}{
+		"project p":          {ListServersParams{ProjectID: &p.ID}, 5},
+		"project q":          {ListServersParams{ProjectID: &q.ID}, 1},
+		"unknown project":    {ListServersParams{ProjectID: ptr("proj_nope")}, 0},
+		"connecting":         {ListServersParams{Status: ptr("connecting")}, 5},
+		"disconnected":       {ListServersParams{Status: ptr("disconnected")}, 1},
+		"q and connecting":   {ListServersParams{ProjectID: &q.ID, Status: ptr("connecting")}, 0},
+		"name":               {ListServersParams{Name: ptr("p3")}, 1},
+		"name is exact":      {ListServersParams{Name: ptr("p")}, 0},
+		"name in project q":  {ListServersParams{Name: ptr("q0"), ProjectID: &q.ID}, 1},
+		"name in wrong proj": {ListServersParams{Name: ptr("q0"), ProjectID: &p.ID}, 0},
+	} {
+		if got := count(tc.p); got != tc.want {
+			t.Errorf("%s: %d servers, want %d", name, got, tc.want)
+		}
+	}
+}
+
+func TestClaimDueServers(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	a, b := newTenant(t, s, "a"), newTenant(t, s, "b")
+	pa, pb := newProject(t, s, a, "p"), newProject(t, s, b, "p")
+
+	var want []string
+	for i, status := range []string{"connected", "error", "connecting", "connected"} {
+		tenant, project := a, pa.ID
+		if i%2 == 1 {
+			tenant, project = b, pb.ID
+		}
+		srv := setStatus(t, s, newHTTPServer(t, s, tenant, project, fmt.Sprintf("s%d", i)), status)
+		makeDue(t, s, srv.ID, 10-i)
+		want = append(want, srv.ID)
+	}
+	off := setStatus(t, s, newHTTPServer(t, s, a, pa.ID, "off"), "disconnected")
+	makeDue(t, s, off.ID, 60) // the most overdue of all, and still never claimed
+	later := setStatus(t, s, newHTTPServer(t, s, a, pa.ID, "later"), "connected")
+	if _, err := s.db.Exec(`UPDATE mcp_servers SET next_check_at = now() + interval '1 hour' WHERE id = $1`, later.ID); err != nil {
+		t.Fatal(err)
+	}
+
+	before := time.Now()
+	first, err := s.ClaimDueServers(ctx, 3, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := serverIDs(first); fmt.Sprint(got) != fmt.Sprint(want[:3]) {
+		t.Fatalf("first claim = %v, want the three most overdue %v", got, want[:3])
+	}
+	for _, r := range first {
+		if !r.NextCheckAt.After(before.Add(59*time.Minute)) || !isMillis(r.NextCheckAt) || r.URL == nil || r.TenantID == uuid.Nil {
+			t.Errorf("claimed row: %+v", r)
+		}
+	}
+	second, err := s.ClaimDueServers(ctx, 10, time.Hour)
+	if err != nil || fmt.Sprint(serverIDs(second)) != fmt.Sprint(want[3:]) {
+		t.Fatalf("second claim = %v, %v; want %v", serverIDs(second), err, want[3:])
+	}
+	third, err := s.ClaimDueServers(ctx, 10, time.Hour)
+	if err != nil || len(third) != 0 {
+		t.Fatalf("third claim = %v, %v; want nothing (disconnected rows are never claimed)", serverIDs(third), err)
+	}
+	if _, err := s.ClaimDueServers(ctx, 0, time.Hour); err == nil {
+		t.Error("ClaimDueServers accepted limit 0")
+	}
+	if _, err := s.ClaimDueServers(ctx, 1, 0); err == nil {
+		t.Error("ClaimDueServers accepted a zero lease")
+	}
+}
+
+func serverIDs(rows []Server) []string {
+	out := make([]string, len(rows))
+	for i, r := range rows {
+		out[i] = r.ID
+	}
+	return out
+}
+
+func TestClaimServer(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	tenant := newTenant(t, s, "a")
+	p := newProject(t, s, tenant, "p")
+	srv := newHTTPServer(t, s, tenant, p.ID, "s")
+
+	got, ok, err := s.ClaimServer(ctx, tenant, srv.ID, time.Hour)
+	if err != nil || !ok || got.ID != srv.ID || !got.NextCheckAt.After(time.Now().Add(59*time.Minute)) {
+		t.Fatalf("ClaimServer of a new server = %+v, %v, %v", got, ok, err)
+	}
+	// Leased now: neither a second claim nor the scheduler gets it.
+	if _, ok, err := s.ClaimServer(ctx, tenant, srv.ID, time.Hour); ok || err != nil {
+		t.Fatalf("second ClaimServer = %v, %v; want not ok", ok, err)
+	}
+	if rows, err := s.ClaimDueServers(ctx, 10, time.Hour); err != nil || len(rows) != 0 {
+		t.Fatalf("ClaimDueServers took a leased row: %v, %v", serverIDs(rows), err)
+	}
+	off := setStatus(t, s, newHTTPServer(t, s, tenant, p.ID, "off"), "disconnected")
+	if _, ok, err := s.ClaimServer(ctx, tenant, off.ID, time.Hour); ok || err != nil {
+		t.Fatalf("ClaimServer of a disconnected server = %v, %v; want not ok", ok, err)
+	}
+	if _, _, err := s.ClaimServer(ctx, tenant, "mcp_gone", time.Hour); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("ClaimServer of a missing server = %v", err)
+	}
+	if _, _, err := s.ClaimServer(ctx, tenant, srv.ID, 0); err == nil {
+		t.Fatal("ClaimServer accepted a zero lease")
+	}
+}
+
+func TestRecordServerCheck(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	tenant := newTenant(t, s, "a")
+	p := newProject(t, s, tenant, "p")
+	srv := newHTTPServer(t, s, tenant, p.ID, "s")
+
+	pass := ServerCheckResult{OK: true, Capabilities: Capabilities{Tools: true, Resources: true}, ServerName: "Example MCP", ServerVersion: "1.0.0"}
+	before := time.Now().Add(-time.Second)
+	ok, err := s.RecordServerCheck(ctx, srv, pass, time.Minute, false)
+	if err != nil {
+		t.Fatalf("RecordServerCheck(pass): %v", err)
+	}
+	if ok.Status != "connected" || ok.LastError != nil || *ok.Capabilities != pass.Capabilities ||
+		*ok.ServerName != "Example MCP" || *ok.ServerVersion != "1.0.0" || ok.LastConnectedAt == nil ||
+		ok.LastConnectedAt.Before(before) || !ok.LastConnectedAt.Equal(ok.UpdatedAt) ||
+		!ok.NextCheckAt.Equal(ok.UpdatedAt.Add(time.Minute)) {
+		t.Fatalf("after a passing check: %+v", ok)
+	}
+
+	failed, err := s.RecordServerCheck(ctx, ok, ServerCheckResult{Err: "connection refused"}, time.Minute, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if failed.Status != "error" || *failed.LastError != "connection refused" || *failed.Capabilities != pass.Capabilities ||
+		*failed.ServerName != "Example MCP" || !failed.LastConnectedAt.Equal(*ok.LastConnectedAt) || failed.UpdatedAt.Before(ok.UpdatedAt) {
+		t.Fatalf("a failed check must keep what the last good one learnt: %+v", failed)
+	}
+	if silent, _ := s.RecordServerCheck(ctx, ok, ServerCheckResult{}, time.Minute, false); silent.LastError == nil || *silent.LastError == "" {
+		t.Fatalf("a failure without a message stored lastError %v", silent.LastError)
+	}
+
+	// A result for an endpoint the row no longer has is not stored.
+	moved, err := s.UpdateServer(ctx, tenant, srv.ID, func(r *Server) error { r.URL = ptr("https://elsewhere.example"); return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, stale := range map[string]Server{
+		"url":       srv,
+		"transport": func() Server { x := moved; x.TransportType = "sse"; return x }(),
+		"token":     func() Server { x := moved; x.TokenCiphertext = []byte{9}; return x }(),
+	} {
+		current, err := s.RecordServerCheck(ctx, stale, pass, time.Minute, true)
+		if !errors.Is(err, ErrServerChanged) || current.ID != srv.ID || *current.URL != "https://elsewhere.example" || current.Status != moved.Status {
+			t.Fatalf("stale %s: %+v, %v; want the current row and ErrServerChanged", name, current, err)
+		}
+	}
+
+	// A disconnect during a scheduled probe wins; a manual connect does not care.
+	off := setStatus(t, s, moved, "disconnected")
+	if current, err := s.RecordServerCheck(ctx, off, pass, time.Minute, false); !errors.Is(err, ErrServerChanged) || current.Status != "disconnected" {
+		t.Fatalf("scheduled result on a disconnected server: %s, %v", current.Status, err)
+	}
+	if on, err := s.RecordServerCheck(ctx, off, pass, time.Minute, true); err != nil || on.Status != "connected" {
+		t.Fatalf("manual connect of a disconnected server: %+v, %v", on, err)
+	}
+
+	// stdio rows compare command and args.
+	st := Server{ID: NewServerID(), TenantID: tenant, ProjectID: p.ID, Name: "stdio", TransportType: "stdio",
+		ConnectionType: "direct", Command: ptr("node"), Args: pq.StringArray{"a"}}
+	if err := s.CreateServer(ctx, &st); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.RecordServerCheck(ctx, st, pass, time.Minute, false); err != nil {
+		t.Fatalf("stdio check: %v", err)
+	}
+	if _, err := s.UpdateServer(ctx, tenant, st.ID, func(r *Server) error { r.Args = pq.StringArray{"b"}; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.RecordServerCheck(ctx, st, pass, time.Minute, true); !errors.Is(err, ErrServerChanged) {
+		t.Fatalf("check with old args = %v, want ErrServerChanged", err)
+	}
+	if _, err := s.RecordServerCheck(ctx, st, pass, 0, true); err == nil {
+		t.Fatal("RecordServerCheck accepted a zero interval")
+	}
+}
+
+func TestReencryptServerTokens(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	tenant := newTenant(t, s, "a")
+	p := newProject(t, s, tenant, "p")
+	for i := range reencryptBatch + 3 {
+		srv := Server{ID: NewServerID(), TenantID: tenant, ProjectID: p.ID, Name: fmt.Sprint(i), URL: ptr("https://x.example"),
+			TransportType: "http", ConnectionType: "direct", TokenCiphertext: []byte("old:" + fmt.Sprint(i)), TokenKeyID: ptr("old")}
+		if err := s.CreateServer(ctx, &srv); err != nil {
+			t.Fatal(err)
+		}
+	}
+	plain := newHTTPServer(t, s, tenant, p.ID, "no token")
+	n, err := s.ReencryptServerTokens(ctx, func(id string, ct []byte, keyID string) ([]byte, string, error) {
+		if id == plain.ID {
+			t.Error("fn called for a server without a token")
+		}
+		if keyID == "new" {
+			return ct, keyID, nil
+		}
+		return append([]byte("new:"), strings.TrimPrefix(string(ct), "old:")...), "new", nil
+	})
+	if err != nil || n != reencryptBatch+3 {
+		t.Fatalf("ReencryptServerTokens = %d, %v; want %d", n, err, reencryptBatch+3)
+	}
+	var old int
+	if err := s.db.Get(&old, `SELECT count(*) FROM mcp_servers WHERE token_key_id <> 'new' OR NOT starts_with(encode(token_ciphertext, 'escape'), 'new:')`); err != nil || old != 0 {
+		t.Fatalf("%d tokens not re-encrypted (%v)", old, err)
+	}
+	boom := errors.New("key gone")
+	if _, err := s.ReencryptServerTokens(ctx, func(string, []byte, string) ([]byte, string, error) { return nil, "", boom }); !errors.Is(err, boom) {
+		t.Fatalf("failing fn = %v", err)
+	}
+}
