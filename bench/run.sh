@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# make bench: the API's read path measured beside PostgreSQL itself, on one
+# throwaway PostgreSQL server, in one run:
+#   1. GET /api/mcp-connections/{id} through mcp-api at BENCH_CLIENTS (32)
+#      concurrent clients for BENCH_DURATION (15s), with bench/cmd/loadgen;
+#   2. pgbench -S (primary-key SELECTs) with the same number of clients and
+#      duration, p50/p99 taken from its per-transaction log (-l);
+#   3. the API's peak RSS (VmHWM).
+# Prints a table and writes it to bench/RESULTS.md (BENCH_OUT) with the date
+# and the machine. Exits 1 when a target is missed:
+#   API throughput >= 0.5 x pgbench's, API p99 <= 3 x pgbench's, RSS < 100 MB.
+# Everything it starts runs on 127.0.0.1 and is stopped at the end.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+. "$root/bench/pg.sh"
+
+clients=${BENCH_CLIENTS:-32}
+duration=${BENCH_DURATION:-15}
+out=${BENCH_OUT:-$root/bench/RESULTS.md}
+log_level=${BENCH_LOG_LEVEL:-info}
+
+log() { printf '==> %s\n' "$*" >&2; }
+die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
+
+work=$(mktemp -d /tmp/mcp-bench.XXXXXX)
+chmod 755 "$work"
+api_pid=
+cleanup() {
+  if [ -n "$api_pid" ] && kill -0 "$api_pid" 2>/dev/null; then
+    kill "$api_pid" 2>/dev/null || true
+    wait "$api_pid" 2>/dev/null || true
+  fi
+  pg_down "$work/pg"
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+log "building mcp-api and loadgen"
+(cd "$root" && go build -o "$work/mcp-api" ./apiserver/cmd/mcp-api && go build -o "$work/loadgen" ./bench/cmd/loadgen)
+
+log "starting PostgreSQL"
+pg_up "$work/pg"
+pg_version=$("$PG_BIN/postgres" --version)
+psql() { "$PG_BIN/psql" -X -q -h 127.0.0.1 -p "$PG_PORT" -U postgres "$@"; }
+psql -d postgres -c "CREATE DATABASE mcp" -c "CREATE DATABASE pgbench"
+
+api_port=$(free_port 18080)
+api_url="http://127.0.0.1:$api_port"
+api_key="mcpk_bench_$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+log "starting mcp-api on $api_url (MCP_API_LOG_LEVEL=$log_level)"
+DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/mcp?sslmode=disable" \
+  MCP_API_SECRET_KEY=$(head -c 32 /dev/urandom | base64) \
+  MCP_API_BOOTSTRAP_KEY=$api_key \
+  MCP_API_LOG_LEVEL=$log_level \
+  "$work/mcp-api" serve --listen "127.0.0.1:$api_port" --no-scheduler >"$work/api.log" 2>&1 &
+api_pid=$!
+for _ in $(seq 100); do
+  curl -fsS "$api_url/readyz" >/dev/null 2>&1 && break
+  kill -0 "$api_pid" 2>/dev/null || { tail -n 5 "$work/api.log" >&2; die "mcp-api exited"; }
+  sleep 0.2
+done
+curl -fsS "$api_url/readyz" >/dev/null || die "mcp-api did not become ready"
+
+id=$(curl -fsS -X POST "$api_url/api/mcp-connections" -H "Authorization: Bearer $api_key" \
+  -H 'Content-Type: application/json' \
+  -d '{"name":"Order Management System","serverUrl":"https://mcp.example.com/oms","authType":"bearer","bearerToken":"tok-bench"}' |
+  sed -n 's/^{"id":"\([^"]*\)".*/\1/p')
+[ -n "$id" ] || die "could not create the connection to read"
+
+log "API: GET /api/mcp-connections/{id}, $clients clients, ${duration}s (after 2s warm-up)"
+api_json=$(LOADGEN_API_KEY=$api_key "$work/loadgen" -url "$api_url/api/mcp-connections/$id" -c "$clients" -d "${duration}s" -warmup 2s)
+echo "$api_json" >&2
+rss_kb=$(awk '/^VmHWM:/ {print $2}' "/proc/$api_pid/status")
+kill "$api_pid" && wait "$api_pid" 2>/dev/null || true
+api_pid=
+
+field() { echo "$api_json" | sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p"; }
+api_rps=$(printf '%.0f' "$(field rps)")
+api_p50=$(printf '%.2f' "$(field p50ms)")
+api_p99=$(printf '%.2f' "$(field p99ms)")
+
+log "pgbench -S: $clients clients, 2 threads, ${duration}s"
+pgb() { "$PG_BIN/pgbench" -h 127.0.0.1 -p "$PG_PORT" -U postgres "$@"; }
+pgb -i -q -s 10 pgbench >/dev/null 2>&1
+mkdir -p "$work/pgbench"
+pgb -S -c "$clients" -j 2 -T "$duration" -l --log-prefix="$work/pgbench/log" pgbench >"$work/pgbench.out" 2>&1 ||
+  { cat "$work/pgbench.out" >&2; die "pgbench failed"; }
+grep -E '^(tps|latency|number of (transactions|failed))' "$work/pgbench.out" >&2 || true
+pg_rps=$(printf '%.0f' "$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$work/pgbench.out" | head -n 1)")
+# column 3 of pgbench's log is each transaction's latency in microseconds
+read -r pg_p50 pg_p99 < <(cat "$work"/pgbench/log.* | awk '{print $3}' | sort -n |
+  awk '{v[NR]=$1} END {
+    r50=int(NR*0.50); if (r50<NR*0.50) r50++; r99=int(NR*0.99); if (r99<NR*0.99) r99++
+    printf "%.2f %.2f\n", v[r50]/1000, v[r99]/1000 }')
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a/b}'; }
+rps_ratio=$(ratio "$api_rps" "$pg_rps")
+p99_ratio=$(ratio "$api_p99" "$pg_p99")
+rss_mb=$(awk -v k="$rss_kb" 'BEGIN {printf "%.1f", k/1024}')
+verdict() { awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN {ok = (op == ">=") ? v >= t : v < t; print ok ? "met" : "MISSED"}'; }
+rps_ok=$(verdict "$rps_ratio" ">=" 0.5)
+p99_ok=$(verdict "$p99_ratio" "<=" 3.0001)
+rss_ok=$(verdict "$rss_mb" "<" 100)
+
+cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+mem=$(awk '/^MemTotal:/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)
+report=$(cat <<EOF
+# Benchmark results
+
+Written by \`bench/run.sh\` (\`make bench\`); every number below comes from one run,
+measured one after the other on the same throwaway PostgreSQL server.
+
+- Date: $(date -u '+%Y-%m-%d %H:%M UTC')
+- Machine: $(nproc) CPUs ($cpu), $mem RAM, $(uname -sr)
+- Software: $(go version | awk '{print $3}'), $pg_version
+- API: \`mcp-api serve --no-scheduler\`, MCP_API_LOG_LEVEL=$log_level (an access-log line per
+  request at info), default pool; client: \`bench/cmd/loadgen\`, $clients clients with kept-alive
+  connections, ${duration}s measured after a 2s warm-up, on the same machine.
+- PostgreSQL: \`pgbench -S -c $clients -j 2 -T $duration -l\` (scale 10, simple protocol, TCP to
+  127.0.0.1); p50/p99 from its per-transaction log.
+
+| | throughput (req/s) | p50 (ms) | p99 (ms) |
+|---|---:|---:|---:|
+| API \`GET /api/mcp-connections/{id}\` | $api_rps | $api_p50 | $api_p99 |
+| \`pgbench -S\` | $pg_rps | $pg_p50 | $pg_p99 |
+| API / pgbench | **$rps_ratio** | | **$p99_ratio** |
+
+| target | measured | |
+|---|---|---|
+| API throughput >= 0.5 x pgbench | $rps_ratio x | $rps_ok |
+| API p99 <= 3 x pgbench p99 | $p99_ratio x | $p99_ok |
+| API peak RSS (VmHWM) < 100 MB | $rss_mb MB | $rss_ok |
+EOF
+)
+echo "$report" >"$out"
+echo "$report"
+log "written to ${out#"$root"/}"
+if [ "$rps_ok$p99_ok$rss_ok" != metmetmet ]; then
+  exit 1
+fi
