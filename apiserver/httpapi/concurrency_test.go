@@ -108,7 +108,7 @@ func TestConcurrentPatchOneConnection(t *testing.T) {
 
 	const n = 200
 	// odd requests switch to bearer with a token of their own, even ones to none
-	body := func(i int) any {
+	fields := func(i int) map[string]string {
 		req := map[string]string{
 			"name":      fmt.Sprintf("patch %d", i),
 			"serverUrl": fmt.Sprintf("https://h%d.example/mcp", i),
@@ -119,12 +119,13 @@ func TestConcurrentPatchOneConnection(t *testing.T) {
 		}
 		return req
 	}
+	body := func(i int) any { return fields(i) }
 	resps := burst(t, s, n, "PATCH", "/api/mcp-connections/"+c.ID, body)
 	byName := map[string]*response{}
 	for i, r := range resps {
 		var got contract.Connection
 		r.expect(t, http.StatusOK, &got)
-		want := body(i).(map[string]string)
+		want := fields(i)
 		if got.Name != want["name"] || got.ServerURL != want["serverUrl"] || string(got.AuthType) != want["authType"] {
 			t.Errorf("request %d answered %+v, want its own values %v", i, got, want)
 		}
@@ -145,7 +146,7 @@ func TestConcurrentPatchOneConnection(t *testing.T) {
 	if _, err := fmt.Sscanf(got.Name, "patch %d", &i); err != nil {
 		t.Fatal(err)
 	}
-	want := body(i).(map[string]string)
+	want := fields(i)
 	if got.ServerURL != want["serverUrl"] || string(got.AuthType) != want["authType"] {
 		t.Fatalf("final row %+v mixes requests; request %d asked for %v", got, i, want)
 	}

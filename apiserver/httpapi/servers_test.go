@@ -315,7 +315,7 @@ func TestServerPatchSemantics(t *testing.T) {
 	ctx := context.Background()
 
 	// connected makes the row look probed, as a passing connect leaves it.
-	connected := func(id string) contract.Server {
+	connected := func(id string) {
 		t.Helper()
 		now := time.Now()
 		if _, err := s.Store.UpdateServer(ctx, s.TenantID, id, func(r *store.Server) error {
@@ -327,7 +327,6 @@ func TestServerPatchSemantics(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		return a.getServer(id)
 	}
 	probed := func(got contract.Server) bool {
 		return got.Capabilities != nil && got.ServerImplementation != nil && got.LastConnectedAt != nil

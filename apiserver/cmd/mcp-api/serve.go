@@ -182,7 +182,9 @@ func serve(ctx context.Context, c *cli, cfg serveConfig) error {
 	defer cancel()
 	shutdownErr := srv.Shutdown(shutdownCtx)
 	stopScheduler()
-	<-scheduled
+	if err := <-scheduled; err != nil {
+		c.log.Warn("health scheduler stopped with an error", "err", err)
+	}
 	chk.servers.Wait()
 	if shutdownErr != nil {
 		return fmt.Errorf("shutdown: requests still running after %s: %w", shutdownTimeout, shutdownErr)
