@@ -37,12 +37,6 @@ func (h *connections) register(g *gin.RouterGroup) {
 	}
 }
 
-// TokenAAD binds a sealed bearer token to its connection, so a ciphertext
-// copied onto another row does not open.
-func TokenAAD(id uuid.UUID) []byte {
-	return []byte("mcp_connections:" + id.String())
-}
-
 // toContract is the one place a stored row becomes the wire object; the
 // sealed token stays behind.
 func toContract(c store.Connection) contract.Connection {
@@ -294,7 +288,7 @@ func (h *connections) sameToken(cur *store.Connection, token string) bool {
 	if cur.TokenCiphertext == nil || cur.TokenKeyID == nil {
 		return false
 	}
-	stored, err := h.keyring.Open(cur.TokenCiphertext, *cur.TokenKeyID, TokenAAD(cur.ID))
+	stored, err := h.keyring.Open(cur.TokenCiphertext, *cur.TokenKeyID, store.ConnectionTokenAAD(cur.ID))
 	if err != nil {
 		// a token the current keys cannot open is replaced, not compared
 		return false
@@ -303,7 +297,7 @@ func (h *connections) sameToken(cur *store.Connection, token string) bool {
 }
 
 func (h *connections) seal(conn *store.Connection, token string) error {
-	ct, keyID, err := h.keyring.Seal([]byte(token), TokenAAD(conn.ID))
+	ct, keyID, err := h.keyring.Seal([]byte(token), store.ConnectionTokenAAD(conn.ID))
 	if err != nil {
 		return fmt.Errorf("seal bearer token: %w", err)
 	}

@@ -12,7 +12,6 @@ import (
 
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/apitest"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
-	"github.com/mcpconn/terraform-provider-mcp/apiserver/httpapi"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/store"
 	"github.com/mcpconn/terraform-provider-mcp/internal/mcptest"
 )
@@ -236,7 +235,7 @@ func storedToken(t *testing.T, s *apitest.Server, id string) string {
 		}
 		return ""
 	}
-	plain, err := s.Keyring.Open(c.TokenCiphertext, *c.TokenKeyID, httpapi.TokenAAD(c.ID))
+	plain, err := s.Keyring.Open(c.TokenCiphertext, *c.TokenKeyID, store.ConnectionTokenAAD(c.ID))
 	if err != nil {
 		t.Fatal(err)
 	}

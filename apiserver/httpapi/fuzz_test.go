@@ -274,7 +274,7 @@ func FuzzUpdateConnection(f *testing.F) {
 		// means the same thing whenever the fuzzer replays it.
 		start := store.Connection{ID: uuid.New(), TenantID: fs.TenantID, Name: "start " + uuid.NewString(), ServerURL: "https://a.example/mcp", AuthType: "none"}
 		if bearer {
-			ct, keyID, err := fs.Keyring.Seal([]byte("tok-start"), httpapi.TokenAAD(start.ID))
+			ct, keyID, err := fs.Keyring.Seal([]byte("tok-start"), store.ConnectionTokenAAD(start.ID))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -10,7 +10,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
-	"github.com/mcpconn/terraform-provider-mcp/apiserver/httpapi"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/secrets"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/store"
 )
@@ -127,13 +126,19 @@ func secretsRotateCommand() *command {
 					return err
 				}
 				defer st.Close()
-				n, err := st.ReencryptTokens(ctx, func(id uuid.UUID, ciphertext []byte, keyID string) ([]byte, string, error) {
-					return kr.Reseal(ciphertext, keyID, httpapi.TokenAAD(id))
+				conns, err := st.ReencryptTokens(ctx, func(id uuid.UUID, ciphertext []byte, keyID string) ([]byte, string, error) {
+					return kr.Reseal(ciphertext, keyID, store.ConnectionTokenAAD(id))
 				})
 				if err != nil {
-					return fmt.Errorf("secrets rotate: re-encrypted %d tokens, then failed: %w", n, err)
+					return fmt.Errorf("secrets rotate: re-encrypted %d connection tokens, then failed: %w", conns, err)
 				}
-				fmt.Fprintf(c.stdout, "re-encrypted %d bearer tokens under key %s\n", n, kr.CurrentKeyID())
+				servers, err := st.ReencryptServerTokens(ctx, func(id string, ciphertext []byte, keyID string) ([]byte, string, error) {
+					return kr.Reseal(ciphertext, keyID, store.ServerTokenAAD(id))
+				})
+				if err != nil {
+					return fmt.Errorf("secrets rotate: re-encrypted %d connection and %d server tokens, then failed: %w", conns, servers, err)
+				}
+				fmt.Fprintf(c.stdout, "re-encrypted %d bearer tokens under key %s\n", conns+servers, kr.CurrentKeyID())
 				return nil
 			}
 		},

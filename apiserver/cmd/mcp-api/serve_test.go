@@ -14,7 +14,6 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/mcpconn/terraform-provider-mcp/apiserver/httpapi"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/secrets"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/store"
 	"github.com/mcpconn/terraform-provider-mcp/internal/pgtest"
@@ -331,7 +330,7 @@ func TestSecretsRotate(t *testing.T) {
 	var ids []uuid.UUID
 	for i, token := range []string{"tok-one", "tok-two"} {
 		c := store.Connection{ID: uuid.New(), TenantID: tenant.ID, Name: string(rune('a' + i)), ServerURL: "https://a.example", AuthType: "bearer"}
-		ct, keyID, err := oldRing.Seal([]byte(token), httpapi.TokenAAD(c.ID))
+		ct, keyID, err := oldRing.Seal([]byte(token), store.ConnectionTokenAAD(c.ID))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -340,6 +339,22 @@ func TestSecretsRotate(t *testing.T) {
 			t.Fatal(err)
 		}
 		ids = append(ids, c.ID)
+	}
+	// an MCP server's token too, sealed under its own associated data
+	project := store.Project{ID: store.NewProjectID(), TenantID: tenant.ID, Name: "p"}
+	if err := st.CreateProject(ctx, &project); err != nil {
+		t.Fatal(err)
+	}
+	url := "https://s.example/mcp"
+	server := store.Server{ID: store.NewServerID(), TenantID: tenant.ID, ProjectID: project.ID, Name: "s", URL: &url,
+		TransportType: "http", ConnectionType: "direct"}
+	sct, sKeyID, err := oldRing.Seal([]byte("tok-server"), store.ServerTokenAAD(server.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	server.TokenCiphertext, server.TokenKeyID = sct, &sKeyID
+	if err := st.CreateServer(ctx, &server); err != nil {
+		t.Fatal(err)
 	}
 
 	// without the old key the tokens cannot be opened
@@ -350,7 +365,7 @@ func TestSecretsRotate(t *testing.T) {
 
 	env := map[string]string{"DATABASE_URL": dbURL, "MCP_API_SECRET_KEY": newKey, "MCP_API_SECRET_KEY_PREVIOUS": oldKey}
 	r = runCmd(t, env, "secrets", "rotate")
-	if r.code != 0 || !strings.HasPrefix(oneLine(t, "stdout", r.stdout), "re-encrypted 2 bearer tokens") {
+	if r.code != 0 || !strings.HasPrefix(oneLine(t, "stdout", r.stdout), "re-encrypted 3 bearer tokens") {
 		t.Fatalf("rotate: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 	}
 	for i, id := range ids {
@@ -358,10 +373,17 @@ func TestSecretsRotate(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		plain, err := newRing.Open(c.TokenCiphertext, *c.TokenKeyID, httpapi.TokenAAD(id))
+		plain, err := newRing.Open(c.TokenCiphertext, *c.TokenKeyID, store.ConnectionTokenAAD(id))
 		if err != nil || string(plain) != []string{"tok-one", "tok-two"}[i] {
 			t.Fatalf("token %d after rotation: %q, %v", i, plain, err)
 		}
+	}
+	srv, err := st.GetServer(ctx, tenant.ID, server.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plain, err := newRing.Open(srv.TokenCiphertext, *srv.TokenKeyID, store.ServerTokenAAD(server.ID)); err != nil || string(plain) != "tok-server" {
+		t.Fatalf("server token after rotation: %q, %v", plain, err)
 	}
 	r = runCmd(t, env, "secrets", "rotate")
 	if r.code != 0 || !strings.HasPrefix(r.stdout, "re-encrypted 0 bearer tokens") {
