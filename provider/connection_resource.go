@@ -7,9 +7,11 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
@@ -42,6 +44,7 @@ type connectionResourceModel struct {
 	BearerToken          types.String `tfsdk:"bearer_token"`
 	BearerTokenWO        types.String `tfsdk:"bearer_token_wo"`
 	BearerTokenWOVersion types.Int64  `tfsdk:"bearer_token_wo_version"`
+	CheckOnApply         types.Bool   `tfsdk:"check_on_apply"`
 }
 
 func (r *connectionResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
@@ -114,6 +117,17 @@ func (r *connectionResource) Schema(_ context.Context, _ resource.SchemaRequest,
 				Validators: []validator.Int64{
 					int64validator.AlsoRequires(path.MatchRoot("bearer_token_wo")),
 				},
+			},
+			"check_on_apply": schema.BoolAttribute{
+				Optional: true,
+				Computed: true,
+				Default:  booldefault.StaticBool(true),
+				MarkdownDescription: "Run the API's health check (the MCP handshake) right after creating the connection " +
+					"and after changing `server_url`, `auth_type` or the token, so the applied state holds the real " +
+					"`status`, `instructions` and `last_error`. A failing check does not fail the apply: it shows as " +
+					"`status = \"error\"` with the reason in `last_error`. Set to `false` when you register MCP servers " +
+					"before they exist; the API's scheduler checks them later and `terraform refresh` picks that up. " +
+					"Defaults to `true`.",
 			},
 			// These change by themselves (health checks), so they get no
 			// UseStateForUnknown: a stale planned value would make apply
@@ -190,6 +204,9 @@ func (r *connectionResource) Create(ctx context.Context, req resource.CreateRequ
 		return
 	}
 	tflog.Debug(ctx, "created MCP connection", map[string]any{"id": conn.ID})
+	if plan.CheckOnApply.ValueBool() {
+		conn = r.healthCheck(ctx, &resp.Diagnostics, conn)
+	}
 
 	resp.Diagnostics.Append(resp.State.Set(ctx, stateAfterWrite(plan, conn))...)
 }
@@ -218,6 +235,10 @@ func (r *connectionResource) Read(ctx context.Context, req resource.ReadRequest,
 	// their state values.
 	state.connectionFields = fieldsOf(conn)
 	state.BearerTokenWO = types.StringNull()
+	if state.CheckOnApply.IsNull() {
+		// after an import: the schema default, so the next plan shows no change
+		state.CheckOnApply = types.BoolValue(true)
+	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
 }
 
@@ -246,6 +267,13 @@ func (r *connectionResource) Update(ctx context.Context, req resource.UpdateRequ
 	if err != nil {
 		r.addWriteError(&resp.Diagnostics, fmt.Sprintf("update MCP connection %q (%s)", plan.Name.ValueString(), id), err)
 		return
+	}
+	// A new endpoint or credential starts as "unknown"; checking it now puts
+	// its real status in the applied state. So does turning check_on_apply on.
+	endpointChanged := body.ServerURL != nil || body.AuthType != nil || body.BearerToken != nil
+	turnedOn := !state.CheckOnApply.ValueBool() && plan.CheckOnApply.ValueBool()
+	if plan.CheckOnApply.ValueBool() && (endpointChanged || turnedOn) {
+		conn = r.healthCheck(ctx, &resp.Diagnostics, conn)
 	}
 
 	resp.Diagnostics.Append(resp.State.Set(ctx, stateAfterWrite(plan, conn))...)
@@ -288,6 +316,22 @@ func (r *connectionResource) addWriteError(diags interface {
 		return
 	}
 	diags.AddError(summary, detail)
+}
+
+// healthCheck runs the API's health check of conn and returns the checked
+// connection. The connection is already written, so a check the API cannot
+// run is a warning, never a failed apply: the unchecked conn is returned.
+func (r *connectionResource) healthCheck(ctx context.Context, diags *diag.Diagnostics, conn *contract.Connection) *contract.Connection {
+	checked, err := r.client.HealthCheck(ctx, conn.ID)
+	if err != nil {
+		diags.AddWarning("Health check of the MCP connection did not run",
+			fmt.Sprintf("The connection %q (%s) was saved, but the API could not run its health check: %v. "+
+				"Its status stays %q until the API's scheduler checks it; run terraform refresh later to read the result, "+
+				"or set check_on_apply = false to skip this step.", conn.Name, conn.ID, err, conn.Status))
+		return conn
+	}
+	tflog.Debug(ctx, "checked MCP connection", map[string]any{"id": checked.ID, "status": string(checked.Status)})
+	return checked
 }
 
 // updateRequest holds only what changed between state and plan, so an

@@ -23,7 +23,7 @@ import (
 
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/apitest"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/client"
-	"github.com/mcpconn/terraform-provider-mcp/apiserver/httpapi"
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/store"
 	"github.com/mcpconn/terraform-provider-mcp/internal/pgtest"
 )
 
@@ -52,12 +52,12 @@ type accEnv struct {
 // newAccEnv starts a real API server on a throwaway database. Acceptance
 // tests need TF_ACC=1, like resource.Test itself; checking first avoids
 // starting PostgreSQL for a test that is not going to run.
-func newAccEnv(t *testing.T) *accEnv {
+func newAccEnv(t *testing.T, opts ...apitest.Option) *accEnv {
 	t.Helper()
 	if os.Getenv(resource.EnvTfAcc) == "" {
 		t.Skipf("acceptance test: set %s=1 to run it", resource.EnvTfAcc)
 	}
-	srv := apitest.Start(t)
+	srv := apitest.Start(t, opts...)
 	c, err := client.New(srv.URL, srv.APIKey)
 	if err != nil {
 		t.Fatal(err)
@@ -94,7 +94,7 @@ func (e *accEnv) storedToken(t *testing.T, id string) (string, bool) {
 	if row.TokenCiphertext == nil || row.TokenKeyID == nil {
 		return "", false
 	}
-	plain, err := e.srv.Keyring.Open(row.TokenCiphertext, *row.TokenKeyID, httpapi.TokenAAD(uid))
+	plain, err := e.srv.Keyring.Open(row.TokenCiphertext, *row.TokenKeyID, store.ConnectionTokenAAD(uid))
 	if err != nil {
 		t.Fatalf("open stored token: %v", err)
 	}
