@@ -170,6 +170,8 @@ func (p *mcpProvider) Configure(ctx context.Context, req provider.ConfigureReque
 func (p *mcpProvider) Resources(context.Context) []func() resource.Resource {
 	return []func() resource.Resource{
 		NewConnectionResource,
+		NewProjectResource,
+		NewServerResource,
 	}
 }
 
@@ -177,5 +179,7 @@ func (p *mcpProvider) DataSources(context.Context) []func() datasource.DataSourc
 	return []func() datasource.DataSource{
 		NewConnectionDataSource,
 		NewConnectionsDataSource,
+		NewProjectDataSource,
+		NewServerDataSource,
 	}
 }

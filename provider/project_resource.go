@@ -1,0 +1,201 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/client"
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
+)
+
+var (
+	_ resource.Resource                = (*projectResource)(nil)
+	_ resource.ResourceWithConfigure   = (*projectResource)(nil)
+	_ resource.ResourceWithImportState = (*projectResource)(nil)
+)
+
+// NewProjectResource returns the mcp_project resource.
+func NewProjectResource() resource.Resource {
+	return &projectResource{}
+}
+
+type projectResource struct {
+	client *client.Client
+}
+
+// projectFields are the attributes of a project, in the resource and the data source alike.
+type projectFields struct {
+	ID          types.String `tfsdk:"id"`
+	Name        types.String `tfsdk:"name"`
+	Description types.String `tfsdk:"description"`
+	CreatedAt   types.String `tfsdk:"created_at"`
+	UpdatedAt   types.String `tfsdk:"updated_at"`
+}
+
+func projectFieldsOf(p *contract.Project) projectFields {
+	return projectFields{
+		ID:          types.StringValue(p.ID),
+		Name:        types.StringValue(p.Name),
+		Description: types.StringPointerValue(p.Description),
+		CreatedAt:   types.StringValue(p.CreatedAt.String()),
+		UpdatedAt:   types.StringValue(p.UpdatedAt.String()),
+	}
+}
+
+// Descriptions shared by the resource and the data source.
+const (
+	descProjectID = "The project's id, `proj_` followed by letters and digits, assigned by the API. Use it as " +
+		"`project_id` of `mcp_server`, pass it to `terraform import` or to the `mcp_project` data source."
+	descProjectName      = "Human-readable name of the project, 1–200 characters, unique within the tenant."
+	descProjectDesc      = "Free-text description of the project, up to 2000 characters."
+	descProjectCreatedAt = "When the project was created, RFC 3339 in UTC."
+	descProjectUpdatedAt = "When the project last changed, RFC 3339 in UTC."
+)
+
+func (r *projectResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_project"
+}
+
+func (r *projectResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	stable := []planmodifier.String{stringplanmodifier.UseStateForUnknown()}
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "A project: a named group of MCP servers (`mcp_server`) within your tenant. " +
+			"A project that still has servers cannot be deleted; Terraform deletes the servers that refer to it first.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{Computed: true, MarkdownDescription: descProjectID, PlanModifiers: stable},
+			"name": schema.StringAttribute{
+				Required:            true,
+				MarkdownDescription: descProjectName + " Renaming updates the project in place.",
+				Validators:          []validator.String{validName()},
+			},
+			"description": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: descProjectDesc + " Must not be empty: omit it to have none.",
+				Validators:          []validator.String{validDescription()},
+			},
+			"created_at": schema.StringAttribute{Computed: true, MarkdownDescription: descProjectCreatedAt, PlanModifiers: stable},
+			"updated_at": schema.StringAttribute{Computed: true, MarkdownDescription: descProjectUpdatedAt},
+		},
+	}
+}
+
+func (r *projectResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.client = clientFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+func (r *projectResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan projectFields
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	body := contract.CreateProjectRequest{Name: plan.Name.ValueString(), Description: plan.Description.ValueStringPointer()}
+	p, err := r.client.CreateProject(ctx, body)
+	if err != nil {
+		projectRecord.addWriteError(&resp.Diagnostics, r.client, fmt.Sprintf("create project %q", body.Name), err)
+		return
+	}
+	tflog.Debug(ctx, "created project", map[string]any{"id": p.ID})
+	resp.Diagnostics.Append(resp.State.Set(ctx, projectStateAfterWrite(plan, p))...)
+}
+
+func (r *projectResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var state projectFields
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	p, err := r.client.GetProject(ctx, state.ID.ValueString())
+	if errors.Is(err, client.ErrNotFound) {
+		// Deleted outside Terraform: dropping it from state makes the plan re-create it.
+		tflog.Warn(ctx, "project no longer exists; removing it from state", map[string]any{"id": state.ID.ValueString()})
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	if err != nil {
+		addError(&resp.Diagnostics, r.client, fmt.Sprintf("read project %s", state.ID.ValueString()), err)
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, projectFieldsOf(p))...)
+}
+
+func (r *projectResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan, state projectFields
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	id := state.ID.ValueString()
+
+	var body contract.UpdateProjectRequest
+	if !plan.Name.Equal(state.Name) {
+		body.Name = plan.Name.ValueStringPointer()
+	}
+	if !plan.Description.Equal(state.Description) {
+		// An empty description is how the API is told to remove it.
+		body.Description = ptrTo(plan.Description.ValueString())
+	}
+	var (
+		p   *contract.Project
+		err error
+	)
+	if body.Name != nil || body.Description != nil {
+		p, err = r.client.UpdateProject(ctx, id, body)
+	} else {
+		p, err = r.client.GetProject(ctx, id)
+	}
+	if err != nil {
+		projectRecord.addWriteError(&resp.Diagnostics, r.client, fmt.Sprintf("update project %q (%s)", plan.Name.ValueString(), id), err)
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, projectStateAfterWrite(plan, p))...)
+}
+
+func (r *projectResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var state projectFields
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	err := r.client.DeleteProject(ctx, state.ID.ValueString())
+	switch {
+	case err == nil, errors.Is(err, client.ErrNotFound):
+		// Already gone is what delete wants.
+	case errors.Is(err, client.ErrConflict):
+		resp.Diagnostics.AddError("Project still has MCP servers", fmt.Sprintf(
+			"Could not delete project %q (%s): %s.\n\nServers created outside this configuration keep the project "+
+				"alive. Delete them or move them to another project (their project_id), or import them with "+
+				"`terraform import mcp_server.<name> <server-id>` so Terraform deletes them too, then apply again.",
+			state.Name.ValueString(), state.ID.ValueString(), apiMessage(err)))
+	default:
+		addError(&resp.Diagnostics, r.client, fmt.Sprintf("delete project %q (%s)", state.Name.ValueString(), state.ID.ValueString()), err)
+	}
+}
+
+func (r *projectResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	if !projectRecord.importID(req.ID, checkProjectID, &resp.Diagnostics) {
+		return
+	}
+	resource.ImportStatePassthroughID(ctx, path.Root("id"), req, resp)
+}
+
+// projectStateAfterWrite keeps the configured values the plan promised and
+// takes the computed ones from the API.
+func projectStateAfterWrite(plan projectFields, p *contract.Project) projectFields {
+	state := projectFieldsOf(p)
+	state.Name, state.Description = plan.Name, plan.Description
+	return state
+}
+
+func ptrTo[T any](v T) *T { return &v }

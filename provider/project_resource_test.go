@@ -1,0 +1,335 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/compare"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/client"
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
+)
+
+const projectAddr = "mcp_project.test"
+
+var (
+	projectIDPattern = regexp.MustCompile(`^proj_[A-Za-z0-9]+$`)
+	timestampPattern = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$`)
+)
+
+// checkProjectsDestroyed asserts every mcp_project Terraform knew is gone from the API.
+func (e *accEnv) checkProjectsDestroyed(s *terraform.State) error {
+	for _, rs := range s.RootModule().Resources {
+		if rs.Type != "mcp_project" {
+			continue
+		}
+		_, err := e.client.GetProject(context.Background(), rs.Primary.ID)
+		if err == nil {
+			return fmt.Errorf("project %s still exists after destroy", rs.Primary.ID)
+		}
+		if !errors.Is(err, client.ErrNotFound) {
+			return fmt.Errorf("checking project %s: %w", rs.Primary.ID, err)
+		}
+	}
+	return nil
+}
+
+func TestAccProject_lifecycle(t *testing.T) {
+	e := newAccEnv(t)
+	sameID := statecheck.CompareValue(compare.ValuesSame())
+	sameCreated := statecheck.CompareValue(compare.ValuesSame())
+
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testFactories,
+		CheckDestroy:             e.checkProjectsDestroyed,
+		Steps: []resource.TestStep{
+			{
+				Config: e.providerBlock() + `
+resource "mcp_project" "test" {
+  name        = "Payments"
+  description = "Agents of the payments team"
+}
+`,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(projectAddr, plancheck.ResourceActionCreate),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					sameID.AddStateValue(projectAddr, attr("id")),
+					sameCreated.AddStateValue(projectAddr, attr("created_at")),
+					statecheck.ExpectKnownValue(projectAddr, attr("id"), knownvalue.StringRegexp(projectIDPattern)),
+					statecheck.ExpectKnownValue(projectAddr, attr("name"), knownvalue.StringExact("Payments")),
+					statecheck.ExpectKnownValue(projectAddr, attr("description"), knownvalue.StringExact("Agents of the payments team")),
+					statecheck.ExpectKnownValue(projectAddr, attr("created_at"), knownvalue.StringRegexp(timestampPattern)),
+					statecheck.ExpectKnownValue(projectAddr, attr("updated_at"), knownvalue.StringRegexp(timestampPattern)),
+				},
+			},
+			{
+				// Rename and drop the description, in place.
+				Config: e.providerBlock() + `
+resource "mcp_project" "test" {
+  name = "Billing"
+}
+`,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(projectAddr, plancheck.ResourceActionUpdate),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					sameID.AddStateValue(projectAddr, attr("id")),
+					sameCreated.AddStateValue(projectAddr, attr("created_at")),
+					statecheck.ExpectKnownValue(projectAddr, attr("name"), knownvalue.StringExact("Billing")),
+					statecheck.ExpectKnownValue(projectAddr, attr("description"), knownvalue.Null()),
+				},
+				Check: func(s *terraform.State) error {
+					id, err := idOf(s, projectAddr)
+					if err != nil {
+						return err
+					}
+					p, err := e.client.GetProject(context.Background(), id)
+					if err != nil {
+						return err
+					}
+					if p.Name != "Billing" || p.Description != nil {
+						return fmt.Errorf("the API holds %+v, want name Billing and no description", p)
+					}
+					return nil
+				},
+			},
+			{
+				ResourceName:      projectAddr,
+				ImportState:       true,
+				ImportStateVerify: true,
+			},
+			{
+				ResourceName:  projectAddr,
+				ImportState:   true,
+				ImportStateId: "3f0b8a52-6a0e-4a39-9d7a-0b5d3f0c1a11",
+				ExpectError:   regexp.MustCompile(`(?s)Invalid import ID.*must be a project id such as proj_abc123.*terraform import mcp_project\.example`),
+			},
+			{
+				ResourceName:  projectAddr,
+				ImportState:   true,
+				ImportStateId: "proj_doesnotexist",
+				ExpectError:   regexp.MustCompile(`Cannot import non-existent remote object`),
+			},
+		},
+	})
+}
+
+func TestAccProject_drift(t *testing.T) {
+	e := newAccEnv(t)
+	cfg := e.providerBlock() + `
+resource "mcp_project" "test" {
+  name        = "drifting"
+  description = "as configured"
+}
+`
+	var firstID string
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testFactories,
+		CheckDestroy:             e.checkProjectsDestroyed,
+		Steps: []resource.TestStep{
+			{
+				Config: cfg,
+				Check: func(s *terraform.State) (err error) {
+					firstID, err = idOf(s, projectAddr)
+					return err
+				},
+			},
+			{
+				// Renamed and re-described by hand: the plan puts it back in place.
+				PreConfig: func() {
+					_, err := e.client.UpdateProject(context.Background(), firstID, contract.UpdateProjectRequest{
+						Name: ptr("renamed-by-hand"), Description: ptr("edited by hand"),
+					})
+					if err != nil {
+						t.Fatalf("changing out of band: %v", err)
+					}
+				},
+				Config: cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(projectAddr, plancheck.ResourceActionUpdate),
+					plancheck.ExpectKnownValue(projectAddr, attr("name"), knownvalue.StringExact("drifting")),
+				}},
+				Check: func(*terraform.State) error {
+					p, err := e.client.GetProject(context.Background(), firstID)
+					if err != nil {
+						return err
+					}
+					if p.Name != "drifting" || p.Description == nil || *p.Description != "as configured" {
+						return fmt.Errorf("apply did not repair the project: %+v", p)
+					}
+					return nil
+				},
+			},
+			{
+				// Deleted by hand: refresh drops it and the plan re-creates it.
+				PreConfig: func() {
+					if err := e.client.DeleteProject(context.Background(), firstID); err != nil {
+						t.Fatalf("deleting out of band: %v", err)
+					}
+				},
+				Config:             cfg,
+				PlanOnly:           true,
+				ExpectNonEmptyPlan: true,
+			},
+			{
+				Config: cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(projectAddr, plancheck.ResourceActionCreate),
+				}},
+				Check: func(s *terraform.State) error {
+					id, err := idOf(s, projectAddr)
+					if err == nil && id == firstID {
+						err = fmt.Errorf("id %s was not replaced by a new project", id)
+					}
+					return err
+				},
+			},
+		},
+	})
+}
+
+func TestAccProject_conflicts(t *testing.T) {
+	e := newAccEnv(t)
+	ctx := context.Background()
+	if _, err := e.client.CreateProject(ctx, contract.CreateProjectRequest{Name: "taken"}); err != nil {
+		t.Fatal(err)
+	}
+	var projectID, strayID string
+	cfg := e.providerBlock() + `
+resource "mcp_project" "test" {
+  name = "kept-alive"
+}
+`
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testFactories,
+		CheckDestroy:             e.checkProjectsDestroyed,
+		Steps: []resource.TestStep{
+			{
+				Config: e.providerBlock() + `
+resource "mcp_project" "test" {
+  name = "taken"
+}
+`,
+				ExpectError: regexp.MustCompile(`(?s)Project name already in use.*"taken"\s+already\s+exists.*unique\s+within\s+a\s+tenant`),
+			},
+			{
+				Config: cfg,
+				Check: func(s *terraform.State) (err error) {
+					projectID, err = idOf(s, projectAddr)
+					return err
+				},
+			},
+			{
+				// A server made outside Terraform keeps the project alive.
+				PreConfig: func() {
+					s, err := e.client.CreateServer(ctx, contract.CreateServerRequest{
+						ProjectID: projectID, Name: "stray", URL: ptr("https://mcp.example.com/mcp"),
+					})
+					if err != nil {
+						t.Fatal(err)
+					}
+					strayID = s.ID
+				},
+				Config:      e.providerBlock(),
+				ExpectError: regexp.MustCompile(`(?s)Project still has MCP servers.*still\s+has\s+1\s+MCP\s+server.*terraform\s+import\s+mcp_server`),
+			},
+			{
+				PreConfig: func() {
+					if err := e.client.DeleteServer(ctx, strayID); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: e.providerBlock(),
+			},
+		},
+	})
+}
+
+func TestAccProject_planTimeValidation(t *testing.T) {
+	e := newAccEnv(t)
+	tests := []struct{ body, want string }{
+		{`name = ""`, `Invalid name.*name must not be empty`},
+		{`name = "x"
+description = ""`, `Invalid description.*must not be empty; to have no description, remove the argument`},
+		{"name = \"x\"\ndescription = \"bell\\u0007\"", `Invalid description.*control characters`},
+	}
+	steps := make([]resource.TestStep, len(tests))
+	for i, tt := range tests {
+		steps[i] = resource.TestStep{
+			Config:      e.providerBlock() + "resource \"mcp_project\" \"test\" {\n" + tt.body + "\n}\n",
+			PlanOnly:    true,
+			ExpectError: regexp.MustCompile(`(?s)` + tt.want),
+		}
+	}
+	resource.ParallelTest(t, resource.TestCase{ProtoV6ProviderFactories: testFactories, Steps: steps})
+}
+
+func TestAccProjectDataSource(t *testing.T) {
+	e := newAccEnv(t)
+	base := e.providerBlock() + `
+resource "mcp_project" "test" {
+  name        = "Looked up"
+  description = "found by id and by name"
+}
+`
+	same := func(ds, a string) statecheck.StateCheck {
+		return statecheck.CompareValuePairs(projectAddr, attr(a), ds, attr(a), compare.ValuesSame())
+	}
+	var checks []statecheck.StateCheck
+	for _, ds := range []string{"data.mcp_project.by_id", "data.mcp_project.by_name"} {
+		for _, a := range []string{"id", "name", "description", "created_at", "updated_at"} {
+			checks = append(checks, same(ds, a))
+		}
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testFactories,
+		CheckDestroy:             e.checkProjectsDestroyed,
+		Steps: []resource.TestStep{
+			{
+				Config: base + `
+data "mcp_project" "by_id" {
+  id = mcp_project.test.id
+}
+data "mcp_project" "by_name" {
+  name = mcp_project.test.name
+}
+`,
+				ConfigStateChecks: checks,
+			},
+			{
+				Config:      base + `data "mcp_project" "bad" { id = "mcp_abc" }`,
+				ExpectError: regexp.MustCompile(`(?s)Invalid project id.*must be a project id such as proj_abc123`),
+			},
+			{
+				Config:      base + `data "mcp_project" "none" {}`,
+				ExpectError: regexp.MustCompile(`Exactly one of these attributes must be configured: \[id,name\]`),
+			},
+			{
+				Config: base + `
+data "mcp_project" "both" {
+  id   = mcp_project.test.id
+  name = "Looked up"
+}
+`,
+				ExpectError: regexp.MustCompile(`Invalid Attribute Combination`),
+			},
+			{
+				Config:      base + `data "mcp_project" "missing" { id = "proj_nosuchproject" }`,
+				ExpectError: regexp.MustCompile(`(?s)Project not found.*No project with id proj_nosuchproject`),
+			},
+			{
+				Config:      base + `data "mcp_project" "missing" { name = "looked up" }`,
+				ExpectError: regexp.MustCompile(`(?s)Project not found.*No project named "looked up".*case-sensitive`),
+			},
+		},
+	})
+}

@@ -1,0 +1,514 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/client"
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
+)
+
+var (
+	_ resource.Resource                   = (*serverResource)(nil)
+	_ resource.ResourceWithConfigure      = (*serverResource)(nil)
+	_ resource.ResourceWithImportState    = (*serverResource)(nil)
+	_ resource.ResourceWithValidateConfig = (*serverResource)(nil)
+)
+
+// NewServerResource returns the mcp_server resource.
+func NewServerResource() resource.Resource {
+	return &serverResource{}
+}
+
+type serverResource struct {
+	client *client.Client
+}
+
+type serverResourceModel struct {
+	serverFields
+	BearerToken          types.String `tfsdk:"bearer_token"`
+	BearerTokenWO        types.String `tfsdk:"bearer_token_wo"`
+	BearerTokenWOVersion types.Int64  `tfsdk:"bearer_token_wo_version"`
+	ConnectOnApply       types.Bool   `tfsdk:"connect_on_apply"`
+}
+
+func (r *serverResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_server"
+}
+
+func (r *serverResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	transports := make([]string, len(contract.TransportTypes))
+	for i, t := range contract.TransportTypes {
+		transports[i] = string(t)
+	}
+	connections := make([]string, len(contract.ConnectionTypes))
+	for i, c := range contract.ConnectionTypes {
+		connections[i] = string(c)
+	}
+	stable := []planmodifier.String{stringplanmodifier.UseStateForUnknown()}
+	boolAttrs := func(descs map[string]string) map[string]schema.Attribute {
+		out := map[string]schema.Attribute{}
+		for name, desc := range descs {
+			out[name] = schema.BoolAttribute{Computed: true, MarkdownDescription: desc}
+		}
+		return out
+	}
+	strAttrs := func(descs map[string]string) map[string]schema.Attribute {
+		out := map[string]schema.Attribute{}
+		for name, desc := range descs {
+			out[name] = schema.StringAttribute{Computed: true, MarkdownDescription: desc}
+		}
+		return out
+	}
+
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "An MCP server registered in a project (`mcp_project`): reached over Streamable HTTP, " +
+			"the legacy HTTP+SSE transport, or started by the API as a `stdio` child process. After it is created, and " +
+			"after a change of how it is reached, Terraform has the API connect to it at once (unless " +
+			"`connect_on_apply = false`), so the applied state holds the real `status`, `capabilities` and " +
+			"`server_implementation`.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{Computed: true, MarkdownDescription: descServerID, PlanModifiers: stable},
+			"project_id": schema.StringAttribute{
+				Required:            true,
+				MarkdownDescription: descServerProjectID + " Changing it moves the server to the other project in place.",
+				Validators:          []validator.String{validProjectID()},
+			},
+			"name": schema.StringAttribute{
+				Required:            true,
+				MarkdownDescription: descServerName + " Renaming updates the server in place.",
+				Validators:          []validator.String{validName()},
+			},
+			"description": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: descServerDesc + " Must not be empty: omit it to have none.",
+				Validators:          []validator.String{validDescription()},
+			},
+			"transport_type": schema.StringAttribute{
+				Optional: true,
+				Computed: true,
+				Default:  stringdefault.StaticString(string(contract.TransportHTTP)),
+				MarkdownDescription: descTransport + " Defaults to `http`. `http` and `sse` need `url`; `stdio` needs " +
+					"`command`, and the API runs it only when the program is on the operator's allowlist " +
+					"(`MCP_API_STDIO_COMMANDS`, empty by default).",
+				Validators: []validator.String{stringvalidator.OneOf(transports...)},
+			},
+			"connection_type": schema.StringAttribute{
+				Optional:            true,
+				Computed:            true,
+				Default:             stringdefault.StaticString(string(contract.ConnectionDirect)),
+				MarkdownDescription: descConnectionType + " Defaults to `direct`.",
+				Validators:          []validator.String{stringvalidator.OneOf(connections...)},
+			},
+			"url": schema.StringAttribute{
+				Optional: true,
+				MarkdownDescription: descServerURL + " Required for `http` and `sse`, not allowed for `stdio`. Must not " +
+					"embed credentials; use a bearer token instead.",
+				Validators: []validator.String{validServerURL()},
+			},
+			"command": schema.StringAttribute{
+				Optional: true,
+				MarkdownDescription: descCommand + " Required for `stdio`, not allowed otherwise. Never a path or a " +
+					"shell line: put arguments in `args`.",
+				Validators: []validator.String{validCommand()},
+			},
+			"args": schema.ListAttribute{
+				ElementType:         types.StringType,
+				Optional:            true,
+				MarkdownDescription: descArgs + " Not allowed for `http` and `sse`.",
+				Validators:          []validator.List{validArgs{}},
+			},
+			"bearer_token": schema.StringAttribute{
+				Optional:  true,
+				Sensitive: true,
+				MarkdownDescription: "Token the API sends as `Authorization: Bearer <token>` to an `http` or `sse` " +
+					"server. It is kept in Terraform state (marked sensitive); on Terraform 1.11 and later prefer " +
+					"`bearer_token_wo`, which is never stored. The API never returns the token, so a token changed " +
+					"outside Terraform is not detected. Removing it removes the token from the server. Not allowed " +
+					"for `stdio`. Conflicts with `bearer_token_wo`.",
+				Validators: []validator.String{
+					validToken(),
+					stringvalidator.PreferWriteOnlyAttribute(path.MatchRoot("bearer_token_wo")),
+				},
+			},
+			"bearer_token_wo": schema.StringAttribute{
+				Optional:  true,
+				Sensitive: true,
+				WriteOnly: true,
+				MarkdownDescription: "Write-only token the API sends as `Authorization: Bearer <token>` to an `http` " +
+					"or `sse` server: sent to the API but never stored in the plan or state. Requires Terraform 1.11 " +
+					"or later and `bearer_token_wo_version`. Terraform cannot see changes to a write-only value, so " +
+					"after changing the token also change `bearer_token_wo_version`; only then is the new token sent. " +
+					"Not allowed for `stdio`. Conflicts with `bearer_token`.",
+				Validators: []validator.String{
+					validToken(),
+					stringvalidator.ConflictsWith(path.MatchRoot("bearer_token")),
+					stringvalidator.AlsoRequires(path.MatchRoot("bearer_token_wo_version")),
+				},
+			},
+			"bearer_token_wo_version": schema.Int64Attribute{
+				Optional: true,
+				MarkdownDescription: "A number you change (e.g. increment) whenever `bearer_token_wo` changes; a change " +
+					"makes Terraform send the current `bearer_token_wo` to the API. Required with `bearer_token_wo`.",
+				Validators: []validator.Int64{
+					int64validator.AlsoRequires(path.MatchRoot("bearer_token_wo")),
+				},
+			},
+			"connect_on_apply": schema.BoolAttribute{
+				Optional: true,
+				Computed: true,
+				Default:  booldefault.StaticBool(true),
+				MarkdownDescription: "Whether Terraform has the API connect to the server (the MCP handshake) right " +
+					"after creating it and after a change of `transport_type`, `url`, `command`, `args` or the token, " +
+					"so that the applied state holds a definite `status` (`connected` or `error`). Defaults to `true`. " +
+					"Set `false` to skip the wait, for example for a server that is not running yet; `status` is then " +
+					"`connecting` until the API's background probe ends. A failed handshake never fails the apply: " +
+					"it shows as `status = \"error\"` with `last_error`.",
+			},
+			// These change by themselves (probes), so they get no
+			// UseStateForUnknown: a stale planned value would make apply
+			// report an inconsistent result.
+			"status": schema.StringAttribute{Computed: true, MarkdownDescription: descServerStatus},
+			"capabilities": schema.SingleNestedAttribute{
+				Computed:            true,
+				MarkdownDescription: descCapabilities,
+				Attributes:          boolAttrs(capabilityDescs),
+			},
+			"server_implementation": schema.SingleNestedAttribute{
+				Computed:            true,
+				MarkdownDescription: descImplementation,
+				Attributes:          strAttrs(implementationDescs),
+			},
+			"last_error":        schema.StringAttribute{Computed: true, MarkdownDescription: descServerLastError},
+			"last_connected_at": schema.StringAttribute{Computed: true, MarkdownDescription: descLastConnectedAt},
+			"created_at":        schema.StringAttribute{Computed: true, MarkdownDescription: descServerCreatedAt, PlanModifiers: stable},
+			"updated_at":        schema.StringAttribute{Computed: true, MarkdownDescription: descServerUpdatedAt},
+		},
+	}
+}
+
+func (r *serverResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.client = clientFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+// ValidateConfig checks the attributes each transport needs and forbids, at
+// plan time. An unknown value may turn out either way, so it never fails
+// the check; Terraform validates again at apply, when it is known.
+func (r *serverResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	var cfg serverResourceModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	if resp.Diagnostics.HasError() || cfg.TransportType.IsUnknown() {
+		return
+	}
+	transport := contract.TransportType(cfg.TransportType.ValueString())
+	if cfg.TransportType.IsNull() {
+		transport = contract.TransportHTTP // the default
+	}
+	set := func(v interface{ IsNull() bool }) bool { return !v.IsNull() }
+
+	switch transport {
+	case contract.TransportStdio:
+		if set(cfg.URL) {
+			resp.Diagnostics.AddAttributeError(path.Root("url"), "url not allowed for a stdio server",
+				"A stdio server is started from command and args, not reached at a URL. Remove url, or set "+
+					"transport_type = \"http\" (or \"sse\") and remove command and args.")
+		}
+		if cfg.Command.IsNull() {
+			resp.Diagnostics.AddAttributeError(path.Root("command"), "Missing command for a stdio server",
+				"transport_type = \"stdio\" needs command: the program the API starts, a bare name such as \"npx\" "+
+					"that is on the API server's allowlist (MCP_API_STDIO_COMMANDS), with its arguments in args.")
+		}
+		for _, t := range []struct {
+			name  string
+			value types.String
+		}{{"bearer_token", cfg.BearerToken}, {"bearer_token_wo", cfg.BearerTokenWO}} {
+			if set(t.value) {
+				resp.Diagnostics.AddAttributeError(path.Root(t.name), "Bearer token not allowed for a stdio server",
+					t.name+" is only sent to http and sse servers; a stdio server is a local process. Remove "+t.name+".")
+			}
+		}
+	case contract.TransportHTTP, contract.TransportSSE:
+		if cfg.URL.IsNull() {
+			resp.Diagnostics.AddAttributeError(path.Root("url"), "Missing url",
+				fmt.Sprintf("transport_type = %q needs url: the server's MCP endpoint, such as https://mcp.example.com/mcp. "+
+					"For a server the API starts as a local process, set transport_type = \"stdio\" and command instead.", transport))
+		}
+		for _, a := range []struct {
+			name  string
+			isSet bool
+		}{{"command", set(cfg.Command)}, {"args", set(cfg.Args)}} {
+			if a.isSet {
+				resp.Diagnostics.AddAttributeError(path.Root(a.name), a.name+" not allowed for an "+string(transport)+" server",
+					fmt.Sprintf("%s is only used when transport_type = \"stdio\", but transport_type is %q. Remove %s, "+
+						"or set transport_type = \"stdio\" and remove url.", a.name, transport, a.name))
+			}
+		}
+	}
+}
+
+func (r *serverResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan, config serverResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	// A write-only value is null in the plan; only the config holds it.
+	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+
+	body := contract.CreateServerRequest{
+		ProjectID:      plan.ProjectID.ValueString(),
+		Name:           plan.Name.ValueString(),
+		Description:    plan.Description.ValueStringPointer(),
+		URL:            plan.URL.ValueStringPointer(),
+		TransportType:  contract.TransportType(plan.TransportType.ValueString()),
+		ConnectionType: contract.ConnectionType(plan.ConnectionType.ValueString()),
+		Command:        plan.Command.ValueStringPointer(),
+		BearerToken:    serverTokenFromConfig(config),
+	}
+	resp.Diagnostics.Append(plan.Args.ElementsAs(ctx, &body.Args, true)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+
+	s, err := r.client.CreateServer(ctx, body)
+	if err != nil {
+		serverRecord.addWriteError(&resp.Diagnostics, r.client, fmt.Sprintf("create MCP server %q", body.Name), err)
+		return
+	}
+	tflog.Debug(ctx, "created MCP server", map[string]any{"id": s.ID, "status": string(s.Status)})
+	// Saved before connecting: the server exists whatever the connect does.
+	resp.Diagnostics.Append(resp.State.Set(ctx, serverStateAfterWrite(plan, s))...)
+	if resp.Diagnostics.HasError() || !plan.ConnectOnApply.ValueBool() {
+		return
+	}
+	if connected := r.connect(ctx, s.ID, body.Name, &resp.Diagnostics); connected != nil {
+		resp.Diagnostics.Append(resp.State.Set(ctx, serverStateAfterWrite(plan, connected))...)
+	}
+}
+
+// connect has the API run the handshake now and returns the server with
+// its result, or nil (with a warning) when the call itself failed: the
+// write before it succeeded, so the apply must not fail, and the next
+// refresh reads whatever status the API's own probe stored.
+func (r *serverResource) connect(ctx context.Context, id, name string, diags *diag.Diagnostics) *contract.Server {
+	s, err := r.client.ConnectServer(ctx, id)
+	if err == nil {
+		tflog.Debug(ctx, "connected MCP server", map[string]any{"id": id, "status": string(s.Status)})
+		return s
+	}
+	detail := fmt.Sprintf("The MCP server %q (%s) was saved, but asking the API to connect to it failed: %s. "+
+		"Its status stays as the API's background probe leaves it; the next refresh reads it.", name, id, apiMessage(err))
+	if errors.Is(err, client.ErrNotFound) {
+		if _, getErr := r.client.GetServer(ctx, id); getErr == nil {
+			// The server exists, so the connect route itself is missing:
+			// an API that runs without a prober.
+			detail = fmt.Sprintf("The MCP server %q (%s) was saved, but the API at %s does not offer "+
+				"POST /api/mcp/servers/{id}/connect (%s), so its status could not be read back now. "+
+				"Set connect_on_apply = false to skip the connect, or ask the API's operator to enable probing.",
+				name, id, r.client.Endpoint(), apiMessage(err))
+		}
+	}
+	diags.AddWarning("Could not connect to the MCP server", detail)
+	return nil
+}
+
+func (r *serverResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var state serverResourceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+
+	s, err := r.client.GetServer(ctx, state.ID.ValueString())
+	if errors.Is(err, client.ErrNotFound) {
+		// Deleted outside Terraform: dropping it from state makes the plan re-create it.
+		tflog.Warn(ctx, "MCP server no longer exists; removing it from state", map[string]any{"id": state.ID.ValueString()})
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	if err != nil {
+		addError(&resp.Diagnostics, r.client, fmt.Sprintf("read MCP server %s", state.ID.ValueString()), err)
+		return
+	}
+
+	// Everything the API returns replaces state, so edits made outside
+	// Terraform show up as a diff. The tokens are never returned and keep
+	// their state values.
+	state.serverFields = serverFieldsOf(s, state.Args)
+	state.BearerTokenWO = types.StringNull()
+	if state.ConnectOnApply.IsNull() {
+		// After an import: the default, so that the plan stays empty.
+		state.ConnectOnApply = types.BoolValue(true)
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
+}
+
+func (r *serverResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan, state, config serverResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	id := state.ID.ValueString()
+	name := plan.Name.ValueString()
+
+	body, endpointChanged, diags := serverUpdateRequest(ctx, plan, state, config)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	var (
+		s   *contract.Server
+		err error
+	)
+	if body != (contract.UpdateServerRequest{}) {
+		s, err = r.client.UpdateServer(ctx, id, body)
+	} else {
+		// Only Terraform-side values changed (connect_on_apply, a removed
+		// bearer_token_wo_version); refresh the computed attributes.
+		s, err = r.client.GetServer(ctx, id)
+	}
+	if err != nil {
+		serverRecord.addWriteError(&resp.Diagnostics, r.client, fmt.Sprintf("update MCP server %q (%s)", name, id), err)
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, serverStateAfterWrite(plan, s))...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+
+	// Turning connect_on_apply on asks for a definite status now, too.
+	enabled := plan.ConnectOnApply.ValueBool() && !state.ConnectOnApply.ValueBool()
+	if plan.ConnectOnApply.ValueBool() && (endpointChanged || enabled) {
+		if connected := r.connect(ctx, id, name, &resp.Diagnostics); connected != nil {
+			resp.Diagnostics.Append(resp.State.Set(ctx, serverStateAfterWrite(plan, connected))...)
+		}
+	}
+}
+
+func (r *serverResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var state serverResourceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	err := r.client.DeleteServer(ctx, state.ID.ValueString())
+	if errors.Is(err, client.ErrNotFound) {
+		// Already gone, which is what delete wants.
+		return
+	}
+	if err != nil {
+		addError(&resp.Diagnostics, r.client, fmt.Sprintf("delete MCP server %q (%s)", state.Name.ValueString(), state.ID.ValueString()), err)
+	}
+}
+
+func (r *serverResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	if !serverRecord.importID(req.ID, checkServerID, &resp.Diagnostics) {
+		return
+	}
+	resource.ImportStatePassthroughID(ctx, path.Root("id"), req, resp)
+}
+
+// serverUpdateRequest holds only what changed between state and plan, and
+// reports whether how the API reaches the server changed (which calls for a
+// new connect). Sending an unchanged endpoint would be harmless (the API
+// compares), but a field the target transport forbids would be refused.
+func serverUpdateRequest(ctx context.Context, plan, state, config serverResourceModel) (contract.UpdateServerRequest, bool, diag.Diagnostics) {
+	var (
+		body  contract.UpdateServerRequest
+		diags diag.Diagnostics
+	)
+	if !plan.ProjectID.Equal(state.ProjectID) {
+		body.ProjectID = plan.ProjectID.ValueStringPointer()
+	}
+	if !plan.Name.Equal(state.Name) {
+		body.Name = plan.Name.ValueStringPointer()
+	}
+	if !plan.Description.Equal(state.Description) {
+		// An empty description is how the API is told to remove it.
+		body.Description = ptrTo(plan.Description.ValueString())
+	}
+	if !plan.ConnectionType.Equal(state.ConnectionType) {
+		body.ConnectionType = ptrTo(contract.ConnectionType(plan.ConnectionType.ValueString()))
+	}
+	transportChanged := !plan.TransportType.Equal(state.TransportType)
+	if transportChanged {
+		body.TransportType = ptrTo(contract.TransportType(plan.TransportType.ValueString()))
+	}
+
+	if contract.TransportType(plan.TransportType.ValueString()) == contract.TransportStdio {
+		if transportChanged || !plan.Command.Equal(state.Command) {
+			body.Command = plan.Command.ValueStringPointer()
+		}
+		if transportChanged || !plan.Args.Equal(state.Args) {
+			var args []string
+			diags.Append(plan.Args.ElementsAs(ctx, &args, true)...)
+			if args == nil {
+				args = []string{} // no args; the API refuses null
+			}
+			body.Args = &args
+		}
+		// Switching to stdio drops the token on the API side.
+	} else {
+		if transportChanged || !plan.URL.Equal(state.URL) {
+			body.URL = plan.URL.ValueStringPointer()
+		}
+		// The API never returns the token, so "changed" can only mean
+		// changed in configuration: a new bearer_token, a new write-only
+		// version, or a move away from stdio (which had none).
+		tokenChanged := !plan.BearerToken.Equal(state.BearerToken) ||
+			!plan.BearerTokenWOVersion.Equal(state.BearerTokenWOVersion)
+		if tokenChanged || transportChanged {
+			token := serverTokenFromConfig(config)
+			if token == nil {
+				token = ptrTo("") // removes the token
+			}
+			body.BearerToken = token
+		}
+	}
+	endpointChanged := body.TransportType != nil || body.URL != nil || body.Command != nil || body.Args != nil || body.BearerToken != nil
+	return body, endpointChanged, diags
+}
+
+// serverTokenFromConfig returns the configured token, write-only first.
+func serverTokenFromConfig(config serverResourceModel) *string {
+	switch {
+	case !config.BearerTokenWO.IsNull() && !config.BearerTokenWO.IsUnknown():
+		return config.BearerTokenWO.ValueStringPointer()
+	case !config.BearerToken.IsNull() && !config.BearerToken.IsUnknown():
+		return config.BearerToken.ValueStringPointer()
+	}
+	return nil
+}
+
+// serverStateAfterWrite is the state after a create or update: the API's
+// computed values, with the configured values the plan promised and no
+// write-only secret.
+func serverStateAfterWrite(plan serverResourceModel, s *contract.Server) serverResourceModel {
+	state := plan
+	fields := serverFieldsOf(s, plan.Args)
+	// Terraform requires configured values to come back exactly as planned.
+	fields.ProjectID, fields.Name, fields.Description = plan.ProjectID, plan.Name, plan.Description
+	fields.TransportType, fields.ConnectionType = plan.TransportType, plan.ConnectionType
+	fields.URL, fields.Command, fields.Args = plan.URL, plan.Command, plan.Args
+	state.serverFields = fields
+	state.BearerTokenWO = types.StringNull()
+	return state
+}
