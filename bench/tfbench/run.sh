@@ -357,11 +357,12 @@ mcp-api, PostgreSQL and the MCP server used while each command ran"
 busy_note=
 [ "$busy" = 1 ] && busy_note="
 
-**The machine was busy** (load average above its $(nproc) CPUs before or after the
-run): other work competed for the CPUs, and that tends to delay mcp_connection more than the
-baseline, since each of its reads and writes waits for the API, PostgreSQL and the MCP
-server to be scheduled in turn. Run it again on a quiet machine before reading much
-into the wall times; the CPU columns are the steadier comparison."
+**The machine was busy** (load average above its $(nproc) CPUs before or after
+the run): other work competed for the CPUs, and that tends to delay
+mcp_connection more than the baseline, since each of its reads and writes waits
+for the API, PostgreSQL and the MCP server to be scheduled in turn. Run it again
+on a quiet machine before reading much into the wall times; the CPU columns are
+the steadier comparison."
 
 cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
 mem=$(awk '/^MemTotal:/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)
