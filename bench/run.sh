@@ -36,6 +36,21 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# Other work on the machine skews every number below, so the report says
+# how idle the CPUs were for a second before anything started.
+cpu_idle() {
+  local a b
+  a=$(head -n 1 /proc/stat)
+  sleep 1
+  b=$(head -n 1 /proc/stat)
+  # fields: cpu user nice system idle iowait irq softirq steal ...
+  printf '%s\n%s\n' "$a" "$b" | awk '{
+    t = 0; for (i = 2; i <= 9; i++) t += $i
+    tot[NR] = t; idle[NR] = $5 + $6 }
+    END { printf "%.0f", 100 * (idle[2] - idle[1]) / (tot[2] - tot[1]) }'
+}
+idle_before=$(cpu_idle)
+
 log "building mcp-api and loadgen"
 (cd "$root" && go build -o "$work/mcp-api" ./apiserver/cmd/mcp-api && go build -o "$work/loadgen" ./bench/cmd/loadgen)
 
@@ -68,8 +83,25 @@ id=$(curl -fsS -X POST "$api_url/api/mcp-connections" -H "Authorization: Bearer 
   sed -n 's/^{"id":"\([^"]*\)".*/\1/p')
 [ -n "$id" ] || die "could not create the connection to read"
 
+# cpu_ticks PID...: user + system CPU time of the processes, in clock ticks
+cpu_ticks() {
+  local sum=0 pid
+  for pid in "$@"; do
+    [ -r "/proc/$pid/stat" ] && sum=$((sum + $(awk '{print $14 + $15}' "/proc/$pid/stat")))
+  done
+  echo "$sum"
+}
+postmaster=$(head -n 1 "$work/pg/data/postmaster.pid")
+# the API's pooled connections are long-lived backends, so their CPU time
+# before and after the run is the PostgreSQL side of it
+pg_procs() { echo "$postmaster" $(pgrep -P "$postmaster" || true); }
+
 log "API: GET /api/mcp-connections/{id}, $clients clients, ${duration}s (after 2s warm-up)"
+api_ticks0=$(cpu_ticks "$api_pid")
+pg_ticks0=$(cpu_ticks $(pg_procs))
 api_json=$(LOADGEN_API_KEY=$api_key "$work/loadgen" -url "$api_url/api/mcp-connections/$id" -c "$clients" -d "${duration}s" -warmup 2s)
+api_ticks1=$(cpu_ticks "$api_pid")
+pg_ticks1=$(cpu_ticks $(pg_procs))
 echo "$api_json" >&2
 rss_kb=$(awk '/^VmHWM:/ {print $2}' "/proc/$api_pid/status")
 kill "$api_pid" && wait "$api_pid" 2>/dev/null || true
@@ -79,6 +111,13 @@ field() { echo "$api_json" | sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p"; }
 api_rps=$(printf '%.0f' "$(field rps)")
 api_p50=$(printf '%.2f' "$(field p50ms)")
 api_p99=$(printf '%.2f' "$(field p99ms)")
+# CPU per request over every request sent, warm-up included
+sent=$(field sent)
+tick_us=$((1000000 / $(getconf CLK_TCK)))
+per_req() { awk -v v="$1" -v n="$sent" 'BEGIN {printf "%.0f", v / n}'; }
+api_cpu=$(per_req $(((api_ticks1 - api_ticks0) * tick_us)))
+pg_cpu=$(per_req $(((pg_ticks1 - pg_ticks0) * tick_us)))
+lg_cpu=$(per_req "$(awk -v s="$(field cpuSec)" 'BEGIN {printf "%.0f", s * 1e6}')")
 
 log "pgbench -S: $clients clients, 2 threads, ${duration}s"
 pgb() { "$PG_BIN/pgbench" -h 127.0.0.1 -p "$PG_PORT" -U postgres "$@"; }
@@ -112,11 +151,12 @@ Written by \`bench/run.sh\` (\`make bench\`); every number below comes from one 
 measured one after the other on the same throwaway PostgreSQL server.
 
 - Date: $(date -u '+%Y-%m-%d %H:%M UTC')
-- Machine: $(nproc) CPUs ($cpu), $mem RAM, $(uname -sr)
+- Machine: $(nproc) CPUs ($cpu), $mem RAM, $(uname -sr); CPUs ${idle_before}% idle in the
+  second before the run (less means other work competed with it)
 - Software: $(go version | awk '{print $3}'), $pg_version
 - API: \`mcp-api serve --no-scheduler\`, MCP_API_LOG_LEVEL=$log_level (an access-log line per
-  request at info), default pool; client: \`bench/cmd/loadgen\`, $clients clients with kept-alive
-  connections, ${duration}s measured after a 2s warm-up, on the same machine.
+  request at info), default pool and GC settings; client: \`bench/cmd/loadgen\`, $clients clients
+  with kept-alive connections, ${duration}s measured after a 2s warm-up, on the same machine.
 - PostgreSQL: \`pgbench -S -c $clients -j 2 -T $duration -l\` (scale 10, simple protocol, TCP to
   127.0.0.1); p50/p99 from its per-transaction log.
 
@@ -125,6 +165,9 @@ measured one after the other on the same throwaway PostgreSQL server.
 | API \`GET /api/mcp-connections/{id}\` | $api_rps | $api_p50 | $api_p99 |
 | \`pgbench -S\` | $pg_rps | $pg_p50 | $pg_p99 |
 | API / pgbench | **$rps_ratio** | | **$p99_ratio** |
+
+CPU time per API request, warm-up included: API $api_cpu µs, PostgreSQL $pg_cpu µs, load
+generator $lg_cpu µs; $(nproc) CPUs at $api_rps req/s have $(awk -v r="$api_rps" -v n="$(nproc)" 'BEGIN {printf "%.0f", n * 1e6 / r}') µs per request.
 
 | target | measured | |
 |---|---|---|

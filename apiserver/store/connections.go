@@ -15,6 +15,11 @@ import (
 const connectionColumns = `id, tenant_id, name, server_url, auth_type, token_ciphertext, token_key_id,
 	status, instructions, last_error, last_health_check_at, next_check_at, created_at, updated_at`
 
+// getConnectionQuery is prepared: GET /api/mcp-connections/{id} runs it on
+// every request.
+const getConnectionQuery = `SELECT ` + connectionColumns + ` FROM mcp_connections
+	WHERE tenant_id = $1 AND id = $2`
+
 // MaxListLimit is the largest page ListConnections returns.
 const MaxListLimit = 100
 
@@ -57,9 +62,7 @@ func (s *Store) CreateConnection(ctx context.Context, c *Connection) error {
 // it belongs to another tenant).
 func (s *Store) GetConnection(ctx context.Context, tenantID, id uuid.UUID) (Connection, error) {
 	var c Connection
-	err := namedGet(ctx, s.db, &c, `SELECT `+connectionColumns+` FROM mcp_connections
-		WHERE tenant_id = :tenant_id AND id = :id`,
-		map[string]any{"tenant_id": tenantID, "id": id})
+	err := s.preparedGet(ctx, &c, getConnectionQuery, tenantID, id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Connection{}, ErrNotFound
 	}

@@ -123,8 +123,80 @@ func parseDatabaseURL(raw string) (pq.Config, error) {
 
 var dsnPassword = regexp.MustCompile(`(?:^|\s)password\s*=\s*('(?:[^'\\]|\\.)*'|\S+)`)
 
-// Close closes the pool.
-func (s *Store) Close() error { return s.db.Close() }
+// Close closes the prepared statements and the pool.
+func (s *Store) Close() error {
+	s.stmtsMu.Lock()
+	for query, st := range s.stmts {
+		_ = st.Close()
+		delete(s.stmts, query)
+	}
+	s.stmtsMu.Unlock()
+	return s.db.Close()
+}
+
+// prepared returns the pool's prepared statement for query, preparing it on
+// first use. PostgreSQL's parse and plan of an unnamed statement are most of
+// what a primary-key read costs it (pgbench -M prepared runs the API's
+// SELECT about twice as fast), so the queries every request runs are
+// prepared. database/sql prepares it again on each pooled connection when
+// that connection first runs it, including connections opened after a
+// database restart, so the statement outlives the connections it started
+// on. It is prepared lazily rather than in Open so that Open needs no
+// database and the tables exist by then. Errors come back as the driver
+// returned them.
+func (s *Store) prepared(ctx context.Context, query string) (*sqlx.Stmt, error) {
+	s.stmtsMu.RLock()
+	st := s.stmts[query]
+	s.stmtsMu.RUnlock()
+	if st != nil {
+		return st, nil
+	}
+	// Prepared without the lock, so callers do not queue behind a slow
+	// database; when two race, the first one stored is kept.
+	st, err := s.db.PreparexContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	s.stmtsMu.Lock()
+	defer s.stmtsMu.Unlock()
+	if prev := s.stmts[query]; prev != nil {
+		_ = st.Close()
+		return prev, nil
+	}
+	if s.stmts == nil {
+		s.stmts = map[string]*sqlx.Stmt{}
+	}
+	s.stmts[query] = st
+	return st, nil
+}
+
+// forget closes st and drops it if it is still query's statement.
+func (s *Store) forget(query string, st *sqlx.Stmt) {
+	s.stmtsMu.Lock()
+	defer s.stmtsMu.Unlock()
+	if s.stmts[query] == st {
+		delete(s.stmts, query)
+		_ = st.Close()
+	}
+}
+
+// preparedGet is sqlx.GetContext with query as a prepared statement. When
+// PostgreSQL reports the statement stale (a migration changed the type of a
+// column it returns) or gone (a pooler or DISCARD ALL dropped it), the
+// statement is prepared afresh and the query run once more.
+func (s *Store) preparedGet(ctx context.Context, dest any, query string, args ...any) error {
+	for retried := false; ; retried = true {
+		st, err := s.prepared(ctx, query)
+		if err != nil {
+			return err
+		}
+		err = st.GetContext(ctx, dest, args...)
+		if retried || pq.As(err, pqerror.FeatureNotSupported, pqerror.InvalidSQLStatementName) == nil {
+			return err
+		}
+		s.forget(query, st)
+	}
+}
 
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error {

@@ -6,6 +6,7 @@ package store
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -25,6 +26,10 @@ var (
 // Store is a handle on the database. It is safe for concurrent use.
 type Store struct {
 	db *sqlx.DB
+	// stmts holds the prepared statements of the hot queries by their text;
+	// see Store.prepared.
+	stmtsMu sync.RWMutex
+	stmts   map[string]*sqlx.Stmt
 }
 
 // Tenant owns API keys and records.

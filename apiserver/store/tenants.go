@@ -64,10 +64,8 @@ func (s *Store) keyError(tenantID uuid.UUID, err error) error {
 // hash, or ErrNotFound.
 func (s *Store) TenantForKey(ctx context.Context, keyHash []byte) (uuid.UUID, error) {
 	var id uuid.UUID
-	err := namedGet(ctx, s.db, &id, `
-		SELECT tenant_id FROM api_keys
-		WHERE key_hash = :key_hash AND revoked_at IS NULL`,
-		map[string]any{"key_hash": keyHash})
+	// prepared: every API request whose key is not cached runs it
+	err := s.preparedGet(ctx, &id, `SELECT tenant_id FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL`, keyHash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return uuid.Nil, ErrNotFound
 	}

@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime"
+	"runtime/debug"
 	"strconv"
 	"syscall"
 	"time"
@@ -132,6 +134,8 @@ func serve(ctx context.Context, c *cli, cfg serveConfig) error {
 		c.log.Info("bootstrap API key ready", "tenant_id", tenant.String(), "tenant_created", created)
 	}
 
+	tuneGC()
+
 	chk, err := newCheckers(cfg.checks, st, cfg.keyring, cfg.stdioCommands, c.log)
 	if err != nil {
 		return err
@@ -192,6 +196,36 @@ func serve(ctx context.Context, c *cli, cfg serveConfig) error {
 	c.log.Info("stopped")
 	return nil
 }
+
+// defaultGCPercent is serve's GOGC when the environment sets none. A read
+// allocates about 6 KB while the live heap is about 1 MB, so at Go's default
+// of 100 the collector ran every few hundred requests and took about 15% of
+// the server's CPU under load (bench/README.md); at 400 the heap settles near
+// 16 MB. GOGC in the environment overrides it, as the runtime documents.
+const defaultGCPercent = 400
+
+// tuneGC applies defaultGCPercent unless GOGC is set. It runs once the
+// migrations are applied: parsing them leaves some 16 MB of buffers behind,
+// which are collected first, or the raised percentage would let the heap
+// grow to five times that before the next collection (a peak RSS of 94 MB
+// instead of 35). Two collections, because the buffers sit in a sync.Pool,
+// whose contents survive one.
+func tuneGC() {
+	if _, set := os.LookupEnv("GOGC"); set {
+		return
+	}
+	runtime.GC()
+	runtime.GC()
+	debug.SetGCPercent(defaultGCPercent)
+	// A soft ceiling, so the raised percentage never lets a burst of large
+	// requests grow the heap without bound; GOMEMLIMIT overrides it.
+	if _, set := os.LookupEnv("GOMEMLIMIT"); !set {
+		debug.SetMemoryLimit(defaultMemoryLimit)
+	}
+}
+
+// defaultMemoryLimit is serve's soft heap limit when GOMEMLIMIT is unset.
+const defaultMemoryLimit = 64 << 20
 
 // migrateWithRetry applies migrations, waiting up to wait for a database
 // that is not reachable yet (it may be starting alongside the server).
