@@ -23,9 +23,6 @@ const getConnectionQuery = `SELECT ` + connectionColumns + ` FROM mcp_connection
 // MaxListLimit is the largest page ListConnections returns.
 const MaxListLimit = 100
 
-// reencryptBatch bounds how many rows one ReencryptTokens transaction locks.
-const reencryptBatch = 100
-
 // CreateConnection inserts c. The caller sets ID, TenantID, Name, ServerURL,
 // AuthType and the token fields; the store sets Status to "unknown", clears
 // the health fields, makes the row due for a check and fills the stored
@@ -218,58 +215,14 @@ func (s *Store) DeleteConnection(ctx context.Context, tenantID, id uuid.UUID) er
 // large table is never locked at once; on error the batches already done stay
 // done and their count is returned with the error.
 func (s *Store) ReencryptTokens(ctx context.Context, fn func(id uuid.UUID, ciphertext []byte, keyID string) ([]byte, string, error)) (int, error) {
-	changed := 0
-	after := uuid.Nil
-	for {
-		var batch []struct {
-			ID         uuid.UUID `db:"id"`
-			Ciphertext []byte    `db:"token_ciphertext"`
-			KeyID      string    `db:"token_key_id"`
-		}
-		n := 0
-		err := s.inTx(ctx, "re-encrypt tokens", func(tx *sqlx.Tx) error {
-			n = 0
-			err := namedSelect(ctx, tx, &batch, `
-				SELECT id, token_ciphertext, token_key_id FROM mcp_connections
-				WHERE token_ciphertext IS NOT NULL AND id > :after
-				ORDER BY id
-				LIMIT :limit
-				FOR UPDATE`,
-				map[string]any{"after": after, "limit": reencryptBatch})
+	return s.reencrypt(ctx, "mcp_connections", "connection", uuid.Nil.String(),
+		func(id string, ciphertext []byte, keyID string) ([]byte, string, error) {
+			parsed, err := uuid.Parse(id)
 			if err != nil {
-				return s.fail("re-encrypt tokens", err)
+				return nil, "", err
 			}
-			for _, r := range batch {
-				ciphertext, keyID, err := fn(r.ID, r.Ciphertext, r.KeyID)
-				if err != nil {
-					return fmt.Errorf("re-encrypt token of connection %s: %w", r.ID, err)
-				}
-				if keyID == r.KeyID {
-					continue
-				}
-				if len(ciphertext) == 0 || keyID == "" {
-					return fmt.Errorf("re-encrypt token of connection %s: the new ciphertext or key id is empty", r.ID)
-				}
-				// updated_at stays: the connection as the API shows it did not change.
-				if _, err := namedExec(ctx, tx, `
-					UPDATE mcp_connections SET token_ciphertext = :ciphertext, token_key_id = :key_id
-					WHERE id = :id`,
-					map[string]any{"id": r.ID, "ciphertext": ciphertext, "key_id": keyID}); err != nil {
-					return s.fail("re-encrypt tokens", err)
-				}
-				n++
-			}
-			return nil
+			return fn(parsed, ciphertext, keyID)
 		})
-		if err != nil {
-			return changed, err
-		}
-		changed += n
-		if len(batch) < reencryptBatch {
-			return changed, nil
-		}
-		after = batch[len(batch)-1].ID
-	}
 }
 
 // connectionError turns constraint violations into errors that say what is

@@ -470,58 +470,7 @@ func (s *Store) RecordServerCheck(ctx context.Context, srv Server, r ServerCheck
 // whenever the key id changes, and returns how many rows it changed. Rows are
 // handled in batches of their own transactions.
 func (s *Store) ReencryptServerTokens(ctx context.Context, fn func(id string, ciphertext []byte, keyID string) ([]byte, string, error)) (int, error) {
-	changed := 0
-	after := ""
-	for {
-		var batch []struct {
-			ID         string `db:"id"`
-			Ciphertext []byte `db:"token_ciphertext"`
-			KeyID      string `db:"token_key_id"`
-		}
-		n := 0
-		err := s.inTx(ctx, "re-encrypt MCP server tokens", func(tx *sqlx.Tx) error {
-			n = 0
-			err := namedSelect(ctx, tx, &batch, `
-				SELECT id, token_ciphertext, token_key_id FROM mcp_servers
-				WHERE token_ciphertext IS NOT NULL AND id > :after
-				ORDER BY id
-				LIMIT :limit
-				FOR UPDATE`,
-				map[string]any{"after": after, "limit": reencryptBatch})
-			if err != nil {
-				return s.fail("re-encrypt MCP server tokens", err)
-			}
-			for _, r := range batch {
-				ciphertext, keyID, err := fn(r.ID, r.Ciphertext, r.KeyID)
-				if err != nil {
-					return fmt.Errorf("re-encrypt token of MCP server %s: %w", r.ID, err)
-				}
-				if keyID == r.KeyID {
-					continue
-				}
-				if len(ciphertext) == 0 || keyID == "" {
-					return fmt.Errorf("re-encrypt token of MCP server %s: the new ciphertext or key id is empty", r.ID)
-				}
-				// updated_at stays: the server as the API shows it did not change.
-				if _, err := namedExec(ctx, tx, `
-					UPDATE mcp_servers SET token_ciphertext = :ciphertext, token_key_id = :key_id
-					WHERE id = :id`,
-					map[string]any{"id": r.ID, "ciphertext": ciphertext, "key_id": keyID}); err != nil {
-					return s.fail("re-encrypt MCP server tokens", err)
-				}
-				n++
-			}
-			return nil
-		})
-		if err != nil {
-			return changed, err
-		}
-		changed += n
-		if len(batch) < reencryptBatch {
-			return changed, nil
-		}
-		after = batch[len(batch)-1].ID
-	}
+	return s.reencrypt(ctx, "mcp_servers", "MCP server", "", fn)
 }
 
 // serverError turns constraint violations into errors that say what is
