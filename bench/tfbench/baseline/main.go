@@ -8,6 +8,7 @@ package main
 import (
 	"context"
 	"log"
+	"os"
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 )
@@ -16,8 +17,24 @@ import (
 const address = "registry.terraform.io/mcpconn/mcpbaseline"
 
 func main() {
+	// The same quieting terraform-provider-mcp does (see its main.go), so the
+	// floor is measured on equal terms: SDK trace logs off unless asked for.
+	if !anySet("TF_LOG", "TF_LOG_PROVIDER", "TF_LOG_SDK", "TF_LOG_SDK_PROTO", "TF_LOG_SDK_FRAMEWORK") {
+		for _, v := range []string{"TF_LOG_SDK", "TF_LOG_SDK_PROTO", "TF_LOG_SDK_FRAMEWORK"} {
+			_ = os.Setenv(v, "off")
+		}
+	}
 	err := providerserver.Serve(context.Background(), newProvider, providerserver.ServeOpts{Address: address})
 	if err != nil {
 		log.Fatal(err)
 	}
+}
+
+func anySet(names ...string) bool {
+	for _, n := range names {
+		if os.Getenv(n) != "" {
+			return true
+		}
+	}
+	return false
 }
