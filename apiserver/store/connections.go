@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
@@ -74,40 +73,15 @@ func (s *Store) GetConnection(ctx context.Context, tenantID, id uuid.UUID) (Conn
 // on (created_at, id), so rows added while a client pages through never make
 // it see a row twice or miss one that existed when it started.
 func (s *Store) ListConnections(ctx context.Context, p ListConnectionsParams) ([]Connection, *Cursor, error) {
-	if p.Limit < 1 || p.Limit > MaxListLimit {
-		return nil, nil, fmt.Errorf("list connections: limit must be between 1 and %d, got %d", MaxListLimit, p.Limit)
-	}
-	where := []string{"tenant_id = :tenant_id"}
-	// One row more than asked tells whether another page exists.
-	arg := map[string]any{"tenant_id": p.TenantID, "limit": p.Limit + 1}
-	if p.Name != nil {
-		where = append(where, "name = :name")
-		arg["name"] = *p.Name
-	}
-	if p.Status != nil {
-		where = append(where, "status = :status")
-		arg["status"] = *p.Status
-	}
+	q := pageQuery{op: "list connections", table: "mcp_connections", columns: connectionColumns, idType: "uuid",
+		filters: map[string]*string{"name": p.Name, "status": p.Status}, limit: p.Limit}
 	if p.After != nil {
-		where = append(where, "(created_at, id) > (CAST(:after_created_at AS timestamptz), CAST(:after_id AS uuid))")
-		arg["after_created_at"] = p.After.CreatedAt
-		arg["after_id"] = p.After.ID
+		q.afterAt, q.afterID = p.After.CreatedAt, p.After.ID
 	}
-	rows := []Connection{}
-	err := namedSelect(ctx, s.db, &rows, `SELECT `+connectionColumns+` FROM mcp_connections
-		WHERE `+strings.Join(where, " AND ")+`
-		ORDER BY created_at, id
-		LIMIT :limit`, arg)
-	if err != nil {
-		return nil, nil, s.fail("list connections", err)
+	rows, more, err := selectPage[Connection](ctx, s, p.TenantID, q)
+	if err != nil || !more {
+		return rows, nil, err
 	}
-	for i := range rows {
-		rows[i] = rows[i].utc()
-	}
-	if len(rows) <= p.Limit {
-		return rows, nil, nil
-	}
-	rows = rows[:p.Limit]
 	last := rows[len(rows)-1]
 	return rows, &Cursor{CreatedAt: last.CreatedAt, ID: last.ID}, nil
 }

@@ -173,35 +173,15 @@ func (s *Store) GetProject(ctx context.Context, tenantID uuid.UUID, id string) (
 // ListProjects returns a page of the tenant's projects in creation order,
 // and the cursor of the next page when there is one.
 func (s *Store) ListProjects(ctx context.Context, p ListProjectsParams) ([]Project, *KeyCursor, error) {
-	if p.Limit < 1 || p.Limit > MaxListLimit {
-		return nil, nil, fmt.Errorf("list projects: limit must be between 1 and %d, got %d", MaxListLimit, p.Limit)
-	}
-	where := []string{"tenant_id = :tenant_id"}
-	arg := map[string]any{"tenant_id": p.TenantID, "limit": p.Limit + 1}
-	if p.Name != nil {
-		where = append(where, "name = :name")
-		arg["name"] = *p.Name
-	}
+	q := pageQuery{op: "list projects", table: "projects", columns: projectColumns, idType: "text",
+		filters: map[string]*string{"name": p.Name}, limit: p.Limit}
 	if p.After != nil {
-		where = append(where, "(created_at, id) > (CAST(:after_created_at AS timestamptz), CAST(:after_id AS text))")
-		arg["after_created_at"] = p.After.CreatedAt
-		arg["after_id"] = p.After.ID
+		q.afterAt, q.afterID = p.After.CreatedAt, p.After.ID
 	}
-	rows := []Project{}
-	err := namedSelect(ctx, s.db, &rows, `SELECT `+projectColumns+` FROM projects
-		WHERE `+strings.Join(where, " AND ")+`
-		ORDER BY created_at, id
-		LIMIT :limit`, arg)
-	if err != nil {
-		return nil, nil, s.fail("list projects", err)
+	rows, more, err := selectPage[Project](ctx, s, p.TenantID, q)
+	if err != nil || !more {
+		return rows, nil, err
 	}
-	for i := range rows {
-		rows[i] = rows[i].utc()
-	}
-	if len(rows) <= p.Limit {
-		return rows, nil, nil
-	}
-	rows = rows[:p.Limit]
 	last := rows[len(rows)-1]
 	return rows, &KeyCursor{CreatedAt: last.CreatedAt, ID: last.ID}, nil
 }

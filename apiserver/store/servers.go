@@ -178,43 +178,15 @@ func (s *Store) GetServer(ctx context.Context, tenantID uuid.UUID, id string) (S
 // ListServers returns a page of the tenant's MCP servers in creation order,
 // and the cursor of the next page when there is one.
 func (s *Store) ListServers(ctx context.Context, p ListServersParams) ([]Server, *KeyCursor, error) {
-	if p.Limit < 1 || p.Limit > MaxListLimit {
-		return nil, nil, fmt.Errorf("list MCP servers: limit must be between 1 and %d, got %d", MaxListLimit, p.Limit)
-	}
-	where := []string{"tenant_id = :tenant_id"}
-	arg := map[string]any{"tenant_id": p.TenantID, "limit": p.Limit + 1}
-	if p.ProjectID != nil {
-		where = append(where, "project_id = :project_id")
-		arg["project_id"] = *p.ProjectID
-	}
-	if p.Name != nil {
-		where = append(where, "name = :name")
-		arg["name"] = *p.Name
-	}
-	if p.Status != nil {
-		where = append(where, "status = :status")
-		arg["status"] = *p.Status
-	}
+	q := pageQuery{op: "list MCP servers", table: "mcp_servers", columns: serverColumns, idType: "text",
+		filters: map[string]*string{"project_id": p.ProjectID, "name": p.Name, "status": p.Status}, limit: p.Limit}
 	if p.After != nil {
-		where = append(where, "(created_at, id) > (CAST(:after_created_at AS timestamptz), CAST(:after_id AS text))")
-		arg["after_created_at"] = p.After.CreatedAt
-		arg["after_id"] = p.After.ID
+		q.afterAt, q.afterID = p.After.CreatedAt, p.After.ID
 	}
-	rows := []Server{}
-	err := namedSelect(ctx, s.db, &rows, `SELECT `+serverColumns+` FROM mcp_servers
-		WHERE `+strings.Join(where, " AND ")+`
-		ORDER BY created_at, id
-		LIMIT :limit`, arg)
-	if err != nil {
-		return nil, nil, s.fail("list MCP servers", err)
+	rows, more, err := selectPage[Server](ctx, s, p.TenantID, q)
+	if err != nil || !more {
+		return rows, nil, err
 	}
-	for i := range rows {
-		rows[i] = rows[i].utc()
-	}
-	if len(rows) <= p.Limit {
-		return rows, nil, nil
-	}
-	rows = rows[:p.Limit]
 	last := rows[len(rows)-1]
 	return rows, &KeyCursor{CreatedAt: last.CreatedAt, ID: last.ID}, nil
 }
