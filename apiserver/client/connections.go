@@ -83,24 +83,14 @@ func (c *Client) ListAllConnections(ctx context.Context, opts ListOptions) ([]co
 	if opts.Limit <= 0 {
 		opts.Limit = contract.MaxPageLimit
 	}
-	var all []contract.Connection
-	seen := map[string]bool{}
-	for {
+	return listAll(connectionsPath, opts.Cursor, func(cursor string) ([]contract.Connection, *string, error) {
+		opts.Cursor = cursor
 		page, err := c.ListConnections(ctx, opts)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		all = append(all, page.Data...)
-		if page.NextCursor == nil || *page.NextCursor == "" {
-			return all, nil
-		}
-		// A cursor that comes back twice would loop forever.
-		if seen[*page.NextCursor] {
-			return nil, fmt.Errorf("GET %s: the API returned the cursor %q twice; stopping to avoid an endless listing", connectionsPath, *page.NextCursor)
-		}
-		seen[*page.NextCursor] = true
-		opts.Cursor = *page.NextCursor
-	}
+		return page.Data, page.NextCursor, nil
+	})
 }
 
 // CreateConnection registers a connection. A create is retried only when the

@@ -87,20 +87,14 @@ func (c *Client) ListAllProjects(ctx context.Context, opts ProjectListOptions) (
 	if opts.Limit <= 0 {
 		opts.Limit = contract.MaxPageLimit
 	}
-	var all []contract.Project
-	err := followCursors(projectsPath, opts.Cursor, func(cursor string) (*string, error) {
+	return listAll(projectsPath, opts.Cursor, func(cursor string) ([]contract.Project, *string, error) {
 		opts.Cursor = cursor
 		page, err := c.ListProjects(ctx, opts)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		all = append(all, page.Projects...)
-		return page.NextCursor, nil
+		return page.Projects, page.NextCursor, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return all, nil
 }
 
 // CreateProject creates a project. Like every create it is retried only

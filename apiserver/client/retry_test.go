@@ -410,3 +410,29 @@ func TestConnectionsAreReused(t *testing.T) {
 		t.Errorf("%d parallel workers opened %d connections in total, want at most %d", workers, got, limit)
 	}
 }
+
+// TestListAllStopsOnARepeatedCursor guards every ListAll* against an API that
+// hands back a cursor it already gave: the listing must end with an error,
+// not loop forever.
+func TestListAllStopsOnARepeatedCursor(t *testing.T) {
+	var pages atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		pages.Add(1)
+		next := "again"
+		if r.URL.Query().Get("cursor") == "" {
+			next = "first"
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(contract.ConnectionList{Data: []contract.Connection{}, NextCursor: &next})
+	}))
+	t.Cleanup(srv.Close)
+	c := fastClient(t, srv.URL)
+
+	_, err := c.ListAllConnections(context.Background(), client.ListOptions{})
+	if err == nil || !strings.Contains(err.Error(), `returned the cursor "again" twice`) {
+		t.Fatalf("err = %v, want the repeated cursor named", err)
+	}
+	if got := pages.Load(); got != 3 {
+		t.Fatalf("fetched %d pages, want 3 (first, again, again)", got)
+	}
+}

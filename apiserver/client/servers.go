@@ -109,38 +109,35 @@ func (c *Client) ListAllServers(ctx context.Context, opts ServerListOptions) ([]
 	if opts.Limit <= 0 {
 		opts.Limit = contract.MaxPageLimit
 	}
-	var all []contract.Server
-	err := followCursors(serversPath, opts.Cursor, func(cursor string) (*string, error) {
+	return listAll(serversPath, opts.Cursor, func(cursor string) ([]contract.Server, *string, error) {
 		opts.Cursor = cursor
 		page, err := c.ListServers(ctx, opts)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		all = append(all, page.Servers...)
-		return page.NextCursor, nil
+		return page.Servers, page.NextCursor, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return all, nil
 }
 
-// followCursors calls page with each cursor in turn, from first, until the
-// API returns no next cursor.
-func followCursors(path, first string, page func(cursor string) (*string, error)) error {
+// listAll calls page with each cursor in turn, from first, until the API
+// returns no next cursor, and returns the items of every page. path names
+// the listing in errors.
+func listAll[T any](path, first string, page func(cursor string) ([]T, *string, error)) ([]T, error) {
+	var all []T
 	seen := map[string]bool{}
 	cursor := first
 	for {
-		next, err := page(cursor)
+		items, next, err := page(cursor)
 		if err != nil {
-			return err
+			return nil, err
 		}
+		all = append(all, items...)
 		if next == nil || *next == "" {
-			return nil
+			return all, nil
 		}
 		// A cursor that comes back twice would loop forever.
 		if seen[*next] {
-			return fmt.Errorf("GET %s: the API returned the cursor %q twice; stopping to avoid an endless listing", path, *next)
+			return nil, fmt.Errorf("GET %s: the API returned the cursor %q twice; stopping to avoid an endless listing", path, *next)
 		}
 		seen[*next] = true
 		cursor = *next
