@@ -115,7 +115,7 @@ func Start() (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	reapOrphans(bin)
+	reapOrphans(bin, os.TempDir())
 	dir, err := os.MkdirTemp("", "pgtest-")
 	if err != nil {
 		return nil, err
@@ -291,10 +291,11 @@ func randomHex(n int) string {
 // ownerFile holds the pid of the process that started a cluster.
 const ownerFile = "owner.pid"
 
-// reapOrphans stops and removes clusters left behind by test processes that
-// died without stopping them, so killed runs do not pile up servers.
-func reapOrphans(bin string) {
-	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), "pgtest-*"))
+// reapOrphans stops and removes the clusters under root left behind by test
+// processes that died without stopping them, so killed runs do not pile up
+// servers.
+func reapOrphans(bin, root string) {
+	dirs, _ := filepath.Glob(filepath.Join(root, "pgtest-*"))
 	for _, dir := range dirs {
 		raw, err := os.ReadFile(filepath.Join(dir, ownerFile))
 		if err != nil {

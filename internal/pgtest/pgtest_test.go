@@ -3,6 +3,9 @@ package pgtest
 import (
 	"database/sql"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
 	"testing"
 )
 
@@ -57,5 +60,39 @@ func TestStopAndStartServer(t *testing.T) {
 	}
 	if err := db.Ping(); err != nil {
 		t.Fatalf("ping after restart: %v", err)
+	}
+}
+
+func TestReapOrphansRemovesClustersOfDeadOwners(t *testing.T) {
+	bin, err := BinDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// a process that has exited: its pid names no live owner
+	dead := exec.Command("true")
+	if err := dead.Run(); err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	orphan, alive := filepath.Join(root, "pgtest-orphan"), filepath.Join(root, "pgtest-alive")
+	for _, dir := range []string{orphan, alive} {
+		if err := os.Mkdir(dir, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(orphan, ownerFile), []byte(strconv.Itoa(dead.Process.Pid)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(alive, ownerFile), []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	reapOrphans(bin, root)
+
+	if _, err := os.Stat(orphan); !os.IsNotExist(err) {
+		t.Fatalf("the cluster of a dead owner is still there (stat: %v)", err)
+	}
+	if _, err := os.Stat(alive); err != nil {
+		t.Fatalf("the cluster of a live owner was removed: %v", err)
 	}
 }
