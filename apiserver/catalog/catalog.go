@@ -95,7 +95,7 @@ func Build(tools, prompts, resources []json.RawMessage, truncated bool) (Catalog
 			return Catalog{}, fmt.Errorf("tool %d: %w", i, err)
 		}
 		if j, dup := first[t.Name]; dup {
-			return Catalog{}, fmt.Errorf("tools %d and %d are both named %q: tool names must be unique", j, i, t.Name)
+			return Catalog{}, fmt.Errorf("tools %d and %d are both named %s: tool names must be unique", j, i, quote(t.Name))
 		}
 		first[t.Name] = i
 		c.Tools = append(c.Tools, t)
@@ -234,7 +234,7 @@ func name(m map[string]json.RawMessage, key string) (string, error) {
 		return "", fmt.Errorf("%q is empty", key)
 	}
 	if i := strings.IndexFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }); i >= 0 {
-		return "", fmt.Errorf("%q %q contains control character %#02x", key, s, s[i])
+		return "", fmt.Errorf("%q %s contains control character %#02x", key, quote(s), s[i])
 	}
 	return s, nil
 }
@@ -265,5 +265,5 @@ func named(name string, err error) error {
 	if err == nil {
 		return nil
 	}
-	return fmt.Errorf("%q: %w", name, err)
+	return fmt.Errorf("%s: %w", quote(name), err)
 }

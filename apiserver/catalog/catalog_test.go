@@ -106,6 +106,7 @@ func TestBuildRefuses(t *testing.T) {
 		{"prompt without name", nil, raws(`{"title":"x"}`), nil, `prompt 0: no "name" member`},
 		{"resource without uri", nil, nil, raws(`{"name":"x"}`), `resource 0: no "uri" member`},
 		{"non-string mimeType", nil, nil, raws(`{"uri":"u","mimeType":1}`), `resource 0: "u": "mimeType" is 1, not a string`},
+		{"long duplicate name shortened", raws(`{"name":"`+strings.Repeat("n", 1<<20)+`"}`, `{"name":"`+strings.Repeat("n", 1<<20)+`"}`), nil, nil, `both named "` + strings.Repeat("n", 64) + `"…: tool names must be unique`},
 		{"invalid prompt", nil, raws(`{"name":"p",}`), nil, "prompt 0: invalid JSON"},
 	}
 	for _, tt := range tests {
@@ -115,7 +116,10 @@ func TestBuildRefuses(t *testing.T) {
 				t.Fatalf("Build = %+v, want an error", c)
 			}
 			if !strings.Contains(err.Error(), tt.msg) {
-				t.Errorf("error %q does not say %q", err, tt.msg)
+				t.Errorf("error %.200q does not say %.200q", err, tt.msg)
+			}
+			if len(err.Error()) > 300 {
+				t.Errorf("error is %d bytes long", len(err.Error()))
 			}
 		})
 	}

@@ -81,7 +81,10 @@ func (p *parser) describe() string {
 	if p.pos >= len(p.in) {
 		return "end of input"
 	}
-	return fmt.Sprintf("character %q", p.in[p.pos])
+	if c := p.in[p.pos]; c < utf8.RuneSelf {
+		return fmt.Sprintf("character %q", c)
+	}
+	return fmt.Sprintf("byte %#02x", p.in[p.pos])
 }
 
 func (p *parser) skipSpace() {
@@ -200,7 +203,7 @@ func (p *parser) object(depth int) error {
 		}
 		p.skipSpace()
 		if p.pos >= len(p.in) || p.in[p.pos] != ':' {
-			return p.errorf("unexpected %s after member name %q, expected ':'", p.describe(), name)
+			return p.errorf("unexpected %s after member name %s, expected ':'", p.describe(), quote(name))
 		}
 		p.pos++
 		p.skipSpace()
@@ -231,7 +234,7 @@ func (p *parser) object(depth int) error {
 			break
 		}
 		if p.in[p.pos] != ',' {
-			return p.errorf("unexpected %s after member %q, expected ',' or '}'", p.describe(), name)
+			return p.errorf("unexpected %s after member %s, expected ',' or '}'", p.describe(), quote(name))
 		}
 		p.pos++
 	}
@@ -259,11 +262,25 @@ func (p *parser) closeObject(base int, members []member) error {
 	}
 	for i := 1; i < len(members); i++ {
 		if members[i].name == members[i-1].name {
-			return p.errorf("duplicate member name %q in an object", members[i].name)
+			return p.errorf("duplicate member name %s in an object", quote(members[i].name))
 		}
 	}
 	p.out = append(p.out, '}')
 	return nil
+}
+
+// quote quotes s for an error message, shortened: names come from the
+// server and end up in a check's lastError.
+func quote(s string) string {
+	const limit = 64
+	if len(s) <= limit {
+		return strconv.Quote(s)
+	}
+	cut := limit
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return strconv.Quote(s[:cut]) + "…"
 }
 
 // compareMembers orders member names by their UTF-16 code units, as RFC 8785

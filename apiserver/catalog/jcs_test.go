@@ -184,7 +184,8 @@ func TestCanonicalizeRefuses(t *testing.T) {
 		{"trailing comma in object", `{"a":1,}`, "expected a member name"},
 		{"missing colon", `{"a" 1}`, "expected ':'"},
 		{"unterminated", `{"a":[1,2`, "end of input"},
-		{"byte order mark", "\ufeff{}", "expected a value"},
+		{"byte order mark", "\ufeff{}", "unexpected byte 0xef, expected a value"},
+		{"long duplicate key shortened", `{"` + strings.Repeat("k", 1000) + `":1,"` + strings.Repeat("k", 1000) + `":2}`, `"` + strings.Repeat("k", 64) + `"…`},
 		{"too deep", strings.Repeat("[", MaxDepth+1) + strings.Repeat("]", MaxDepth+1), "nested deeper than"},
 	}
 	for _, tt := range tests {
