@@ -1,16 +1,11 @@
 package httpapi
 
 import (
-	"errors"
-	"log/slog"
-	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
-	"github.com/mcpconn/terraform-provider-mcp/apiserver/store"
 )
 
 // Route families whose every body, errors included, is wrapped in the
@@ -20,100 +15,40 @@ const (
 	projectsPath = "/api/projects"
 )
 
-// enveloped reports whether path belongs to an enveloped family. It goes by
-// the path rather than by the matched route, so that errors raised before
-// routing (401, 413, unknown routes, 405, panics) get the family's body too.
-func enveloped(path string) bool {
-	for _, prefix := range []string{"/api/mcp", projectsPath} {
-		if path == prefix || strings.HasPrefix(path, prefix+"/") {
-			return true
-		}
-	}
-	return false
-}
-
-// family names a record kind of an enveloped route family, for its
-// messages and id checks.
+// family is a group of routes whose error responses share one body.
 type family struct {
-	kind     string // "MCP server", "project"
-	idPrefix string
+	errorBody func(msg string) any
 }
 
 var (
-	serverFamily  = family{kind: "MCP server", idPrefix: contract.ServerIDPrefix}
-	projectFamily = family{kind: "project", idPrefix: contract.ProjectIDPrefix}
+	// plainFamily answers {"error": ...}: /api/mcp-connections and every
+	// path outside the enveloped families.
+	plainFamily = family{errorBody: func(msg string) any { return contract.ErrorBody{Error: msg} }}
+	// envelopeFamily answers {"success": false, "error": ...}: /api/mcp/...
+	// and /api/projects.
+	envelopeFamily = family{errorBody: func(msg string) any { return contract.EnvelopeError{Success: false, Error: msg} }}
 )
 
-// pathID reads the :id path parameter, which must have the family's id shape.
-func (f family) pathID(c *gin.Context) (string, error) {
-	raw := c.Param("id")
-	if !f.validID(raw) {
-		if len(raw) > 64 {
-			raw = raw[:64] + "..."
+// abort ends the request with status and msg in f's error body.
+func (f family) abort(c *gin.Context, status int, msg string) {
+	c.AbortWithStatusJSON(status, f.errorBody(msg))
+}
+
+// familyOf is the family of the request's path. It goes by the path rather
+// than by the matched route, so that errors raised before routing (401, 413,
+// unknown routes, 405, panics) get the family's body too.
+func familyOf(c *gin.Context) family {
+	path := c.Request.URL.Path
+	for _, prefix := range []string{"/api/mcp", projectsPath} {
+		if path == prefix || strings.HasPrefix(path, prefix+"/") {
+			return envelopeFamily
 		}
-		return "", badRequest("invalid %s id %q: must be %q followed by letters and digits", f.kind, raw, f.idPrefix)
 	}
-	return raw, nil
+	return plainFamily
 }
 
-func (f family) validID(id string) bool {
-	if f.idPrefix == contract.ServerIDPrefix {
-		return contract.ValidServerID(id)
-	}
-	return contract.ValidProjectID(id)
-}
-
-// fail is the package's fail with the family's not-found message.
-func (f family) fail(c *gin.Context, log *slog.Logger, op string, err error) {
-	if errors.Is(err, store.ErrNotFound) {
-		err = &apiError{status: http.StatusNotFound, msg: f.kind + " not found"}
-	}
-	fail(c, log, op, err)
-}
-
-// page reads ?limit= and ?cursor= as the connections list does.
-func (f family) page(c *gin.Context) (limit int, after *store.KeyCursor, err error) {
-	limit = contract.DefaultPageLimit
-	if v := c.Query("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > contract.MaxPageLimit {
-			return 0, nil, badRequest("limit must be an integer from 1 to %d, got %q", contract.MaxPageLimit, v)
-		}
-		limit = n
-	}
-	if v := c.Query("cursor"); v != "" {
-		cur, err := store.DecodeKeyCursor(v, f.idPrefix)
-		if err != nil {
-			return 0, nil, badRequest("invalid cursor: pass the nextCursor of a previous response unchanged, or omit cursor for the first page")
-		}
-		after = &cur
-	}
-	return limit, after, nil
-}
-
-func nextCursor(cur *store.KeyCursor) *string {
-	if cur == nil {
-		return nil
-	}
-	s := cur.Encode()
-	return &s
-}
-
-// emptyToNil stores an empty description as none, which is how a client
-// removes one (null is not accepted in a body).
-func emptyToNil(s *string) *string {
-	if s == nil || *s == "" {
-		return nil
-	}
-	return s
-}
-
-func validateDescription(s *string) error {
-	if s == nil {
-		return nil
-	}
-	if err := contract.ValidateDescription(*s); err != nil {
-		return badRequest("description %v", err)
-	}
-	return nil
+// abortError ends a request outside any handler (middleware, unknown
+// routes) with the error body of its path's family.
+func abortError(c *gin.Context, status int, msg string) {
+	familyOf(c).abort(c, status, msg)
 }
