@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"net/http"
 	"time"
@@ -127,7 +126,7 @@ func (h *connections) create(c *gin.Context) error {
 		}
 	}
 	if err := h.store.CreateConnection(c.Request.Context(), &conn); err != nil {
-		return connectionWriteError(err, &req.Name)
+		return connectionKind.nameTaken(err, &req.Name)
 	}
 	c.Header("Location", "/api/mcp-connections/"+conn.ID.String())
 	c.JSON(http.StatusCreated, toConnection(conn))
@@ -209,7 +208,7 @@ func (h *connections) update(c *gin.Context) error {
 		return h.applyUpdate(cur, &req)
 	})
 	if err != nil {
-		return connectionWriteError(err, req.Name)
+		return connectionKind.nameTaken(err, req.Name)
 	}
 	c.JSON(http.StatusOK, toConnection(conn))
 	return nil
@@ -265,15 +264,6 @@ func (h *connections) applyUpdate(cur *store.Connection, req *contract.UpdateCon
 		cur.NextCheckAt = time.Now()
 	}
 	return nil
-}
-
-// connectionWriteError names the field of the store's refusal of a write;
-// name is the name the request sent, nil if none.
-func connectionWriteError(err error, name *string) error {
-	if errors.Is(err, store.ErrNameTaken) && name != nil {
-		return conflict("an MCP connection named %q already exists", *name)
-	}
-	return err
 }
 
 func (h *connections) delete(c *gin.Context) error {

@@ -87,7 +87,7 @@ func (h *projects) create(c *gin.Context) error {
 	}
 	p := store.Project{ID: store.NewProjectID(), TenantID: tenantOf(c), Name: req.Name, Description: emptyToNil(req.Description)}
 	if err := h.store.CreateProject(c.Request.Context(), &p); err != nil {
-		return projectWriteError(err, &req.Name)
+		return projectKind.nameTaken(err, &req.Name)
 	}
 	c.Header("Location", projectsPath+"/"+p.ID)
 	h.ok(c, http.StatusCreated, p)
@@ -130,19 +130,10 @@ func (h *projects) update(c *gin.Context) error {
 		return nil
 	})
 	if err != nil {
-		return projectWriteError(err, req.Name)
+		return projectKind.nameTaken(err, req.Name)
 	}
 	h.ok(c, http.StatusOK, p)
 	return nil
-}
-
-// projectWriteError names the field of the store's refusal of a write; name
-// is the name the request sent, nil if none.
-func projectWriteError(err error, name *string) error {
-	if errors.Is(err, store.ErrNameTaken) && name != nil {
-		return conflict("a project named %q already exists", *name)
-	}
-	return err
 }
 
 func (h *projects) delete(c *gin.Context) error {

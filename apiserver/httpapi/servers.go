@@ -357,7 +357,7 @@ func serverWriteError(err error, projectID, name string) error {
 	case errors.Is(err, store.ErrProjectNotFound):
 		return badRequest("projectId %q is not one of your projects: use the id of a project from GET %s, or create one with POST %s", projectID, projectsPath, projectsPath)
 	case errors.Is(err, store.ErrNameTaken):
-		return conflict("an MCP server named %q already exists in project %s", name, projectID)
+		return conflict("%s named %q already exists in project %s", serverKind.aName, name, projectID)
 	}
 	return err
 }
