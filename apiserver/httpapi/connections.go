@@ -90,7 +90,7 @@ func (h *connections) list(c *gin.Context) error {
 		p.Status = &v
 	}
 	var err error
-	if p.Limit, p.After, err = parsePage(c, store.DecodeCursor); err != nil {
+	if p.Limit, p.After, err = parsePage(c, connectionCursor); err != nil {
 		return err
 	}
 	rows, next, err := h.store.ListConnections(c.Request.Context(), p)

@@ -6,6 +6,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/store"
 )
 
 // parsePage reads ?limit= and ?cursor=, which every list takes; decode turns
@@ -38,3 +39,11 @@ func nextCursor[C interface{ Encode() string }](cur *C) *string {
 	s := (*cur).Encode()
 	return &s
 }
+
+// The cursor decoders of the lists, one per kind: they differ only in the
+// store's cursor type and the kind's id prefix.
+var (
+	connectionCursor = store.DecodeCursor
+	serverCursor     = func(s string) (store.KeyCursor, error) { return store.DecodeKeyCursor(s, contract.ServerIDPrefix) }
+	projectCursor    = func(s string) (store.KeyCursor, error) { return store.DecodeKeyCursor(s, contract.ProjectIDPrefix) }
+)

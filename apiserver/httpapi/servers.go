@@ -119,9 +119,7 @@ func (h *servers) get(c *gin.Context) error {
 func (h *servers) list(c *gin.Context) error {
 	p := store.ListServersParams{TenantID: tenantOf(c)}
 	var err error
-	if p.Limit, p.After, err = parsePage(c, func(s string) (store.KeyCursor, error) {
-		return store.DecodeKeyCursor(s, contract.ServerIDPrefix)
-	}); err != nil {
+	if p.Limit, p.After, err = parsePage(c, serverCursor); err != nil {
 		return err
 	}
 	if v := c.Query("projectId"); v != "" {
