@@ -106,7 +106,7 @@ func (e *accEnv) checkNow(t *testing.T, id string) {
 	if err != nil {
 		t.Fatalf("connection id %q: %v", id, err)
 	}
-	if _, err := e.srv.Checker.CheckConnection(context.Background(), e.srv.TenantID, uid); err != nil {
+	if _, err := e.srv.ConnectionChecker.CheckConnection(context.Background(), e.srv.TenantID, uid); err != nil {
 		t.Fatalf("checking connection %s out of band: %v", id, err)
 	}
 }

@@ -43,12 +43,12 @@ type Server struct {
 	SecretKey string
 	// DatabaseURL is the lib/pq URL of the server's own database.
 	DatabaseURL string
-	// Checker and ServerChecker are the real health checkers behind
-	// /health-check and /connect; nil unless the server was started
+	// ConnectionChecker and ServerChecker are the real health checkers
+	// behind /health-check and /connect; nil unless the server was started
 	// WithProbes. They may reach loopback addresses, where tests run their
 	// MCP servers.
-	Checker       *health.Checker
-	ServerChecker *health.ServerChecker
+	ConnectionChecker *health.Checker
+	ServerChecker     *health.ServerChecker
 }
 
 // Option changes how Start builds the server.
@@ -114,7 +114,7 @@ func Start(t testing.TB, opts ...Option) *Server {
 	cfg := httpapi.Config{Store: st, Keyring: s.Keyring, Logger: o.logger}
 	if o.probes {
 		s.startCheckers(t, o.logger)
-		cfg.Checker, cfg.ServerChecker = s.Checker, s.ServerChecker
+		cfg.ConnectionChecker, cfg.ServerChecker = s.ConnectionChecker, s.ServerChecker
 	}
 	for _, fn := range o.configure {
 		fn(s, &cfg)
@@ -152,7 +152,7 @@ func (s *Server) startCheckers(t testing.TB, log *slog.Logger) {
 	t.Helper()
 	prober := probe.New(probe.Options{Timeout: ProbeTimeout, AllowPrivate: true, StdioTerminateDelay: 200 * time.Millisecond})
 	var err error
-	s.Checker, err = health.NewChecker(health.CheckerConfig{Store: s.Store, Keyring: s.Keyring, Prober: prober, Logger: log})
+	s.ConnectionChecker, err = health.NewChecker(health.CheckerConfig{Store: s.Store, Keyring: s.Keyring, Prober: prober, Logger: log})
 	if err != nil {
 		t.Fatalf("apitest: health checker: %v", err)
 	}

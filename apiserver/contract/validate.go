@@ -3,6 +3,7 @@ package contract
 import (
 	"fmt"
 	"net/url"
+	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -16,10 +17,14 @@ const (
 	URLMaxLength = 2048
 	// TokenMaxLength is the longest allowed bearer token, in bytes.
 	TokenMaxLength = 8192
-	// DefaultPageLimit is the page size when ?limit= is absent.
-	DefaultPageLimit = 50
-	// MaxPageLimit is the largest accepted ?limit=.
-	MaxPageLimit = 100
+	// DescriptionMaxLength is the longest allowed description, in characters.
+	DescriptionMaxLength = 2000
+	// CommandMaxLength is the longest allowed stdio command name, in bytes.
+	CommandMaxLength = 128
+	// MaxArgs is the most arguments a stdio server may have.
+	MaxArgs = 64
+	// ArgMaxLength is the longest allowed single argument, in bytes.
+	ArgMaxLength = 4096
 	// MaxBodyBytes is the largest accepted request body.
 	MaxBodyBytes = 1 << 20
 )
@@ -92,6 +97,66 @@ func ValidateToken(token string) error {
 	for i := 0; i < len(token); i++ {
 		if c := token[i]; c <= ' ' || c > '~' {
 			return fmt.Errorf("must contain only printable ASCII characters without spaces")
+		}
+	}
+	return nil
+}
+
+// ValidateDescription checks a server or project description: valid UTF-8,
+// bounded, and free of control characters other than line breaks and tabs.
+// The error text does not name the field.
+func ValidateDescription(s string) error {
+	if !utf8.ValidString(s) {
+		return fmt.Errorf("must be valid UTF-8")
+	}
+	if n := utf8.RuneCountInString(s); n > DescriptionMaxLength {
+		return fmt.Errorf("must be at most %d characters, got %d", DescriptionMaxLength, n)
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t' {
+			return fmt.Errorf("must not contain control characters other than line breaks and tabs")
+		}
+	}
+	return nil
+}
+
+// commandPattern is a bare program name. Everything a shell or a path lookup
+// would treat specially — "/", whitespace, ";", "|", "&", "$", quotes,
+// globs — falls outside it.
+var commandPattern = regexp.MustCompile(`^[A-Za-z0-9._+-]+$`)
+
+// ValidateCommand checks a stdio command: a bare program name such as
+// "node" or "uvx", looked up on the API server's PATH — never a path, a
+// shell line or a name with arguments. The error text does not name the field.
+func ValidateCommand(cmd string) error {
+	switch {
+	case cmd == "":
+		return fmt.Errorf("must not be empty")
+	case len(cmd) > CommandMaxLength:
+		return fmt.Errorf("must be at most %d bytes", CommandMaxLength)
+	case !commandPattern.MatchString(cmd) || cmd == "." || cmd == ".." || strings.HasPrefix(cmd, "-"):
+		return fmt.Errorf(`must be a bare program name such as "node" or "uvx" (letters, digits, ".", "_", "+" and "-"), `+
+			`without a path, spaces or shell characters; put arguments in args, got %q`, cmd)
+	}
+	return nil
+}
+
+// ValidateArgs checks stdio arguments. They go to the program as they are,
+// never through a shell, so any text is safe; only their number and size
+// are bounded, and NUL, which no argument can carry, is refused. The error
+// text does not name the field.
+func ValidateArgs(args []string) error {
+	if len(args) > MaxArgs {
+		return fmt.Errorf("must have at most %d items, got %d", MaxArgs, len(args))
+	}
+	for i, a := range args {
+		switch {
+		case len(a) > ArgMaxLength:
+			return fmt.Errorf("item %d must be at most %d bytes", i, ArgMaxLength)
+		case !utf8.ValidString(a):
+			return fmt.Errorf("item %d must be valid UTF-8", i)
+		case strings.ContainsRune(a, 0):
+			return fmt.Errorf("item %d must not contain a NUL character", i)
 		}
 	}
 	return nil

@@ -1,10 +1,8 @@
 package contract
 
 import (
-	"encoding/json"
 	"strings"
 	"testing"
-	"time"
 )
 
 func TestValidateName(t *testing.T) {
@@ -70,6 +68,54 @@ func TestValidateToken(t *testing.T) {
 	}
 }
 
+func TestValidateCommand(t *testing.T) {
+	for _, ok := range []string{"node", "uvx", "python3.12", "g++", "mcp-server_x", "N0de", strings.Repeat("a", CommandMaxLength)} {
+		if err := ValidateCommand(ok); err != nil {
+			t.Errorf("ValidateCommand(%q) = %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"", "../bin/x", "/usr/bin/env", "node;rm", "node --x", "node\t", " node", "./node", "bin/node",
+		".", "..", "-e", "--help", "$(id)", "`id`", "node|sh", "a&b", "a>b", "a<b", "*", "?", "~", "'node'", `"node"`, "nöde",
+		"node\x00", "a\\b", strings.Repeat("a", CommandMaxLength+1)} {
+		if err := ValidateCommand(bad); err == nil {
+			t.Errorf("ValidateCommand(%q) accepted it", bad)
+		}
+	}
+	if err := ValidateCommand("node;rm"); !strings.Contains(err.Error(), "put arguments in args") {
+		t.Errorf("error %q does not say where arguments go", err)
+	}
+}
+
+func TestValidateArgs(t *testing.T) {
+	if err := ValidateArgs([]string{"-y", "a; rm -rf /", "$(id)", "", "ü"}); err != nil {
+		t.Errorf("shell-looking args are data and must pass: %v", err)
+	}
+	for name, args := range map[string][]string{
+		"too many": make([]string, MaxArgs+1),
+		"too long": {strings.Repeat("a", ArgMaxLength+1)},
+		"NUL":      {"a\x00"},
+		"bad utf8": {"\xff"},
+	} {
+		if err := ValidateArgs(args); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+func TestValidateDescription(t *testing.T) {
+	if err := ValidateDescription("two\nlines\twith tab\r\n"); err != nil {
+		t.Errorf("line breaks and tabs: %v", err)
+	}
+	for _, bad := range []string{"a\x07", "\xff", strings.Repeat("é", DescriptionMaxLength+1)} {
+		if err := ValidateDescription(bad); err == nil {
+			t.Errorf("ValidateDescription(%q) accepted it", bad)
+		}
+	}
+	if err := ValidateDescription(strings.Repeat("é", DescriptionMaxLength)); err != nil {
+		t.Errorf("the limit counts characters, not bytes: %v", err)
+	}
+}
+
 func TestEnumsValid(t *testing.T) {
 	if !ConnectionActive.Valid() || ConnectionStatus("ok").Valid() {
 		t.Error("ConnectionStatus.Valid")
@@ -85,29 +131,5 @@ func TestEnumsValid(t *testing.T) {
 	}
 	if !ConnectionProxy.Valid() || ConnectionType("tunnel").Valid() {
 		t.Error("ConnectionType.Valid")
-	}
-}
-
-func TestTimeJSON(t *testing.T) {
-	in := time.Date(2026, 3, 25, 14, 0, 0, 123456789, time.FixedZone("x", 2*3600))
-	b, err := json.Marshal(NewTime(in))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got, want := string(b), `"2026-03-25T12:00:00.123Z"`; got != want {
-		t.Fatalf("marshal = %s, want %s", got, want)
-	}
-	var back Time
-	if err := json.Unmarshal(b, &back); err != nil {
-		t.Fatal(err)
-	}
-	if !back.Equal(in.Truncate(time.Millisecond)) {
-		t.Fatalf("round trip = %v, want %v", back, in)
-	}
-	if err := json.Unmarshal([]byte(`"yesterday"`), &back); err == nil {
-		t.Fatal("accepted a non-RFC 3339 timestamp")
-	}
-	if TimePtr(nil) != nil {
-		t.Fatal("TimePtr(nil) != nil")
 	}
 }

@@ -1,13 +1,9 @@
 package httpapi
 
 import (
-	"crypto/subtle"
-	"errors"
-	"fmt"
+	"context"
 	"log/slog"
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -18,28 +14,35 @@ import (
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/store"
 )
 
+// ConnectionChecker runs a health check of one connection now and returns
+// the stored result. It backs POST /api/mcp-connections/{id}/health-check.
+type ConnectionChecker interface {
+	CheckConnection(ctx context.Context, tenantID, id uuid.UUID) (store.Connection, error)
+}
+
 // connections serves /api/mcp-connections.
 type connections struct {
 	store   *store.Store
 	keyring *secrets.Keyring
 	log     *slog.Logger
-	checker Checker // nil: no health-check route
+	checker ConnectionChecker // nil: no health-check route
 }
 
 func (h *connections) register(g *gin.RouterGroup) {
-	g.GET("", h.list)
-	g.POST("", h.create)
-	g.GET("/:id", h.get)
-	g.PATCH("/:id", h.update)
-	g.DELETE("/:id", h.delete)
+	e := errorHandler{family: plainFamily, log: h.log, notFound: connectionKind.notFound()}
+	g.GET("", e.wrap("list connections", h.list))
+	g.POST("", e.wrap("create connection", h.create))
+	g.GET("/:id", e.wrap("get connection", h.get))
+	g.PATCH("/:id", e.wrap("update connection", h.update))
+	g.DELETE("/:id", e.wrap("delete connection", h.delete))
 	if h.checker != nil {
-		g.POST("/:id/health-check", h.healthCheck)
+		g.POST("/:id/health-check", e.wrap("health check", h.healthCheck))
 	}
 }
 
-// toContract is the one place a stored row becomes the wire object; the
+// toConnection is the one place a stored row becomes the wire object; the
 // sealed token stays behind.
-func toContract(c store.Connection) contract.Connection {
+func toConnection(c store.Connection) contract.Connection {
 	return contract.Connection{
 		ID:                c.ID.String(),
 		TenantID:          c.TenantID.String(),
@@ -55,81 +58,60 @@ func toContract(c store.Connection) contract.Connection {
 	}
 }
 
-func (h *connections) get(c *gin.Context) {
-	id, err := connectionID(c)
+// token is the connection's bearer token.
+func (h *connections) token(conn *store.Connection) secretField {
+	return secretField{keyring: h.keyring, what: "bearer token",
+		ciphertext: &conn.TokenCiphertext, keyID: &conn.TokenKeyID, aad: store.ConnectionTokenAAD(conn.ID)}
+}
+
+func (h *connections) get(c *gin.Context) error {
+	id, err := connectionKind.pathID(c)
 	if err != nil {
-		fail(c, h.log, "get connection", err)
-		return
+		return err
 	}
 	conn, err := h.store.GetConnection(c.Request.Context(), tenantOf(c), id)
 	if err != nil {
-		fail(c, h.log, "get connection", err)
-		return
+		return err
 	}
-	c.JSON(http.StatusOK, toContract(conn))
+	c.JSON(http.StatusOK, toConnection(conn))
+	return nil
 }
 
-func (h *connections) list(c *gin.Context) {
-	p, err := listParams(c, tenantOf(c))
-	if err != nil {
-		fail(c, h.log, "list connections", err)
-		return
-	}
-	rows, next, err := h.store.ListConnections(c.Request.Context(), p)
-	if err != nil {
-		fail(c, h.log, "list connections", err)
-		return
-	}
-	out := contract.ConnectionList{Data: make([]contract.Connection, 0, len(rows))}
-	for _, row := range rows {
-		out.Data = append(out.Data, toContract(row))
-	}
-	if next != nil {
-		s := next.Encode()
-		out.NextCursor = &s
-	}
-	c.JSON(http.StatusOK, out)
-}
-
-// listParams reads the list filters. An empty parameter counts as absent;
-// parameters the API does not know are ignored.
-func listParams(c *gin.Context, tenant uuid.UUID) (store.ListConnectionsParams, error) {
-	p := store.ListConnectionsParams{TenantID: tenant, Limit: contract.DefaultPageLimit}
+func (h *connections) list(c *gin.Context) error {
+	// parameters the API does not know are ignored
+	p := store.ListConnectionsParams{TenantID: tenantOf(c)}
 	if v := c.Query("name"); v != "" {
 		p.Name = &v
 	}
 	if v := c.Query("status"); v != "" {
 		if !contract.ConnectionStatus(v).Valid() {
-			return p, badRequest("status must be one of %s, got %q", quoteAll(contract.ConnectionStatuses), v)
+			return badRequest("status must be one of %s, got %q", quoteAll(contract.ConnectionStatuses), v)
 		}
 		p.Status = &v
 	}
-	if v := c.Query("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > contract.MaxPageLimit {
-			return p, badRequest("limit must be an integer from 1 to %d, got %q", contract.MaxPageLimit, v)
-		}
-		p.Limit = n
+	var err error
+	if p.Limit, p.After, err = parsePage(c, connectionCursor); err != nil {
+		return err
 	}
-	if v := c.Query("cursor"); v != "" {
-		cur, err := store.DecodeCursor(v)
-		if err != nil {
-			return p, badRequest("invalid cursor: pass the nextCursor of a previous response unchanged, or omit cursor for the first page")
-		}
-		p.After = &cur
+	rows, next, err := h.store.ListConnections(c.Request.Context(), p)
+	if err != nil {
+		return err
 	}
-	return p, nil
+	out := contract.ConnectionList{Data: make([]contract.Connection, 0, len(rows)), NextCursor: nextCursor(next)}
+	for _, row := range rows {
+		out.Data = append(out.Data, toConnection(row))
+	}
+	c.JSON(http.StatusOK, out)
+	return nil
 }
 
-func (h *connections) create(c *gin.Context) {
+func (h *connections) create(c *gin.Context) error {
 	var req contract.CreateConnectionRequest
 	if err := decodeObject(c.Request, &req); err != nil {
-		fail(c, h.log, "create connection", err)
-		return
+		return err
 	}
-	if err := validateCreate(&req); err != nil {
-		fail(c, h.log, "create connection", err)
-		return
+	if err := validateCreateConnection(&req); err != nil {
+		return err
 	}
 	conn := store.Connection{
 		ID:        newConnectionID(),
@@ -139,33 +121,68 @@ func (h *connections) create(c *gin.Context) {
 		AuthType:  string(req.AuthType),
 	}
 	if req.BearerToken != nil {
-		if err := h.seal(&conn, *req.BearerToken); err != nil {
-			fail(c, h.log, "create connection", err)
-			return
+		if err := h.token(&conn).set(*req.BearerToken); err != nil {
+			return err
 		}
 	}
 	if err := h.store.CreateConnection(c.Request.Context(), &conn); err != nil {
-		if errors.Is(err, store.ErrNameTaken) {
-			err = nameTaken(req.Name)
-		}
-		fail(c, h.log, "create connection", err)
-		return
+		return connectionKind.nameTaken(err, &req.Name)
 	}
 	c.Header("Location", "/api/mcp-connections/"+conn.ID.String())
-	c.JSON(http.StatusCreated, toContract(conn))
+	c.JSON(http.StatusCreated, toConnection(conn))
+	return nil
 }
 
-func validateCreate(req *contract.CreateConnectionRequest) error {
+// validateCreateConnection fills in the default authType and checks the request.
+func validateCreateConnection(req *contract.CreateConnectionRequest) error {
 	if req.AuthType == "" {
 		req.AuthType = contract.AuthNone
 	}
-	if err := validateFields(&req.Name, &req.ServerURL, &req.AuthType, req.BearerToken); err != nil {
-		return err
+	return firstError(
+		checkName(req.Name),
+		checkConnectionURL(req.ServerURL),
+		checkAuthType(req.AuthType),
+		optional(req.BearerToken, checkToken),
+		requireTokenForBearer(req.AuthType, req.BearerToken),
+		forbidTokenWithNone(req.AuthType, req.BearerToken),
+	)
+}
+
+// validateUpdateConnection checks what can be checked without the stored
+// row; applyUpdate checks the rest.
+func validateUpdateConnection(req *contract.UpdateConnectionRequest) error {
+	return firstError(
+		optional(req.Name, checkName),
+		optional(req.ServerURL, checkConnectionURL),
+		optional(req.AuthType, checkAuthType),
+		optional(req.BearerToken, checkToken),
+		optional(req.AuthType, func(a contract.AuthType) error { return forbidTokenWithNone(a, req.BearerToken) }),
+	)
+}
+
+func checkConnectionURL(serverURL string) error {
+	if err := contract.ValidateServerURL(serverURL); err != nil {
+		return badRequest("serverUrl %v", err)
 	}
-	switch {
-	case req.AuthType == contract.AuthBearer && req.BearerToken == nil:
+	return nil
+}
+
+func checkAuthType(a contract.AuthType) error {
+	if !a.Valid() {
+		return badRequest("authType must be one of %s, got %q", quoteAll(contract.AuthTypes), a)
+	}
+	return nil
+}
+
+func requireTokenForBearer(a contract.AuthType, token *string) error {
+	if a == contract.AuthBearer && token == nil {
 		return badRequest(`bearerToken is required when authType is "bearer"`)
-	case req.AuthType == contract.AuthNone && req.BearerToken != nil:
+	}
+	return nil
+}
+
+func forbidTokenWithNone(a contract.AuthType, token *string) error {
+	if a == contract.AuthNone && token != nil {
 		return errTokenWithNone
 	}
 	return nil
@@ -173,47 +190,17 @@ func validateCreate(req *contract.CreateConnectionRequest) error {
 
 var errTokenWithNone = badRequest(`bearerToken must not be set when authType is "none"; set authType to "bearer" or remove bearerToken`)
 
-// validateFields checks each field that is present (non-nil) on its own.
-func validateFields(name, serverURL *string, authType *contract.AuthType, token *string) error {
-	if name != nil {
-		if err := contract.ValidateName(*name); err != nil {
-			return badRequest("name %v", err)
-		}
-	}
-	if serverURL != nil {
-		if err := contract.ValidateServerURL(*serverURL); err != nil {
-			return badRequest("serverUrl %v", err)
-		}
-	}
-	if authType != nil && !authType.Valid() {
-		return badRequest("authType must be one of %s, got %q", quoteAll(contract.AuthTypes), *authType)
-	}
-	if token != nil {
-		if err := contract.ValidateToken(*token); err != nil {
-			return badRequest("bearerToken %v", err)
-		}
-	}
-	return nil
-}
-
-func (h *connections) update(c *gin.Context) {
-	id, err := connectionID(c)
+func (h *connections) update(c *gin.Context) error {
+	id, err := connectionKind.pathID(c)
 	if err != nil {
-		fail(c, h.log, "update connection", err)
-		return
+		return err
 	}
 	var req contract.UpdateConnectionRequest
 	if err := decodeObject(c.Request, &req); err != nil {
-		fail(c, h.log, "update connection", err)
-		return
+		return err
 	}
-	if err := validateFields(req.Name, req.ServerURL, req.AuthType, req.BearerToken); err != nil {
-		fail(c, h.log, "update connection", err)
-		return
-	}
-	if req.AuthType != nil && *req.AuthType == contract.AuthNone && req.BearerToken != nil {
-		fail(c, h.log, "update connection", errTokenWithNone)
-		return
+	if err := validateUpdateConnection(&req); err != nil {
+		return err
 	}
 	// The decision runs on the locked row, so concurrent PATCHes of one
 	// connection apply one after the other rather than on stale reads.
@@ -221,13 +208,10 @@ func (h *connections) update(c *gin.Context) {
 		return h.applyUpdate(cur, &req)
 	})
 	if err != nil {
-		if errors.Is(err, store.ErrNameTaken) && req.Name != nil {
-			err = nameTaken(*req.Name)
-		}
-		fail(c, h.log, "update connection", err)
-		return
+		return connectionKind.nameTaken(err, req.Name)
 	}
-	c.JSON(http.StatusOK, toContract(conn))
+	c.JSON(http.StatusOK, toConnection(conn))
+	return nil
 }
 
 // applyUpdate applies a validated PATCH to the current row. Changing where
@@ -246,12 +230,13 @@ func (h *connections) applyUpdate(cur *store.Connection, req *contract.UpdateCon
 	if req.AuthType != nil {
 		to = *req.AuthType
 	}
+	token := h.token(cur)
 	switch to {
 	case contract.AuthNone:
 		if req.BearerToken != nil {
 			return badRequest(`bearerToken must not be set while authType is "none"; also set authType to "bearer"`)
 		}
-		cur.TokenCiphertext, cur.TokenKeyID = nil, nil
+		token.clear()
 	case contract.AuthBearer:
 		if req.BearerToken == nil {
 			if from != contract.AuthBearer {
@@ -259,8 +244,8 @@ func (h *connections) applyUpdate(cur *store.Connection, req *contract.UpdateCon
 			}
 			break // keep the stored token
 		}
-		if !h.sameToken(cur, *req.BearerToken) {
-			if err := h.seal(cur, *req.BearerToken); err != nil {
+		if !token.is(*req.BearerToken) {
+			if err := token.set(*req.BearerToken); err != nil {
 				return err
 			}
 			endpointChanged = true
@@ -281,90 +266,27 @@ func (h *connections) applyUpdate(cur *store.Connection, req *contract.UpdateCon
 	return nil
 }
 
-// sameToken reports whether token is the one already stored, so a client
-// that resends an unchanged token (as declarative tools do) does not reset
-// the connection's health.
-func (h *connections) sameToken(cur *store.Connection, token string) bool {
-	if cur.TokenCiphertext == nil || cur.TokenKeyID == nil {
-		return false
-	}
-	stored, err := h.keyring.Open(cur.TokenCiphertext, *cur.TokenKeyID, store.ConnectionTokenAAD(cur.ID))
+func (h *connections) delete(c *gin.Context) error {
+	id, err := connectionKind.pathID(c)
 	if err != nil {
-		// a token the current keys cannot open is replaced, not compared
-		return false
+		return err
 	}
-	return subtle.ConstantTimeCompare(stored, []byte(token)) == 1
-}
-
-func (h *connections) seal(conn *store.Connection, token string) error {
-	ct, keyID, err := h.keyring.Seal([]byte(token), store.ConnectionTokenAAD(conn.ID))
-	if err != nil {
-		return fmt.Errorf("seal bearer token: %w", err)
+	if err := h.store.DeleteConnection(c.Request.Context(), tenantOf(c), id); err != nil {
+		return err
 	}
-	conn.TokenCiphertext, conn.TokenKeyID = ct, &keyID
+	c.Status(http.StatusNoContent)
 	return nil
 }
 
-func (h *connections) delete(c *gin.Context) {
-	id, err := connectionID(c)
+func (h *connections) healthCheck(c *gin.Context) error {
+	id, err := connectionKind.pathID(c)
 	if err != nil {
-		fail(c, h.log, "delete connection", err)
-		return
-	}
-	if err := h.store.DeleteConnection(c.Request.Context(), tenantOf(c), id); err != nil {
-		fail(c, h.log, "delete connection", err)
-		return
-	}
-	c.Status(http.StatusNoContent)
-}
-
-func (h *connections) healthCheck(c *gin.Context) {
-	id, err := connectionID(c)
-	if err != nil {
-		fail(c, h.log, "health check", err)
-		return
+		return err
 	}
 	conn, err := h.checker.CheckConnection(c.Request.Context(), tenantOf(c), id)
 	if err != nil {
-		fail(c, h.log, "health check", err)
-		return
+		return err
 	}
-	c.JSON(http.StatusOK, toContract(conn))
-}
-
-// connectionID parses the :id path parameter, accepting only the canonical
-// 36-character form so one connection has one URL.
-func connectionID(c *gin.Context) (uuid.UUID, error) {
-	raw := c.Param("id")
-	id, err := uuid.Parse(raw)
-	if err != nil || len(raw) != 36 {
-		if len(raw) > 64 {
-			raw = raw[:64] + "..."
-		}
-		return uuid.Nil, badRequest("invalid MCP connection id %q: must be a UUID", raw)
-	}
-	return id, nil
-}
-
-func nameTaken(name string) error {
-	return &apiError{status: http.StatusConflict, msg: fmt.Sprintf("an MCP connection named %q already exists", name)}
-}
-
-func quoteAll[T ~string](values []T) string {
-	quoted := make([]string, len(values))
-	for i, v := range values {
-		quoted[i] = strconv.Quote(string(v))
-	}
-	return strings.Join(quoted, ", ")
-}
-
-// newConnectionID returns a time-ordered (version 7) UUID, so rows created in
-// the same millisecond still list in creation order and a row inserted while a
-// client pages cannot land before that client's cursor.
-func newConnectionID() uuid.UUID {
-	id, err := uuid.NewV7()
-	if err != nil {
-		return uuid.New()
-	}
-	return id
+	c.JSON(http.StatusOK, toConnection(conn))
+	return nil
 }

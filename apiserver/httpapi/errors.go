@@ -10,21 +10,21 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/store"
 )
 
 const (
 	msgBodyTooLarge  = "request body exceeds 1 MiB"
 	msgUnavailable   = "database unavailable, retry later"
-	msgNotFound      = "MCP connection not found"
 	retryAfterSecond = 5
 
 	statusClientClosed = 499
 )
 
 // apiError is a failure the client caused or can act on; its message is
-// safe to return as is.
+// safe to return as is. Handlers return one for conditions whose message
+// depends on the request (a bad field, a name clash); everything else is
+// mapped by family.fail.
 type apiError struct {
 	status int
 	msg    string
@@ -36,45 +36,62 @@ func badRequest(format string, args ...any) error {
 	return &apiError{status: http.StatusBadRequest, msg: fmt.Sprintf(format, args...)}
 }
 
-func abortError(c *gin.Context, status int, msg string) {
-	if enveloped(c.Request.URL.Path) {
-		c.AbortWithStatusJSON(status, contract.EnvelopeError{Success: false, Error: msg})
-		return
+func conflict(format string, args ...any) error {
+	return &apiError{status: http.StatusConflict, msg: fmt.Sprintf(format, args...)}
+}
+
+// handler is a route's handler: it writes the success response itself and
+// returns its failure, which an errorHandler answers.
+type handler func(c *gin.Context) error
+
+// errorHandler adapts the handlers of one record kind to Gin: a returned
+// error is answered in the body of the routes' family.
+type errorHandler struct {
+	family family
+	log    *slog.Logger
+	// notFound answers store.ErrNotFound, such as "MCP server not found".
+	notFound string
+}
+
+// wrap returns h as a Gin handler; op names the operation in logs.
+func (e errorHandler) wrap(op string, h handler) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if err := h(c); err != nil {
+			e.family.fail(c, e.log, e.notFound, op, err)
+		}
 	}
-	c.AbortWithStatusJSON(status, contract.ErrorBody{Error: msg})
 }
 
-func unavailable(c *gin.Context) {
-	c.Header("Retry-After", strconv.Itoa(retryAfterSecond))
-	abortError(c, http.StatusServiceUnavailable, msgUnavailable)
-}
-
-func internalError(c *gin.Context, log *slog.Logger, op string, err error) {
-	logger(c, log).Error(op+" failed", "error", err.Error())
-	abortError(c, http.StatusInternalServerError, "internal error")
-}
-
-// fail answers with the status err calls for. Conditions with a message
-// specific to the call site (a name clash) are turned into an *apiError by
-// the caller first.
-func fail(c *gin.Context, log *slog.Logger, op string, err error) {
+// fail answers err with the status it calls for, in f's body. This is the
+// one mapping of errors to statuses.
+func (f family) fail(c *gin.Context, log *slog.Logger, notFound, op string, err error) {
 	var ae *apiError
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.As(err, &ae):
-		abortError(c, ae.status, ae.msg)
+		f.abort(c, ae.status, ae.msg)
 	case errors.As(err, &tooLarge):
-		abortError(c, http.StatusRequestEntityTooLarge, msgBodyTooLarge)
+		f.abort(c, http.StatusRequestEntityTooLarge, msgBodyTooLarge)
 	case errors.Is(err, store.ErrNotFound):
-		abortError(c, http.StatusNotFound, msgNotFound)
+		f.abort(c, http.StatusNotFound, notFound)
 	case errors.Is(err, context.Canceled) && c.Request.Context().Err() != nil:
 		// The client went away; nobody reads the answer, and it is no
 		// server fault worth an error log. 499 is the customary log code.
 		c.AbortWithStatus(statusClientClosed)
 	case errors.Is(err, store.ErrUnavailable):
 		logger(c, log).Warn(op+": database unavailable", "error", err.Error())
-		unavailable(c)
+		f.unavailable(c)
 	default:
-		internalError(c, log, op, err)
+		f.internalError(c, log, op, err)
 	}
+}
+
+func (f family) unavailable(c *gin.Context) {
+	c.Header("Retry-After", strconv.Itoa(retryAfterSecond))
+	f.abort(c, http.StatusServiceUnavailable, msgUnavailable)
+}
+
+func (f family) internalError(c *gin.Context, log *slog.Logger, op string, err error) {
+	logger(c, log).Error(op+" failed", "error", err.Error())
+	f.abort(c, http.StatusInternalServerError, "internal error")
 }

@@ -185,9 +185,9 @@ func authenticate(st *store.Store, keys *keyCache, log *slog.Logger) gin.Handler
 			unauthorized(c, "invalid API key", true)
 		case errors.Is(err, store.ErrUnavailable):
 			logger(c, log).Warn("authentication: database unavailable", "error", err.Error())
-			unavailable(c)
+			familyOf(c).unavailable(c)
 		default:
-			internalError(c, log, "authentication", err)
+			familyOf(c).internalError(c, log, "authentication", err)
 		}
 	}
 }

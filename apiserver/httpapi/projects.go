@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 
@@ -19,13 +18,15 @@ type projects struct {
 }
 
 func (h *projects) register(g *gin.RouterGroup) {
-	g.GET("", h.list)
-	g.POST("", h.create)
-	g.GET("/:id", h.get)
-	g.PATCH("/:id", h.update)
-	g.DELETE("/:id", h.delete)
+	e := errorHandler{family: envelopeFamily, log: h.log, notFound: projectKind.notFound()}
+	g.GET("", e.wrap("list projects", h.list))
+	g.POST("", e.wrap("create project", h.create))
+	g.GET("/:id", e.wrap("get project", h.get))
+	g.PATCH("/:id", e.wrap("update project", h.update))
+	g.DELETE("/:id", e.wrap("delete project", h.delete))
 }
 
+// toProject is the one place a stored row becomes the wire object.
 func toProject(p store.Project) contract.Project {
 	return contract.Project{
 		ID:          p.ID,
@@ -36,87 +37,86 @@ func toProject(p store.Project) contract.Project {
 	}
 }
 
-func (h *projects) get(c *gin.Context) {
-	id, err := projectFamily.pathID(c)
+func (h *projects) ok(c *gin.Context, status int, p store.Project) {
+	c.JSON(status, contract.ProjectEnvelope{Success: true, Project: toProject(p)})
+}
+
+func (h *projects) get(c *gin.Context) error {
+	id, err := projectKind.pathID(c)
 	if err != nil {
-		projectFamily.fail(c, h.log, "get project", err)
-		return
+		return err
 	}
 	p, err := h.store.GetProject(c.Request.Context(), tenantOf(c), id)
 	if err != nil {
-		projectFamily.fail(c, h.log, "get project", err)
-		return
+		return err
 	}
-	c.JSON(http.StatusOK, contract.ProjectEnvelope{Success: true, Project: toProject(p)})
+	h.ok(c, http.StatusOK, p)
+	return nil
 }
 
-func (h *projects) list(c *gin.Context) {
+func (h *projects) list(c *gin.Context) error {
 	p := store.ListProjectsParams{TenantID: tenantOf(c)}
 	var err error
-	if p.Limit, p.After, err = projectFamily.page(c); err != nil {
-		projectFamily.fail(c, h.log, "list projects", err)
-		return
+	if p.Limit, p.After, err = parsePage(c, projectCursor); err != nil {
+		return err
 	}
 	if v := c.Query("name"); v != "" {
 		p.Name = &v
 	}
 	rows, next, err := h.store.ListProjects(c.Request.Context(), p)
 	if err != nil {
-		projectFamily.fail(c, h.log, "list projects", err)
-		return
+		return err
 	}
 	out := contract.ProjectListEnvelope{Success: true, Projects: make([]contract.Project, 0, len(rows)), NextCursor: nextCursor(next)}
 	for _, row := range rows {
 		out.Projects = append(out.Projects, toProject(row))
 	}
 	c.JSON(http.StatusOK, out)
+	return nil
 }
 
-func (h *projects) create(c *gin.Context) {
+func (h *projects) create(c *gin.Context) error {
 	var req contract.CreateProjectRequest
 	if err := decodeObject(c.Request, &req); err != nil {
-		projectFamily.fail(c, h.log, "create project", err)
-		return
+		return err
 	}
-	if err := validateProject(&req.Name, req.Description); err != nil {
-		projectFamily.fail(c, h.log, "create project", err)
-		return
+	if err := validateCreateProject(&req); err != nil {
+		return err
 	}
 	p := store.Project{ID: store.NewProjectID(), TenantID: tenantOf(c), Name: req.Name, Description: emptyToNil(req.Description)}
 	if err := h.store.CreateProject(c.Request.Context(), &p); err != nil {
-		if errors.Is(err, store.ErrNameTaken) {
-			err = projectNameTaken(req.Name)
-		}
-		projectFamily.fail(c, h.log, "create project", err)
-		return
+		return projectKind.nameTaken(err, &req.Name)
 	}
 	c.Header("Location", projectsPath+"/"+p.ID)
-	c.JSON(http.StatusCreated, contract.ProjectEnvelope{Success: true, Project: toProject(p)})
+	h.ok(c, http.StatusCreated, p)
+	return nil
 }
 
-func validateProject(name, description *string) error {
-	if name != nil {
-		if err := contract.ValidateName(*name); err != nil {
-			return badRequest("name %v", err)
-		}
-	}
-	return validateDescription(description)
+func validateCreateProject(req *contract.CreateProjectRequest) error {
+	return firstError(
+		checkName(req.Name),
+		optional(req.Description, checkDescription),
+	)
 }
 
-func (h *projects) update(c *gin.Context) {
-	id, err := projectFamily.pathID(c)
+func validateUpdateProject(req *contract.UpdateProjectRequest) error {
+	return firstError(
+		optional(req.Name, checkName),
+		optional(req.Description, checkDescription),
+	)
+}
+
+func (h *projects) update(c *gin.Context) error {
+	id, err := projectKind.pathID(c)
 	if err != nil {
-		projectFamily.fail(c, h.log, "update project", err)
-		return
+		return err
 	}
 	var req contract.UpdateProjectRequest
 	if err := decodeObject(c.Request, &req); err != nil {
-		projectFamily.fail(c, h.log, "update project", err)
-		return
+		return err
 	}
-	if err := validateProject(req.Name, req.Description); err != nil {
-		projectFamily.fail(c, h.log, "update project", err)
-		return
+	if err := validateUpdateProject(&req); err != nil {
+		return err
 	}
 	p, err := h.store.UpdateProject(c.Request.Context(), tenantOf(c), id, func(p *store.Project) error {
 		if req.Name != nil {
@@ -128,20 +128,16 @@ func (h *projects) update(c *gin.Context) {
 		return nil
 	})
 	if err != nil {
-		if errors.Is(err, store.ErrNameTaken) && req.Name != nil {
-			err = projectNameTaken(*req.Name)
-		}
-		projectFamily.fail(c, h.log, "update project", err)
-		return
+		return projectKind.nameTaken(err, req.Name)
 	}
-	c.JSON(http.StatusOK, contract.ProjectEnvelope{Success: true, Project: toProject(p)})
+	h.ok(c, http.StatusOK, p)
+	return nil
 }
 
-func (h *projects) delete(c *gin.Context) {
-	id, err := projectFamily.pathID(c)
+func (h *projects) delete(c *gin.Context) error {
+	id, err := projectKind.pathID(c)
 	if err != nil {
-		projectFamily.fail(c, h.log, "delete project", err)
-		return
+		return err
 	}
 	err = h.store.DeleteProject(c.Request.Context(), tenantOf(c), id)
 	if notEmpty, ok := errors.AsType[*store.ProjectNotEmptyError](err); ok {
@@ -149,17 +145,12 @@ func (h *projects) delete(c *gin.Context) {
 		if notEmpty.Servers == 1 {
 			servers = "MCP server"
 		}
-		err = &apiError{status: http.StatusConflict, msg: fmt.Sprintf(
-			"project %s still has %d %s; delete them, or move them to another project with PATCH %s/{id} and a new projectId, then delete the project",
-			id, notEmpty.Servers, servers, serversPath)}
+		return conflict("project %s still has %d %s; delete them, or move them to another project with PATCH %s/{id} and a new projectId, then delete the project",
+			id, notEmpty.Servers, servers, serversPath)
 	}
 	if err != nil {
-		projectFamily.fail(c, h.log, "delete project", err)
-		return
+		return err
 	}
 	c.JSON(http.StatusOK, contract.SuccessBody{Success: true})
-}
-
-func projectNameTaken(name string) error {
-	return &apiError{status: http.StatusConflict, msg: fmt.Sprintf("a project named %q already exists", name)}
+	return nil
 }

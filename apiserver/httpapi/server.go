@@ -12,17 +12,10 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/google/uuid"
 
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/secrets"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/store"
 )
-
-// Checker runs a health check of one connection now and returns the stored
-// result. It backs POST /api/mcp-connections/{id}/health-check.
-type Checker interface {
-	CheckConnection(ctx context.Context, tenantID, id uuid.UUID) (store.Connection, error)
-}
 
 // Config is what the HTTP layer needs.
 type Config struct {
@@ -32,13 +25,13 @@ type Config struct {
 	Keyring *secrets.Keyring
 	// Logger receives the access log and internal errors; nil means slog.Default().
 	Logger *slog.Logger
-	// Checker, when set, enables POST /api/mcp-connections/{id}/health-check.
-	Checker Checker
+	// ConnectionChecker, when set, enables POST /api/mcp-connections/{id}/health-check.
+	ConnectionChecker ConnectionChecker
 	// ServerChecker, when set, enables POST /api/mcp/servers/{id}/connect and
 	// probes new and changed MCP servers in the background.
 	ServerChecker ServerChecker
 	// StdioCommands are the programs stdio MCP servers may run
-	// (MCP_API_STDIO_COMMANDS); empty disables stdio servers.
+	// (health.StdioCommandsEnv); empty disables stdio servers.
 	StdioCommands []string
 	// RateLimit is the average number of /api requests per second a tenant
 	// may send before getting 429s; 0 means no limit.
@@ -91,20 +84,20 @@ func newEngine(cfg Config) *gin.Engine {
 		defer cancel()
 		if err := cfg.Store.Ping(ctx); err != nil {
 			logger(c, cfg.Logger).Warn("readiness check failed", "error", err.Error())
-			unavailable(c)
+			familyOf(c).unavailable(c)
 			return
 		}
 		c.JSON(http.StatusOK, gin.H{"status": "ok"})
 	})
 
-	h := &connections{store: cfg.Store, keyring: cfg.Keyring, log: cfg.Logger, checker: cfg.Checker}
 	api := r.Group("/api", authenticate(cfg.Store, newKeyCache(cfg.KeyCacheTTL), cfg.Logger))
 	if l := newRateLimiter(cfg.RateLimit, cfg.RateBurst); l != nil {
 		api.Use(limitRate(l))
 	}
-	h.register(api.Group("/mcp-connections"))
-	srv := &servers{store: cfg.Store, keyring: cfg.Keyring, log: cfg.Logger, checker: cfg.ServerChecker, commands: cfg.StdioCommands}
-	srv.register(api.Group("/mcp/servers"))
+	(&connections{store: cfg.Store, keyring: cfg.Keyring, log: cfg.Logger, checker: cfg.ConnectionChecker}).
+		register(api.Group("/mcp-connections"))
+	(&servers{store: cfg.Store, keyring: cfg.Keyring, log: cfg.Logger, checker: cfg.ServerChecker, commands: cfg.StdioCommands}).
+		register(api.Group("/mcp/servers"))
 	(&projects{store: cfg.Store, log: cfg.Logger}).register(api.Group("/projects"))
 	return r
 }

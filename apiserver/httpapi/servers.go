@@ -2,9 +2,7 @@ package httpapi
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -15,6 +13,7 @@ import (
 	"github.com/lib/pq"
 
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/health"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/secrets"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/store"
 )
@@ -27,9 +26,6 @@ type ServerChecker interface {
 	CheckServerInBackground(tenantID uuid.UUID, id string)
 }
 
-// stdioEnv is the operator's switch for stdio servers, named in messages.
-const stdioEnv = "MCP_API_STDIO_COMMANDS"
-
 // servers serves /api/mcp/servers.
 type servers struct {
 	store    *store.Store
@@ -40,14 +36,15 @@ type servers struct {
 }
 
 func (h *servers) register(g *gin.RouterGroup) {
-	g.GET("", h.list)
-	g.POST("", h.create)
-	g.GET("/:id", h.get)
-	g.PATCH("/:id", h.update)
-	g.DELETE("/:id", h.delete)
-	g.POST("/:id/disconnect", h.disconnect)
+	e := errorHandler{family: envelopeFamily, log: h.log, notFound: serverKind.notFound()}
+	g.GET("", e.wrap("list MCP servers", h.list))
+	g.POST("", e.wrap("create MCP server", h.create))
+	g.GET("/:id", e.wrap("get MCP server", h.get))
+	g.PATCH("/:id", e.wrap("update MCP server", h.update))
+	g.DELETE("/:id", e.wrap("delete MCP server", h.delete))
+	g.POST("/:id/disconnect", e.wrap("disconnect MCP server", h.disconnect))
 	if h.checker != nil {
-		g.POST("/:id/connect", h.connect)
+		g.POST("/:id/connect", e.wrap("connect MCP server", h.connect))
 	}
 }
 
@@ -90,42 +87,50 @@ func toServer(s store.Server) contract.Server {
 	return out
 }
 
+// storedArgs is a copy of args as the store keeps them: never nil, so a
+// stdio server without arguments has an empty list.
+func storedArgs(args []string) pq.StringArray {
+	return pq.StringArray(append([]string{}, args...))
+}
+
+// token is the server's bearer token.
+func (h *servers) token(s *store.Server) secretField {
+	return secretField{keyring: h.keyring, what: "bearer token",
+		ciphertext: &s.TokenCiphertext, keyID: &s.TokenKeyID, aad: store.ServerTokenAAD(s.ID)}
+}
+
 func (h *servers) ok(c *gin.Context, status int, s store.Server) {
 	c.JSON(status, contract.ServerEnvelope{Success: true, Server: toServer(s)})
 }
 
-func (h *servers) get(c *gin.Context) {
-	id, err := serverFamily.pathID(c)
+func (h *servers) get(c *gin.Context) error {
+	id, err := serverKind.pathID(c)
 	if err != nil {
-		serverFamily.fail(c, h.log, "get MCP server", err)
-		return
+		return err
 	}
 	s, err := h.store.GetServer(c.Request.Context(), tenantOf(c), id)
 	if err != nil {
-		serverFamily.fail(c, h.log, "get MCP server", err)
-		return
+		return err
 	}
 	h.ok(c, http.StatusOK, s)
+	return nil
 }
 
-func (h *servers) list(c *gin.Context) {
+func (h *servers) list(c *gin.Context) error {
 	p := store.ListServersParams{TenantID: tenantOf(c)}
 	var err error
-	if p.Limit, p.After, err = serverFamily.page(c); err != nil {
-		serverFamily.fail(c, h.log, "list MCP servers", err)
-		return
+	if p.Limit, p.After, err = parsePage(c, serverCursor); err != nil {
+		return err
 	}
 	if v := c.Query("projectId"); v != "" {
-		if !contract.ValidProjectID(v) {
-			serverFamily.fail(c, h.log, "list MCP servers", badRequest("projectId must be a project id (%q followed by letters and digits), got %q", contract.ProjectIDPrefix, v))
-			return
+		if err := checkProjectID(v); err != nil {
+			return err
 		}
 		p.ProjectID = &v
 	}
 	if v := c.Query("status"); v != "" {
 		if !contract.ServerStatus(v).Valid() {
-			serverFamily.fail(c, h.log, "list MCP servers", badRequest("status must be one of %s, got %q", quoteAll(contract.ServerStatuses), v))
-			return
+			return badRequest("status must be one of %s, got %q", quoteAll(contract.ServerStatuses), v)
 		}
 		p.Status = &v
 	}
@@ -134,25 +139,23 @@ func (h *servers) list(c *gin.Context) {
 	}
 	rows, next, err := h.store.ListServers(c.Request.Context(), p)
 	if err != nil {
-		serverFamily.fail(c, h.log, "list MCP servers", err)
-		return
+		return err
 	}
 	out := contract.ServerListEnvelope{Success: true, Servers: make([]contract.Server, 0, len(rows)), NextCursor: nextCursor(next)}
 	for _, row := range rows {
 		out.Servers = append(out.Servers, toServer(row))
 	}
 	c.JSON(http.StatusOK, out)
+	return nil
 }
 
-func (h *servers) create(c *gin.Context) {
+func (h *servers) create(c *gin.Context) error {
 	var req contract.CreateServerRequest
 	if err := decodeObject(c.Request, &req); err != nil {
-		serverFamily.fail(c, h.log, "create MCP server", err)
-		return
+		return err
 	}
 	if err := h.validateCreate(&req); err != nil {
-		serverFamily.fail(c, h.log, "create MCP server", err)
-		return
+		return err
 	}
 	s := store.Server{
 		ID:             store.NewServerID(),
@@ -166,27 +169,28 @@ func (h *servers) create(c *gin.Context) {
 		Command:        req.Command,
 	}
 	if req.TransportType == contract.TransportStdio {
-		s.Args = pq.StringArray(append([]string{}, req.Args...))
+		s.Args = storedArgs(req.Args)
 	}
 	if req.BearerToken != nil {
-		if err := h.seal(&s, *req.BearerToken); err != nil {
-			serverFamily.fail(c, h.log, "create MCP server", err)
-			return
+		if err := h.token(&s).set(*req.BearerToken); err != nil {
+			return err
 		}
 	}
 	if err := h.store.CreateServer(c.Request.Context(), &s); err != nil {
-		serverFamily.fail(c, h.log, "create MCP server", h.storeError(err, req.ProjectID, req.Name))
-		return
+		return serverWriteError(err, req.ProjectID, req.Name)
 	}
 	if h.checker != nil {
 		h.checker.CheckServerInBackground(s.TenantID, s.ID)
 	}
 	c.Header("Location", serversPath+"/"+s.ID)
 	h.ok(c, http.StatusCreated, s)
+	return nil
 }
 
-// validateCreate fills in the defaults and checks the request: each field
-// on its own, then the fields the transport needs and forbids.
+// validateCreate fills in the defaults and checks the request. The fields
+// the transport needs and forbids come before the fields' own checks, and
+// those before the command allowlist, so a command sent with an http server
+// is reported as that, not as stdio being disabled.
 func (h *servers) validateCreate(req *contract.CreateServerRequest) error {
 	if req.TransportType == "" {
 		req.TransportType = contract.TransportHTTP
@@ -194,26 +198,38 @@ func (h *servers) validateCreate(req *contract.CreateServerRequest) error {
 	if req.ConnectionType == "" {
 		req.ConnectionType = contract.ConnectionDirect
 	}
-	if req.BearerToken != nil && *req.BearerToken == "" {
-		return badRequest("bearerToken must not be empty; omit it for a server that needs none")
-	}
-	if req.ProjectID == "" {
-		return badRequest("projectId is required: the id of one of your projects (%s...); create one with POST %s", contract.ProjectIDPrefix, projectsPath)
-	}
-	if !req.TransportType.Valid() {
-		return badRequest("transportType must be one of %s, got %q", quoteAll(contract.TransportTypes), req.TransportType)
-	}
-	// The transport's own rules come before the command allowlist, so a
-	// command sent with an http server is reported as that, not as stdio
-	// being disabled.
-	if err := h.transportRules(req); err != nil {
-		return err
-	}
-	var args *[]string
-	if req.Args != nil {
-		args = &req.Args
-	}
-	return h.validateFields(&req.ProjectID, &req.Name, req.Description, req.URL, &req.TransportType, &req.ConnectionType, req.Command, args, req.BearerToken)
+	return firstError(
+		optional(req.BearerToken, requireNonEmptyToken),
+		requireProjectID(req.ProjectID),
+		checkTransport(req.TransportType),
+		h.transportRules(req),
+		checkProjectID(req.ProjectID),
+		checkName(req.Name),
+		optional(req.Description, checkDescription),
+		checkConnectionType(req.ConnectionType),
+		optional(req.URL, checkServerURL),
+		optional(req.Command, h.checkCommand),
+		checkArgs(req.Args),
+		optional(req.BearerToken, checkServerToken),
+	)
+}
+
+// validateUpdate checks what can be checked without the stored row;
+// applyUpdate checks the rest. A transport the record already has stays
+// allowed when stdio is later disabled: only a change to stdio or a new
+// command is checked against it.
+func (h *servers) validateUpdate(req *contract.UpdateServerRequest) error {
+	return firstError(
+		optional(req.ProjectID, checkProjectID),
+		optional(req.Name, checkName),
+		optional(req.Description, checkDescription),
+		optional(req.ConnectionType, checkConnectionType),
+		optional(req.URL, checkServerURL),
+		optional(req.Command, h.checkCommand),
+		optional(req.Args, checkArgs),
+		optional(req.BearerToken, checkServerToken),
+		optional(req.TransportType, checkTransport),
+	)
 }
 
 // transportRules checks the fields a create request's transport needs and forbids.
@@ -246,66 +262,73 @@ func (h *servers) transportRules(req *contract.CreateServerRequest) error {
 var (
 	errURLWithStdio   = badRequest(`url must not be set when transportType is "stdio"; a stdio server is started from command and args`)
 	errTokenWithStdio = badRequest(`bearerToken must not be set when transportType is "stdio"; it is only sent to http and sse servers`)
+	errStdioDisabled  = badRequest(`transportType "stdio" is disabled on this API server: the operator enables it by listing the allowed programs, comma-separated, in %s`, health.StdioCommandsEnv)
 )
 
 func commandWithoutStdio(field string, t contract.TransportType) error {
 	return badRequest(`%s must not be set when transportType is %q; command and args are only for transportType "stdio"`, field, t)
 }
 
-// validateFields checks each field that is present (non-nil) on its own.
-// An empty bearerToken passes: in a PATCH it removes the token.
-func (h *servers) validateFields(projectID, name, description, url *string, transport *contract.TransportType,
-	connection *contract.ConnectionType, command *string, args *[]string, token *string) error {
-	if projectID != nil && !contract.ValidProjectID(*projectID) {
-		return badRequest("projectId must be a project id (%q followed by letters and digits), got %q", contract.ProjectIDPrefix, *projectID)
-	}
-	if name != nil {
-		if err := contract.ValidateName(*name); err != nil {
-			return badRequest("name %v", err)
-		}
-	}
-	if err := validateDescription(description); err != nil {
-		return err
-	}
-	if transport != nil {
-		if !transport.Valid() {
-			return badRequest("transportType must be one of %s, got %q", quoteAll(contract.TransportTypes), *transport)
-		}
-		if *transport == contract.TransportStdio && len(h.commands) == 0 {
-			return errStdioDisabled
-		}
-	}
-	if connection != nil && !connection.Valid() {
-		return badRequest("connectionType must be one of %s, got %q", quoteAll(contract.ConnectionTypes), *connection)
-	}
-	if url != nil {
-		if err := contract.ValidateServerURL(*url); err != nil {
-			return badRequest("url %v", strings.Replace(err.Error(), "use authType bearer and bearerToken", "use bearerToken", 1))
-		}
-	}
-	if command != nil {
-		if err := h.allowedCommand(*command); err != nil {
-			return err
-		}
-	}
-	if args != nil {
-		if err := contract.ValidateArgs(*args); err != nil {
-			return badRequest("args %v", err)
-		}
-	}
-	if token != nil && *token != "" {
-		if err := contract.ValidateToken(*token); err != nil {
-			return badRequest("bearerToken %v", err)
-		}
+func requireNonEmptyToken(token string) error {
+	if token == "" {
+		return badRequest("bearerToken must not be empty; omit it for a server that needs none")
 	}
 	return nil
 }
 
-var errStdioDisabled = badRequest(`transportType "stdio" is disabled on this API server: the operator enables it by listing the allowed programs, comma-separated, in %s`, stdioEnv)
+func requireProjectID(id string) error {
+	if id == "" {
+		return badRequest("projectId is required: the id of one of your projects (%s...); create one with POST %s", contract.ProjectIDPrefix, projectsPath)
+	}
+	return nil
+}
 
-// allowedCommand checks a stdio command: a bare program name (never a path
+func checkProjectID(id string) error {
+	if !contract.ValidProjectID(id) {
+		return badRequest("projectId must be a project id (%q followed by letters and digits), got %q", contract.ProjectIDPrefix, id)
+	}
+	return nil
+}
+
+func checkTransport(t contract.TransportType) error {
+	if !t.Valid() {
+		return badRequest("transportType must be one of %s, got %q", quoteAll(contract.TransportTypes), t)
+	}
+	return nil
+}
+
+func checkConnectionType(t contract.ConnectionType) error {
+	if !t.Valid() {
+		return badRequest("connectionType must be one of %s, got %q", quoteAll(contract.ConnectionTypes), t)
+	}
+	return nil
+}
+
+func checkServerURL(url string) error {
+	if err := contract.ValidateServerURL(url); err != nil {
+		return badRequest("url %v", strings.Replace(err.Error(), "use authType bearer and bearerToken", "use bearerToken", 1))
+	}
+	return nil
+}
+
+func checkArgs(args []string) error {
+	if err := contract.ValidateArgs(args); err != nil {
+		return badRequest("args %v", err)
+	}
+	return nil
+}
+
+// checkServerToken lets an empty token pass: in a PATCH it removes the token.
+func checkServerToken(token string) error {
+	if token == "" {
+		return nil
+	}
+	return checkToken(token)
+}
+
+// checkCommand checks a stdio command: a bare program name (never a path
 // or a shell line) on the operator's allowlist.
-func (h *servers) allowedCommand(cmd string) error {
+func (h *servers) checkCommand(cmd string) error {
 	if err := contract.ValidateCommand(cmd); err != nil {
 		return badRequest("command %v", err)
 	}
@@ -313,7 +336,7 @@ func (h *servers) allowedCommand(cmd string) error {
 		return errStdioDisabled
 	}
 	if !slices.Contains(h.commands, cmd) {
-		return badRequest("command %q is not allowed on this API server; allowed programs (%s): %s", cmd, stdioEnv, strings.Join(h.commands, ", "))
+		return badRequest("command %q is not allowed on this API server; allowed programs (%s): %s", cmd, health.StdioCommandsEnv, strings.Join(h.commands, ", "))
 	}
 	return nil
 }
@@ -325,38 +348,29 @@ func (h *servers) exampleCommand() string {
 	return "npx"
 }
 
-// storeError turns the store's refusals of a write into messages that name
-// the field.
-func (h *servers) storeError(err error, projectID, name string) error {
+// serverWriteError turns the store's refusals of a write into messages that
+// name the field.
+func serverWriteError(err error, projectID, name string) error {
 	switch {
 	case errors.Is(err, store.ErrProjectNotFound):
 		return badRequest("projectId %q is not one of your projects: use the id of a project from GET %s, or create one with POST %s", projectID, projectsPath, projectsPath)
 	case errors.Is(err, store.ErrNameTaken):
-		return &apiError{status: http.StatusConflict, msg: fmt.Sprintf("an MCP server named %q already exists in project %s", name, projectID)}
+		return conflict("%s named %q already exists in project %s", serverKind.aName, name, projectID)
 	}
 	return err
 }
 
-func (h *servers) update(c *gin.Context) {
-	id, err := serverFamily.pathID(c)
+func (h *servers) update(c *gin.Context) error {
+	id, err := serverKind.pathID(c)
 	if err != nil {
-		serverFamily.fail(c, h.log, "update MCP server", err)
-		return
+		return err
 	}
 	var req contract.UpdateServerRequest
 	if err := decodeObject(c.Request, &req); err != nil {
-		serverFamily.fail(c, h.log, "update MCP server", err)
-		return
+		return err
 	}
-	// A transport the record already has stays allowed when stdio is later
-	// disabled: only a change to stdio or a new command is checked against it.
-	if err := h.validateFields(req.ProjectID, req.Name, req.Description, req.URL, nil, req.ConnectionType, req.Command, req.Args, req.BearerToken); err != nil {
-		serverFamily.fail(c, h.log, "update MCP server", err)
-		return
-	}
-	if req.TransportType != nil && !req.TransportType.Valid() {
-		serverFamily.fail(c, h.log, "update MCP server", badRequest("transportType must be one of %s, got %q", quoteAll(contract.TransportTypes), *req.TransportType))
-		return
+	if err := h.validateUpdate(&req); err != nil {
+		return err
 	}
 	var reprobe bool
 	var final store.Server
@@ -367,13 +381,13 @@ func (h *servers) update(c *gin.Context) {
 		return err
 	})
 	if err != nil {
-		serverFamily.fail(c, h.log, "update MCP server", h.storeError(err, final.ProjectID, final.Name))
-		return
+		return serverWriteError(err, final.ProjectID, final.Name)
 	}
 	if reprobe && h.checker != nil {
 		h.checker.CheckServerInBackground(s.TenantID, s.ID)
 	}
 	h.ok(c, http.StatusOK, s)
+	return nil
 }
 
 // applyUpdate applies a validated PATCH to the current row and reports
@@ -400,6 +414,7 @@ func (h *servers) applyUpdate(cur *store.Server, req *contract.UpdateServerReque
 		to = *req.TransportType
 	}
 	changed := to != from
+	token := h.token(cur)
 	if to == contract.TransportStdio {
 		switch {
 		case from != contract.TransportStdio && len(h.commands) == 0:
@@ -413,15 +428,15 @@ func (h *servers) applyUpdate(cur *store.Server, req *contract.UpdateServerReque
 		}
 		if from != contract.TransportStdio {
 			cur.URL = nil
-			cur.TokenCiphertext, cur.TokenKeyID = nil, nil
-			cur.Args = pq.StringArray{}
+			token.clear()
+			cur.Args = storedArgs(nil)
 		}
 		if req.Command != nil && (cur.Command == nil || *cur.Command != *req.Command) {
 			cur.Command = req.Command
 			changed = true
 		}
 		if req.Args != nil && !slices.Equal([]string(cur.Args), *req.Args) {
-			cur.Args = pq.StringArray(append([]string{}, *req.Args...))
+			cur.Args = storedArgs(*req.Args)
 			changed = true
 		}
 	} else {
@@ -441,12 +456,12 @@ func (h *servers) applyUpdate(cur *store.Server, req *contract.UpdateServerReque
 		if req.BearerToken != nil {
 			switch {
 			case *req.BearerToken == "":
-				if cur.TokenCiphertext != nil {
-					cur.TokenCiphertext, cur.TokenKeyID = nil, nil
+				if token.isSet() {
+					token.clear()
 					changed = true
 				}
-			case !h.sameToken(cur, *req.BearerToken):
-				if err := h.seal(cur, *req.BearerToken); err != nil {
+			case !token.is(*req.BearerToken):
+				if err := token.set(*req.BearerToken); err != nil {
 					return false, err
 				}
 				changed = true
@@ -470,63 +485,37 @@ func (h *servers) applyUpdate(cur *store.Server, req *contract.UpdateServerReque
 	return true, nil
 }
 
-// sameToken reports whether token is the one already stored, so a client
-// that resends an unchanged token (as declarative tools do) does not reset
-// the server's state.
-func (h *servers) sameToken(cur *store.Server, token string) bool {
-	if cur.TokenCiphertext == nil || cur.TokenKeyID == nil {
-		return false
-	}
-	stored, err := h.keyring.Open(cur.TokenCiphertext, *cur.TokenKeyID, store.ServerTokenAAD(cur.ID))
+func (h *servers) delete(c *gin.Context) error {
+	id, err := serverKind.pathID(c)
 	if err != nil {
-		return false // a token the current keys cannot open is replaced, not compared
+		return err
 	}
-	return subtle.ConstantTimeCompare(stored, []byte(token)) == 1
-}
-
-func (h *servers) seal(s *store.Server, token string) error {
-	ct, keyID, err := h.keyring.Seal([]byte(token), store.ServerTokenAAD(s.ID))
-	if err != nil {
-		return fmt.Errorf("seal bearer token: %w", err)
+	if err := h.store.DeleteServer(c.Request.Context(), tenantOf(c), id); err != nil {
+		return err
 	}
-	s.TokenCiphertext, s.TokenKeyID = ct, &keyID
+	c.JSON(http.StatusOK, contract.SuccessBody{Success: true})
 	return nil
 }
 
-func (h *servers) delete(c *gin.Context) {
-	id, err := serverFamily.pathID(c)
+func (h *servers) connect(c *gin.Context) error {
+	id, err := serverKind.pathID(c)
 	if err != nil {
-		serverFamily.fail(c, h.log, "delete MCP server", err)
-		return
-	}
-	if err := h.store.DeleteServer(c.Request.Context(), tenantOf(c), id); err != nil {
-		serverFamily.fail(c, h.log, "delete MCP server", err)
-		return
-	}
-	c.JSON(http.StatusOK, contract.SuccessBody{Success: true})
-}
-
-func (h *servers) connect(c *gin.Context) {
-	id, err := serverFamily.pathID(c)
-	if err != nil {
-		serverFamily.fail(c, h.log, "connect MCP server", err)
-		return
+		return err
 	}
 	s, err := h.checker.CheckServer(c.Request.Context(), tenantOf(c), id)
 	if err != nil {
-		serverFamily.fail(c, h.log, "connect MCP server", err)
-		return
+		return err
 	}
 	h.ok(c, http.StatusOK, s)
+	return nil
 }
 
 // disconnect marks the server disconnected, which the scheduler leaves
 // alone until the next connect. What the last probe learnt stays visible.
-func (h *servers) disconnect(c *gin.Context) {
-	id, err := serverFamily.pathID(c)
+func (h *servers) disconnect(c *gin.Context) error {
+	id, err := serverKind.pathID(c)
 	if err != nil {
-		serverFamily.fail(c, h.log, "disconnect MCP server", err)
-		return
+		return err
 	}
 	s, err := h.store.UpdateServer(c.Request.Context(), tenantOf(c), id, func(cur *store.Server) error {
 		cur.Status = string(contract.ServerDisconnected)
@@ -534,8 +523,8 @@ func (h *servers) disconnect(c *gin.Context) {
 		return nil
 	})
 	if err != nil {
-		serverFamily.fail(c, h.log, "disconnect MCP server", err)
-		return
+		return err
 	}
 	h.ok(c, http.StatusOK, s)
+	return nil
 }

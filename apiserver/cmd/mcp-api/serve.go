@@ -147,7 +147,7 @@ func serve(ctx context.Context, c *cli, cfg serveConfig) error {
 	}
 	srv := &http.Server{
 		Handler: httpapi.New(httpapi.Config{Store: st, Keyring: cfg.keyring, Logger: c.log,
-			Checker: chk.connections, ServerChecker: chk.servers,
+			ConnectionChecker: chk.connections, ServerChecker: chk.servers,
 			RateLimit: cfg.rateLimit, RateBurst: cfg.rateBurst, StdioCommands: cfg.stdioCommands}),
 		// Slow clients must not hold connections open forever; a synchronous
 		// health check is bounded by the probe timeout, well under WriteTimeout.

@@ -86,8 +86,3 @@ type ConnectionList struct {
 	// NextCursor is passed as ?cursor= to fetch the next page; nil on the last page.
 	NextCursor *string `json:"nextCursor"`
 }
-
-// ErrorBody is the error response of the /api/mcp-connections family.
-type ErrorBody struct {
-	Error string `json:"error"`
-}

@@ -92,15 +92,6 @@ type Server struct {
 	UpdatedAt            Time            `json:"updatedAt"`
 }
 
-// Project groups MCP servers within a tenant.
-type Project struct {
-	ID          string  `json:"id"`
-	Name        string  `json:"name"`
-	Description *string `json:"description"`
-	CreatedAt   Time    `json:"createdAt"`
-	UpdatedAt   Time    `json:"updatedAt"`
-}
-
 // ServerEnvelope is the success body carrying one server.
 type ServerEnvelope struct {
 	Success bool   `json:"success"`
@@ -114,21 +105,42 @@ type ServerListEnvelope struct {
 	NextCursor *string  `json:"nextCursor"`
 }
 
-// ProjectEnvelope is the success body carrying one project.
-type ProjectEnvelope struct {
-	Success bool    `json:"success"`
-	Project Project `json:"project"`
+// CreateServerRequest is the body of POST /api/mcp/servers.
+type CreateServerRequest struct {
+	// ProjectID must name one of the caller's projects.
+	ProjectID string `json:"projectId"`
+	Name      string `json:"name"`
+	// Description is optional; an empty one is stored as none (null).
+	Description *string `json:"description,omitempty"`
+	// URL is required for http and sse, and forbidden for stdio.
+	URL *string `json:"url,omitempty"`
+	// TransportType defaults to TransportHTTP when empty.
+	TransportType TransportType `json:"transportType,omitempty"`
+	// ConnectionType defaults to ConnectionDirect when empty.
+	ConnectionType ConnectionType `json:"connectionType,omitempty"`
+	// Command is required for stdio, and forbidden otherwise: a bare program
+	// name on the operator's allowlist, never a path or a shell line.
+	Command *string `json:"command,omitempty"`
+	// Args are passed to Command as they are (no shell); stdio only.
+	Args []string `json:"args,omitempty"`
+	// BearerToken is write-only, sent as "Authorization: Bearer <token>" to
+	// http and sse servers; forbidden for stdio.
+	BearerToken *string `json:"bearerToken,omitempty"`
 }
 
-// ProjectListEnvelope is the success body of GET /api/projects.
-type ProjectListEnvelope struct {
-	Success    bool      `json:"success"`
-	Projects   []Project `json:"projects"`
-	NextCursor *string   `json:"nextCursor"`
-}
-
-// EnvelopeError is the error body of the /api/mcp/servers and /api/projects families.
-type EnvelopeError struct {
-	Success bool   `json:"success"`
-	Error   string `json:"error"`
+// UpdateServerRequest is the body of PATCH /api/mcp/servers/{id}. Nil fields
+// are left unchanged. Changing transportType drops the fields the new
+// transport does not use (url, or command and args, and the bearer token
+// when switching to stdio). An empty description or bearerToken removes it.
+type UpdateServerRequest struct {
+	ProjectID      *string         `json:"projectId,omitempty"`
+	Name           *string         `json:"name,omitempty"`
+	Description    *string         `json:"description,omitempty"`
+	URL            *string         `json:"url,omitempty"`
+	TransportType  *TransportType  `json:"transportType,omitempty"`
+	ConnectionType *ConnectionType `json:"connectionType,omitempty"`
+	Command        *string         `json:"command,omitempty"`
+	// Args is a pointer so that an empty list (no arguments) can be sent.
+	Args        *[]string `json:"args,omitempty"`
+	BearerToken *string   `json:"bearerToken,omitempty"`
 }

@@ -1,0 +1,83 @@
+package httpapi
+
+import (
+	"errors"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/store"
+)
+
+// kind is what the handlers of every kind of record share: the kind's name,
+// for messages, and the shape of its ids in paths.
+type kind[ID any] struct {
+	name string // "MCP connection", "MCP server", "project"
+	// aName is the name with its article: "an MCP connection".
+	aName string
+	// idShape says what a valid id looks like, for the message of a bad one.
+	idShape string
+	parseID func(raw string) (ID, bool)
+}
+
+var (
+	connectionKind = kind[uuid.UUID]{name: "MCP connection", aName: "an MCP connection",
+		idShape: "a UUID", parseID: parseConnectionID}
+	serverKind = kind[string]{name: "MCP server", aName: "an MCP server",
+		idShape: prefixedShape(contract.ServerIDPrefix), parseID: validatedBy(contract.ValidServerID)}
+	projectKind = kind[string]{name: "project", aName: "a project",
+		idShape: prefixedShape(contract.ProjectIDPrefix), parseID: validatedBy(contract.ValidProjectID)}
+)
+
+// pathID reads the :id path parameter, which must have the kind's id shape.
+func (k kind[ID]) pathID(c *gin.Context) (ID, error) {
+	raw := c.Param("id")
+	id, ok := k.parseID(raw)
+	if !ok {
+		if len(raw) > 64 {
+			raw = raw[:64] + "..."
+		}
+		return id, badRequest("invalid %s id %q: must be %s", k.name, raw, k.idShape)
+	}
+	return id, nil
+}
+
+// notFound is the message of a 404 for a record of the kind.
+func (k kind[ID]) notFound() string { return k.name + " not found" }
+
+// nameTaken turns the store's store.ErrNameTaken into a 409 naming the
+// name the request sent; name is nil when it sent none.
+func (k kind[ID]) nameTaken(err error, name *string) error {
+	if errors.Is(err, store.ErrNameTaken) && name != nil {
+		return conflict("%s named %q already exists", k.aName, *name)
+	}
+	return err
+}
+
+// parseConnectionID accepts only the canonical 36-character form of a UUID,
+// so one connection has one URL.
+func parseConnectionID(raw string) (uuid.UUID, bool) {
+	id, err := uuid.Parse(raw)
+	return id, err == nil && len(raw) == 36
+}
+
+func validatedBy(valid func(string) bool) func(string) (string, bool) {
+	return func(raw string) (string, bool) { return raw, valid(raw) }
+}
+
+func prefixedShape(prefix string) string {
+	return strconv.Quote(prefix) + " followed by letters and digits"
+}
+
+// newConnectionID returns a time-ordered (version 7) UUID, so rows created in
+// the same millisecond still list in creation order and a row inserted while a
+// client pages cannot land before that client's cursor.
+func newConnectionID() uuid.UUID {
+	id, err := uuid.NewV7()
+	if err != nil {
+		return uuid.New()
+	}
+	return id
+}
