@@ -118,32 +118,25 @@ unset TF_LOG TF_LOG_PATH TF_LOG_CORE TF_LOG_PROVIDER TF_LOG_PROVIDER_MCP TF_LOG_
 # Names carry a run id so a reused API's tenant never holds a clash.
 run_id=$(random_hex 4)
 mkdir -p "$work/tf/mcp" "$work/tf/baseline" "$work/tf/data"
-cat >"$work/tf/mcp/main.tf" <<TF
+# connections KIND PROVIDER: KIND's configuration, $count PROVIDER_connection
+# resources (the real provider and the baseline share one schema).
+connections() {
+  cat >"$work/tf/$1/main.tf" <<TF
 terraform {
   required_providers {
-    mcp = { source = "mcpconn/mcp" }
+    $2 = { source = "mcpconn/$2" }
   }
 }
 
-resource "mcp_connection" "bench" {
+resource "$2_connection" "bench" {
   count      = $count
   name       = "tfbench-$run_id-\${count.index}"
   server_url = "$mcp_url"
 }
 TF
-cat >"$work/tf/baseline/main.tf" <<TF
-terraform {
-  required_providers {
-    mcpbaseline = { source = "mcpconn/mcpbaseline" }
-  }
 }
-
-resource "mcpbaseline_connection" "bench" {
-  count      = $count
-  name       = "tfbench-$run_id-\${count.index}"
-  server_url = "$mcp_url"
-}
-TF
+connections mcp mcp
+connections baseline mcpbaseline
 cat >"$work/tf/data/main.tf" <<TF
 resource "terraform_data" "bench" {
   count = $count
