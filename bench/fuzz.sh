@@ -11,7 +11,8 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-. "$root/bench/pg.sh"
+prog=fuzz
+. "$root/scripts/lib.sh"
 
 fuzztime=${FUZZTIME:-30s}
 targets=(
@@ -26,10 +27,12 @@ targets=(
   "./apiserver/httpapi FuzzServerWrites"
 )
 
-work=$(mktemp -d /tmp/mcp-fuzz.XXXXXX)
-chmod 755 "$work"
-trap 'pg_down "$work/pg"; rm -rf "$work"' EXIT
-PG_PORT_FROM=56433 pg_up "$work/pg"
+work=$(scratch_dir mcp-fuzz)
+on_exit 'rm -rf "$work"'
+on_exit 'pg_down "$work/pg"'
+# max_connections covers the databases of every fuzz worker
+pg_init "$work/pg" --no-sync
+pg_start_free "$work/pg" 56433 -c max_connections=200 -c fsync=off -c synchronous_commit=off
 export TEST_DATABASE_URL=$PG_URL
 
 cd "$root"

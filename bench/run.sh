@@ -13,28 +13,18 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-. "$root/bench/pg.sh"
+prog=bench
+. "$root/scripts/lib.sh"
 
 clients=${BENCH_CLIENTS:-32}
 duration=${BENCH_DURATION:-15}
 out=${BENCH_OUT:-$root/bench/RESULTS.md}
 log_level=${BENCH_LOG_LEVEL:-info}
 
-log() { printf '==> %s\n' "$*" >&2; }
-die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
-
-work=$(mktemp -d /tmp/mcp-bench.XXXXXX)
-chmod 755 "$work"
-api_pid=
-cleanup() {
-  if [ -n "$api_pid" ] && kill -0 "$api_pid" 2>/dev/null; then
-    kill "$api_pid" 2>/dev/null || true
-    wait "$api_pid" 2>/dev/null || true
-  fi
-  pg_down "$work/pg"
-  rm -rf "$work"
-}
-trap cleanup EXIT
+work=$(scratch_dir mcp-bench)
+on_exit 'rm -rf "$work"'
+on_exit 'pg_down "$work/pg"'
+on_exit 'stop_process "${API_PID:-}"'
 
 # Other work on the machine skews every number below, so the report says
 # how idle the CPUs were for a second before anything started.
@@ -52,30 +42,25 @@ cpu_idle() {
 idle_before=$(cpu_idle)
 
 log "building mcp-api and loadgen"
-(cd "$root" && go build -o "$work/mcp-api" ./apiserver/cmd/mcp-api && go build -o "$work/loadgen" ./bench/cmd/loadgen)
+go_build "$work" mcp-api=./apiserver/cmd/mcp-api loadgen=./bench/cmd/loadgen
 
-log "starting PostgreSQL"
-pg_up "$work/pg"
+# max_connections covers the API's pool (32) and pgbench's 32 clients;
+# durability is irrelevant to a read-only benchmark.
+pg_init "$work/pg" --no-sync
+pg_start_free "$work/pg" 55433 -c max_connections=200 -c fsync=off -c synchronous_commit=off
 pg_version=$("$PG_BIN/postgres" --version)
 psql() { "$PG_BIN/psql" -X -q -h 127.0.0.1 -p "$PG_PORT" -U postgres "$@"; }
 psql -d postgres -c "CREATE DATABASE mcp" -c "CREATE DATABASE pgbench"
 
 api_port=$(free_port 18080)
 api_url="http://127.0.0.1:$api_port"
-api_key="mcpk_bench_$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+api_key=$(new_api_key bench)
 log "starting mcp-api on $api_url (MCP_API_LOG_LEVEL=$log_level)"
 DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/mcp?sslmode=disable" \
-  MCP_API_SECRET_KEY=$(head -c 32 /dev/urandom | base64) \
+  MCP_API_SECRET_KEY=$(random_base64 32) \
   MCP_API_BOOTSTRAP_KEY=$api_key \
   MCP_API_LOG_LEVEL=$log_level \
-  "$work/mcp-api" serve --listen "127.0.0.1:$api_port" --no-scheduler >"$work/api.log" 2>&1 &
-api_pid=$!
-for _ in $(seq 100); do
-  curl -fsS "$api_url/readyz" >/dev/null 2>&1 && break
-  kill -0 "$api_pid" 2>/dev/null || { tail -n 5 "$work/api.log" >&2; die "mcp-api exited"; }
-  sleep 0.2
-done
-curl -fsS "$api_url/readyz" >/dev/null || die "mcp-api did not become ready"
+  serve_api "$work/mcp-api" "127.0.0.1:$api_port" "$work/api.log" --no-scheduler
 
 id=$(curl -fsS -X POST "$api_url/api/mcp-connections" -H "Authorization: Bearer $api_key" \
   -H 'Content-Type: application/json' \
@@ -97,15 +82,15 @@ postmaster=$(head -n 1 "$work/pg/data/postmaster.pid")
 pg_procs() { echo "$postmaster" $(pgrep -P "$postmaster" || true); }
 
 log "API: GET /api/mcp-connections/{id}, $clients clients, ${duration}s (after 2s warm-up)"
-api_ticks0=$(cpu_ticks "$api_pid")
+api_ticks0=$(cpu_ticks "$API_PID")
 pg_ticks0=$(cpu_ticks $(pg_procs))
 api_json=$(LOADGEN_API_KEY=$api_key "$work/loadgen" -url "$api_url/api/mcp-connections/$id" -c "$clients" -d "${duration}s" -warmup 2s)
-api_ticks1=$(cpu_ticks "$api_pid")
+api_ticks1=$(cpu_ticks "$API_PID")
 pg_ticks1=$(cpu_ticks $(pg_procs))
 echo "$api_json" >&2
-rss_kb=$(awk '/^VmHWM:/ {print $2}' "/proc/$api_pid/status")
-kill "$api_pid" && wait "$api_pid" 2>/dev/null || true
-api_pid=
+rss_kb=$(awk '/^VmHWM:/ {print $2}' "/proc/$API_PID/status")
+stop_process "$API_PID"
+API_PID=
 
 field() { echo "$api_json" | sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p"; }
 api_rps=$(printf '%.0f' "$(field rps)")

@@ -15,42 +15,21 @@ api_url="http://$api_listen"
 mcp_listen=${MCP_DEMO_MCP_LISTEN:-127.0.0.1:8090}
 mcp_url="http://$mcp_listen/mcp"
 
-log() { printf '==> %s\n' "$*" >&2; }
-die() { printf 'demo: %s\n' "$*" >&2; exit 1; }
-
-as_pg() {
-  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
-}
+prog=demo
+. "$root/scripts/lib.sh"
 
 pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
+# stop_pid FILE: stops the process whose pid FILE holds and removes FILE.
 stop_pid() {
-  local f=$1
-  if pid_alive "$f"; then
-    local pid; pid=$(cat "$f")
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$pid" 2>/dev/null || true
-  fi
-  rm -f "$f"
+  if pid_alive "$1"; then stop_process "$(cat "$1")"; fi
+  rm -f "$1"
 }
 
 start_postgres() {
-  "$root/scripts/ensure-postgres.sh"
-  local bin; bin=$("$root/scripts/pgbin.sh")
-  mkdir -p "$demo"
-  if [ ! -f "$demo/pg/data/PG_VERSION" ]; then
-    log "initialising PostgreSQL in .demo/pg"
-    rm -rf "$demo/pg" && mkdir -p "$demo/pg"
-    [ "$(id -u)" = 0 ] && chown postgres: "$demo/pg" && chmod 700 "$demo/pg"
-    as_pg "$bin/initdb" -D "$demo/pg/data" -U postgres -A trust -E UTF8 --no-instructions >/dev/null
-  fi
-  if ! as_pg "$bin/pg_ctl" -D "$demo/pg/data" status >/dev/null 2>&1; then
-    log "starting PostgreSQL on 127.0.0.1:$pg_port"
-    as_pg "$bin/pg_ctl" -D "$demo/pg/data" -l "$demo/pg/log" -w -t 60 \
-      -o "-k $demo/pg -p $pg_port -c listen_addresses=127.0.0.1" start >/dev/null
-  fi
-  export DATABASE_URL="postgres://postgres@127.0.0.1:$pg_port/postgres?sslmode=disable"
+  pg_init "$demo/pg"
+  pg_start "$demo/pg" "$pg_port"
+  export DATABASE_URL=$PG_URL
 }
 
 secret() { # secret FILE CMD...: the content of FILE, created by CMD once
@@ -60,53 +39,32 @@ secret() { # secret FILE CMD...: the content of FILE, created by CMD once
   cat "$f"
 }
 
+mcp_token() { random_base64 18 | tr "+/" "-_"; }
+
 start_api() {
   log "building the API and the provider"
-  (cd "$root" && go build -o "$demo/bin/mcp-api" ./apiserver/cmd/mcp-api &&
-    go build -o "$demo/bin/terraform-provider-mcp" . &&
-    go build -o "$demo/bin/demoserver" ./internal/demoserver)
-  export MCP_API_SECRET_KEY; MCP_API_SECRET_KEY=$(secret "$demo/secret-key" sh -c 'head -c 32 /dev/urandom | base64')
-  export MCP_API_BOOTSTRAP_KEY; MCP_API_BOOTSTRAP_KEY=$(secret "$demo/api-key" sh -c 'printf "mcpk_demo_%s\n" "$(head -c 24 /dev/urandom | od -An -tx1 | tr -d " \n")"')
+  go_build "$demo/bin" mcp-api=./apiserver/cmd/mcp-api terraform-provider-mcp=. demoserver=./internal/demoserver
+  export MCP_API_SECRET_KEY; MCP_API_SECRET_KEY=$(secret "$demo/secret-key" random_base64 32)
+  export MCP_API_BOOTSTRAP_KEY; MCP_API_BOOTSTRAP_KEY=$(secret "$demo/api-key" new_api_key demo)
   stop_pid "$demo/api.pid"
   log "starting the API on $api_url"
   MCP_API_ALLOW_PRIVATE_TARGETS=true MCP_API_HEALTH_INTERVAL=${MCP_API_HEALTH_INTERVAL:-30s} \
-    nohup "$demo/bin/mcp-api" serve --listen "$api_listen" >"$demo/api.log" 2>&1 &
-  echo $! >"$demo/api.pid"
-  for _ in $(seq 100); do
-    curl -fsS "$api_url/readyz" >/dev/null 2>&1 && return 0
-    pid_alive "$demo/api.pid" || { tail -n 5 "$demo/api.log" >&2; die "the API exited; see .demo/api.log"; }
-    sleep 0.2
-  done
-  die "the API did not become ready; see .demo/api.log"
+    serve_api "$demo/bin/mcp-api" "$api_listen" "$demo/api.log"
+  echo "$API_PID" >"$demo/api.pid"
 }
 
 start_mcp_server() {
-  export DEMO_MCP_TOKEN; DEMO_MCP_TOKEN=$(secret "$demo/mcp-token" sh -c 'head -c 18 /dev/urandom | base64 | tr "+/" "-_"')
+  export DEMO_MCP_TOKEN; DEMO_MCP_TOKEN=$(secret "$demo/mcp-token" mcp_token)
   stop_pid "$demo/mcp.pid"
   log "starting the demo MCP server on $mcp_url (bearer token in .demo/mcp-token)"
-  nohup "$demo/bin/demoserver" --listen "$mcp_listen" >"$demo/mcp.log" 2>&1 &
-  echo $! >"$demo/mcp.pid"
-  for _ in $(seq 50); do
-    # any HTTP answer (401 without the token) means it is listening
-    [ "$(curl -s -o /dev/null -w '%{http_code}' "$mcp_url")" != 000 ] && return 0
-    pid_alive "$demo/mcp.pid" || { tail -n 5 "$demo/mcp.log" >&2; die "the MCP server exited; see .demo/mcp.log"; }
-    sleep 0.1
-  done
-  die "the demo MCP server did not start; see .demo/mcp.log"
+  serve_demo_mcp "$demo/bin/demoserver" "$mcp_listen" "$demo/mcp.log"
+  echo "$MCP_PID" >"$demo/mcp.pid"
 }
 
 terraform_apply() {
   command -v terraform >/dev/null || die "terraform (>= 1.11) is not on PATH"
-  # A CLI config of our own, never the user's: it points mcpconn/mcp at the
-  # provider just built, so no registry is asked and no init is needed.
-  cat >"$demo/terraformrc" <<RC
-provider_installation {
-  dev_overrides {
-    "mcpconn/mcp" = "$demo/bin"
-  }
-  direct {}
-}
-RC
+  # mcpconn/mcp is the provider just built
+  terraformrc "$demo/terraformrc" "mcpconn/mcp=$demo/bin"
   mkdir -p "$demo/quickstart"
   cp "$root"/examples/quickstart/*.tf "$demo/quickstart/"
   export TF_CLI_CONFIG_FILE="$demo/terraformrc" TF_IN_AUTOMATION=1
@@ -146,8 +104,7 @@ MSG
 }
 
 up() {
-  command -v go >/dev/null || die "go is not on PATH"
-  command -v curl >/dev/null || die "curl is not on PATH"
+  need go curl
   start_postgres
   start_api
   start_mcp_server
@@ -158,10 +115,7 @@ up() {
 down() {
   stop_pid "$demo/api.pid"
   stop_pid "$demo/mcp.pid"
-  if [ -f "$demo/pg/data/PG_VERSION" ]; then
-    local bin; bin=$("$root/scripts/pgbin.sh")
-    as_pg "$bin/pg_ctl" -D "$demo/pg/data" -m fast -w stop >/dev/null 2>&1 || true
-  fi
+  pg_stop "$demo/pg"
   rm -rf "$demo"
   log "demo stopped and .demo/ removed"
 }

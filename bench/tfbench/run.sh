@@ -28,6 +28,8 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
+prog=tfbench
+. "$root/scripts/lib.sh"
 work=${TFBENCH_WORK:-$root/.cache/tfbench}
 count=${TFBENCH_RESOURCES:-100}
 runs=${TFBENCH_RUNS:-5}
@@ -36,13 +38,10 @@ scheduler=${TFBENCH_SCHEDULER:-on}
 log_level=${TFBENCH_LOG_LEVEL:-info}
 kinds=(mcp baseline data)
 
-log() { printf '==> %s\n' "$*" >&2; }
-die() { printf 'tfbench: %s\n' "$*" >&2; exit 1; }
-
 case "$count$runs" in *[!0-9]*) die "TFBENCH_RESOURCES and TFBENCH_RUNS must be whole numbers" ;; esac
 [ "$count" -ge 1 ] && [ "$runs" -ge 1 ] || die "TFBENCH_RESOURCES and TFBENCH_RUNS must be at least 1"
 case "$scheduler" in on | off) ;; *) die "TFBENCH_SCHEDULER must be on or off, got $scheduler" ;; esac
-for c in go terraform curl; do command -v "$c" >/dev/null || die "$c is not on PATH"; done
+need go terraform curl
 
 reuse=
 if [ -n "${TFBENCH_API_URL:-}${TFBENCH_API_KEY:-}${TFBENCH_MCP_URL:-}" ]; then
@@ -51,63 +50,18 @@ if [ -n "${TFBENCH_API_URL:-}${TFBENCH_API_KEY:-}${TFBENCH_MCP_URL:-}" ]; then
   reuse=1
 fi
 
-as_pg() {
-  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
-}
-
-# free_port FROM prints the first loopback TCP port from FROM nobody listens
-# on. Callers start below Linux's ephemeral range (32768-60999), where a
-# port can be free to connect to yet held by some outgoing connection.
-free_port() {
-  local p
-  for p in $(seq "$1" 65000); do
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-      echo "$p"
-      return 0
-    fi
-  done
-  die "no free port from $1"
-}
-
-# wait_http URL PID NAME LOGFILE [any]: waits until URL answers 2xx, or
-# with "any" anything over HTTP (the MCP server answers a GET with an error).
-wait_http() {
-  local i code
-  for i in $(seq 150); do
-    code=$(curl -s -o /dev/null -w '%{http_code}' "$1" || true)
-    case "${5:-}:$code" in any:000) ;; any:* | *:2??) return 0 ;; esac
-    kill -0 "$2" 2>/dev/null || { tail -n 5 "$4" >&2; die "$3 exited; see ${4#"$root"/}"; }
-    sleep 0.2
-  done
-  die "$3 did not start; see ${4#"$root"/}"
-}
-
-api_pid= mcp_pid= pg_bin= pg_started=
-stop() { # stop PID: SIGTERM, then SIGKILL after 5s
-  [ -n "$1" ] && kill -0 "$1" 2>/dev/null || return 0
-  kill "$1" 2>/dev/null || true
-  for _ in $(seq 50); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
-  kill -9 "$1" 2>/dev/null || true
-  wait "$1" 2>/dev/null || true
-}
+pg_started=
 cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
   # Connections left by a failed run would stay in a reused API's tenant.
   if [ -n "$reuse" ] && [ -s "$work/tf/mcp/terraform.tfstate" ]; then
     terraform -chdir="$work/tf/mcp" destroy -auto-approve -input=false -no-color >>"$work/tf/mcp/cleanup.log" 2>&1 ||
       log "could not destroy the connections left in the API; see ${work#"$root"/}/tf/mcp/cleanup.log"
   fi
-  stop "$api_pid"
-  stop "$mcp_pid"
-  if [ -n "$pg_started" ]; then
-    as_pg "$pg_bin/pg_ctl" -D "$work/pg/data" -m fast -w stop >/dev/null 2>&1 || true
-    rm -rf "$work/pg"
-  fi
-  exit "$rc"
+  stop_process "${API_PID:-}"
+  stop_process "${MCP_PID:-}"
+  if [ -n "$pg_started" ]; then pg_down "$work/pg"; fi
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+on_exit cleanup
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 rm -rf "$work/tf" "$work/pg"
@@ -115,73 +69,44 @@ mkdir -p "$work/bin/providers" "$work/tf"
 
 log "building terraform-provider-mcp, the baseline provider, mcp-api and the demo MCP server"
 # The same flags for both providers (the Makefile's), so neither starts faster for its build.
-(cd "$root" &&
-  go build -ldflags "-s -w" -o "$work/bin/providers/terraform-provider-mcp" . &&
-  go build -ldflags "-s -w" -o "$work/bin/providers/terraform-provider-mcpbaseline" ./bench/tfbench/baseline &&
-  go build -o "$work/bin/mcp-api" ./apiserver/cmd/mcp-api &&
-  go build -o "$work/bin/demoserver" ./internal/demoserver)
+GO_LDFLAGS="-s -w" go_build "$work/bin/providers" \
+  terraform-provider-mcp=. terraform-provider-mcpbaseline=./bench/tfbench/baseline
+go_build "$work/bin" mcp-api=./apiserver/cmd/mcp-api demoserver=./internal/demoserver
 
 pg_version=
 if [ -n "$reuse" ]; then
   api_url=${TFBENCH_API_URL%/} api_key=$TFBENCH_API_KEY mcp_url=$TFBENCH_MCP_URL
   log "reusing the API at $api_url and the MCP server at $mcp_url"
 else
-  "$root/scripts/ensure-postgres.sh"
-  pg_bin=$("$root/scripts/pgbin.sh")
-  pg_version=$("$pg_bin/postgres" --version | awk '{print "PostgreSQL", $3}')
-  pg_port=$(free_port 25432)
-  mkdir -p "$work/pg"
-  [ "$(id -u)" = 0 ] && chown postgres: "$work/pg" && chmod 700 "$work/pg"
   # initdb --no-sync only skips flushing the new cluster's files; the server
   # runs with PostgreSQL's default durability (fsync, synchronous_commit), as
   # the API would in production, since apply writes every row.
-  as_pg "$pg_bin/initdb" -D "$work/pg/data" -U postgres -A trust -E UTF8 --no-sync --no-instructions >/dev/null
   pg_started=1
-  # Tests running beside us start clusters on free ports too; a port taken
-  # between the check and the bind is retried on the next one.
-  for attempt in 1 2 3 4 5; do
-    log "starting PostgreSQL on 127.0.0.1:$pg_port"
-    as_pg "$pg_bin/pg_ctl" -D "$work/pg/data" -l "$work/pg/log" -w -t 60 \
-      -o "-k $work/pg -p $pg_port -c listen_addresses=127.0.0.1" start >/dev/null && break
-    grep -q 'Address already in use' "$work/pg/log" && [ "$attempt" != 5 ] ||
-      { tail -n 5 "$work/pg/log" >&2; die "PostgreSQL did not start"; }
-    pg_port=$(free_port $((pg_port + 1)))
-  done
+  pg_init "$work/pg" --no-sync
+  pg_version=$("$PG_BIN/postgres" --version | awk '{print "PostgreSQL", $3}')
+  pg_start_free "$work/pg" 25432
 
   api_port=$(free_port 28180)
   api_url="http://127.0.0.1:$api_port"
-  api_key="mcpk_tfbench_$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+  api_key=$(new_api_key tfbench)
   sched_flag=()
   [ "$scheduler" = off ] && sched_flag=(--no-scheduler)
   log "starting mcp-api on $api_url (scheduler $scheduler, MCP_API_LOG_LEVEL=$log_level)"
-  DATABASE_URL="postgres://postgres@127.0.0.1:$pg_port/postgres?sslmode=disable" \
-    MCP_API_SECRET_KEY=$(head -c 32 /dev/urandom | base64) \
+  DATABASE_URL=$PG_URL \
+    MCP_API_SECRET_KEY=$(random_base64 32) \
     MCP_API_BOOTSTRAP_KEY=$api_key \
     MCP_API_ALLOW_PRIVATE_TARGETS=true \
     MCP_API_LOG_LEVEL=$log_level \
-    "$work/bin/mcp-api" serve --listen "127.0.0.1:$api_port" "${sched_flag[@]}" >"$work/api.log" 2>&1 &
-  api_pid=$!
-  wait_http "$api_url/readyz" "$api_pid" mcp-api "$work/api.log"
+    serve_api "$work/bin/mcp-api" "127.0.0.1:$api_port" "$work/api.log" "${sched_flag[@]}"
 
   mcp_port=$(free_port 28190)
   mcp_url="http://127.0.0.1:$mcp_port/mcp"
   log "starting the demo MCP server on $mcp_url"
-  DEMO_MCP_TOKEN= "$work/bin/demoserver" --listen "127.0.0.1:$mcp_port" >"$work/mcp.log" 2>&1 &
-  mcp_pid=$!
-  wait_http "$mcp_url" "$mcp_pid" "the demo MCP server" "$work/mcp.log" any
+  DEMO_MCP_TOKEN= serve_demo_mcp "$work/bin/demoserver" "127.0.0.1:$mcp_port" "$work/mcp.log"
 fi
 
-# Our own CLI configuration: the two providers just built, no registry, so
-# no terraform init either.
-cat >"$work/terraformrc" <<RC
-provider_installation {
-  dev_overrides {
-    "mcpconn/mcp"         = "$work/bin/providers"
-    "mcpconn/mcpbaseline" = "$work/bin/providers"
-  }
-  direct {}
-}
-RC
+# the two providers just built
+terraformrc "$work/terraformrc" "mcpconn/mcp=$work/bin/providers" "mcpconn/mcpbaseline=$work/bin/providers"
 export TF_CLI_CONFIG_FILE="$work/terraformrc" TF_IN_AUTOMATION=1 CHECKPOINT_DISABLE=1
 export MCP_ENDPOINT="$api_url" MCP_API_KEY="$api_key"
 # Nothing of the caller's may change what is measured: logging (a provider
@@ -191,34 +116,27 @@ unset TF_LOG TF_LOG_PATH TF_LOG_CORE TF_LOG_PROVIDER TF_LOG_PROVIDER_MCP TF_LOG_
   TF_CLI_ARGS_destroy TF_DATA_DIR TF_PLUGIN_CACHE_DIR
 
 # Names carry a run id so a reused API's tenant never holds a clash.
-run_id=$(head -c 4 /dev/urandom | od -An -tx1 | tr -d ' \n')
+run_id=$(random_hex 4)
 mkdir -p "$work/tf/mcp" "$work/tf/baseline" "$work/tf/data"
-cat >"$work/tf/mcp/main.tf" <<TF
+# connections KIND PROVIDER: KIND's configuration, $count PROVIDER_connection
+# resources (the real provider and the baseline share one schema).
+connections() {
+  cat >"$work/tf/$1/main.tf" <<TF
 terraform {
   required_providers {
-    mcp = { source = "mcpconn/mcp" }
+    $2 = { source = "mcpconn/$2" }
   }
 }
 
-resource "mcp_connection" "bench" {
+resource "$2_connection" "bench" {
   count      = $count
   name       = "tfbench-$run_id-\${count.index}"
   server_url = "$mcp_url"
 }
 TF
-cat >"$work/tf/baseline/main.tf" <<TF
-terraform {
-  required_providers {
-    mcpbaseline = { source = "mcpconn/mcpbaseline" }
-  }
 }
-
-resource "mcpbaseline_connection" "bench" {
-  count      = $count
-  name       = "tfbench-$run_id-\${count.index}"
-  server_url = "$mcp_url"
-}
-TF
+connections mcp mcp
+connections baseline mcpbaseline
 cat >"$work/tf/data/main.tf" <<TF
 resource "terraform_data" "bench" {
   count = $count
@@ -241,8 +159,8 @@ tf() {
 # it reaped) have used so far; 0 for an API this script did not start.
 server_cpu() {
   local pids=() pm p
-  [ -n "$api_pid" ] && pids+=("$api_pid")
-  [ -n "$mcp_pid" ] && pids+=("$mcp_pid")
+  [ -n "${API_PID:-}" ] && pids+=("$API_PID")
+  [ -n "${MCP_PID:-}" ] && pids+=("$MCP_PID")
   if [ -n "$pg_started" ] && pm=$(head -n 1 "$work/pg/data/postmaster.pid" 2>/dev/null); then
     pids+=("$pm")
     mapfile -t -O "${#pids[@]}" pids < <(ps -o pid= --ppid "$pm")
