@@ -57,8 +57,12 @@ type Connection struct {
 	Instructions      *string          `json:"instructions"`
 	LastError         *string          `json:"lastError"`
 	LastHealthCheckAt *Time            `json:"lastHealthCheckAt"`
-	CreatedAt         Time             `json:"createdAt"`
-	UpdatedAt         Time             `json:"updatedAt"`
+	// Capabilities and ServerImplementation are from the last passing check.
+	Capabilities         *Capabilities   `json:"capabilities"`
+	ServerImplementation *Implementation `json:"serverImplementation"`
+	CheckState
+	CreatedAt Time `json:"createdAt"`
+	UpdatedAt Time `json:"updatedAt"`
 }
 
 // CreateConnectionRequest is the body of POST /api/mcp-connections.
@@ -69,6 +73,9 @@ type CreateConnectionRequest struct {
 	AuthType AuthType `json:"authType,omitempty"`
 	// BearerToken is required when AuthType is AuthBearer and forbidden otherwise.
 	BearerToken *string `json:"bearerToken,omitempty"`
+	// ApprovedToolsHash pins the catalog a person approved; it must be a
+	// toolsHash the record has had, so it cannot be set on create.
+	ApprovedToolsHash *string `json:"approvedToolsHash,omitempty"`
 }
 
 // UpdateConnectionRequest is the body of PATCH /api/mcp-connections/{id}.
@@ -78,6 +85,8 @@ type UpdateConnectionRequest struct {
 	ServerURL   *string   `json:"serverUrl,omitempty"`
 	AuthType    *AuthType `json:"authType,omitempty"`
 	BearerToken *string   `json:"bearerToken,omitempty"`
+	// ApprovedToolsHash must be a toolsHash the record has had; "" removes the approval.
+	ApprovedToolsHash *string `json:"approvedToolsHash,omitempty"`
 }
 
 // ConnectionList is one page of GET /api/mcp-connections.

@@ -88,8 +88,9 @@ type Server struct {
 	ServerImplementation *Implementation `json:"serverImplementation"`
 	LastError            *string         `json:"lastError"`
 	LastConnectedAt      *Time           `json:"lastConnectedAt"`
-	CreatedAt            Time            `json:"createdAt"`
-	UpdatedAt            Time            `json:"updatedAt"`
+	CheckState
+	CreatedAt Time `json:"createdAt"`
+	UpdatedAt Time `json:"updatedAt"`
 }
 
 // ServerEnvelope is the success body carrying one server.
@@ -126,6 +127,9 @@ type CreateServerRequest struct {
 	// BearerToken is write-only, sent as "Authorization: Bearer <token>" to
 	// http and sse servers; forbidden for stdio.
 	BearerToken *string `json:"bearerToken,omitempty"`
+	// ApprovedToolsHash pins the catalog a person approved; it must be a
+	// toolsHash the record has had, so it cannot be set on create.
+	ApprovedToolsHash *string `json:"approvedToolsHash,omitempty"`
 }
 
 // UpdateServerRequest is the body of PATCH /api/mcp/servers/{id}. Nil fields
@@ -143,4 +147,6 @@ type UpdateServerRequest struct {
 	// Args is a pointer so that an empty list (no arguments) can be sent.
 	Args        *[]string `json:"args,omitempty"`
 	BearerToken *string   `json:"bearerToken,omitempty"`
+	// ApprovedToolsHash must be a toolsHash the record has had; "" removes the approval.
+	ApprovedToolsHash *string `json:"approvedToolsHash,omitempty"`
 }
