@@ -99,7 +99,7 @@ func (d *connectionDataSource) Read(ctx context.Context, req datasource.ReadRequ
 	}
 
 	name := cfg.Name.ValueString()
-	conns, err := d.client.ListAllConnections(ctx, client.ListOptions{Name: name})
+	conns, err := d.client.ListAllConnections(ctx, client.ConnectionListOptions{Name: name})
 	if err != nil {
 		addError(&resp.Diagnostics, d.client, fmt.Sprintf("look up MCP connection %q", name), err)
 		return

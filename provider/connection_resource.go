@@ -322,7 +322,7 @@ func (r *connectionResource) addWriteError(diags interface {
 // connection. The connection is already written, so a check the API cannot
 // run is a warning, never a failed apply: the unchecked conn is returned.
 func (r *connectionResource) healthCheck(ctx context.Context, diags *diag.Diagnostics, conn *contract.Connection) *contract.Connection {
-	checked, err := r.client.HealthCheck(ctx, conn.ID)
+	checked, err := r.client.CheckConnection(ctx, conn.ID)
 	if err != nil {
 		diags.AddWarning("Health check of the MCP connection did not run",
 			fmt.Sprintf("The connection %q (%s) was saved, but the API could not run its health check: %v. "+

@@ -94,7 +94,7 @@ func (d *connectionsDataSource) Read(ctx context.Context, req datasource.ReadReq
 		return
 	}
 
-	conns, err := d.client.ListAllConnections(ctx, client.ListOptions{
+	conns, err := d.client.ListAllConnections(ctx, client.ConnectionListOptions{
 		Name:   cfg.Name.ValueString(),
 		Status: contract.ConnectionStatus(cfg.Status.ValueString()),
 	})

@@ -150,7 +150,7 @@ func (p *mcpProvider) Configure(ctx context.Context, req provider.ConfigureReque
 	// One cheap call up front turns a wrong key or a stopped API into a
 	// single diagnostic here, instead of one per resource, and fails
 	// `terraform plan` before anything is applied.
-	if _, err := c.ListConnections(ctx, client.ListOptions{Limit: 1}); err != nil {
+	if _, err := c.ListConnections(ctx, client.ConnectionListOptions{Limit: 1}); err != nil {
 		summary, detail := describeError(c, "connect to the MCP API", err)
 		switch {
 		case errors.Is(err, client.ErrUnauthorized):
