@@ -123,7 +123,7 @@ func (r *projectResource) Read(ctx context.Context, req resource.ReadRequest, re
 		return
 	}
 	if err != nil {
-		addError(&resp.Diagnostics, r.client, fmt.Sprintf("read project %s", state.ID.ValueString()), err)
+		projectRecord.addError(&resp.Diagnostics, r.client, fmt.Sprintf("read project %s", state.ID.ValueString()), err)
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, projectFieldsOf(p))...)
@@ -179,7 +179,7 @@ func (r *projectResource) Delete(ctx context.Context, req resource.DeleteRequest
 				"`terraform import mcp_server.<name> <server-id>` so Terraform deletes them too, then apply again.",
 			state.Name.ValueString(), state.ID.ValueString(), apiMessage(err)))
 	default:
-		addError(&resp.Diagnostics, r.client, fmt.Sprintf("delete project %q (%s)", state.Name.ValueString(), state.ID.ValueString()), err)
+		projectRecord.addError(&resp.Diagnostics, r.client, fmt.Sprintf("delete project %q (%s)", state.Name.ValueString(), state.ID.ValueString()), err)
 	}
 }
 

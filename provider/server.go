@@ -264,6 +264,12 @@ func (r record) describe(c *client.Client, action string, err error) (summary, d
 	return describeError(c, action, err)
 }
 
+// addError appends err as one diagnostic in this record's words.
+func (r record) addError(diags *diag.Diagnostics, c *client.Client, action string, err error) {
+	summary, detail := r.describe(c, action, err)
+	diags.AddError(summary, detail)
+}
+
 // addWriteError reports a failed create or update; a name clash points at name.
 func (r record) addWriteError(diags *diag.Diagnostics, c *client.Client, action string, err error) {
 	summary, detail := r.describe(c, action, err)

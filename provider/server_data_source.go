@@ -143,7 +143,7 @@ func (d *serverDataSource) Read(ctx context.Context, req datasource.ReadRequest,
 			return
 		}
 		if err != nil {
-			addError(&resp.Diagnostics, d.client, fmt.Sprintf("read MCP server %s", id), err)
+			serverRecord.addError(&resp.Diagnostics, d.client, fmt.Sprintf("read MCP server %s", id), err)
 			return
 		}
 		resp.Diagnostics.Append(resp.State.Set(ctx, serverFieldsOf(s, emptyArgs))...)
@@ -153,7 +153,7 @@ func (d *serverDataSource) Read(ctx context.Context, req datasource.ReadRequest,
 	name, projectID := cfg.Name.ValueString(), cfg.ProjectID.ValueString()
 	servers, err := d.client.ListAllServers(ctx, client.ServerListOptions{ProjectID: projectID, Name: name})
 	if err != nil {
-		addError(&resp.Diagnostics, d.client, fmt.Sprintf("look up MCP server %q in project %s", name, projectID), err)
+		serverRecord.addError(&resp.Diagnostics, d.client, fmt.Sprintf("look up MCP server %q in project %s", name, projectID), err)
 		return
 	}
 	// Matching here keeps the lookup exact whatever the API's filters do.

@@ -342,7 +342,7 @@ func (r *serverResource) Read(ctx context.Context, req resource.ReadRequest, res
 		return
 	}
 	if err != nil {
-		addError(&resp.Diagnostics, r.client, fmt.Sprintf("read MCP server %s", state.ID.ValueString()), err)
+		serverRecord.addError(&resp.Diagnostics, r.client, fmt.Sprintf("read MCP server %s", state.ID.ValueString()), err)
 		return
 	}
 
@@ -415,7 +415,7 @@ func (r *serverResource) Delete(ctx context.Context, req resource.DeleteRequest,
 		return
 	}
 	if err != nil {
-		addError(&resp.Diagnostics, r.client, fmt.Sprintf("delete MCP server %q (%s)", state.Name.ValueString(), state.ID.ValueString()), err)
+		serverRecord.addError(&resp.Diagnostics, r.client, fmt.Sprintf("delete MCP server %q (%s)", state.Name.ValueString(), state.ID.ValueString()), err)
 	}
 }
 
