@@ -147,7 +147,7 @@ resource "mcp_project" "test" {
 				// Renamed and re-described by hand: the plan puts it back in place.
 				PreConfig: func() {
 					_, err := e.client.UpdateProject(context.Background(), firstID, contract.UpdateProjectRequest{
-						Name: ptr("renamed-by-hand"), Description: ptr("edited by hand"),
+						Name: new("renamed-by-hand"), Description: new("edited by hand"),
 					})
 					if err != nil {
 						t.Fatalf("changing out of band: %v", err)
@@ -232,7 +232,7 @@ resource "mcp_project" "test" {
 				// A server made outside Terraform keeps the project alive.
 				PreConfig: func() {
 					s, err := e.client.CreateServer(ctx, contract.CreateServerRequest{
-						ProjectID: projectID, Name: "stray", URL: ptr("https://mcp.example.com/mcp"),
+						ProjectID: projectID, Name: "stray", URL: new("https://mcp.example.com/mcp"),
 					})
 					if err != nil {
 						t.Fatal(err)

@@ -5,6 +5,7 @@ package provider
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
@@ -151,7 +152,7 @@ func (p *mcpProvider) Configure(ctx context.Context, req provider.ConfigureReque
 	// single diagnostic here, instead of one per resource, and fails
 	// `terraform plan` before anything is applied.
 	if _, err := c.ListConnections(ctx, client.ConnectionListOptions{Limit: 1}); err != nil {
-		summary, detail := describeError(c, "connect to the MCP API", err)
+		summary, detail := connectionRecord.describe(c, "connect to the MCP API", err)
 		switch {
 		case errors.Is(err, client.ErrUnauthorized):
 			resp.Diagnostics.AddAttributeError(path.Root("api_key"), summary, detail)
@@ -182,4 +183,18 @@ func (p *mcpProvider) DataSources(context.Context) []func() datasource.DataSourc
 		NewProjectDataSource,
 		NewServerDataSource,
 	}
+}
+
+// clientFrom extracts the provider's client; nil before the provider is configured.
+func clientFrom(data any, diags interface{ AddError(string, string) }) *client.Client {
+	if data == nil {
+		return nil
+	}
+	c, ok := data.(*client.Client)
+	if !ok {
+		diags.AddError("Unexpected provider data",
+			fmt.Sprintf("Expected *client.Client, got %T. This is a bug in the provider; please report it.", data))
+		return nil
+	}
+	return c
 }

@@ -517,8 +517,8 @@ func TestAccServer_import(t *testing.T) {
 	project := e.project(t, "imports")
 	mcp := mcptest.StartHTTP(t, mcptest.Config{Tools: true, BearerToken: "pre-existing"})
 	s, err := e.client.CreateServer(context.Background(), contract.CreateServerRequest{
-		ProjectID: project, Name: "made-elsewhere", URL: ptr(mcp.URL), ConnectionType: contract.ConnectionProxy,
-		BearerToken: ptr("pre-existing"),
+		ProjectID: project, Name: "made-elsewhere", URL: new(mcp.URL), ConnectionType: contract.ConnectionProxy,
+		BearerToken: new("pre-existing"),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -623,8 +623,8 @@ resource "mcp_server" "test" {
 				PreConfig: func() {
 					ctx := context.Background()
 					_, err := e.client.UpdateServer(ctx, firstID, contract.UpdateServerRequest{
-						Name: ptr("renamed-by-hand"), ProjectID: ptr(projectB), URL: ptr(closedEndpoint(t) + "/mcp"),
-						Description: ptr(""),
+						Name: new("renamed-by-hand"), ProjectID: new(projectB), URL: new(closedEndpoint(t) + "/mcp"),
+						Description: new(""),
 					})
 					if err == nil {
 						_, err = e.client.DisconnectServer(ctx, firstID)
@@ -694,7 +694,7 @@ func TestAccServer_duplicateName(t *testing.T) {
 	e := newServerAccEnv(t, "")
 	project := e.project(t, "dups")
 	if _, err := e.client.CreateServer(context.Background(), contract.CreateServerRequest{
-		ProjectID: project, Name: "taken", URL: ptr("https://mcp.example.com/mcp"),
+		ProjectID: project, Name: "taken", URL: new("https://mcp.example.com/mcp"),
 	}); err != nil {
 		t.Fatal(err)
 	}

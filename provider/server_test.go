@@ -33,10 +33,12 @@ func httpModel() serverResourceModel {
 			Command:        types.StringNull(),
 			Args:           types.ListNull(types.StringType),
 		},
-		BearerToken:          types.StringNull(),
-		BearerTokenWO:        types.StringNull(),
-		BearerTokenWOVersion: types.Int64Null(),
-		ConnectOnApply:       types.BoolValue(true),
+		bearerTokenFields: bearerTokenFields{
+			BearerToken:          types.StringNull(),
+			BearerTokenWO:        types.StringNull(),
+			BearerTokenWOVersion: types.Int64Null(),
+		},
+		ConnectOnApply: types.BoolValue(true),
 	}
 }
 
