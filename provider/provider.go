@@ -1,5 +1,7 @@
-// Package provider is the Terraform provider "mcp": MCP connections managed
-// through the MCP connections API, which it reaches only via package client.
+// Package provider is the Terraform provider "mcp": the MCP connections,
+// projects and MCP servers of one tenant, managed through the MCP API, which
+// it reaches only via package client. Each kind has the same files: <kind>.go
+// (model and conversions), <kind>_resource.go and <kind>_data_source.go.
 package provider
 
 import (
@@ -58,19 +60,20 @@ func (p *mcpProvider) Metadata(_ context.Context, _ provider.MetadataRequest, re
 
 func (p *mcpProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
 	resp.Schema = schema.Schema{
-		MarkdownDescription: "Manages MCP connections in the MCP connections API: the registry of external " +
-			"Model Context Protocol servers your AI agents call.",
+		MarkdownDescription: "Manages the registry of external Model Context Protocol servers your AI agents call, " +
+			"in the MCP API: MCP connections (`mcp_connection`), and projects (`mcp_project`) that group MCP servers " +
+			"(`mcp_server`) reached over HTTP or SSE or started as `stdio` processes.",
 		Attributes: map[string]schema.Attribute{
 			"endpoint": schema.StringAttribute{
 				Optional: true,
-				MarkdownDescription: "Base URL of the MCP connections API, an absolute `http` or `https` URL such as " +
+				MarkdownDescription: "Base URL of the MCP API, an absolute `http` or `https` URL such as " +
 					"`http://127.0.0.1:8080` (the API serves `/api/...` below it). Falls back to the `" + EnvEndpoint +
 					"` environment variable; one of the two must be set.",
 			},
 			"api_key": schema.StringAttribute{
 				Optional:  true,
 				Sensitive: true,
-				MarkdownDescription: "API key of the tenant whose connections Terraform manages, sent as " +
+				MarkdownDescription: "API key of the tenant whose connections, projects and servers Terraform manages, sent as " +
 					"`Authorization: Bearer <key>`. Create one with `mcp-api key create --tenant <tenant-uuid>`. " +
 					"Falls back to the `" + EnvAPIKey + "` environment variable, which keeps the key out of " +
 					"configuration files; one of the two must be set.",
