@@ -1,5 +1,6 @@
-// Command terraform-provider-mcp is the Terraform plugin for the MCP
-// connections API; Terraform starts it, people do not.
+// Command terraform-provider-mcp is the Terraform plugin for the MCP API
+// (MCP connections, projects and MCP servers); Terraform starts it, people
+// do not.
 package main
 
 import (

@@ -22,8 +22,8 @@ type connectionFields struct {
 	UpdatedAt         types.String `tfsdk:"updated_at"`
 }
 
-// fieldsOf converts the API's view of a connection.
-func fieldsOf(c *contract.Connection) connectionFields {
+// connectionFieldsOf converts the API's view of a connection.
+func connectionFieldsOf(c *contract.Connection) connectionFields {
 	f := connectionFields{
 		ID:                types.StringValue(c.ID),
 		TenantID:          types.StringValue(c.TenantID),
@@ -46,18 +46,24 @@ func fieldsOf(c *contract.Connection) connectionFields {
 // Descriptions shared by the resource and the data sources, so the docs
 // say the same thing everywhere.
 const (
-	descID       = "The connection's UUID, assigned by the API. Pass it to `terraform import` or to the `mcp_connection` data source."
-	descTenantID = "UUID of the tenant that owns the connection: always the tenant of the provider's `api_key`."
-	descName     = "Human-readable name of the connection, 1–200 characters, unique within the tenant."
-	descURL      = "Absolute `http` or `https` URL of the MCP server's Streamable HTTP endpoint, e.g. `https://mcp.example.com/mcp`."
-	descAuthType = "How the API authenticates to the MCP server: `bearer` sends `Authorization: Bearer <token>`, " +
+	descConnectionID       = "The connection's UUID, assigned by the API. Pass it to `terraform import` or to the `mcp_connection` data source."
+	descConnectionTenantID = "UUID of the tenant that owns the connection: always the tenant of the provider's `api_key`."
+	descConnectionName     = "Human-readable name of the connection, 1–200 characters, unique within the tenant."
+	descConnectionURL      = "Absolute `http` or `https` URL of the MCP server's Streamable HTTP endpoint, e.g. `https://mcp.example.com/mcp`."
+	descConnectionAuthType = "How the API authenticates to the MCP server: `bearer` sends `Authorization: Bearer <token>`, " +
 		"`none` sends no credentials."
-	descStatus = "Health of the connection: `active` (the last health check passed), `error` (it failed; see `last_error`) " +
+	descConnectionStatus = "Health of the connection: `active` (the last health check passed), `error` (it failed; see `last_error`) " +
 		"or `unknown` (not checked since the endpoint or credentials last changed)."
-	descInstructions = "The `instructions` the MCP server returned from its `initialize` handshake, which agents receive " +
+	descConnectionInstructions = "The `instructions` the MCP server returned from its `initialize` handshake, which agents receive " +
 		"in their system prompt; null until a check has succeeded."
-	descLastError = "Why the last health check failed; null after a passing check or before the first one."
-	descLastCheck = "When the last health check ran (passed or failed), RFC 3339 in UTC; null while `status` is `unknown`."
-	descCreatedAt = "When the connection was registered, RFC 3339 in UTC."
-	descUpdatedAt = "When the connection last changed, by an update or a health check, RFC 3339 in UTC."
+	descConnectionLastError = "Why the last health check failed; null after a passing check or before the first one."
+	descConnectionLastCheck = "When the last health check ran (passed or failed), RFC 3339 in UTC; null while `status` is `unknown`."
+	descConnectionCreatedAt = "When the connection was registered, RFC 3339 in UTC."
+	descConnectionUpdatedAt = "When the connection last changed, by an update or a health check, RFC 3339 in UTC."
 )
+
+// connectionRecord is how diagnostics name MCP connections.
+var connectionRecord = record{
+	kind: "MCP connection", noun: "connection", typeName: "mcp_connection",
+	nameScope: "within a tenant", exampleID: "<connection-uuid>",
+}

@@ -42,7 +42,7 @@ func (d *connectionDataSource) Schema(_ context.Context, _ datasource.SchemaRequ
 				Optional:            true,
 				Computed:            true,
 				MarkdownDescription: "UUID of the connection to look up, as in `mcp_connection.<name>.id`. Set either `id` or `name`.",
-				Validators:          []validator.String{validUUID()},
+				Validators:          []validator.String{validConnectionID()},
 			},
 			"name": schema.StringAttribute{
 				Optional:            true,
@@ -50,15 +50,15 @@ func (d *connectionDataSource) Schema(_ context.Context, _ datasource.SchemaRequ
 				MarkdownDescription: "Name of the connection to look up, matched exactly (case-sensitive). Set either `id` or `name`.",
 				Validators:          []validator.String{validName()},
 			},
-			"tenant_id":            schema.StringAttribute{Computed: true, MarkdownDescription: descTenantID},
-			"server_url":           schema.StringAttribute{Computed: true, MarkdownDescription: descURL},
-			"auth_type":            schema.StringAttribute{Computed: true, MarkdownDescription: descAuthType},
-			"status":               schema.StringAttribute{Computed: true, MarkdownDescription: descStatus},
-			"instructions":         schema.StringAttribute{Computed: true, MarkdownDescription: descInstructions},
-			"last_error":           schema.StringAttribute{Computed: true, MarkdownDescription: descLastError},
-			"last_health_check_at": schema.StringAttribute{Computed: true, MarkdownDescription: descLastCheck},
-			"created_at":           schema.StringAttribute{Computed: true, MarkdownDescription: descCreatedAt},
-			"updated_at":           schema.StringAttribute{Computed: true, MarkdownDescription: descUpdatedAt},
+			"tenant_id":            schema.StringAttribute{Computed: true, MarkdownDescription: descConnectionTenantID},
+			"server_url":           schema.StringAttribute{Computed: true, MarkdownDescription: descConnectionURL},
+			"auth_type":            schema.StringAttribute{Computed: true, MarkdownDescription: descConnectionAuthType},
+			"status":               schema.StringAttribute{Computed: true, MarkdownDescription: descConnectionStatus},
+			"instructions":         schema.StringAttribute{Computed: true, MarkdownDescription: descConnectionInstructions},
+			"last_error":           schema.StringAttribute{Computed: true, MarkdownDescription: descConnectionLastError},
+			"last_health_check_at": schema.StringAttribute{Computed: true, MarkdownDescription: descConnectionLastCheck},
+			"created_at":           schema.StringAttribute{Computed: true, MarkdownDescription: descConnectionCreatedAt},
+			"updated_at":           schema.StringAttribute{Computed: true, MarkdownDescription: descConnectionUpdatedAt},
 		},
 	}
 }
@@ -91,42 +91,28 @@ func (d *connectionDataSource) Read(ctx context.Context, req datasource.ReadRequ
 			return
 		}
 		if err != nil {
-			addError(&resp.Diagnostics, d.client, fmt.Sprintf("read MCP connection %s", id), err)
+			connectionRecord.addError(&resp.Diagnostics, d.client, fmt.Sprintf("read MCP connection %s", id), err)
 			return
 		}
-		resp.Diagnostics.Append(resp.State.Set(ctx, fieldsOf(conn))...)
+		resp.Diagnostics.Append(resp.State.Set(ctx, connectionFieldsOf(conn))...)
 		return
 	}
 
 	name := cfg.Name.ValueString()
-	conns, err := d.client.ListAllConnections(ctx, client.ListOptions{Name: name})
+	conns, err := d.client.ListAllConnections(ctx, client.ConnectionListOptions{Name: name})
 	if err != nil {
-		addError(&resp.Diagnostics, d.client, fmt.Sprintf("look up MCP connection %q", name), err)
+		connectionRecord.addError(&resp.Diagnostics, d.client, fmt.Sprintf("look up MCP connection %q", name), err)
 		return
 	}
 	// Names are unique per tenant; matching exactly here keeps the lookup
 	// exact whatever kind of match the API's filter does.
 	for i := range conns {
 		if conns[i].Name == name {
-			resp.Diagnostics.Append(resp.State.Set(ctx, fieldsOf(&conns[i]))...)
+			resp.Diagnostics.Append(resp.State.Set(ctx, connectionFieldsOf(&conns[i]))...)
 			return
 		}
 	}
 	resp.Diagnostics.AddAttributeError(path.Root("name"), "MCP connection not found",
 		fmt.Sprintf("No MCP connection named %q exists in the tenant of the provider's api_key. "+
 			"Names are case-sensitive; the mcp_connections data source lists the connections that exist.", name))
-}
-
-// clientFrom extracts the provider's client; nil before the provider is configured.
-func clientFrom(data any, diags interface{ AddError(string, string) }) *client.Client {
-	if data == nil {
-		return nil
-	}
-	c, ok := data.(*client.Client)
-	if !ok {
-		diags.AddError("Unexpected provider data",
-			fmt.Sprintf("Expected *client.Client, got %T. This is a bug in the provider; please report it.", data))
-		return nil
-	}
-	return c
 }

@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 
-	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -41,10 +41,8 @@ type connectionResource struct {
 
 type connectionResourceModel struct {
 	connectionFields
-	BearerToken          types.String `tfsdk:"bearer_token"`
-	BearerTokenWO        types.String `tfsdk:"bearer_token_wo"`
-	BearerTokenWOVersion types.Int64  `tfsdk:"bearer_token_wo_version"`
-	CheckOnApply         types.Bool   `tfsdk:"check_on_apply"`
+	bearerTokenFields
+	CheckOnApply types.Bool `tfsdk:"check_on_apply"`
 }
 
 func (r *connectionResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
@@ -62,16 +60,16 @@ func (r *connectionResource) Schema(_ context.Context, _ resource.SchemaRequest,
 		MarkdownDescription: "An MCP connection: an external MCP server that your AI agents can call, registered with " +
 			"the MCP connections API together with the credentials the API uses to reach it.",
 		Attributes: map[string]schema.Attribute{
-			"id":        schema.StringAttribute{Computed: true, MarkdownDescription: descID, PlanModifiers: stable},
-			"tenant_id": schema.StringAttribute{Computed: true, MarkdownDescription: descTenantID, PlanModifiers: stable},
+			"id":        schema.StringAttribute{Computed: true, MarkdownDescription: descConnectionID, PlanModifiers: stable},
+			"tenant_id": schema.StringAttribute{Computed: true, MarkdownDescription: descConnectionTenantID, PlanModifiers: stable},
 			"name": schema.StringAttribute{
 				Required:            true,
-				MarkdownDescription: descName + " Renaming updates the connection in place.",
+				MarkdownDescription: descConnectionName + " Renaming updates the connection in place.",
 				Validators:          []validator.String{validName()},
 			},
 			"server_url": schema.StringAttribute{
 				Required: true,
-				MarkdownDescription: descURL + " Must not embed credentials; use `auth_type = \"bearer\"` and a token instead. " +
+				MarkdownDescription: descConnectionURL + " Must not embed credentials; use `auth_type = \"bearer\"` and a token instead. " +
 					"Changing it updates the connection in place and resets `status` to `unknown` until the next health check.",
 				Validators: []validator.String{validServerURL()},
 			},
@@ -79,44 +77,9 @@ func (r *connectionResource) Schema(_ context.Context, _ resource.SchemaRequest,
 				Optional: true,
 				Computed: true,
 				Default:  stringdefault.StaticString(string(contract.AuthNone)),
-				MarkdownDescription: descAuthType + " With `bearer`, set `bearer_token_wo` (with `bearer_token_wo_version`) " +
+				MarkdownDescription: descConnectionAuthType + " With `bearer`, set `bearer_token_wo` (with `bearer_token_wo_version`) " +
 					"or `bearer_token`. Defaults to `none`.",
 				Validators: []validator.String{stringvalidator.OneOf(authTypes...)},
-			},
-			"bearer_token": schema.StringAttribute{
-				Optional:  true,
-				Sensitive: true,
-				MarkdownDescription: "Token the API sends to the MCP server when `auth_type` is `bearer`. It is kept in " +
-					"Terraform state (marked sensitive); on Terraform 1.11 and later prefer `bearer_token_wo`, which is " +
-					"never stored. The API never returns the token, so a token changed outside Terraform is not " +
-					"detected: change it here to send it again. Conflicts with `bearer_token_wo`.",
-				Validators: []validator.String{
-					validToken(),
-					stringvalidator.PreferWriteOnlyAttribute(path.MatchRoot("bearer_token_wo")),
-				},
-			},
-			"bearer_token_wo": schema.StringAttribute{
-				Optional:  true,
-				Sensitive: true,
-				WriteOnly: true,
-				MarkdownDescription: "Write-only token the API sends to the MCP server when `auth_type` is `bearer`: it " +
-					"is sent to the API but never stored in the plan or state. Requires Terraform 1.11 or later and " +
-					"`bearer_token_wo_version`. Terraform cannot see changes to a write-only value, so after changing " +
-					"the token also change `bearer_token_wo_version`; only then is the new token sent. " +
-					"Conflicts with `bearer_token`.",
-				Validators: []validator.String{
-					validToken(),
-					stringvalidator.ConflictsWith(path.MatchRoot("bearer_token")),
-					stringvalidator.AlsoRequires(path.MatchRoot("bearer_token_wo_version")),
-				},
-			},
-			"bearer_token_wo_version": schema.Int64Attribute{
-				Optional: true,
-				MarkdownDescription: "A number you change (e.g. increment) whenever `bearer_token_wo` changes; a change " +
-					"makes Terraform send the current `bearer_token_wo` to the API. Required with `bearer_token_wo`.",
-				Validators: []validator.Int64{
-					int64validator.AlsoRequires(path.MatchRoot("bearer_token_wo")),
-				},
 			},
 			"check_on_apply": schema.BoolAttribute{
 				Optional: true,
@@ -132,14 +95,21 @@ func (r *connectionResource) Schema(_ context.Context, _ resource.SchemaRequest,
 			// These change by themselves (health checks), so they get no
 			// UseStateForUnknown: a stale planned value would make apply
 			// report an inconsistent result.
-			"status":               schema.StringAttribute{Computed: true, MarkdownDescription: descStatus},
-			"instructions":         schema.StringAttribute{Computed: true, MarkdownDescription: descInstructions},
-			"last_error":           schema.StringAttribute{Computed: true, MarkdownDescription: descLastError},
-			"last_health_check_at": schema.StringAttribute{Computed: true, MarkdownDescription: descLastCheck},
-			"created_at":           schema.StringAttribute{Computed: true, MarkdownDescription: descCreatedAt, PlanModifiers: stable},
-			"updated_at":           schema.StringAttribute{Computed: true, MarkdownDescription: descUpdatedAt},
+			"status":               schema.StringAttribute{Computed: true, MarkdownDescription: descConnectionStatus},
+			"instructions":         schema.StringAttribute{Computed: true, MarkdownDescription: descConnectionInstructions},
+			"last_error":           schema.StringAttribute{Computed: true, MarkdownDescription: descConnectionLastError},
+			"last_health_check_at": schema.StringAttribute{Computed: true, MarkdownDescription: descConnectionLastCheck},
+			"created_at":           schema.StringAttribute{Computed: true, MarkdownDescription: descConnectionCreatedAt, PlanModifiers: stable},
+			"updated_at":           schema.StringAttribute{Computed: true, MarkdownDescription: descConnectionUpdatedAt},
 		},
 	}
+	maps.Copy(resp.Schema.Attributes, bearerToken.stringAttributes(writeOnlyDocs{
+		stored: "Token the API sends to the MCP server when `auth_type` is `bearer`.",
+		storedMore: "The API never returns the token, so a token changed outside Terraform is not detected: " +
+			"change it here to send it again.",
+		writeOnly: "Write-only token the API sends to the MCP server when `auth_type` is `bearer`: it is sent to " +
+			"the API but never stored in the plan or state.",
+	}, validToken()))
 }
 
 func (r *connectionResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
@@ -149,16 +119,15 @@ func (r *connectionResource) Configure(_ context.Context, req resource.Configure
 // ValidateConfig checks the auth_type/token combination at plan time. An
 // unknown value may turn out either way, so it never fails the check.
 func (r *connectionResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
-	var authType, token, tokenWO types.String
-	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("auth_type"), &authType)...)
-	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("bearer_token"), &token)...)
-	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("bearer_token_wo"), &tokenWO)...)
-	if resp.Diagnostics.HasError() || authType.IsUnknown() {
+	var cfg connectionResourceModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	if resp.Diagnostics.HasError() || cfg.AuthType.IsUnknown() {
 		return
 	}
-	mayHaveToken := !token.IsNull() || !tokenWO.IsNull()
+	token := cfg.token()
+	mayHaveToken := !token.stored.IsNull() || !token.writeOnly.IsNull()
 
-	switch contract.AuthType(authType.ValueString()) {
+	switch contract.AuthType(cfg.AuthType.ValueString()) {
 	case contract.AuthBearer:
 		if !mayHaveToken {
 			resp.Diagnostics.AddAttributeError(path.Root("auth_type"), "Missing bearer token",
@@ -167,11 +136,8 @@ func (r *connectionResource) ValidateConfig(ctx context.Context, req resource.Va
 					"If the server needs no credentials, set auth_type = \"none\".")
 		}
 	case contract.AuthNone, "": // null means the default, none
-		for _, t := range []struct {
-			name  string
-			value types.String
-		}{{"bearer_token", token}, {"bearer_token_wo", tokenWO}} {
-			if !t.value.IsNull() && !t.value.IsUnknown() {
+		for _, t := range namedValues(bearerToken, token) {
+			if known(t.value) {
 				resp.Diagnostics.AddAttributeError(path.Root(t.name), "Bearer token without bearer authentication",
 					t.name+" is only sent to the MCP server when auth_type = \"bearer\", but auth_type is \"none\" "+
 						"(the default). Set auth_type = \"bearer\", or remove "+t.name+".")
@@ -196,11 +162,11 @@ func (r *connectionResource) Create(ctx context.Context, req resource.CreateRequ
 	}
 	// Sent whatever auth_type says, so a token with "none" that slipped past
 	// validation as an unknown value is refused by the API, not dropped.
-	body.BearerToken = tokenFromConfig(config)
+	body.BearerToken = config.configuredToken()
 
 	conn, err := r.client.CreateConnection(ctx, body)
 	if err != nil {
-		r.addWriteError(&resp.Diagnostics, fmt.Sprintf("create MCP connection %q", body.Name), err)
+		connectionRecord.addWriteError(&resp.Diagnostics, r.client, fmt.Sprintf("create MCP connection %q", body.Name), err)
 		return
 	}
 	tflog.Debug(ctx, "created MCP connection", map[string]any{"id": conn.ID})
@@ -208,7 +174,7 @@ func (r *connectionResource) Create(ctx context.Context, req resource.CreateRequ
 		conn = r.healthCheck(ctx, &resp.Diagnostics, conn)
 	}
 
-	resp.Diagnostics.Append(resp.State.Set(ctx, stateAfterWrite(plan, conn))...)
+	resp.Diagnostics.Append(resp.State.Set(ctx, connectionStateAfterWrite(plan, conn))...)
 }
 
 func (r *connectionResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -226,14 +192,14 @@ func (r *connectionResource) Read(ctx context.Context, req resource.ReadRequest,
 		return
 	}
 	if err != nil {
-		addError(&resp.Diagnostics, r.client, fmt.Sprintf("read MCP connection %s", state.ID.ValueString()), err)
+		connectionRecord.addError(&resp.Diagnostics, r.client, fmt.Sprintf("read MCP connection %s", state.ID.ValueString()), err)
 		return
 	}
 
 	// Everything the API returns replaces state, so edits made outside
 	// Terraform show up as a diff. The tokens are never returned and keep
 	// their state values.
-	state.connectionFields = fieldsOf(conn)
+	state.connectionFields = connectionFieldsOf(conn)
 	state.BearerTokenWO = types.StringNull()
 	if state.CheckOnApply.IsNull() {
 		// after an import: the schema default, so the next plan shows no change
@@ -252,7 +218,7 @@ func (r *connectionResource) Update(ctx context.Context, req resource.UpdateRequ
 	}
 	id := state.ID.ValueString()
 
-	body, changed := updateRequest(plan, state, config)
+	body, changed := connectionUpdateRequest(plan, state, config)
 	var (
 		conn *contract.Connection
 		err  error
@@ -265,7 +231,7 @@ func (r *connectionResource) Update(ctx context.Context, req resource.UpdateRequ
 		conn, err = r.client.GetConnection(ctx, id)
 	}
 	if err != nil {
-		r.addWriteError(&resp.Diagnostics, fmt.Sprintf("update MCP connection %q (%s)", plan.Name.ValueString(), id), err)
+		connectionRecord.addWriteError(&resp.Diagnostics, r.client, fmt.Sprintf("update MCP connection %q (%s)", plan.Name.ValueString(), id), err)
 		return
 	}
 	// A new endpoint or credential starts as "unknown"; checking it now puts
@@ -276,7 +242,7 @@ func (r *connectionResource) Update(ctx context.Context, req resource.UpdateRequ
 		conn = r.healthCheck(ctx, &resp.Diagnostics, conn)
 	}
 
-	resp.Diagnostics.Append(resp.State.Set(ctx, stateAfterWrite(plan, conn))...)
+	resp.Diagnostics.Append(resp.State.Set(ctx, connectionStateAfterWrite(plan, conn))...)
 }
 
 func (r *connectionResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
@@ -291,38 +257,22 @@ func (r *connectionResource) Delete(ctx context.Context, req resource.DeleteRequ
 		return
 	}
 	if err != nil {
-		addError(&resp.Diagnostics, r.client, fmt.Sprintf("delete MCP connection %q (%s)", state.Name.ValueString(), state.ID.ValueString()), err)
+		connectionRecord.addError(&resp.Diagnostics, r.client, fmt.Sprintf("delete MCP connection %q (%s)", state.Name.ValueString(), state.ID.ValueString()), err)
 	}
 }
 
 func (r *connectionResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	if err := parseUUID(req.ID); err != nil {
-		resp.Diagnostics.AddError("Invalid import ID",
-			"The import ID "+err.Error()+". Import an existing connection by its id: "+
-				"terraform import mcp_connection.example <connection-uuid>.")
+	if !connectionRecord.importID(req.ID, checkConnectionID, &resp.Diagnostics) {
 		return
 	}
 	resource.ImportStatePassthroughID(ctx, path.Root("id"), req, resp)
-}
-
-// addWriteError reports a failed create or update; a name clash points at name.
-func (r *connectionResource) addWriteError(diags interface {
-	AddError(string, string)
-	AddAttributeError(path.Path, string, string)
-}, action string, err error) {
-	summary, detail := describeError(r.client, action, err)
-	if errors.Is(err, client.ErrConflict) {
-		diags.AddAttributeError(path.Root("name"), summary, detail)
-		return
-	}
-	diags.AddError(summary, detail)
 }
 
 // healthCheck runs the API's health check of conn and returns the checked
 // connection. The connection is already written, so a check the API cannot
 // run is a warning, never a failed apply: the unchecked conn is returned.
 func (r *connectionResource) healthCheck(ctx context.Context, diags *diag.Diagnostics, conn *contract.Connection) *contract.Connection {
-	checked, err := r.client.HealthCheck(ctx, conn.ID)
+	checked, err := r.client.CheckConnection(ctx, conn.ID)
 	if err != nil {
 		diags.AddWarning("Health check of the MCP connection did not run",
 			fmt.Sprintf("The connection %q (%s) was saved, but the API could not run its health check: %v. "+
@@ -334,9 +284,9 @@ func (r *connectionResource) healthCheck(ctx context.Context, diags *diag.Diagno
 	return checked
 }
 
-// updateRequest holds only what changed between state and plan, so an
+// connectionUpdateRequest holds only what changed between state and plan, so an
 // unchanged endpoint or credential does not reset the connection's status.
-func updateRequest(plan, state, config connectionResourceModel) (contract.UpdateConnectionRequest, bool) {
+func connectionUpdateRequest(plan, state, config connectionResourceModel) (contract.UpdateConnectionRequest, bool) {
 	var body contract.UpdateConnectionRequest
 	if !plan.Name.Equal(state.Name) {
 		body.Name = plan.Name.ValueStringPointer()
@@ -346,39 +296,22 @@ func updateRequest(plan, state, config connectionResourceModel) (contract.Update
 	}
 	authChanged := !plan.AuthType.Equal(state.AuthType)
 	if authChanged {
-		at := contract.AuthType(plan.AuthType.ValueString())
-		body.AuthType = &at
+		body.AuthType = new(contract.AuthType(plan.AuthType.ValueString()))
 	}
-	// The API never returns the token, so "changed" can only mean changed in
-	// configuration: a new bearer_token value, a new write-only version, or
-	// a switch of auth_type (the API drops the token on "none" and needs one
-	// again on "bearer").
-	tokenChanged := authChanged ||
-		!plan.BearerToken.Equal(state.BearerToken) ||
-		!plan.BearerTokenWOVersion.Equal(state.BearerTokenWOVersion)
-	if tokenChanged {
-		body.BearerToken = tokenFromConfig(config)
+	// A switch of auth_type sends the token too: the API drops it on "none"
+	// and needs one again on "bearer".
+	if authChanged || plan.token().changedFrom(state.token()) {
+		body.BearerToken = config.configuredToken()
 	}
 	changed := body.Name != nil || body.ServerURL != nil || body.AuthType != nil || body.BearerToken != nil
 	return body, changed
 }
 
-// tokenFromConfig returns the configured token, write-only first.
-func tokenFromConfig(config connectionResourceModel) *string {
-	switch {
-	case !config.BearerTokenWO.IsNull() && !config.BearerTokenWO.IsUnknown():
-		return config.BearerTokenWO.ValueStringPointer()
-	case !config.BearerToken.IsNull() && !config.BearerToken.IsUnknown():
-		return config.BearerToken.ValueStringPointer()
-	}
-	return nil
-}
-
-// stateAfterWrite is the state after a create or update: the API's computed
+// connectionStateAfterWrite is the state after a create or update: the API's computed
 // values, with the configured values the plan promised and no write-only secret.
-func stateAfterWrite(plan connectionResourceModel, conn *contract.Connection) connectionResourceModel {
+func connectionStateAfterWrite(plan connectionResourceModel, conn *contract.Connection) connectionResourceModel {
 	state := plan
-	fields := fieldsOf(conn)
+	fields := connectionFieldsOf(conn)
 	// Terraform requires configured values to come back exactly as planned.
 	fields.Name, fields.ServerURL, fields.AuthType = plan.Name, plan.ServerURL, plan.AuthType
 	state.connectionFields = fields

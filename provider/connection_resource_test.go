@@ -322,7 +322,7 @@ resource "mcp_connection" "test" {
 				PreConfig: func() {
 					none := contract.AuthNone
 					_, err := e.client.UpdateConnection(context.Background(), id, contract.UpdateConnectionRequest{
-						Name: ptr("renamed-by-hand"), ServerURL: ptr("https://elsewhere.example.com/mcp"), AuthType: &none,
+						Name: new("renamed-by-hand"), ServerURL: new("https://elsewhere.example.com/mcp"), AuthType: &none,
 					})
 					if err != nil {
 						t.Fatalf("changing out of band: %v", err)
@@ -379,7 +379,7 @@ func TestAccConnection_import(t *testing.T) {
 	e := newAccEnv(t)
 	conn, err := e.client.CreateConnection(context.Background(), contract.CreateConnectionRequest{
 		Name: "made-elsewhere", ServerURL: "https://mcp.example.com/elsewhere",
-		AuthType: contract.AuthBearer, BearerToken: ptr("pre-existing"),
+		AuthType: contract.AuthBearer, BearerToken: new("pre-existing"),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -564,5 +564,3 @@ resource "mcp_connection" "late" {
 		},
 	})
 }
-
-func ptr[T any](v T) *T { return &v }

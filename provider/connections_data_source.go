@@ -65,17 +65,17 @@ func (d *connectionsDataSource) Schema(_ context.Context, _ datasource.SchemaReq
 				MarkdownDescription: "The matching connections, in the API's order (oldest first).",
 				NestedObject: schema.NestedAttributeObject{
 					Attributes: map[string]schema.Attribute{
-						"id":                   str(descID),
-						"tenant_id":            str(descTenantID),
-						"name":                 str(descName),
-						"server_url":           str(descURL),
-						"auth_type":            str(descAuthType),
-						"status":               str(descStatus),
-						"instructions":         str(descInstructions),
-						"last_error":           str(descLastError),
-						"last_health_check_at": str(descLastCheck),
-						"created_at":           str(descCreatedAt),
-						"updated_at":           str(descUpdatedAt),
+						"id":                   str(descConnectionID),
+						"tenant_id":            str(descConnectionTenantID),
+						"name":                 str(descConnectionName),
+						"server_url":           str(descConnectionURL),
+						"auth_type":            str(descConnectionAuthType),
+						"status":               str(descConnectionStatus),
+						"instructions":         str(descConnectionInstructions),
+						"last_error":           str(descConnectionLastError),
+						"last_health_check_at": str(descConnectionLastCheck),
+						"created_at":           str(descConnectionCreatedAt),
+						"updated_at":           str(descConnectionUpdatedAt),
 					},
 				},
 			},
@@ -94,19 +94,19 @@ func (d *connectionsDataSource) Read(ctx context.Context, req datasource.ReadReq
 		return
 	}
 
-	conns, err := d.client.ListAllConnections(ctx, client.ListOptions{
+	conns, err := d.client.ListAllConnections(ctx, client.ConnectionListOptions{
 		Name:   cfg.Name.ValueString(),
 		Status: contract.ConnectionStatus(cfg.Status.ValueString()),
 	})
 	if err != nil {
-		addError(&resp.Diagnostics, d.client, "list MCP connections", err)
+		connectionRecord.addError(&resp.Diagnostics, d.client, "list MCP connections", err)
 		return
 	}
 
 	// A non-nil empty slice makes "no matches" an empty list rather than null.
 	cfg.Connections = make([]connectionFields, 0, len(conns))
 	for i := range conns {
-		cfg.Connections = append(cfg.Connections, fieldsOf(&conns[i]))
+		cfg.Connections = append(cfg.Connections, connectionFieldsOf(&conns[i]))
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, cfg)...)
 }

@@ -84,7 +84,7 @@ func (d *projectDataSource) Read(ctx context.Context, req datasource.ReadRequest
 			return
 		}
 		if err != nil {
-			addError(&resp.Diagnostics, d.client, fmt.Sprintf("read project %s", id), err)
+			projectRecord.addError(&resp.Diagnostics, d.client, fmt.Sprintf("read project %s", id), err)
 			return
 		}
 		resp.Diagnostics.Append(resp.State.Set(ctx, projectFieldsOf(p))...)
@@ -94,7 +94,7 @@ func (d *projectDataSource) Read(ctx context.Context, req datasource.ReadRequest
 	name := cfg.Name.ValueString()
 	projects, err := d.client.ListAllProjects(ctx, client.ProjectListOptions{Name: name})
 	if err != nil {
-		addError(&resp.Diagnostics, d.client, fmt.Sprintf("look up project %q", name), err)
+		projectRecord.addError(&resp.Diagnostics, d.client, fmt.Sprintf("look up project %q", name), err)
 		return
 	}
 	// Names are unique per tenant; matching here keeps the lookup exact

@@ -11,7 +11,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
-	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/client"
@@ -32,35 +31,6 @@ func NewProjectResource() resource.Resource {
 type projectResource struct {
 	client *client.Client
 }
-
-// projectFields are the attributes of a project, in the resource and the data source alike.
-type projectFields struct {
-	ID          types.String `tfsdk:"id"`
-	Name        types.String `tfsdk:"name"`
-	Description types.String `tfsdk:"description"`
-	CreatedAt   types.String `tfsdk:"created_at"`
-	UpdatedAt   types.String `tfsdk:"updated_at"`
-}
-
-func projectFieldsOf(p *contract.Project) projectFields {
-	return projectFields{
-		ID:          types.StringValue(p.ID),
-		Name:        types.StringValue(p.Name),
-		Description: types.StringPointerValue(p.Description),
-		CreatedAt:   types.StringValue(p.CreatedAt.String()),
-		UpdatedAt:   types.StringValue(p.UpdatedAt.String()),
-	}
-}
-
-// Descriptions shared by the resource and the data source.
-const (
-	descProjectID = "The project's id, `proj_` followed by letters and digits, assigned by the API. Use it as " +
-		"`project_id` of `mcp_server`, pass it to `terraform import` or to the `mcp_project` data source."
-	descProjectName      = "Human-readable name of the project, 1–200 characters, unique within the tenant."
-	descProjectDesc      = "Free-text description of the project, up to 2000 characters."
-	descProjectCreatedAt = "When the project was created, RFC 3339 in UTC."
-	descProjectUpdatedAt = "When the project last changed, RFC 3339 in UTC."
-)
 
 func (r *projectResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
 	resp.TypeName = req.ProviderTypeName + "_project"
@@ -123,7 +93,7 @@ func (r *projectResource) Read(ctx context.Context, req resource.ReadRequest, re
 		return
 	}
 	if err != nil {
-		addError(&resp.Diagnostics, r.client, fmt.Sprintf("read project %s", state.ID.ValueString()), err)
+		projectRecord.addError(&resp.Diagnostics, r.client, fmt.Sprintf("read project %s", state.ID.ValueString()), err)
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, projectFieldsOf(p))...)
@@ -144,7 +114,7 @@ func (r *projectResource) Update(ctx context.Context, req resource.UpdateRequest
 	}
 	if !plan.Description.Equal(state.Description) {
 		// An empty description is how the API is told to remove it.
-		body.Description = ptrTo(plan.Description.ValueString())
+		body.Description = new(plan.Description.ValueString())
 	}
 	var (
 		p   *contract.Project
@@ -179,7 +149,7 @@ func (r *projectResource) Delete(ctx context.Context, req resource.DeleteRequest
 				"`terraform import mcp_server.<name> <server-id>` so Terraform deletes them too, then apply again.",
 			state.Name.ValueString(), state.ID.ValueString(), apiMessage(err)))
 	default:
-		addError(&resp.Diagnostics, r.client, fmt.Sprintf("delete project %q (%s)", state.Name.ValueString(), state.ID.ValueString()), err)
+		projectRecord.addError(&resp.Diagnostics, r.client, fmt.Sprintf("delete project %q (%s)", state.Name.ValueString(), state.ID.ValueString()), err)
 	}
 }
 
@@ -197,5 +167,3 @@ func projectStateAfterWrite(plan projectFields, p *contract.Project) projectFiel
 	state.Name, state.Description = plan.Name, plan.Description
 	return state
 }
-
-func ptrTo[T any](v T) *T { return &v }

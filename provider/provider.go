@@ -1,10 +1,13 @@
-// Package provider is the Terraform provider "mcp": MCP connections managed
-// through the MCP connections API, which it reaches only via package client.
+// Package provider is the Terraform provider "mcp": the MCP connections,
+// projects and MCP servers of one tenant, managed through the MCP API, which
+// it reaches only via package client. Each kind has the same files: <kind>.go
+// (model and conversions), <kind>_resource.go and <kind>_data_source.go.
 package provider
 
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
@@ -57,19 +60,20 @@ func (p *mcpProvider) Metadata(_ context.Context, _ provider.MetadataRequest, re
 
 func (p *mcpProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
 	resp.Schema = schema.Schema{
-		MarkdownDescription: "Manages MCP connections in the MCP connections API: the registry of external " +
-			"Model Context Protocol servers your AI agents call.",
+		MarkdownDescription: "Manages the registry of external Model Context Protocol servers your AI agents call, " +
+			"in the MCP API: MCP connections (`mcp_connection`), and projects (`mcp_project`) that group MCP servers " +
+			"(`mcp_server`) reached over HTTP or SSE or started as `stdio` processes.",
 		Attributes: map[string]schema.Attribute{
 			"endpoint": schema.StringAttribute{
 				Optional: true,
-				MarkdownDescription: "Base URL of the MCP connections API, an absolute `http` or `https` URL such as " +
+				MarkdownDescription: "Base URL of the MCP API, an absolute `http` or `https` URL such as " +
 					"`http://127.0.0.1:8080` (the API serves `/api/...` below it). Falls back to the `" + EnvEndpoint +
 					"` environment variable; one of the two must be set.",
 			},
 			"api_key": schema.StringAttribute{
 				Optional:  true,
 				Sensitive: true,
-				MarkdownDescription: "API key of the tenant whose connections Terraform manages, sent as " +
+				MarkdownDescription: "API key of the tenant whose connections, projects and servers Terraform manages, sent as " +
 					"`Authorization: Bearer <key>`. Create one with `mcp-api key create --tenant <tenant-uuid>`. " +
 					"Falls back to the `" + EnvAPIKey + "` environment variable, which keeps the key out of " +
 					"configuration files; one of the two must be set.",
@@ -150,8 +154,8 @@ func (p *mcpProvider) Configure(ctx context.Context, req provider.ConfigureReque
 	// One cheap call up front turns a wrong key or a stopped API into a
 	// single diagnostic here, instead of one per resource, and fails
 	// `terraform plan` before anything is applied.
-	if _, err := c.ListConnections(ctx, client.ListOptions{Limit: 1}); err != nil {
-		summary, detail := describeError(c, "connect to the MCP API", err)
+	if _, err := c.ListConnections(ctx, client.ConnectionListOptions{Limit: 1}); err != nil {
+		summary, detail := connectionRecord.describe(c, "connect to the MCP API", err)
 		switch {
 		case errors.Is(err, client.ErrUnauthorized):
 			resp.Diagnostics.AddAttributeError(path.Root("api_key"), summary, detail)
@@ -182,4 +186,18 @@ func (p *mcpProvider) DataSources(context.Context) []func() datasource.DataSourc
 		NewProjectDataSource,
 		NewServerDataSource,
 	}
+}
+
+// clientFrom extracts the provider's client; nil before the provider is configured.
+func clientFrom(data any, diags interface{ AddError(string, string) }) *client.Client {
+	if data == nil {
+		return nil
+	}
+	c, ok := data.(*client.Client)
+	if !ok {
+		diags.AddError("Unexpected provider data",
+			fmt.Sprintf("Expected *client.Client, got %T. This is a bug in the provider; please report it.", data))
+		return nil
+	}
+	return c
 }

@@ -314,7 +314,7 @@ provider "mcp" {
 		},
 	})
 	// Nothing may have been created by the failed plans.
-	list, err := e.client.ListAllConnections(context.Background(), client.ListOptions{})
+	list, err := e.client.ListAllConnections(context.Background(), client.ConnectionListOptions{})
 	if err != nil || len(list) != 0 {
 		t.Errorf("connections after failed runs: %d, %v; want none", len(list), err)
 	}

@@ -257,7 +257,7 @@ func (e *accEnv) checkExactlyOnce(names []string) resource.TestCheckFunc {
 // holdsExactlyOnce lists the tenant's connections and compares them with
 // names and with the ids Terraform recorded.
 func (e *accEnv) holdsExactlyOnce(names []string, ids map[string]bool) error {
-	list, err := e.client.ListAllConnections(context.Background(), client.ListOptions{})
+	list, err := e.client.ListAllConnections(context.Background(), client.ConnectionListOptions{})
 	if err != nil {
 		return fmt.Errorf("list connections: %w", err)
 	}
@@ -294,7 +294,7 @@ func (e *accEnv) holdsExactlyOnce(names []string, ids map[string]bool) error {
 // remaining counts the tenant's connections, straight from the API.
 func (e *accEnv) remaining(t *testing.T) int {
 	t.Helper()
-	list, err := e.client.ListAllConnections(context.Background(), client.ListOptions{})
+	list, err := e.client.ListAllConnections(context.Background(), client.ConnectionListOptions{})
 	if err != nil {
 		t.Fatalf("list connections: %v", err)
 	}

@@ -21,10 +21,6 @@ var (
 	_ datasource.DataSourceWithValidateConfig = (*serverDataSource)(nil)
 )
 
-// emptyArgs makes a stdio server without arguments read as an empty list
-// (an http or sse server has null args).
-var emptyArgs = types.ListValueMust(types.StringType, nil)
-
 // NewServerDataSource returns the mcp_server data source.
 func NewServerDataSource() datasource.DataSource {
 	return &serverDataSource{}
@@ -43,11 +39,11 @@ func (d *serverDataSource) Schema(_ context.Context, _ datasource.SchemaRequest,
 		return schema.StringAttribute{Computed: true, MarkdownDescription: desc}
 	}
 	caps := map[string]schema.Attribute{}
-	for name, desc := range capabilityDescs {
+	for name, desc := range serverCapabilityDescs {
 		caps[name] = schema.BoolAttribute{Computed: true, MarkdownDescription: desc}
 	}
 	impl := map[string]schema.Attribute{}
-	for name, desc := range implementationDescs {
+	for name, desc := range serverImplementationDescs {
 		impl[name] = str(desc)
 	}
 	resp.Schema = schema.Schema{
@@ -74,20 +70,20 @@ func (d *serverDataSource) Schema(_ context.Context, _ datasource.SchemaRequest,
 				Validators:          []validator.String{validProjectID()},
 			},
 			"description":     str(descServerDesc + " Null when it has none."),
-			"transport_type":  str(descTransport),
-			"connection_type": str(descConnectionType),
+			"transport_type":  str(descServerTransport),
+			"connection_type": str(descServerConnectionType),
 			"url":             str(descServerURL),
-			"command":         str(descCommand),
+			"command":         str(descServerCommand),
 			"args": schema.ListAttribute{
 				ElementType:         types.StringType,
 				Computed:            true,
-				MarkdownDescription: descArgs + " Null for `http` and `sse`.",
+				MarkdownDescription: descServerArgs + " Null for `http` and `sse`.",
 			},
 			"status":                str(descServerStatus),
-			"capabilities":          schema.SingleNestedAttribute{Computed: true, MarkdownDescription: descCapabilities, Attributes: caps},
-			"server_implementation": schema.SingleNestedAttribute{Computed: true, MarkdownDescription: descImplementation, Attributes: impl},
+			"capabilities":          schema.SingleNestedAttribute{Computed: true, MarkdownDescription: descServerCapabilities, Attributes: caps},
+			"server_implementation": schema.SingleNestedAttribute{Computed: true, MarkdownDescription: descServerImplementation, Attributes: impl},
 			"last_error":            str(descServerLastError),
-			"last_connected_at":     str(descLastConnectedAt),
+			"last_connected_at":     str(descServerLastConnectedAt),
 			"created_at":            str(descServerCreatedAt),
 			"updated_at":            str(descServerUpdatedAt),
 		},
@@ -143,7 +139,7 @@ func (d *serverDataSource) Read(ctx context.Context, req datasource.ReadRequest,
 			return
 		}
 		if err != nil {
-			addError(&resp.Diagnostics, d.client, fmt.Sprintf("read MCP server %s", id), err)
+			serverRecord.addError(&resp.Diagnostics, d.client, fmt.Sprintf("read MCP server %s", id), err)
 			return
 		}
 		resp.Diagnostics.Append(resp.State.Set(ctx, serverFieldsOf(s, emptyArgs))...)
@@ -153,7 +149,7 @@ func (d *serverDataSource) Read(ctx context.Context, req datasource.ReadRequest,
 	name, projectID := cfg.Name.ValueString(), cfg.ProjectID.ValueString()
 	servers, err := d.client.ListAllServers(ctx, client.ServerListOptions{ProjectID: projectID, Name: name})
 	if err != nil {
-		addError(&resp.Diagnostics, d.client, fmt.Sprintf("look up MCP server %q in project %s", name, projectID), err)
+		serverRecord.addError(&resp.Diagnostics, d.client, fmt.Sprintf("look up MCP server %q in project %s", name, projectID), err)
 		return
 	}
 	// Matching here keeps the lookup exact whatever the API's filters do.

@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 
-	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -41,10 +41,8 @@ type serverResource struct {
 
 type serverResourceModel struct {
 	serverFields
-	BearerToken          types.String `tfsdk:"bearer_token"`
-	BearerTokenWO        types.String `tfsdk:"bearer_token_wo"`
-	BearerTokenWOVersion types.Int64  `tfsdk:"bearer_token_wo_version"`
-	ConnectOnApply       types.Bool   `tfsdk:"connect_on_apply"`
+	bearerTokenFields
+	ConnectOnApply types.Bool `tfsdk:"connect_on_apply"`
 }
 
 func (r *serverResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
@@ -103,7 +101,7 @@ func (r *serverResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 				Optional: true,
 				Computed: true,
 				Default:  stringdefault.StaticString(string(contract.TransportHTTP)),
-				MarkdownDescription: descTransport + " Defaults to `http`. `http` and `sse` need `url`; `stdio` needs " +
+				MarkdownDescription: descServerTransport + " Defaults to `http`. `http` and `sse` need `url`; `stdio` needs " +
 					"`command`, and the API runs it only when the program is on the operator's allowlist " +
 					"(`MCP_API_STDIO_COMMANDS`, empty by default).",
 				Validators: []validator.String{stringvalidator.OneOf(transports...)},
@@ -112,7 +110,7 @@ func (r *serverResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 				Optional:            true,
 				Computed:            true,
 				Default:             stringdefault.StaticString(string(contract.ConnectionDirect)),
-				MarkdownDescription: descConnectionType + " Defaults to `direct`.",
+				MarkdownDescription: descServerConnectionType + " Defaults to `direct`.",
 				Validators:          []validator.String{stringvalidator.OneOf(connections...)},
 			},
 			"url": schema.StringAttribute{
@@ -123,51 +121,15 @@ func (r *serverResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 			},
 			"command": schema.StringAttribute{
 				Optional: true,
-				MarkdownDescription: descCommand + " Required for `stdio`, not allowed otherwise. Never a path or a " +
+				MarkdownDescription: descServerCommand + " Required for `stdio`, not allowed otherwise. Never a path or a " +
 					"shell line: put arguments in `args`.",
 				Validators: []validator.String{validCommand()},
 			},
 			"args": schema.ListAttribute{
 				ElementType:         types.StringType,
 				Optional:            true,
-				MarkdownDescription: descArgs + " Not allowed for `http` and `sse`.",
+				MarkdownDescription: descServerArgs + " Not allowed for `http` and `sse`.",
 				Validators:          []validator.List{validArgs{}},
-			},
-			"bearer_token": schema.StringAttribute{
-				Optional:  true,
-				Sensitive: true,
-				MarkdownDescription: "Token the API sends as `Authorization: Bearer <token>` to an `http` or `sse` " +
-					"server. It is kept in Terraform state (marked sensitive); on Terraform 1.11 and later prefer " +
-					"`bearer_token_wo`, which is never stored. The API never returns the token, so a token changed " +
-					"outside Terraform is not detected. Removing it removes the token from the server. Not allowed " +
-					"for `stdio`. Conflicts with `bearer_token_wo`.",
-				Validators: []validator.String{
-					validToken(),
-					stringvalidator.PreferWriteOnlyAttribute(path.MatchRoot("bearer_token_wo")),
-				},
-			},
-			"bearer_token_wo": schema.StringAttribute{
-				Optional:  true,
-				Sensitive: true,
-				WriteOnly: true,
-				MarkdownDescription: "Write-only token the API sends as `Authorization: Bearer <token>` to an `http` " +
-					"or `sse` server: sent to the API but never stored in the plan or state. Requires Terraform 1.11 " +
-					"or later and `bearer_token_wo_version`. Terraform cannot see changes to a write-only value, so " +
-					"after changing the token also change `bearer_token_wo_version`; only then is the new token sent. " +
-					"Not allowed for `stdio`. Conflicts with `bearer_token`.",
-				Validators: []validator.String{
-					validToken(),
-					stringvalidator.ConflictsWith(path.MatchRoot("bearer_token")),
-					stringvalidator.AlsoRequires(path.MatchRoot("bearer_token_wo_version")),
-				},
-			},
-			"bearer_token_wo_version": schema.Int64Attribute{
-				Optional: true,
-				MarkdownDescription: "A number you change (e.g. increment) whenever `bearer_token_wo` changes; a change " +
-					"makes Terraform send the current `bearer_token_wo` to the API. Required with `bearer_token_wo`.",
-				Validators: []validator.Int64{
-					int64validator.AlsoRequires(path.MatchRoot("bearer_token_wo")),
-				},
 			},
 			"connect_on_apply": schema.BoolAttribute{
 				Optional: true,
@@ -186,20 +148,28 @@ func (r *serverResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 			"status": schema.StringAttribute{Computed: true, MarkdownDescription: descServerStatus},
 			"capabilities": schema.SingleNestedAttribute{
 				Computed:            true,
-				MarkdownDescription: descCapabilities,
-				Attributes:          boolAttrs(capabilityDescs),
+				MarkdownDescription: descServerCapabilities,
+				Attributes:          boolAttrs(serverCapabilityDescs),
 			},
 			"server_implementation": schema.SingleNestedAttribute{
 				Computed:            true,
-				MarkdownDescription: descImplementation,
-				Attributes:          strAttrs(implementationDescs),
+				MarkdownDescription: descServerImplementation,
+				Attributes:          strAttrs(serverImplementationDescs),
 			},
 			"last_error":        schema.StringAttribute{Computed: true, MarkdownDescription: descServerLastError},
-			"last_connected_at": schema.StringAttribute{Computed: true, MarkdownDescription: descLastConnectedAt},
+			"last_connected_at": schema.StringAttribute{Computed: true, MarkdownDescription: descServerLastConnectedAt},
 			"created_at":        schema.StringAttribute{Computed: true, MarkdownDescription: descServerCreatedAt, PlanModifiers: stable},
 			"updated_at":        schema.StringAttribute{Computed: true, MarkdownDescription: descServerUpdatedAt},
 		},
 	}
+	maps.Copy(resp.Schema.Attributes, bearerToken.stringAttributes(writeOnlyDocs{
+		stored: "Token the API sends as `Authorization: Bearer <token>` to an `http` or `sse` server.",
+		storedMore: "The API never returns the token, so a token changed outside Terraform is not detected. " +
+			"Removing it removes the token from the server. Not allowed for `stdio`.",
+		writeOnly: "Write-only token the API sends as `Authorization: Bearer <token>` to an `http` or `sse` server: " +
+			"sent to the API but never stored in the plan or state.",
+		writeOnlyMore: "Not allowed for `stdio`.",
+	}, validToken()))
 }
 
 func (r *serverResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
@@ -233,10 +203,7 @@ func (r *serverResource) ValidateConfig(ctx context.Context, req resource.Valida
 				"transport_type = \"stdio\" needs command: the program the API starts, a bare name such as \"npx\" "+
 					"that is on the API server's allowlist (MCP_API_STDIO_COMMANDS), with its arguments in args.")
 		}
-		for _, t := range []struct {
-			name  string
-			value types.String
-		}{{"bearer_token", cfg.BearerToken}, {"bearer_token_wo", cfg.BearerTokenWO}} {
+		for _, t := range namedValues(bearerToken, cfg.token()) {
 			if set(t.value) {
 				resp.Diagnostics.AddAttributeError(path.Root(t.name), "Bearer token not allowed for a stdio server",
 					t.name+" is only sent to http and sse servers; a stdio server is a local process. Remove "+t.name+".")
@@ -278,7 +245,7 @@ func (r *serverResource) Create(ctx context.Context, req resource.CreateRequest,
 		TransportType:  contract.TransportType(plan.TransportType.ValueString()),
 		ConnectionType: contract.ConnectionType(plan.ConnectionType.ValueString()),
 		Command:        plan.Command.ValueStringPointer(),
-		BearerToken:    serverTokenFromConfig(config),
+		BearerToken:    config.configuredToken(),
 	}
 	resp.Diagnostics.Append(plan.Args.ElementsAs(ctx, &body.Args, true)...)
 	if resp.Diagnostics.HasError() {
@@ -342,7 +309,7 @@ func (r *serverResource) Read(ctx context.Context, req resource.ReadRequest, res
 		return
 	}
 	if err != nil {
-		addError(&resp.Diagnostics, r.client, fmt.Sprintf("read MCP server %s", state.ID.ValueString()), err)
+		serverRecord.addError(&resp.Diagnostics, r.client, fmt.Sprintf("read MCP server %s", state.ID.ValueString()), err)
 		return
 	}
 
@@ -415,7 +382,7 @@ func (r *serverResource) Delete(ctx context.Context, req resource.DeleteRequest,
 		return
 	}
 	if err != nil {
-		addError(&resp.Diagnostics, r.client, fmt.Sprintf("delete MCP server %q (%s)", state.Name.ValueString(), state.ID.ValueString()), err)
+		serverRecord.addError(&resp.Diagnostics, r.client, fmt.Sprintf("delete MCP server %q (%s)", state.Name.ValueString(), state.ID.ValueString()), err)
 	}
 }
 
@@ -443,14 +410,14 @@ func serverUpdateRequest(ctx context.Context, plan, state, config serverResource
 	}
 	if !plan.Description.Equal(state.Description) {
 		// An empty description is how the API is told to remove it.
-		body.Description = ptrTo(plan.Description.ValueString())
+		body.Description = new(plan.Description.ValueString())
 	}
 	if !plan.ConnectionType.Equal(state.ConnectionType) {
-		body.ConnectionType = ptrTo(contract.ConnectionType(plan.ConnectionType.ValueString()))
+		body.ConnectionType = new(contract.ConnectionType(plan.ConnectionType.ValueString()))
 	}
 	transportChanged := !plan.TransportType.Equal(state.TransportType)
 	if transportChanged {
-		body.TransportType = ptrTo(contract.TransportType(plan.TransportType.ValueString()))
+		body.TransportType = new(contract.TransportType(plan.TransportType.ValueString()))
 	}
 
 	if contract.TransportType(plan.TransportType.ValueString()) == contract.TransportStdio {
@@ -470,32 +437,17 @@ func serverUpdateRequest(ctx context.Context, plan, state, config serverResource
 		if transportChanged || !plan.URL.Equal(state.URL) {
 			body.URL = plan.URL.ValueStringPointer()
 		}
-		// The API never returns the token, so "changed" can only mean
-		// changed in configuration: a new bearer_token, a new write-only
-		// version, or a move away from stdio (which had none).
-		tokenChanged := !plan.BearerToken.Equal(state.BearerToken) ||
-			!plan.BearerTokenWOVersion.Equal(state.BearerTokenWOVersion)
-		if tokenChanged || transportChanged {
-			token := serverTokenFromConfig(config)
+		// A move away from stdio (which had no token) sends the token too.
+		if transportChanged || plan.token().changedFrom(state.token()) {
+			token := config.configuredToken()
 			if token == nil {
-				token = ptrTo("") // removes the token
+				token = new("") // removes the token
 			}
 			body.BearerToken = token
 		}
 	}
 	endpointChanged := body.TransportType != nil || body.URL != nil || body.Command != nil || body.Args != nil || body.BearerToken != nil
 	return body, endpointChanged, diags
-}
-
-// serverTokenFromConfig returns the configured token, write-only first.
-func serverTokenFromConfig(config serverResourceModel) *string {
-	switch {
-	case !config.BearerTokenWO.IsNull() && !config.BearerTokenWO.IsUnknown():
-		return config.BearerTokenWO.ValueStringPointer()
-	case !config.BearerToken.IsNull() && !config.BearerToken.IsUnknown():
-		return config.BearerToken.ValueStringPointer()
-	}
-	return nil
 }
 
 // serverStateAfterWrite is the state after a create or update: the API's

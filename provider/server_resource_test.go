@@ -2,16 +2,17 @@ package provider
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-testing/compare"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
@@ -517,8 +518,8 @@ func TestAccServer_import(t *testing.T) {
 	project := e.project(t, "imports")
 	mcp := mcptest.StartHTTP(t, mcptest.Config{Tools: true, BearerToken: "pre-existing"})
 	s, err := e.client.CreateServer(context.Background(), contract.CreateServerRequest{
-		ProjectID: project, Name: "made-elsewhere", URL: ptr(mcp.URL), ConnectionType: contract.ConnectionProxy,
-		BearerToken: ptr("pre-existing"),
+		ProjectID: project, Name: "made-elsewhere", URL: new(mcp.URL), ConnectionType: contract.ConnectionProxy,
+		BearerToken: new("pre-existing"),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -623,8 +624,8 @@ resource "mcp_server" "test" {
 				PreConfig: func() {
 					ctx := context.Background()
 					_, err := e.client.UpdateServer(ctx, firstID, contract.UpdateServerRequest{
-						Name: ptr("renamed-by-hand"), ProjectID: ptr(projectB), URL: ptr(closedEndpoint(t) + "/mcp"),
-						Description: ptr(""),
+						Name: new("renamed-by-hand"), ProjectID: new(projectB), URL: new(closedEndpoint(t) + "/mcp"),
+						Description: new(""),
 					})
 					if err == nil {
 						_, err = e.client.DisconnectServer(ctx, firstID)
@@ -694,7 +695,7 @@ func TestAccServer_duplicateName(t *testing.T) {
 	e := newServerAccEnv(t, "")
 	project := e.project(t, "dups")
 	if _, err := e.client.CreateServer(context.Background(), contract.CreateServerRequest{
-		ProjectID: project, Name: "taken", URL: ptr("https://mcp.example.com/mcp"),
+		ProjectID: project, Name: "taken", URL: new("https://mcp.example.com/mcp"),
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -825,95 +826,117 @@ resource "mcp_server" "test" {
 	})
 }
 
-func TestAccServerDataSource(t *testing.T) {
-	e := newServerAccEnv(t, "")
-	mcp := mcptest.StartHTTP(t, mcptest.Config{Name: "looked-up", Version: "0.9.0", Tools: true})
-	base := e.providerBlock() + fmt.Sprintf(`
-resource "mcp_project" "test" {
-  name = "lookups"
-}
-resource "mcp_server" "test" {
-  project_id  = mcp_project.test.id
-  name        = "Inventory"
-  description = "found by id and by name"
-  url         = %q
-}
-`, mcp.URL)
-	var checks []statecheck.StateCheck
-	for _, ds := range []string{"data.mcp_server.by_id", "data.mcp_server.by_name"} {
-		for _, a := range []string{"id", "project_id", "name", "description", "transport_type", "connection_type", "url",
-			"command", "args", "capabilities", "server_implementation", "last_error", "created_at"} {
-			checks = append(checks, statecheck.CompareValuePairs(serverAddr, attr(a), ds, attr(a), compare.ValuesSame()))
-		}
-		checks = append(checks,
-			statecheck.ExpectKnownValue(ds, attr("status"), knownvalue.StringExact("connected")),
-			statecheck.ExpectKnownValue(ds, attr("server_implementation"), knownvalue.ObjectExact(map[string]knownvalue.Check{
-				"name": knownvalue.StringExact("looked-up"), "version": knownvalue.StringExact("0.9.0"),
-			})),
-		)
-	}
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testFactories,
-		CheckDestroy:             e.checkServersDestroyed,
-		Steps: []resource.TestStep{
-			{
-				Config: base + `
-data "mcp_server" "by_id" {
-  id = mcp_server.test.id
-}
-data "mcp_server" "by_name" {
-  name       = mcp_server.test.name
-  project_id = mcp_project.test.id
-}
-`,
-				ConfigStateChecks: checks,
-			},
-			{
-				Config:      base + `data "mcp_server" "none" {}`,
-				ExpectError: regexp.MustCompile(`(?s)Missing MCP server lookup.*Set id.*or name and project_id`),
-			},
-			{
-				Config: base + `
-data "mcp_server" "both" {
-  id   = mcp_server.test.id
-  name = "Inventory"
-}
-`,
-				ExpectError: regexp.MustCompile(`(?s)Conflicting MCP server lookup`),
-			},
-			{
-				Config:      base + `data "mcp_server" "no_project" { name = "Inventory" }`,
-				ExpectError: regexp.MustCompile(`(?s)Missing project_id.*unique only within a\s+project`),
-			},
-			{
-				Config: base + `
-data "mcp_server" "extra_project" {
-  id         = mcp_server.test.id
-  project_id = mcp_project.test.id
-}
-`,
-				ExpectError: regexp.MustCompile(`(?s)project_id not used with id`),
-			},
-			{
-				Config:      base + `data "mcp_server" "bad" { id = "proj_abc" }`,
-				ExpectError: regexp.MustCompile(`(?s)Invalid MCP server id.*must be an MCP server id such as mcp_abc123`),
-			},
-			{
-				Config:      base + `data "mcp_server" "missing" { id = "mcp_nosuchserver" }`,
-				ExpectError: regexp.MustCompile(`(?s)MCP server not found.*No MCP server with id mcp_nosuchserver`),
-			},
-			{
-				Config: base + `
-data "mcp_server" "missing" {
-  name       = "inventory"
-  project_id = mcp_project.test.id
-}
-`,
-				ExpectError: regexp.MustCompile(`(?s)MCP server not found.*No MCP server named "inventory" exists in\s+project\s+proj_`),
-			},
+// httpModel is a configured http server as state, plan and config hold it.
+func httpModel() serverResourceModel {
+	return serverResourceModel{
+		serverFields: serverFields{
+			ID:             types.StringValue("mcp_abc"),
+			ProjectID:      types.StringValue("proj_a"),
+			Name:           types.StringValue("srv"),
+			Description:    types.StringNull(),
+			TransportType:  types.StringValue("http"),
+			ConnectionType: types.StringValue("direct"),
+			URL:            types.StringValue("https://mcp.example.com/mcp"),
+			Command:        types.StringNull(),
+			Args:           types.ListNull(types.StringType),
 		},
-	})
-	if !slices.ContainsFunc(mcp.Requests(), func(r mcptest.Request) bool { return r.Method == "POST" }) {
-		t.Error("the MCP server was never contacted")
+		bearerTokenFields: bearerTokenFields{
+			BearerToken:          types.StringNull(),
+			BearerTokenWO:        types.StringNull(),
+			BearerTokenWOVersion: types.Int64Null(),
+		},
+		ConnectOnApply: types.BoolValue(true),
+	}
+}
+
+func stdioModel() serverResourceModel {
+	m := httpModel()
+	m.TransportType = types.StringValue("stdio")
+	m.URL = types.StringNull()
+	m.Command = types.StringValue("npx")
+	return m
+}
+
+func TestServerUpdateRequest(t *testing.T) {
+	tests := []struct {
+		name         string
+		state        serverResourceModel
+		plan         func(*serverResourceModel)
+		config       func(*serverResourceModel) // on top of the plan
+		want         string                     // the JSON body
+		wantEndpoint bool
+	}{
+		{name: "nothing", state: httpModel(), plan: func(*serverResourceModel) {}, want: `{}`},
+		{name: "only connect_on_apply", state: httpModel(), plan: func(m *serverResourceModel) { m.ConnectOnApply = types.BoolValue(false) }, want: `{}`},
+		{
+			name: "name, project, description and connection type", state: httpModel(),
+			plan: func(m *serverResourceModel) {
+				m.Name, m.ProjectID = types.StringValue("new"), types.StringValue("proj_b")
+				m.Description, m.ConnectionType = types.StringValue("d"), types.StringValue("proxy")
+			},
+			want: `{"projectId":"proj_b","name":"new","description":"d","connectionType":"proxy"}`,
+		},
+		{
+			name: "description removed", state: func() serverResourceModel { m := httpModel(); m.Description = types.StringValue("d"); return m }(),
+			plan: func(m *serverResourceModel) { m.Description = types.StringNull() },
+			want: `{"description":""}`,
+		},
+		{
+			name: "url", state: httpModel(),
+			plan:         func(m *serverResourceModel) { m.URL = types.StringValue("https://other.example.com/mcp") },
+			want:         `{"url":"https://other.example.com/mcp"}`,
+			wantEndpoint: true,
+		},
+		{
+			name: "write-only token version", state: httpModel(),
+			plan:         func(m *serverResourceModel) { m.BearerTokenWOVersion = types.Int64Value(1) },
+			config:       func(m *serverResourceModel) { m.BearerTokenWO = types.StringValue("wo") },
+			want:         `{"bearerToken":"wo"}`,
+			wantEndpoint: true,
+		},
+		{
+			name: "token removed", state: func() serverResourceModel { m := httpModel(); m.BearerToken = types.StringValue("t"); return m }(),
+			plan:         func(m *serverResourceModel) { m.BearerToken = types.StringNull() },
+			want:         `{"bearerToken":""}`,
+			wantEndpoint: true,
+		},
+		{
+			name: "http to stdio sends command and an empty args list, never url or token", state: httpModel(),
+			plan: func(m *serverResourceModel) {
+				*m = stdioModel()
+			},
+			want:         `{"transportType":"stdio","command":"npx","args":[]}`,
+			wantEndpoint: true,
+		},
+		{
+			name: "stdio args only", state: stdioModel(),
+			plan:         func(m *serverResourceModel) { m.Args = strList("-y", "pkg") },
+			want:         `{"args":["-y","pkg"]}`,
+			wantEndpoint: true,
+		},
+		{
+			name: "stdio to http sends url and the token", state: stdioModel(),
+			plan:         func(m *serverResourceModel) { *m = httpModel(); m.BearerToken = types.StringValue("t") },
+			want:         `{"url":"https://mcp.example.com/mcp","transportType":"http","bearerToken":"t"}`,
+			wantEndpoint: true,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			plan := tt.state
+			tt.plan(&plan)
+			config := plan
+			if tt.config != nil {
+				tt.config(&config)
+			}
+			body, endpoint, diags := serverUpdateRequest(context.Background(), plan, tt.state, config)
+			if diags.HasError() {
+				t.Fatal(diags)
+			}
+			got, _ := json.Marshal(body)
+			if string(got) != tt.want || endpoint != tt.wantEndpoint {
+				t.Errorf("got %s, endpoint changed %v; want %s, %v", got, endpoint, tt.want, tt.wantEndpoint)
+			}
+		})
 	}
 }

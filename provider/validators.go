@@ -2,9 +2,11 @@ package provider
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/google/uuid"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
 )
@@ -59,27 +61,107 @@ func validToken() validator.String {
 	}
 }
 
-func validUUID() validator.String {
+func validConnectionID() validator.String {
 	return checkString{
 		summary: "Invalid connection id",
 		about:   "must be a UUID",
-		check:   parseUUID,
+		check:   checkConnectionID,
 	}
 }
 
-// parseUUID accepts only the canonical 36-character form the API uses.
-func parseUUID(s string) error {
-	if len(s) != 36 {
-		return errNotUUID(s)
-	}
-	if _, err := uuid.Parse(s); err != nil {
-		return errNotUUID(s)
+func validServerID() validator.String {
+	return checkString{summary: "Invalid MCP server id", about: "must be an MCP server id (mcp_...)", check: checkServerID}
+}
+
+func validProjectID() validator.String {
+	return checkString{summary: "Invalid project id", about: "must be a project id (proj_...)", check: checkProjectID}
+}
+
+// checkConnectionID accepts only the canonical 36-character UUID form the API uses.
+func checkConnectionID(id string) error {
+	if _, err := uuid.Parse(id); err != nil || len(id) != 36 {
+		return fmt.Errorf("must be a connection id (a UUID such as 3f0b8a52-6a0e-4a39-9d7a-0b5d3f0c1a11), got \"%s\"", id)
 	}
 	return nil
 }
 
-type errNotUUID string
+func checkServerID(id string) error {
+	if !contract.ValidServerID(id) {
+		return fmt.Errorf("must be an MCP server id such as mcp_abc123 (%q followed by letters and digits), got %q", contract.ServerIDPrefix, id)
+	}
+	return nil
+}
 
-func (e errNotUUID) Error() string {
-	return "must be a connection id (a UUID such as 3f0b8a52-6a0e-4a39-9d7a-0b5d3f0c1a11), got \"" + string(e) + "\""
+func checkProjectID(id string) error {
+	if !contract.ValidProjectID(id) {
+		return fmt.Errorf("must be a project id such as proj_abc123 (%q followed by letters and digits), got %q", contract.ProjectIDPrefix, id)
+	}
+	return nil
+}
+
+func validDescription() validator.String {
+	return checkString{
+		summary: "Invalid description",
+		about:   "must be 1 to 2000 characters without control characters other than line breaks and tabs",
+		check: func(s string) error {
+			if s == "" {
+				// The API stores an empty description as none, which would
+				// read back as null and never match the configuration.
+				return fmt.Errorf("must not be empty; to have no description, remove the argument")
+			}
+			return contract.ValidateDescription(s)
+		},
+	}
+}
+
+func validCommand() validator.String {
+	return checkString{
+		summary: "Invalid command",
+		about:   "must be a bare program name such as npx, without a path, spaces or shell characters",
+		check:   contract.ValidateCommand,
+	}
+}
+
+// validArgs applies the API's limits on stdio arguments at plan time.
+type validArgs struct{}
+
+var _ validator.List = validArgs{}
+
+func (validArgs) Description(context.Context) string {
+	return fmt.Sprintf("at most %d arguments of at most %d bytes each", contract.MaxArgs, contract.ArgMaxLength)
+}
+
+func (v validArgs) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+
+func (validArgs) ValidateList(ctx context.Context, req validator.ListRequest, resp *validator.ListResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	var args []types.String
+	resp.Diagnostics.Append(req.ConfigValue.ElementsAs(ctx, &args, false)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	known := make([]string, 0, len(args))
+	for _, a := range args {
+		if a.IsNull() {
+			resp.Diagnostics.AddAttributeError(req.Path, "Invalid args", req.Path.String()+" must not contain null items.")
+			return
+		}
+		known = append(known, a.ValueString())
+	}
+	if len(args) > contract.MaxArgs {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid args",
+			fmt.Sprintf("%s must have at most %d items, got %d.", req.Path, contract.MaxArgs, len(args)))
+		return
+	}
+	for _, a := range args {
+		if a.IsUnknown() {
+			// Item numbers would be off; all items are checked again at apply, once known.
+			return
+		}
+	}
+	if err := contract.ValidateArgs(known); err != nil {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid args", req.Path.String()+" "+err.Error()+".")
+	}
 }

@@ -5,16 +5,15 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
 )
 
 const connectionsPath = "/api/mcp-connections"
 
-// ListOptions filters and pages GET /api/mcp-connections. Zero values mean
+// ConnectionListOptions filters and pages GET /api/mcp-connections. Zero values mean
 // "no filter" and "the API's default page size".
-type ListOptions struct {
+type ConnectionListOptions struct {
 	// Name restricts the list to connections with this name.
 	Name string
 	// Status restricts the list to connections in this state.
@@ -25,7 +24,7 @@ type ListOptions struct {
 	Cursor string
 }
 
-func (o ListOptions) query() url.Values {
+func (o ConnectionListOptions) query() url.Values {
 	q := url.Values{}
 	if o.Name != "" {
 		q.Set("name", o.Name)
@@ -33,13 +32,7 @@ func (o ListOptions) query() url.Values {
 	if o.Status != "" {
 		q.Set("status", string(o.Status))
 	}
-	if o.Limit > 0 {
-		q.Set("limit", strconv.Itoa(o.Limit))
-	}
-	if o.Cursor != "" {
-		q.Set("cursor", o.Cursor)
-	}
-	return q
+	return pageQuery(q, o.Limit, o.Cursor)
 }
 
 func connectionPath(id string) (string, error) {
@@ -68,7 +61,7 @@ func (c *Client) GetConnection(ctx context.Context, id string) (*contract.Connec
 }
 
 // ListConnections returns one page of connections.
-func (c *Client) ListConnections(ctx context.Context, opts ListOptions) (*contract.ConnectionList, error) {
+func (c *Client) ListConnections(ctx context.Context, opts ConnectionListOptions) (*contract.ConnectionList, error) {
 	var out contract.ConnectionList
 	if err := c.do(ctx, call{method: http.MethodGet, path: connectionsPath, query: opts.query(), idempotent: true}, &out); err != nil {
 		return nil, err
@@ -79,10 +72,8 @@ func (c *Client) ListConnections(ctx context.Context, opts ListOptions) (*contra
 // ListAllConnections follows NextCursor from opts.Cursor (or the start) to
 // the last page and returns every connection. Pages are of opts.Limit, or of
 // contract.MaxPageLimit when it is zero.
-func (c *Client) ListAllConnections(ctx context.Context, opts ListOptions) ([]contract.Connection, error) {
-	if opts.Limit <= 0 {
-		opts.Limit = contract.MaxPageLimit
-	}
+func (c *Client) ListAllConnections(ctx context.Context, opts ConnectionListOptions) ([]contract.Connection, error) {
+	opts.Limit = allPagesLimit(opts.Limit)
 	return listAll(connectionsPath, opts.Cursor, func(cursor string) ([]contract.Connection, *string, error) {
 		opts.Cursor = cursor
 		page, err := c.ListConnections(ctx, opts)
@@ -127,9 +118,9 @@ func (c *Client) DeleteConnection(ctx context.Context, id string) error {
 	return c.do(ctx, call{method: http.MethodDelete, path: p, idempotent: true}, nil)
 }
 
-// HealthCheck runs the MCP handshake against the connection's server now and
-// returns the connection with the stored result.
-func (c *Client) HealthCheck(ctx context.Context, id string) (*contract.Connection, error) {
+// CheckConnection runs the health check (the MCP handshake against the
+// connection's server) now and returns the connection with the stored result.
+func (c *Client) CheckConnection(ctx context.Context, id string) (*contract.Connection, error) {
 	p, err := connectionPath(id)
 	if err != nil {
 		return nil, err

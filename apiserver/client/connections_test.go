@@ -20,8 +20,6 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Run(m)) }
 
-func ptr[T any](v T) *T { return &v }
-
 func apiClient(t *testing.T, srv *apitest.Server, key string) *client.Client {
 	t.Helper()
 	c, err := client.New(srv.URL, key, client.WithUserAgent("terraform-provider-mcp/test"))
@@ -40,7 +38,7 @@ func TestConnectionLifecycle(t *testing.T) {
 		Name:        "Order Management System",
 		ServerURL:   "https://mcp.example.com/oms",
 		AuthType:    contract.AuthBearer,
-		BearerToken: ptr("s3cret-token"),
+		BearerToken: new("s3cret-token"),
 	})
 	if err != nil {
 		t.Fatalf("CreateConnection: %v", err)
@@ -58,7 +56,7 @@ func TestConnectionLifecycle(t *testing.T) {
 		t.Errorf("got %+v, want %+v", got, created)
 	}
 
-	updated, err := c.UpdateConnection(ctx, created.ID, contract.UpdateConnectionRequest{Name: ptr("OMS")})
+	updated, err := c.UpdateConnection(ctx, created.ID, contract.UpdateConnectionRequest{Name: new("OMS")})
 	if err != nil {
 		t.Fatalf("UpdateConnection: %v", err)
 	}
@@ -116,7 +114,7 @@ func TestErrorsCarryTheAPIMessage(t *testing.T) {
 	if _, err := c.GetConnection(ctx, "not-a-uuid"); !errors.Is(err, client.ErrBadRequest) {
 		t.Errorf("malformed id: %v, want ErrBadRequest", err)
 	}
-	if _, err := c.ListConnections(ctx, client.ListOptions{Status: "sleeping"}); !errors.Is(err, client.ErrBadRequest) {
+	if _, err := c.ListConnections(ctx, client.ConnectionListOptions{Status: "sleeping"}); !errors.Is(err, client.ErrBadRequest) {
 		t.Errorf("bad status filter: %v, want ErrBadRequest", err)
 	}
 	if _, err := c.GetConnection(ctx, "3f0b8a52-6a0e-4a39-9d7a-0b5d3f0c1a11"); !errors.Is(err, client.ErrNotFound) || errors.Is(err, client.ErrConflict) {
@@ -127,7 +125,7 @@ func TestErrorsCarryTheAPIMessage(t *testing.T) {
 func TestWrongKeyIsUnauthorized(t *testing.T) {
 	srv := apitest.Start(t)
 	c := apiClient(t, srv, "mcp_wrong_key")
-	_, err := c.ListConnections(context.Background(), client.ListOptions{})
+	_, err := c.ListConnections(context.Background(), client.ConnectionListOptions{})
 	if !errors.Is(err, client.ErrUnauthorized) {
 		t.Fatalf("err = %v, want ErrUnauthorized", err)
 	}
@@ -157,7 +155,7 @@ func TestTenantsAreIsolated(t *testing.T) {
 	if _, err := theirs.CreateConnection(ctx, contract.CreateConnectionRequest{Name: "shared-name", ServerURL: "https://mcp.example.com"}); err != nil {
 		t.Errorf("same name in another tenant: %v", err)
 	}
-	list, err := theirs.ListAllConnections(ctx, client.ListOptions{})
+	list, err := theirs.ListAllConnections(ctx, client.ConnectionListOptions{})
 	if err != nil || len(list) != 1 || list[0].ID == conn.ID {
 		t.Errorf("other tenant's list = %+v, %v", list, err)
 	}
@@ -180,7 +178,7 @@ func TestListAllFollowsCursors(t *testing.T) {
 		want[conn.ID] = true
 	}
 
-	page, err := c.ListConnections(ctx, client.ListOptions{Limit: 3})
+	page, err := c.ListConnections(ctx, client.ConnectionListOptions{Limit: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +186,7 @@ func TestListAllFollowsCursors(t *testing.T) {
 		t.Fatalf("first page: %d items, cursor %v; want 3 and a cursor", len(page.Data), page.NextCursor)
 	}
 
-	all, err := c.ListAllConnections(ctx, client.ListOptions{Limit: 3})
+	all, err := c.ListAllConnections(ctx, client.ConnectionListOptions{Limit: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,15 +200,15 @@ func TestListAllFollowsCursors(t *testing.T) {
 		delete(want, conn.ID)
 	}
 
-	byName, err := c.ListAllConnections(ctx, client.ListOptions{Name: "conn-4"})
+	byName, err := c.ListAllConnections(ctx, client.ConnectionListOptions{Name: "conn-4"})
 	if err != nil || len(byName) != 1 || byName[0].Name != "conn-4" {
 		t.Errorf("name filter: %+v, %v", byName, err)
 	}
-	byStatus, err := c.ListAllConnections(ctx, client.ListOptions{Status: contract.ConnectionActive})
+	byStatus, err := c.ListAllConnections(ctx, client.ConnectionListOptions{Status: contract.ConnectionActive})
 	if err != nil || len(byStatus) != 0 {
 		t.Errorf("status=active filter: %d results, %v; no connection has been checked", len(byStatus), err)
 	}
-	unknown, err := c.ListAllConnections(ctx, client.ListOptions{Status: contract.ConnectionUnknown, Limit: 2})
+	unknown, err := c.ListAllConnections(ctx, client.ConnectionListOptions{Status: contract.ConnectionUnknown, Limit: 2})
 	if err != nil || len(unknown) != n {
 		t.Errorf("status=unknown filter: %d results, %v; want %d", len(unknown), err, n)
 	}
@@ -221,12 +219,12 @@ func TestContextIsHonoured(t *testing.T) {
 	c := apiClient(t, srv, srv.APIKey)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := c.ListConnections(ctx, client.ListOptions{}); !errors.Is(err, context.Canceled) {
+	if _, err := c.ListConnections(ctx, client.ConnectionListOptions{}); !errors.Is(err, context.Canceled) {
 		t.Errorf("err = %v, want context.Canceled", err)
 	}
 }
 
-func TestHealthCheck(t *testing.T) {
+func TestCheckConnection(t *testing.T) {
 	mcp := mcptest.StartHTTP(t, mcptest.Config{Instructions: "client test"})
 	srv := apitest.Start(t, apitest.WithProbes())
 	c := apiClient(t, srv, srv.APIKey)
@@ -235,15 +233,15 @@ func TestHealthCheck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checked, err := c.HealthCheck(ctx, conn.ID)
+	checked, err := c.CheckConnection(ctx, conn.ID)
 	if err != nil {
-		t.Fatalf("HealthCheck: %v", err)
+		t.Fatalf("CheckConnection: %v", err)
 	}
 	if checked.Status != contract.ConnectionActive || checked.LastHealthCheckAt == nil ||
 		checked.Instructions == nil || *checked.Instructions != "client test" {
 		t.Errorf("checked = %+v, want active with a check time", checked)
 	}
-	if _, err := c.HealthCheck(ctx, uuid.NewString()); !errors.Is(err, client.ErrNotFound) {
-		t.Errorf("HealthCheck of a missing connection: %v, want ErrNotFound", err)
+	if _, err := c.CheckConnection(ctx, uuid.NewString()); !errors.Is(err, client.ErrNotFound) {
+		t.Errorf("CheckConnection of a missing connection: %v, want ErrNotFound", err)
 	}
 }

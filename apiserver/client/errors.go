@@ -1,9 +1,14 @@
 package client
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
+	"strings"
+	"unicode"
 )
 
 // Sentinel errors a caller branches on with errors.Is. The API's own message
@@ -73,3 +78,43 @@ func (e *unreachableError) Error() string {
 }
 
 func (e *unreachableError) Unwrap() []error { return []error{ErrUnreachable, e.err} }
+
+// errorMessage extracts the API's "error" text, or summarises a body that is
+// not the API's error shape (a proxy's HTML page, say).
+func errorMessage(resp *http.Response, data []byte) string {
+	var eb struct {
+		Error string `json:"error"`
+	}
+	if json.Unmarshal(data, &eb) == nil && strings.TrimSpace(eb.Error) != "" {
+		return eb.Error
+	}
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		if loc := resp.Header.Get("Location"); loc != "" {
+			return fmt.Sprintf("the API redirected to %s; set the endpoint to that address", loc)
+		}
+	}
+	msg := http.StatusText(resp.StatusCode)
+	if msg == "" {
+		msg = "unexpected status " + strconv.Itoa(resp.StatusCode)
+	}
+	if snippet := summarise(data); snippet != "" {
+		msg += ": " + snippet
+	}
+	return msg
+}
+
+// summarise shortens a non-JSON body to one printable line.
+func summarise(data []byte) string {
+	data = bytes.TrimSpace(data)
+	const limit = 200
+	s := strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, string(data))
+	if r := []rune(s); len(r) > limit {
+		s = string(r[:limit]) + "…"
+	}
+	return s
+}

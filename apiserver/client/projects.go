@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
 )
@@ -28,13 +27,7 @@ func (o ProjectListOptions) query() url.Values {
 	if o.Name != "" {
 		q.Set("name", o.Name)
 	}
-	if o.Limit > 0 {
-		q.Set("limit", strconv.Itoa(o.Limit))
-	}
-	if o.Cursor != "" {
-		q.Set("cursor", o.Cursor)
-	}
-	return q
+	return pageQuery(q, o.Limit, o.Cursor)
 }
 
 func projectPath(id string) (string, error) {
@@ -48,10 +41,7 @@ func projectPath(id string) (string, error) {
 // projectCall performs cl and unwraps the {"success":true,"project":{...}} envelope.
 func (c *Client) projectCall(ctx context.Context, cl call) (*contract.Project, error) {
 	var out contract.ProjectEnvelope
-	if err := c.do(ctx, cl, &out); err != nil {
-		return nil, err
-	}
-	if err := c.checkEnvelope(cl, out.Success, out.Project.ID); err != nil {
+	if err := c.envelopeCall(ctx, cl, &out, func() bool { return out.Success && out.Project.ID != "" }); err != nil {
 		return nil, err
 	}
 	return &out.Project, nil
@@ -71,11 +61,8 @@ func (c *Client) GetProject(ctx context.Context, id string) (*contract.Project, 
 func (c *Client) ListProjects(ctx context.Context, opts ProjectListOptions) (*contract.ProjectListEnvelope, error) {
 	var out contract.ProjectListEnvelope
 	cl := call{method: http.MethodGet, path: projectsPath, query: opts.query(), idempotent: true}
-	if err := c.do(ctx, cl, &out); err != nil {
+	if err := c.envelopeCall(ctx, cl, &out, func() bool { return out.Success }); err != nil {
 		return nil, err
-	}
-	if !out.Success {
-		return nil, c.checkEnvelope(cl, false, "")
 	}
 	return &out, nil
 }
@@ -84,9 +71,7 @@ func (c *Client) ListProjects(ctx context.Context, opts ProjectListOptions) (*co
 // last page and returns every matching project. Pages are of opts.Limit, or
 // of contract.MaxPageLimit when it is zero.
 func (c *Client) ListAllProjects(ctx context.Context, opts ProjectListOptions) ([]contract.Project, error) {
-	if opts.Limit <= 0 {
-		opts.Limit = contract.MaxPageLimit
-	}
+	opts.Limit = allPagesLimit(opts.Limit)
 	return listAll(projectsPath, opts.Cursor, func(cursor string) ([]contract.Project, *string, error) {
 		opts.Cursor = cursor
 		page, err := c.ListProjects(ctx, opts)

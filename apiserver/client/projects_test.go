@@ -17,7 +17,7 @@ func TestProjectLifecycle(t *testing.T) {
 	c := apiClient(t, srv, srv.APIKey)
 	ctx := context.Background()
 
-	p, err := c.CreateProject(ctx, contract.CreateProjectRequest{Name: "Payments", Description: ptr("Payment agents")})
+	p, err := c.CreateProject(ctx, contract.CreateProjectRequest{Name: "Payments", Description: new("Payment agents")})
 	if err != nil {
 		t.Fatalf("CreateProject: %v", err)
 	}
@@ -30,7 +30,7 @@ func TestProjectLifecycle(t *testing.T) {
 	}
 
 	// An empty description removes it.
-	updated, err := c.UpdateProject(ctx, p.ID, contract.UpdateProjectRequest{Name: ptr("Billing"), Description: ptr("")})
+	updated, err := c.UpdateProject(ctx, p.ID, contract.UpdateProjectRequest{Name: new("Billing"), Description: new("")})
 	if err != nil || updated.Name != "Billing" || updated.Description != nil {
 		t.Errorf("UpdateProject = %+v, %v", updated, err)
 	}
@@ -46,7 +46,7 @@ func TestProjectLifecycle(t *testing.T) {
 	}
 
 	// A project with servers cannot go; the message says how many.
-	s, err := c.CreateServer(ctx, contract.CreateServerRequest{ProjectID: p.ID, Name: "s", URL: ptr("https://mcp.example.com/mcp")})
+	s, err := c.CreateServer(ctx, contract.CreateServerRequest{ProjectID: p.ID, Name: "s", URL: new("https://mcp.example.com/mcp")})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -145,7 +145,7 @@ func TestRetriesAreBoundedAndKeepTheAPIMessage(t *testing.T) {
 func TestRetryAfterBeyondBudgetGivesUp(t *testing.T) {
 	srv := newFlakyServer(t, 100, http.StatusTooManyRequests, http.Header{"Retry-After": {"3600"}})
 	c := fastClient(t, srv.URL, client.WithRetryMaxElapsed(time.Minute))
-	_, err := c.ListConnections(context.Background(), client.ListOptions{})
+	_, err := c.ListConnections(context.Background(), client.ConnectionListOptions{})
 	if !errors.Is(err, client.ErrRateLimited) {
 		t.Fatalf("err = %v, want ErrRateLimited", err)
 	}
@@ -157,7 +157,7 @@ func TestRetryAfterBeyondBudgetGivesUp(t *testing.T) {
 func TestRetryAfterWithinBudgetIsRetried(t *testing.T) {
 	srv := newFlakyServer(t, 1, http.StatusTooManyRequests, http.Header{"Retry-After": {"0"}})
 	c := fastClient(t, srv.URL)
-	if _, err := c.ListConnections(context.Background(), client.ListOptions{}); err != nil {
+	if _, err := c.ListConnections(context.Background(), client.ConnectionListOptions{}); err != nil {
 		t.Fatalf("ListConnections: %v", err)
 	}
 	if got := srv.attempts.Load(); got != 2 {
@@ -168,7 +168,7 @@ func TestRetryAfterWithinBudgetIsRetried(t *testing.T) {
 func TestRetryMaxZeroDisablesRetries(t *testing.T) {
 	srv := newFlakyServer(t, 100, http.StatusServiceUnavailable, nil)
 	c := fastClient(t, srv.URL, client.WithRetryMax(0))
-	if _, err := c.ListConnections(context.Background(), client.ListOptions{}); !errors.Is(err, client.ErrUnavailable) {
+	if _, err := c.ListConnections(context.Background(), client.ConnectionListOptions{}); !errors.Is(err, client.ErrUnavailable) {
 		t.Fatalf("err = %v, want ErrUnavailable", err)
 	}
 	if got := srv.attempts.Load(); got != 1 {
@@ -297,7 +297,7 @@ func TestNonJSONErrorAndRedirect(t *testing.T) {
 	t.Cleanup(srv.Close)
 
 	c := fastClient(t, srv.URL)
-	_, err := c.ListConnections(context.Background(), client.ListOptions{})
+	_, err := c.ListConnections(context.Background(), client.ConnectionListOptions{})
 	var apiErr *client.APIError
 	if !errors.As(err, &apiErr) || !errors.Is(err, client.ErrNotFound) {
 		t.Fatalf("err = %v, want a 404 APIError", err)
@@ -307,7 +307,7 @@ func TestNonJSONErrorAndRedirect(t *testing.T) {
 	}
 
 	c = fastClient(t, srv.URL+"/old")
-	_, err = c.ListConnections(context.Background(), client.ListOptions{})
+	_, err = c.ListConnections(context.Background(), client.ConnectionListOptions{})
 	if err == nil || !strings.Contains(err.Error(), "redirected to https://new.example.com") {
 		t.Errorf("err = %v, want the redirect target named", err)
 	}
@@ -323,7 +323,7 @@ func TestContextCancelStopsRetrying(t *testing.T) {
 		}
 		cancel()
 	}()
-	_, err := c.ListConnections(ctx, client.ListOptions{})
+	_, err := c.ListConnections(ctx, client.ConnectionListOptions{})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
@@ -381,7 +381,7 @@ func TestConnectionsAreReused(t *testing.T) {
 	c := fastClient(t, srv.URL)
 
 	for range 50 {
-		if _, err := c.ListConnections(context.Background(), client.ListOptions{}); err != nil {
+		if _, err := c.ListConnections(context.Background(), client.ConnectionListOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -394,7 +394,7 @@ func TestConnectionsAreReused(t *testing.T) {
 	for range workers {
 		wg.Go(func() {
 			for range 20 {
-				if _, err := c.ListConnections(context.Background(), client.ListOptions{}); err != nil {
+				if _, err := c.ListConnections(context.Background(), client.ConnectionListOptions{}); err != nil {
 					t.Error(err)
 					return
 				}
@@ -428,7 +428,7 @@ func TestListAllStopsOnARepeatedCursor(t *testing.T) {
 	t.Cleanup(srv.Close)
 	c := fastClient(t, srv.URL)
 
-	_, err := c.ListAllConnections(context.Background(), client.ListOptions{})
+	_, err := c.ListAllConnections(context.Background(), client.ConnectionListOptions{})
 	if err == nil || !strings.Contains(err.Error(), `returned the cursor "again" twice`) {
 		t.Fatalf("err = %v, want the repeated cursor named", err)
 	}

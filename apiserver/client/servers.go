@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
 )
@@ -38,13 +37,7 @@ func (o ServerListOptions) query() url.Values {
 	if o.Status != "" {
 		q.Set("status", string(o.Status))
 	}
-	if o.Limit > 0 {
-		q.Set("limit", strconv.Itoa(o.Limit))
-	}
-	if o.Cursor != "" {
-		q.Set("cursor", o.Cursor)
-	}
-	return q
+	return pageQuery(q, o.Limit, o.Cursor)
 }
 
 // serverPath checks id before it reaches a URL: an id the API cannot have
@@ -60,23 +53,10 @@ func serverPath(id string) (string, error) {
 // serverCall performs cl and unwraps the {"success":true,"server":{...}} envelope.
 func (c *Client) serverCall(ctx context.Context, cl call) (*contract.Server, error) {
 	var out contract.ServerEnvelope
-	if err := c.do(ctx, cl, &out); err != nil {
-		return nil, err
-	}
-	if err := c.checkEnvelope(cl, out.Success, out.Server.ID); err != nil {
+	if err := c.envelopeCall(ctx, cl, &out, func() bool { return out.Success && out.Server.ID != "" }); err != nil {
 		return nil, err
 	}
 	return &out.Server, nil
-}
-
-// checkEnvelope rejects a 2xx answer that is not a successful envelope with
-// a record, which only a wrong endpoint (or a broken proxy) gives.
-func (c *Client) checkEnvelope(cl call, success bool, id string) error {
-	if !success || id == "" {
-		return fmt.Errorf("%s %s: the response is not the MCP API's success envelope (is the endpoint %s right?)",
-			cl.method, cl.path, c.base)
-	}
-	return nil
 }
 
 // GetServer returns the MCP server with the given id; ErrNotFound if the
@@ -93,11 +73,8 @@ func (c *Client) GetServer(ctx context.Context, id string) (*contract.Server, er
 func (c *Client) ListServers(ctx context.Context, opts ServerListOptions) (*contract.ServerListEnvelope, error) {
 	var out contract.ServerListEnvelope
 	cl := call{method: http.MethodGet, path: serversPath, query: opts.query(), idempotent: true}
-	if err := c.do(ctx, cl, &out); err != nil {
+	if err := c.envelopeCall(ctx, cl, &out, func() bool { return out.Success }); err != nil {
 		return nil, err
-	}
-	if !out.Success {
-		return nil, c.checkEnvelope(cl, false, "")
 	}
 	return &out, nil
 }
@@ -106,9 +83,7 @@ func (c *Client) ListServers(ctx context.Context, opts ServerListOptions) (*cont
 // last page and returns every matching server. Pages are of opts.Limit, or
 // of contract.MaxPageLimit when it is zero.
 func (c *Client) ListAllServers(ctx context.Context, opts ServerListOptions) ([]contract.Server, error) {
-	if opts.Limit <= 0 {
-		opts.Limit = contract.MaxPageLimit
-	}
+	opts.Limit = allPagesLimit(opts.Limit)
 	return listAll(serversPath, opts.Cursor, func(cursor string) ([]contract.Server, *string, error) {
 		opts.Cursor = cursor
 		page, err := c.ListServers(ctx, opts)
@@ -117,31 +92,6 @@ func (c *Client) ListAllServers(ctx context.Context, opts ServerListOptions) ([]
 		}
 		return page.Servers, page.NextCursor, nil
 	})
-}
-
-// listAll calls page with each cursor in turn, from first, until the API
-// returns no next cursor, and returns the items of every page. path names
-// the listing in errors.
-func listAll[T any](path, first string, page func(cursor string) ([]T, *string, error)) ([]T, error) {
-	var all []T
-	seen := map[string]bool{}
-	cursor := first
-	for {
-		items, next, err := page(cursor)
-		if err != nil {
-			return nil, err
-		}
-		all = append(all, items...)
-		if next == nil || *next == "" {
-			return all, nil
-		}
-		// A cursor that comes back twice would loop forever.
-		if seen[*next] {
-			return nil, fmt.Errorf("GET %s: the API returned the cursor %q twice; stopping to avoid an endless listing", path, *next)
-		}
-		seen[*next] = true
-		cursor = *next
-	}
 }
 
 // CreateServer registers an MCP server. The API answers at once with status

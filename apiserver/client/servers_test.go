@@ -62,7 +62,7 @@ func TestServerLifecycle(t *testing.T) {
 	mcp := mcptest.StartHTTP(t, mcptest.Config{Name: "lifecycle-mcp", Version: "2.3.4", Tools: true, Prompts: true})
 
 	created, err := c.CreateServer(ctx, contract.CreateServerRequest{
-		ProjectID: proj.ID, Name: "Production Server", Description: ptr("Main production MCP server"), URL: ptr(mcp.URL),
+		ProjectID: proj.ID, Name: "Production Server", Description: new("Main production MCP server"), URL: new(mcp.URL),
 	})
 	if err != nil {
 		t.Fatalf("CreateServer: %v", err)
@@ -91,7 +91,7 @@ func TestServerLifecycle(t *testing.T) {
 
 	// Pointing it at a closed port and connecting records the failure on the
 	// server; the call itself succeeds.
-	updated, err := c.UpdateServer(ctx, created.ID, contract.UpdateServerRequest{URL: ptr(closedPort(t) + "/mcp"), Name: ptr("Prod")})
+	updated, err := c.UpdateServer(ctx, created.ID, contract.UpdateServerRequest{URL: new(closedPort(t) + "/mcp"), Name: new("Prod")})
 	if err != nil {
 		t.Fatalf("UpdateServer: %v", err)
 	}
@@ -136,8 +136,8 @@ func TestServerSSEAndBearerToken(t *testing.T) {
 	sse := mcptest.StartSSE(t, mcptest.Config{Resources: true, BearerToken: token})
 
 	s, err := c.CreateServer(ctx, contract.CreateServerRequest{
-		ProjectID: proj.ID, Name: "sse", URL: ptr(sse.URL), TransportType: contract.TransportSSE,
-		ConnectionType: contract.ConnectionProxy, BearerToken: ptr("wrong-token"),
+		ProjectID: proj.ID, Name: "sse", URL: new(sse.URL), TransportType: contract.TransportSSE,
+		ConnectionType: contract.ConnectionProxy, BearerToken: new("wrong-token"),
 	})
 	if err != nil {
 		t.Fatalf("CreateServer: %v", err)
@@ -148,7 +148,7 @@ func TestServerSSEAndBearerToken(t *testing.T) {
 	if s, err = c.ConnectServer(ctx, s.ID); err != nil || s.Status != contract.ServerError {
 		t.Fatalf("connect with the wrong token = %+v, %v; want status error", s, err)
 	}
-	if _, err = c.UpdateServer(ctx, s.ID, contract.UpdateServerRequest{BearerToken: ptr(token)}); err != nil {
+	if _, err = c.UpdateServer(ctx, s.ID, contract.UpdateServerRequest{BearerToken: new(token)}); err != nil {
 		t.Fatalf("UpdateServer(token): %v", err)
 	}
 	if s, err = c.ConnectServer(ctx, s.ID); err != nil || s.Status != contract.ServerConnected ||
@@ -169,7 +169,7 @@ func TestServerStdio(t *testing.T) {
 	proj := newProject(t, c, "stdio")
 
 	s, err := c.CreateServer(ctx, contract.CreateServerRequest{
-		ProjectID: proj.ID, Name: "local", TransportType: contract.TransportStdio, Command: ptr(name),
+		ProjectID: proj.ID, Name: "local", TransportType: contract.TransportStdio, Command: new(name),
 	})
 	if err != nil {
 		t.Fatalf("CreateServer(stdio): %v", err)
@@ -182,14 +182,14 @@ func TestServerStdio(t *testing.T) {
 	}
 
 	_, err = c.CreateServer(ctx, contract.CreateServerRequest{
-		ProjectID: proj.ID, Name: "other", TransportType: contract.TransportStdio, Command: ptr("node"),
+		ProjectID: proj.ID, Name: "other", TransportType: contract.TransportStdio, Command: new("node"),
 	})
 	var apiErr *client.APIError
 	if !errors.Is(err, client.ErrBadRequest) || !errors.As(err, &apiErr) || !strings.Contains(apiErr.Message, "MCP_API_STDIO_COMMANDS") {
 		t.Errorf("command off the allowlist: %v, want ErrBadRequest naming MCP_API_STDIO_COMMANDS", err)
 	}
 	_, err = c.CreateServer(ctx, contract.CreateServerRequest{
-		ProjectID: proj.ID, Name: "mixed", URL: ptr("https://x.example.com/mcp"), Command: ptr(name),
+		ProjectID: proj.ID, Name: "mixed", URL: new("https://x.example.com/mcp"), Command: new(name),
 	})
 	if !errors.Is(err, client.ErrBadRequest) || !errors.As(err, &apiErr) || !strings.Contains(apiErr.Message, "command must not be set") {
 		t.Errorf("command with http: %v, want ErrBadRequest saying command is for stdio", err)
@@ -211,9 +211,9 @@ func TestServerEnvelopeErrors(t *testing.T) {
 		msg  string
 	}{
 		{"no url", contract.CreateServerRequest{ProjectID: proj.ID, Name: "a"}, client.ErrBadRequest, "url is required"},
-		{"url with stdio", contract.CreateServerRequest{ProjectID: proj.ID, Name: "a", TransportType: contract.TransportStdio, URL: ptr("https://x.example.com")}, client.ErrBadRequest, "MCP_API_STDIO_COMMANDS"},
-		{"bad transport", contract.CreateServerRequest{ProjectID: proj.ID, Name: "a", URL: ptr("https://x.example.com"), TransportType: "grpc"}, client.ErrBadRequest, "transportType must be one of"},
-		{"unknown project", contract.CreateServerRequest{ProjectID: "proj_doesnotexist", Name: "a", URL: ptr("https://x.example.com")}, client.ErrBadRequest, "is not one of your projects"},
+		{"url with stdio", contract.CreateServerRequest{ProjectID: proj.ID, Name: "a", TransportType: contract.TransportStdio, URL: new("https://x.example.com")}, client.ErrBadRequest, "MCP_API_STDIO_COMMANDS"},
+		{"bad transport", contract.CreateServerRequest{ProjectID: proj.ID, Name: "a", URL: new("https://x.example.com"), TransportType: "grpc"}, client.ErrBadRequest, "transportType must be one of"},
+		{"unknown project", contract.CreateServerRequest{ProjectID: "proj_doesnotexist", Name: "a", URL: new("https://x.example.com")}, client.ErrBadRequest, "is not one of your projects"},
 	}
 	for _, tt := range tests {
 		_, err := c.CreateServer(ctx, tt.req)
@@ -223,7 +223,7 @@ func TestServerEnvelopeErrors(t *testing.T) {
 		}
 	}
 
-	req := contract.CreateServerRequest{ProjectID: proj.ID, Name: "dup", URL: ptr("https://x.example.com/mcp")}
+	req := contract.CreateServerRequest{ProjectID: proj.ID, Name: "dup", URL: new("https://x.example.com/mcp")}
 	if _, err := c.CreateServer(ctx, req); err != nil {
 		t.Fatal(err)
 	}
@@ -262,14 +262,14 @@ func TestListAllServersFollowsCursors(t *testing.T) {
 	for i := range n {
 		s, err := c.CreateServer(ctx, contract.CreateServerRequest{
 			// Unreachable on purpose: the background probes fail fast.
-			ProjectID: a.ID, Name: fmt.Sprintf("srv-%d", i), URL: ptr(closedPort(t) + "/mcp"),
+			ProjectID: a.ID, Name: fmt.Sprintf("srv-%d", i), URL: new(closedPort(t) + "/mcp"),
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
 		want[s.ID] = true
 	}
-	if _, err := c.CreateServer(ctx, contract.CreateServerRequest{ProjectID: b.ID, Name: "srv-0", URL: ptr(closedPort(t) + "/mcp")}); err != nil {
+	if _, err := c.CreateServer(ctx, contract.CreateServerRequest{ProjectID: b.ID, Name: "srv-0", URL: new(closedPort(t) + "/mcp")}); err != nil {
 		t.Fatal(err)
 	}
 

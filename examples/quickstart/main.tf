@@ -1,5 +1,6 @@
 # The quick start that make demo applies: one MCP connection, looked up again
-# by name through the data source, with its health read back.
+# by name through the data source, with its health read back, and the same
+# MCP server registered as an MCP server in a project.
 #
 # The provider reads MCP_ENDPOINT and MCP_API_KEY from the environment.
 
@@ -56,4 +57,28 @@ output "last_error" {
 output "instructions" {
   description = "What the MCP server tells agents, read back through the API."
   value       = data.mcp_connection.orders.instructions
+}
+
+# The same MCP server registered a second way: as a server in a project,
+# which the API connects to right after the apply creates it.
+resource "mcp_project" "demo" {
+  name        = "Demo"
+  description = "The quick start's project"
+}
+
+resource "mcp_server" "orders" {
+  project_id              = mcp_project.demo.id
+  name                    = "Order desk"
+  url                     = var.mcp_server_url
+  bearer_token_wo         = var.mcp_server_token
+  bearer_token_wo_version = 1
+}
+
+output "server_id" {
+  value = mcp_server.orders.id
+}
+
+output "server_status" {
+  description = "connected when the API's MCP handshake with the server succeeded."
+  value       = mcp_server.orders.status
 }

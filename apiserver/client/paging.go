@@ -1,0 +1,55 @@
+package client
+
+import (
+	"fmt"
+	"net/url"
+	"strconv"
+
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
+)
+
+// pageQuery adds the paging parameters every list endpoint takes to q; zero
+// values leave them out, so the API's defaults apply.
+func pageQuery(q url.Values, limit int, cursor string) url.Values {
+	if limit > 0 {
+		q.Set("limit", strconv.Itoa(limit))
+	}
+	if cursor != "" {
+		q.Set("cursor", cursor)
+	}
+	return q
+}
+
+// allPagesLimit is the page size a ListAll call asks for: the caller's, or
+// the largest the API allows, which makes the fewest round trips.
+func allPagesLimit(limit int) int {
+	if limit <= 0 {
+		return contract.MaxPageLimit
+	}
+	return limit
+}
+
+// listAll calls page with each cursor in turn, from first, until the API
+// returns no next cursor, and returns the items of every page. path names
+// the listing in errors.
+func listAll[T any](path, first string, page func(cursor string) ([]T, *string, error)) ([]T, error) {
+	var all []T
+	seen := map[string]bool{}
+	cursor := first
+	for {
+		items, next, err := page(cursor)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, items...)
+		if next == nil || *next == "" {
+			return all, nil
+		}
+		// A cursor that comes back twice would loop forever.
+		if seen[*next] {
+			return nil, fmt.Errorf("GET %s: the API returned the cursor %q twice; stopping to avoid an endless listing", path, *next)
+		}
+		seen[*next] = true
+		cursor = *next
+	}
+}

@@ -1,0 +1,40 @@
+package provider
+
+import (
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
+)
+
+// projectFields are the attributes of a project, in the resource and the data source alike.
+type projectFields struct {
+	ID          types.String `tfsdk:"id"`
+	Name        types.String `tfsdk:"name"`
+	Description types.String `tfsdk:"description"`
+	CreatedAt   types.String `tfsdk:"created_at"`
+	UpdatedAt   types.String `tfsdk:"updated_at"`
+}
+
+// projectFieldsOf converts the API's view of a project.
+func projectFieldsOf(p *contract.Project) projectFields {
+	return projectFields{
+		ID:          types.StringValue(p.ID),
+		Name:        types.StringValue(p.Name),
+		Description: types.StringPointerValue(p.Description),
+		CreatedAt:   types.StringValue(p.CreatedAt.String()),
+		UpdatedAt:   types.StringValue(p.UpdatedAt.String()),
+	}
+}
+
+// Descriptions shared by the resource and the data source.
+const (
+	descProjectID = "The project's id, `proj_` followed by letters and digits, assigned by the API. Use it as " +
+		"`project_id` of `mcp_server`, pass it to `terraform import` or to the `mcp_project` data source."
+	descProjectName      = "Human-readable name of the project, 1–200 characters, unique within the tenant."
+	descProjectDesc      = "Free-text description of the project, up to 2000 characters."
+	descProjectCreatedAt = "When the project was created, RFC 3339 in UTC."
+	descProjectUpdatedAt = "When the project last changed, RFC 3339 in UTC."
+)
+
+// projectRecord is how diagnostics name projects.
+var projectRecord = record{kind: "project", noun: "project", typeName: "mcp_project", nameScope: "within a tenant", exampleID: "proj_abc123"}
