@@ -129,6 +129,10 @@ func DecodeKeyCursor(s, prefix string) (KeyCursor, error) {
 		}
 	}
 	micros := int64(binary.BigEndian.Uint64(b[1:9]))
+	// As for Cursor: PostgreSQL refuses some times beyond these years.
+	if micros < minCursorMicros || micros > maxCursorMicros {
+		return KeyCursor{}, ErrInvalidCursor
+	}
 	return KeyCursor{CreatedAt: time.UnixMicro(micros).UTC(), ID: id}, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"reflect"
 	"regexp"
 	"strings"
@@ -256,4 +257,24 @@ func sameSet(a, b []string) bool {
 		}
 	}
 	return true
+}
+
+// A forged cursor whose time PostgreSQL cannot take is refused as invalid,
+// as for connections, rather than reaching the query and failing there.
+func TestKeyCursorRefusesTimesOutOfRange(t *testing.T) {
+	s := newStore(t)
+	tenant := newTenant(t, s, "acme")
+	for _, at := range []time.Time{time.UnixMicro(math.MaxInt64), time.UnixMicro(math.MinInt64), time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)} {
+		enc := KeyCursor{CreatedAt: at, ID: NewServerID()}.Encode()
+		c, err := DecodeKeyCursor(enc, serverIDPrefix)
+		if err == nil {
+			if _, _, err := s.ListServers(context.Background(), ListServersParams{TenantID: tenant, Limit: 1, After: &c}); err != nil {
+				t.Errorf("cursor at %v was accepted and the list then failed: %v", at, err)
+			}
+			continue
+		}
+		if !errors.Is(err, ErrInvalidCursor) {
+			t.Errorf("DecodeKeyCursor(at %v) = %v, want ErrInvalidCursor", at, err)
+		}
+	}
 }
