@@ -150,7 +150,7 @@ func (c *Checker) scheduled(ctx context.Context, row store.Connection) {
 				"connection", row.ID, "tenant", row.TenantID, "lease", c.lease, "error", err)
 		case out.Err == nil:
 			c.logResult(ctx, out.Conn, result, took, protocol)
-		case errors.Is(out.Err, store.ErrStale):
+		case errors.Is(out.Err, store.ErrChanged):
 			// The write that changed the endpoint made the row due at
 			// once, or it is due when its lease ends.
 			c.log.DebugContext(ctx, "MCP connection changed during its health check; result not stored",
@@ -182,11 +182,11 @@ func (c *Checker) check(ctx context.Context, row store.Connection) (store.Connec
 		case err == nil:
 			c.logResult(ctx, stored, result, took, protocol)
 			return stored, nil
-		case errors.Is(err, store.ErrStale) && attempt < staleAttempts:
+		case errors.Is(err, store.ErrChanged) && attempt < staleAttempts:
 			c.log.DebugContext(ctx, "MCP connection changed during its health check; checking the new endpoint",
 				"connection", row.ID, "tenant", row.TenantID)
 			row = stored
-		case errors.Is(err, store.ErrStale):
+		case errors.Is(err, store.ErrChanged):
 			// The endpoint keeps changing; the row as it is now says so
 			// (a changed endpoint is "unknown" and due at once).
 			c.log.InfoContext(ctx, "MCP connection kept changing during its health check; result not stored",

@@ -46,7 +46,7 @@ func TestRecorderCoalescesConcurrentResults(t *testing.T) {
 	wg.Wait()
 	for i := range n {
 		if i == 7 {
-			if !errors.Is(errs[i], store.ErrStale) || got[i].ServerURL != moved.ServerURL {
+			if !errors.Is(errs[i], store.ErrChanged) || got[i].ServerURL != moved.ServerURL {
 				t.Errorf("moved connection: %+v, %v; want the current row and ErrStale", got[i], errs[i])
 			}
 			continue

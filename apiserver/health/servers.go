@@ -235,9 +235,9 @@ func (c *ServerChecker) check(ctx context.Context, row store.Server, manual bool
 		case err == nil:
 			c.logResult(ctx, stored, result, took, protocol)
 			return stored, nil
-		case errors.Is(err, store.ErrServerChanged) && manual && attempt < staleAttempts:
+		case errors.Is(err, store.ErrChanged) && manual && attempt < staleAttempts:
 			row = stored
-		case errors.Is(err, store.ErrServerChanged):
+		case errors.Is(err, store.ErrChanged):
 			c.log.DebugContext(ctx, "MCP server changed during its probe; result not stored",
 				"server", row.ID, "tenant", row.TenantID)
 			return stored, nil
@@ -250,16 +250,16 @@ func (c *ServerChecker) check(ctx context.Context, row store.Server, manual bool
 // probe runs the MCP handshake with the server row describes and reports
 // the outcome as the store records it, with its duration and protocol
 // version for the log.
-func (c *ServerChecker) probe(ctx context.Context, row store.Server) (store.ServerCheckResult, time.Duration, string) {
+func (c *ServerChecker) probe(ctx context.Context, row store.Server) (store.CheckResult, time.Duration, string) {
 	target, msg := c.target(ctx, row)
 	if msg != "" {
-		return store.ServerCheckResult{Err: msg}, 0, ""
+		return store.CheckResult{Err: msg}, 0, ""
 	}
 	res := c.prober.Probe(ctx, target)
 	if !res.OK {
-		return store.ServerCheckResult{Err: res.Err}, res.Duration, ""
+		return store.CheckResult{Err: res.Err}, res.Duration, ""
 	}
-	return store.ServerCheckResult{
+	return store.CheckResult{
 		OK: true,
 		Capabilities: store.Capabilities{
 			Tools:     res.Capabilities.Tools,
@@ -320,7 +320,7 @@ func (c *ServerChecker) notAllowed(command string) string {
 		command, StdioCommandsEnv, strings.Join(c.commands, ", "))
 }
 
-func (c *ServerChecker) logResult(ctx context.Context, row store.Server, r store.ServerCheckResult, took time.Duration, protocol string) {
+func (c *ServerChecker) logResult(ctx context.Context, row store.Server, r store.CheckResult, took time.Duration, protocol string) {
 	if r.OK {
 		c.log.DebugContext(ctx, "MCP server probe passed",
 			"server", row.ID, "tenant", row.TenantID, "transport", row.TransportType, "protocolVersion", protocol, "duration", took)

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lib/pq"
 
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/probe"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/secrets"
@@ -96,7 +95,7 @@ func (e *serverEnv) server(t *testing.T, name, transport, url, token string, kr 
 func (e *serverEnv) stdio(t *testing.T, name, command string, args ...string) store.Server {
 	t.Helper()
 	s := store.Server{ID: store.NewServerID(), TenantID: e.tenant, ProjectID: e.project, Name: name,
-		TransportType: "stdio", ConnectionType: "direct", Command: &command, Args: pq.StringArray(append([]string{}, args...))}
+		TransportType: "stdio", ConnectionType: "direct", Command: &command, Args: append([]string{}, args...)}
 	if err := e.store.CreateServer(context.Background(), &s); err != nil {
 		t.Fatalf("CreateServer(%s): %v", name, err)
 	}

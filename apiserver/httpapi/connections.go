@@ -112,7 +112,7 @@ func listParams(c *gin.Context, tenant uuid.UUID) (store.ListConnectionsParams, 
 		p.Limit = n
 	}
 	if v := c.Query("cursor"); v != "" {
-		cur, err := store.DecodeCursor(v)
+		cur, err := store.DecodeCursor(v, store.ConnectionIDs)
 		if err != nil {
 			return p, badRequest("invalid cursor: pass the nextCursor of a previous response unchanged, or omit cursor for the first page")
 		}

@@ -37,11 +37,12 @@ func enveloped(path string) bool {
 type family struct {
 	kind     string // "MCP server", "project"
 	idPrefix string
+	ids      store.IDFormat // what DecodeCursor accepts
 }
 
 var (
-	serverFamily  = family{kind: "MCP server", idPrefix: contract.ServerIDPrefix}
-	projectFamily = family{kind: "project", idPrefix: contract.ProjectIDPrefix}
+	serverFamily  = family{kind: "MCP server", idPrefix: contract.ServerIDPrefix, ids: store.ServerIDs}
+	projectFamily = family{kind: "project", idPrefix: contract.ProjectIDPrefix, ids: store.ProjectIDs}
 )
 
 // pathID reads the :id path parameter, which must have the family's id shape.
@@ -72,7 +73,7 @@ func (f family) fail(c *gin.Context, log *slog.Logger, op string, err error) {
 }
 
 // page reads ?limit= and ?cursor= as the connections list does.
-func (f family) page(c *gin.Context) (limit int, after *store.KeyCursor, err error) {
+func (f family) page(c *gin.Context) (limit int, after *store.Cursor, err error) {
 	limit = contract.DefaultPageLimit
 	if v := c.Query("limit"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -82,7 +83,7 @@ func (f family) page(c *gin.Context) (limit int, after *store.KeyCursor, err err
 		limit = n
 	}
 	if v := c.Query("cursor"); v != "" {
-		cur, err := store.DecodeKeyCursor(v, f.idPrefix)
+		cur, err := store.DecodeCursor(v, f.ids)
 		if err != nil {
 			return 0, nil, badRequest("invalid cursor: pass the nextCursor of a previous response unchanged, or omit cursor for the first page")
 		}
@@ -91,7 +92,7 @@ func (f family) page(c *gin.Context) (limit int, after *store.KeyCursor, err err
 	return limit, after, nil
 }
 
-func nextCursor(cur *store.KeyCursor) *string {
+func nextCursor(cur *store.Cursor) *string {
 	if cur == nil {
 		return nil
 	}

@@ -12,7 +12,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
-	"github.com/lib/pq"
 
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/secrets"
@@ -166,7 +165,7 @@ func (h *servers) create(c *gin.Context) {
 		Command:        req.Command,
 	}
 	if req.TransportType == contract.TransportStdio {
-		s.Args = pq.StringArray(append([]string{}, req.Args...))
+		s.Args = append([]string{}, req.Args...)
 	}
 	if req.BearerToken != nil {
 		if err := h.seal(&s, *req.BearerToken); err != nil {
@@ -414,14 +413,14 @@ func (h *servers) applyUpdate(cur *store.Server, req *contract.UpdateServerReque
 		if from != contract.TransportStdio {
 			cur.URL = nil
 			cur.TokenCiphertext, cur.TokenKeyID = nil, nil
-			cur.Args = pq.StringArray{}
+			cur.Args = []string{}
 		}
 		if req.Command != nil && (cur.Command == nil || *cur.Command != *req.Command) {
 			cur.Command = req.Command
 			changed = true
 		}
-		if req.Args != nil && !slices.Equal([]string(cur.Args), *req.Args) {
-			cur.Args = pq.StringArray(append([]string{}, *req.Args...))
+		if req.Args != nil && !slices.Equal(cur.Args, *req.Args) {
+			cur.Args = append([]string{}, *req.Args...)
 			changed = true
 		}
 	} else {

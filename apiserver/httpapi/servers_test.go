@@ -555,7 +555,7 @@ func TestServerListFiltersAndPagination(t *testing.T) {
 	}
 
 	connCursor := store.Cursor{CreatedAt: time.Now()}.Encode()
-	projCursor := store.KeyCursor{CreatedAt: time.Now(), ID: p.ID}.Encode()
+	projCursor := store.Cursor{CreatedAt: time.Now(), ID: p.ID}.Encode()
 	for query, want := range map[string]string{
 		"status=active":        `status must be one of "connecting", "connected", "disconnected", "error", got "active"`,
 		"limit=0":              "limit must be an integer from 1 to 100",

@@ -126,7 +126,7 @@ func secretsRotateCommand() *command {
 					return err
 				}
 				defer st.Close()
-				conns, err := st.ReencryptTokens(ctx, func(id uuid.UUID, ciphertext []byte, keyID string) ([]byte, string, error) {
+				conns, err := st.ReencryptConnectionTokens(ctx, func(id uuid.UUID, ciphertext []byte, keyID string) ([]byte, string, error) {
 					return kr.Reseal(ciphertext, keyID, store.ConnectionTokenAAD(id))
 				})
 				if err != nil {
