@@ -92,7 +92,7 @@ func Start(t testing.TB, opts ...Option) *Server {
 
 	ctx := context.Background()
 	s := &Server{DatabaseURL: pgtest.NewDatabase(t)}
-	st, err := store.Open(ctx, s.DatabaseURL)
+	st, err := store.Open(s.DatabaseURL)
 	if err != nil {
 		t.Fatalf("apitest: open store: %v", err)
 	}

@@ -53,7 +53,7 @@ func newEnv(tb testing.TB) *env {
 
 func openStore(tb testing.TB, url string) *store.Store {
 	tb.Helper()
-	st, err := store.Open(context.Background(), url)
+	st, err := store.Open(url)
 	if err != nil {
 		tb.Fatalf("store.Open: %v", err)
 	}

@@ -42,7 +42,7 @@ func newStore(t *testing.T) *Store {
 
 func openStore(t *testing.T, url string) *Store {
 	t.Helper()
-	s, err := Open(context.Background(), url)
+	s, err := Open(url)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
@@ -86,7 +86,7 @@ func TestOpenValidatesURL(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			s, err := Open(context.Background(), tc.url)
+			s, err := Open(tc.url)
 			if err == nil {
 				_ = s.Close()
 				t.Fatal("Open accepted a malformed database URL")

@@ -146,12 +146,12 @@ func secretsRotateCommand() *command {
 }
 
 // openStore opens the database DATABASE_URL names; it does not connect yet.
-func openStore(ctx context.Context, c *cli) (*store.Store, error) {
+func openStore(c *cli) (*store.Store, error) {
 	url := c.env("DATABASE_URL")
 	if strings.TrimSpace(url) == "" {
 		return nil, configErrorf("DATABASE_URL is not set; set it to a PostgreSQL URL such as postgres://user:password@localhost:5432/mcp?sslmode=disable")
 	}
-	st, err := store.Open(ctx, url)
+	st, err := store.Open(url)
 	if err != nil {
 		return nil, configErrorf("DATABASE_URL: %v", err)
 	}
@@ -161,7 +161,7 @@ func openStore(ctx context.Context, c *cli) (*store.Store, error) {
 // openMigrated opens the store and applies pending migrations once, for the
 // admin commands: a fresh database works without a separate migrate step.
 func openMigrated(ctx context.Context, c *cli) (*store.Store, error) {
-	st, err := openStore(ctx, c)
+	st, err := openStore(c)
 	if err != nil {
 		return nil, err
 	}

@@ -312,7 +312,7 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 	results := loop.stop()
 
 	ctx := context.Background()
-	st, err := store.Open(ctx, env["DATABASE_URL"])
+	st, err := store.Open(env["DATABASE_URL"])
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -118,7 +118,7 @@ func serve(ctx context.Context, c *cli, cfg serveConfig) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	st, err := openStore(ctx, c)
+	st, err := openStore(c)
 	if err != nil {
 		return err
 	}
