@@ -78,11 +78,11 @@ func newProber(timeout time.Duration) *probe.Prober {
 }
 
 // checker is a Checker on e's store with the given prober and interval.
-func (e *env) checker(tb testing.TB, st *store.Store, p *probe.Prober, interval time.Duration) *Checker {
+func (e *env) checker(tb testing.TB, st *store.Store, p *probe.Prober, interval time.Duration) *ConnectionChecker {
 	tb.Helper()
-	c, err := NewChecker(CheckerConfig{Store: st, Keyring: e.keyring, Prober: p, Interval: interval})
+	c, err := NewConnectionChecker(CheckerConfig{Store: st, Keyring: e.keyring, Prober: p, Interval: interval})
 	if err != nil {
-		tb.Fatalf("NewChecker: %v", err)
+		tb.Fatalf("NewConnectionChecker: %v", err)
 	}
 	return c
 }
@@ -219,7 +219,7 @@ func (cs *countingServer) counts() map[string]int {
 // workers, checks, and the client side of probes.
 var leakPatterns = []string{
 	"health.(*Scheduler)",
-	"health.(*Checker)",
+	"health.(*ConnectionChecker)",
 	"health.(*recorder)",
 	"apiserver/probe.",
 	"mcp.(*ClientSession)",

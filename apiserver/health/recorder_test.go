@@ -28,7 +28,7 @@ func TestRecorderCoalescesConcurrentResults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := &recorder{store: e.store, interval: time.Hour}
+	rec := &recorder[store.Connection]{save: e.store.RecordConnectionChecks, interval: time.Hour}
 
 	var wg sync.WaitGroup
 	got := make([]store.Connection, n)
@@ -40,7 +40,7 @@ func TestRecorderCoalescesConcurrentResults(t *testing.T) {
 				msg := fmt.Sprintf("instructions %d", i)
 				r.Instructions = &msg
 			}
-			got[i], errs[i] = rec.record(store.ConnectionCheck{Conn: conns[i], Result: r})
+			got[i], errs[i] = rec.record(store.Check[store.Connection]{Record: conns[i], Result: r})
 		})
 	}
 	wg.Wait()
@@ -80,9 +80,9 @@ func TestRecorderStoreError(t *testing.T) {
 	c := e.create(t, "c", "https://mcp.example.com/mcp", "", nil)
 	closed := openStore(t, e.url)
 	_ = closed.Close()
-	rec := &recorder{store: closed, interval: time.Hour}
+	rec := &recorder[store.Connection]{save: closed.RecordConnectionChecks, interval: time.Hour}
 	for range 2 {
-		if _, err := rec.record(store.ConnectionCheck{Conn: c, Result: store.CheckResult{OK: true}}); err == nil {
+		if _, err := rec.record(store.Check[store.Connection]{Record: c, Result: store.CheckResult{OK: true}}); err == nil {
 			t.Fatal("recording on a closed store succeeded")
 		}
 	}

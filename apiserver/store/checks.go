@@ -1,6 +1,8 @@
 package store
 
 import (
+	"context"
+	"errors"
 	"strings"
 	"time"
 )
@@ -22,6 +24,84 @@ type CheckResult struct {
 	Capabilities  Capabilities
 	ServerName    string
 	ServerVersion string
+}
+
+// Check is one check result to store: the record as it was read (claimed
+// or loaded) before the check, and what the check found.
+type Check[R any] struct {
+	Record R
+	Result CheckResult
+	// Manual marks a check the tenant asked for, which stores an MCP
+	// server's result even when it was disconnected meanwhile. Connections
+	// have no such state and ignore it.
+	Manual bool
+}
+
+// CheckOutcome is what storing one Check did. Err is nil when the result
+// was stored and Record is the stored row; ErrChanged when it was not, and
+// Record is the current row; ErrNotFound when the row is gone.
+type CheckOutcome[R any] struct {
+	Record R
+	Err    error
+}
+
+// recordChecks stores checks in as few statements as it can: write stores
+// the checks of which, whose rows are distinct, and returns the rows it
+// stored; a row twice in one UPDATE ... FROM would be written once, so its
+// later results go in statements of their own, in order. A check whose row
+// was not stored is resolved with get. key is a row's primary key.
+func recordChecks[R any, K comparable](ctx context.Context, checks []Check[R], key func(R) K,
+	write func(ctx context.Context, which []int) ([]R, error), get func(context.Context, R) (R, error)) ([]CheckOutcome[R], error) {
+	out := make([]CheckOutcome[R], len(checks))
+	for todo := indexes(len(checks)); len(todo) > 0; {
+		var now, later []int
+		seen := make(map[K]bool, len(todo))
+		for _, i := range todo {
+			if k := key(checks[i].Record); seen[k] {
+				later = append(later, i)
+			} else {
+				seen[k] = true
+				now = append(now, i)
+			}
+		}
+		stored, err := write(ctx, now)
+		if err != nil {
+			return nil, err
+		}
+		byKey := make(map[K]R, len(stored))
+		for _, r := range stored {
+			byKey[key(r)] = r
+		}
+		for _, i := range now {
+			if r, ok := byKey[key(checks[i].Record)]; ok {
+				out[i] = CheckOutcome[R]{Record: r}
+				continue
+			}
+			// Rare: the row is gone or a write changed what was checked.
+			current, err := get(ctx, checks[i].Record)
+			switch {
+			case errors.Is(err, ErrNotFound):
+				out[i] = CheckOutcome[R]{Err: ErrNotFound}
+			case err != nil:
+				return nil, err
+			default:
+				out[i] = CheckOutcome[R]{Record: current, Err: ErrChanged}
+			}
+		}
+		todo = later
+	}
+	return out, nil
+}
+
+// recordOne stores one check with a kind's batch function.
+func recordOne[R any](ctx context.Context, batch func(context.Context, []Check[R], time.Duration) ([]CheckOutcome[R], error),
+	check Check[R], interval time.Duration) (R, error) {
+	out, err := batch(ctx, []Check[R]{check}, interval)
+	if err != nil {
+		var zero R
+		return zero, err
+	}
+	return out[0].Record, out[0].Err
 }
 
 // status is the status and last_error a result stores: passed on a pass,

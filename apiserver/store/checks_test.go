@@ -347,15 +347,15 @@ func TestRecordConnectionChecksBatch(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	checks := []ConnectionCheck{
-		{Conn: pass, Result: CheckResult{OK: true, Instructions: new("first")}},
-		{Conn: fail, Result: CheckResult{Err: "refused"}},
-		{Conn: moved, Result: CheckResult{OK: true}},
-		{Conn: gone, Result: CheckResult{OK: true}},
-		{Conn: withToken, Result: CheckResult{OK: true, Instructions: new("with token")}},
+	checks := []Check[Connection]{
+		{Record: pass, Result: CheckResult{OK: true, Instructions: new("first")}},
+		{Record: fail, Result: CheckResult{Err: "refused"}},
+		{Record: moved, Result: CheckResult{OK: true}},
+		{Record: gone, Result: CheckResult{OK: true}},
+		{Record: withToken, Result: CheckResult{OK: true, Instructions: new("with token")}},
 		// The same row twice (a manual and a scheduled check at once): both
 		// are stored, the later one last.
-		{Conn: pass, Result: CheckResult{OK: true, Instructions: new("second")}},
+		{Record: pass, Result: CheckResult{OK: true, Instructions: new("second")}},
 	}
 	out, err := s.RecordConnectionChecks(ctx, checks, time.Hour)
 	if err != nil {
@@ -364,30 +364,30 @@ func TestRecordConnectionChecksBatch(t *testing.T) {
 	if len(out) != len(checks) {
 		t.Fatalf("%d outcomes for %d checks", len(out), len(checks))
 	}
-	if out[0].Err != nil || *out[0].Conn.Instructions != "first" || out[0].Conn.Status != "active" {
+	if out[0].Err != nil || *out[0].Record.Instructions != "first" || out[0].Record.Status != "active" {
 		t.Errorf("pass: %+v", out[0])
 	}
-	if out[1].Err != nil || out[1].Conn.Status != "error" || *out[1].Conn.LastError != "refused" {
+	if out[1].Err != nil || out[1].Record.Status != "error" || *out[1].Record.LastError != "refused" {
 		t.Errorf("fail: %+v", out[1])
 	}
-	if !errors.Is(out[2].Err, ErrChanged) || out[2].Conn.ServerURL != moved.ServerURL+"/v2" || out[2].Conn.Status != "unknown" {
+	if !errors.Is(out[2].Err, ErrChanged) || out[2].Record.ServerURL != moved.ServerURL+"/v2" || out[2].Record.Status != "unknown" {
 		t.Errorf("moved: %+v", out[2])
 	}
 	if !errors.Is(out[3].Err, ErrNotFound) {
 		t.Errorf("gone: %+v", out[3])
 	}
-	if out[4].Err != nil || out[4].Conn.Status != "active" || *out[4].Conn.Instructions != "with token" {
+	if out[4].Err != nil || out[4].Record.Status != "active" || *out[4].Record.Instructions != "with token" {
 		t.Errorf("with token: %+v", out[4])
 	}
-	if out[5].Err != nil || *out[5].Conn.Instructions != "second" {
+	if out[5].Err != nil || *out[5].Record.Instructions != "second" {
 		t.Errorf("second check of the same row: %+v", out[5])
 	}
 	if got, _ := s.GetConnection(ctx, tenant, pass.ID); got.Instructions == nil || *got.Instructions != "second" {
 		t.Errorf("stored instructions %v, want the later check's", got.Instructions)
 	}
 	for i, o := range out {
-		if o.Err == nil && (o.Conn.LastHealthCheckAt == nil || !o.Conn.LastHealthCheckAt.Equal(o.Conn.UpdatedAt)) {
-			t.Errorf("outcome %d: lastHealthCheckAt %v, updatedAt %v", i, o.Conn.LastHealthCheckAt, o.Conn.UpdatedAt)
+		if o.Err == nil && (o.Record.LastHealthCheckAt == nil || !o.Record.LastHealthCheckAt.Equal(o.Record.UpdatedAt)) {
+			t.Errorf("outcome %d: lastHealthCheckAt %v, updatedAt %v", i, o.Record.LastHealthCheckAt, o.Record.UpdatedAt)
 		}
 	}
 

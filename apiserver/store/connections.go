@@ -267,22 +267,6 @@ func (s *Store) ClaimDueConnections(ctx context.Context, limit int, lease time.D
 	return rows, nil
 }
 
-// ConnectionCheck is one health check result to store: the row as it was
-// read (claimed or loaded) before the check, and what the check found.
-type ConnectionCheck struct {
-	Conn   Connection
-	Result CheckResult
-}
-
-// CheckOutcome is what storing one ConnectionCheck did. Err is nil when the
-// result was stored and Conn is the stored row; ErrChanged when it was not
-// because the endpoint changed, and Conn is the current row; ErrNotFound
-// when the row is gone.
-type CheckOutcome struct {
-	Conn Connection
-	Err  error
-}
-
 // RecordConnectionCheck stores the result of checking c, a row as it was
 // read (claimed or loaded) before the check: status active or error,
 // last_error (cleared on a pass), instructions (replaced on a pass, kept on
@@ -292,45 +276,29 @@ type CheckOutcome struct {
 // token are still those of the row; otherwise it returns the current row
 // and ErrChanged. ErrNotFound: the row is gone.
 func (s *Store) RecordConnectionCheck(ctx context.Context, c Connection, r CheckResult, interval time.Duration) (Connection, error) {
-	out, err := s.RecordConnectionChecks(ctx, []ConnectionCheck{{Conn: c, Result: r}}, interval)
-	if err != nil {
-		return Connection{}, err
-	}
-	return out[0].Conn, out[0].Err
+	return recordOne(ctx, s.RecordConnectionChecks, Check[Connection]{Record: c, Result: r}, interval)
 }
 
 // RecordConnectionChecks stores several results as RecordConnectionCheck
 // does, in one statement, and returns an outcome per check in the same
 // order. The error is for the whole batch (nothing was stored).
-func (s *Store) RecordConnectionChecks(ctx context.Context, checks []ConnectionCheck, interval time.Duration) ([]CheckOutcome, error) {
+func (s *Store) RecordConnectionChecks(ctx context.Context, checks []Check[Connection], interval time.Duration) ([]CheckOutcome[Connection], error) {
 	if interval <= 0 {
 		return nil, fmt.Errorf("record connection checks: interval must be positive, got %s", interval)
 	}
-	out := make([]CheckOutcome, len(checks))
-	// A row twice in one UPDATE ... FROM would be written once; its later
-	// results go in statements of their own, in order.
-	for todo := indexes(len(checks)); len(todo) > 0; {
-		var now, later []int
-		seen := make(map[uuid.UUID]bool, len(todo))
-		for _, i := range todo {
-			if id := checks[i].Conn.ID; seen[id] {
-				later = append(later, i)
-			} else {
-				seen[id] = true
-				now = append(now, i)
-			}
-		}
-		if err := s.recordConnectionChecks(ctx, checks, now, interval, out); err != nil {
-			return nil, err
-		}
-		todo = later
-	}
-	return out, nil
+	return recordChecks(ctx, checks,
+		func(c Connection) uuid.UUID { return c.ID },
+		func(ctx context.Context, which []int) ([]Connection, error) {
+			return s.writeConnectionChecks(ctx, checks, which, interval)
+		},
+		func(ctx context.Context, c Connection) (Connection, error) {
+			return s.GetConnection(ctx, c.TenantID, c.ID)
+		})
 }
 
-// recordConnectionChecks stores checks[i] for each i in which, whose rows are
-// distinct, and fills out[i].
-func (s *Store) recordConnectionChecks(ctx context.Context, checks []ConnectionCheck, which []int, interval time.Duration, out []CheckOutcome) error {
+// writeConnectionChecks stores checks[i] for each i in which, whose rows are
+// distinct, in one statement, and returns the rows it stored.
+func (s *Store) writeConnectionChecks(ctx context.Context, checks []Check[Connection], which []int, interval time.Duration) ([]Connection, error) {
 	n := len(which)
 	ids := make(pq.StringArray, n)
 	tenants := make(pq.StringArray, n)
@@ -342,7 +310,7 @@ func (s *Store) recordConnectionChecks(ctx context.Context, checks []ConnectionC
 	lastErrors := make([]*string, n)
 	instructions := make([]*string, n)
 	for j, i := range which {
-		c, r := checks[i].Conn, checks[i].Result
+		c, r := checks[i].Record, checks[i].Result
 		ids[j], tenants[j] = c.ID.String(), c.TenantID.String()
 		urls[j], auths[j] = c.ServerURL, c.AuthType
 		// pq.ByteaArray cannot say NULL; an empty value stands for "no
@@ -354,10 +322,9 @@ func (s *Store) recordConnectionChecks(ctx context.Context, checks []ConnectionC
 			instructions[j] = r.Instructions
 		}
 	}
-	// One statement, so a batch costs one round trip. The time is taken
-	// once and used for both columns, which must be equal; greatest keeps
-	// updated_at from going backwards if a concurrent writer we waited for
-	// stamped a later time than our statement's start.
+	// The time is taken once and used for both columns, which must be
+	// equal; greatest keeps updated_at from going backwards if a concurrent
+	// writer we waited for stamped a later time than our statement's start.
 	var stored []Connection
 	err := namedSelect(ctx, s.db, &stored, `
 		UPDATE mcp_connections AS m SET
@@ -391,30 +358,12 @@ func (s *Store) recordConnectionChecks(ctx context.Context, checks []ConnectionC
 			"interval_ms":  interval.Milliseconds(),
 		})
 	if err != nil {
-		return s.fail("record connection checks", err)
+		return nil, s.fail("record connection checks", err)
 	}
-	byID := make(map[uuid.UUID]Connection, len(stored))
-	for _, c := range stored {
-		byID[c.ID] = c.utc()
+	for i := range stored {
+		stored[i] = stored[i].utc()
 	}
-	for _, i := range which {
-		c := checks[i].Conn
-		if row, ok := byID[c.ID]; ok {
-			out[i] = CheckOutcome{Conn: row}
-			continue
-		}
-		// Rare: the row is gone or a write changed its endpoint.
-		current, err := s.GetConnection(ctx, c.TenantID, c.ID)
-		switch {
-		case errors.Is(err, ErrNotFound):
-			out[i] = CheckOutcome{Err: ErrNotFound}
-		case err != nil:
-			return err
-		default:
-			out[i] = CheckOutcome{Conn: current, Err: ErrChanged}
-		}
-	}
-	return nil
+	return stored, nil
 }
 
 // connectionError turns constraint violations into errors that say what is

@@ -370,58 +370,123 @@ func (s *Store) ClaimServer(ctx context.Context, tenantID uuid.UUID, id string, 
 // connect the tenant asked for) — is not disconnected; otherwise it returns
 // the current row and ErrChanged. ErrNotFound: the row is gone.
 func (s *Store) RecordServerCheck(ctx context.Context, srv Server, r CheckResult, interval time.Duration, manual bool) (Server, error) {
+	return recordOne(ctx, s.RecordServerChecks, Check[Server]{Record: srv, Result: r, Manual: manual}, interval)
+}
+
+// RecordServerChecks stores several results as RecordServerCheck does (each
+// check's Manual is its manual), in one statement, and returns an outcome
+// per check in the same order. The error is for the whole batch (nothing was
+// stored).
+func (s *Store) RecordServerChecks(ctx context.Context, checks []Check[Server], interval time.Duration) ([]CheckOutcome[Server], error) {
 	if interval <= 0 {
-		return Server{}, fmt.Errorf("record MCP server check: interval must be positive, got %s", interval)
+		return nil, fmt.Errorf("record MCP server checks: interval must be positive, got %s", interval)
 	}
-	status, lastError := r.status("connected", "the connection attempt failed without saying why")
+	return recordChecks(ctx, checks,
+		func(srv Server) string { return srv.ID },
+		func(ctx context.Context, which []int) ([]Server, error) {
+			return s.writeServerChecks(ctx, checks, which, interval)
+		},
+		func(ctx context.Context, srv Server) (Server, error) { return s.GetServer(ctx, srv.TenantID, srv.ID) })
+}
+
+// writeServerChecks stores checks[i] for each i in which, whose rows are
+// distinct, in one statement, and returns the rows it stored.
+func (s *Store) writeServerChecks(ctx context.Context, checks []Check[Server], which []int, interval time.Duration) ([]Server, error) {
+	n := len(which)
+	ids := make(pq.StringArray, n)
+	tenants := make(pq.StringArray, n)
+	transports := make(pq.StringArray, n)
+	urls := make([]*string, n)
+	commands := make([]*string, n)
+	// Each row's args as an array literal: an array of arrays would be
+	// flattened by unnest.
+	args := make([]*string, n)
+	tokens := make(pq.ByteaArray, n)
+	manuals := make(pq.BoolArray, n)
+	statuses := make(pq.StringArray, n)
+	lastErrors := make([]*string, n)
+	oks := make(pq.BoolArray, n)
+	capabilities := make(pq.StringArray, n)
+	names := make(pq.StringArray, n)
+	versions := make(pq.StringArray, n)
+	for j, i := range which {
+		srv, r := checks[i].Record, checks[i].Result
+		ids[j], tenants[j], transports[j] = srv.ID, srv.TenantID.String(), srv.TransportType
+		urls[j], commands[j] = srv.URL, srv.Command
+		if srv.Args != nil {
+			v, err := pq.StringArray(srv.Args).Value()
+			if err != nil {
+				return nil, fmt.Errorf("record MCP server checks: args of %s: %w", srv.ID, err)
+			}
+			args[j] = new(v.(string))
+		}
+		// pq.ByteaArray cannot say NULL; an empty value stands for "no
+		// token", which no sealed token can be.
+		tokens[j] = srv.TokenCiphertext
+		manuals[j] = checks[i].Manual
+		statuses[j], lastErrors[j] = r.status("connected", "the connection attempt failed without saying why")
+		oks[j] = r.OK
+		caps, err := r.Capabilities.Value()
+		if err != nil {
+			return nil, fmt.Errorf("record MCP server checks: capabilities of %s: %w", srv.ID, err)
+		}
+		capabilities[j], names[j], versions[j] = caps.(string), r.ServerName, r.ServerVersion
+	}
+	// As for connections: the time is taken once, and greatest keeps
+	// updated_at from going backwards.
 	var stored []serverRow
 	err := namedSelect(ctx, s.db, &stored, `
 		UPDATE mcp_servers AS m SET
-			status = :status,
-			last_error = :last_error,
-			capabilities = CASE WHEN CAST(:ok AS boolean) THEN CAST(:capabilities AS jsonb) ELSE m.capabilities END,
-			server_name = CASE WHEN CAST(:ok AS boolean) THEN :server_name ELSE m.server_name END,
-			server_version = CASE WHEN CAST(:ok AS boolean) THEN :server_version ELSE m.server_version END,
-			last_connected_at = CASE WHEN CAST(:ok AS boolean) THEN greatest(t.now, m.updated_at) ELSE m.last_connected_at END,
+			status = r.status,
+			last_error = r.last_error,
+			capabilities = CASE WHEN r.ok THEN CAST(r.capabilities AS jsonb) ELSE m.capabilities END,
+			server_name = CASE WHEN r.ok THEN r.server_name ELSE m.server_name END,
+			server_version = CASE WHEN r.ok THEN r.server_version ELSE m.server_version END,
+			last_connected_at = CASE WHEN r.ok THEN greatest(t.now, m.updated_at) ELSE m.last_connected_at END,
 			updated_at = greatest(t.now, m.updated_at),
 			next_check_at = greatest(t.now, m.updated_at) + CAST(:interval_ms AS bigint) * interval '1 millisecond'
-		FROM (SELECT date_trunc('milliseconds', clock_timestamp()) AS now) AS t
-		WHERE m.tenant_id = :tenant_id AND m.id = :id
-			AND m.transport_type = :transport_type
-			AND m.url IS NOT DISTINCT FROM CAST(:url AS text)
-			AND m.command IS NOT DISTINCT FROM CAST(:command AS text)
-			AND m.args IS NOT DISTINCT FROM CAST(:args AS text[])
-			AND m.token_ciphertext IS NOT DISTINCT FROM CAST(:token_ciphertext AS bytea)
-			AND (CAST(:manual AS boolean) OR m.status <> 'disconnected')
+		FROM unnest(CAST(:ids AS text[]), CAST(:tenants AS uuid[]), CAST(:transports AS text[]),
+				CAST(:urls AS text[]), CAST(:commands AS text[]), CAST(:args AS text[]),
+				CAST(:tokens AS bytea[]), CAST(:manuals AS boolean[]), CAST(:statuses AS text[]),
+				CAST(:last_errors AS text[]), CAST(:oks AS boolean[]), CAST(:capabilities AS text[]),
+				CAST(:names AS text[]), CAST(:versions AS text[]))
+			AS r(id, tenant_id, transport_type, url, command, args, token_ciphertext, manual, status,
+				last_error, ok, capabilities, server_name, server_version),
+			(SELECT date_trunc('milliseconds', clock_timestamp()) AS now) AS t
+		WHERE m.id = ANY(CAST(:ids AS text[])) -- lets the planner look rows up by key
+			AND m.id = r.id AND m.tenant_id = r.tenant_id
+			AND m.transport_type = r.transport_type
+			AND m.url IS NOT DISTINCT FROM r.url
+			AND m.command IS NOT DISTINCT FROM r.command
+			AND m.args IS NOT DISTINCT FROM CAST(r.args AS text[])
+			AND coalesce(m.token_ciphertext, '') = r.token_ciphertext
+			AND (r.manual OR m.status <> 'disconnected')
 		RETURNING `+qualifiedServerColumns,
 		map[string]any{
-			"tenant_id":        srv.TenantID,
-			"id":               srv.ID,
-			"transport_type":   srv.TransportType,
-			"url":              srv.URL,
-			"command":          srv.Command,
-			"args":             pq.Array(srv.Args),
-			"token_ciphertext": srv.TokenCiphertext,
-			"manual":           manual,
-			"status":           status,
-			"last_error":       lastError,
-			"ok":               r.OK,
-			"capabilities":     r.Capabilities,
-			"server_name":      r.ServerName,
-			"server_version":   r.ServerVersion,
-			"interval_ms":      interval.Milliseconds(),
+			"ids":          ids,
+			"tenants":      tenants,
+			"transports":   transports,
+			"urls":         pq.Array(urls),
+			"commands":     pq.Array(commands),
+			"args":         pq.Array(args),
+			"tokens":       tokens,
+			"manuals":      manuals,
+			"statuses":     statuses,
+			"last_errors":  pq.Array(lastErrors),
+			"oks":          oks,
+			"capabilities": capabilities,
+			"names":        names,
+			"versions":     versions,
+			"interval_ms":  interval.Milliseconds(),
 		})
 	if err != nil {
-		return Server{}, s.fail("record MCP server check", err)
+		return nil, s.fail("record MCP server checks", err)
 	}
-	if len(stored) == 1 {
-		return stored[0].utc(), nil
+	out := make([]Server, len(stored))
+	for i, r := range stored {
+		out[i] = r.utc()
 	}
-	current, err := s.GetServer(ctx, srv.TenantID, srv.ID)
-	if err != nil {
-		return Server{}, err
-	}
-	return current, ErrChanged
+	return out, nil
 }
 
 // ReencryptServerTokens calls fn for every stored MCP server token, across

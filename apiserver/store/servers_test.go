@@ -5,12 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/lib/pq"
 )
 
 func newHTTPServer(t *testing.T, s *Store, tenantID uuid.UUID, projectID, name string) Server {
@@ -78,7 +78,7 @@ func TestServerCRUD(t *testing.T) {
 	}
 
 	// stdio: args round-trip, an empty list stays an empty list.
-	for _, args := range []pq.StringArray{{}, {"-y", "@scope/server", "a b;c|d $(e)"}} {
+	for _, args := range [][]string{{}, {"-y", "@scope/server", "a b;c|d $(e)"}} {
 		st := Server{ID: NewServerID(), TenantID: tenant, ProjectID: p.ID, Name: fmt.Sprintf("stdio %d", len(args)),
 			TransportType: "stdio", ConnectionType: "direct", Command: new("npx"), Args: args}
 		if err := s.CreateServer(ctx, &st); err != nil {
@@ -169,10 +169,10 @@ func TestServerConstraints(t *testing.T) {
 		{"bad id", func(r *Server) { r.ID = "mcp_a-b" }, nil, "letters and digits"},
 		{"http without url", func(r *Server) { r.URL = nil }, nil, "http and sse need url"},
 		{"http with command", func(r *Server) { r.Command = new("node") }, nil, "http and sse need url"},
-		{"stdio with url", func(r *Server) { r.TransportType = "stdio"; r.Command = new("node"); r.Args = pq.StringArray{} }, nil, "stdio needs command"},
+		{"stdio with url", func(r *Server) { r.TransportType = "stdio"; r.Command = new("node"); r.Args = []string{} }, nil, "stdio needs command"},
 		{"stdio without args", func(r *Server) { r.TransportType = "stdio"; r.URL = nil; r.Command = new("node") }, nil, "stdio needs command and args"},
 		{"stdio with token", func(r *Server) {
-			r.TransportType, r.URL, r.Command, r.Args = "stdio", nil, new("node"), pq.StringArray{}
+			r.TransportType, r.URL, r.Command, r.Args = "stdio", nil, new("node"), []string{}
 			r.TokenCiphertext, r.TokenKeyID = []byte{1}, new("k")
 		}, nil, "stdio server cannot have a bearer token"},
 		{"token without key id", func(r *Server) { r.TokenCiphertext = []byte{1} }, nil, "must be set together"},
@@ -457,14 +457,14 @@ func TestRecordServerCheck(t *testing.T) {
 
 	// stdio rows compare command and args.
 	st := Server{ID: NewServerID(), TenantID: tenant, ProjectID: p.ID, Name: "stdio", TransportType: "stdio",
-		ConnectionType: "direct", Command: new("node"), Args: pq.StringArray{"a"}}
+		ConnectionType: "direct", Command: new("node"), Args: []string{"a"}}
 	if err := s.CreateServer(ctx, &st); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.RecordServerCheck(ctx, st, pass, time.Minute, false); err != nil {
 		t.Fatalf("stdio check: %v", err)
 	}
-	if _, err := s.UpdateServer(ctx, tenant, st.ID, func(r *Server) error { r.Args = pq.StringArray{"b"}; return nil }); err != nil {
+	if _, err := s.UpdateServer(ctx, tenant, st.ID, func(r *Server) error { r.Args = []string{"b"}; return nil }); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.RecordServerCheck(ctx, st, pass, time.Minute, true); !errors.Is(err, ErrChanged) {
@@ -473,6 +473,92 @@ func TestRecordServerCheck(t *testing.T) {
 	if _, err := s.RecordServerCheck(ctx, st, pass, 0, true); err == nil {
 		t.Fatal("RecordServerCheck accepted a zero interval")
 	}
+}
+
+// Several results in one batch: each is stored or refused as
+// RecordServerCheck would, and the same row twice is stored in order.
+func TestRecordServerChecksBatch(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	tenant := newTenant(t, s, "a")
+	p := newProject(t, s, tenant, "p")
+	pass := newHTTPServer(t, s, tenant, p.ID, "pass")
+	fail := newHTTPServer(t, s, tenant, p.ID, "fail")
+	moved := newHTTPServer(t, s, tenant, p.ID, "moved")
+	if _, err := s.UpdateServer(ctx, tenant, moved.ID, func(r *Server) error { r.URL = new("https://elsewhere.example"); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	gone := newHTTPServer(t, s, tenant, p.ID, "gone")
+	if err := s.DeleteServer(ctx, tenant, gone.ID); err != nil {
+		t.Fatal(err)
+	}
+	off := setStatus(t, s, newHTTPServer(t, s, tenant, p.ID, "off"), "disconnected")
+	revived := setStatus(t, s, newHTTPServer(t, s, tenant, p.ID, "revived"), "disconnected")
+	stdio := Server{ID: NewServerID(), TenantID: tenant, ProjectID: p.ID, Name: "stdio", TransportType: "stdio",
+		ConnectionType: "direct", Command: new("node"), Args: []string{"a b", `c"d`}}
+	noArgs := Server{ID: NewServerID(), TenantID: tenant, ProjectID: p.ID, Name: "no-args", TransportType: "stdio",
+		ConnectionType: "direct", Command: new("node"), Args: []string{}}
+	for _, srv := range []*Server{&stdio, &noArgs} {
+		if err := s.CreateServer(ctx, srv); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	ok := func(name string) CheckResult {
+		return CheckResult{OK: true, Capabilities: Capabilities{Tools: true}, ServerName: name, ServerVersion: "1"}
+	}
+	checks := []Check[Server]{
+		{Record: pass, Result: ok("first")},
+		{Record: fail, Result: CheckResult{Err: "refused"}},
+		{Record: moved, Result: ok("moved")},
+		{Record: gone, Result: ok("gone")},
+		{Record: off, Result: ok("off")},
+		{Record: revived, Result: ok("revived"), Manual: true},
+		{Record: stdio, Result: ok("stdio")},
+		{Record: noArgs, Result: ok("no args")},
+		{Record: pass, Result: ok("second")},
+	}
+	out, err := s.RecordServerChecks(ctx, checks, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out) != len(checks) {
+		t.Fatalf("%d outcomes for %d checks", len(out), len(checks))
+	}
+	want := []struct {
+		err    error
+		status string
+	}{{nil, "connected"}, {nil, "error"}, {ErrChanged, "connecting"}, {ErrNotFound, ""}, {ErrChanged, "disconnected"},
+		{nil, "connected"}, {nil, "connected"}, {nil, "connected"}, {nil, "connected"}}
+	for i, w := range want {
+		if !errors.Is(out[i].Err, w.err) || (w.err == nil) != (out[i].Err == nil) || out[i].Record.Status != w.status {
+			t.Errorf("check %d (%s): %s, %v; want %s, %v", i, checks[i].Record.Name, out[i].Record.Status, out[i].Err, w.status, w.err)
+		}
+		if o := out[i]; o.Err == nil && o.Record.Status == "connected" && !o.Record.LastConnectedAt.Equal(o.Record.UpdatedAt) {
+			t.Errorf("check %d: lastConnectedAt %v, updatedAt %v", i, o.Record.LastConnectedAt, o.Record.UpdatedAt)
+		}
+	}
+	if *out[1].Record.LastError != "refused" || *out[6].Record.ServerName != "stdio" || !slices.Equal(out[6].Record.Args, stdio.Args) {
+		t.Errorf("stored rows: %+v, %+v", out[1].Record, out[6].Record)
+	}
+	if got := s.mustGetServer(t, tenant, noArgs.ID); got.Args == nil || len(got.Args) != 0 {
+		t.Errorf("args of a stdio server without args = %#v, want []", got.Args)
+	}
+	if got := s.mustGetServer(t, tenant, pass.ID); *got.ServerName != "second" {
+		t.Errorf("stored server name %q, want the later check's", *got.ServerName)
+	}
+	if out, err := s.RecordServerChecks(ctx, nil, time.Hour); err != nil || len(out) != 0 {
+		t.Errorf("empty batch: %v, %v", out, err)
+	}
+}
+
+func (s *Store) mustGetServer(t *testing.T, tenant uuid.UUID, id string) Server {
+	t.Helper()
+	srv, err := s.GetServer(context.Background(), tenant, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srv
 }
 
 func TestReencryptServerTokens(t *testing.T) {

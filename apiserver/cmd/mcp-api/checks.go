@@ -64,18 +64,18 @@ func positiveDuration(env func(string) string, name string, def time.Duration, e
 // checkers are the one place each kind of record is probed and its result
 // stored: the health-check and connect handlers and the scheduler share them.
 type checkers struct {
-	connections *health.Checker
+	connections *health.ConnectionChecker
 	servers     *health.ServerChecker
 	scheduler   *health.Scheduler
 }
 
 func newCheckers(cfg checkConfig, st *store.Store, kr *secrets.Keyring, stdioCommands []string, log *slog.Logger) (*checkers, error) {
 	prober := probe.New(probe.Options{Timeout: cfg.timeout, AllowPrivate: cfg.allowPrivate})
-	conns, err := health.NewChecker(health.CheckerConfig{Store: st, Keyring: kr, Prober: prober, Interval: cfg.interval, Logger: log})
+	conns, err := health.NewConnectionChecker(health.CheckerConfig{Store: st, Keyring: kr, Prober: prober, Interval: cfg.interval, Logger: log})
 	if err != nil {
 		return nil, err
 	}
-	servers, err := health.NewServerChecker(health.ServerCheckerConfig{Store: st, Keyring: kr, Prober: prober,
+	servers, err := health.NewServerChecker(health.CheckerConfig{Store: st, Keyring: kr, Prober: prober,
 		Interval: cfg.interval, StdioCommands: stdioCommands, Logger: log})
 	if err != nil {
 		return nil, err
