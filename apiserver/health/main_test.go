@@ -29,7 +29,7 @@ import (
 func TestMain(m *testing.M) { os.Exit(pgtest.Run(m)) }
 
 // env is a migrated database with one tenant, and the keyring and prober a
-// Checker on it uses.
+// checkers on it use.
 type env struct {
 	url     string
 	store   *store.Store
@@ -77,7 +77,7 @@ func newProber(timeout time.Duration) *probe.Prober {
 	return probe.New(probe.Options{Timeout: timeout, AllowPrivate: true})
 }
 
-// checker is a Checker on e's store with the given prober and interval.
+// checker is a ConnectionChecker on e's store with the given prober and interval.
 func (e *env) checker(tb testing.TB, st *store.Store, p *probe.Prober, interval time.Duration) *ConnectionChecker {
 	tb.Helper()
 	c, err := NewConnectionChecker(CheckerConfig{Store: st, Keyring: e.keyring, Prober: p, Interval: interval})

@@ -47,7 +47,7 @@ func TestRecorderCoalescesConcurrentResults(t *testing.T) {
 	for i := range n {
 		if i == 7 {
 			if !errors.Is(errs[i], store.ErrChanged) || got[i].ServerURL != moved.ServerURL {
-				t.Errorf("moved connection: %+v, %v; want the current row and ErrStale", got[i], errs[i])
+				t.Errorf("moved connection: %+v, %v; want the current row and ErrChanged", got[i], errs[i])
 			}
 			continue
 		}

@@ -52,7 +52,7 @@ func TestNewIDs(t *testing.T) {
 	}
 }
 
-func TestKeyCursor(t *testing.T) {
+func TestCursorTextIDs(t *testing.T) {
 	c := Cursor{CreatedAt: time.Date(2026, 1, 10, 14, 0, 0, 123_456_000, time.UTC), ID: NewServerID()}
 	enc := c.Encode()
 	if strings.ContainsAny(enc, "+/=") {
@@ -261,7 +261,7 @@ func sameSet(a, b []string) bool {
 
 // A forged cursor whose time PostgreSQL cannot take is refused as invalid,
 // as for connections, rather than reaching the query and failing there.
-func TestKeyCursorRefusesTimesOutOfRange(t *testing.T) {
+func TestCursorTextIDsRefuseTimesOutOfRange(t *testing.T) {
 	s := newStore(t)
 	tenant := newTenant(t, s, "acme")
 	for _, at := range []time.Time{time.UnixMicro(math.MaxInt64), time.UnixMicro(math.MinInt64), time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)} {

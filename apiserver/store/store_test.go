@@ -663,7 +663,7 @@ func TestUpdateConcurrentSerialises(t *testing.T) {
 	}
 }
 
-func TestReencryptTokens(t *testing.T) {
+func TestReencryptConnectionTokens(t *testing.T) {
 	s := newStore(t)
 	ctx := context.Background()
 	tenants := []uuid.UUID{newTenant(t, s, "a"), newTenant(t, s, "b")}
