@@ -20,9 +20,9 @@ import (
 )
 
 // describeHTTP turns a failed HTTP or SSE check into a message a person can
-// act on. The recorder's view of the wire comes first: the SDK reports most
-// HTTP failures as bare status text ("Unauthorized"), without the code.
-func describeHTTP(ctx context.Context, err error, rec *recorder, t Target, endpoint *url.URL, timeout time.Duration) string {
+// act on, and its kind. The recorder's view of the wire comes first: the SDK
+// reports most HTTP failures as bare status text ("Unauthorized"), without the code.
+func describeHTTP(ctx context.Context, err error, rec *recorder, t Target, endpoint *url.URL, timeout time.Duration) (ErrorKind, string) {
 	wp := rec.problem()
 
 	// After a redirect, say where to: the failure is about the new place.
@@ -34,45 +34,59 @@ func describeHTTP(ctx context.Context, err error, rec *recorder, t Target, endpo
 	// A refusal by the address guard explains whatever followed it.
 	var re *netguard.RedirectError
 	if wp != nil && errors.As(wp.err, &re) {
-		return fmt.Sprintf("the server redirected to %s and the redirect was refused: %s", re.Location, re.Reason)
+		kind := KindProtocol
+		if re.Err != nil {
+			kind = KindBlocked
+		}
+		return kind, fmt.Sprintf("the server redirected to %s and the redirect was refused: %s", re.Location, re.Reason)
 	}
 	var be *netguard.BlockedError
 	if wp != nil && errors.As(wp.err, &be) {
-		return prefix + be.Error()
+		return KindBlocked, prefix + be.Error()
 	}
 	if errors.As(err, &be) {
-		return be.Error()
+		return KindBlocked, be.Error()
+	}
+	if errors.Is(err, errTooLarge) {
+		return KindProtocol, describeTooLarge(err)
 	}
 
-	if msg, ok := describeContext(ctx, err, hostPort(endpoint), timeout); ok {
-		return msg
+	if kind, msg, ok := describeContext(ctx, err, hostPort(endpoint), timeout); ok {
+		return kind, msg
 	}
 
 	if wp != nil {
 		if wp.err != nil {
-			return prefix + describeNetError(wp.err, hostPort(wp.url))
+			kind, msg := describeNetError(wp.err, hostPort(wp.url))
+			return kind, prefix + msg
 		}
-		return prefix + describeStatus(wp, t)
+		kind, msg := describeStatus(wp, t)
+		return kind, prefix + msg
 	}
-	return describeProtocol(err, t)
+	return KindProtocol, describeProtocol(err, t)
 }
 
 // describeContext reports a check that ran out of time or was cancelled.
-func describeContext(ctx context.Context, err error, who string, timeout time.Duration) (string, bool) {
-	var pe *pingError
+func describeContext(ctx context.Context, err error, who string, timeout time.Duration) (ErrorKind, string, bool) {
+	var (
+		pe *pingError
+		le *listingError
+	)
 	switch {
 	case errors.Is(ctx.Err(), context.DeadlineExceeded) && errors.As(err, &pe):
-		return fmt.Sprintf("%s completed the MCP handshake but did not answer ping within %s", who, timeout), true
+		return KindTimeout, fmt.Sprintf("%s completed the MCP handshake but did not answer ping within %s", who, timeout), true
+	case errors.Is(ctx.Err(), context.DeadlineExceeded) && errors.As(err, &le):
+		return KindTimeout, fmt.Sprintf("%s completed the MCP handshake but did not answer %s within %s", who, le.method, timeout), true
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
-		return fmt.Sprintf("no answer within %s from %s: the MCP handshake did not complete in time", timeout, who), true
+		return KindTimeout, fmt.Sprintf("no answer within %s from %s: the MCP handshake did not complete in time", timeout, who), true
 	case ctx.Err() != nil:
-		return "the check was cancelled before it finished", true
+		return KindTimeout, "the check was cancelled before it finished", true
 	}
-	return "", false
+	return "", "", false
 }
 
-// describeNetError explains a failure to reach hostport at all.
-func describeNetError(err error, hostport string) string {
+// describeNetError explains a failure to reach hostport at all, and its kind.
+func describeNetError(err error, hostport string) (ErrorKind, string) {
 	var (
 		be      *netguard.BlockedError
 		dnsErr  *net.DNSError
@@ -86,35 +100,69 @@ func describeNetError(err error, hostport string) string {
 	host, _, _ := net.SplitHostPort(hostport)
 	switch {
 	case errors.As(err, &be):
-		return be.Error()
+		return KindBlocked, be.Error()
 	case errors.As(err, &dnsErr) && dnsErr.IsNotFound:
-		return fmt.Sprintf("host %q not found: check the host name in the server URL", dnsErr.Name)
+		return KindUnreachable, fmt.Sprintf("host %q not found: check the host name in the server URL", dnsErr.Name)
 	case errors.As(err, &dnsErr):
-		return fmt.Sprintf("could not resolve host %q: %s", dnsErr.Name, dnsErr.Err)
+		return KindUnreachable, fmt.Sprintf("could not resolve host %q: %s", dnsErr.Name, dnsErr.Err)
 	case errors.Is(err, syscall.ECONNREFUSED):
-		return fmt.Sprintf("connection refused: nothing is listening at %s", hostport)
+		return KindUnreachable, fmt.Sprintf("connection refused: nothing is listening at %s", hostport)
 	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
-		return fmt.Sprintf("%s is unreachable from the API server", hostport)
+		return KindUnreachable, fmt.Sprintf("%s is unreachable from the API server", hostport)
 	case errors.As(err, &unknown):
-		return fmt.Sprintf("TLS error: the certificate of %s is not signed by a trusted authority (self-signed or from a private CA)", host)
+		return KindTLS, fmt.Sprintf("TLS error: the certificate of %s is not signed by a trusted authority (self-signed or from a private CA)", host)
 	case errors.As(err, &badName):
-		return fmt.Sprintf("TLS error: the certificate of %s is not valid for that name: %s", host, badName.Error())
+		return KindTLS, fmt.Sprintf("TLS error: the certificate of %s is not valid for that name: %s", host, badName.Error())
 	case errors.As(err, &invalid):
-		return fmt.Sprintf("TLS error: the certificate of %s is not valid: %s", host, invalid.Error())
+		return KindTLS, fmt.Sprintf("TLS error: the certificate of %s is not valid: %s", host, invalid.Error())
 	case errors.As(err, &recHdr), strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
-		return fmt.Sprintf("TLS error: %s does not speak TLS; use an http:// URL or the server's TLS port", hostport)
+		return KindTLS, fmt.Sprintf("TLS error: %s does not speak TLS; use an http:// URL or the server's TLS port", hostport)
 	case errors.As(err, &alert):
-		return fmt.Sprintf("TLS error: the TLS handshake with %s failed: %s", hostport, alert.Error())
+		return KindTLS, fmt.Sprintf("TLS error: the TLS handshake with %s failed: %s", hostport, alert.Error())
 	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return fmt.Sprintf("%s closed the connection without an HTTP answer", hostport)
+		return KindUnreachable, fmt.Sprintf("%s closed the connection without an HTTP answer", hostport)
 	case errors.As(err, &netErr) && netErr.Timeout():
-		return fmt.Sprintf("timed out talking to %s", hostport)
+		return KindTimeout, fmt.Sprintf("timed out talking to %s", hostport)
 	}
-	return fmt.Sprintf("could not reach %s: %s", hostport, err)
+	kind := KindUnreachable
+	if isTLSError(err) {
+		kind = KindTLS
+	}
+	return kind, fmt.Sprintf("could not reach %s: %s", hostport, err)
 }
 
-// describeStatus explains an HTTP answer that was not MCP.
-func describeStatus(wp *wireProblem, t Target) string {
+// isTLSError recognises the TLS failures that have no error type of their
+// own: crypto/tls reports most handshake problems as plain "tls: ..." errors.
+func isTLSError(err error) bool {
+	var (
+		verify *tls.CertificateVerificationError
+		echErr *tls.ECHRejectionError
+	)
+	if errors.As(err, &verify) || errors.As(err, &echErr) {
+		return true
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "tls: ") || strings.Contains(msg, "x509: ")
+}
+
+// describeStatus explains an HTTP answer that was not MCP, and its kind.
+func describeStatus(wp *wireProblem, t Target) (ErrorKind, string) {
+	return statusKind(wp.status), statusMessage(wp, t)
+}
+
+// statusKind is the kind of failure an HTTP status that was not MCP stands for.
+func statusKind(status int) ErrorKind {
+	switch {
+	case status == http.StatusUnauthorized, status == http.StatusForbidden:
+		return KindAuth
+	case status >= 500, status == http.StatusTooManyRequests:
+		return KindServerError
+	}
+	return KindProtocol
+}
+
+// statusMessage explains an HTTP answer that was not MCP.
+func statusMessage(wp *wireProblem, t Target) string {
 	who := "the MCP server"
 	if wp.status >= 200 && wp.status < 300 {
 		what := "a " + wp.contentType + " document"
@@ -171,10 +219,15 @@ func describeStatus(wp *wireProblem, t Target) string {
 // but not with a usable MCP handshake.
 func describeProtocol(err error, t Target) string {
 	msg := err.Error()
-	var pe *pingError
+	var (
+		pe *pingError
+		le *listingError
+	)
 	switch {
 	case errors.As(err, &pe):
 		return "the MCP server completed the handshake but did not answer ping: " + pe.err.Error()
+	case errors.As(err, &le):
+		return fmt.Sprintf("the MCP server completed the handshake but %s failed: %s", le.method, le.err)
 	case strings.Contains(msg, "unsupported protocol version"):
 		return fmt.Sprintf("the MCP server offered a protocol version this API does not support (it supports %s): %s",
 			strings.Join(mcp.SupportedProtocolVersions(), ", "), msg)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -124,6 +125,7 @@ func TestProbeEverythingStreamableHTTP(t *testing.T) {
 	if !res.Capabilities.Tools || !res.Capabilities.Resources || !res.Capabilities.Prompts {
 		t.Errorf("Capabilities = %+v, want tools, resources and prompts", res.Capabilities)
 	}
+	wantEverythingListing(t, res.Listing)
 
 	res = probe(t, p, Target{Transport: contract.TransportHTTP, URL: "http://" + addr + "/nope"})
 	wantErr(t, res, "HTTP 404")
@@ -144,5 +146,28 @@ func TestProbeEverythingStdio(t *testing.T) {
 	}
 	if res.Instructions == nil {
 		t.Error("Instructions = nil; server-everything returns instructions")
+	}
+	wantEverythingListing(t, res.Listing)
+}
+
+// wantEverythingListing checks that what server-everything offers arrived:
+// its echo tool among the tools, and prompts and resources.
+func wantEverythingListing(t *testing.T, l Listing) {
+	t.Helper()
+	tools, prompts, resources := field(t, l.Tools, "name"), field(t, l.Prompts, "name"), field(t, l.Resources, "uri")
+	t.Logf("server-everything offers %d tools %q, %d prompts %q, %d resources", len(tools), tools, len(prompts), prompts, len(resources))
+	if !slices.Contains(tools, "echo") {
+		t.Errorf("tools = %q, want one named echo", tools)
+	}
+	if len(prompts) == 0 || len(resources) == 0 {
+		t.Errorf("got %d prompts and %d resources, want some of each", len(prompts), len(resources))
+	}
+	for _, list := range [][]string{tools, prompts, resources} {
+		if slices.Contains(list, "") {
+			t.Errorf("an item without a name or uri in %q", list)
+		}
+	}
+	if l.Truncated {
+		t.Error("Truncated = true, want false")
 	}
 }

@@ -16,7 +16,9 @@ import (
 // origin, every request ends when the check does (the SDK sends its
 // session DELETE and cancellation notices on contexts of its own), and the
 // last thing that went wrong on the wire is kept for the error message.
-func (p *Prober) newHTTPClient(ctx context.Context, endpoint *url.URL, token string) (*http.Client, *recorder) {
+// It also bounds every response body and shows list results to wire (see
+// capture.go).
+func (p *Prober) newHTTPClient(ctx context.Context, endpoint *url.URL, token string, wire *rawCapture) (*http.Client, *recorder) {
 	rec := &recorder{}
 	rt := &checkTransport{
 		base:   p.policy.NewTransport(),
@@ -24,6 +26,7 @@ func (p *Prober) newHTTPClient(ctx context.Context, endpoint *url.URL, token str
 		origin: origin(endpoint),
 		token:  token,
 		rec:    rec,
+		wire:   wire,
 	}
 	checkRedirect := func(req *http.Request, via []*http.Request) error {
 		err := p.policy.CheckRedirect(req, via)
@@ -52,6 +55,7 @@ type checkTransport struct {
 	origin string
 	token  string
 	rec    *recorder
+	wire   *rawCapture
 }
 
 // CloseIdleConnections lets http.Client.CloseIdleConnections reach the base transport.
@@ -66,17 +70,68 @@ func (t *checkTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if t.token != "" && origin(out.URL) == t.origin {
 		out.Header.Set("Authorization", "Bearer "+t.token)
 	}
+	listCall := out.Method == http.MethodPost && t.wire.armed() && t.wire.noteRequest(requestBody(out))
+	// The session's closing DELETE is not part of what is checked: its
+	// answer (often 405, or 200) must not replace the failure it follows.
+	closing := out.Method == http.MethodDelete
 	resp, err := t.base.RoundTrip(out)
 	if err != nil {
 		release()
-		if t.check.Err() == nil {
+		if t.check.Err() == nil && !closing {
 			t.rec.fail(out.URL, err)
 		}
 		return nil, err
 	}
-	t.rec.response(out, resp)
-	resp.Body = &releasingBody{ReadCloser: resp.Body, release: release}
+	if !closing {
+		t.rec.response(out, resp)
+	}
+	resp.Body = &releasingBody{ReadCloser: t.bound(out, resp, listCall), release: release}
 	return resp, nil
+}
+
+// bound limits resp's body, and taps it for the capture where it may carry
+// a list result: the JSON or SSE answer to the list request, or the legacy
+// SSE transport's event stream, which carries every answer.
+func (t *checkTransport) bound(req *http.Request, resp *http.Response, listCall bool) io.ReadCloser {
+	ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	stream := ct == "text/event-stream"
+	limit := int64(maxMessageBytes)
+	if stream {
+		limit = maxStreamBytes
+	}
+	var body io.ReadCloser = &limitedBody{ReadCloser: resp.Body, left: limit, wire: t.wire}
+	if resp.StatusCode < 200 || resp.StatusCode >= 300 {
+		return body
+	}
+	switch {
+	case stream && (listCall || req.Method == http.MethodGet):
+		return &tapBody{ReadCloser: body, wire: t.wire, sse: true}
+	case ct == "application/json" && listCall:
+		return &tapBody{ReadCloser: body, wire: t.wire}
+	}
+	return body
+}
+
+// requestBody is a copy of req's body, which stays readable for the transport.
+func requestBody(req *http.Request) []byte {
+	if req.Body == nil || req.Body == http.NoBody {
+		return nil
+	}
+	if req.GetBody != nil {
+		rc, err := req.GetBody()
+		if err != nil {
+			return nil
+		}
+		defer rc.Close()
+		b, _ := io.ReadAll(io.LimitReader(rc, maxMessageBytes))
+		return b
+	}
+	b, _ := io.ReadAll(io.LimitReader(req.Body, maxMessageBytes))
+	req.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(b), req.Body), req.Body}
+	return b
 }
 
 // releasingBody frees the request's context watch when the body is closed.

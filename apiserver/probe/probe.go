@@ -1,9 +1,12 @@
 // Package probe checks the health of an MCP server by speaking MCP to it with
 // the official Go SDK: the handshake (server/discover at 2026-07-28, or
-// initialize), a ping where the negotiated version still has one, then close.
+// initialize), a ping where the negotiated version still has one, the
+// listings the server advertises (tools/list, prompts/list, resources/list,
+// every page, within limits), then close.
 //
 // A check never fails with a Go error: every outcome is a Result whose Err
-// says, for a person, what went wrong and what to change.
+// says, for a person, what went wrong and what to change, and whose
+// ErrorKind says it for machines.
 package probe
 
 import (
@@ -53,7 +56,8 @@ type Target struct {
 
 // Result is the outcome of one check.
 type Result struct {
-	// OK reports that the handshake (and ping, where it exists) succeeded.
+	// OK reports that the handshake, ping (where it exists) and every
+	// advertised listing succeeded.
 	OK              bool
 	ProtocolVersion string
 	ServerName      string
@@ -61,9 +65,13 @@ type Result struct {
 	// Instructions is nil when the server returned none.
 	Instructions *string
 	Capabilities contract.Capabilities
+	// Listing is what the server offers, as it sent it; only on a passing check.
+	Listing Listing
 	// Err is a human-readable reason when OK is false; it never contains the bearer token.
-	Err      string
-	Duration time.Duration
+	Err string
+	// ErrorKind classifies the failure when OK is false; "" when OK.
+	ErrorKind ErrorKind
+	Duration  time.Duration
 }
 
 // Options configures a Prober.
@@ -124,7 +132,7 @@ func (p *Prober) Probe(ctx context.Context, t Target) Result {
 	case contract.TransportStdio:
 		res = p.probeStdio(ctx, t, limit)
 	default:
-		res = failed(fmt.Sprintf("unsupported transport type %q: use http, sse or stdio", t.Transport))
+		res = failed(KindUnreachable, fmt.Sprintf("unsupported transport type %q: use http, sse or stdio", t.Transport))
 	}
 	if t.BearerToken != "" {
 		// Belt and braces: a server may echo our request back in an error body.
@@ -134,35 +142,36 @@ func (p *Prober) Probe(ctx context.Context, t Target) Result {
 	return res
 }
 
-func failed(msg string) Result { return Result{Err: msg} }
+func failed(kind ErrorKind, msg string) Result { return Result{Err: msg, ErrorKind: kind} }
 
 // probeHTTP checks a Streamable HTTP or SSE endpoint.
 func (p *Prober) probeHTTP(ctx context.Context, t Target, limit time.Duration) Result {
 	u, err := url.Parse(t.URL)
 	if err != nil {
-		return failed("server URL cannot be parsed: check its syntax")
+		return failed(KindUnreachable, "server URL cannot be parsed: check its syntax")
 	}
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return failed(fmt.Sprintf("server URL %q is not an absolute http or https URL", redactURL(t.URL)))
+		return failed(KindUnreachable, fmt.Sprintf("server URL %q is not an absolute http or https URL", redactURL(t.URL)))
 	}
 	if u.User != nil {
 		// The HTTP client would send them as Basic credentials, to any redirect target too.
-		return failed("server URL must not carry credentials; use a bearer token instead")
+		return failed(KindUnreachable, "server URL must not carry credentials; use a bearer token instead")
 	}
 	// A literal address is refused here, before anything is dialled; names
 	// are judged on the address they resolve to, when dialled.
 	if ip, err := netip.ParseAddr(u.Hostname()); err == nil {
 		if err := p.policy.Check(ip); err != nil {
-			return failed(err.Error())
+			return failed(KindBlocked, err.Error())
 		}
 	}
 
-	hc, rec := p.newHTTPClient(ctx, u, t.BearerToken)
+	wire := &rawCapture{}
+	hc, rec := p.newHTTPClient(ctx, u, t.BearerToken, wire)
 	defer hc.CloseIdleConnections()
 
 	var transport mcp.Transport
 	if t.Transport == contract.TransportSSE {
-		transport = &mcp.SSEClientTransport{Endpoint: t.URL, HTTPClient: hc}
+		transport = &mcp.SSEClientTransport{Endpoint: t.URL, HTTPClient: hc, MaxEventSize: maxMessageBytes}
 	} else {
 		transport = &mcp.StreamableClientTransport{
 			Endpoint:   t.URL,
@@ -170,24 +179,30 @@ func (p *Prober) probeHTTP(ctx context.Context, t Target, limit time.Duration) R
 			// A probe wants one answer, not reconnects, and no server-initiated stream.
 			MaxRetries:           -1,
 			DisableStandaloneSSE: true,
+			MaxEventSize:         maxMessageBytes,
 		}
 	}
-	res, err := p.handshake(ctx, transport)
+	res, err := p.check(ctx, transport, wire)
 	if err != nil {
 		return failed(describeHTTP(ctx, err, rec, t, u, limit))
 	}
 	return res
 }
 
-// handshake connects, pings where the protocol has ping, and closes. The
-// returned error is the SDK's, for the caller to describe.
-func (p *Prober) handshake(ctx context.Context, transport mcp.Transport) (Result, error) {
+// check connects, pings where the protocol has ping, lists what the server
+// advertises, and closes. wire is the raw capture the transport feeds. The
+// returned error is the SDK's (or a *pingError or *listingError around
+// it), for the caller to describe.
+func (p *Prober) check(ctx context.Context, transport mcp.Transport, wire *rawCapture) (Result, error) {
 	client := mcp.NewClient(clientInfo, &mcp.ClientOptions{
 		// A probe offers nothing back to the server (no roots, sampling, ...).
 		Capabilities: &mcp.ClientCapabilities{},
 	})
 	session, err := client.Connect(ctx, transport, nil)
 	if err != nil {
+		if wire.overflowed() {
+			return Result{}, fmt.Errorf("%w: %v", errTooLarge, err)
+		}
 		return Result{}, err
 	}
 	defer session.Close()
@@ -212,6 +227,11 @@ func (p *Prober) handshake(ctx context.Context, transport mcp.Transport) (Result
 			return Result{}, &pingError{err: err}
 		}
 	}
+	listing, err := list(ctx, session, init.Capabilities, wire)
+	if err != nil {
+		return Result{}, err
+	}
+	res.Listing = listing
 	return res, nil
 }
 

@@ -474,3 +474,42 @@ func TestProbeCallerDeadline(t *testing.T) {
 		t.Errorf("Err %q names the prober's timeout, not the caller's deadline", res.Err)
 	}
 }
+
+// BenchmarkProbe is the cost of the listings: one check of a local Go SDK
+// server that advertises nothing (handshake only) against one of a server
+// with one tool, prompt and resource (handshake plus three listings), and one
+// with 100 tools, for both protocol generations.
+//
+//	go test -run '^$' -bench BenchmarkProbe ./apiserver/probe/
+func BenchmarkProbe(b *testing.B) {
+	generations := []struct {
+		name string
+		cfg  mcptest.Config
+	}{
+		{"modern", mcptest.Config{}},
+		{"legacy", mcptest.Config{ProtocolVersions: []string{mcptest.LegacyVersion}, Stateful: true}},
+	}
+	offers := []struct {
+		name string
+		cat  mcptest.Catalog
+	}{
+		{"handshake-only", mcptest.Catalog{}},
+		{"listings-1-1-1", mcptest.Catalog{Tools: 1, Prompts: 1, Resources: 1}},
+		{"listings-100-tools", mcptest.Catalog{Tools: 100}},
+	}
+	for _, g := range generations {
+		for _, o := range offers {
+			b.Run(g.name+"/"+o.name, func(b *testing.B) {
+				srv := mcptest.ServeStreamable(b, mcptest.NewCatalogServer(g.cfg, o.cat), g.cfg)
+				p := New(Options{Timeout: 10 * time.Second, AllowPrivate: true})
+				target := httpTarget(srv.URL)
+				b.ReportAllocs()
+				for b.Loop() {
+					if res := p.Probe(context.Background(), target); !res.OK || len(res.Listing.Tools) != o.cat.Tools {
+						b.Fatalf("probe: %+v", res)
+					}
+				}
+			})
+		}
+	}
+}

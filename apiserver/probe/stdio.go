@@ -26,11 +26,11 @@ const stderrKeep = 4 << 10
 // only ever signals the direct child, and a server's helpers would outlive it.
 func (p *Prober) probeStdio(ctx context.Context, t Target, limit time.Duration) Result {
 	if t.Command == "" {
-		return failed("stdio server has no command to run")
+		return failed(KindUnreachable, "stdio server has no command to run")
 	}
 	path, err := lookPath(t.Command, t.Env)
 	if err != nil {
-		return failed(err.Error())
+		return failed(KindUnreachable, err.Error())
 	}
 
 	cmd := exec.CommandContext(ctx, path, t.Args...)
@@ -46,8 +46,9 @@ func (p *Prober) probeStdio(ctx context.Context, t Target, limit time.Duration) 
 	// shorter than the terminate delay, so the SDK's own wait sees the exit.
 	cmd.WaitDelay = p.terminateDelay / 2
 
-	tr := &stdioTransport{inner: &mcp.CommandTransport{Command: cmd, TerminateDuration: p.terminateDelay}}
-	res, err := p.handshake(ctx, tr)
+	wire := &rawCapture{}
+	tr := &stdioTransport{inner: &mcp.CommandTransport{Command: cmd, TerminateDuration: p.terminateDelay}, wire: wire}
+	res, err := p.check(ctx, tr, wire)
 	started, waitErr := tr.closeAndWait()
 	if started {
 		_ = killGroup(cmd)
@@ -73,9 +74,11 @@ func killGroup(cmd *exec.Cmd) error {
 }
 
 // stdioTransport wraps the SDK's CommandTransport to keep hold of the
-// connection, so the probe can wait for the child to be reaped.
+// connection, so the probe can wait for the child to be reaped, and to see
+// the raw results of list requests (see capturingConn).
 type stdioTransport struct {
 	inner *mcp.CommandTransport
+	wire  *rawCapture
 	conn  *onceCloseConn
 }
 
@@ -84,7 +87,7 @@ func (t *stdioTransport) Connect(ctx context.Context) (mcp.Connection, error) {
 	if err != nil {
 		return nil, err
 	}
-	t.conn = &onceCloseConn{Connection: c}
+	t.conn = &onceCloseConn{Connection: &capturingConn{Connection: c, wire: t.wire}}
 	return t.conn, nil
 }
 
@@ -139,9 +142,9 @@ func lookPath(command string, env []string) (string, error) {
 	return "", fmt.Errorf("command %q not found in PATH %q: install it or give its absolute path", command, pathList)
 }
 
-// describeStdio explains a failed stdio check. waitErr is what reaping the
-// child returned: its exit status, when it exited.
-func describeStdio(ctx context.Context, err, waitErr error, stderr string, t Target, timeout time.Duration) string {
+// describeStdio explains a failed stdio check, and its kind. waitErr is
+// what reaping the child returned: its exit status, when it exited.
+func describeStdio(ctx context.Context, err, waitErr error, stderr string, t Target, timeout time.Duration) (ErrorKind, string) {
 	name := fmt.Sprintf("command %q", t.Command)
 	tail := ""
 	if s := stderrLines(stderr, 5, 600); s != "" {
@@ -152,24 +155,33 @@ func describeStdio(ctx context.Context, err, waitErr error, stderr string, t Tar
 	if errors.As(err, &pathErr) {
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
-			return name + " not found: check the path"
+			return KindUnreachable, name + " not found: check the path"
 		case errors.Is(err, fs.ErrPermission):
-			return name + " is not executable: permission denied"
+			return KindUnreachable, name + " is not executable: permission denied"
 		case errors.Is(err, syscall.ENOEXEC):
-			return name + " is not a program this system can run (exec format error)"
+			return KindUnreachable, name + " is not a program this system can run (exec format error)"
 		}
-		return fmt.Sprintf("could not start %s: %s", name, pathErr.Err)
+		return KindUnreachable, fmt.Sprintf("could not start %s: %s", name, pathErr.Err)
+	}
+	if errors.Is(err, errTooLarge) {
+		return KindProtocol, describeTooLarge(err) + tail
 	}
 
+	var (
+		pe *pingError
+		le *listingError
+	)
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		var pe *pingError
 		if errors.As(err, &pe) {
-			return fmt.Sprintf("%s completed the MCP handshake but did not answer ping within %s; it was killed%s", name, timeout, tail)
+			return KindTimeout, fmt.Sprintf("%s completed the MCP handshake but did not answer ping within %s; it was killed%s", name, timeout, tail)
 		}
-		return fmt.Sprintf("%s gave no MCP answer within %s; it was killed%s", name, timeout, tail)
+		if errors.As(err, &le) {
+			return KindTimeout, fmt.Sprintf("%s completed the MCP handshake but did not answer %s within %s; it was killed%s", name, le.method, timeout, tail)
+		}
+		return KindTimeout, fmt.Sprintf("%s gave no MCP answer within %s; it was killed%s", name, timeout, tail)
 	}
 	if ctx.Err() != nil {
-		return "the check was cancelled before it finished"
+		return KindTimeout, "the check was cancelled before it finished"
 	}
 
 	var exitErr *exec.ExitError
@@ -178,10 +190,11 @@ func describeStdio(ctx context.Context, err, waitErr error, stderr string, t Tar
 	if exited {
 		code = exitErr.ExitCode()
 	}
-	if (exited || waitErr == nil) && (errors.Is(err, mcp.ErrConnectionClosed) || errors.Is(err, io.EOF)) {
-		return fmt.Sprintf("%s exited with status %d before completing the MCP handshake%s", name, code, tail)
+	handshakeDone := errors.As(err, &pe) || errors.As(err, &le)
+	if !handshakeDone && (exited || waitErr == nil) && (errors.Is(err, mcp.ErrConnectionClosed) || errors.Is(err, io.EOF)) {
+		return KindUnreachable, fmt.Sprintf("%s exited with status %d before completing the MCP handshake%s", name, code, tail)
 	}
-	return describeProtocol(err, t) + tail
+	return KindProtocol, describeProtocol(err, t) + tail
 }
 
 // stderrLines is the first lines of a child's stderr, squeezed for a message.
