@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strings"
 	"time"
+
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/catalog"
 )
 
 // CheckResult is what one check of a record found. Every kind stores the
@@ -20,10 +22,20 @@ type CheckResult struct {
 	// none). Connections store it.
 	Instructions *string
 	// Capabilities, ServerName and ServerVersion are what the handshake
-	// returned. MCP servers store them.
+	// returned.
 	Capabilities  Capabilities
 	ServerName    string
 	ServerVersion string
+
+	// ErrorKind classifies a failure (a contract.ErrorKind); a failure
+	// without one is stored as protocol.
+	ErrorKind string
+	// ProtocolVersion is the version the handshake negotiated.
+	ProtocolVersion string
+	// Duration is how long the check took.
+	Duration time.Duration
+	// Catalog is what a passing check listed; nil stores an empty one.
+	Catalog *catalog.Catalog
 }
 
 // Check is one check result to store: the record as it was read (claimed
