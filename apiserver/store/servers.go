@@ -421,11 +421,11 @@ func (s *Store) writeServerChecks(ctx context.Context, checks []Check[Server], w
 		ids[j], tenants[j], transports[j] = srv.ID, srv.TenantID.String(), srv.TransportType
 		urls[j], commands[j] = srv.URL, srv.Command
 		if srv.Args != nil {
-			v, err := pq.StringArray(srv.Args).Value()
+			v, err := textValue(pq.StringArray(srv.Args))
 			if err != nil {
 				return nil, fmt.Errorf("record MCP server checks: args of %s: %w", srv.ID, err)
 			}
-			args[j] = new(v.(string))
+			args[j] = &v
 		}
 		// pq.ByteaArray cannot say NULL; an empty value stands for "no
 		// token", which no sealed token can be.
@@ -433,11 +433,11 @@ func (s *Store) writeServerChecks(ctx context.Context, checks []Check[Server], w
 		manuals[j] = checks[i].Manual
 		statuses[j], lastErrors[j] = r.status("connected", "the connection attempt failed without saying why")
 		oks[j] = r.OK
-		caps, err := r.Capabilities.Value()
+		caps, err := textValue(r.Capabilities)
 		if err != nil {
 			return nil, fmt.Errorf("record MCP server checks: capabilities of %s: %w", srv.ID, err)
 		}
-		capabilities[j], names[j], versions[j] = caps.(string), r.ServerName, r.ServerVersion
+		capabilities[j], names[j], versions[j] = caps, r.ServerName, r.ServerVersion
 	}
 	// As for connections: the time is taken once, and greatest keeps
 	// updated_at from going backwards.
@@ -546,3 +546,17 @@ func (s *Store) serverError(op string, srv *Server, err error) error {
 
 // qualifiedServerColumns is serverColumns for mcp_servers aliased as m.
 var qualifiedServerColumns = qualified("m", serverColumns)
+
+// textValue is v's database value as text, for passing a value of a type
+// PostgreSQL cannot take in an array parameter as its text form instead.
+func textValue(v driver.Valuer) (string, error) {
+	dv, err := v.Value()
+	if err != nil {
+		return "", err
+	}
+	s, ok := dv.(string)
+	if !ok {
+		return "", fmt.Errorf("value of %T is %T, not text", v, dv)
+	}
+	return s, nil
+}
