@@ -307,12 +307,13 @@ func (s *Store) RecordConnectionChecks(ctx context.Context, checks []Check[Conne
 	}
 	return recordChecks(ctx, checks,
 		func(c Connection) uuid.UUID { return c.ID },
-		func(ctx context.Context, which []int) ([]Connection, error) {
+		func(ctx context.Context, checks []Check[Connection], which []int) ([]Connection, error) {
 			return s.writeConnectionChecks(ctx, checks, which, interval)
 		},
 		func(ctx context.Context, c Connection) (Connection, error) {
 			return s.GetConnection(ctx, c.TenantID, c.ID)
-		})
+		},
+		func(checked, stored Connection) Connection { checked.CheckState = stored.CheckState; return checked })
 }
 
 // writeConnectionChecks stores checks[i] for each i in which, whose rows are

@@ -142,7 +142,7 @@ func (k RecordKind) sideEffectsSQL() string {
 		SELECT id, check_seq, updated_at, c_ok, c_duration_ms, CASE WHEN c_ok THEN protocol_version END,
 			last_error_kind, last_error, CASE WHEN c_ok THEN tools_hash END
 		FROM upd),
-	-- One row leaves per check once the history is full, found by key: the
+	-- One row leaves per check once the history is full, found by key, so the
 	-- cost of storing a check does not grow with the history.
 	pruned AS (
 		DELETE FROM check_history h USING upd

@@ -388,10 +388,11 @@ func (s *Store) RecordServerChecks(ctx context.Context, checks []Check[Server], 
 	}
 	return recordChecks(ctx, checks,
 		func(srv Server) string { return srv.ID },
-		func(ctx context.Context, which []int) ([]Server, error) {
+		func(ctx context.Context, checks []Check[Server], which []int) ([]Server, error) {
 			return s.writeServerChecks(ctx, checks, which, interval)
 		},
-		func(ctx context.Context, srv Server) (Server, error) { return s.GetServer(ctx, srv.TenantID, srv.ID) })
+		func(ctx context.Context, srv Server) (Server, error) { return s.GetServer(ctx, srv.TenantID, srv.ID) },
+		func(checked, stored Server) Server { checked.CheckState = stored.CheckState; return checked })
 }
 
 // writeServerChecks stores checks[i] for each i in which, whose rows are
@@ -432,12 +433,16 @@ func (s *Store) writeServerChecks(ctx context.Context, checks []Check[Server], w
 		tokens[j] = srv.TokenCiphertext
 		manuals[j] = checks[i].Manual
 		statuses[j], lastErrors[j] = r.status("connected", "the connection attempt failed without saying why")
-		oks[j] = r.OK
 		caps, err := textValue(r.Capabilities)
 		if err != nil {
 			return nil, fmt.Errorf("record MCP server checks: capabilities of %s: %w", srv.ID, err)
 		}
 		capabilities[j], names[j], versions[j] = caps, r.ServerName, r.ServerVersion
+		results[j], prev[j], idList[j] = r, srv.CheckState, srv.ID
+	}
+	w, err := s.newCheckWrite(ctx, ServerRecords, idList, results, prev)
+	if err != nil {
+		return nil, err
 	}
 	// As for connections: the time is taken once, and greatest keeps
 	// updated_at from going backwards.
