@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
@@ -98,6 +99,13 @@ func Build(tools, prompts, resources []json.RawMessage, truncated bool) (Catalog
 		}
 		c.Resources = append(c.Resources, r)
 	}
+	// Sorted, so a server listing the same things in another order gives
+	// the same catalog, byte for byte: it is stored once and never seen as
+	// a change. Tool names are unique; prompts and resources keep the
+	// server's order among equal keys.
+	slices.SortFunc(c.Tools, func(x, y Tool) int { return strings.Compare(x.Name, y.Name) })
+	slices.SortStableFunc(c.Prompts, func(x, y Prompt) int { return strings.Compare(x.Name, y.Name) })
+	slices.SortStableFunc(c.Resources, func(x, y Resource) int { return strings.Compare(x.URI, y.URI) })
 	c.ToolsHash = ToolsHash(c.Tools)
 	c.Truncated = b.truncated
 	return c, nil

@@ -26,10 +26,19 @@ func TestBuild(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Build: %v", err)
 	}
-	if len(c.Tools) != 2 || c.Tools[0].Name != "echo" || c.Tools[1].Name != "add" {
-		t.Fatalf("tools %+v, want echo and add in the order sent", c.Tools)
+	if len(c.Tools) != 2 || c.Tools[0].Name != "add" || c.Tools[1].Name != "echo" {
+		t.Fatalf("tools %+v, want add and echo, sorted by name", c.Tools)
 	}
-	echo := c.Tools[0]
+	// The order a server lists in does not matter: same catalog, same bytes.
+	again, err := Build(raws(addTool, echoTool), raws(`{"name":"greet","title":"Greet","description":"Say hello","arguments":[{"name":"who","required":true}],"_meta":{"x":1}}`),
+		raws(`{"uri":"file:///a.txt","name":"a","mimeType":"text/plain","size":3}`), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, b := mustJSON(t, c), mustJSON(t, again); a != b {
+		t.Errorf("catalogs listed in two orders differ:\n%s\n%s", a, b)
+	}
+	echo := c.Tools[1]
 	if echo.Description != "Echo back" || echo.Title != "" {
 		t.Errorf("echo title %q description %q", echo.Title, echo.Description)
 	}
@@ -40,7 +49,7 @@ func TestBuild(t *testing.T) {
 	if echo.OutputSchema != nil || echo.Annotations != nil {
 		t.Errorf("absent members: outputSchema %s annotations %s, want nil", echo.OutputSchema, echo.Annotations)
 	}
-	if got := string(c.Tools[1].Annotations); got != `{"readOnlyHint":true}` {
+	if got := string(c.Tools[0].Annotations); got != `{"readOnlyHint":true}` {
 		t.Errorf("add annotations %s", got)
 	}
 	for _, tool := range c.Tools {
@@ -187,4 +196,13 @@ func TestBuildByteLimit(t *testing.T) {
 	if err != nil || len(c.Tools) != 2 || len(c.Resources) != 0 || !c.Truncated {
 		t.Errorf("one resource over the budget: tools %d resources %d truncated %v err %v", len(c.Tools), len(c.Resources), c.Truncated, err)
 	}
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
