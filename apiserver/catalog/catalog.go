@@ -10,6 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
 )
 
 // Limits of SPEC §8. A probe may stop listing once it has reached either.
@@ -31,33 +33,15 @@ type Catalog struct {
 	Truncated bool       `json:"truncated"` // the server offered more than the limits keep
 }
 
-// Tool is one tool of a catalog. The JSON members are in canonical form.
-type Tool struct {
-	Name         string          `json:"name"`
-	Title        string          `json:"title"`
-	Description  string          `json:"description"`
-	InputSchema  json.RawMessage `json:"inputSchema"`
-	OutputSchema json.RawMessage `json:"outputSchema"`
-	Annotations  json.RawMessage `json:"annotations"`
-	Hash         string          `json:"hash"` // ToolHash of the tool as sent
-}
+// Tool is one tool of a catalog, as the API returns it; its JSON members
+// are in canonical form and Hash is ToolHash of the tool as sent.
+type Tool = contract.CatalogTool
 
 // Prompt is one prompt of a catalog.
-type Prompt struct {
-	Name        string          `json:"name"`
-	Title       string          `json:"title"`
-	Description string          `json:"description"`
-	Arguments   json.RawMessage `json:"arguments"`
-}
+type Prompt = contract.CatalogPrompt
 
 // Resource is one resource of a catalog.
-type Resource struct {
-	URI         string `json:"uri"`
-	Name        string `json:"name"`
-	Title       string `json:"title"`
-	Description string `json:"description"`
-	MIMEType    string `json:"mimeType"`
-}
+type Resource = contract.CatalogResource
 
 // ToolHashes returns each tool's hash by name, the input of Diff.
 func (c Catalog) ToolHashes() map[string]string {

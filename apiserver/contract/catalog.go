@@ -1,5 +1,7 @@
 package contract
 
+import "encoding/json"
+
 // ErrorKind says, for machines, why a check failed (SPEC §8); the record's
 // lastError stays the sentence for people.
 type ErrorKind string
@@ -66,33 +68,35 @@ func ValidHash(s string) bool {
 }
 
 // CatalogTool is one tool a server offers. InputSchema, OutputSchema and
-// Annotations are JSON as the server sent them (in canonical form); Hash
-// covers every field the server sent but _meta.
+// Annotations are JSON as the server sent them, in RFC 8785 canonical form
+// (null when it sent none); Hash covers every field the server sent but
+// _meta. Title and Description are "" when the server sent none.
 type CatalogTool struct {
-	Name         string  `json:"name"`
-	Title        *string `json:"title"`
-	Description  *string `json:"description"`
-	InputSchema  RawJSON `json:"inputSchema"`
-	OutputSchema RawJSON `json:"outputSchema"`
-	Annotations  RawJSON `json:"annotations"`
-	Hash         string  `json:"hash"`
+	Name         string          `json:"name"`
+	Title        string          `json:"title"`
+	Description  string          `json:"description"`
+	InputSchema  json.RawMessage `json:"inputSchema"`
+	OutputSchema json.RawMessage `json:"outputSchema"`
+	Annotations  json.RawMessage `json:"annotations"`
+	Hash         string          `json:"hash"`
 }
 
-// CatalogPrompt is one prompt a server offers; Arguments is its JSON list of arguments.
+// CatalogPrompt is one prompt a server offers; Arguments is its JSON list of
+// arguments (null when it sent none).
 type CatalogPrompt struct {
-	Name        string  `json:"name"`
-	Title       *string `json:"title"`
-	Description *string `json:"description"`
-	Arguments   RawJSON `json:"arguments"`
+	Name        string          `json:"name"`
+	Title       string          `json:"title"`
+	Description string          `json:"description"`
+	Arguments   json.RawMessage `json:"arguments"`
 }
 
 // CatalogResource is one resource a server lists.
 type CatalogResource struct {
-	URI         string  `json:"uri"`
-	Name        string  `json:"name"`
-	Title       *string `json:"title"`
-	Description *string `json:"description"`
-	MIMEType    *string `json:"mimeType"`
+	URI         string `json:"uri"`
+	Name        string `json:"name"`
+	Title       string `json:"title"`
+	Description string `json:"description"`
+	MIMEType    string `json:"mimeType"`
 }
 
 // Catalog is what a record's last passing check found it offers
@@ -160,25 +164,4 @@ type CatalogChangeListEnvelope struct {
 	Success    bool            `json:"success"`
 	Changes    []CatalogChange `json:"changes"`
 	NextCursor *string         `json:"nextCursor"`
-}
-
-// RawJSON is a JSON value passed through as it is; absent or empty is null.
-type RawJSON []byte
-
-// MarshalJSON writes the value, or null when there is none.
-func (r RawJSON) MarshalJSON() ([]byte, error) {
-	if len(r) == 0 {
-		return []byte("null"), nil
-	}
-	return r, nil
-}
-
-// UnmarshalJSON keeps a copy of the value; null is kept as none.
-func (r *RawJSON) UnmarshalJSON(b []byte) error {
-	if string(b) == "null" {
-		*r = nil
-		return nil
-	}
-	*r = append((*r)[:0], b...)
-	return nil
 }

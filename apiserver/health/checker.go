@@ -16,6 +16,8 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/catalog"
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/probe"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/secrets"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/store"
@@ -75,7 +77,7 @@ type kind[R any] struct {
 	record func(ctx context.Context, checks []store.Check[R], interval time.Duration) ([]store.CheckOutcome[R], error)
 	// probe checks a record and says what it found, how long that took and
 	// the protocol version negotiated (for the log).
-	probe func(ctx context.Context, row R) (store.CheckResult, time.Duration, string)
+	probe func(ctx context.Context, row R) store.CheckResult
 }
 
 // checker probes records of one kind and stores the results. It is a
@@ -144,7 +146,7 @@ func (c *checker[R]) Drain() { c.rec.wait() }
 // applies is dropped: whoever changed the row made it due for the check it
 // needs.
 func (c *checker[R]) scheduled(ctx context.Context, row R) {
-	result, took, protocol := c.probe(ctx, row)
+	result := c.probe(ctx, row)
 	if ctx.Err() != nil {
 		// Cut short; what the probe saw says nothing about the server.
 		c.log.WarnContext(ctx, "the scheduled check of an "+c.noun+" was cut short; it is retried when its lease ends",
@@ -157,7 +159,7 @@ func (c *checker[R]) scheduled(ctx context.Context, row R) {
 			c.log.WarnContext(ctx, "could not store the check of an "+c.noun+"; it is retried when its lease ends",
 				append(c.attrs(row), "lease", c.lease, "error", err)...)
 		case out.Err == nil:
-			c.logResult(ctx, out.Record, result, took, protocol)
+			c.logResult(ctx, out.Record, result)
 		case errors.Is(out.Err, store.ErrChanged):
 			c.log.DebugContext(ctx, c.noun+" changed during its check; result not stored", c.attrs(row)...)
 		case errors.Is(out.Err, store.ErrNotFound):
@@ -172,7 +174,7 @@ func (c *checker[R]) scheduled(ctx context.Context, row R) {
 func (c *checker[R]) check(ctx context.Context, row R) (R, error) {
 	var zero R
 	for attempt := 1; ; attempt++ {
-		result, took, protocol := c.probe(ctx, row)
+		result := c.probe(ctx, row)
 		if err := ctx.Err(); err != nil {
 			// The caller gave up, so the probe was cut short: what it saw
 			// says nothing about the server.
@@ -181,7 +183,7 @@ func (c *checker[R]) check(ctx context.Context, row R) (R, error) {
 		stored, err := c.rec.record(store.Check[R]{Record: row, Result: result, Manual: true})
 		switch {
 		case err == nil:
-			c.logResult(ctx, stored, result, took, protocol)
+			c.logResult(ctx, stored, result)
 			return stored, nil
 		case errors.Is(err, store.ErrChanged) && attempt < staleAttempts:
 			c.log.DebugContext(ctx, c.noun+" changed during its check; checking the new endpoint", c.attrs(row)...)
@@ -196,12 +198,51 @@ func (c *checker[R]) check(ctx context.Context, row R) (R, error) {
 	}
 }
 
-func (c *checker[R]) logResult(ctx context.Context, row R, r store.CheckResult, took time.Duration, protocol string) {
+func (c *checker[R]) logResult(ctx context.Context, row R, r store.CheckResult) {
 	if r.OK {
-		c.log.DebugContext(ctx, c.noun+" check passed", append(c.attrs(row), "protocolVersion", protocol, "duration", took)...)
+		c.log.DebugContext(ctx, c.noun+" check passed", append(c.attrs(row), "protocolVersion", r.ProtocolVersion, "duration", r.Duration)...)
 		return
 	}
-	c.log.InfoContext(ctx, c.noun+" check failed", append(c.attrs(row), "duration", took, "error", r.Err)...)
+	c.log.InfoContext(ctx, c.noun+" check failed", append(c.attrs(row), "duration", r.Duration, "errorKind", r.ErrorKind, "error", r.Err)...)
+}
+
+// resultOf is what a probe found, as the store records it for every kind:
+// a passing probe's listing becomes the catalog, and a listing the catalog
+// refuses (duplicate tool names, items that are not what MCP says) fails the
+// check as a protocol error.
+func resultOf(res probe.Result) store.CheckResult {
+	if !res.OK {
+		return store.CheckResult{Err: res.Err, ErrorKind: string(res.ErrorKind), Duration: res.Duration}
+	}
+	l := res.Listing
+	cat, err := catalog.Build(l.Tools, l.Prompts, l.Resources, l.Truncated)
+	if err != nil {
+		return store.CheckResult{
+			Err:       "the server's listing is not a valid MCP catalog: " + err.Error(),
+			ErrorKind: string(contract.ErrorProtocol),
+			Duration:  res.Duration,
+		}
+	}
+	return store.CheckResult{
+		OK:           true,
+		Instructions: res.Instructions,
+		Capabilities: store.Capabilities{
+			Tools:     res.Capabilities.Tools,
+			Resources: res.Capabilities.Resources,
+			Prompts:   res.Capabilities.Prompts,
+		},
+		ServerName:      res.ServerName,
+		ServerVersion:   res.ServerVersion,
+		ProtocolVersion: res.ProtocolVersion,
+		Duration:        res.Duration,
+		Catalog:         &cat,
+	}
+}
+
+// refused is the result of a check that was not attempted: kind says why,
+// msg says it for people.
+func refused(kind contract.ErrorKind, msg string) store.CheckResult {
+	return store.CheckResult{Err: msg, ErrorKind: string(kind)}
 }
 
 // errNoToken is a bearer record without a token, which the schemas forbid.

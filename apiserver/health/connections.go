@@ -2,7 +2,6 @@ package health
 
 import (
 	"context"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -63,21 +62,17 @@ func (c *ConnectionChecker) CheckConnection(ctx context.Context, tenantID, id uu
 }
 
 // probe runs the MCP handshake against row's endpoint.
-func (c *ConnectionChecker) probe(ctx context.Context, row store.Connection) (store.CheckResult, time.Duration, string) {
+func (c *ConnectionChecker) probe(ctx context.Context, row store.Connection) store.CheckResult {
 	target := probe.Target{Transport: contract.TransportHTTP, URL: row.ServerURL}
 	if row.AuthType == string(contract.AuthBearer) {
 		token, err := openToken(c.keyring, row.TokenCiphertext, row.TokenKeyID, store.ConnectionTokenAAD(row.ID))
 		if err != nil {
 			c.log.WarnContext(ctx, "cannot decrypt the bearer token of an MCP connection; check MCP_API_SECRET_KEY and MCP_API_SECRET_KEY_PREVIOUS",
 				"connection", row.ID, "tenant", row.TenantID, "error", err)
-			return store.CheckResult{Err: tokenMessage(err)}, 0, ""
+			return refused(contract.ErrorAuth, tokenMessage(err))
 		}
 		target.BearerToken = string(token)
 		clear(token)
 	}
-	res := c.prober.Probe(ctx, target)
-	if !res.OK {
-		return store.CheckResult{Err: res.Err}, res.Duration, ""
-	}
-	return store.CheckResult{OK: true, Instructions: res.Instructions}, res.Duration, res.ProtocolVersion
+	return resultOf(c.prober.Probe(ctx, target))
 }

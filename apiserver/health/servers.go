@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -115,41 +114,28 @@ func (c *ServerChecker) Wait() {
 // probe runs the MCP handshake with the server row describes and reports
 // the outcome as the store records it, with its duration and protocol
 // version for the log.
-func (c *ServerChecker) probe(ctx context.Context, row store.Server) (store.CheckResult, time.Duration, string) {
-	target, msg := c.target(ctx, row)
+func (c *ServerChecker) probe(ctx context.Context, row store.Server) store.CheckResult {
+	target, kind, msg := c.target(ctx, row)
 	if msg != "" {
-		return store.CheckResult{Err: msg}, 0, ""
+		return refused(kind, msg)
 	}
-	res := c.prober.Probe(ctx, target)
-	if !res.OK {
-		return store.CheckResult{Err: res.Err}, res.Duration, ""
-	}
-	return store.CheckResult{
-		OK: true,
-		Capabilities: store.Capabilities{
-			Tools:     res.Capabilities.Tools,
-			Resources: res.Capabilities.Resources,
-			Prompts:   res.Capabilities.Prompts,
-		},
-		ServerName:    res.ServerName,
-		ServerVersion: res.ServerVersion,
-	}, res.Duration, res.ProtocolVersion
+	return resultOf(c.prober.Probe(ctx, target))
 }
 
 // target is how to reach row's server, or why it must not be reached (a
-// message for lastError).
-func (c *ServerChecker) target(ctx context.Context, row store.Server) (probe.Target, string) {
+// message for lastError and its kind).
+func (c *ServerChecker) target(ctx context.Context, row store.Server) (probe.Target, contract.ErrorKind, string) {
 	t := probe.Target{Transport: contract.TransportType(row.TransportType)}
 	switch t.Transport {
 	case contract.TransportStdio:
 		if row.Command == nil {
-			return t, "stdio server has no command: set command"
+			return t, contract.ErrorUnreachable, "stdio server has no command: set command"
 		}
 		if err := contract.ValidateCommand(*row.Command); err != nil {
-			return t, "command " + err.Error()
+			return t, contract.ErrorBlocked, "command " + err.Error()
 		}
 		if !slices.Contains(c.commands, *row.Command) {
-			return t, c.notAllowed(*row.Command)
+			return t, contract.ErrorBlocked, c.notAllowed(*row.Command)
 		}
 		t.Command = *row.Command
 		t.Args = slices.Clone(row.Args)
@@ -157,7 +143,7 @@ func (c *ServerChecker) target(ctx context.Context, row store.Server) (probe.Tar
 		t.Env = []string{"PATH=" + c.stdioPath}
 	case contract.TransportHTTP, contract.TransportSSE:
 		if row.URL == nil {
-			return t, "server has no url: set url"
+			return t, contract.ErrorUnreachable, "server has no url: set url"
 		}
 		t.URL = *row.URL
 		// The schema keeps the ciphertext and its key id together.
@@ -166,15 +152,15 @@ func (c *ServerChecker) target(ctx context.Context, row store.Server) (probe.Tar
 			if err != nil {
 				c.log.WarnContext(ctx, "cannot decrypt the bearer token of an MCP server; check MCP_API_SECRET_KEY and MCP_API_SECRET_KEY_PREVIOUS",
 					"server", row.ID, "tenant", row.TenantID, "error", err)
-				return t, tokenMessage(err)
+				return t, contract.ErrorAuth, tokenMessage(err)
 			}
 			t.BearerToken = string(token)
 			clear(token)
 		}
 	default:
-		return t, fmt.Sprintf("unsupported transportType %q: use http, sse or stdio", row.TransportType)
+		return t, contract.ErrorUnreachable, fmt.Sprintf("unsupported transportType %q: use http, sse or stdio", row.TransportType)
 	}
-	return t, ""
+	return t, "", ""
 }
 
 func (c *ServerChecker) notAllowed(command string) string {

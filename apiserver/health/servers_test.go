@@ -188,7 +188,7 @@ func TestCheckServerStdio(t *testing.T) {
 
 	// The child's environment is PATH alone.
 	envRow := e.stdio(t, "env", name, "-env-instructions")
-	target, msg := e.checker.target(ctx, envRow)
+	target, _, msg := e.checker.target(ctx, envRow)
 	if msg != "" {
 		t.Fatal(msg)
 	}

@@ -430,7 +430,7 @@ func (h *servers) applyUpdate(cur *store.Server, req *contract.UpdateServerReque
 			cur.Command = req.Command
 			changed = true
 		}
-		if req.Args != nil && !slices.Equal([]string(cur.Args), *req.Args) {
+		if req.Args != nil && !slices.Equal(cur.Args, *req.Args) {
 			cur.Args = storedArgs(*req.Args)
 			changed = true
 		}

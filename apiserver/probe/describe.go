@@ -1,6 +1,8 @@
 package probe
 
 import (
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
+
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -19,10 +21,34 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
+// How failures are classified. Result.ErrorKind (contract.ErrorKind) says, for machines, why a check
+// failed; Result.Err says it for people. Every failure path of the probe maps to exactly one kind (SPEC §8,
+// lastErrorKind); a passing check has none ("").
+//
+// Decisions where the SPEC leaves room:
+//   - A target that cannot be reached as configured (unparseable or non-http
+//     URL, URL credentials, unknown transport, no stdio command, a command
+//     that is not found or cannot be executed) is contract.ErrorUnreachable.
+//   - A stdio child that exits before completing the handshake is
+//     contract.ErrorUnreachable: like a refused port, there is no server to talk to.
+//     A child that answers with something that is not MCP is contract.ErrorProtocol.
+//   - A peer that accepts the connection and closes it without an HTTP
+//     answer is contract.ErrorUnreachable; one that answers, but not MCP, is contract.ErrorProtocol.
+//   - A check cancelled by its caller is contract.ErrorTimeout: it did not finish in
+//     the time it was given.
+//   - A refused redirect is contract.ErrorBlocked when the guard refused its address,
+//     contract.ErrorProtocol otherwise (too many redirects, a non-http scheme).
+//   - HTTP 429 is contract.ErrorServer with the 5xx answers: the server is there
+//     but will not serve now, and the remedy is the same (retry later).
+//   - A wire-level cause outranks the step it broke: a tools/list answered
+//     with HTTP 503 is contract.ErrorServer, with HTTP 401 contract.ErrorAuth; a listing
+//     that fails on the MCP level (JSON-RPC error, bad shape, a looping
+//     cursor, an answer over the size limit) is contract.ErrorProtocol.
+
 // describeHTTP turns a failed HTTP or SSE check into a message a person can
 // act on, and its kind. The recorder's view of the wire comes first: the SDK
 // reports most HTTP failures as bare status text ("Unauthorized"), without the code.
-func describeHTTP(ctx context.Context, err error, rec *recorder, t Target, endpoint *url.URL, timeout time.Duration) (ErrorKind, string) {
+func describeHTTP(ctx context.Context, err error, rec *recorder, t Target, endpoint *url.URL, timeout time.Duration) (contract.ErrorKind, string) {
 	wp := rec.problem()
 
 	// After a redirect, say where to: the failure is about the new place.
@@ -34,21 +60,21 @@ func describeHTTP(ctx context.Context, err error, rec *recorder, t Target, endpo
 	// A refusal by the address guard explains whatever followed it.
 	var re *netguard.RedirectError
 	if wp != nil && errors.As(wp.err, &re) {
-		kind := KindProtocol
+		kind := contract.ErrorProtocol
 		if re.Err != nil {
-			kind = KindBlocked
+			kind = contract.ErrorBlocked
 		}
 		return kind, fmt.Sprintf("the server redirected to %s and the redirect was refused: %s", re.Location, re.Reason)
 	}
 	var be *netguard.BlockedError
 	if wp != nil && errors.As(wp.err, &be) {
-		return KindBlocked, prefix + be.Error()
+		return contract.ErrorBlocked, prefix + be.Error()
 	}
 	if errors.As(err, &be) {
-		return KindBlocked, be.Error()
+		return contract.ErrorBlocked, be.Error()
 	}
 	if errors.Is(err, errTooLarge) {
-		return KindProtocol, describeTooLarge(err)
+		return contract.ErrorProtocol, describeTooLarge(err)
 	}
 
 	if kind, msg, ok := describeContext(ctx, err, hostPort(endpoint), timeout); ok {
@@ -63,30 +89,30 @@ func describeHTTP(ctx context.Context, err error, rec *recorder, t Target, endpo
 		kind, msg := describeStatus(wp, t)
 		return kind, prefix + msg
 	}
-	return KindProtocol, describeProtocol(err, t)
+	return contract.ErrorProtocol, describeProtocol(err, t)
 }
 
 // describeContext reports a check that ran out of time or was cancelled.
-func describeContext(ctx context.Context, err error, who string, timeout time.Duration) (ErrorKind, string, bool) {
+func describeContext(ctx context.Context, err error, who string, timeout time.Duration) (contract.ErrorKind, string, bool) {
 	var (
 		pe *pingError
 		le *listingError
 	)
 	switch {
 	case errors.Is(ctx.Err(), context.DeadlineExceeded) && errors.As(err, &pe):
-		return KindTimeout, fmt.Sprintf("%s completed the MCP handshake but did not answer ping within %s", who, timeout), true
+		return contract.ErrorTimeout, fmt.Sprintf("%s completed the MCP handshake but did not answer ping within %s", who, timeout), true
 	case errors.Is(ctx.Err(), context.DeadlineExceeded) && errors.As(err, &le):
-		return KindTimeout, fmt.Sprintf("%s completed the MCP handshake but did not answer %s within %s", who, le.method, timeout), true
+		return contract.ErrorTimeout, fmt.Sprintf("%s completed the MCP handshake but did not answer %s within %s", who, le.method, timeout), true
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
-		return KindTimeout, fmt.Sprintf("no answer within %s from %s: the MCP handshake did not complete in time", timeout, who), true
+		return contract.ErrorTimeout, fmt.Sprintf("no answer within %s from %s: the MCP handshake did not complete in time", timeout, who), true
 	case ctx.Err() != nil:
-		return KindTimeout, "the check was cancelled before it finished", true
+		return contract.ErrorTimeout, "the check was cancelled before it finished", true
 	}
 	return "", "", false
 }
 
 // describeNetError explains a failure to reach hostport at all, and its kind.
-func describeNetError(err error, hostport string) (ErrorKind, string) {
+func describeNetError(err error, hostport string) (contract.ErrorKind, string) {
 	var (
 		be      *netguard.BlockedError
 		dnsErr  *net.DNSError
@@ -100,33 +126,33 @@ func describeNetError(err error, hostport string) (ErrorKind, string) {
 	host, _, _ := net.SplitHostPort(hostport)
 	switch {
 	case errors.As(err, &be):
-		return KindBlocked, be.Error()
+		return contract.ErrorBlocked, be.Error()
 	case errors.As(err, &dnsErr) && dnsErr.IsNotFound:
-		return KindUnreachable, fmt.Sprintf("host %q not found: check the host name in the server URL", dnsErr.Name)
+		return contract.ErrorUnreachable, fmt.Sprintf("host %q not found: check the host name in the server URL", dnsErr.Name)
 	case errors.As(err, &dnsErr):
-		return KindUnreachable, fmt.Sprintf("could not resolve host %q: %s", dnsErr.Name, dnsErr.Err)
+		return contract.ErrorUnreachable, fmt.Sprintf("could not resolve host %q: %s", dnsErr.Name, dnsErr.Err)
 	case errors.Is(err, syscall.ECONNREFUSED):
-		return KindUnreachable, fmt.Sprintf("connection refused: nothing is listening at %s", hostport)
+		return contract.ErrorUnreachable, fmt.Sprintf("connection refused: nothing is listening at %s", hostport)
 	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
-		return KindUnreachable, fmt.Sprintf("%s is unreachable from the API server", hostport)
+		return contract.ErrorUnreachable, fmt.Sprintf("%s is unreachable from the API server", hostport)
 	case errors.As(err, &unknown):
-		return KindTLS, fmt.Sprintf("TLS error: the certificate of %s is not signed by a trusted authority (self-signed or from a private CA)", host)
+		return contract.ErrorTLS, fmt.Sprintf("TLS error: the certificate of %s is not signed by a trusted authority (self-signed or from a private CA)", host)
 	case errors.As(err, &badName):
-		return KindTLS, fmt.Sprintf("TLS error: the certificate of %s is not valid for that name: %s", host, badName.Error())
+		return contract.ErrorTLS, fmt.Sprintf("TLS error: the certificate of %s is not valid for that name: %s", host, badName.Error())
 	case errors.As(err, &invalid):
-		return KindTLS, fmt.Sprintf("TLS error: the certificate of %s is not valid: %s", host, invalid.Error())
+		return contract.ErrorTLS, fmt.Sprintf("TLS error: the certificate of %s is not valid: %s", host, invalid.Error())
 	case errors.As(err, &recHdr), strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
-		return KindTLS, fmt.Sprintf("TLS error: %s does not speak TLS; use an http:// URL or the server's TLS port", hostport)
+		return contract.ErrorTLS, fmt.Sprintf("TLS error: %s does not speak TLS; use an http:// URL or the server's TLS port", hostport)
 	case errors.As(err, &alert):
-		return KindTLS, fmt.Sprintf("TLS error: the TLS handshake with %s failed: %s", hostport, alert.Error())
+		return contract.ErrorTLS, fmt.Sprintf("TLS error: the TLS handshake with %s failed: %s", hostport, alert.Error())
 	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return KindUnreachable, fmt.Sprintf("%s closed the connection without an HTTP answer", hostport)
+		return contract.ErrorUnreachable, fmt.Sprintf("%s closed the connection without an HTTP answer", hostport)
 	case errors.As(err, &netErr) && netErr.Timeout():
-		return KindTimeout, fmt.Sprintf("timed out talking to %s", hostport)
+		return contract.ErrorTimeout, fmt.Sprintf("timed out talking to %s", hostport)
 	}
-	kind := KindUnreachable
+	kind := contract.ErrorUnreachable
 	if isTLSError(err) {
-		kind = KindTLS
+		kind = contract.ErrorTLS
 	}
 	return kind, fmt.Sprintf("could not reach %s: %s", hostport, err)
 }
@@ -146,19 +172,19 @@ func isTLSError(err error) bool {
 }
 
 // describeStatus explains an HTTP answer that was not MCP, and its kind.
-func describeStatus(wp *wireProblem, t Target) (ErrorKind, string) {
+func describeStatus(wp *wireProblem, t Target) (contract.ErrorKind, string) {
 	return statusKind(wp.status), statusMessage(wp, t)
 }
 
 // statusKind is the kind of failure an HTTP status that was not MCP stands for.
-func statusKind(status int) ErrorKind {
+func statusKind(status int) contract.ErrorKind {
 	switch {
 	case status == http.StatusUnauthorized, status == http.StatusForbidden:
-		return KindAuth
+		return contract.ErrorAuth
 	case status >= 500, status == http.StatusTooManyRequests:
-		return KindServerError
+		return contract.ErrorServer
 	}
-	return KindProtocol
+	return contract.ErrorProtocol
 }
 
 // statusMessage explains an HTTP answer that was not MCP.

@@ -51,48 +51,48 @@ func TestErrorKinds(t *testing.T) {
 		name   string
 		prober *Prober
 		target Target
-		kind   ErrorKind
+		kind   contract.ErrorKind
 	}{
-		{"refused port", newProber(true), httpTarget("http://" + refused + "/mcp"), KindUnreachable},
-		{"unresolvable host", newProber(true), httpTarget("http://no-such-host.invalid/mcp"), KindUnreachable},
-		{"closed without an answer", newProber(true), httpTarget("http://" + mute.Addr().String() + "/mcp"), KindUnreachable},
-		{"bad URL", newProber(true), httpTarget("ftp://example.com/mcp"), KindUnreachable},
-		{"unknown transport", newProber(true), Target{Transport: "carrier-pigeon"}, KindUnreachable},
-		{"stdio: command not found", newProber(false), stdioTarget("/nonexistent/mcp-server"), KindUnreachable},
-		{"stdio: not in PATH", newProber(false), stdioTarget("no-such-mcp-server"), KindUnreachable},
-		{"stdio: not executable", newProber(false), stdioTarget(notExec), KindUnreachable},
-		{"stdio: exits early", newProber(false), stdioTarget(bin, "-exit", "3"), KindUnreachable},
+		{"refused port", newProber(true), httpTarget("http://" + refused + "/mcp"), contract.ErrorUnreachable},
+		{"unresolvable host", newProber(true), httpTarget("http://no-such-host.invalid/mcp"), contract.ErrorUnreachable},
+		{"closed without an answer", newProber(true), httpTarget("http://" + mute.Addr().String() + "/mcp"), contract.ErrorUnreachable},
+		{"bad URL", newProber(true), httpTarget("ftp://example.com/mcp"), contract.ErrorUnreachable},
+		{"unknown transport", newProber(true), Target{Transport: "carrier-pigeon"}, contract.ErrorUnreachable},
+		{"stdio: command not found", newProber(false), stdioTarget("/nonexistent/mcp-server"), contract.ErrorUnreachable},
+		{"stdio: not in PATH", newProber(false), stdioTarget("no-such-mcp-server"), contract.ErrorUnreachable},
+		{"stdio: not executable", newProber(false), stdioTarget(notExec), contract.ErrorUnreachable},
+		{"stdio: exits early", newProber(false), stdioTarget(bin, "-exit", "3"), contract.ErrorUnreachable},
 
-		{"hung http server", newProber(true), httpTarget(mcptest.StartHung(t).URL), KindTimeout},
-		{"hung sse server", newProber(true), Target{Transport: contract.TransportSSE, URL: mcptest.StartHung(t).URL}, KindTimeout},
-		{"stdio: hangs", newProber(false), stdioTarget(bin, "-hang"), KindTimeout},
+		{"hung http server", newProber(true), httpTarget(mcptest.StartHung(t).URL), contract.ErrorTimeout},
+		{"hung sse server", newProber(true), Target{Transport: contract.TransportSSE, URL: mcptest.StartHung(t).URL}, contract.ErrorTimeout},
+		{"stdio: hangs", newProber(false), stdioTarget(bin, "-hang"), contract.ErrorTimeout},
 
-		{"unknown CA", newProber(true), httpTarget(mcptest.StartHTTP(t, mcptest.Config{TLS: true}).URL), KindTLS},
-		{"sse: unknown CA", newProber(true), Target{Transport: contract.TransportSSE, URL: mcptest.StartSSE(t, mcptest.Config{TLS: true}).URL}, KindTLS},
-		{"https to a plain server", newProber(true), httpTarget(strings.Replace(modern.URL, "http://", "https://", 1)), KindTLS},
+		{"unknown CA", newProber(true), httpTarget(mcptest.StartHTTP(t, mcptest.Config{TLS: true}).URL), contract.ErrorTLS},
+		{"sse: unknown CA", newProber(true), Target{Transport: contract.TransportSSE, URL: mcptest.StartSSE(t, mcptest.Config{TLS: true}).URL}, contract.ErrorTLS},
+		{"https to a plain server", newProber(true), httpTarget(strings.Replace(modern.URL, "http://", "https://", 1)), contract.ErrorTLS},
 
-		{"401 without a token", newProber(true), httpTarget(authed.URL), KindAuth},
-		{"401 with a wrong token", newProber(true), Target{Transport: contract.TransportHTTP, URL: authed.URL, BearerToken: "wrong"}, KindAuth},
-		{"sse: 401", newProber(true), Target{Transport: contract.TransportSSE, URL: mcptest.StartSSE(t, mcptest.Config{BearerToken: "x"}).URL}, KindAuth},
-		{"403", newProber(true), httpTarget(mcptest.StartStatic(t, 403, "text/plain", "no").URL), KindAuth},
+		{"401 without a token", newProber(true), httpTarget(authed.URL), contract.ErrorAuth},
+		{"401 with a wrong token", newProber(true), Target{Transport: contract.TransportHTTP, URL: authed.URL, BearerToken: "wrong"}, contract.ErrorAuth},
+		{"sse: 401", newProber(true), Target{Transport: contract.TransportSSE, URL: mcptest.StartSSE(t, mcptest.Config{BearerToken: "x"}).URL}, contract.ErrorAuth},
+		{"403", newProber(true), httpTarget(mcptest.StartStatic(t, 403, "text/plain", "no").URL), contract.ErrorAuth},
 
-		{"loopback not allowed", newProber(false), httpTarget(modern.URL), KindBlocked},
-		{"loopback by name", newProber(false), httpTarget(strings.Replace(modern.URL, "127.0.0.1", "localhost", 1)), KindBlocked},
-		{"metadata address", newProber(true), httpTarget("http://169.254.169.254/latest/meta-data/"), KindBlocked},
-		{"redirect to metadata", newProber(true), httpTarget(mcptest.StartRedirect(t, "http://169.254.169.254/", http.StatusTemporaryRedirect).URL), KindBlocked},
+		{"loopback not allowed", newProber(false), httpTarget(modern.URL), contract.ErrorBlocked},
+		{"loopback by name", newProber(false), httpTarget(strings.Replace(modern.URL, "127.0.0.1", "localhost", 1)), contract.ErrorBlocked},
+		{"metadata address", newProber(true), httpTarget("http://169.254.169.254/latest/meta-data/"), contract.ErrorBlocked},
+		{"redirect to metadata", newProber(true), httpTarget(mcptest.StartRedirect(t, "http://169.254.169.254/", http.StatusTemporaryRedirect).URL), contract.ErrorBlocked},
 
-		{"html page", newProber(true), httpTarget(mcptest.StartHTML(t).URL), KindProtocol},
-		{"json api", newProber(true), httpTarget(mcptest.StartStatic(t, 200, "application/json", `{"status":"ok"}`).URL), KindProtocol},
-		{"404", newProber(true), httpTarget(strings.TrimSuffix(modern.URL, mcptest.Path) + "/wrong"), KindProtocol},
-		{"sse endpoint is streamable", newProber(true), Target{Transport: contract.TransportSSE, URL: modern.URL}, KindProtocol},
-		{"redirect loop", newProber(true), httpTarget(mcptest.StartRedirect(t, mcptest.Path, http.StatusTemporaryRedirect).URL), KindProtocol},
-		// It stays up after its answer: a child that exits is KindUnreachable, whatever it printed.
-		{"stdio: not MCP", newProber(false), stdioTarget("/bin/sh", "-c", "echo '<html>hello</html>'; exec sleep 10"), KindProtocol},
+		{"html page", newProber(true), httpTarget(mcptest.StartHTML(t).URL), contract.ErrorProtocol},
+		{"json api", newProber(true), httpTarget(mcptest.StartStatic(t, 200, "application/json", `{"status":"ok"}`).URL), contract.ErrorProtocol},
+		{"404", newProber(true), httpTarget(strings.TrimSuffix(modern.URL, mcptest.Path) + "/wrong"), contract.ErrorProtocol},
+		{"sse endpoint is streamable", newProber(true), Target{Transport: contract.TransportSSE, URL: modern.URL}, contract.ErrorProtocol},
+		{"redirect loop", newProber(true), httpTarget(mcptest.StartRedirect(t, mcptest.Path, http.StatusTemporaryRedirect).URL), contract.ErrorProtocol},
+		// It stays up after its answer: a child that exits is contract.ErrorUnreachable, whatever it printed.
+		{"stdio: not MCP", newProber(false), stdioTarget("/bin/sh", "-c", "echo '<html>hello</html>'; exec sleep 10"), contract.ErrorProtocol},
 
-		{"500", newProber(true), httpTarget(mcptest.StartStatic(t, 500, "text/plain", "database is down").URL), KindServerError},
-		{"502", newProber(true), httpTarget(mcptest.StartStatic(t, 502, "text/html", "<h1>Bad Gateway</h1>").URL), KindServerError},
-		{"503", newProber(true), httpTarget(mcptest.StartStatic(t, 503, "text/plain", "maintenance").URL), KindServerError},
-		{"sse: 503", newProber(true), Target{Transport: contract.TransportSSE, URL: mcptest.StartStatic(t, 503, "text/plain", "maintenance").URL}, KindServerError},
+		{"500", newProber(true), httpTarget(mcptest.StartStatic(t, 500, "text/plain", "database is down").URL), contract.ErrorServer},
+		{"502", newProber(true), httpTarget(mcptest.StartStatic(t, 502, "text/html", "<h1>Bad Gateway</h1>").URL), contract.ErrorServer},
+		{"503", newProber(true), httpTarget(mcptest.StartStatic(t, 503, "text/plain", "maintenance").URL), contract.ErrorServer},
+		{"sse: 503", newProber(true), Target{Transport: contract.TransportSSE, URL: mcptest.StartStatic(t, 503, "text/plain", "maintenance").URL}, contract.ErrorServer},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -113,10 +113,10 @@ func TestErrorKindOnlyOnFailure(t *testing.T) {
 	wantKind(t, res, "")
 
 	res = probe(t, newProber(true), Target{Transport: contract.TransportStdio})
-	if !slices.Contains(ErrorKinds, res.ErrorKind) {
-		t.Errorf("ErrorKind = %q, not one of %q", res.ErrorKind, ErrorKinds)
+	if !slices.Contains(contract.ErrorKinds, res.ErrorKind) {
+		t.Errorf("ErrorKind = %q, not one of %q", res.ErrorKind, contract.ErrorKinds)
 	}
-	if got := fmt.Sprint(ErrorKinds); got != "[unreachable timeout tls auth blocked protocol server_error]" {
+	if got := fmt.Sprint(contract.ErrorKinds); got != "[unreachable timeout tls auth blocked protocol server_error]" {
 		t.Errorf("ErrorKinds = %s, want the SPEC §8 values", got)
 	}
 }

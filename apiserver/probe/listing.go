@@ -27,7 +27,7 @@ const (
 // maxMessageBytes bounds one message a check reads from a server: an HTTP
 // JSON body, one SSE event, one stdio result. Twice the whole listing
 // budget, so a page that fits the budget always fits; anything larger fails
-// the check (KindProtocol) instead of being read into memory.
+// the check (contract.ErrorProtocol) instead of being read into memory.
 const maxMessageBytes = 2 * MaxListingBytes
 
 // maxStreamBytes bounds a whole HTTP event stream: the legacy SSE
@@ -133,7 +133,7 @@ var listKinds = []listKind{
 //
 // Where the limits end a listing early, the result is truncated, not an
 // error: the server may well offer that much. A cursor the server already
-// returned is an error (KindProtocol): pagination that loops is broken, and
+// returned is an error (contract.ErrorProtocol): pagination that loops is broken, and
 // what it yields is not the server's offer but an artefact of where the loop
 // was noticed.
 func list(ctx context.Context, s *mcp.ClientSession, caps *mcp.ServerCapabilities, wire *rawCapture) (Listing, error) {

@@ -52,7 +52,7 @@ func count(methods []string, method string) int {
 	return n
 }
 
-func wantKind(t *testing.T, res Result, kind ErrorKind) {
+func wantKind(t *testing.T, res Result, kind contract.ErrorKind) {
 	t.Helper()
 	if res.ErrorKind != kind {
 		t.Errorf("ErrorKind = %q, want %q (Err %q)", res.ErrorKind, kind, res.Err)
@@ -266,7 +266,7 @@ func TestListingFailuresAreProtocol(t *testing.T) {
 			hs := scriptTools(t, tc.page)
 			res := probe(t, newProber(true), httpTarget(hs.URL))
 			wantErr(t, res, tc.parts...)
-			wantKind(t, res, KindProtocol)
+			wantKind(t, res, contract.ErrorProtocol)
 			if n := count(hs.Methods(), "tools/list"); n > 3 {
 				t.Errorf("server saw %d tools/list requests, want the loop noticed at once", n)
 			}
@@ -342,7 +342,7 @@ func TestListingLimits(t *testing.T) {
 		start := time.Now()
 		res := probe(t, New(Options{Timeout: 10 * time.Second, AllowPrivate: true}), httpTarget(hs.URL))
 		wantErr(t, res, "the MCP server completed the handshake but its tools/list answer is larger than 8 MiB")
-		wantKind(t, res, KindProtocol)
+		wantKind(t, res, contract.ErrorProtocol)
 		if d := time.Since(start); d > 5*time.Second {
 			t.Errorf("the check took %v", d)
 		}
@@ -388,7 +388,7 @@ func TestListingTimeout(t *testing.T) {
 	t.Cleanup(func() { close(release) })
 	res := probe(t, newProber(true), httpTarget(hs.URL))
 	wantErr(t, res, "completed the MCP handshake but did not answer tools/list within 500ms")
-	wantKind(t, res, KindTimeout)
+	wantKind(t, res, contract.ErrorTimeout)
 }
 
 // The wire problem of a listing outranks the step: a tools/list answered
@@ -397,11 +397,11 @@ func TestListingTimeout(t *testing.T) {
 func TestListingHTTPFailureKeepsItsKind(t *testing.T) {
 	for _, tc := range []struct {
 		status int
-		kind   ErrorKind
+		kind   contract.ErrorKind
 		part   string
 	}{
-		{http.StatusServiceUnavailable, KindServerError, "HTTP 503 Service Unavailable"},
-		{http.StatusForbidden, KindAuth, "HTTP 403 Forbidden"},
+		{http.StatusServiceUnavailable, contract.ErrorServer, "HTTP 503 Service Unavailable"},
+		{http.StatusForbidden, contract.ErrorAuth, "HTTP 403 Forbidden"},
 	} {
 		t.Run(strconv.Itoa(tc.status), func(t *testing.T) {
 			srv := mcptest.NewCatalogServer(mcptest.Config{ProtocolVersions: []string{mcptest.LegacyVersion}}, mcptest.Catalog{Tools: 1})

@@ -70,7 +70,7 @@ type Result struct {
 	// Err is a human-readable reason when OK is false; it never contains the bearer token.
 	Err string
 	// ErrorKind classifies the failure when OK is false; "" when OK.
-	ErrorKind ErrorKind
+	ErrorKind contract.ErrorKind
 	Duration  time.Duration
 }
 
@@ -132,7 +132,7 @@ func (p *Prober) Probe(ctx context.Context, t Target) Result {
 	case contract.TransportStdio:
 		res = p.probeStdio(ctx, t, limit)
 	default:
-		res = failed(KindUnreachable, fmt.Sprintf("unsupported transport type %q: use http, sse or stdio", t.Transport))
+		res = failed(contract.ErrorUnreachable, fmt.Sprintf("unsupported transport type %q: use http, sse or stdio", t.Transport))
 	}
 	if t.BearerToken != "" {
 		// Belt and braces: a server may echo our request back in an error body.
@@ -142,26 +142,26 @@ func (p *Prober) Probe(ctx context.Context, t Target) Result {
 	return res
 }
 
-func failed(kind ErrorKind, msg string) Result { return Result{Err: msg, ErrorKind: kind} }
+func failed(kind contract.ErrorKind, msg string) Result { return Result{Err: msg, ErrorKind: kind} }
 
 // probeHTTP checks a Streamable HTTP or SSE endpoint.
 func (p *Prober) probeHTTP(ctx context.Context, t Target, limit time.Duration) Result {
 	u, err := url.Parse(t.URL)
 	if err != nil {
-		return failed(KindUnreachable, "server URL cannot be parsed: check its syntax")
+		return failed(contract.ErrorUnreachable, "server URL cannot be parsed: check its syntax")
 	}
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return failed(KindUnreachable, fmt.Sprintf("server URL %q is not an absolute http or https URL", redactURL(t.URL)))
+		return failed(contract.ErrorUnreachable, fmt.Sprintf("server URL %q is not an absolute http or https URL", redactURL(t.URL)))
 	}
 	if u.User != nil {
 		// The HTTP client would send them as Basic credentials, to any redirect target too.
-		return failed(KindUnreachable, "server URL must not carry credentials; use a bearer token instead")
+		return failed(contract.ErrorUnreachable, "server URL must not carry credentials; use a bearer token instead")
 	}
 	// A literal address is refused here, before anything is dialled; names
 	// are judged on the address they resolve to, when dialled.
 	if ip, err := netip.ParseAddr(u.Hostname()); err == nil {
 		if err := p.policy.Check(ip); err != nil {
-			return failed(KindBlocked, err.Error())
+			return failed(contract.ErrorBlocked, err.Error())
 		}
 	}
 

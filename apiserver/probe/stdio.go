@@ -1,6 +1,8 @@
 package probe
 
 import (
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
+
 	"context"
 	"errors"
 	"fmt"
@@ -26,11 +28,11 @@ const stderrKeep = 4 << 10
 // only ever signals the direct child, and a server's helpers would outlive it.
 func (p *Prober) probeStdio(ctx context.Context, t Target, limit time.Duration) Result {
 	if t.Command == "" {
-		return failed(KindUnreachable, "stdio server has no command to run")
+		return failed(contract.ErrorUnreachable, "stdio server has no command to run")
 	}
 	path, err := lookPath(t.Command, t.Env)
 	if err != nil {
-		return failed(KindUnreachable, err.Error())
+		return failed(contract.ErrorUnreachable, err.Error())
 	}
 
 	cmd := exec.CommandContext(ctx, path, t.Args...)
@@ -144,7 +146,7 @@ func lookPath(command string, env []string) (string, error) {
 
 // describeStdio explains a failed stdio check, and its kind. waitErr is
 // what reaping the child returned: its exit status, when it exited.
-func describeStdio(ctx context.Context, err, waitErr error, stderr string, t Target, timeout time.Duration) (ErrorKind, string) {
+func describeStdio(ctx context.Context, err, waitErr error, stderr string, t Target, timeout time.Duration) (contract.ErrorKind, string) {
 	name := fmt.Sprintf("command %q", t.Command)
 	tail := ""
 	if s := stderrLines(stderr, 5, 600); s != "" {
@@ -155,16 +157,16 @@ func describeStdio(ctx context.Context, err, waitErr error, stderr string, t Tar
 	if errors.As(err, &pathErr) {
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
-			return KindUnreachable, name + " not found: check the path"
+			return contract.ErrorUnreachable, name + " not found: check the path"
 		case errors.Is(err, fs.ErrPermission):
-			return KindUnreachable, name + " is not executable: permission denied"
+			return contract.ErrorUnreachable, name + " is not executable: permission denied"
 		case errors.Is(err, syscall.ENOEXEC):
-			return KindUnreachable, name + " is not a program this system can run (exec format error)"
+			return contract.ErrorUnreachable, name + " is not a program this system can run (exec format error)"
 		}
-		return KindUnreachable, fmt.Sprintf("could not start %s: %s", name, pathErr.Err)
+		return contract.ErrorUnreachable, fmt.Sprintf("could not start %s: %s", name, pathErr.Err)
 	}
 	if errors.Is(err, errTooLarge) {
-		return KindProtocol, describeTooLarge(err) + tail
+		return contract.ErrorProtocol, describeTooLarge(err) + tail
 	}
 
 	var (
@@ -173,15 +175,15 @@ func describeStdio(ctx context.Context, err, waitErr error, stderr string, t Tar
 	)
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		if errors.As(err, &pe) {
-			return KindTimeout, fmt.Sprintf("%s completed the MCP handshake but did not answer ping within %s; it was killed%s", name, timeout, tail)
+			return contract.ErrorTimeout, fmt.Sprintf("%s completed the MCP handshake but did not answer ping within %s; it was killed%s", name, timeout, tail)
 		}
 		if errors.As(err, &le) {
-			return KindTimeout, fmt.Sprintf("%s completed the MCP handshake but did not answer %s within %s; it was killed%s", name, le.method, timeout, tail)
+			return contract.ErrorTimeout, fmt.Sprintf("%s completed the MCP handshake but did not answer %s within %s; it was killed%s", name, le.method, timeout, tail)
 		}
-		return KindTimeout, fmt.Sprintf("%s gave no MCP answer within %s; it was killed%s", name, timeout, tail)
+		return contract.ErrorTimeout, fmt.Sprintf("%s gave no MCP answer within %s; it was killed%s", name, timeout, tail)
 	}
 	if ctx.Err() != nil {
-		return KindTimeout, "the check was cancelled before it finished"
+		return contract.ErrorTimeout, "the check was cancelled before it finished"
 	}
 
 	var exitErr *exec.ExitError
@@ -192,9 +194,9 @@ func describeStdio(ctx context.Context, err, waitErr error, stderr string, t Tar
 	}
 	handshakeDone := errors.As(err, &pe) || errors.As(err, &le)
 	if !handshakeDone && (exited || waitErr == nil) && (errors.Is(err, mcp.ErrConnectionClosed) || errors.Is(err, io.EOF)) {
-		return KindUnreachable, fmt.Sprintf("%s exited with status %d before completing the MCP handshake%s", name, code, tail)
+		return contract.ErrorUnreachable, fmt.Sprintf("%s exited with status %d before completing the MCP handshake%s", name, code, tail)
 	}
-	return KindProtocol, describeProtocol(err, t) + tail
+	return contract.ErrorProtocol, describeProtocol(err, t) + tail
 }
 
 // stderrLines is the first lines of a child's stderr, squeezed for a message.

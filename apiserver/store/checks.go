@@ -3,8 +3,11 @@ package store
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"time"
+
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/catalog"
 )
 
 // CheckResult is what one check of a record found. Every kind stores the
@@ -20,10 +23,20 @@ type CheckResult struct {
 	// none). Connections store it.
 	Instructions *string
 	// Capabilities, ServerName and ServerVersion are what the handshake
-	// returned. MCP servers store them.
+	// returned.
 	Capabilities  Capabilities
 	ServerName    string
 	ServerVersion string
+
+	// ErrorKind classifies a failure (a contract.ErrorKind); a failure
+	// without one is stored as protocol.
+	ErrorKind string
+	// ProtocolVersion is the version the handshake negotiated.
+	ProtocolVersion string
+	// Duration is how long the check took.
+	Duration time.Duration
+	// Catalog is what a passing check listed; nil stores an empty one.
+	Catalog *catalog.Catalog
 }
 
 // Check is one check result to store: the record as it was read (claimed
@@ -49,9 +62,13 @@ type CheckOutcome[R any] struct {
 // the checks of which, whose rows are distinct, and returns the rows it
 // stored; a row twice in one UPDATE ... FROM would be written once, so its
 // later results go in statements of their own, in order. A check whose row
-// was not stored is resolved with get. key is a row's primary key.
+// was not stored is resolved with get. key is a row's primary key. A later
+// check of a row is rebased on what the earlier one stored: it was read
+// before that write, and its catalog is compared with the stored one.
 func recordChecks[R any, K comparable](ctx context.Context, checks []Check[R], key func(R) K,
-	write func(ctx context.Context, which []int) ([]R, error), get func(context.Context, R) (R, error)) ([]CheckOutcome[R], error) {
+	write func(ctx context.Context, checks []Check[R], which []int) ([]R, error), get func(context.Context, R) (R, error),
+	rebase func(checked, stored R) R) ([]CheckOutcome[R], error) {
+	checks = slices.Clone(checks)
 	out := make([]CheckOutcome[R], len(checks))
 	for todo := indexes(len(checks)); len(todo) > 0; {
 		var now, later []int
@@ -64,7 +81,7 @@ func recordChecks[R any, K comparable](ctx context.Context, checks []Check[R], k
 				now = append(now, i)
 			}
 		}
-		stored, err := write(ctx, now)
+		stored, err := write(ctx, checks, now)
 		if err != nil {
 			return nil, err
 		}
@@ -86,6 +103,11 @@ func recordChecks[R any, K comparable](ctx context.Context, checks []Check[R], k
 				return nil, err
 			default:
 				out[i] = CheckOutcome[R]{Record: current, Err: ErrChanged}
+			}
+		}
+		for _, i := range later {
+			if r, ok := byKey[key(checks[i].Record)]; ok {
+				checks[i].Record = rebase(checks[i].Record, r)
 			}
 		}
 		todo = later

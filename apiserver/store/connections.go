@@ -31,6 +31,12 @@ type Connection struct {
 	NextCheckAt       time.Time  `db:"next_check_at"` // when the health scheduler is due to check it
 	CreatedAt         time.Time  `db:"created_at"`
 	UpdatedAt         time.Time  `db:"updated_at"`
+	// Capabilities, ServerName and ServerVersion are from the last passing
+	// check; nil before it.
+	Capabilities  *Capabilities `db:"capabilities"`
+	ServerName    *string       `db:"server_name"`
+	ServerVersion *string       `db:"server_version"`
+	CheckState
 
 	// DueNow, set by an UpdateConnection fn, makes the row due for a check
 	// at the database's current time (NextCheckAt is then ignored). It is
@@ -54,7 +60,8 @@ func ConnectionTokenAAD(id uuid.UUID) []byte {
 }
 
 const connectionColumns = `id, tenant_id, name, server_url, auth_type, token_ciphertext, token_key_id,
-	status, instructions, last_error, last_health_check_at, next_check_at, created_at, updated_at`
+	status, instructions, last_error, last_health_check_at, next_check_at, created_at, updated_at,
+	capabilities, server_name, server_version, ` + checkStateColumns
 
 // getConnectionQuery is prepared: GET /api/mcp-connections/{id} runs it on
 // every request.
@@ -166,6 +173,12 @@ func (s *Store) UpdateConnection(ctx context.Context, tenantID, id uuid.UUID, fn
 				instructions = :instructions,
 				last_error = :last_error,
 				last_health_check_at = date_trunc('milliseconds', CAST(:last_health_check_at AS timestamptz)),
+				capabilities = :capabilities,
+				server_name = :server_name,
+				server_version = :server_version,
+				protocol_version = :protocol_version,
+				last_error_kind = :last_error_kind,
+				approved_tools_hash = :approved_tools_hash,
 				next_check_at = `+nextCheckAtSQL+`,
 				updated_at = `+updatedAtSQL+`
 			WHERE tenant_id = :tenant_id AND id = :id
@@ -182,6 +195,12 @@ func (s *Store) UpdateConnection(ctx context.Context, tenantID, id uuid.UUID, fn
 				"instructions":         row.Instructions,
 				"last_error":           row.LastError,
 				"last_health_check_at": row.LastHealthCheckAt,
+				"capabilities":         row.Capabilities,
+				"server_name":          row.ServerName,
+				"server_version":       row.ServerVersion,
+				"protocol_version":     row.ProtocolVersion,
+				"last_error_kind":      row.LastErrorKind,
+				"approved_tools_hash":  row.ApprovedToolsHash,
 				"next_check_at":        nextCheckAt(row.DueNow, row.NextCheckAt, current.NextCheckAt),
 			})
 		if err != nil {
@@ -288,12 +307,13 @@ func (s *Store) RecordConnectionChecks(ctx context.Context, checks []Check[Conne
 	}
 	return recordChecks(ctx, checks,
 		func(c Connection) uuid.UUID { return c.ID },
-		func(ctx context.Context, which []int) ([]Connection, error) {
+		func(ctx context.Context, checks []Check[Connection], which []int) ([]Connection, error) {
 			return s.writeConnectionChecks(ctx, checks, which, interval)
 		},
 		func(ctx context.Context, c Connection) (Connection, error) {
 			return s.GetConnection(ctx, c.TenantID, c.ID)
-		})
+		},
+		func(checked, stored Connection) Connection { checked.CheckState = stored.CheckState; return checked })
 }
 
 // writeConnectionChecks stores checks[i] for each i in which, whose rows are
@@ -306,9 +326,13 @@ func (s *Store) writeConnectionChecks(ctx context.Context, checks []Check[Connec
 	auths := make(pq.StringArray, n)
 	tokens := make(pq.ByteaArray, n)
 	statuses := make(pq.StringArray, n)
-	oks := make(pq.BoolArray, n)
 	lastErrors := make([]*string, n)
 	instructions := make([]*string, n)
+	capabilities := make(pq.StringArray, n)
+	names := make(pq.StringArray, n)
+	versions := make(pq.StringArray, n)
+	results := make([]CheckResult, n)
+	prev := make([]CheckState, n)
 	for j, i := range which {
 		c, r := checks[i].Record, checks[i].Result
 		ids[j], tenants[j] = c.ID.String(), c.TenantID.String()
@@ -316,47 +340,66 @@ func (s *Store) writeConnectionChecks(ctx context.Context, checks []Check[Connec
 		// pq.ByteaArray cannot say NULL; an empty value stands for "no
 		// token", which no sealed token can be.
 		tokens[j] = c.TokenCiphertext
-		oks[j] = r.OK
 		statuses[j], lastErrors[j] = r.status("active", "the health check failed without saying why")
 		if r.OK {
 			instructions[j] = r.Instructions
 		}
+		caps, err := textValue(r.Capabilities)
+		if err != nil {
+			return nil, fmt.Errorf("record connection checks: capabilities of %s: %w", c.ID, err)
+		}
+		capabilities[j], names[j], versions[j] = caps, r.ServerName, r.ServerVersion
+		results[j], prev[j] = r, c.CheckState
+	}
+	w, err := s.newCheckWrite(ctx, ConnectionRecords, ids, results, prev)
+	if err != nil {
+		return nil, err
 	}
 	// The time is taken once and used for both columns, which must be
 	// equal; greatest keeps updated_at from going backwards if a concurrent
 	// writer we waited for stamped a later time than our statement's start.
+	arg := map[string]any{
+		"ids":          ids,
+		"tenants":      tenants,
+		"urls":         urls,
+		"auths":        auths,
+		"tokens":       tokens,
+		"statuses":     statuses,
+		"last_errors":  pq.Array(lastErrors),
+		"instructions": pq.Array(instructions),
+		"capabilities": capabilities,
+		"names":        names,
+		"versions":     versions,
+		"interval_ms":  interval.Milliseconds(),
+	}
+	w.args(arg, s.keepChecks())
 	var stored []Connection
-	err := namedSelect(ctx, s.db, &stored, `
+	err = namedSelect(ctx, s.db, &stored, `
+		WITH upd AS (
 		UPDATE mcp_connections AS m SET
 			status = r.status,
 			last_error = r.last_error,
-			instructions = CASE WHEN r.ok THEN r.instructions ELSE m.instructions END,
+			instructions = CASE WHEN r.c_ok THEN r.instructions ELSE m.instructions END,
+			capabilities = CASE WHEN r.c_ok THEN CAST(r.capabilities AS jsonb) ELSE m.capabilities END,
+			server_name = CASE WHEN r.c_ok THEN r.server_name ELSE m.server_name END,
+			server_version = CASE WHEN r.c_ok THEN r.server_version ELSE m.server_version END,
 			last_health_check_at = greatest(t.now, m.updated_at),
 			updated_at = greatest(t.now, m.updated_at),
-			next_check_at = greatest(t.now, m.updated_at) + CAST(:interval_ms AS bigint) * interval '1 millisecond'
+			next_check_at = greatest(t.now, m.updated_at) + CAST(:interval_ms AS bigint) * interval '1 millisecond'`+checkSetSQL+`
 		FROM unnest(CAST(:ids AS uuid[]), CAST(:tenants AS uuid[]), CAST(:urls AS text[]), CAST(:auths AS text[]),
 				CAST(:tokens AS bytea[]), CAST(:statuses AS text[]), CAST(:last_errors AS text[]),
-				CAST(:oks AS boolean[]), CAST(:instructions AS text[]))
-			AS r(id, tenant_id, server_url, auth_type, token_ciphertext, status, last_error, ok, instructions),
+				CAST(:instructions AS text[]), CAST(:capabilities AS text[]), CAST(:names AS text[]),
+				CAST(:versions AS text[])`+checkUnnestSQL+`)
+			AS r(id, tenant_id, server_url, auth_type, token_ciphertext, status, last_error, instructions,
+				capabilities, server_name, server_version`+checkUnnestNames+`),
 			(SELECT date_trunc('milliseconds', clock_timestamp()) AS now) AS t
 		WHERE m.id = ANY(CAST(:ids AS uuid[])) -- lets the planner look rows up by key
 			AND m.id = r.id AND m.tenant_id = r.tenant_id
 			AND m.server_url = r.server_url
 			AND m.auth_type = r.auth_type
-			AND coalesce(m.token_ciphertext, '') = r.token_ciphertext
-		RETURNING `+qualifiedConnectionColumns,
-		map[string]any{
-			"ids":          ids,
-			"tenants":      tenants,
-			"urls":         urls,
-			"auths":        auths,
-			"tokens":       tokens,
-			"statuses":     statuses,
-			"last_errors":  pq.Array(lastErrors),
-			"oks":          oks,
-			"instructions": pq.Array(instructions),
-			"interval_ms":  interval.Milliseconds(),
-		})
+			AND coalesce(m.token_ciphertext, '') = r.token_ciphertext`+checkGuardSQL+`
+		RETURNING `+qualifiedConnectionColumns+checkReturningSQL+`)`+ConnectionRecords.sideEffectsSQL()+`
+		SELECT `+connectionColumns+` FROM upd`, arg)
 	if err != nil {
 		return nil, s.fail("record connection checks", err)
 	}
@@ -397,10 +440,8 @@ func (c Connection) utc() Connection {
 	c.CreatedAt = c.CreatedAt.UTC()
 	c.UpdatedAt = c.UpdatedAt.UTC()
 	c.NextCheckAt = c.NextCheckAt.UTC()
-	if c.LastHealthCheckAt != nil {
-		t := c.LastHealthCheckAt.UTC()
-		c.LastHealthCheckAt = &t
-	}
+	c.LastHealthCheckAt = utcPtr(c.LastHealthCheckAt)
+	c.CheckState = c.CheckState.utc()
 	return c
 }
 

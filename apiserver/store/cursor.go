@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
+	"strconv"
 	"strings"
 	"time"
 
@@ -94,8 +95,16 @@ func DecodeCursor(s string, ids IDFormat) (Cursor, error) {
 	return Cursor{CreatedAt: time.UnixMicro(micros).UTC(), ID: id}, nil
 }
 
-// valid reports whether id is prefix followed by base62 characters.
+// valid reports whether id has the form f describes.
 func (f IDFormat) valid(id string) bool {
+	switch {
+	case f.uuid:
+		u, err := uuid.Parse(id)
+		return err == nil && u.String() == id
+	case f.digits:
+		n, err := strconv.ParseInt(id, 10, 64)
+		return err == nil && n >= 0 && strconv.FormatInt(n, 10) == id
+	}
 	rest, ok := strings.CutPrefix(id, f.prefix)
 	if !ok || rest == "" {
 		return false

@@ -16,6 +16,7 @@ const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 // refuses a cursor whose id has another form.
 type IDFormat struct {
 	uuid   bool   // a UUID in its canonical form
+	digits bool   // a decimal sequence number
 	prefix string // otherwise: prefix and base62 characters
 }
 

@@ -46,6 +46,7 @@ type Server struct {
 	NextCheckAt     time.Time     `db:"next_check_at"`
 	CreatedAt       time.Time     `db:"created_at"`
 	UpdatedAt       time.Time     `db:"updated_at"`
+	CheckState
 
 	// DueNow, set by an UpdateServer fn, makes the row due for a check at
 	// the database's current time (NextCheckAt is then ignored). It is not
@@ -68,10 +69,8 @@ func (r serverRow) utc() Server {
 	srv.CreatedAt = srv.CreatedAt.UTC()
 	srv.UpdatedAt = srv.UpdatedAt.UTC()
 	srv.NextCheckAt = srv.NextCheckAt.UTC()
-	if srv.LastConnectedAt != nil {
-		t := srv.LastConnectedAt.UTC()
-		srv.LastConnectedAt = &t
-	}
+	srv.LastConnectedAt = utcPtr(srv.LastConnectedAt)
+	srv.CheckState = srv.CheckState.utc()
 	return srv
 }
 
@@ -121,7 +120,7 @@ func ServerTokenAAD(id string) []byte {
 
 const serverColumns = `id, tenant_id, project_id, name, description, url, transport_type, connection_type,
 	command, args, token_ciphertext, token_key_id, status, capabilities, server_name, server_version,
-	last_error, last_connected_at, next_check_at, created_at, updated_at`
+	last_error, last_connected_at, next_check_at, created_at, updated_at, ` + checkStateColumns
 
 // CreateServer inserts srv. The caller sets ID (NewServerID; the sealed
 // token is bound to it), TenantID, ProjectID, Name, Description, the
@@ -240,30 +239,36 @@ func (s *Store) UpdateServer(ctx context.Context, tenantID uuid.UUID, id string,
 				server_version = :server_version,
 				last_error = :last_error,
 				last_connected_at = date_trunc('milliseconds', CAST(:last_connected_at AS timestamptz)),
+				protocol_version = :protocol_version,
+				last_error_kind = :last_error_kind,
+				approved_tools_hash = :approved_tools_hash,
 				next_check_at = `+nextCheckAtSQL+`,
 				updated_at = `+updatedAtSQL+`
 			WHERE tenant_id = :tenant_id AND id = :id
 			RETURNING `+serverColumns,
 			map[string]any{
-				"tenant_id":         tenantID,
-				"id":                id,
-				"project_id":        row.ProjectID,
-				"name":              row.Name,
-				"description":       row.Description,
-				"url":               row.URL,
-				"transport_type":    row.TransportType,
-				"connection_type":   row.ConnectionType,
-				"command":           row.Command,
-				"args":              pq.Array(row.Args),
-				"token_ciphertext":  row.TokenCiphertext,
-				"token_key_id":      row.TokenKeyID,
-				"status":            row.Status,
-				"capabilities":      row.Capabilities,
-				"server_name":       row.ServerName,
-				"server_version":    row.ServerVersion,
-				"last_error":        row.LastError,
-				"last_connected_at": row.LastConnectedAt,
-				"next_check_at":     nextCheckAt(row.DueNow, row.NextCheckAt, was.NextCheckAt),
+				"tenant_id":           tenantID,
+				"id":                  id,
+				"project_id":          row.ProjectID,
+				"name":                row.Name,
+				"description":         row.Description,
+				"url":                 row.URL,
+				"transport_type":      row.TransportType,
+				"connection_type":     row.ConnectionType,
+				"command":             row.Command,
+				"args":                pq.Array(row.Args),
+				"token_ciphertext":    row.TokenCiphertext,
+				"token_key_id":        row.TokenKeyID,
+				"status":              row.Status,
+				"capabilities":        row.Capabilities,
+				"server_name":         row.ServerName,
+				"server_version":      row.ServerVersion,
+				"last_error":          row.LastError,
+				"last_connected_at":   row.LastConnectedAt,
+				"protocol_version":    row.ProtocolVersion,
+				"last_error_kind":     row.LastErrorKind,
+				"approved_tools_hash": row.ApprovedToolsHash,
+				"next_check_at":       nextCheckAt(row.DueNow, row.NextCheckAt, was.NextCheckAt),
 			})
 		if err != nil {
 			return s.serverError("update MCP server", &row, err)
@@ -383,10 +388,11 @@ func (s *Store) RecordServerChecks(ctx context.Context, checks []Check[Server], 
 	}
 	return recordChecks(ctx, checks,
 		func(srv Server) string { return srv.ID },
-		func(ctx context.Context, which []int) ([]Server, error) {
+		func(ctx context.Context, checks []Check[Server], which []int) ([]Server, error) {
 			return s.writeServerChecks(ctx, checks, which, interval)
 		},
-		func(ctx context.Context, srv Server) (Server, error) { return s.GetServer(ctx, srv.TenantID, srv.ID) })
+		func(ctx context.Context, srv Server) (Server, error) { return s.GetServer(ctx, srv.TenantID, srv.ID) },
+		func(checked, stored Server) Server { checked.CheckState = stored.CheckState; return checked })
 }
 
 // writeServerChecks stores checks[i] for each i in which, whose rows are
@@ -405,53 +411,77 @@ func (s *Store) writeServerChecks(ctx context.Context, checks []Check[Server], w
 	manuals := make(pq.BoolArray, n)
 	statuses := make(pq.StringArray, n)
 	lastErrors := make([]*string, n)
-	oks := make(pq.BoolArray, n)
 	capabilities := make(pq.StringArray, n)
 	names := make(pq.StringArray, n)
 	versions := make(pq.StringArray, n)
+	results := make([]CheckResult, n)
+	prev := make([]CheckState, n)
+	idList := make([]string, n)
 	for j, i := range which {
 		srv, r := checks[i].Record, checks[i].Result
 		ids[j], tenants[j], transports[j] = srv.ID, srv.TenantID.String(), srv.TransportType
 		urls[j], commands[j] = srv.URL, srv.Command
 		if srv.Args != nil {
-			v, err := pq.StringArray(srv.Args).Value()
+			v, err := textValue(pq.StringArray(srv.Args))
 			if err != nil {
 				return nil, fmt.Errorf("record MCP server checks: args of %s: %w", srv.ID, err)
 			}
-			args[j] = new(v.(string))
+			args[j] = &v
 		}
 		// pq.ByteaArray cannot say NULL; an empty value stands for "no
 		// token", which no sealed token can be.
 		tokens[j] = srv.TokenCiphertext
 		manuals[j] = checks[i].Manual
 		statuses[j], lastErrors[j] = r.status("connected", "the connection attempt failed without saying why")
-		oks[j] = r.OK
-		caps, err := r.Capabilities.Value()
+		caps, err := textValue(r.Capabilities)
 		if err != nil {
 			return nil, fmt.Errorf("record MCP server checks: capabilities of %s: %w", srv.ID, err)
 		}
-		capabilities[j], names[j], versions[j] = caps.(string), r.ServerName, r.ServerVersion
+		capabilities[j], names[j], versions[j] = caps, r.ServerName, r.ServerVersion
+		results[j], prev[j], idList[j] = r, srv.CheckState, srv.ID
+	}
+	w, err := s.newCheckWrite(ctx, ServerRecords, idList, results, prev)
+	if err != nil {
+		return nil, err
 	}
 	// As for connections: the time is taken once, and greatest keeps
 	// updated_at from going backwards.
+	arg := map[string]any{
+		"ids":          ids,
+		"tenants":      tenants,
+		"transports":   transports,
+		"urls":         pq.Array(urls),
+		"commands":     pq.Array(commands),
+		"args":         pq.Array(args),
+		"tokens":       tokens,
+		"manuals":      manuals,
+		"statuses":     statuses,
+		"last_errors":  pq.Array(lastErrors),
+		"capabilities": capabilities,
+		"names":        names,
+		"versions":     versions,
+		"interval_ms":  interval.Milliseconds(),
+	}
+	w.args(arg, s.keepChecks())
 	var stored []serverRow
-	err := namedSelect(ctx, s.db, &stored, `
+	err = namedSelect(ctx, s.db, &stored, `
+		WITH upd AS (
 		UPDATE mcp_servers AS m SET
 			status = r.status,
 			last_error = r.last_error,
-			capabilities = CASE WHEN r.ok THEN CAST(r.capabilities AS jsonb) ELSE m.capabilities END,
-			server_name = CASE WHEN r.ok THEN r.server_name ELSE m.server_name END,
-			server_version = CASE WHEN r.ok THEN r.server_version ELSE m.server_version END,
-			last_connected_at = CASE WHEN r.ok THEN greatest(t.now, m.updated_at) ELSE m.last_connected_at END,
+			capabilities = CASE WHEN r.c_ok THEN CAST(r.capabilities AS jsonb) ELSE m.capabilities END,
+			server_name = CASE WHEN r.c_ok THEN r.server_name ELSE m.server_name END,
+			server_version = CASE WHEN r.c_ok THEN r.server_version ELSE m.server_version END,
+			last_connected_at = CASE WHEN r.c_ok THEN greatest(t.now, m.updated_at) ELSE m.last_connected_at END,
 			updated_at = greatest(t.now, m.updated_at),
-			next_check_at = greatest(t.now, m.updated_at) + CAST(:interval_ms AS bigint) * interval '1 millisecond'
+			next_check_at = greatest(t.now, m.updated_at) + CAST(:interval_ms AS bigint) * interval '1 millisecond'`+checkSetSQL+`
 		FROM unnest(CAST(:ids AS text[]), CAST(:tenants AS uuid[]), CAST(:transports AS text[]),
 				CAST(:urls AS text[]), CAST(:commands AS text[]), CAST(:args AS text[]),
 				CAST(:tokens AS bytea[]), CAST(:manuals AS boolean[]), CAST(:statuses AS text[]),
-				CAST(:last_errors AS text[]), CAST(:oks AS boolean[]), CAST(:capabilities AS text[]),
-				CAST(:names AS text[]), CAST(:versions AS text[]))
+				CAST(:last_errors AS text[]), CAST(:capabilities AS text[]),
+				CAST(:names AS text[]), CAST(:versions AS text[])`+checkUnnestSQL+`)
 			AS r(id, tenant_id, transport_type, url, command, args, token_ciphertext, manual, status,
-				last_error, ok, capabilities, server_name, server_version),
+				last_error, capabilities, server_name, server_version`+checkUnnestNames+`),
 			(SELECT date_trunc('milliseconds', clock_timestamp()) AS now) AS t
 		WHERE m.id = ANY(CAST(:ids AS text[])) -- lets the planner look rows up by key
 			AND m.id = r.id AND m.tenant_id = r.tenant_id
@@ -460,25 +490,9 @@ func (s *Store) writeServerChecks(ctx context.Context, checks []Check[Server], w
 			AND m.command IS NOT DISTINCT FROM r.command
 			AND m.args IS NOT DISTINCT FROM CAST(r.args AS text[])
 			AND coalesce(m.token_ciphertext, '') = r.token_ciphertext
-			AND (r.manual OR m.status <> 'disconnected')
-		RETURNING `+qualifiedServerColumns,
-		map[string]any{
-			"ids":          ids,
-			"tenants":      tenants,
-			"transports":   transports,
-			"urls":         pq.Array(urls),
-			"commands":     pq.Array(commands),
-			"args":         pq.Array(args),
-			"tokens":       tokens,
-			"manuals":      manuals,
-			"statuses":     statuses,
-			"last_errors":  pq.Array(lastErrors),
-			"oks":          oks,
-			"capabilities": capabilities,
-			"names":        names,
-			"versions":     versions,
-			"interval_ms":  interval.Milliseconds(),
-		})
+			AND (r.manual OR m.status <> 'disconnected')`+checkGuardSQL+`
+		RETURNING `+qualifiedServerColumns+checkReturningSQL+`)`+ServerRecords.sideEffectsSQL()+`
+		SELECT `+serverColumns+` FROM upd`, arg)
 	if err != nil {
 		return nil, s.fail("record MCP server checks", err)
 	}
@@ -537,3 +551,17 @@ func (s *Store) serverError(op string, srv *Server, err error) error {
 
 // qualifiedServerColumns is serverColumns for mcp_servers aliased as m.
 var qualifiedServerColumns = qualified("m", serverColumns)
+
+// textValue is v's database value as text, for passing a value of a type
+// PostgreSQL cannot take in an array parameter as its text form instead.
+func textValue(v driver.Valuer) (string, error) {
+	dv, err := v.Value()
+	if err != nil {
+		return "", err
+	}
+	s, ok := dv.(string)
+	if !ok {
+		return "", fmt.Errorf("value of %T is %T, not text", v, dv)
+	}
+	return s, nil
+}

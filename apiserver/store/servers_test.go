@@ -85,7 +85,7 @@ func TestServerCRUD(t *testing.T) {
 			t.Fatalf("CreateServer(stdio %q): %v", args, err)
 		}
 		got, err := s.GetServer(ctx, tenant, st.ID)
-		if err != nil || got.Args == nil || !reflect.DeepEqual([]string(got.Args), []string(args)) || *got.Command != "npx" || got.URL != nil {
+		if err != nil || got.Args == nil || !reflect.DeepEqual(got.Args, args) || *got.Command != "npx" || got.URL != nil {
 			t.Fatalf("stdio server stored as %+v (%v), want args %q", got, err, args)
 		}
 	}

@@ -6,6 +6,7 @@ package store
 import (
 	"errors"
 	"sync"
+	"sync/atomic"
 
 	"github.com/jmoiron/sqlx"
 )
@@ -33,4 +34,18 @@ type Store struct {
 	// see Store.prepared.
 	stmtsMu sync.RWMutex
 	stmts   map[string]*sqlx.Stmt
+	// checkHistory is how many checks per record are kept; 0 means
+	// DefaultCheckHistory.
+	checkHistory atomic.Int64
+}
+
+// SetCheckHistory sets how many checks per record the history keeps
+// (MCP_API_CHECK_HISTORY); n < 1 means DefaultCheckHistory.
+func (s *Store) SetCheckHistory(n int) { s.checkHistory.Store(int64(n)) }
+
+func (s *Store) keepChecks() int {
+	if n := s.checkHistory.Load(); n > 0 {
+		return int(n)
+	}
+	return DefaultCheckHistory
 }

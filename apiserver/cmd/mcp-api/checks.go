@@ -18,12 +18,15 @@ type checkConfig struct {
 	interval     time.Duration
 	concurrency  int
 	allowPrivate bool
+	history      int // checks kept per record
 }
 
 // checkConfigFrom reads MCP_API_PROBE_TIMEOUT, MCP_API_HEALTH_INTERVAL,
-// MCP_API_PROBE_CONCURRENCY and MCP_API_ALLOW_PRIVATE_TARGETS.
+// MCP_API_PROBE_CONCURRENCY, MCP_API_ALLOW_PRIVATE_TARGETS and
+// MCP_API_CHECK_HISTORY.
 func checkConfigFrom(env func(string) string) (checkConfig, error) {
-	cfg := checkConfig{timeout: probe.DefaultTimeout, interval: health.DefaultInterval, concurrency: health.DefaultConcurrency}
+	cfg := checkConfig{timeout: probe.DefaultTimeout, interval: health.DefaultInterval, concurrency: health.DefaultConcurrency,
+		history: store.DefaultCheckHistory}
 	var err error
 	if cfg.timeout, err = positiveDuration(env, envProbeTimeout, cfg.timeout, "10s"); err != nil {
 		return cfg, err
@@ -37,6 +40,13 @@ func checkConfigFrom(env func(string) string) (checkConfig, error) {
 			return cfg, configErrorf("%s must be a whole number from 1 to 1024, got %q", envProbeConcurrency, v)
 		}
 		cfg.concurrency = n
+	}
+	if v := env(envCheckHistory); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100000 {
+			return cfg, configErrorf("%s must be a whole number from 1 to 100000, got %q", envCheckHistory, v)
+		}
+		cfg.history = n
 	}
 	if v := env(envAllowPrivate); v != "" {
 		b, err := strconv.ParseBool(strings.TrimSpace(v))
@@ -69,6 +79,7 @@ type checkers struct {
 }
 
 func newCheckers(cfg checkConfig, st *store.Store, kr *secrets.Keyring, stdioCommands []string, log *slog.Logger) (*checkers, error) {
+	st.SetCheckHistory(cfg.history)
 	prober := probe.New(probe.Options{Timeout: cfg.timeout, AllowPrivate: cfg.allowPrivate})
 	conns, err := health.NewConnectionChecker(health.CheckerConfig{Store: st, Keyring: kr, Prober: prober, Interval: cfg.interval, Logger: log})
 	if err != nil {

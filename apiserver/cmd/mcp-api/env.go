@@ -20,6 +20,7 @@ const (
 	envProbeTimeout      = "MCP_API_PROBE_TIMEOUT"
 	envHealthInterval    = "MCP_API_HEALTH_INTERVAL"
 	envProbeConcurrency  = "MCP_API_PROBE_CONCURRENCY"
+	envCheckHistory      = "MCP_API_CHECK_HISTORY"
 	envAllowPrivate      = netguard.AllowPrivateEnv
 	envLogLevel          = "MCP_API_LOG_LEVEL"
 	// The Go runtime's own, which serve tunes when they are unset.

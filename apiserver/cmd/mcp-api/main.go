@@ -77,6 +77,7 @@ var environment = []envVar{
 	{envProbeTimeout, "Longest a health check (MCP handshake, ping, close) may take, as a Go duration (default 10s)."},
 	{envHealthInterval, "How often serve's scheduler re-checks each connection and connected or errored MCP server (default 60s). Replicas on one database share the work."},
 	{envProbeConcurrency, "How many scheduled checks one serve process runs at once (default 16)."},
+	{envCheckHistory, "How many checks per connection or server the check history keeps (default 500); older ones are deleted as new ones are stored."},
 	{envAllowPrivate, "true lets checks reach loopback and private addresses (default false). Link-local and cloud metadata addresses are always refused."},
 	{envLogLevel, "debug, info, warn or error (default info). Logs are JSON lines on stderr."},
 	{envGOGC, "The Go collector's target heap growth in percent; serve uses 400 when it is unset (the runtime's default is 100), trading some memory for less CPU per request."},

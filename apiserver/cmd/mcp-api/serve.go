@@ -45,7 +45,7 @@ func serveCommand() *command {
 			"requests finish.",
 		env: []string{envDatabaseURL, envSecretKey, envSecretKeyPrevious, envBootstrapKey,
 			envListen, envDBWait, envRateLimit, envRateBurst, envStdioCommands,
-			envProbeTimeout, envHealthInterval, envProbeConcurrency, envAllowPrivate,
+			envProbeTimeout, envHealthInterval, envProbeConcurrency, envCheckHistory, envAllowPrivate,
 			envLogLevel, envGOGC, envGOMEMLIMIT},
 		setup: func(fs *flag.FlagSet) func(context.Context, *cli) error {
 			listen := fs.String("listen", "", "`ADDR` (host:port) to listen on (default $"+envListen+", else "+defaultListen+")")
@@ -172,7 +172,8 @@ func serve(ctx context.Context, c *cli, cfg serveConfig) error {
 	go func() { served <- srv.Serve(ln) }()
 	c.log.Info("serving", "addr", ln.Addr().String(), "version", version, "no_scheduler", cfg.noScheduler,
 		"probe_timeout", cfg.checks.timeout.String(), "health_interval", cfg.checks.interval.String(),
-		"probe_concurrency", cfg.checks.concurrency, "allow_private_targets", cfg.checks.allowPrivate)
+		"probe_concurrency", cfg.checks.concurrency, "allow_private_targets", cfg.checks.allowPrivate,
+		"check_history", cfg.checks.history)
 
 	select {
 	case err := <-served:
