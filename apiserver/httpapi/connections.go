@@ -37,23 +37,27 @@ func (h *connections) register(g *gin.RouterGroup) {
 	if h.checker != nil {
 		g.POST("/:id/health-check", e.wrap("health check", h.healthCheck))
 	}
+	history[uuid.UUID]{kind: connectionKind, store: h.store, bodies: plainHistory}.register(g, e)
 }
 
 // toConnection is the one place a stored row becomes the wire object; the
 // sealed token stays behind.
 func toConnection(c store.Connection) contract.Connection {
 	return contract.Connection{
-		ID:                c.ID.String(),
-		TenantID:          c.TenantID.String(),
-		Name:              c.Name,
-		ServerURL:         c.ServerURL,
-		AuthType:          contract.AuthType(c.AuthType),
-		Status:            contract.ConnectionStatus(c.Status),
-		Instructions:      c.Instructions,
-		LastError:         c.LastError,
-		LastHealthCheckAt: contract.TimePtr(c.LastHealthCheckAt),
-		CreatedAt:         contract.NewTime(c.CreatedAt),
-		UpdatedAt:         contract.NewTime(c.UpdatedAt),
+		ID:                   c.ID.String(),
+		TenantID:             c.TenantID.String(),
+		Name:                 c.Name,
+		ServerURL:            c.ServerURL,
+		AuthType:             contract.AuthType(c.AuthType),
+		Status:               contract.ConnectionStatus(c.Status),
+		Instructions:         c.Instructions,
+		LastError:            c.LastError,
+		LastHealthCheckAt:    contract.TimePtr(c.LastHealthCheckAt),
+		Capabilities:         toCapabilities(c.Capabilities),
+		ServerImplementation: toImplementation(c.ServerName, c.ServerVersion),
+		CheckState:           toCheckState(c.CheckState),
+		CreatedAt:            contract.NewTime(c.CreatedAt),
+		UpdatedAt:            contract.NewTime(c.UpdatedAt),
 	}
 }
 
@@ -127,7 +131,7 @@ func (h *connections) create(c *gin.Context) error {
 	if err := h.store.CreateConnection(c.Request.Context(), &conn); err != nil {
 		return connectionKind.nameTaken(err, &req.Name)
 	}
-	c.Header("Location", "/api/mcp-connections/"+conn.ID.String())
+	c.Header("Location", connectionsPath+"/"+conn.ID.String())
 	c.JSON(http.StatusCreated, toConnection(conn))
 	return nil
 }
@@ -144,6 +148,7 @@ func validateCreateConnection(req *contract.CreateConnectionRequest) error {
 		optional(req.BearerToken, checkToken),
 		requireTokenForBearer(req.AuthType, req.BearerToken),
 		forbidTokenWithNone(req.AuthType, req.BearerToken),
+		optional(req.ApprovedToolsHash, refuseApprovalOnCreate),
 	)
 }
 
@@ -156,6 +161,7 @@ func validateUpdateConnection(req *contract.UpdateConnectionRequest) error {
 		optional(req.AuthType, checkAuthType),
 		optional(req.BearerToken, checkToken),
 		optional(req.AuthType, func(a contract.AuthType) error { return forbidTokenWithNone(a, req.BearerToken) }),
+		optional(req.ApprovedToolsHash, checkApprovedHash),
 	)
 }
 
@@ -203,8 +209,12 @@ func (h *connections) update(c *gin.Context) error {
 	}
 	// The decision runs on the locked row, so concurrent PATCHes of one
 	// connection apply one after the other rather than on stale reads.
-	conn, err := h.store.UpdateConnection(c.Request.Context(), tenantOf(c), id, func(cur *store.Connection) error {
-		return h.applyUpdate(cur, &req)
+	ctx, tenantID := c.Request.Context(), tenantOf(c)
+	conn, err := h.store.UpdateConnection(ctx, tenantID, id, func(cur *store.Connection) error {
+		if err := h.applyUpdate(cur, &req); err != nil {
+			return err
+		}
+		return connectionKind.approve(ctx, h.store, tenantID, id, req.ApprovedToolsHash, &cur.CheckState)
 	})
 	if err != nil {
 		return connectionKind.nameTaken(err, req.Name)
@@ -259,6 +269,9 @@ func (h *connections) applyUpdate(cur *store.Connection, req *contract.UpdateCon
 		cur.LastHealthCheckAt = nil
 		cur.LastError = nil
 		cur.Instructions = nil
+		cur.Capabilities = nil
+		cur.ServerName, cur.ServerVersion = nil, nil
+		forgetEndpoint(&cur.CheckState)
 		// due now, as a new connection is: nothing is known about the new endpoint
 		cur.DueNow = true
 	}

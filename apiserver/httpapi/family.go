@@ -8,6 +8,9 @@ import (
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
 )
 
+// connectionsPath is the collection of MCP connections, whose bodies are plain.
+const connectionsPath = "/api/mcp-connections"
+
 // Route families whose every body, errors included, is wrapped in the
 // {"success": ...} envelope of the seed mcp-server-get.
 const (

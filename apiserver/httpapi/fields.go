@@ -68,3 +68,12 @@ func quoteAll[T ~string](values []T) string {
 	}
 	return strings.Join(quoted, ", ")
 }
+
+// clipped is s cut to 64 bytes, for quoting a value a client sent in a
+// message without echoing a megabyte back.
+func clipped(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "..."
+	}
+	return s
+}

@@ -22,11 +22,28 @@ type kind[ID any] struct {
 	parseID func(raw string) (ID, bool)
 }
 
+// checkedKind is a kind of record that checks probe (connections and
+// servers): besides the kind's names it has a check state, a catalog and a
+// history in the store's side tables.
+type checkedKind[ID any] struct {
+	kind[ID]
+	// records is the kind's family in the store's side tables.
+	records store.RecordKind
+	// path is the collection's path, such as "/api/mcp-connections".
+	path string
+	// storeID is an id as the side tables' functions take it.
+	storeID func(ID) string
+}
+
 var (
-	connectionKind = kind[uuid.UUID]{name: "MCP connection", aName: "an MCP connection",
-		idShape: "a UUID", parseID: parseConnectionID}
-	serverKind = kind[string]{name: "MCP server", aName: "an MCP server",
-		idShape: prefixedShape(contract.ServerIDPrefix), parseID: validatedBy(contract.ValidServerID)}
+	connectionKind = checkedKind[uuid.UUID]{
+		kind: kind[uuid.UUID]{name: "MCP connection", aName: "an MCP connection",
+			idShape: "a UUID", parseID: parseConnectionID},
+		records: store.ConnectionRecords, path: connectionsPath, storeID: uuid.UUID.String}
+	serverKind = checkedKind[string]{
+		kind: kind[string]{name: "MCP server", aName: "an MCP server",
+			idShape: prefixedShape(contract.ServerIDPrefix), parseID: validatedBy(contract.ValidServerID)},
+		records: store.ServerRecords, path: serversPath, storeID: func(id string) string { return id }}
 	projectKind = kind[string]{name: "project", aName: "a project",
 		idShape: prefixedShape(contract.ProjectIDPrefix), parseID: validatedBy(contract.ValidProjectID)}
 )
@@ -36,16 +53,19 @@ func (k kind[ID]) pathID(c *gin.Context) (ID, error) {
 	raw := c.Param("id")
 	id, ok := k.parseID(raw)
 	if !ok {
-		if len(raw) > 64 {
-			raw = raw[:64] + "..."
-		}
-		return id, badRequest("invalid %s id %q: must be %s", k.name, raw, k.idShape)
+		return id, badRequest("invalid %s id %q: must be %s", k.name, clipped(raw), k.idShape)
 	}
 	return id, nil
 }
 
 // notFound is the message of a 404 for a record of the kind.
 func (k kind[ID]) notFound() string { return k.name + " not found" }
+
+// noCatalog is the message of a 404 for the catalog of a record that has
+// not passed a check yet.
+func (k kind[ID]) noCatalog() string {
+	return k.name + " has no catalog yet: it has not passed a check"
+}
 
 // nameTaken turns the store's store.ErrNameTaken into a 409 naming the
 // name the request sent; name is nil when it sent none.

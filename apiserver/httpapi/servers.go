@@ -45,43 +45,33 @@ func (h *servers) register(g *gin.RouterGroup) {
 	if h.checker != nil {
 		g.POST("/:id/connect", e.wrap("connect MCP server", h.connect))
 	}
+	history[string]{kind: serverKind, store: h.store, bodies: envelopeHistory}.register(g, e)
 }
 
 // toServer is the one place a stored row becomes the wire object; the
 // sealed token stays behind.
 func toServer(s store.Server) contract.Server {
 	out := contract.Server{
-		ID:              s.ID,
-		ProjectID:       s.ProjectID,
-		Name:            s.Name,
-		Description:     s.Description,
-		URL:             s.URL,
-		TransportType:   contract.TransportType(s.TransportType),
-		ConnectionType:  contract.ConnectionType(s.ConnectionType),
-		Command:         s.Command,
-		Status:          contract.ServerStatus(s.Status),
-		LastError:       s.LastError,
-		LastConnectedAt: contract.TimePtr(s.LastConnectedAt),
-		CreatedAt:       contract.NewTime(s.CreatedAt),
-		UpdatedAt:       contract.NewTime(s.UpdatedAt),
+		ID:                   s.ID,
+		ProjectID:            s.ProjectID,
+		Name:                 s.Name,
+		Description:          s.Description,
+		URL:                  s.URL,
+		TransportType:        contract.TransportType(s.TransportType),
+		ConnectionType:       contract.ConnectionType(s.ConnectionType),
+		Command:              s.Command,
+		Status:               contract.ServerStatus(s.Status),
+		Capabilities:         toCapabilities(s.Capabilities),
+		ServerImplementation: toImplementation(s.ServerName, s.ServerVersion),
+		LastError:            s.LastError,
+		LastConnectedAt:      contract.TimePtr(s.LastConnectedAt),
+		CreatedAt:            contract.NewTime(s.CreatedAt),
+		CheckState:           toCheckState(s.CheckState),
+		UpdatedAt:            contract.NewTime(s.UpdatedAt),
 	}
 	if s.TransportType == string(contract.TransportStdio) {
 		// a stdio server always has a list, if an empty one; others have null
 		out.Args = append([]string{}, s.Args...)
-	}
-	if s.Capabilities != nil {
-		out.Capabilities = &contract.Capabilities{
-			Tools:     s.Capabilities.Tools,
-			Resources: s.Capabilities.Resources,
-			Prompts:   s.Capabilities.Prompts,
-		}
-	}
-	if s.ServerName != nil {
-		impl := contract.Implementation{Name: *s.ServerName}
-		if s.ServerVersion != nil {
-			impl.Version = *s.ServerVersion
-		}
-		out.ServerImplementation = &impl
 	}
 	return out
 }
@@ -210,6 +200,7 @@ func (h *servers) validateCreate(req *contract.CreateServerRequest) error {
 		optional(req.Command, h.checkCommand),
 		checkArgs(req.Args),
 		optional(req.BearerToken, checkServerToken),
+		optional(req.ApprovedToolsHash, refuseApprovalOnCreate),
 	)
 }
 
@@ -228,6 +219,7 @@ func (h *servers) validateUpdate(req *contract.UpdateServerRequest) error {
 		optional(req.Args, checkArgs),
 		optional(req.BearerToken, checkServerToken),
 		optional(req.TransportType, checkTransport),
+		optional(req.ApprovedToolsHash, checkApprovedHash),
 	)
 }
 
@@ -373,11 +365,15 @@ func (h *servers) update(c *gin.Context) error {
 	}
 	var reprobe bool
 	var final store.Server
-	s, err := h.store.UpdateServer(c.Request.Context(), tenantOf(c), id, func(cur *store.Server) error {
+	ctx, tenantID := c.Request.Context(), tenantOf(c)
+	s, err := h.store.UpdateServer(ctx, tenantID, id, func(cur *store.Server) error {
 		var err error
 		reprobe, err = h.applyUpdate(cur, &req)
 		final = *cur
-		return err
+		if err != nil {
+			return err
+		}
+		return serverKind.approve(ctx, h.store, tenantID, id, req.ApprovedToolsHash, &cur.CheckState)
 	})
 	if err != nil {
 		return serverWriteError(err, final.ProjectID, final.Name)
@@ -476,6 +472,7 @@ func (h *servers) applyUpdate(cur *store.Server, req *contract.UpdateServerReque
 	cur.ServerName, cur.ServerVersion = nil, nil
 	cur.LastError = nil
 	cur.LastConnectedAt = nil
+	forgetEndpoint(&cur.CheckState)
 	if cur.Status == string(contract.ServerDisconnected) {
 		return false, nil
 	}
@@ -519,6 +516,7 @@ func (h *servers) disconnect(c *gin.Context) error {
 	s, err := h.store.UpdateServer(c.Request.Context(), tenantOf(c), id, func(cur *store.Server) error {
 		cur.Status = string(contract.ServerDisconnected)
 		cur.LastError = nil
+		cur.LastErrorKind = nil
 		return nil
 	})
 	if err != nil {

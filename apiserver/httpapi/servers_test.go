@@ -27,9 +27,15 @@ import (
 
 var serverIDShape = regexp.MustCompile(`^mcp_[0-9A-Za-z]{16}$`)
 
-// seedFields are the keys of the seed's server object, and all of them.
+// seedFields are the keys of the seed's server object.
 var seedFields = []string{"args", "capabilities", "command", "connectionType", "createdAt", "description", "id", "lastConnectedAt",
 	"lastError", "name", "projectId", "serverImplementation", "status", "transportType", "updatedAt", "url"}
+
+// checkStateFields are the keys SPEC §8 adds to both checked kinds.
+var checkStateFields = []string{"approvedToolsHash", "lastErrorKind", "protocolVersion", "toolCount", "toolsChangedAt", "toolsDrift", "toolsHash"}
+
+// serverFields are all the keys of a server object: the seed's and §8's.
+var serverFields = slices.Sorted(slices.Values(slices.Concat(seedFields, checkStateFields)))
 
 func (a *api) createServer(req map[string]any) contract.Server {
 	a.t.Helper()
@@ -107,8 +113,8 @@ func TestServerLifecycle(t *testing.T) {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	if !slices.Equal(keys, seedFields) {
-		t.Errorf("server keys = %v, want the seed's %v", keys, seedFields)
+	if !slices.Equal(keys, serverFields) {
+		t.Errorf("server keys = %v, want the seed's and SPEC §8's %v", keys, serverFields)
 	}
 	for _, null := range []string{"command", "args", "capabilities", "serverImplementation", "lastError", "lastConnectedAt"} {
 		if string(raw.Server[null]) != "null" {

@@ -1,0 +1,156 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/store"
+)
+
+// history serves what checks of one checked kind recorded (SPEC §8):
+// GET {id}/catalog, {id}/checks and {id}/catalog-changes. Connections and
+// servers differ only in their kind and in the bodies of their family.
+type history[ID any] struct {
+	kind   checkedKind[ID]
+	store  *store.Store
+	bodies historyBodies
+}
+
+// historyBodies wraps the catalog and history pages in a family's success body.
+type historyBodies struct {
+	catalog func(contract.Catalog) any
+	checks  func(contract.CheckList) any
+	changes func(contract.CatalogChangeList) any
+}
+
+var (
+	// plainHistory answers the bare objects, as /api/mcp-connections does.
+	plainHistory = historyBodies{
+		catalog: func(c contract.Catalog) any { return c },
+		checks:  func(l contract.CheckList) any { return l },
+		changes: func(l contract.CatalogChangeList) any { return l },
+	}
+	// envelopeHistory answers in the {"success": true, ...} envelope of
+	// /api/mcp/servers, under the keys catalog, checks and changes.
+	envelopeHistory = historyBodies{
+		catalog: func(c contract.Catalog) any { return contract.CatalogEnvelope{Success: true, Catalog: c} },
+		checks: func(l contract.CheckList) any {
+			return contract.CheckListEnvelope{Success: true, Checks: l.Data, NextCursor: l.NextCursor}
+		},
+		changes: func(l contract.CatalogChangeList) any {
+			return contract.CatalogChangeListEnvelope{Success: true, Changes: l.Data, NextCursor: l.NextCursor}
+		},
+	}
+)
+
+// register adds the routes to g, the kind's collection, answered through e.
+func (h history[ID]) register(g *gin.RouterGroup, e errorHandler) {
+	g.GET("/:id/catalog", e.wrap("get "+h.kind.name+" catalog", h.catalog))
+	g.GET("/:id/checks", e.wrap("list "+h.kind.name+" checks", h.checks))
+	g.GET("/:id/catalog-changes", e.wrap("list "+h.kind.name+" catalog changes", h.changes))
+}
+
+func (h history[ID]) catalog(c *gin.Context) error {
+	id, err := h.kind.pathID(c)
+	if err != nil {
+		return err
+	}
+	stored, err := h.store.GetCatalog(c.Request.Context(), h.kind.records, tenantOf(c), h.kind.storeID(id))
+	if errors.Is(err, store.ErrNoCatalog) {
+		return &apiError{status: http.StatusNotFound, msg: h.kind.noCatalog()}
+	}
+	if err != nil {
+		return err
+	}
+	out, err := toCatalog(stored)
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, h.bodies.catalog(out))
+	return nil
+}
+
+// toCatalog is the wire form of a stored catalog, whose body is the JSON of
+// a contract.Catalog but for observedAt.
+func toCatalog(s store.StoredCatalog) (contract.Catalog, error) {
+	var out contract.Catalog
+	if err := json.Unmarshal(s.Body, &out); err != nil {
+		return contract.Catalog{}, fmt.Errorf("decode stored catalog: %w", err)
+	}
+	out.ObservedAt = contract.NewTime(s.ObservedAt)
+	// a kind the server does not offer is an empty list, never null
+	out.Tools = nonNil(out.Tools)
+	out.Prompts = nonNil(out.Prompts)
+	out.Resources = nonNil(out.Resources)
+	return out, nil
+}
+
+func (h history[ID]) checks(c *gin.Context) error {
+	id, err := h.kind.pathID(c)
+	if err != nil {
+		return err
+	}
+	limit, after, err := parsePage(c, store.HistoryIDs)
+	if err != nil {
+		return err
+	}
+	rows, next, err := h.store.ListChecks(c.Request.Context(), h.kind.records, tenantOf(c), h.kind.storeID(id), limit, after)
+	if err != nil {
+		return err
+	}
+	out := contract.CheckList{Data: make([]contract.CheckEntry, 0, len(rows)), NextCursor: nextCursor(next)}
+	for _, r := range rows {
+		out.Data = append(out.Data, contract.CheckEntry{
+			At:              contract.NewTime(r.At),
+			OK:              r.OK,
+			DurationMs:      r.DurationMs,
+			ProtocolVersion: r.ProtocolVersion,
+			ErrorKind:       (*contract.ErrorKind)(r.ErrorKind),
+			Error:           r.Error,
+			ToolsHash:       r.ToolsHash,
+		})
+	}
+	c.JSON(http.StatusOK, h.bodies.checks(out))
+	return nil
+}
+
+func (h history[ID]) changes(c *gin.Context) error {
+	id, err := h.kind.pathID(c)
+	if err != nil {
+		return err
+	}
+	limit, after, err := parsePage(c, store.HistoryIDs)
+	if err != nil {
+		return err
+	}
+	rows, next, err := h.store.ListCatalogChanges(c.Request.Context(), h.kind.records, tenantOf(c), h.kind.storeID(id), limit, after)
+	if err != nil {
+		return err
+	}
+	out := contract.CatalogChangeList{Data: make([]contract.CatalogChange, 0, len(rows)), NextCursor: nextCursor(next)}
+	for _, r := range rows {
+		out.Data = append(out.Data, contract.CatalogChange{
+			At:           contract.NewTime(r.At),
+			FromHash:     r.FromHash,
+			ToHash:       r.ToHash,
+			ToolsAdded:   nonNil(r.ToolsAdded),
+			ToolsRemoved: nonNil(r.ToolsRemoved),
+			ToolsChanged: nonNil(r.ToolsChanged),
+		})
+	}
+	c.JSON(http.StatusOK, h.bodies.changes(out))
+	return nil
+}
+
+// nonNil is s, or an empty list for none, so the wire has [] rather than null.
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
