@@ -1,9 +1,7 @@
 package httpapi
 
 import (
-	"context"
-
-	"github.com/google/uuid"
+	"errors"
 
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/store"
@@ -77,26 +75,25 @@ func checkApprovedHash(hash string) error {
 }
 
 // approve applies a validated PATCH's approvedToolsHash (nil: unchanged,
-// "": removed) to state, the check state of the record id of kind k. It
-// runs inside the store's Update* fn, on the locked row, so the approval is
-// of a hash the record has had when it is written.
-func (k checkedKind[ID]) approve(ctx context.Context, st *store.Store, tenantID uuid.UUID, id ID, hash *string, state *store.CheckState) error {
+// "": removed) to state. The store refuses, on the locked row, a hash the
+// record has never had; unknownHash turns that into the client's error.
+func approve(hash *string, state *store.CheckState) {
 	switch {
 	case hash == nil:
-		return nil
 	case *hash == "":
 		state.ApprovedToolsHash = nil
-		return nil
+	default:
+		state.ApprovedToolsHash = new(*hash)
 	}
-	had, err := st.HadToolsHash(ctx, k.records, tenantID, k.storeID(id), *hash)
-	if err != nil {
+}
+
+// unknownHash is err, or, when the store refused the approval of hash on
+// the record id, the 400 that says what to send instead.
+func (k checkedKind[ID]) unknownHash(err error, id ID, hash *string) error {
+	if !errors.Is(err, store.ErrUnknownToolsHash) || hash == nil {
 		return err
 	}
-	if !had {
-		base := k.path + "/" + k.storeID(id)
-		return badRequest("approvedToolsHash %q is not a toolsHash this %s has had; use one of its catalog's toolsHash values (GET %s/catalog or %s/catalog-changes)",
-			*hash, k.name, base, base)
-	}
-	state.ApprovedToolsHash = new(*hash)
-	return nil
+	base := k.path + "/" + k.storeID(id)
+	return badRequest("approvedToolsHash %q is not a toolsHash this %s has had; use one of its catalog's toolsHash values (GET %s/catalog or %s/catalog-changes)",
+		*hash, k.name, base, base)
 }

@@ -214,10 +214,11 @@ func (h *connections) update(c *gin.Context) error {
 		if err := h.applyUpdate(cur, &req); err != nil {
 			return err
 		}
-		return connectionKind.approve(ctx, h.store, tenantID, id, req.ApprovedToolsHash, &cur.CheckState)
+		approve(req.ApprovedToolsHash, &cur.CheckState)
+		return nil
 	})
 	if err != nil {
-		return connectionKind.nameTaken(err, req.Name)
+		return connectionKind.nameTaken(connectionKind.unknownHash(err, id, req.ApprovedToolsHash), req.Name)
 	}
 	c.JSON(http.StatusOK, toConnection(conn))
 	return nil

@@ -373,10 +373,11 @@ func (h *servers) update(c *gin.Context) error {
 		if err != nil {
 			return err
 		}
-		return serverKind.approve(ctx, h.store, tenantID, id, req.ApprovedToolsHash, &cur.CheckState)
+		approve(req.ApprovedToolsHash, &cur.CheckState)
+		return nil
 	})
 	if err != nil {
-		return serverWriteError(err, final.ProjectID, final.Name)
+		return serverWriteError(serverKind.unknownHash(err, id, req.ApprovedToolsHash), final.ProjectID, final.Name)
 	}
 	if reprobe && h.checker != nil {
 		h.checker.CheckServerInBackground(s.TenantID, s.ID)

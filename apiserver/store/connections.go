@@ -140,7 +140,8 @@ func (s *Store) ListConnections(ctx context.Context, p ListConnectionsParams) ([
 // NextCheckAt is kept when fn leaves it zero, and DueNow makes the row due at
 // once. Times are stored at millisecond precision and the stored row is
 // returned. ErrNotFound: no such connection for the tenant; ErrNameTaken: the
-// new name is used by another of its connections.
+// new name is used by another of its connections; ErrUnknownToolsHash: fn
+// approved a toolsHash the connection has never had.
 func (s *Store) UpdateConnection(ctx context.Context, tenantID, id uuid.UUID, fn func(*Connection) error) (Connection, error) {
 	var stored Connection
 	err := s.inTx(ctx, "update connection", func(tx *sqlx.Tx) error {
@@ -159,6 +160,9 @@ func (s *Store) UpdateConnection(ctx context.Context, tenantID, id uuid.UUID, fn
 		row := current
 		if err := fn(&row); err != nil {
 			return err
+		}
+		if err := checkApproval(ctx, tx, ConnectionRecords, id.String(), current.ApprovedToolsHash, row.ApprovedToolsHash); err != nil {
+			return s.fail("update connection", err)
 		}
 		// clock_timestamp, not now(): now() is when the transaction began,
 		// which may be before a concurrent writer we waited for committed.

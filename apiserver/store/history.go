@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/catalog"
@@ -21,6 +22,10 @@ import (
 // DefaultCheckHistory is how many checks per record are kept when the
 // operator sets no other number (MCP_API_CHECK_HISTORY).
 const DefaultCheckHistory = 500
+
+// ErrUnknownToolsHash means an update set an approved tools hash that the
+// record has never had (no catalog of it had that toolsHash).
+var ErrUnknownToolsHash = errors.New("the record has never had that toolsHash")
 
 // ErrNoCatalog means the record exists but has not passed a check yet, so
 // no catalog is stored for it.
@@ -341,6 +346,25 @@ func (s *Store) HadToolsHash(ctx context.Context, k RecordKind, tenantID uuid.UU
 	return had, nil
 }
 
+// checkApproval refuses, inside an update's transaction, an approval of a
+// hash the record has never had: ErrUnknownToolsHash.
+func checkApproval(ctx context.Context, tx sqlx.ExtContext, k RecordKind, id string, before, after *string) error {
+	if after == nil || (before != nil && *before == *after) {
+		return nil
+	}
+	var had bool
+	err := namedGet(ctx, tx, &had, `SELECT EXISTS (SELECT 1 FROM catalogs
+		WHERE `+k.fk+` = CAST(:id AS `+k.idType()+`) AND tools_hash = :hash)`,
+		map[string]any{"id": id, "hash": *after})
+	if err != nil {
+		return err
+	}
+	if !had {
+		return ErrUnknownToolsHash
+	}
+	return nil
+}
+
 // CheckEntry is one row of a record's check history.
 type CheckEntry struct {
 	Seq             int64     `db:"seq"`
@@ -367,8 +391,8 @@ func (s *Store) ListChecks(ctx context.Context, k RecordKind, tenantID uuid.UUID
 	}, func(e *CheckEntry) { e.At = e.At.UTC() })
 }
 
-// CatalogChange is one change of a record's tools: from one toolsHash
-// (nil for the record's first catalog) to another.
+// CatalogChange is one change of a record's tools, from one toolsHash to
+// another; a record's first catalog is its baseline, not a change.
 type CatalogChange struct {
 	ID           int64          `db:"id"`
 	At           time.Time      `db:"at"`

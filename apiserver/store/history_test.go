@@ -135,6 +135,16 @@ func TestCheckStateAndCatalog(t *testing.T) {
 		t.Errorf("HadToolsHash(never seen) = %v, %v; want false", had, err)
 	}
 
+	// An approval must be of a hash the record has had, checked on the locked row.
+	never := catalogOf(t, toolC).ToolsHash
+	if _, err := s.UpdateConnection(ctx, tenant, c.ID, func(r *Connection) error { r.ApprovedToolsHash = &never; return nil }); !errors.Is(err, ErrUnknownToolsHash) {
+		t.Errorf("approving a hash never had: %v, want ErrUnknownToolsHash", err)
+	}
+	approved, err := s.UpdateConnection(ctx, tenant, c.ID, func(r *Connection) error { r.ApprovedToolsHash = new(first.ToolsHash); return nil })
+	if err != nil || deref(approved.ApprovedToolsHash) != first.ToolsHash {
+		t.Errorf("approving an earlier hash: %v, %v", deref(approved.ApprovedToolsHash), err)
+	}
+
 	// Another tenant sees none of it.
 	if _, err := s.GetCatalog(ctx, ConnectionRecords, other, c.ID.String()); !errors.Is(err, ErrNotFound) {
 		t.Errorf("other tenant's GetCatalog: %v", err)

@@ -201,7 +201,8 @@ func (s *Store) ListServers(ctx context.Context, p ListServersParams) ([]Server,
 // time; NextCheckAt is kept when fn leaves it zero, and DueNow makes the row
 // due at once. ErrNotFound: no such server for the tenant;
 // ErrProjectNotFound: the new project is not one of the tenant's;
-// ErrNameTaken: the name is used by another server of the project.
+// ErrNameTaken: the name is used by another server of the project;
+// ErrUnknownToolsHash: fn approved a toolsHash the server has never had.
 func (s *Store) UpdateServer(ctx context.Context, tenantID uuid.UUID, id string, fn func(*Server) error) (Server, error) {
 	var stored serverRow
 	err := s.inTx(ctx, "update MCP server", func(tx *sqlx.Tx) error {
@@ -220,6 +221,9 @@ func (s *Store) UpdateServer(ctx context.Context, tenantID uuid.UUID, id string,
 		row := was
 		if err := fn(&row); err != nil {
 			return err
+		}
+		if err := checkApproval(ctx, tx, ServerRecords, id, was.ApprovedToolsHash, row.ApprovedToolsHash); err != nil {
+			return s.fail("update MCP server", err)
 		}
 		err = namedGet(ctx, tx, &stored, `
 			UPDATE mcp_servers SET
