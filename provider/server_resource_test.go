@@ -43,7 +43,7 @@ func newServerAccEnv(t *testing.T, stdioDir string, stdio ...string) *accEnv {
 		t.Skipf("acceptance test: set %s=1 to run it", resource.EnvTfAcc)
 	}
 	srv := apitest.Start(t, apitest.WithConfig(func(s *apitest.Server, cfg *httpapi.Config) {
-		sc, err := health.NewServerChecker(health.ServerCheckerConfig{
+		sc, err := health.NewServerChecker(health.CheckerConfig{
 			Store:         s.Store,
 			Keyring:       s.Keyring,
 			Prober:        probe.New(probe.Options{Timeout: 10 * time.Second, AllowPrivate: true, StdioTerminateDelay: 200 * time.Millisecond}),

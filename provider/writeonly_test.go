@@ -55,9 +55,12 @@ func TestWriteOnlyAttributes(t *testing.T) {
 	if len(attrs) != 3 {
 		t.Fatalf("got %d attributes, want 3", len(attrs))
 	}
-	stored := attrs["client_secret"].(schema.StringAttribute)
-	wo := attrs["client_secret_wo"].(schema.StringAttribute)
-	version := attrs["client_secret_wo_version"].(schema.Int64Attribute)
+	stored, ok1 := attrs["client_secret"].(schema.StringAttribute)
+	wo, ok2 := attrs["client_secret_wo"].(schema.StringAttribute)
+	version, ok3 := attrs["client_secret_wo_version"].(schema.Int64Attribute)
+	if !ok1 || !ok2 || !ok3 {
+		t.Fatalf("attribute types: %T, %T, %T", attrs["client_secret"], attrs["client_secret_wo"], attrs["client_secret_wo_version"])
+	}
 	if !stored.Sensitive || stored.WriteOnly || !wo.Sensitive || !wo.WriteOnly || !version.Optional {
 		t.Errorf("flags: stored %+v, write-only %+v", stored, wo)
 	}

@@ -47,7 +47,7 @@ type Server struct {
 	// behind /health-check and /connect; nil unless the server was started
 	// WithProbes. They may reach loopback addresses, where tests run their
 	// MCP servers.
-	ConnectionChecker *health.Checker
+	ConnectionChecker *health.ConnectionChecker
 	ServerChecker     *health.ServerChecker
 }
 
@@ -92,7 +92,7 @@ func Start(t testing.TB, opts ...Option) *Server {
 
 	ctx := context.Background()
 	s := &Server{DatabaseURL: pgtest.NewDatabase(t)}
-	st, err := store.Open(ctx, s.DatabaseURL)
+	st, err := store.Open(s.DatabaseURL)
 	if err != nil {
 		t.Fatalf("apitest: open store: %v", err)
 	}
@@ -152,11 +152,11 @@ func (s *Server) startCheckers(t testing.TB, log *slog.Logger) {
 	t.Helper()
 	prober := probe.New(probe.Options{Timeout: ProbeTimeout, AllowPrivate: true, StdioTerminateDelay: 200 * time.Millisecond})
 	var err error
-	s.ConnectionChecker, err = health.NewChecker(health.CheckerConfig{Store: s.Store, Keyring: s.Keyring, Prober: prober, Logger: log})
+	s.ConnectionChecker, err = health.NewConnectionChecker(health.CheckerConfig{Store: s.Store, Keyring: s.Keyring, Prober: prober, Logger: log})
 	if err != nil {
 		t.Fatalf("apitest: health checker: %v", err)
 	}
-	s.ServerChecker, err = health.NewServerChecker(health.ServerCheckerConfig{Store: s.Store, Keyring: s.Keyring, Prober: prober, Logger: log})
+	s.ServerChecker, err = health.NewServerChecker(health.CheckerConfig{Store: s.Store, Keyring: s.Keyring, Prober: prober, Logger: log})
 	if err != nil {
 		t.Fatalf("apitest: server checker: %v", err)
 	}

@@ -27,7 +27,7 @@ import (
 func startWithProbes(t *testing.T, stdioDir string, stdio ...string) *apitest.Server {
 	t.Helper()
 	return apitest.Start(t, apitest.WithConfig(func(s *apitest.Server, cfg *httpapi.Config) {
-		sc, err := health.NewServerChecker(health.ServerCheckerConfig{
+		sc, err := health.NewServerChecker(health.CheckerConfig{
 			Store:         s.Store,
 			Keyring:       s.Keyring,
 			Prober:        probe.New(probe.Options{Timeout: 10 * time.Second, AllowPrivate: true, StdioTerminateDelay: 200 * time.Millisecond}),

@@ -1,8 +1,9 @@
-// Package health keeps the health of stored MCP records current. A Checker
-// probes one record and stores the result — the one code path behind both
-// the on-demand health-check endpoint and the background Scheduler, which
-// runs the checks that come due and shares them with the other replicas on
-// the same database.
+// Package health keeps the health of stored MCP records current. A checker
+// of each kind of record (ConnectionChecker, ServerChecker) probes one
+// record and stores the result — the one code path behind both the
+// on-demand endpoints and the background Scheduler, which runs the checks
+// that come due and shares them with the other replicas on the same
+// database.
 package health
 
 import (
@@ -15,7 +16,6 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/probe"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/secrets"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/store"
@@ -30,11 +30,12 @@ const DefaultInterval = 60 * time.Second
 // recordTimeout) does not let another replica take the row early.
 const leaseMargin = 30 * time.Second
 
-// staleAttempts bounds how often one check is repeated because the record's
-// endpoint kept changing under it.
+// staleAttempts bounds how often a check asked for is repeated because the
+// record's endpoint kept changing under it.
 const staleAttempts = 2
 
-// CheckerConfig configures a Checker. Store, Keyring and Prober are required.
+// CheckerConfig configures a ConnectionChecker or a ServerChecker. Store,
+// Keyring and Prober are required.
 type CheckerConfig struct {
 	Store   *store.Store
 	Keyring *secrets.Keyring
@@ -47,86 +48,81 @@ type CheckerConfig struct {
 	// claimed check may wait for a worker that long before it runs; zero
 	// means twice the prober's timeout plus 30s.
 	Lease time.Duration
+	// StdioCommands are the programs stdio MCP servers may run (from
+	// ParseStdioCommands). A server whose command is not on the list is not
+	// started, even if it was allowed when the server was created. Only
+	// ServerChecker uses it.
+	StdioCommands []string
+	// StdioPath is the PATH stdio commands are looked up in, and the only
+	// variable of their environment (nothing of the API's own, whose
+	// secrets stay out of reach); empty means the API's PATH at start. Only
+	// ServerChecker uses it.
+	StdioPath string
 	// Logger receives one line per check; nil discards them.
 	Logger *slog.Logger
 }
 
-// Checker checks MCP connections and stores the results. It is safe for
-// concurrent use, and it is a Source of scheduled checks.
-type Checker struct {
-	store    *store.Store
-	keyring  *secrets.Keyring
-	prober   *probe.Prober
+// kind is what the check-and-record shape needs to know of one kind of
+// record R.
+type kind[R any] struct {
+	noun string // "MCP connection"
+	id   func(R) string
+	// attrs are the log attributes that name a record.
+	attrs func(R) []any
+	// claim takes up to n due records for lease.
+	claim func(ctx context.Context, n int, lease time.Duration) ([]R, error)
+	// record stores a batch of results.
+	record func(ctx context.Context, checks []store.Check[R], interval time.Duration) ([]store.CheckOutcome[R], error)
+	// probe checks a record and says what it found, how long that took and
+	// the protocol version negotiated (for the log).
+	probe func(ctx context.Context, row R) (store.CheckResult, time.Duration, string)
+}
+
+// checker probes records of one kind and stores the results. It is a
+// Source and a Drainer of scheduled checks.
+type checker[R any] struct {
+	kind[R]
 	interval time.Duration
 	lease    time.Duration
 	log      *slog.Logger
-	rec      *recorder
+	rec      *recorder[R]
 }
 
-var (
-	_ Source  = (*Checker)(nil)
-	_ Drainer = (*Checker)(nil)
-)
-
-// NewChecker returns a Checker configured by cfg.
-func NewChecker(cfg CheckerConfig) (*Checker, error) {
+// newChecker validates cfg and returns a checker of k.
+func newChecker[R any](cfg CheckerConfig, k kind[R]) (*checker[R], error) {
+	what := k.noun + " checker"
 	if cfg.Store == nil || cfg.Keyring == nil || cfg.Prober == nil {
-		return nil, errors.New("health checker: Store, Keyring and Prober are all required")
+		return nil, fmt.Errorf("%s: Store, Keyring and Prober are all required", what)
 	}
-	c := &Checker{
-		store:    cfg.Store,
-		keyring:  cfg.Keyring,
-		prober:   cfg.Prober,
-		interval: cfg.Interval,
-		lease:    cfg.Lease,
-		log:      cfg.Logger,
-	}
+	c := &checker[R]{kind: k, interval: cfg.Interval, lease: cfg.Lease, log: cfg.Logger}
 	if c.interval < 0 || c.lease < 0 {
-		return nil, fmt.Errorf("health checker: interval (%s) and lease (%s) must not be negative", c.interval, c.lease)
+		return nil, fmt.Errorf("%s: interval (%s) and lease (%s) must not be negative", what, c.interval, c.lease)
 	}
 	if c.interval == 0 {
 		c.interval = DefaultInterval
 	}
 	// The store keeps milliseconds; anything finer would round to "due now".
 	if c.interval < time.Millisecond {
-		return nil, fmt.Errorf("health checker: interval must be at least 1ms, got %s", c.interval)
+		return nil, fmt.Errorf("%s: interval must be at least 1ms, got %s", what, c.interval)
 	}
 	maxWait := 2 * cfg.Prober.Timeout()
 	if c.lease == 0 {
 		c.lease = maxWait + leaseMargin
 	}
 	if c.lease <= maxWait {
-		return nil, fmt.Errorf("health checker: lease %s must exceed twice the probe timeout (%s), or replicas would check rows still being checked", c.lease, maxWait)
+		return nil, fmt.Errorf("%s: lease %s must exceed twice the probe timeout (%s), or replicas would check rows still being checked", what, c.lease, maxWait)
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	c.rec = &recorder{store: c.store, interval: c.interval}
+	c.rec = &recorder[R]{save: k.record, interval: c.interval}
 	return c, nil
 }
 
-// Interval is the time from one check of a record to its next.
-func (c *Checker) Interval() time.Duration { return c.interval }
-
-// CheckConnection checks the tenant's connection id now, stores the result
-// and returns the stored row. The check counts as the scheduled one: the
-// next is due an interval later. A failing check is not an error — it is
-// recorded on the row; errors are the store's (store.ErrNotFound when the
-// tenant has no such connection, store.ErrUnavailable) or ctx's when the
-// caller gives up during the probe, whose result is then not stored. The
-// call returns within the probe timeout plus the time the database takes.
-func (c *Checker) CheckConnection(ctx context.Context, tenantID, id uuid.UUID) (store.Connection, error) {
-	row, err := c.store.GetConnection(ctx, tenantID, id)
-	if err != nil {
-		return store.Connection{}, err
-	}
-	return c.check(ctx, row)
-}
-
-// Claim takes up to n connections that are due for their scheduled check
-// and returns a job per connection that checks it.
-func (c *Checker) Claim(ctx context.Context, n int) ([]Job, error) {
-	rows, err := c.store.ClaimDueConnections(ctx, n, c.lease)
+// Claim takes up to n records that are due for their scheduled check and
+// returns a job per record that checks it.
+func (c *checker[R]) Claim(ctx context.Context, n int) ([]Job, error) {
+	rows, err := c.claim(ctx, n, c.lease)
 	if err != nil {
 		return nil, err
 	}
@@ -137,97 +133,86 @@ func (c *Checker) Claim(ctx context.Context, n int) ([]Job, error) {
 	return jobs, nil
 }
 
-// scheduled checks a claimed row. The result is handed to the recorder
-// and not waited for, so the worker is free for the next check while the
+// Drain waits until the results of scheduled checks that have finished are
+// stored. The Scheduler calls it before Run returns.
+func (c *checker[R]) Drain() { c.rec.wait() }
+
+// scheduled checks a claimed row. The result is handed to the recorder and
+// not waited for, so the worker is free for the next check while the
 // database stores it; Drain waits for what is still being stored. Nobody
-// waits for the outcome, so it is logged here.
-func (c *Checker) scheduled(ctx context.Context, row store.Connection) {
+// waits for the outcome, so it is logged here. A result that no longer
+// applies is dropped: whoever changed the row made it due for the check it
+// needs.
+func (c *checker[R]) scheduled(ctx context.Context, row R) {
 	result, took, protocol := c.probe(ctx, row)
-	c.rec.submit(store.ConnectionCheck{Conn: row, Result: result}, func(out store.CheckOutcome, err error) {
+	if ctx.Err() != nil {
+		// Cut short; what the probe saw says nothing about the server.
+		c.log.WarnContext(ctx, "the scheduled check of an "+c.noun+" was cut short; it is retried when its lease ends",
+			append(c.attrs(row), "lease", c.lease)...)
+		return
+	}
+	c.rec.submit(store.Check[R]{Record: row, Result: result}, func(out store.CheckOutcome[R], err error) {
 		switch {
 		case err != nil:
-			c.log.WarnContext(ctx, "could not store the health check of an MCP connection; it is retried when its lease ends",
-				"connection", row.ID, "tenant", row.TenantID, "lease", c.lease, "error", err)
+			c.log.WarnContext(ctx, "could not store the check of an "+c.noun+"; it is retried when its lease ends",
+				append(c.attrs(row), "lease", c.lease, "error", err)...)
 		case out.Err == nil:
-			c.logResult(ctx, out.Conn, result, took, protocol)
-		case errors.Is(out.Err, store.ErrStale):
-			// The write that changed the endpoint made the row due at
-			// once, or it is due when its lease ends.
-			c.log.DebugContext(ctx, "MCP connection changed during its health check; result not stored",
-				"connection", row.ID, "tenant", row.TenantID)
+			c.logResult(ctx, out.Record, result, took, protocol)
+		case errors.Is(out.Err, store.ErrChanged):
+			c.log.DebugContext(ctx, c.noun+" changed during its check; result not stored", c.attrs(row)...)
 		case errors.Is(out.Err, store.ErrNotFound):
-			c.log.DebugContext(ctx, "MCP connection deleted while it was being checked",
-				"connection", row.ID, "tenant", row.TenantID)
+			c.log.DebugContext(ctx, c.noun+" deleted while it was being checked", c.attrs(row)...)
 		}
 	})
 }
 
-// Drain waits until the results of scheduled checks that have finished are
-// stored. The Scheduler calls it before Run returns.
-func (c *Checker) Drain() { c.rec.wait() }
-
-// check probes row, as read from the store, and records the result,
-// waiting for it. If the row's endpoint changed meanwhile the result is
-// discarded and the new endpoint checked instead.
-func (c *Checker) check(ctx context.Context, row store.Connection) (store.Connection, error) {
+// check probes row, as read from the store, for a check someone asked for,
+// and records the result, waiting for it. If the row's endpoint changed
+// meanwhile the result is discarded and the new endpoint checked instead.
+func (c *checker[R]) check(ctx context.Context, row R) (R, error) {
+	var zero R
 	for attempt := 1; ; attempt++ {
 		result, took, protocol := c.probe(ctx, row)
 		if err := ctx.Err(); err != nil {
 			// The caller gave up, so the probe was cut short: what it saw
 			// says nothing about the server.
-			return store.Connection{}, fmt.Errorf("health check of MCP connection %s: %w", row.ID, err)
+			return zero, fmt.Errorf("check of %s %s: %w", c.noun, c.id(row), err)
 		}
-		stored, err := c.rec.record(store.ConnectionCheck{Conn: row, Result: result})
+		stored, err := c.rec.record(store.Check[R]{Record: row, Result: result, Manual: true})
 		switch {
 		case err == nil:
 			c.logResult(ctx, stored, result, took, protocol)
 			return stored, nil
-		case errors.Is(err, store.ErrStale) && attempt < staleAttempts:
-			c.log.DebugContext(ctx, "MCP connection changed during its health check; checking the new endpoint",
-				"connection", row.ID, "tenant", row.TenantID)
+		case errors.Is(err, store.ErrChanged) && attempt < staleAttempts:
+			c.log.DebugContext(ctx, c.noun+" changed during its check; checking the new endpoint", c.attrs(row)...)
 			row = stored
-		case errors.Is(err, store.ErrStale):
-			// The endpoint keeps changing; the row as it is now says so
-			// (a changed endpoint is "unknown" and due at once).
-			c.log.InfoContext(ctx, "MCP connection kept changing during its health check; result not stored",
-				"connection", row.ID, "tenant", row.TenantID)
+		case errors.Is(err, store.ErrChanged):
+			// The endpoint keeps changing; the row as it is now says so.
+			c.log.InfoContext(ctx, c.noun+" kept changing during its check; result not stored", c.attrs(row)...)
 			return stored, nil
 		default:
-			return store.Connection{}, err
+			return zero, err
 		}
 	}
 }
 
-// probe runs the MCP handshake against row's endpoint. It reports the
-// outcome as the store records it, with how long it took and the protocol
-// version negotiated, for the log.
-func (c *Checker) probe(ctx context.Context, row store.Connection) (store.CheckResult, time.Duration, string) {
-	target := probe.Target{Transport: contract.TransportHTTP, URL: row.ServerURL}
-	if row.AuthType == string(contract.AuthBearer) {
-		token, err := c.openToken(row)
-		if err != nil {
-			c.log.WarnContext(ctx, "cannot decrypt the bearer token of an MCP connection; check MCP_API_SECRET_KEY and MCP_API_SECRET_KEY_PREVIOUS",
-				"connection", row.ID, "tenant", row.TenantID, "error", err)
-			return store.CheckResult{Err: tokenMessage(err)}, 0, ""
-		}
-		target.BearerToken = string(token)
-		clear(token)
+func (c *checker[R]) logResult(ctx context.Context, row R, r store.CheckResult, took time.Duration, protocol string) {
+	if r.OK {
+		c.log.DebugContext(ctx, c.noun+" check passed", append(c.attrs(row), "protocolVersion", protocol, "duration", took)...)
+		return
 	}
-	res := c.prober.Probe(ctx, target)
-	if !res.OK {
-		return store.CheckResult{Err: res.Err}, res.Duration, ""
-	}
-	return store.CheckResult{OK: true, Instructions: res.Instructions}, res.Duration, res.ProtocolVersion
+	c.log.InfoContext(ctx, c.noun+" check failed", append(c.attrs(row), "duration", took, "error", r.Err)...)
 }
 
-// errNoToken is a bearer connection without a token, which the schema forbids.
+// errNoToken is a bearer record without a token, which the schemas forbid.
 var errNoToken = errors.New("no bearer token is stored")
 
-func (c *Checker) openToken(row store.Connection) ([]byte, error) {
-	if row.TokenCiphertext == nil || row.TokenKeyID == nil {
+// openToken opens a record's sealed bearer token, bound to it by aad.
+func openToken(kr *secrets.Keyring, ciphertext []byte, keyID *string, aad []byte) ([]byte, error) {
+	if ciphertext == nil || keyID == nil {
 		return nil, errNoToken
 	}
-	return c.keyring.Open(row.TokenCiphertext, *row.TokenKeyID, store.ConnectionTokenAAD(row.ID))
+	return kr.Open(ciphertext, *keyID, aad)
 }
 
 // tokenMessage is the lastError of a check that could not decrypt the
@@ -246,12 +231,7 @@ func tokenMessage(err error) string {
 	}
 }
 
-func (c *Checker) logResult(ctx context.Context, row store.Connection, r store.CheckResult, took time.Duration, protocol string) {
-	if r.OK {
-		c.log.DebugContext(ctx, "MCP connection health check passed",
-			"connection", row.ID, "tenant", row.TenantID, "protocolVersion", protocol, "duration", took)
-		return
-	}
-	c.log.InfoContext(ctx, "MCP connection health check failed",
-		"connection", row.ID, "tenant", row.TenantID, "duration", took, "error", r.Err)
+// recordAttrs are the log attributes naming a record of a tenant.
+func recordAttrs(key, id string, tenant uuid.UUID) []any {
+	return []any{key, id, "tenant", tenant}
 }

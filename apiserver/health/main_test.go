@@ -19,6 +19,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/probe"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/secrets"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/store"
@@ -29,7 +30,7 @@ import (
 func TestMain(m *testing.M) { os.Exit(pgtest.Run(m)) }
 
 // env is a migrated database with one tenant, and the keyring and prober a
-// Checker on it uses.
+// checkers on it use.
 type env struct {
 	url     string
 	store   *store.Store
@@ -53,7 +54,7 @@ func newEnv(tb testing.TB) *env {
 
 func openStore(tb testing.TB, url string) *store.Store {
 	tb.Helper()
-	st, err := store.Open(context.Background(), url)
+	st, err := store.Open(url)
 	if err != nil {
 		tb.Fatalf("store.Open: %v", err)
 	}
@@ -77,12 +78,12 @@ func newProber(timeout time.Duration) *probe.Prober {
 	return probe.New(probe.Options{Timeout: timeout, AllowPrivate: true})
 }
 
-// checker is a Checker on e's store with the given prober and interval.
-func (e *env) checker(tb testing.TB, st *store.Store, p *probe.Prober, interval time.Duration) *Checker {
+// checker is a ConnectionChecker on e's store with the given prober and interval.
+func (e *env) checker(tb testing.TB, st *store.Store, p *probe.Prober, interval time.Duration) *ConnectionChecker {
 	tb.Helper()
-	c, err := NewChecker(CheckerConfig{Store: st, Keyring: e.keyring, Prober: p, Interval: interval})
+	c, err := NewConnectionChecker(CheckerConfig{Store: st, Keyring: e.keyring, Prober: p, Interval: interval})
 	if err != nil {
-		tb.Fatalf("NewChecker: %v", err)
+		tb.Fatalf("NewConnectionChecker: %v", err)
 	}
 	return c
 }
@@ -118,7 +119,7 @@ func (e *env) get(tb testing.TB, id uuid.UUID) store.Connection {
 func (e *env) all(tb testing.TB) []store.Connection {
 	tb.Helper()
 	var out []store.Connection
-	p := store.ListConnectionsParams{TenantID: e.tenant, Limit: store.MaxListLimit}
+	p := store.ListConnectionsParams{TenantID: e.tenant, Limit: contract.MaxPageLimit}
 	for {
 		page, next, err := e.store.ListConnections(context.Background(), p)
 		if err != nil {
@@ -219,7 +220,7 @@ func (cs *countingServer) counts() map[string]int {
 // workers, checks, and the client side of probes.
 var leakPatterns = []string{
 	"health.(*Scheduler)",
-	"health.(*Checker)",
+	"health.(*ConnectionChecker)",
 	"health.(*recorder)",
 	"apiserver/probe.",
 	"mcp.(*ClientSession)",

@@ -30,28 +30,29 @@ const (
 // while there is something to write: it takes what is queued (after a short
 // wait for more when that is little), writes it, and repeats until the
 // queue is empty; what queues up during one write forms the next batch.
-type recorder struct {
-	store    *store.Store
+type recorder[R any] struct {
+	// save stores a batch: the store's Record<Kind>Checks.
+	save     func(context.Context, []store.Check[R], time.Duration) ([]store.CheckOutcome[R], error)
 	interval time.Duration
 
 	mu       sync.Mutex
-	queue    []pendingRecord
+	queue    []pendingRecord[R]
 	flushing bool
 	idle     chan struct{} // closed when the current flusher exits
 }
 
 // pendingRecord is a result waiting to be written, and what to call with
 // the outcome. done runs on the flusher, so it must be quick.
-type pendingRecord struct {
-	check store.ConnectionCheck
-	done  func(store.CheckOutcome, error)
+type pendingRecord[R any] struct {
+	check store.Check[R]
+	done  func(store.CheckOutcome[R], error)
 }
 
 // submit queues a result; done is called with the outcome once written.
-func (r *recorder) submit(check store.ConnectionCheck, done func(store.CheckOutcome, error)) {
+func (r *recorder[R]) submit(check store.Check[R], done func(store.CheckOutcome[R], error)) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.queue = append(r.queue, pendingRecord{check: check, done: done})
+	r.queue = append(r.queue, pendingRecord[R]{check: check, done: done})
 	if !r.flushing {
 		r.flushing = true
 		r.idle = make(chan struct{})
@@ -59,25 +60,26 @@ func (r *recorder) submit(check store.ConnectionCheck, done func(store.CheckOutc
 	}
 }
 
-// record stores check and returns what store.RecordConnectionCheck would.
+// record stores check and returns what the store's Record<Kind>Check would.
 // The write is not tied to ctx, since it may hold other callers' results;
 // it is bounded by recordTimeout instead.
-func (r *recorder) record(check store.ConnectionCheck) (store.Connection, error) {
+func (r *recorder[R]) record(check store.Check[R]) (R, error) {
 	type result struct {
-		out store.CheckOutcome
+		out store.CheckOutcome[R]
 		err error
 	}
 	ch := make(chan result, 1)
-	r.submit(check, func(out store.CheckOutcome, err error) { ch <- result{out, err} })
+	r.submit(check, func(out store.CheckOutcome[R], err error) { ch <- result{out, err} })
 	res := <-ch
 	if res.err != nil {
-		return store.Connection{}, res.err
+		var zero R
+		return zero, res.err
 	}
-	return res.out.Conn, res.out.Err
+	return res.out.Record, res.out.Err
 }
 
 // wait returns once everything submitted before it has been written.
-func (r *recorder) wait() {
+func (r *recorder[R]) wait() {
 	r.mu.Lock()
 	flushing, idle := r.flushing, r.idle
 	r.mu.Unlock()
@@ -87,7 +89,7 @@ func (r *recorder) wait() {
 }
 
 // flush writes batches until the queue is empty, then closes idle.
-func (r *recorder) flush(idle chan struct{}) {
+func (r *recorder[R]) flush(idle chan struct{}) {
 	for {
 		r.mu.Lock()
 		if len(r.queue) == 0 {
@@ -102,13 +104,13 @@ func (r *recorder) flush(idle chan struct{}) {
 			r.mu.Lock()
 		}
 		n := min(len(r.queue), maxRecordBatch)
-		batch := append([]pendingRecord(nil), r.queue[:n]...)
+		batch := append([]pendingRecord[R](nil), r.queue[:n]...)
 		r.queue = append(r.queue[:0], r.queue[n:]...)
 		r.mu.Unlock()
 
 		outs, err := r.write(batch)
 		for i, p := range batch {
-			var out store.CheckOutcome
+			var out store.CheckOutcome[R]
 			if err == nil {
 				out = outs[i]
 			}
@@ -119,7 +121,7 @@ func (r *recorder) flush(idle chan struct{}) {
 
 // write stores batch. It never panics: a flusher that died would leave
 // every later result queued for ever.
-func (r *recorder) write(batch []pendingRecord) (outs []store.CheckOutcome, err error) {
+func (r *recorder[R]) write(batch []pendingRecord[R]) (outs []store.CheckOutcome[R], err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			outs, err = nil, fmt.Errorf("storing health check results panicked: %v", v)
@@ -127,9 +129,9 @@ func (r *recorder) write(batch []pendingRecord) (outs []store.CheckOutcome, err 
 	}()
 	ctx, cancel := context.WithTimeout(context.Background(), recordTimeout)
 	defer cancel()
-	checks := make([]store.ConnectionCheck, len(batch))
+	checks := make([]store.Check[R], len(batch))
 	for i, p := range batch {
 		checks[i] = p.check
 	}
-	return r.store.RecordConnectionChecks(ctx, checks, r.interval)
+	return r.save(ctx, checks, r.interval)
 }

@@ -28,7 +28,7 @@ func TestRecorderCoalescesConcurrentResults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := &recorder{store: e.store, interval: time.Hour}
+	rec := &recorder[store.Connection]{save: e.store.RecordConnectionChecks, interval: time.Hour}
 
 	var wg sync.WaitGroup
 	got := make([]store.Connection, n)
@@ -40,14 +40,14 @@ func TestRecorderCoalescesConcurrentResults(t *testing.T) {
 				msg := fmt.Sprintf("instructions %d", i)
 				r.Instructions = &msg
 			}
-			got[i], errs[i] = rec.record(store.ConnectionCheck{Conn: conns[i], Result: r})
+			got[i], errs[i] = rec.record(store.Check[store.Connection]{Record: conns[i], Result: r})
 		})
 	}
 	wg.Wait()
 	for i := range n {
 		if i == 7 {
-			if !errors.Is(errs[i], store.ErrStale) || got[i].ServerURL != moved.ServerURL {
-				t.Errorf("moved connection: %+v, %v; want the current row and ErrStale", got[i], errs[i])
+			if !errors.Is(errs[i], store.ErrChanged) || got[i].ServerURL != moved.ServerURL {
+				t.Errorf("moved connection: %+v, %v; want the current row and ErrChanged", got[i], errs[i])
 			}
 			continue
 		}
@@ -80,9 +80,9 @@ func TestRecorderStoreError(t *testing.T) {
 	c := e.create(t, "c", "https://mcp.example.com/mcp", "", nil)
 	closed := openStore(t, e.url)
 	_ = closed.Close()
-	rec := &recorder{store: closed, interval: time.Hour}
+	rec := &recorder[store.Connection]{save: closed.RecordConnectionChecks, interval: time.Hour}
 	for range 2 {
-		if _, err := rec.record(store.ConnectionCheck{Conn: c, Result: store.CheckResult{OK: true}}); err == nil {
+		if _, err := rec.record(store.Check[store.Connection]{Record: c, Result: store.CheckResult{OK: true}}); err == nil {
 			t.Fatal("recording on a closed store succeeded")
 		}
 	}

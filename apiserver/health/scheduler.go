@@ -22,8 +22,8 @@ type Job func(ctx context.Context)
 
 // Source hands out the checks that are due. Claim takes up to n of them,
 // so that no other replica runs them too, and returns fewer (or none) when
-// fewer are due. Checker is the Source of MCP connections; other kinds of
-// record (MCP servers) plug in with Sources of their own.
+// fewer are due. ConnectionChecker and ServerChecker are the Sources of
+// their kinds; a new kind of record plugs in with a checker of its own.
 type Source interface {
 	Claim(ctx context.Context, n int) ([]Job, error)
 }

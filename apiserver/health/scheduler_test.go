@@ -190,7 +190,7 @@ func TestSchedulerRecoversChecksLostInACrash(t *testing.T) {
 		e.create(t, connName(i), srv.URL, "", nil)
 	}
 	p := newProber(100 * time.Millisecond)
-	crashed, err := NewChecker(CheckerConfig{Store: openStore(t, e.url), Keyring: e.keyring, Prober: p, Interval: time.Hour, Lease: 300 * time.Millisecond})
+	crashed, err := NewConnectionChecker(CheckerConfig{Store: openStore(t, e.url), Keyring: e.keyring, Prober: p, Interval: time.Hour, Lease: 300 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lib/pq"
-
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/probe"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/secrets"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/store"
@@ -56,7 +54,7 @@ type serverEnv struct {
 	checker *ServerChecker
 }
 
-func newServerEnv(t *testing.T, cfg ServerCheckerConfig) *serverEnv {
+func newServerEnv(t *testing.T, cfg CheckerConfig) *serverEnv {
 	t.Helper()
 	e := newEnv(t)
 	p := store.Project{TenantID: e.tenant, Name: "p"}
@@ -96,7 +94,7 @@ func (e *serverEnv) server(t *testing.T, name, transport, url, token string, kr 
 func (e *serverEnv) stdio(t *testing.T, name, command string, args ...string) store.Server {
 	t.Helper()
 	s := store.Server{ID: store.NewServerID(), TenantID: e.tenant, ProjectID: e.project, Name: name,
-		TransportType: "stdio", ConnectionType: "direct", Command: &command, Args: pq.StringArray(append([]string{}, args...))}
+		TransportType: "stdio", ConnectionType: "direct", Command: &command, Args: append([]string{}, args...)}
 	if err := e.store.CreateServer(context.Background(), &s); err != nil {
 		t.Fatalf("CreateServer(%s): %v", name, err)
 	}
@@ -114,7 +112,7 @@ func (e *serverEnv) getServer(t *testing.T, id string) store.Server {
 
 func TestCheckServerHTTPAndSSE(t *testing.T) {
 	const token = "tok-srv-31415926"
-	e := newServerEnv(t, ServerCheckerConfig{Interval: time.Hour})
+	e := newServerEnv(t, CheckerConfig{Interval: time.Hour})
 	ctx := context.Background()
 	tests := []struct {
 		name      string
@@ -175,7 +173,7 @@ func TestCheckServerStdio(t *testing.T) {
 	// Secrets of the API process that a child must never see.
 	t.Setenv("MCP_API_SECRET_KEY", "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3I=")
 	t.Setenv("DATABASE_URL", "postgres://u:hunter2@db/x")
-	e := newServerEnv(t, ServerCheckerConfig{StdioCommands: []string{name}, StdioPath: dir,
+	e := newServerEnv(t, CheckerConfig{StdioCommands: []string{name}, StdioPath: dir,
 		Prober: probe.New(probe.Options{Timeout: 10 * time.Second, StdioTerminateDelay: 200 * time.Millisecond})})
 	ctx := context.Background()
 
@@ -220,7 +218,7 @@ func TestCheckServerStdio(t *testing.T) {
 		}
 	}
 
-	disabled, err := NewServerChecker(ServerCheckerConfig{Store: e.store, Keyring: e.keyring, Prober: e.checker.prober})
+	disabled, err := NewServerChecker(CheckerConfig{Store: e.store, Keyring: e.keyring, Prober: e.checker.prober})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,7 +232,7 @@ func TestCheckServerStdio(t *testing.T) {
 }
 
 func TestCheckServerUndecryptableToken(t *testing.T) {
-	e := newServerEnv(t, ServerCheckerConfig{})
+	e := newServerEnv(t, CheckerConfig{})
 	srv := mcptest.StartHTTP(t, mcptest.Config{BearerToken: "t"})
 	row := e.server(t, "s", "http", srv.URL, "t", newKeyring(t)) // sealed with a key the checker lacks
 	got, err := e.checker.CheckServer(context.Background(), e.tenant, row.ID)
@@ -247,7 +245,7 @@ func TestCheckServerUndecryptableToken(t *testing.T) {
 }
 
 func TestCheckServerInBackground(t *testing.T) {
-	e := newServerEnv(t, ServerCheckerConfig{})
+	e := newServerEnv(t, CheckerConfig{})
 	srv := mcptest.StartHTTP(t, mcptest.Config{Tools: true})
 	row := e.server(t, "new", "http", srv.URL, "", nil)
 	e.checker.CheckServerInBackground(e.tenant, row.ID)
@@ -282,7 +280,7 @@ func TestCheckServerInBackground(t *testing.T) {
 }
 
 func TestCheckServerRevivesDisconnected(t *testing.T) {
-	e := newServerEnv(t, ServerCheckerConfig{})
+	e := newServerEnv(t, CheckerConfig{})
 	srv := mcptest.StartHTTP(t, mcptest.Config{})
 	row := e.server(t, "s", "http", srv.URL, "", nil)
 	if _, err := e.store.UpdateServer(context.Background(), e.tenant, row.ID, func(r *store.Server) error { r.Status = "disconnected"; return nil }); err != nil {
@@ -300,7 +298,7 @@ func TestCheckServerRevivesDisconnected(t *testing.T) {
 // The scheduler re-probes connected and errored servers and never touches a
 // disconnected one.
 func TestSchedulerSkipsDisconnectedServers(t *testing.T) {
-	e := newServerEnv(t, ServerCheckerConfig{Interval: time.Hour})
+	e := newServerEnv(t, CheckerConfig{Interval: time.Hour})
 	ctx := context.Background()
 	on := mcptest.StartHTTP(t, mcptest.Config{})
 	broken := mcptest.StartStatic(t, 200, "text/html", "<html>not MCP</html>")
@@ -350,20 +348,20 @@ func TestNewServerCheckerValidates(t *testing.T) {
 	e := newEnv(t)
 	p := newProber(10 * time.Second)
 	for name, tc := range map[string]struct {
-		cfg  ServerCheckerConfig
+		cfg  CheckerConfig
 		want string
 	}{
-		"no prober":        {ServerCheckerConfig{Store: e.store, Keyring: e.keyring}, "required"},
-		"negative":         {ServerCheckerConfig{Store: e.store, Keyring: e.keyring, Prober: p, Interval: -1}, "negative"},
-		"lease too short":  {ServerCheckerConfig{Store: e.store, Keyring: e.keyring, Prober: p, Lease: 20 * time.Second}, "must exceed twice the probe timeout"},
-		"command not bare": {ServerCheckerConfig{Store: e.store, Keyring: e.keyring, Prober: p, StdioCommands: []string{"/bin/node"}}, "bare program name"},
+		"no prober":        {CheckerConfig{Store: e.store, Keyring: e.keyring}, "required"},
+		"negative":         {CheckerConfig{Store: e.store, Keyring: e.keyring, Prober: p, Interval: -1}, "negative"},
+		"lease too short":  {CheckerConfig{Store: e.store, Keyring: e.keyring, Prober: p, Lease: 20 * time.Second}, "must exceed twice the probe timeout"},
+		"command not bare": {CheckerConfig{Store: e.store, Keyring: e.keyring, Prober: p, StdioCommands: []string{"/bin/node"}}, "bare program name"},
 	} {
 		if _, err := NewServerChecker(tc.cfg); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: NewServerChecker = %v, want an error containing %q", name, err, tc.want)
 		}
 	}
-	c, err := NewServerChecker(ServerCheckerConfig{Store: e.store, Keyring: e.keyring, Prober: p})
-	if err != nil || c.Interval() != DefaultInterval || c.lease != 2*p.Timeout()+leaseMargin || c.stdioPath == "" {
-		t.Fatalf("defaults: %v, interval %s, lease %s, PATH %q", err, c.Interval(), c.lease, c.stdioPath)
+	c, err := NewServerChecker(CheckerConfig{Store: e.store, Keyring: e.keyring, Prober: p})
+	if err != nil || c.interval != DefaultInterval || c.lease != 2*p.Timeout()+leaseMargin || c.stdioPath == "" {
+		t.Fatalf("defaults: %v, interval %s, lease %s, PATH %q", err, c.interval, c.lease, c.stdioPath)
 	}
 }

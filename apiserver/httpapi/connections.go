@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
@@ -90,7 +89,7 @@ func (h *connections) list(c *gin.Context) error {
 		p.Status = &v
 	}
 	var err error
-	if p.Limit, p.After, err = parsePage(c, connectionCursor); err != nil {
+	if p.Limit, p.After, err = parsePage(c, store.ConnectionIDs); err != nil {
 		return err
 	}
 	rows, next, err := h.store.ListConnections(c.Request.Context(), p)
@@ -261,7 +260,7 @@ func (h *connections) applyUpdate(cur *store.Connection, req *contract.UpdateCon
 		cur.LastError = nil
 		cur.Instructions = nil
 		// due now, as a new connection is: nothing is known about the new endpoint
-		cur.NextCheckAt = time.Now()
+		cur.DueNow = true
 	}
 	return nil
 }

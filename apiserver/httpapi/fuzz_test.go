@@ -348,7 +348,7 @@ func FuzzListQuery(f *testing.F) {
 	if err != nil || len(page) != 2 {
 		f.Fatalf("list: %v", err)
 	}
-	cursor := store.Cursor{CreatedAt: page[1].CreatedAt, ID: page[1].ID}.Encode()
+	cursor := store.Cursor{CreatedAt: page[1].CreatedAt, ID: page[1].ID.String()}.Encode()
 	for _, q := range []string{
 		"", "limit=1", "limit=100", "limit=0", "limit=101", "limit=-1", "limit=1e2", "limit=%2B5", "limit= 5",
 		"status=active", "status=error", "status=unknown", "status=ACTIVE", "status=",

@@ -9,10 +9,10 @@ import (
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/store"
 )
 
-// parsePage reads ?limit= and ?cursor=, which every list takes; decode turns
-// a cursor string back into a position in the kind's list. An empty
+// parsePage reads ?limit= and ?cursor=, which every list takes; ids is the
+// form of the listed kind's ids, which a cursor must carry. An empty
 // parameter counts as absent.
-func parsePage[C any](c *gin.Context, decode func(string) (C, error)) (limit int, after *C, err error) {
+func parsePage(c *gin.Context, ids store.IDFormat) (limit int, after *store.Cursor, err error) {
 	limit = contract.DefaultPageLimit
 	if v := c.Query("limit"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -22,7 +22,7 @@ func parsePage[C any](c *gin.Context, decode func(string) (C, error)) (limit int
 		limit = n
 	}
 	if v := c.Query("cursor"); v != "" {
-		cur, err := decode(v)
+		cur, err := store.DecodeCursor(v, ids)
 		if err != nil {
 			return 0, nil, badRequest("invalid cursor: pass the nextCursor of a previous response unchanged, or omit cursor for the first page")
 		}
@@ -32,18 +32,10 @@ func parsePage[C any](c *gin.Context, decode func(string) (C, error)) (limit int
 }
 
 // nextCursor is the nextCursor of a page: nil on the last one.
-func nextCursor[C interface{ Encode() string }](cur *C) *string {
+func nextCursor(cur *store.Cursor) *string {
 	if cur == nil {
 		return nil
 	}
-	s := (*cur).Encode()
+	s := cur.Encode()
 	return &s
 }
-
-// The cursor decoders of the lists, one per kind: they differ only in the
-// store's cursor type and the kind's id prefix.
-var (
-	connectionCursor = store.DecodeCursor
-	serverCursor     = func(s string) (store.KeyCursor, error) { return store.DecodeKeyCursor(s, contract.ServerIDPrefix) }
-	projectCursor    = func(s string) (store.KeyCursor, error) { return store.DecodeKeyCursor(s, contract.ProjectIDPrefix) }
-)

@@ -57,7 +57,7 @@ func (h *projects) get(c *gin.Context) error {
 func (h *projects) list(c *gin.Context) error {
 	p := store.ListProjectsParams{TenantID: tenantOf(c)}
 	var err error
-	if p.Limit, p.After, err = parsePage(c, projectCursor); err != nil {
+	if p.Limit, p.After, err = parsePage(c, store.ProjectIDs); err != nil {
 		return err
 	}
 	if v := c.Query("name"); v != "" {

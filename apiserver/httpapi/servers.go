@@ -10,7 +10,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
-	"github.com/lib/pq"
 
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/health"
@@ -89,8 +88,8 @@ func toServer(s store.Server) contract.Server {
 
 // storedArgs is a copy of args as the store keeps them: never nil, so a
 // stdio server without arguments has an empty list.
-func storedArgs(args []string) pq.StringArray {
-	return pq.StringArray(append([]string{}, args...))
+func storedArgs(args []string) []string {
+	return append([]string{}, args...)
 }
 
 // token is the server's bearer token.
@@ -119,7 +118,7 @@ func (h *servers) get(c *gin.Context) error {
 func (h *servers) list(c *gin.Context) error {
 	p := store.ListServersParams{TenantID: tenantOf(c)}
 	var err error
-	if p.Limit, p.After, err = parsePage(c, serverCursor); err != nil {
+	if p.Limit, p.After, err = parsePage(c, store.ServerIDs); err != nil {
 		return err
 	}
 	if v := c.Query("projectId"); v != "" {
@@ -435,7 +434,7 @@ func (h *servers) applyUpdate(cur *store.Server, req *contract.UpdateServerReque
 			cur.Command = req.Command
 			changed = true
 		}
-		if req.Args != nil && !slices.Equal([]string(cur.Args), *req.Args) {
+		if req.Args != nil && !slices.Equal(cur.Args, *req.Args) {
 			cur.Args = storedArgs(*req.Args)
 			changed = true
 		}

@@ -62,7 +62,7 @@ func startWithChecker(t *testing.T, stdioPath string, commands []string, opts ..
 	t.Helper()
 	var checker *healthcheck.ServerChecker
 	opts = append(opts, apitest.WithConfig(func(s *apitest.Server, cfg *httpapi.Config) {
-		c, err := healthcheck.NewServerChecker(healthcheck.ServerCheckerConfig{
+		c, err := healthcheck.NewServerChecker(healthcheck.CheckerConfig{
 			Store: s.Store, Keyring: s.Keyring, Interval: time.Hour,
 			Prober:        probe.New(probe.Options{Timeout: 10 * time.Second, AllowPrivate: true, StdioTerminateDelay: 200 * time.Millisecond}),
 			StdioCommands: commands, StdioPath: stdioPath,
@@ -555,7 +555,7 @@ func TestServerListFiltersAndPagination(t *testing.T) {
 	}
 
 	connCursor := store.Cursor{CreatedAt: time.Now()}.Encode()
-	projCursor := store.KeyCursor{CreatedAt: time.Now(), ID: p.ID}.Encode()
+	projCursor := store.Cursor{CreatedAt: time.Now(), ID: p.ID}.Encode()
 	for query, want := range map[string]string{
 		"status=active":        `status must be one of "connecting", "connected", "disconnected", "error", got "active"`,
 		"limit=0":              "limit must be an integer from 1 to 100",

@@ -202,7 +202,7 @@ func TestRecordConnectionCheck(t *testing.T) {
 	if err != nil || len(claimed) != 1 {
 		t.Fatalf("claim = %v, %v", ids(claimed), err)
 	}
-	pass, err := s.RecordConnectionCheck(ctx, claimed[0], CheckResult{OK: true, Instructions: ptr("use the order tools")}, 90*time.Second)
+	pass, err := s.RecordConnectionCheck(ctx, claimed[0], CheckResult{OK: true, Instructions: new("use the order tools")}, 90*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,7 +222,7 @@ func TestRecordConnectionCheck(t *testing.T) {
 		t.Fatalf("GetConnection after the check = %+v, %v", got, err)
 	}
 
-	fail, err := s.RecordConnectionCheck(ctx, pass, CheckResult{Err: "connection refused", Instructions: ptr("ignored")}, time.Minute)
+	fail, err := s.RecordConnectionCheck(ctx, pass, CheckResult{Err: "connection refused", Instructions: new("ignored")}, time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -266,7 +266,7 @@ func TestRecordConnectionCheckStale(t *testing.T) {
 	}{
 		{"server URL", func(c *Connection) { c.ServerURL = "https://elsewhere.example.com/mcp" }},
 		{"bearer token", func(c *Connection) {
-			c.AuthType, c.TokenCiphertext, c.TokenKeyID = "bearer", []byte("sealed"), ptr("k1")
+			c.AuthType, c.TokenCiphertext, c.TokenKeyID = "bearer", []byte("sealed"), new("k1")
 		}},
 	}
 	for i, tc := range tests {
@@ -280,9 +280,9 @@ func TestRecordConnectionCheckStale(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := s.RecordConnectionCheck(ctx, read, CheckResult{OK: true, Instructions: ptr("old endpoint")}, time.Hour)
-			if !errors.Is(err, ErrStale) {
-				t.Fatalf("recording a check of the old endpoint = %v, want ErrStale", err)
+			got, err := s.RecordConnectionCheck(ctx, read, CheckResult{OK: true, Instructions: new("old endpoint")}, time.Hour)
+			if !errors.Is(err, ErrChanged) {
+				t.Fatalf("recording a check of the old endpoint = %v, want ErrChanged", err)
 			}
 			if got.ID != read.ID || got.ServerURL != patched.ServerURL || got.Status != "unknown" || got.Instructions != nil || !got.UpdatedAt.Equal(patched.UpdatedAt) {
 				t.Fatalf("stale record returned %+v, want the current row %+v unchanged", got, patched)
@@ -342,20 +342,20 @@ func TestRecordConnectionChecksBatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	withToken := Connection{ID: uuid.New(), TenantID: tenant, Name: "token", ServerURL: "https://mcp.example.com/t", AuthType: "bearer",
-		TokenCiphertext: []byte("sealed-token-bytes"), TokenKeyID: ptr("k1")}
+		TokenCiphertext: []byte("sealed-token-bytes"), TokenKeyID: new("k1")}
 	if err := s.CreateConnection(ctx, &withToken); err != nil {
 		t.Fatal(err)
 	}
 
-	checks := []ConnectionCheck{
-		{Conn: pass, Result: CheckResult{OK: true, Instructions: ptr("first")}},
-		{Conn: fail, Result: CheckResult{Err: "refused"}},
-		{Conn: moved, Result: CheckResult{OK: true}},
-		{Conn: gone, Result: CheckResult{OK: true}},
-		{Conn: withToken, Result: CheckResult{OK: true, Instructions: ptr("with token")}},
+	checks := []Check[Connection]{
+		{Record: pass, Result: CheckResult{OK: true, Instructions: new("first")}},
+		{Record: fail, Result: CheckResult{Err: "refused"}},
+		{Record: moved, Result: CheckResult{OK: true}},
+		{Record: gone, Result: CheckResult{OK: true}},
+		{Record: withToken, Result: CheckResult{OK: true, Instructions: new("with token")}},
 		// The same row twice (a manual and a scheduled check at once): both
 		// are stored, the later one last.
-		{Conn: pass, Result: CheckResult{OK: true, Instructions: ptr("second")}},
+		{Record: pass, Result: CheckResult{OK: true, Instructions: new("second")}},
 	}
 	out, err := s.RecordConnectionChecks(ctx, checks, time.Hour)
 	if err != nil {
@@ -364,30 +364,30 @@ func TestRecordConnectionChecksBatch(t *testing.T) {
 	if len(out) != len(checks) {
 		t.Fatalf("%d outcomes for %d checks", len(out), len(checks))
 	}
-	if out[0].Err != nil || *out[0].Conn.Instructions != "first" || out[0].Conn.Status != "active" {
+	if out[0].Err != nil || *out[0].Record.Instructions != "first" || out[0].Record.Status != "active" {
 		t.Errorf("pass: %+v", out[0])
 	}
-	if out[1].Err != nil || out[1].Conn.Status != "error" || *out[1].Conn.LastError != "refused" {
+	if out[1].Err != nil || out[1].Record.Status != "error" || *out[1].Record.LastError != "refused" {
 		t.Errorf("fail: %+v", out[1])
 	}
-	if !errors.Is(out[2].Err, ErrStale) || out[2].Conn.ServerURL != moved.ServerURL+"/v2" || out[2].Conn.Status != "unknown" {
+	if !errors.Is(out[2].Err, ErrChanged) || out[2].Record.ServerURL != moved.ServerURL+"/v2" || out[2].Record.Status != "unknown" {
 		t.Errorf("moved: %+v", out[2])
 	}
 	if !errors.Is(out[3].Err, ErrNotFound) {
 		t.Errorf("gone: %+v", out[3])
 	}
-	if out[4].Err != nil || out[4].Conn.Status != "active" || *out[4].Conn.Instructions != "with token" {
+	if out[4].Err != nil || out[4].Record.Status != "active" || *out[4].Record.Instructions != "with token" {
 		t.Errorf("with token: %+v", out[4])
 	}
-	if out[5].Err != nil || *out[5].Conn.Instructions != "second" {
+	if out[5].Err != nil || *out[5].Record.Instructions != "second" {
 		t.Errorf("second check of the same row: %+v", out[5])
 	}
 	if got, _ := s.GetConnection(ctx, tenant, pass.ID); got.Instructions == nil || *got.Instructions != "second" {
 		t.Errorf("stored instructions %v, want the later check's", got.Instructions)
 	}
 	for i, o := range out {
-		if o.Err == nil && (o.Conn.LastHealthCheckAt == nil || !o.Conn.LastHealthCheckAt.Equal(o.Conn.UpdatedAt)) {
-			t.Errorf("outcome %d: lastHealthCheckAt %v, updatedAt %v", i, o.Conn.LastHealthCheckAt, o.Conn.UpdatedAt)
+		if o.Err == nil && (o.Record.LastHealthCheckAt == nil || !o.Record.LastHealthCheckAt.Equal(o.Record.UpdatedAt)) {
+			t.Errorf("outcome %d: lastHealthCheckAt %v, updatedAt %v", i, o.Record.LastHealthCheckAt, o.Record.UpdatedAt)
 		}
 	}
 
@@ -395,8 +395,8 @@ func TestRecordConnectionChecksBatch(t *testing.T) {
 	if _, err := s.UpdateConnection(ctx, tenant, withToken.ID, func(c *Connection) error { c.TokenCiphertext = []byte("resealed"); return nil }); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.RecordConnectionCheck(ctx, withToken, CheckResult{OK: true}, time.Hour); !errors.Is(err, ErrStale) {
-		t.Errorf("recording a check made with a replaced token = %v, want ErrStale", err)
+	if _, err := s.RecordConnectionCheck(ctx, withToken, CheckResult{OK: true}, time.Hour); !errors.Is(err, ErrChanged) {
+		t.Errorf("recording a check made with a replaced token = %v, want ErrChanged", err)
 	}
 	if out, err := s.RecordConnectionChecks(ctx, nil, time.Hour); err != nil || len(out) != 0 {
 		t.Errorf("an empty batch = %v, %v", out, err)

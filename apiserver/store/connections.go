@@ -5,11 +5,53 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 	"github.com/lib/pq/pqerror"
 )
+
+// Connection is a row of mcp_connections. TokenCiphertext and TokenKeyID hold
+// the sealed bearer token (nil when there is none); the store never sees it in
+// the clear.
+type Connection struct {
+	ID                uuid.UUID  `db:"id"`
+	TenantID          uuid.UUID  `db:"tenant_id"`
+	Name              string     `db:"name"`
+	ServerURL         string     `db:"server_url"`
+	AuthType          string     `db:"auth_type"`
+	TokenCiphertext   []byte     `db:"token_ciphertext"`
+	TokenKeyID        *string    `db:"token_key_id"`
+	Status            string     `db:"status"`
+	Instructions      *string    `db:"instructions"`
+	LastError         *string    `db:"last_error"`
+	LastHealthCheckAt *time.Time `db:"last_health_check_at"`
+	NextCheckAt       time.Time  `db:"next_check_at"` // when the health scheduler is due to check it
+	CreatedAt         time.Time  `db:"created_at"`
+	UpdatedAt         time.Time  `db:"updated_at"`
+
+	// DueNow, set by an UpdateConnection fn, makes the row due for a check
+	// at the database's current time (NextCheckAt is then ignored). It is
+	// not a column.
+	DueNow bool `db:"-"`
+}
+
+// ListConnectionsParams selects a page of a tenant's connections.
+type ListConnectionsParams struct {
+	TenantID uuid.UUID
+	Name     *string // exact match
+	Status   *string
+	Limit    int     // 1..contract.MaxPageLimit
+	After    *Cursor // nil for the first page
+}
+
+// ConnectionTokenAAD binds a connection's sealed bearer token to its row,
+// so a ciphertext copied onto another row does not open.
+func ConnectionTokenAAD(id uuid.UUID) []byte {
+	return []byte("mcp_connections:" + id.String())
+}
 
 const connectionColumns = `id, tenant_id, name, server_url, auth_type, token_ciphertext, token_key_id,
 	status, instructions, last_error, last_health_check_at, next_check_at, created_at, updated_at`
@@ -18,9 +60,6 @@ const connectionColumns = `id, tenant_id, name, server_url, auth_type, token_cip
 // every request.
 const getConnectionQuery = `SELECT ` + connectionColumns + ` FROM mcp_connections
 	WHERE tenant_id = $1 AND id = $2`
-
-// MaxListLimit is the largest page ListConnections returns.
-const MaxListLimit = 100
 
 // CreateConnection inserts c. The caller sets ID, TenantID, Name, ServerURL,
 // AuthType and the token fields; the store sets Status to "unknown", clears
@@ -78,23 +117,23 @@ func (s *Store) ListConnections(ctx context.Context, p ListConnectionsParams) ([
 	if p.After != nil {
 		q.afterAt, q.afterID = p.After.CreatedAt, p.After.ID
 	}
-	rows, more, err := selectPage[Connection](ctx, s, p.TenantID, q)
+	rows, more, err := selectPage[Connection, Connection](ctx, s, p.TenantID, q)
 	if err != nil || !more {
 		return rows, nil, err
 	}
 	last := rows[len(rows)-1]
-	return rows, &Cursor{CreatedAt: last.CreatedAt, ID: last.ID}, nil
+	return rows, &Cursor{CreatedAt: last.CreatedAt, ID: last.ID.String()}, nil
 }
 
 // UpdateConnection changes the tenant's connection id under a row lock: it
 // reads the row, lets fn change it, and writes every mutable column back, so
 // concurrent updates of one row apply one after the other. If fn returns an
 // error nothing is written and that error is returned as is. ID, TenantID and
-// CreatedAt are not mutable. UpdatedAt becomes the database's current time,
-// unless fn set it to another value (a health check does, so that updatedAt
-// equals lastHealthCheckAt); times are stored at millisecond precision and the
-// stored row is returned. ErrNotFound: no such connection for the tenant;
-// ErrNameTaken: the new name is used by another of its connections.
+// CreatedAt are not mutable; UpdatedAt becomes the database's current time;
+// NextCheckAt is kept when fn leaves it zero, and DueNow makes the row due at
+// once. Times are stored at millisecond precision and the stored row is
+// returned. ErrNotFound: no such connection for the tenant; ErrNameTaken: the
+// new name is used by another of its connections.
 func (s *Store) UpdateConnection(ctx context.Context, tenantID, id uuid.UUID, fn func(*Connection) error) (Connection, error) {
 	var stored Connection
 	err := s.inTx(ctx, "update connection", func(tx *sqlx.Tx) error {
@@ -114,14 +153,6 @@ func (s *Store) UpdateConnection(ctx context.Context, tenantID, id uuid.UUID, fn
 		if err := fn(&row); err != nil {
 			return err
 		}
-		var updatedAt any // nil: the database clock
-		if !row.UpdatedAt.Equal(current.UpdatedAt) && !row.UpdatedAt.IsZero() {
-			updatedAt = row.UpdatedAt
-		}
-		nextCheckAt := row.NextCheckAt
-		if nextCheckAt.IsZero() {
-			nextCheckAt = current.NextCheckAt
-		}
 		// clock_timestamp, not now(): now() is when the transaction began,
 		// which may be before a concurrent writer we waited for committed.
 		err = namedGet(ctx, tx, &stored, `
@@ -135,9 +166,8 @@ func (s *Store) UpdateConnection(ctx context.Context, tenantID, id uuid.UUID, fn
 				instructions = :instructions,
 				last_error = :last_error,
 				last_health_check_at = date_trunc('milliseconds', CAST(:last_health_check_at AS timestamptz)),
-				next_check_at = date_trunc('milliseconds', CAST(:next_check_at AS timestamptz)),
-				updated_at = COALESCE(date_trunc('milliseconds', CAST(:updated_at AS timestamptz)),
-					date_trunc('milliseconds', clock_timestamp()))
+				next_check_at = `+nextCheckAtSQL+`,
+				updated_at = `+updatedAtSQL+`
 			WHERE tenant_id = :tenant_id AND id = :id
 			RETURNING `+connectionColumns,
 			map[string]any{
@@ -152,8 +182,7 @@ func (s *Store) UpdateConnection(ctx context.Context, tenantID, id uuid.UUID, fn
 				"instructions":         row.Instructions,
 				"last_error":           row.LastError,
 				"last_health_check_at": row.LastHealthCheckAt,
-				"next_check_at":        nextCheckAt,
-				"updated_at":           updatedAt,
+				"next_check_at":        nextCheckAt(row.DueNow, row.NextCheckAt, current.NextCheckAt),
 			})
 		if err != nil {
 			return s.connectionError("update connection", &row, err)
@@ -183,12 +212,13 @@ func (s *Store) DeleteConnection(ctx context.Context, tenantID, id uuid.UUID) er
 	return nil
 }
 
-// ReencryptTokens calls fn for every stored token, across all tenants, and
+// ReencryptConnectionTokens calls fn for every stored connection token,
+// across all tenants, and
 // stores what fn returns whenever the key id changes; it returns how many rows
 // it changed. Rows are handled in batches of their own transactions, so a
 // large table is never locked at once; on error the batches already done stay
 // done and their count is returned with the error.
-func (s *Store) ReencryptTokens(ctx context.Context, fn func(id uuid.UUID, ciphertext []byte, keyID string) ([]byte, string, error)) (int, error) {
+func (s *Store) ReencryptConnectionTokens(ctx context.Context, fn func(id uuid.UUID, ciphertext []byte, keyID string) ([]byte, string, error)) (int, error) {
 	return s.reencrypt(ctx, "mcp_connections", "connection", uuid.Nil.String(),
 		func(id string, ciphertext []byte, keyID string) ([]byte, string, error) {
 			parsed, err := uuid.Parse(id)
@@ -197,6 +227,143 @@ func (s *Store) ReencryptTokens(ctx context.Context, fn func(id uuid.UUID, ciphe
 			}
 			return fn(parsed, ciphertext, keyID)
 		})
+}
+
+// ClaimDueConnections takes up to limit connections, across all tenants,
+// whose next check is due, oldest first, and pushes their next_check_at to
+// now plus lease so no other claimer takes them meanwhile. The lease is also
+// the crash recovery: a row whose check is never recorded is due again when
+// it expires. Concurrent claimers (replicas) get disjoint rows without
+// waiting on each other.
+func (s *Store) ClaimDueConnections(ctx context.Context, limit int, lease time.Duration) ([]Connection, error) {
+	if limit < 1 {
+		return nil, fmt.Errorf("claim due connections: limit must be at least 1, got %d", limit)
+	}
+	if lease <= 0 {
+		return nil, fmt.Errorf("claim due connections: lease must be positive, got %s", lease)
+	}
+	// The ARRAY(...) subquery runs once, before the update, and its ids are
+	// then looked up by primary key. SKIP LOCKED makes replicas claim past
+	// each other's rows instead of queueing behind them.
+	rows := []Connection{}
+	err := namedSelect(ctx, s.db, &rows, `
+		UPDATE mcp_connections
+		SET next_check_at = date_trunc('milliseconds', now()) + CAST(:lease_ms AS bigint) * interval '1 millisecond'
+		WHERE id = ANY(ARRAY(
+			SELECT id FROM mcp_connections
+			WHERE next_check_at <= now()
+			ORDER BY next_check_at
+			LIMIT :limit
+			FOR UPDATE SKIP LOCKED
+		))
+		RETURNING `+connectionColumns,
+		map[string]any{"limit": limit, "lease_ms": lease.Milliseconds()})
+	if err != nil {
+		return nil, s.fail("claim due connections", err)
+	}
+	for i := range rows {
+		rows[i] = rows[i].utc()
+	}
+	return rows, nil
+}
+
+// RecordConnectionCheck stores the result of checking c, a row as it was
+// read (claimed or loaded) before the check: status active or error,
+// last_error (cleared on a pass), instructions (replaced on a pass, kept on
+// a failure), last_health_check_at and updated_at set to the database's
+// current time, and the next check due interval later. It returns the
+// stored row. The result is stored only if c's server URL, auth type and
+// token are still those of the row; otherwise it returns the current row
+// and ErrChanged. ErrNotFound: the row is gone.
+func (s *Store) RecordConnectionCheck(ctx context.Context, c Connection, r CheckResult, interval time.Duration) (Connection, error) {
+	return recordOne(ctx, s.RecordConnectionChecks, Check[Connection]{Record: c, Result: r}, interval)
+}
+
+// RecordConnectionChecks stores several results as RecordConnectionCheck
+// does, in one statement, and returns an outcome per check in the same
+// order. The error is for the whole batch (nothing was stored).
+func (s *Store) RecordConnectionChecks(ctx context.Context, checks []Check[Connection], interval time.Duration) ([]CheckOutcome[Connection], error) {
+	if interval <= 0 {
+		return nil, fmt.Errorf("record connection checks: interval must be positive, got %s", interval)
+	}
+	return recordChecks(ctx, checks,
+		func(c Connection) uuid.UUID { return c.ID },
+		func(ctx context.Context, which []int) ([]Connection, error) {
+			return s.writeConnectionChecks(ctx, checks, which, interval)
+		},
+		func(ctx context.Context, c Connection) (Connection, error) {
+			return s.GetConnection(ctx, c.TenantID, c.ID)
+		})
+}
+
+// writeConnectionChecks stores checks[i] for each i in which, whose rows are
+// distinct, in one statement, and returns the rows it stored.
+func (s *Store) writeConnectionChecks(ctx context.Context, checks []Check[Connection], which []int, interval time.Duration) ([]Connection, error) {
+	n := len(which)
+	ids := make(pq.StringArray, n)
+	tenants := make(pq.StringArray, n)
+	urls := make(pq.StringArray, n)
+	auths := make(pq.StringArray, n)
+	tokens := make(pq.ByteaArray, n)
+	statuses := make(pq.StringArray, n)
+	oks := make(pq.BoolArray, n)
+	lastErrors := make([]*string, n)
+	instructions := make([]*string, n)
+	for j, i := range which {
+		c, r := checks[i].Record, checks[i].Result
+		ids[j], tenants[j] = c.ID.String(), c.TenantID.String()
+		urls[j], auths[j] = c.ServerURL, c.AuthType
+		// pq.ByteaArray cannot say NULL; an empty value stands for "no
+		// token", which no sealed token can be.
+		tokens[j] = c.TokenCiphertext
+		oks[j] = r.OK
+		statuses[j], lastErrors[j] = r.status("active", "the health check failed without saying why")
+		if r.OK {
+			instructions[j] = r.Instructions
+		}
+	}
+	// The time is taken once and used for both columns, which must be
+	// equal; greatest keeps updated_at from going backwards if a concurrent
+	// writer we waited for stamped a later time than our statement's start.
+	var stored []Connection
+	err := namedSelect(ctx, s.db, &stored, `
+		UPDATE mcp_connections AS m SET
+			status = r.status,
+			last_error = r.last_error,
+			instructions = CASE WHEN r.ok THEN r.instructions ELSE m.instructions END,
+			last_health_check_at = greatest(t.now, m.updated_at),
+			updated_at = greatest(t.now, m.updated_at),
+			next_check_at = greatest(t.now, m.updated_at) + CAST(:interval_ms AS bigint) * interval '1 millisecond'
+		FROM unnest(CAST(:ids AS uuid[]), CAST(:tenants AS uuid[]), CAST(:urls AS text[]), CAST(:auths AS text[]),
+				CAST(:tokens AS bytea[]), CAST(:statuses AS text[]), CAST(:last_errors AS text[]),
+				CAST(:oks AS boolean[]), CAST(:instructions AS text[]))
+			AS r(id, tenant_id, server_url, auth_type, token_ciphertext, status, last_error, ok, instructions),
+			(SELECT date_trunc('milliseconds', clock_timestamp()) AS now) AS t
+		WHERE m.id = ANY(CAST(:ids AS uuid[])) -- lets the planner look rows up by key
+			AND m.id = r.id AND m.tenant_id = r.tenant_id
+			AND m.server_url = r.server_url
+			AND m.auth_type = r.auth_type
+			AND coalesce(m.token_ciphertext, '') = r.token_ciphertext
+		RETURNING `+qualifiedConnectionColumns,
+		map[string]any{
+			"ids":          ids,
+			"tenants":      tenants,
+			"urls":         urls,
+			"auths":        auths,
+			"tokens":       tokens,
+			"statuses":     statuses,
+			"last_errors":  pq.Array(lastErrors),
+			"oks":          oks,
+			"instructions": pq.Array(instructions),
+			"interval_ms":  interval.Milliseconds(),
+		})
+	if err != nil {
+		return nil, s.fail("record connection checks", err)
+	}
+	for i := range stored {
+		stored[i] = stored[i].utc()
+	}
+	return stored, nil
 }
 
 // connectionError turns constraint violations into errors that say what is
@@ -236,3 +403,8 @@ func (c Connection) utc() Connection {
 	}
 	return c
 }
+
+// qualifiedConnectionColumns is connectionColumns for mcp_connections
+// aliased as m, in statements where another relation's columns could clash
+// with ours.
+var qualifiedConnectionColumns = qualified("m", connectionColumns)

@@ -51,8 +51,7 @@ const (
 // (postgres://...) or key=value DSN. It does not connect: a database that is
 // down now makes calls fail with ErrUnavailable until it is back, so a server
 // can start and report its state. A malformed databaseURL is an error.
-func Open(ctx context.Context, databaseURL string) (*Store, error) {
-	_ = ctx // kept for symmetry with the other calls; Open itself never does I/O
+func Open(databaseURL string) (*Store, error) {
 	if strings.TrimSpace(databaseURL) == "" {
 		return nil, errors.New("database URL is empty; set DATABASE_URL to a lib/pq URL such as postgres://user:password@host:5432/dbname?sslmode=disable")
 	}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
 )
 
 // pageQuery is one page of a tenant's rows of a table, in (created_at, id)
@@ -25,9 +27,10 @@ type pageQuery struct {
 // selectPage runs q for the tenant and returns at most q.limit rows, and
 // whether more follow. Asking for one row more than the limit tells that
 // without a second query.
-func selectPage[T interface{ utc() T }](ctx context.Context, s *Store, tenantID any, q pageQuery) ([]T, bool, error) {
-	if q.limit < 1 || q.limit > MaxListLimit {
-		return nil, false, fmt.Errorf("%s: limit must be between 1 and %d, got %d", q.op, MaxListLimit, q.limit)
+// R is how a row is scanned and T the record it makes.
+func selectPage[R interface{ utc() T }, T any](ctx context.Context, s *Store, tenantID any, q pageQuery) ([]T, bool, error) {
+	if q.limit < 1 || q.limit > contract.MaxPageLimit {
+		return nil, false, fmt.Errorf("%s: limit must be between 1 and %d, got %d", q.op, contract.MaxPageLimit, q.limit)
 	}
 	where := []string{"tenant_id = :tenant_id"}
 	arg := map[string]any{"tenant_id": tenantID, "limit": q.limit + 1}
@@ -42,16 +45,17 @@ func selectPage[T interface{ utc() T }](ctx context.Context, s *Store, tenantID 
 		arg["after_created_at"] = q.afterAt
 		arg["after_id"] = q.afterID
 	}
-	rows := []T{}
-	err := namedSelect(ctx, s.db, &rows, `SELECT `+q.columns+` FROM `+q.table+`
+	scanned := []R{}
+	err := namedSelect(ctx, s.db, &scanned, `SELECT `+q.columns+` FROM `+q.table+`
 		WHERE `+strings.Join(where, " AND ")+`
 		ORDER BY created_at, id
 		LIMIT :limit`, arg)
 	if err != nil {
 		return nil, false, s.fail(q.op, err)
 	}
-	for i := range rows {
-		rows[i] = rows[i].utc()
+	rows := make([]T, len(scanned))
+	for i, r := range scanned {
+		rows[i] = r.utc()
 	}
 	if len(rows) <= q.limit {
 		return rows, false, nil

@@ -2,13 +2,9 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/base64"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -31,11 +27,11 @@ type ListProjectsParams struct {
 	TenantID uuid.UUID
 	Name     *string // exact match
 	Limit    int     // 1..100
-	After    *KeyCursor
+	After    *Cursor
 }
 
 // ProjectNotEmptyError is the refusal to delete a project that still has
-// MCP servers; errors.Is(err, ErrProjectNotEmpty) matches it.
+// MCP servers.
 type ProjectNotEmptyError struct {
 	// Servers is how many MCP servers the project has.
 	Servers int
@@ -45,92 +41,7 @@ func (e *ProjectNotEmptyError) Error() string {
 	return fmt.Sprintf("project still has %d MCP servers", e.Servers)
 }
 
-// Is makes errors.Is(err, ErrProjectNotEmpty) true.
-func (e *ProjectNotEmptyError) Is(target error) bool { return target == ErrProjectNotEmpty }
-
-// ErrProjectNotEmpty matches every *ProjectNotEmptyError.
-var ErrProjectNotEmpty = errors.New("project still has MCP servers")
-
 const projectColumns = `id, tenant_id, name, description, created_at, updated_at`
-
-// Id prefixes; they match contract.ServerIDPrefix and contract.ProjectIDPrefix.
-const (
-	serverIDPrefix  = "mcp_"
-	projectIDPrefix = "proj_"
-	// idRandomChars of base62 carry about 95 bits: ids cannot be guessed.
-	idRandomChars = 16
-)
-
-const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-
-// NewServerID returns a fresh MCP server id: "mcp_" and 16 random base62 characters.
-func NewServerID() string { return randomID(serverIDPrefix) }
-
-// NewProjectID returns a fresh project id: "proj_" and 16 random base62 characters.
-func NewProjectID() string { return randomID(projectIDPrefix) }
-
-func randomID(prefix string) string {
-	out := make([]byte, 0, len(prefix)+idRandomChars)
-	out = append(out, prefix...)
-	buf := make([]byte, 2*idRandomChars)
-	for len(out) < cap(out) {
-		_, _ = rand.Read(buf) // crypto/rand.Read never fails on supported platforms
-		for _, b := range buf {
-			// 248 = 4*62: rejecting the rest keeps every character equally likely.
-			if b < 248 && len(out) < cap(out) {
-				out = append(out, base62[b%62])
-			}
-		}
-	}
-	return string(out)
-}
-
-// KeyCursor is a position in a list of records with text ids (projects,
-// MCP servers), ordered by (created_at, id).
-type KeyCursor struct {
-	CreatedAt time.Time
-	ID        string
-}
-
-// keyCursorVersion differs from Cursor's, so a connections cursor is never
-// mistaken for one of these.
-const keyCursorVersion = 2
-
-// maxCursorID bounds the id a cursor may carry (prefix plus 64 characters).
-const maxCursorID = 80
-
-// Encode returns the cursor as an opaque URL-safe string.
-func (c KeyCursor) Encode() string {
-	b := make([]byte, 9, 9+len(c.ID))
-	b[0] = keyCursorVersion
-	binary.BigEndian.PutUint64(b[1:9], uint64(c.CreatedAt.UnixMicro()))
-	b = append(b, c.ID...)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-// DecodeKeyCursor parses a string from KeyCursor.Encode whose id starts with
-// prefix. Anything else is ErrInvalidCursor.
-func DecodeKeyCursor(s, prefix string) (KeyCursor, error) {
-	if len(s) > base64.RawURLEncoding.EncodedLen(9+maxCursorID) {
-		return KeyCursor{}, ErrInvalidCursor
-	}
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil || len(b) <= 9 || b[0] != keyCursorVersion {
-		return KeyCursor{}, ErrInvalidCursor
-	}
-	id := string(b[9:])
-	rest, ok := strings.CutPrefix(id, prefix)
-	if !ok || rest == "" {
-		return KeyCursor{}, ErrInvalidCursor
-	}
-	for i := 0; i < len(rest); i++ {
-		if strings.IndexByte(base62, rest[i]) < 0 {
-			return KeyCursor{}, ErrInvalidCursor
-		}
-	}
-	micros := int64(binary.BigEndian.Uint64(b[1:9]))
-	return KeyCursor{CreatedAt: time.UnixMicro(micros).UTC(), ID: id}, nil
-}
 
 // CreateProject inserts p. The caller sets TenantID, Name and Description,
 // and may set ID (NewProjectID is used when it is empty); the store fills
@@ -172,18 +83,18 @@ func (s *Store) GetProject(ctx context.Context, tenantID uuid.UUID, id string) (
 
 // ListProjects returns a page of the tenant's projects in creation order,
 // and the cursor of the next page when there is one.
-func (s *Store) ListProjects(ctx context.Context, p ListProjectsParams) ([]Project, *KeyCursor, error) {
+func (s *Store) ListProjects(ctx context.Context, p ListProjectsParams) ([]Project, *Cursor, error) {
 	q := pageQuery{op: "list projects", table: "projects", columns: projectColumns, idType: "text",
 		filters: map[string]*string{"name": p.Name}, limit: p.Limit}
 	if p.After != nil {
 		q.afterAt, q.afterID = p.After.CreatedAt, p.After.ID
 	}
-	rows, more, err := selectPage[Project](ctx, s, p.TenantID, q)
+	rows, more, err := selectPage[Project, Project](ctx, s, p.TenantID, q)
 	if err != nil || !more {
 		return rows, nil, err
 	}
 	last := rows[len(rows)-1]
-	return rows, &KeyCursor{CreatedAt: last.CreatedAt, ID: last.ID}, nil
+	return rows, &Cursor{CreatedAt: last.CreatedAt, ID: last.ID}, nil
 }
 
 // UpdateProject changes the tenant's project id under a row lock: fn sees

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"reflect"
 	"regexp"
 	"strings"
@@ -51,26 +52,26 @@ func TestNewIDs(t *testing.T) {
 	}
 }
 
-func TestKeyCursor(t *testing.T) {
-	c := KeyCursor{CreatedAt: time.Date(2026, 1, 10, 14, 0, 0, 123_456_000, time.UTC), ID: NewServerID()}
+func TestCursorTextIDs(t *testing.T) {
+	c := Cursor{CreatedAt: time.Date(2026, 1, 10, 14, 0, 0, 123_456_000, time.UTC), ID: NewServerID()}
 	enc := c.Encode()
 	if strings.ContainsAny(enc, "+/=") {
 		t.Fatalf("Encode = %q, not URL-safe", enc)
 	}
-	got, err := DecodeKeyCursor(enc, serverIDPrefix)
+	got, err := DecodeCursor(enc, ServerIDs)
 	if err != nil || !got.CreatedAt.Equal(c.CreatedAt) || got.ID != c.ID {
-		t.Fatalf("DecodeKeyCursor(Encode(c)) = %+v, %v; want %+v", got, err, c)
+		t.Fatalf("DecodeCursor(Encode(c)) = %+v, %v; want %+v", got, err, c)
 	}
-	connCursor := Cursor{CreatedAt: c.CreatedAt, ID: uuid.New()}.Encode()
-	projCursor := KeyCursor{CreatedAt: c.CreatedAt, ID: NewProjectID()}.Encode()
-	badID := KeyCursor{CreatedAt: c.CreatedAt, ID: "mcp_a'b"}.Encode()
-	long := KeyCursor{CreatedAt: c.CreatedAt, ID: "mcp_" + strings.Repeat("a", 200)}.Encode()
+	connCursor := Cursor{CreatedAt: c.CreatedAt, ID: uuid.New().String()}.Encode()
+	projCursor := Cursor{CreatedAt: c.CreatedAt, ID: NewProjectID()}.Encode()
+	badID := Cursor{CreatedAt: c.CreatedAt, ID: "mcp_a'b"}.Encode()
+	long := Cursor{CreatedAt: c.CreatedAt, ID: "mcp_" + strings.Repeat("a", 200)}.Encode()
 	for _, bad := range []string{"", "garbage!", enc[:8], connCursor, projCursor, badID, long, enc + "AAAA%"} {
-		if _, err := DecodeKeyCursor(bad, serverIDPrefix); !errors.Is(err, ErrInvalidCursor) {
-			t.Errorf("DecodeKeyCursor(%q) = %v, want ErrInvalidCursor", bad, err)
+		if _, err := DecodeCursor(bad, ServerIDs); !errors.Is(err, ErrInvalidCursor) {
+			t.Errorf("DecodeCursor(%q) = %v, want ErrInvalidCursor", bad, err)
 		}
 	}
-	if _, err := DecodeKeyCursor(projCursor, projectIDPrefix); err != nil {
+	if _, err := DecodeCursor(projCursor, ProjectIDs); err != nil {
 		t.Errorf("project cursor: %v", err)
 	}
 }
@@ -81,7 +82,7 @@ func TestProjectCRUD(t *testing.T) {
 	tenant := newTenant(t, s, "acme")
 
 	before := time.Now().Add(-time.Second)
-	p := Project{TenantID: tenant, Name: "Production", Description: ptr("the live one")}
+	p := Project{TenantID: tenant, Name: "Production", Description: new("the live one")}
 	if err := s.CreateProject(ctx, &p); err != nil {
 		t.Fatalf("CreateProject: %v", err)
 	}
@@ -173,7 +174,7 @@ func TestDeleteProjectWithServers(t *testing.T) {
 	}
 	err := s.DeleteProject(ctx, tenant, p.ID)
 	var notEmpty *ProjectNotEmptyError
-	if !errors.As(err, &notEmpty) || notEmpty.Servers != 3 || !errors.Is(err, ErrProjectNotEmpty) {
+	if !errors.As(err, &notEmpty) || notEmpty.Servers != 3 {
 		t.Fatalf("DeleteProject with 3 servers = %v, want *ProjectNotEmptyError{3}", err)
 	}
 	for _, srv := range servers {
@@ -213,7 +214,7 @@ func TestListProjects(t *testing.T) {
 	newProject(t, s, newTenant(t, s, "other"), "p0")
 
 	var got []string
-	var after *KeyCursor
+	var after *Cursor
 	for pages := 0; ; pages++ {
 		if pages > 3 {
 			t.Fatal("paging does not end")
@@ -233,7 +234,7 @@ func TestListProjects(t *testing.T) {
 	if !sameSet(got, want) || len(got) != len(want) {
 		t.Fatalf("paged ids = %v, want %v once each", got, want)
 	}
-	rows, _, err := s.ListProjects(ctx, ListProjectsParams{TenantID: tenant, Name: ptr("p3"), Limit: 10})
+	rows, _, err := s.ListProjects(ctx, ListProjectsParams{TenantID: tenant, Name: new("p3"), Limit: 10})
 	if err != nil || len(rows) != 1 || rows[0].Name != "p3" {
 		t.Fatalf("name filter = %+v, %v", rows, err)
 	}
@@ -256,4 +257,24 @@ func sameSet(a, b []string) bool {
 		}
 	}
 	return true
+}
+
+// A forged cursor whose time PostgreSQL cannot take is refused as invalid,
+// as for connections, rather than reaching the query and failing there.
+func TestCursorTextIDsRefuseTimesOutOfRange(t *testing.T) {
+	s := newStore(t)
+	tenant := newTenant(t, s, "acme")
+	for _, at := range []time.Time{time.UnixMicro(math.MaxInt64), time.UnixMicro(math.MinInt64), time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)} {
+		enc := Cursor{CreatedAt: at, ID: NewServerID()}.Encode()
+		c, err := DecodeCursor(enc, ServerIDs)
+		if err == nil {
+			if _, _, err := s.ListServers(context.Background(), ListServersParams{TenantID: tenant, Limit: 1, After: &c}); err != nil {
+				t.Errorf("cursor at %v was accepted and the list then failed: %v", at, err)
+			}
+			continue
+		}
+		if !errors.Is(err, ErrInvalidCursor) {
+			t.Errorf("DecodeCursor(at %v) = %v, want ErrInvalidCursor", at, err)
+		}
+	}
 }

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -16,29 +15,24 @@ import (
 	"github.com/lib/pq/pqerror"
 )
 
-// Errors of the MCP server calls, besides the package's common ones.
-var (
-	// ErrProjectNotFound means a server names a project its tenant does not have.
-	ErrProjectNotFound = errors.New("project not found")
-	// ErrServerChanged means a check result was not stored because the
-	// server's endpoint, command or token changed while it was being checked,
-	// or (for a scheduled check) it was disconnected meanwhile.
-	ErrServerChanged = errors.New("MCP server changed while it was being checked")
-)
+// ErrProjectNotFound means a server names a project its tenant does not have.
+var ErrProjectNotFound = errors.New("project not found")
 
 // Server is a row of mcp_servers. TokenCiphertext and TokenKeyID hold the
 // sealed bearer token (nil when there is none).
 type Server struct {
-	ID             string         `db:"id"`
-	TenantID       uuid.UUID      `db:"tenant_id"`
-	ProjectID      string         `db:"project_id"`
-	Name           string         `db:"name"`
-	Description    *string        `db:"description"`
-	URL            *string        `db:"url"`            // http and sse only
-	TransportType  string         `db:"transport_type"` // stdio, http or sse
-	ConnectionType string         `db:"connection_type"`
-	Command        *string        `db:"command"` // stdio only
-	Args           pq.StringArray `db:"args"`    // stdio only; nil otherwise
+	ID             string    `db:"id"`
+	TenantID       uuid.UUID `db:"tenant_id"`
+	ProjectID      string    `db:"project_id"`
+	Name           string    `db:"name"`
+	Description    *string   `db:"description"`
+	URL            *string   `db:"url"`            // http and sse only
+	TransportType  string    `db:"transport_type"` // stdio, http or sse
+	ConnectionType string    `db:"connection_type"`
+	Command        *string   `db:"command"` // stdio only
+	// Args is stdio only; nil otherwise (and never nil for stdio). It is
+	// scanned through serverRow.
+	Args []string `db:"-"`
 	// TokenCiphertext and TokenKeyID are the sealed bearer token, bound to
 	// the row by ServerTokenAAD.
 	TokenCiphertext []byte        `db:"token_ciphertext"`
@@ -57,6 +51,28 @@ type Server struct {
 	// the database's current time (NextCheckAt is then ignored). It is not
 	// a column.
 	DueNow bool `db:"-"`
+}
+
+// serverRow is how a Server is scanned: lib/pq's array type stays in the
+// store, and Server.Args is a plain slice.
+type serverRow struct {
+	Server
+	Args pq.StringArray `db:"args"`
+}
+
+// utc returns the row as a Server with every time in UTC: lib/pq returns the
+// session's time zone.
+func (r serverRow) utc() Server {
+	srv := r.Server
+	srv.Args = []string(r.Args)
+	srv.CreatedAt = srv.CreatedAt.UTC()
+	srv.UpdatedAt = srv.UpdatedAt.UTC()
+	srv.NextCheckAt = srv.NextCheckAt.UTC()
+	if srv.LastConnectedAt != nil {
+		t := srv.LastConnectedAt.UTC()
+		srv.LastConnectedAt = &t
+	}
+	return srv
 }
 
 // Capabilities is which MCP feature families a server advertised, stored as
@@ -87,27 +103,14 @@ func (c *Capabilities) Scan(src any) error {
 	return json.Unmarshal(b, c)
 }
 
-// ServerCheckResult is the outcome of one probe of an MCP server.
-type ServerCheckResult struct {
-	// OK reports that the handshake succeeded.
-	OK bool
-	// Err says why the probe failed; it is ignored when OK is set.
-	Err string
-	// Capabilities, ServerName and ServerVersion are what the handshake
-	// returned; a failed probe keeps the last known ones.
-	Capabilities  Capabilities
-	ServerName    string
-	ServerVersion string
-}
-
 // ListServersParams selects a page of a tenant's MCP servers.
 type ListServersParams struct {
 	TenantID  uuid.UUID
 	ProjectID *string
 	Name      *string // exact match
 	Status    *string
-	Limit     int // 1..100
-	After     *KeyCursor
+	Limit     int // 1..contract.MaxPageLimit
+	After     *Cursor
 }
 
 // ServerTokenAAD binds a server's sealed bearer token to its row, so a
@@ -130,7 +133,7 @@ func (s *Store) CreateServer(ctx context.Context, srv *Server) error {
 	if srv.ID == "" {
 		return errors.New("create MCP server: the caller must assign an id (the sealed token is bound to it)")
 	}
-	var row Server
+	var row serverRow
 	err := namedGet(ctx, s.db, &row, `
 		INSERT INTO mcp_servers (id, tenant_id, project_id, name, description, url, transport_type, connection_type,
 			command, args, token_ciphertext, token_key_id, status, next_check_at, created_at, updated_at)
@@ -148,7 +151,7 @@ func (s *Store) CreateServer(ctx context.Context, srv *Server) error {
 			"transport_type":   srv.TransportType,
 			"connection_type":  srv.ConnectionType,
 			"command":          srv.Command,
-			"args":             srv.Args,
+			"args":             pq.Array(srv.Args),
 			"token_ciphertext": srv.TokenCiphertext,
 			"token_key_id":     srv.TokenKeyID,
 		})
@@ -162,7 +165,7 @@ func (s *Store) CreateServer(ctx context.Context, srv *Server) error {
 // GetServer returns the tenant's MCP server id, or ErrNotFound (also when it
 // belongs to another tenant).
 func (s *Store) GetServer(ctx context.Context, tenantID uuid.UUID, id string) (Server, error) {
-	var srv Server
+	var srv serverRow
 	err := namedGet(ctx, s.db, &srv, `SELECT `+serverColumns+` FROM mcp_servers
 		WHERE tenant_id = :tenant_id AND id = :id`,
 		map[string]any{"tenant_id": tenantID, "id": id})
@@ -177,18 +180,18 @@ func (s *Store) GetServer(ctx context.Context, tenantID uuid.UUID, id string) (S
 
 // ListServers returns a page of the tenant's MCP servers in creation order,
 // and the cursor of the next page when there is one.
-func (s *Store) ListServers(ctx context.Context, p ListServersParams) ([]Server, *KeyCursor, error) {
+func (s *Store) ListServers(ctx context.Context, p ListServersParams) ([]Server, *Cursor, error) {
 	q := pageQuery{op: "list MCP servers", table: "mcp_servers", columns: serverColumns, idType: "text",
 		filters: map[string]*string{"project_id": p.ProjectID, "name": p.Name, "status": p.Status}, limit: p.Limit}
 	if p.After != nil {
 		q.afterAt, q.afterID = p.After.CreatedAt, p.After.ID
 	}
-	rows, more, err := selectPage[Server](ctx, s, p.TenantID, q)
+	rows, more, err := selectPage[serverRow, Server](ctx, s, p.TenantID, q)
 	if err != nil || !more {
 		return rows, nil, err
 	}
 	last := rows[len(rows)-1]
-	return rows, &KeyCursor{CreatedAt: last.CreatedAt, ID: last.ID}, nil
+	return rows, &Cursor{CreatedAt: last.CreatedAt, ID: last.ID}, nil
 }
 
 // UpdateServer changes the tenant's MCP server id under a row lock: it reads
@@ -201,9 +204,9 @@ func (s *Store) ListServers(ctx context.Context, p ListServersParams) ([]Server,
 // ErrProjectNotFound: the new project is not one of the tenant's;
 // ErrNameTaken: the name is used by another server of the project.
 func (s *Store) UpdateServer(ctx context.Context, tenantID uuid.UUID, id string, fn func(*Server) error) (Server, error) {
-	var stored Server
+	var stored serverRow
 	err := s.inTx(ctx, "update MCP server", func(tx *sqlx.Tx) error {
-		var current Server
+		var current serverRow
 		err := namedGet(ctx, tx, &current, `SELECT `+serverColumns+` FROM mcp_servers
 			WHERE tenant_id = :tenant_id AND id = :id
 			FOR UPDATE`,
@@ -214,20 +217,11 @@ func (s *Store) UpdateServer(ctx context.Context, tenantID uuid.UUID, id string,
 		if err != nil {
 			return s.fail("update MCP server", err)
 		}
-		current = current.utc()
-		row := current
+		was := current.utc()
+		row := was
 		if err := fn(&row); err != nil {
 			return err
 		}
-		var nextCheckAt any // nil: the database clock
-		if !row.DueNow {
-			nextCheckAt = row.NextCheckAt
-			if row.NextCheckAt.IsZero() {
-				nextCheckAt = current.NextCheckAt
-			}
-		}
-		// clock_timestamp, not now(): now() is when the transaction began,
-		// which may be before a concurrent writer we waited for committed.
 		err = namedGet(ctx, tx, &stored, `
 			UPDATE mcp_servers SET
 				project_id = :project_id,
@@ -246,9 +240,8 @@ func (s *Store) UpdateServer(ctx context.Context, tenantID uuid.UUID, id string,
 				server_version = :server_version,
 				last_error = :last_error,
 				last_connected_at = date_trunc('milliseconds', CAST(:last_connected_at AS timestamptz)),
-				next_check_at = COALESCE(date_trunc('milliseconds', CAST(:next_check_at AS timestamptz)),
-					date_trunc('milliseconds', clock_timestamp())),
-				updated_at = greatest(date_trunc('milliseconds', clock_timestamp()), updated_at)
+				next_check_at = `+nextCheckAtSQL+`,
+				updated_at = `+updatedAtSQL+`
 			WHERE tenant_id = :tenant_id AND id = :id
 			RETURNING `+serverColumns,
 			map[string]any{
@@ -261,7 +254,7 @@ func (s *Store) UpdateServer(ctx context.Context, tenantID uuid.UUID, id string,
 				"transport_type":    row.TransportType,
 				"connection_type":   row.ConnectionType,
 				"command":           row.Command,
-				"args":              row.Args,
+				"args":              pq.Array(row.Args),
 				"token_ciphertext":  row.TokenCiphertext,
 				"token_key_id":      row.TokenKeyID,
 				"status":            row.Status,
@@ -270,7 +263,7 @@ func (s *Store) UpdateServer(ctx context.Context, tenantID uuid.UUID, id string,
 				"server_version":    row.ServerVersion,
 				"last_error":        row.LastError,
 				"last_connected_at": row.LastConnectedAt,
-				"next_check_at":     nextCheckAt,
+				"next_check_at":     nextCheckAt(row.DueNow, row.NextCheckAt, was.NextCheckAt),
 			})
 		if err != nil {
 			return s.serverError("update MCP server", &row, err)
@@ -314,7 +307,7 @@ func (s *Store) ClaimDueServers(ctx context.Context, limit int, lease time.Durat
 	if lease <= 0 {
 		return nil, fmt.Errorf("claim due MCP servers: lease must be positive, got %s", lease)
 	}
-	rows := []Server{}
+	rows := []serverRow{}
 	err := namedSelect(ctx, s.db, &rows, `
 		WITH due AS MATERIALIZED (
 			SELECT id FROM mcp_servers
@@ -332,10 +325,11 @@ func (s *Store) ClaimDueServers(ctx context.Context, limit int, lease time.Durat
 	if err != nil {
 		return nil, s.fail("claim due MCP servers", err)
 	}
-	for i := range rows {
-		rows[i] = rows[i].utc()
+	out := make([]Server, len(rows))
+	for i, r := range rows {
+		out[i] = r.utc()
 	}
-	return rows, nil
+	return out, nil
 }
 
 // ClaimServer claims the tenant's MCP server id for a check as
@@ -347,7 +341,7 @@ func (s *Store) ClaimServer(ctx context.Context, tenantID uuid.UUID, id string, 
 	if lease <= 0 {
 		return Server{}, false, fmt.Errorf("claim MCP server: lease must be positive, got %s", lease)
 	}
-	rows := []Server{}
+	rows := []serverRow{}
 	err = namedSelect(ctx, s.db, &rows, `
 		UPDATE mcp_servers
 		SET next_check_at = date_trunc('milliseconds', now()) + CAST(:lease_ms AS bigint) * interval '1 millisecond'
@@ -374,73 +368,131 @@ func (s *Store) ClaimServer(ctx context.Context, tenantID uuid.UUID, id string, 
 // stored row. The result is stored only if the row still has srv's
 // transport, url, command, args and token, and — unless manual is set (a
 // connect the tenant asked for) — is not disconnected; otherwise it returns
-// the current row and ErrServerChanged. ErrNotFound: the row is gone.
-func (s *Store) RecordServerCheck(ctx context.Context, srv Server, r ServerCheckResult, interval time.Duration, manual bool) (Server, error) {
-	if interval <= 0 {
-		return Server{}, fmt.Errorf("record MCP server check: interval must be positive, got %s", interval)
-	}
-	status, lastError := "connected", (*string)(nil)
-	if !r.OK {
-		msg := r.Err
-		if msg == "" {
-			msg = "the connection attempt failed without saying why"
-		}
-		status, lastError = "error", &msg
-	}
-	var stored []Server
-	err := namedSelect(ctx, s.db, &stored, `
-		UPDATE mcp_servers AS m SET
-			status = :status,
-			last_error = :last_error,
-			capabilities = CASE WHEN CAST(:ok AS boolean) THEN CAST(:capabilities AS jsonb) ELSE m.capabilities END,
-			server_name = CASE WHEN CAST(:ok AS boolean) THEN :server_name ELSE m.server_name END,
-			server_version = CASE WHEN CAST(:ok AS boolean) THEN :server_version ELSE m.server_version END,
-			last_connected_at = CASE WHEN CAST(:ok AS boolean) THEN greatest(t.now, m.updated_at) ELSE m.last_connected_at END,
-			updated_at = greatest(t.now, m.updated_at),
-			next_check_at = greatest(t.now, m.updated_at) + CAST(:interval_ms AS bigint) * interval '1 millisecond'
-		FROM (SELECT date_trunc('milliseconds', clock_timestamp()) AS now) AS t
-		WHERE m.tenant_id = :tenant_id AND m.id = :id
-			AND m.transport_type = :transport_type
-			AND m.url IS NOT DISTINCT FROM CAST(:url AS text)
-			AND m.command IS NOT DISTINCT FROM CAST(:command AS text)
-			AND m.args IS NOT DISTINCT FROM CAST(:args AS text[])
-			AND m.token_ciphertext IS NOT DISTINCT FROM CAST(:token_ciphertext AS bytea)
-			AND (CAST(:manual AS boolean) OR m.status <> 'disconnected')
-		RETURNING `+qualifiedServerColumns,
-		map[string]any{
-			"tenant_id":        srv.TenantID,
-			"id":               srv.ID,
-			"transport_type":   srv.TransportType,
-			"url":              srv.URL,
-			"command":          srv.Command,
-			"args":             srv.Args,
-			"token_ciphertext": srv.TokenCiphertext,
-			"manual":           manual,
-			"status":           status,
-			"last_error":       lastError,
-			"ok":               r.OK,
-			"capabilities":     r.Capabilities,
-			"server_name":      r.ServerName,
-			"server_version":   r.ServerVersion,
-			"interval_ms":      interval.Milliseconds(),
-		})
-	if err != nil {
-		return Server{}, s.fail("record MCP server check", err)
-	}
-	if len(stored) == 1 {
-		return stored[0].utc(), nil
-	}
-	current, err := s.GetServer(ctx, srv.TenantID, srv.ID)
-	if err != nil {
-		return Server{}, err
-	}
-	return current, ErrServerChanged
+// the current row and ErrChanged. ErrNotFound: the row is gone.
+func (s *Store) RecordServerCheck(ctx context.Context, srv Server, r CheckResult, interval time.Duration, manual bool) (Server, error) {
+	return recordOne(ctx, s.RecordServerChecks, Check[Server]{Record: srv, Result: r, Manual: manual}, interval)
 }
 
-// ReencryptServerTokens is ReencryptTokens for MCP servers: it calls fn for
-// every stored server token, across all tenants, stores what fn returns
-// whenever the key id changes, and returns how many rows it changed. Rows are
-// handled in batches of their own transactions.
+// RecordServerChecks stores several results as RecordServerCheck does (each
+// check's Manual is its manual), in one statement, and returns an outcome
+// per check in the same order. The error is for the whole batch (nothing was
+// stored).
+func (s *Store) RecordServerChecks(ctx context.Context, checks []Check[Server], interval time.Duration) ([]CheckOutcome[Server], error) {
+	if interval <= 0 {
+		return nil, fmt.Errorf("record MCP server checks: interval must be positive, got %s", interval)
+	}
+	return recordChecks(ctx, checks,
+		func(srv Server) string { return srv.ID },
+		func(ctx context.Context, which []int) ([]Server, error) {
+			return s.writeServerChecks(ctx, checks, which, interval)
+		},
+		func(ctx context.Context, srv Server) (Server, error) { return s.GetServer(ctx, srv.TenantID, srv.ID) })
+}
+
+// writeServerChecks stores checks[i] for each i in which, whose rows are
+// distinct, in one statement, and returns the rows it stored.
+func (s *Store) writeServerChecks(ctx context.Context, checks []Check[Server], which []int, interval time.Duration) ([]Server, error) {
+	n := len(which)
+	ids := make(pq.StringArray, n)
+	tenants := make(pq.StringArray, n)
+	transports := make(pq.StringArray, n)
+	urls := make([]*string, n)
+	commands := make([]*string, n)
+	// Each row's args as an array literal: an array of arrays would be
+	// flattened by unnest.
+	args := make([]*string, n)
+	tokens := make(pq.ByteaArray, n)
+	manuals := make(pq.BoolArray, n)
+	statuses := make(pq.StringArray, n)
+	lastErrors := make([]*string, n)
+	oks := make(pq.BoolArray, n)
+	capabilities := make(pq.StringArray, n)
+	names := make(pq.StringArray, n)
+	versions := make(pq.StringArray, n)
+	for j, i := range which {
+		srv, r := checks[i].Record, checks[i].Result
+		ids[j], tenants[j], transports[j] = srv.ID, srv.TenantID.String(), srv.TransportType
+		urls[j], commands[j] = srv.URL, srv.Command
+		if srv.Args != nil {
+			v, err := textValue(pq.StringArray(srv.Args))
+			if err != nil {
+				return nil, fmt.Errorf("record MCP server checks: args of %s: %w", srv.ID, err)
+			}
+			args[j] = &v
+		}
+		// pq.ByteaArray cannot say NULL; an empty value stands for "no
+		// token", which no sealed token can be.
+		tokens[j] = srv.TokenCiphertext
+		manuals[j] = checks[i].Manual
+		statuses[j], lastErrors[j] = r.status("connected", "the connection attempt failed without saying why")
+		oks[j] = r.OK
+		caps, err := textValue(r.Capabilities)
+		if err != nil {
+			return nil, fmt.Errorf("record MCP server checks: capabilities of %s: %w", srv.ID, err)
+		}
+		capabilities[j], names[j], versions[j] = caps, r.ServerName, r.ServerVersion
+	}
+	// As for connections: the time is taken once, and greatest keeps
+	// updated_at from going backwards.
+	var stored []serverRow
+	err := namedSelect(ctx, s.db, &stored, `
+		UPDATE mcp_servers AS m SET
+			status = r.status,
+			last_error = r.last_error,
+			capabilities = CASE WHEN r.ok THEN CAST(r.capabilities AS jsonb) ELSE m.capabilities END,
+			server_name = CASE WHEN r.ok THEN r.server_name ELSE m.server_name END,
+			server_version = CASE WHEN r.ok THEN r.server_version ELSE m.server_version END,
+			last_connected_at = CASE WHEN r.ok THEN greatest(t.now, m.updated_at) ELSE m.last_connected_at END,
+			updated_at = greatest(t.now, m.updated_at),
+			next_check_at = greatest(t.now, m.updated_at) + CAST(:interval_ms AS bigint) * interval '1 millisecond'
+		FROM unnest(CAST(:ids AS text[]), CAST(:tenants AS uuid[]), CAST(:transports AS text[]),
+				CAST(:urls AS text[]), CAST(:commands AS text[]), CAST(:args AS text[]),
+				CAST(:tokens AS bytea[]), CAST(:manuals AS boolean[]), CAST(:statuses AS text[]),
+				CAST(:last_errors AS text[]), CAST(:oks AS boolean[]), CAST(:capabilities AS text[]),
+				CAST(:names AS text[]), CAST(:versions AS text[]))
+			AS r(id, tenant_id, transport_type, url, command, args, token_ciphertext, manual, status,
+				last_error, ok, capabilities, server_name, server_version),
+			(SELECT date_trunc('milliseconds', clock_timestamp()) AS now) AS t
+		WHERE m.id = ANY(CAST(:ids AS text[])) -- lets the planner look rows up by key
+			AND m.id = r.id AND m.tenant_id = r.tenant_id
+			AND m.transport_type = r.transport_type
+			AND m.url IS NOT DISTINCT FROM r.url
+			AND m.command IS NOT DISTINCT FROM r.command
+			AND m.args IS NOT DISTINCT FROM CAST(r.args AS text[])
+			AND coalesce(m.token_ciphertext, '') = r.token_ciphertext
+			AND (r.manual OR m.status <> 'disconnected')
+		RETURNING `+qualifiedServerColumns,
+		map[string]any{
+			"ids":          ids,
+			"tenants":      tenants,
+			"transports":   transports,
+			"urls":         pq.Array(urls),
+			"commands":     pq.Array(commands),
+			"args":         pq.Array(args),
+			"tokens":       tokens,
+			"manuals":      manuals,
+			"statuses":     statuses,
+			"last_errors":  pq.Array(lastErrors),
+			"oks":          oks,
+			"capabilities": capabilities,
+			"names":        names,
+			"versions":     versions,
+			"interval_ms":  interval.Milliseconds(),
+		})
+	if err != nil {
+		return nil, s.fail("record MCP server checks", err)
+	}
+	out := make([]Server, len(stored))
+	for i, r := range stored {
+		out[i] = r.utc()
+	}
+	return out, nil
+}
+
+// ReencryptServerTokens calls fn for every stored MCP server token, across
+// all tenants, and stores what fn returns whenever the key id changes; it
+// returns how many rows it changed. Rows are handled in batches of their own
+// transactions, as ReencryptConnectionTokens does.
 func (s *Store) ReencryptServerTokens(ctx context.Context, fn func(id string, ciphertext []byte, keyID string) ([]byte, string, error)) (int, error) {
 	return s.reencrypt(ctx, "mcp_servers", "MCP server", "", fn)
 }
@@ -484,22 +536,18 @@ func (s *Store) serverError(op string, srv *Server, err error) error {
 }
 
 // qualifiedServerColumns is serverColumns for mcp_servers aliased as m.
-var qualifiedServerColumns = func() string {
-	cols := strings.Split(serverColumns, ",")
-	for i, col := range cols {
-		cols[i] = "m." + strings.TrimSpace(col)
-	}
-	return strings.Join(cols, ", ")
-}()
+var qualifiedServerColumns = qualified("m", serverColumns)
 
-// utc puts every time in UTC: lib/pq returns the session's time zone.
-func (srv Server) utc() Server {
-	srv.CreatedAt = srv.CreatedAt.UTC()
-	srv.UpdatedAt = srv.UpdatedAt.UTC()
-	srv.NextCheckAt = srv.NextCheckAt.UTC()
-	if srv.LastConnectedAt != nil {
-		t := srv.LastConnectedAt.UTC()
-		srv.LastConnectedAt = &t
+// textValue is v's database value as text, for passing a value of a type
+// PostgreSQL cannot take in an array parameter as its text form instead.
+func textValue(v driver.Valuer) (string, error) {
+	dv, err := v.Value()
+	if err != nil {
+		return "", err
 	}
-	return srv
+	s, ok := dv.(string)
+	if !ok {
+		return "", fmt.Errorf("value of %T is %T, not text", v, dv)
+	}
+	return s, nil
 }

@@ -5,19 +5,19 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/lib/pq"
 )
 
 func newHTTPServer(t *testing.T, s *Store, tenantID uuid.UUID, projectID, name string) Server {
 	t.Helper()
 	srv := Server{
 		ID: NewServerID(), TenantID: tenantID, ProjectID: projectID, Name: name,
-		URL: ptr("https://mcp.example.com/" + name), TransportType: "http", ConnectionType: "direct",
+		URL: new("https://mcp.example.com/" + name), TransportType: "http", ConnectionType: "direct",
 	}
 	if err := s.CreateServer(context.Background(), &srv); err != nil {
 		t.Fatalf("CreateServer(%s): %v", name, err)
@@ -50,11 +50,11 @@ func TestServerCRUD(t *testing.T) {
 	keyID := "k1"
 	srv := Server{
 		ID: NewServerID(), TenantID: tenant, ProjectID: p.ID, Name: "Production Server",
-		Description: ptr("Main production MCP server"), URL: ptr("https://mcp-server.example.com"),
+		Description: new("Main production MCP server"), URL: new("https://mcp-server.example.com"),
 		TransportType: "http", ConnectionType: "proxy", TokenCiphertext: []byte{1, 2, 3}, TokenKeyID: &keyID,
 		// The store decides these on create.
-		Status: "connected", Capabilities: &Capabilities{Tools: true}, ServerName: ptr("x"), LastError: ptr("x"),
-		LastConnectedAt: ptr(time.Now()),
+		Status: "connected", Capabilities: &Capabilities{Tools: true}, ServerName: new("x"), LastError: new("x"),
+		LastConnectedAt: new(time.Now()),
 	}
 	before := time.Now().Add(-time.Second)
 	if err := s.CreateServer(ctx, &srv); err != nil {
@@ -78,14 +78,14 @@ func TestServerCRUD(t *testing.T) {
 	}
 
 	// stdio: args round-trip, an empty list stays an empty list.
-	for _, args := range []pq.StringArray{{}, {"-y", "@scope/server", "a b;c|d $(e)"}} {
+	for _, args := range [][]string{{}, {"-y", "@scope/server", "a b;c|d $(e)"}} {
 		st := Server{ID: NewServerID(), TenantID: tenant, ProjectID: p.ID, Name: fmt.Sprintf("stdio %d", len(args)),
-			TransportType: "stdio", ConnectionType: "direct", Command: ptr("npx"), Args: args}
+			TransportType: "stdio", ConnectionType: "direct", Command: new("npx"), Args: args}
 		if err := s.CreateServer(ctx, &st); err != nil {
 			t.Fatalf("CreateServer(stdio %q): %v", args, err)
 		}
 		got, err := s.GetServer(ctx, tenant, st.ID)
-		if err != nil || got.Args == nil || !reflect.DeepEqual([]string(got.Args), []string(args)) || *got.Command != "npx" || got.URL != nil {
+		if err != nil || got.Args == nil || !reflect.DeepEqual(got.Args, args) || *got.Command != "npx" || got.URL != nil {
 			t.Fatalf("stdio server stored as %+v (%v), want args %q", got, err, args)
 		}
 	}
@@ -97,11 +97,11 @@ func TestServerCRUD(t *testing.T) {
 		r.Name = "renamed"
 		r.Description = nil
 		r.TransportType = "sse"
-		r.URL = ptr("https://mcp-server.example.com/sse")
+		r.URL = new("https://mcp-server.example.com/sse")
 		r.TokenCiphertext, r.TokenKeyID = nil, nil
 		r.Status = "connected"
 		r.Capabilities = &caps
-		r.ServerName, r.ServerVersion = ptr("Example MCP"), ptr("1.0.0")
+		r.ServerName, r.ServerVersion = new("Example MCP"), new("1.0.0")
 		r.ID, r.TenantID, r.CreatedAt = "mcp_other", uuid.New(), time.Time{} // immutable: ignored
 		return nil
 	})
@@ -153,7 +153,7 @@ func TestServerConstraints(t *testing.T) {
 	newHTTPServer(t, s, other, theirs.ID, "n")
 
 	base := func() Server {
-		return Server{ID: NewServerID(), TenantID: tenant, ProjectID: p.ID, Name: "n", URL: ptr("https://x.example"),
+		return Server{ID: NewServerID(), TenantID: tenant, ProjectID: p.ID, Name: "n", URL: new("https://x.example"),
 			TransportType: "http", ConnectionType: "direct"}
 	}
 	tests := []struct {
@@ -168,12 +168,12 @@ func TestServerConstraints(t *testing.T) {
 		{"no id", func(r *Server) { r.ID = "" }, nil, "must assign an id"},
 		{"bad id", func(r *Server) { r.ID = "mcp_a-b" }, nil, "letters and digits"},
 		{"http without url", func(r *Server) { r.URL = nil }, nil, "http and sse need url"},
-		{"http with command", func(r *Server) { r.Command = ptr("node") }, nil, "http and sse need url"},
-		{"stdio with url", func(r *Server) { r.TransportType = "stdio"; r.Command = ptr("node"); r.Args = pq.StringArray{} }, nil, "stdio needs command"},
-		{"stdio without args", func(r *Server) { r.TransportType = "stdio"; r.URL = nil; r.Command = ptr("node") }, nil, "stdio needs command and args"},
+		{"http with command", func(r *Server) { r.Command = new("node") }, nil, "http and sse need url"},
+		{"stdio with url", func(r *Server) { r.TransportType = "stdio"; r.Command = new("node"); r.Args = []string{} }, nil, "stdio needs command"},
+		{"stdio without args", func(r *Server) { r.TransportType = "stdio"; r.URL = nil; r.Command = new("node") }, nil, "stdio needs command and args"},
 		{"stdio with token", func(r *Server) {
-			r.TransportType, r.URL, r.Command, r.Args = "stdio", nil, ptr("node"), pq.StringArray{}
-			r.TokenCiphertext, r.TokenKeyID = []byte{1}, ptr("k")
+			r.TransportType, r.URL, r.Command, r.Args = "stdio", nil, new("node"), []string{}
+			r.TokenCiphertext, r.TokenKeyID = []byte{1}, new("k")
 		}, nil, "stdio server cannot have a bearer token"},
 		{"token without key id", func(r *Server) { r.TokenCiphertext = []byte{1} }, nil, "must be set together"},
 		{"bad transport", func(r *Server) { r.TransportType = "ws" }, nil, `transport type "ws"`},
@@ -236,7 +236,7 @@ func TestServerTenantIsolation(t *testing.T) {
 	}
 	wrong := srv
 	wrong.TenantID = b
-	if _, err := s.RecordServerCheck(ctx, wrong, ServerCheckResult{OK: true}, time.Minute, true); !errors.Is(err, ErrNotFound) {
+	if _, err := s.RecordServerCheck(ctx, wrong, CheckResult{OK: true}, time.Minute, true); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("RecordServerCheck for another tenant = %v", err)
 	}
 }
@@ -257,7 +257,7 @@ func TestListServers(t *testing.T) {
 	newHTTPServer(t, s, ot, newProject(t, s, ot, "x").ID, "p0")
 
 	var got []string
-	var after *KeyCursor
+	var after *Cursor
 	for pages := 0; ; pages++ {
 		if pages > 3 {
 			t.Fatal("paging does not end")
@@ -293,14 +293,14 @@ func TestListServers(t *testing.T) {
 	}{
 		"project p":          {ListServersParams{ProjectID: &p.ID}, 5},
 		"project q":          {ListServersParams{ProjectID: &q.ID}, 1},
-		"unknown project":    {ListServersParams{ProjectID: ptr("proj_nope")}, 0},
-		"connecting":         {ListServersParams{Status: ptr("connecting")}, 5},
-		"disconnected":       {ListServersParams{Status: ptr("disconnected")}, 1},
-		"q and connecting":   {ListServersParams{ProjectID: &q.ID, Status: ptr("connecting")}, 0},
-		"name":               {ListServersParams{Name: ptr("p3")}, 1},
-		"name is exact":      {ListServersParams{Name: ptr("p")}, 0},
-		"name in project q":  {ListServersParams{Name: ptr("q0"), ProjectID: &q.ID}, 1},
-		"name in wrong proj": {ListServersParams{Name: ptr("q0"), ProjectID: &p.ID}, 0},
+		"unknown project":    {ListServersParams{ProjectID: new("proj_nope")}, 0},
+		"connecting":         {ListServersParams{Status: new("connecting")}, 5},
+		"disconnected":       {ListServersParams{Status: new("disconnected")}, 1},
+		"q and connecting":   {ListServersParams{ProjectID: &q.ID, Status: new("connecting")}, 0},
+		"name":               {ListServersParams{Name: new("p3")}, 1},
+		"name is exact":      {ListServersParams{Name: new("p")}, 0},
+		"name in project q":  {ListServersParams{Name: new("q0"), ProjectID: &q.ID}, 1},
+		"name in wrong proj": {ListServersParams{Name: new("q0"), ProjectID: &p.ID}, 0},
 	} {
 		if got := count(tc.p); got != tc.want {
 			t.Errorf("%s: %d servers, want %d", name, got, tc.want)
@@ -405,7 +405,7 @@ func TestRecordServerCheck(t *testing.T) {
 	p := newProject(t, s, tenant, "p")
 	srv := newHTTPServer(t, s, tenant, p.ID, "s")
 
-	pass := ServerCheckResult{OK: true, Capabilities: Capabilities{Tools: true, Resources: true}, ServerName: "Example MCP", ServerVersion: "1.0.0"}
+	pass := CheckResult{OK: true, Capabilities: Capabilities{Tools: true, Resources: true}, ServerName: "Example MCP", ServerVersion: "1.0.0"}
 	before := time.Now().Add(-time.Second)
 	ok, err := s.RecordServerCheck(ctx, srv, pass, time.Minute, false)
 	if err != nil {
@@ -418,7 +418,7 @@ func TestRecordServerCheck(t *testing.T) {
 		t.Fatalf("after a passing check: %+v", ok)
 	}
 
-	failed, err := s.RecordServerCheck(ctx, ok, ServerCheckResult{Err: "connection refused"}, time.Minute, false)
+	failed, err := s.RecordServerCheck(ctx, ok, CheckResult{Err: "connection refused"}, time.Minute, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -426,12 +426,12 @@ func TestRecordServerCheck(t *testing.T) {
 		*failed.ServerName != "Example MCP" || !failed.LastConnectedAt.Equal(*ok.LastConnectedAt) || failed.UpdatedAt.Before(ok.UpdatedAt) {
 		t.Fatalf("a failed check must keep what the last good one learnt: %+v", failed)
 	}
-	if silent, _ := s.RecordServerCheck(ctx, ok, ServerCheckResult{}, time.Minute, false); silent.LastError == nil || *silent.LastError == "" {
+	if silent, _ := s.RecordServerCheck(ctx, ok, CheckResult{}, time.Minute, false); silent.LastError == nil || *silent.LastError == "" {
 		t.Fatalf("a failure without a message stored lastError %v", silent.LastError)
 	}
 
 	// A result for an endpoint the row no longer has is not stored.
-	moved, err := s.UpdateServer(ctx, tenant, srv.ID, func(r *Server) error { r.URL = ptr("https://elsewhere.example"); return nil })
+	moved, err := s.UpdateServer(ctx, tenant, srv.ID, func(r *Server) error { r.URL = new("https://elsewhere.example"); return nil })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -441,14 +441,14 @@ func TestRecordServerCheck(t *testing.T) {
 		"token":     func() Server { x := moved; x.TokenCiphertext = []byte{9}; return x }(),
 	} {
 		current, err := s.RecordServerCheck(ctx, stale, pass, time.Minute, true)
-		if !errors.Is(err, ErrServerChanged) || current.ID != srv.ID || *current.URL != "https://elsewhere.example" || current.Status != moved.Status {
-			t.Fatalf("stale %s: %+v, %v; want the current row and ErrServerChanged", name, current, err)
+		if !errors.Is(err, ErrChanged) || current.ID != srv.ID || *current.URL != "https://elsewhere.example" || current.Status != moved.Status {
+			t.Fatalf("stale %s: %+v, %v; want the current row and ErrChanged", name, current, err)
 		}
 	}
 
 	// A disconnect during a scheduled probe wins; a manual connect does not care.
 	off := setStatus(t, s, moved, "disconnected")
-	if current, err := s.RecordServerCheck(ctx, off, pass, time.Minute, false); !errors.Is(err, ErrServerChanged) || current.Status != "disconnected" {
+	if current, err := s.RecordServerCheck(ctx, off, pass, time.Minute, false); !errors.Is(err, ErrChanged) || current.Status != "disconnected" {
 		t.Fatalf("scheduled result on a disconnected server: %s, %v", current.Status, err)
 	}
 	if on, err := s.RecordServerCheck(ctx, off, pass, time.Minute, true); err != nil || on.Status != "connected" {
@@ -457,22 +457,108 @@ func TestRecordServerCheck(t *testing.T) {
 
 	// stdio rows compare command and args.
 	st := Server{ID: NewServerID(), TenantID: tenant, ProjectID: p.ID, Name: "stdio", TransportType: "stdio",
-		ConnectionType: "direct", Command: ptr("node"), Args: pq.StringArray{"a"}}
+		ConnectionType: "direct", Command: new("node"), Args: []string{"a"}}
 	if err := s.CreateServer(ctx, &st); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.RecordServerCheck(ctx, st, pass, time.Minute, false); err != nil {
 		t.Fatalf("stdio check: %v", err)
 	}
-	if _, err := s.UpdateServer(ctx, tenant, st.ID, func(r *Server) error { r.Args = pq.StringArray{"b"}; return nil }); err != nil {
+	if _, err := s.UpdateServer(ctx, tenant, st.ID, func(r *Server) error { r.Args = []string{"b"}; return nil }); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.RecordServerCheck(ctx, st, pass, time.Minute, true); !errors.Is(err, ErrServerChanged) {
-		t.Fatalf("check with old args = %v, want ErrServerChanged", err)
+	if _, err := s.RecordServerCheck(ctx, st, pass, time.Minute, true); !errors.Is(err, ErrChanged) {
+		t.Fatalf("check with old args = %v, want ErrChanged", err)
 	}
 	if _, err := s.RecordServerCheck(ctx, st, pass, 0, true); err == nil {
 		t.Fatal("RecordServerCheck accepted a zero interval")
 	}
+}
+
+// Several results in one batch: each is stored or refused as
+// RecordServerCheck would, and the same row twice is stored in order.
+func TestRecordServerChecksBatch(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	tenant := newTenant(t, s, "a")
+	p := newProject(t, s, tenant, "p")
+	pass := newHTTPServer(t, s, tenant, p.ID, "pass")
+	fail := newHTTPServer(t, s, tenant, p.ID, "fail")
+	moved := newHTTPServer(t, s, tenant, p.ID, "moved")
+	if _, err := s.UpdateServer(ctx, tenant, moved.ID, func(r *Server) error { r.URL = new("https://elsewhere.example"); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	gone := newHTTPServer(t, s, tenant, p.ID, "gone")
+	if err := s.DeleteServer(ctx, tenant, gone.ID); err != nil {
+		t.Fatal(err)
+	}
+	off := setStatus(t, s, newHTTPServer(t, s, tenant, p.ID, "off"), "disconnected")
+	revived := setStatus(t, s, newHTTPServer(t, s, tenant, p.ID, "revived"), "disconnected")
+	stdio := Server{ID: NewServerID(), TenantID: tenant, ProjectID: p.ID, Name: "stdio", TransportType: "stdio",
+		ConnectionType: "direct", Command: new("node"), Args: []string{"a b", `c"d`}}
+	noArgs := Server{ID: NewServerID(), TenantID: tenant, ProjectID: p.ID, Name: "no-args", TransportType: "stdio",
+		ConnectionType: "direct", Command: new("node"), Args: []string{}}
+	for _, srv := range []*Server{&stdio, &noArgs} {
+		if err := s.CreateServer(ctx, srv); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	ok := func(name string) CheckResult {
+		return CheckResult{OK: true, Capabilities: Capabilities{Tools: true}, ServerName: name, ServerVersion: "1"}
+	}
+	checks := []Check[Server]{
+		{Record: pass, Result: ok("first")},
+		{Record: fail, Result: CheckResult{Err: "refused"}},
+		{Record: moved, Result: ok("moved")},
+		{Record: gone, Result: ok("gone")},
+		{Record: off, Result: ok("off")},
+		{Record: revived, Result: ok("revived"), Manual: true},
+		{Record: stdio, Result: ok("stdio")},
+		{Record: noArgs, Result: ok("no args")},
+		{Record: pass, Result: ok("second")},
+	}
+	out, err := s.RecordServerChecks(ctx, checks, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out) != len(checks) {
+		t.Fatalf("%d outcomes for %d checks", len(out), len(checks))
+	}
+	want := []struct {
+		err    error
+		status string
+	}{{nil, "connected"}, {nil, "error"}, {ErrChanged, "connecting"}, {ErrNotFound, ""}, {ErrChanged, "disconnected"},
+		{nil, "connected"}, {nil, "connected"}, {nil, "connected"}, {nil, "connected"}}
+	for i, w := range want {
+		if !errors.Is(out[i].Err, w.err) || (w.err == nil) != (out[i].Err == nil) || out[i].Record.Status != w.status {
+			t.Errorf("check %d (%s): %s, %v; want %s, %v", i, checks[i].Record.Name, out[i].Record.Status, out[i].Err, w.status, w.err)
+		}
+		if o := out[i]; o.Err == nil && o.Record.Status == "connected" && !o.Record.LastConnectedAt.Equal(o.Record.UpdatedAt) {
+			t.Errorf("check %d: lastConnectedAt %v, updatedAt %v", i, o.Record.LastConnectedAt, o.Record.UpdatedAt)
+		}
+	}
+	if *out[1].Record.LastError != "refused" || *out[6].Record.ServerName != "stdio" || !slices.Equal(out[6].Record.Args, stdio.Args) {
+		t.Errorf("stored rows: %+v, %+v", out[1].Record, out[6].Record)
+	}
+	if got := s.mustGetServer(t, tenant, noArgs.ID); got.Args == nil || len(got.Args) != 0 {
+		t.Errorf("args of a stdio server without args = %#v, want []", got.Args)
+	}
+	if got := s.mustGetServer(t, tenant, pass.ID); *got.ServerName != "second" {
+		t.Errorf("stored server name %q, want the later check's", *got.ServerName)
+	}
+	if out, err := s.RecordServerChecks(ctx, nil, time.Hour); err != nil || len(out) != 0 {
+		t.Errorf("empty batch: %v, %v", out, err)
+	}
+}
+
+func (s *Store) mustGetServer(t *testing.T, tenant uuid.UUID, id string) Server {
+	t.Helper()
+	srv, err := s.GetServer(context.Background(), tenant, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srv
 }
 
 func TestReencryptServerTokens(t *testing.T) {
@@ -481,8 +567,8 @@ func TestReencryptServerTokens(t *testing.T) {
 	tenant := newTenant(t, s, "a")
 	p := newProject(t, s, tenant, "p")
 	for i := range reencryptBatch + 3 {
-		srv := Server{ID: NewServerID(), TenantID: tenant, ProjectID: p.ID, Name: fmt.Sprint(i), URL: ptr("https://x.example"),
-			TransportType: "http", ConnectionType: "direct", TokenCiphertext: []byte("old:" + fmt.Sprint(i)), TokenKeyID: ptr("old")}
+		srv := Server{ID: NewServerID(), TenantID: tenant, ProjectID: p.ID, Name: fmt.Sprint(i), URL: new("https://x.example"),
+			TransportType: "http", ConnectionType: "direct", TokenCiphertext: []byte("old:" + fmt.Sprint(i)), TokenKeyID: new("old")}
 		if err := s.CreateServer(ctx, &srv); err != nil {
 			t.Fatal(err)
 		}

@@ -42,7 +42,7 @@ func newStore(t *testing.T) *Store {
 
 func openStore(t *testing.T, url string) *Store {
 	t.Helper()
-	s, err := Open(context.Background(), url)
+	s, err := Open(url)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
@@ -63,8 +63,6 @@ func hash(s string) []byte {
 	h := sha256.Sum256([]byte(s))
 	return h[:]
 }
-
-func ptr[T any](v T) *T { return &v }
 
 // newConn creates a connection without a token.
 func newConn(t *testing.T, s *Store, tenantID uuid.UUID, name string) Connection {
@@ -88,7 +86,7 @@ func TestOpenValidatesURL(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			s, err := Open(context.Background(), tc.url)
+			s, err := Open(tc.url)
 			if err == nil {
 				_ = s.Close()
 				t.Fatal("Open accepted a malformed database URL")
@@ -298,7 +296,7 @@ func TestConnectionCRUD(t *testing.T) {
 		ID: uuid.New(), TenantID: tenant, Name: "Order Management System", ServerURL: "https://mcp.example.com/oms",
 		AuthType: "bearer", TokenCiphertext: []byte{1, 2, 3}, TokenKeyID: &keyID,
 		// The store decides these on create.
-		Status: "active", Instructions: ptr("ignored"), LastError: ptr("ignored"), LastHealthCheckAt: ptr(time.Now()),
+		Status: "active", Instructions: new("ignored"), LastError: new("ignored"), LastHealthCheckAt: new(time.Now()),
 	}
 	before := time.Now().Add(-time.Second)
 	if err := s.CreateConnection(ctx, &c); err != nil {
@@ -332,9 +330,9 @@ func TestConnectionCRUD(t *testing.T) {
 		r.AuthType = "none"
 		r.TokenCiphertext, r.TokenKeyID = nil, nil
 		r.Status = "active"
-		r.Instructions = ptr("Use this server to look up orders.")
+		r.Instructions = new("Use this server to look up orders.")
 		r.LastHealthCheckAt = &checked
-		r.UpdatedAt = checked
+		r.UpdatedAt = checked // ignored: the database clock sets it
 		r.NextCheckAt = checked.Add(time.Minute)
 		r.ID, r.TenantID, r.CreatedAt = uuid.New(), uuid.New(), time.Time{} // immutable: ignored
 		return nil
@@ -347,7 +345,7 @@ func TestConnectionCRUD(t *testing.T) {
 		updated.Name != "OMS" || updated.ServerURL != "https://mcp.example.com/v2" || updated.AuthType != "none" ||
 		updated.TokenCiphertext != nil || updated.TokenKeyID != nil || updated.Status != "active" ||
 		*updated.Instructions != "Use this server to look up orders." ||
-		!updated.LastHealthCheckAt.Equal(wantChecked) || !updated.UpdatedAt.Equal(wantChecked) ||
+		!updated.LastHealthCheckAt.Equal(wantChecked) || updated.UpdatedAt.Before(c.UpdatedAt) ||
 		!updated.NextCheckAt.Equal(wantChecked.Add(time.Minute)) {
 		t.Fatalf("UpdateConnection returned %+v", updated)
 	}
@@ -356,8 +354,9 @@ func TestConnectionCRUD(t *testing.T) {
 		t.Fatalf("stored row differs from the returned one:\n%+v\n%+v (%v)", stored, updated, err)
 	}
 
-	// Without an explicit UpdatedAt the database clock sets it.
-	plain, err := s.UpdateConnection(ctx, tenant, c.ID, func(r *Connection) error { r.LastError = ptr("boom"); return nil })
+	// Later writes move updatedAt on.
+	time.Sleep(2 * time.Millisecond)
+	plain, err := s.UpdateConnection(ctx, tenant, c.ID, func(r *Connection) error { r.LastError = new("boom"); return nil })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -474,7 +473,7 @@ func TestListPagination(t *testing.T) {
 		if len(rows) != 3 {
 			t.Fatalf("page %d has %d rows and a next cursor", pages, len(rows))
 		}
-		decoded, err := DecodeCursor(next.Encode())
+		decoded, err := DecodeCursor(next.Encode(), ConnectionIDs)
 		if err != nil {
 			t.Fatalf("DecodeCursor(Encode()): %v", err)
 		}
@@ -563,13 +562,13 @@ func TestListFilters(t *testing.T) {
 		want []string
 	}{
 		{"all", ListConnectionsParams{}, []string{"alpha", "beta", "gamma"}},
-		{"name", ListConnectionsParams{Name: ptr("beta")}, []string{"beta"}},
-		{"name is exact", ListConnectionsParams{Name: ptr("bet")}, nil},
-		{"name is case sensitive", ListConnectionsParams{Name: ptr("Beta")}, nil},
-		{"status active", ListConnectionsParams{Status: ptr("active")}, []string{"alpha"}},
-		{"status unknown", ListConnectionsParams{Status: ptr("unknown")}, []string{"gamma"}},
-		{"name and status", ListConnectionsParams{Name: ptr("beta"), Status: ptr("error")}, []string{"beta"}},
-		{"name and other status", ListConnectionsParams{Name: ptr("beta"), Status: ptr("active")}, nil},
+		{"name", ListConnectionsParams{Name: new("beta")}, []string{"beta"}},
+		{"name is exact", ListConnectionsParams{Name: new("bet")}, nil},
+		{"name is case sensitive", ListConnectionsParams{Name: new("Beta")}, nil},
+		{"status active", ListConnectionsParams{Status: new("active")}, []string{"alpha"}},
+		{"status unknown", ListConnectionsParams{Status: new("unknown")}, []string{"gamma"}},
+		{"name and status", ListConnectionsParams{Name: new("beta"), Status: new("error")}, []string{"beta"}},
+		{"name and other status", ListConnectionsParams{Name: new("beta"), Status: new("active")}, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -581,12 +580,12 @@ func TestListFilters(t *testing.T) {
 }
 
 func TestCursor(t *testing.T) {
-	c := Cursor{CreatedAt: time.Date(2026, 1, 10, 14, 0, 0, 123_456_000, time.UTC), ID: uuid.New()}
+	c := Cursor{CreatedAt: time.Date(2026, 1, 10, 14, 0, 0, 123_456_000, time.UTC), ID: uuid.New().String()}
 	enc := c.Encode()
 	if strings.ContainsAny(enc, "+/=") {
 		t.Fatalf("Encode = %q, not URL-safe", enc)
 	}
-	got, err := DecodeCursor(enc)
+	got, err := DecodeCursor(enc, ConnectionIDs)
 	if err != nil || !got.CreatedAt.Equal(c.CreatedAt) || got.ID != c.ID {
 		t.Fatalf("DecodeCursor(Encode(c)) = %+v, %v; want %+v", got, err, c)
 	}
@@ -594,11 +593,11 @@ func TestCursor(t *testing.T) {
 	wrongVersion := []byte(enc)
 	wrongVersion[0] = 'B' // first six bits of the version byte
 	for _, bad := range []string{"", "garbage", "!!!!", enc + "A", enc[:len(enc)-1], string(wrongVersion), strings.Repeat("A", len(enc))} {
-		if _, err := DecodeCursor(bad); !errors.Is(err, ErrInvalidCursor) {
+		if _, err := DecodeCursor(bad, ConnectionIDs); !errors.Is(err, ErrInvalidCursor) {
 			t.Errorf("DecodeCursor(%q) = %v, want ErrInvalidCursor", bad, err)
 		}
 	}
-	_, err = DecodeCursor("nope")
+	_, err = DecodeCursor("nope", ConnectionIDs)
 	if !strings.Contains(err.Error(), "nextCursor") {
 		t.Fatalf("cursor error %q does not say what to pass instead", err)
 	}
@@ -642,7 +641,7 @@ func TestUpdateConcurrentSerialises(t *testing.T) {
 				if r.Instructions != nil {
 					old = *r.Instructions
 				}
-				r.Instructions = ptr(old + "x")
+				r.Instructions = new(old + "x")
 				return nil
 			})
 			errs <- err
@@ -664,7 +663,7 @@ func TestUpdateConcurrentSerialises(t *testing.T) {
 	}
 }
 
-func TestReencryptTokens(t *testing.T) {
+func TestReencryptConnectionTokens(t *testing.T) {
 	s := newStore(t)
 	ctx := context.Background()
 	tenants := []uuid.UUID{newTenant(t, s, "a"), newTenant(t, s, "b")}
@@ -681,7 +680,7 @@ func TestReencryptTokens(t *testing.T) {
 		}
 		c := Connection{
 			ID: uuid.New(), TenantID: tenants[i%2], Name: fmt.Sprintf("c%03d", i), ServerURL: "https://x",
-			AuthType: "bearer", TokenCiphertext: []byte(keyID + ":" + fmt.Sprint(i)), TokenKeyID: ptr(keyID),
+			AuthType: "bearer", TokenCiphertext: []byte(keyID + ":" + fmt.Sprint(i)), TokenKeyID: new(keyID),
 		}
 		if err := s.CreateConnection(ctx, &c); err != nil {
 			t.Fatal(err)
@@ -705,12 +704,12 @@ func TestReencryptTokens(t *testing.T) {
 		}
 		return append([]byte("new:"), bytes.TrimPrefix(ciphertext, []byte("old:"))...), "new", nil
 	}
-	n, err := s.ReencryptTokens(ctx, rotate)
+	n, err := s.ReencryptConnectionTokens(ctx, rotate)
 	if err != nil {
-		t.Fatalf("ReencryptTokens: %v", err)
+		t.Fatalf("ReencryptConnectionTokens: %v", err)
 	}
 	if n != stale || calls != len(want) {
-		t.Fatalf("ReencryptTokens changed %d rows in %d calls, want %d in %d", n, calls, stale, len(want))
+		t.Fatalf("ReencryptConnectionTokens changed %d rows in %d calls, want %d in %d", n, calls, stale, len(want))
 	}
 	var rows []struct {
 		ID         uuid.UUID `db:"id"`
@@ -731,8 +730,8 @@ func TestReencryptTokens(t *testing.T) {
 	}
 
 	// Nothing left to do.
-	if n, err := s.ReencryptTokens(ctx, rotate); err != nil || n != 0 {
-		t.Fatalf("second ReencryptTokens = %d, %v; want 0", n, err)
+	if n, err := s.ReencryptConnectionTokens(ctx, rotate); err != nil || n != 0 {
+		t.Fatalf("second ReencryptConnectionTokens = %d, %v; want 0", n, err)
 	}
 
 	// fn's error stops the run, names the row, and its batch is not written.
@@ -743,11 +742,11 @@ func TestReencryptTokens(t *testing.T) {
 		t.Fatal(err)
 	}
 	boom := errors.New("key gone")
-	n, err = s.ReencryptTokens(ctx, func(id uuid.UUID, ciphertext []byte, keyID string) ([]byte, string, error) {
+	n, err = s.ReencryptConnectionTokens(ctx, func(id uuid.UUID, ciphertext []byte, keyID string) ([]byte, string, error) {
 		return nil, "", boom
 	})
 	if !errors.Is(err, boom) || n != 0 || !strings.Contains(err.Error(), "connection ") {
-		t.Fatalf("ReencryptTokens with failing fn = %d, %v", n, err)
+		t.Fatalf("ReencryptConnectionTokens with failing fn = %d, %v", n, err)
 	}
 	var stillOld int
 	if err := s.db.Get(&stillOld, `SELECT count(*) FROM mcp_connections WHERE token_key_id = 'old'`); err != nil || stillOld != len(want) {
@@ -807,8 +806,8 @@ func TestUnavailable(t *testing.T) {
 		{"CreateAPIKey", func() error { return s.CreateAPIKey(ctx, tenant, hash("k2")) }},
 		{"TenantForKey", func() error { _, err := s.TenantForKey(ctx, hash("k")); return err }},
 		{"EnsureTenantWithKey", func() error { _, _, err := s.EnsureTenantWithKey(ctx, "x", hash("k3")); return err }},
-		{"ReencryptTokens", func() error {
-			_, err := s.ReencryptTokens(ctx, func(uuid.UUID, []byte, string) ([]byte, string, error) { return nil, "", nil })
+		{"ReencryptConnectionTokens", func() error {
+			_, err := s.ReencryptConnectionTokens(ctx, func(uuid.UUID, []byte, string) ([]byte, string, error) { return nil, "", nil })
 			return err
 		}},
 		{"Migrate", func() error { return s.Migrate(ctx) }},

@@ -6,11 +6,19 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq/pqerror"
 )
+
+// Tenant owns API keys and records.
+type Tenant struct {
+	ID        uuid.UUID `db:"id"`
+	Name      string    `db:"name"`
+	CreatedAt time.Time `db:"created_at"`
+}
 
 // CreateTenant creates a tenant with a new random id.
 func (s *Store) CreateTenant(ctx context.Context, name string) (Tenant, error) {

@@ -19,7 +19,7 @@ func migrateCommand() *command {
 		name:    "migrate",
 		summary: "apply database migrations and exit",
 		about:   "Applies the database migrations that are not applied yet, then exits. Safe to run again and\nconcurrently with other replicas.",
-		env:     []string{"DATABASE_URL", "MCP_API_LOG_LEVEL"},
+		env:     []string{envDatabaseURL, envLogLevel},
 		setup: func(fs *flag.FlagSet) func(context.Context, *cli) error {
 			return func(ctx context.Context, c *cli) error {
 				st, err := openMigrated(ctx, c)
@@ -40,7 +40,7 @@ func tenantCreateCommand() *command {
 		synopsis: "--name NAME",
 		summary:  "create a tenant; prints its UUID",
 		about:    "Creates a tenant and prints its UUID, alone, on stdout. Applies pending migrations first.",
-		env:      []string{"DATABASE_URL", "MCP_API_LOG_LEVEL"},
+		env:      []string{envDatabaseURL, envLogLevel},
 		setup: func(fs *flag.FlagSet) func(context.Context, *cli) error {
 			name := fs.String("name", "", "the tenant's `NAME`, 1-200 characters (required)")
 			return func(ctx context.Context, c *cli) error {
@@ -73,7 +73,7 @@ func keyCreateCommand() *command {
 		summary:  "create an API key for a tenant; prints the key",
 		about: "Creates an API key for the tenant and prints it, alone, on stdout. Only its hash is stored:\n" +
 			"this is the one time the key is shown. Applies pending migrations first.",
-		env: []string{"DATABASE_URL", "MCP_API_LOG_LEVEL"},
+		env: []string{envDatabaseURL, envLogLevel},
 		setup: func(fs *flag.FlagSet) func(context.Context, *cli) error {
 			tenant := fs.String("tenant", "", "the `UUID` of the tenant the key authenticates as (required)")
 			return func(ctx context.Context, c *cli) error {
@@ -109,12 +109,12 @@ func keyCreateCommand() *command {
 func secretsRotateCommand() *command {
 	return &command{
 		name:    "secrets rotate",
-		summary: "re-encrypt stored bearer tokens under MCP_API_SECRET_KEY",
+		summary: "re-encrypt stored bearer tokens under " + envSecretKey,
 		about: "Re-encrypts every stored bearer token that an older key sealed under the current MCP_API_SECRET_KEY,\n" +
 			"and prints how many it changed. Set MCP_API_SECRET_KEY to the new key and MCP_API_SECRET_KEY_PREVIOUS\n" +
 			"to the old one(s); once this has run, the previous keys can be dropped. Running servers keep working\n" +
 			"throughout as long as they also know both keys. Applies pending migrations first.",
-		env: []string{"DATABASE_URL", "MCP_API_SECRET_KEY", "MCP_API_SECRET_KEY_PREVIOUS", "MCP_API_LOG_LEVEL"},
+		env: []string{envDatabaseURL, envSecretKey, envSecretKeyPrevious, envLogLevel},
 		setup: func(fs *flag.FlagSet) func(context.Context, *cli) error {
 			return func(ctx context.Context, c *cli) error {
 				kr, err := keyring(c.env)
@@ -126,7 +126,7 @@ func secretsRotateCommand() *command {
 					return err
 				}
 				defer st.Close()
-				conns, err := st.ReencryptTokens(ctx, func(id uuid.UUID, ciphertext []byte, keyID string) ([]byte, string, error) {
+				conns, err := st.ReencryptConnectionTokens(ctx, func(id uuid.UUID, ciphertext []byte, keyID string) ([]byte, string, error) {
 					return kr.Reseal(ciphertext, keyID, store.ConnectionTokenAAD(id))
 				})
 				if err != nil {
@@ -146,14 +146,14 @@ func secretsRotateCommand() *command {
 }
 
 // openStore opens the database DATABASE_URL names; it does not connect yet.
-func openStore(ctx context.Context, c *cli) (*store.Store, error) {
-	url := c.env("DATABASE_URL")
+func openStore(c *cli) (*store.Store, error) {
+	url := c.env(envDatabaseURL)
 	if strings.TrimSpace(url) == "" {
-		return nil, configErrorf("DATABASE_URL is not set; set it to a PostgreSQL URL such as postgres://user:password@localhost:5432/mcp?sslmode=disable")
+		return nil, configErrorf("%s is not set; set it to a PostgreSQL URL such as postgres://user:password@localhost:5432/mcp?sslmode=disable", envDatabaseURL)
 	}
-	st, err := store.Open(ctx, url)
+	st, err := store.Open(url)
 	if err != nil {
-		return nil, configErrorf("DATABASE_URL: %v", err)
+		return nil, configErrorf("%s: %v", envDatabaseURL, err)
 	}
 	return st, nil
 }
@@ -161,7 +161,7 @@ func openStore(ctx context.Context, c *cli) (*store.Store, error) {
 // openMigrated opens the store and applies pending migrations once, for the
 // admin commands: a fresh database works without a separate migrate step.
 func openMigrated(ctx context.Context, c *cli) (*store.Store, error) {
-	st, err := openStore(ctx, c)
+	st, err := openStore(c)
 	if err != nil {
 		return nil, err
 	}
@@ -175,18 +175,18 @@ func openMigrated(ctx context.Context, c *cli) (*store.Store, error) {
 // keyring builds the token keyring from MCP_API_SECRET_KEY and
 // MCP_API_SECRET_KEY_PREVIOUS.
 func keyring(env func(string) string) (*secrets.Keyring, error) {
-	raw := env("MCP_API_SECRET_KEY")
+	raw := env(envSecretKey)
 	if strings.TrimSpace(raw) == "" {
-		return nil, configErrorf("MCP_API_SECRET_KEY is not set; it encrypts stored bearer tokens: set it to base64 of 32 random bytes, for example from `openssl rand -base64 32`")
+		return nil, configErrorf("%s is not set; it encrypts stored bearer tokens: set it to base64 of 32 random bytes, for example from `openssl rand -base64 32`", envSecretKey)
 	}
 	current, err := secrets.ParseKey(raw)
 	if err != nil {
 		return nil, configErrorf("%v", err)
 	}
 	var previous [][]byte
-	if prev := env("MCP_API_SECRET_KEY_PREVIOUS"); strings.TrimSpace(prev) != "" {
+	if prev := env(envSecretKeyPrevious); strings.TrimSpace(prev) != "" {
 		for _, p := range strings.Split(prev, ",") {
-			key, err := secrets.ParseNamedKey("MCP_API_SECRET_KEY_PREVIOUS", p)
+			key, err := secrets.ParseNamedKey(envSecretKeyPrevious, p)
 			if err != nil {
 				return nil, configErrorf("%v", err)
 			}

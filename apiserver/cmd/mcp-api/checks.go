@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/health"
-	"github.com/mcpconn/terraform-provider-mcp/apiserver/netguard"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/probe"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/secrets"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/store"
@@ -26,23 +25,23 @@ type checkConfig struct {
 func checkConfigFrom(env func(string) string) (checkConfig, error) {
 	cfg := checkConfig{timeout: probe.DefaultTimeout, interval: health.DefaultInterval, concurrency: health.DefaultConcurrency}
 	var err error
-	if cfg.timeout, err = positiveDuration(env, "MCP_API_PROBE_TIMEOUT", cfg.timeout, "10s"); err != nil {
+	if cfg.timeout, err = positiveDuration(env, envProbeTimeout, cfg.timeout, "10s"); err != nil {
 		return cfg, err
 	}
-	if cfg.interval, err = positiveDuration(env, "MCP_API_HEALTH_INTERVAL", cfg.interval, "60s"); err != nil {
+	if cfg.interval, err = positiveDuration(env, envHealthInterval, cfg.interval, "60s"); err != nil {
 		return cfg, err
 	}
-	if v := env("MCP_API_PROBE_CONCURRENCY"); v != "" {
+	if v := env(envProbeConcurrency); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 1024 {
-			return cfg, configErrorf("MCP_API_PROBE_CONCURRENCY must be a whole number from 1 to 1024, got %q", v)
+			return cfg, configErrorf("%s must be a whole number from 1 to 1024, got %q", envProbeConcurrency, v)
 		}
 		cfg.concurrency = n
 	}
-	if v := env(netguard.AllowPrivateEnv); v != "" {
+	if v := env(envAllowPrivate); v != "" {
 		b, err := strconv.ParseBool(strings.TrimSpace(v))
 		if err != nil {
-			return cfg, configErrorf("%s must be true or false, got %q", netguard.AllowPrivateEnv, v)
+			return cfg, configErrorf("%s must be true or false, got %q", envAllowPrivate, v)
 		}
 		cfg.allowPrivate = b
 	}
@@ -64,18 +63,18 @@ func positiveDuration(env func(string) string, name string, def time.Duration, e
 // checkers are the one place each kind of record is probed and its result
 // stored: the health-check and connect handlers and the scheduler share them.
 type checkers struct {
-	connections *health.Checker
+	connections *health.ConnectionChecker
 	servers     *health.ServerChecker
 	scheduler   *health.Scheduler
 }
 
 func newCheckers(cfg checkConfig, st *store.Store, kr *secrets.Keyring, stdioCommands []string, log *slog.Logger) (*checkers, error) {
 	prober := probe.New(probe.Options{Timeout: cfg.timeout, AllowPrivate: cfg.allowPrivate})
-	conns, err := health.NewChecker(health.CheckerConfig{Store: st, Keyring: kr, Prober: prober, Interval: cfg.interval, Logger: log})
+	conns, err := health.NewConnectionChecker(health.CheckerConfig{Store: st, Keyring: kr, Prober: prober, Interval: cfg.interval, Logger: log})
 	if err != nil {
 		return nil, err
 	}
-	servers, err := health.NewServerChecker(health.ServerCheckerConfig{Store: st, Keyring: kr, Prober: prober,
+	servers, err := health.NewServerChecker(health.CheckerConfig{Store: st, Keyring: kr, Prober: prober,
 		Interval: cfg.interval, StdioCommands: stdioCommands, Logger: log})
 	if err != nil {
 		return nil, err

@@ -312,7 +312,7 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 	results := loop.stop()
 
 	ctx := context.Background()
-	st, err := store.Open(ctx, env["DATABASE_URL"])
+	st, err := store.Open(env["DATABASE_URL"])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -358,7 +358,7 @@ func storedNames(t *testing.T, st *store.Store, tenant uuid.UUID) map[string]boo
 	names := map[string]bool{}
 	var after *store.Cursor
 	for {
-		rows, next, err := st.ListConnections(ctx, store.ListConnectionsParams{TenantID: tenant, Limit: store.MaxListLimit, After: after})
+		rows, next, err := st.ListConnections(ctx, store.ListConnectionsParams{TenantID: tenant, Limit: contract.MaxPageLimit, After: after})
 		if err != nil {
 			t.Fatal(err)
 		}

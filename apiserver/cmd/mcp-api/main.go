@@ -65,20 +65,22 @@ type envVar struct {
 // environment lists every variable the command reads, in the order help
 // shows them.
 var environment = []envVar{
-	{"DATABASE_URL", "PostgreSQL database, as a lib/pq URL (postgres://user:password@host:5432/db?sslmode=disable) or key=value DSN. Required."},
-	{"MCP_API_SECRET_KEY", "Base64 of 32 random bytes (openssl rand -base64 32) that encrypts stored bearer tokens. Required by serve and secrets rotate."},
-	{"MCP_API_SECRET_KEY_PREVIOUS", "Optional comma-separated base64 keys that still decrypt tokens written before a rotation; drop them after secrets rotate."},
-	{"MCP_API_BOOTSTRAP_KEY", "Optional API key for serve: if no tenant owns it, tenant \"default\" is created with it. For demos and tests."},
-	{"MCP_API_LISTEN", "Address serve listens on when --listen is not given (default 127.0.0.1:8080)."},
-	{"MCP_API_DB_WAIT", "How long serve waits for an unreachable database at start, as a Go duration (default 60s)."},
-	{"MCP_API_RATE_LIMIT", "Requests per second each tenant may make to /api on average before getting 429s with Retry-After, such as 20 or 0.5 (default: unset, no limit)."},
-	{"MCP_API_RATE_BURST", "How many requests a tenant may make at once under MCP_API_RATE_LIMIT (default: the rate rounded up)."},
-	{"MCP_API_STDIO_COMMANDS", "Comma-separated program names, without paths, that stdio MCP servers may run, such as node,uvx (default: empty, stdio servers disabled). They are found on serve's PATH and run without a shell, with PATH as their only environment; shells and launchers such as sh or env are refused."},
-	{"MCP_API_PROBE_TIMEOUT", "Longest a health check (MCP handshake, ping, close) may take, as a Go duration (default 10s)."},
-	{"MCP_API_HEALTH_INTERVAL", "How often serve's scheduler re-checks each connection and connected or errored MCP server (default 60s). Replicas on one database share the work."},
-	{"MCP_API_PROBE_CONCURRENCY", "How many scheduled checks one serve process runs at once (default 16)."},
-	{"MCP_API_ALLOW_PRIVATE_TARGETS", "true lets checks reach loopback and private addresses (default false). Link-local and cloud metadata addresses are always refused."},
-	{"MCP_API_LOG_LEVEL", "debug, info, warn or error (default info). Logs are JSON lines on stderr."},
+	{envDatabaseURL, "PostgreSQL database, as a lib/pq URL (postgres://user:password@host:5432/db?sslmode=disable) or key=value DSN. Required."},
+	{envSecretKey, "Base64 of 32 random bytes (openssl rand -base64 32) that encrypts stored bearer tokens. Required by serve and secrets rotate."},
+	{envSecretKeyPrevious, "Optional comma-separated base64 keys that still decrypt tokens written before a rotation; drop them after secrets rotate."},
+	{envBootstrapKey, "Optional API key for serve: if no tenant owns it, tenant \"default\" is created with it. For demos and tests."},
+	{envListen, "Address serve listens on when --listen is not given (default 127.0.0.1:8080)."},
+	{envDBWait, "How long serve waits for an unreachable database at start, as a Go duration (default 60s)."},
+	{envRateLimit, "Requests per second each tenant may make to /api on average before getting 429s with Retry-After, such as 20 or 0.5 (default: unset, no limit)."},
+	{envRateBurst, "How many requests a tenant may make at once under " + envRateLimit + " (default: the rate rounded up)."},
+	{envStdioCommands, "Comma-separated program names, without paths, that stdio MCP servers may run, such as node,uvx (default: empty, stdio servers disabled). They are found on serve's PATH and run without a shell, with PATH as their only environment; shells and launchers such as sh or env are refused."},
+	{envProbeTimeout, "Longest a health check (MCP handshake, ping, close) may take, as a Go duration (default 10s)."},
+	{envHealthInterval, "How often serve's scheduler re-checks each connection and connected or errored MCP server (default 60s). Replicas on one database share the work."},
+	{envProbeConcurrency, "How many scheduled checks one serve process runs at once (default 16)."},
+	{envAllowPrivate, "true lets checks reach loopback and private addresses (default false). Link-local and cloud metadata addresses are always refused."},
+	{envLogLevel, "debug, info, warn or error (default info). Logs are JSON lines on stderr."},
+	{envGOGC, "The Go collector's target heap growth in percent; serve uses 400 when it is unset (the runtime's default is 100), trading some memory for less CPU per request."},
+	{envGOMEMLIMIT, "Optional soft memory limit of the Go runtime, such as 256MiB, which makes the collector work harder as the heap nears it (default: none)."},
 }
 
 func commands() []*command {
@@ -119,7 +121,7 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 		return fail(exitUsage, fmt.Errorf("%s: unexpected argument %q; run \"mcp-api %s --help\" for usage", cmd.name, fs.Arg(0), cmd.name))
 	}
 
-	level, err := logLevel(env("MCP_API_LOG_LEVEL"))
+	level, err := logLevel(env(envLogLevel))
 	if err != nil {
 		return fail(exitUsage, err)
 	}
@@ -165,7 +167,7 @@ func logLevel(s string) (slog.Level, error) {
 	}
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(s)); err != nil {
-		return 0, configErrorf("MCP_API_LOG_LEVEL must be debug, info, warn or error, got %q", s)
+		return 0, configErrorf("%s must be debug, info, warn or error, got %q", envLogLevel, s)
 	}
 	return l, nil
 }

@@ -233,7 +233,7 @@ func TestTenantAndKeyCreate(t *testing.T) {
 	}
 
 	// the key authenticates as the tenant against a server on the same database
-	st, err := store.Open(context.Background(), dbURL)
+	st, err := store.Open(dbURL)
 	if err != nil {
 		t.Fatal(err)
 	}

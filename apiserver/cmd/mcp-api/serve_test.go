@@ -315,7 +315,7 @@ func TestSecretsRotate(t *testing.T) {
 	oldRing, _ := secrets.NewKeyring(oldRaw)
 	newRing, _ := secrets.NewKeyring(newRaw)
 
-	st, err := store.Open(ctx, dbURL)
+	st, err := store.Open(dbURL)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -245,17 +245,17 @@ func TestNewCheckerValidates(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if _, err := NewChecker(tc.cfg); err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("NewChecker = %v, want an error containing %q", err, tc.want)
+			if _, err := NewConnectionChecker(tc.cfg); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("NewConnectionChecker = %v, want an error containing %q", err, tc.want)
 			}
 		})
 	}
-	c, err := NewChecker(CheckerConfig{Store: e.store, Keyring: e.keyring, Prober: p})
+	c, err := NewConnectionChecker(CheckerConfig{Store: e.store, Keyring: e.keyring, Prober: p})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Interval() != DefaultInterval || c.lease != 2*p.Timeout()+leaseMargin {
-		t.Fatalf("defaults: interval %s, lease %s", c.Interval(), c.lease)
+	if c.interval != DefaultInterval || c.lease != 2*p.Timeout()+leaseMargin {
+		t.Fatalf("defaults: interval %s, lease %s", c.interval, c.lease)
 	}
 }
 

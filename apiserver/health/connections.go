@@ -1,0 +1,83 @@
+package health
+
+import (
+	"context"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/probe"
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/secrets"
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/store"
+)
+
+// ConnectionChecker checks MCP connections and stores the results: the one
+// code path behind POST /api/mcp-connections/{id}/health-check and the
+// scheduled checks (it is a Source). It is safe for concurrent use.
+type ConnectionChecker struct {
+	*checker[store.Connection]
+	store   *store.Store
+	keyring *secrets.Keyring
+	prober  *probe.Prober
+}
+
+var (
+	_ Source  = (*ConnectionChecker)(nil)
+	_ Drainer = (*ConnectionChecker)(nil)
+)
+
+// NewConnectionChecker returns a ConnectionChecker configured by cfg.
+func NewConnectionChecker(cfg CheckerConfig) (*ConnectionChecker, error) {
+	c := &ConnectionChecker{store: cfg.Store, keyring: cfg.Keyring, prober: cfg.Prober}
+	var err error
+	c.checker, err = newChecker(cfg, kind[store.Connection]{
+		noun: "MCP connection",
+		id:   func(row store.Connection) string { return row.ID.String() },
+		attrs: func(row store.Connection) []any {
+			return recordAttrs("connection", row.ID.String(), row.TenantID)
+		},
+		claim:  cfg.Store.ClaimDueConnections,
+		record: cfg.Store.RecordConnectionChecks,
+		probe:  c.probe,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// CheckConnection checks the tenant's connection id now, stores the result
+// and returns the stored row. The check counts as the scheduled one: the
+// next is due an interval later. A failing check is not an error — it is
+// recorded on the row; errors are the store's (store.ErrNotFound when the
+// tenant has no such connection, store.ErrUnavailable) or ctx's when the
+// caller gives up during the probe, whose result is then not stored. The
+// call returns within the probe timeout plus the time the database takes.
+func (c *ConnectionChecker) CheckConnection(ctx context.Context, tenantID, id uuid.UUID) (store.Connection, error) {
+	row, err := c.store.GetConnection(ctx, tenantID, id)
+	if err != nil {
+		return store.Connection{}, err
+	}
+	return c.check(ctx, row)
+}
+
+// probe runs the MCP handshake against row's endpoint.
+func (c *ConnectionChecker) probe(ctx context.Context, row store.Connection) (store.CheckResult, time.Duration, string) {
+	target := probe.Target{Transport: contract.TransportHTTP, URL: row.ServerURL}
+	if row.AuthType == string(contract.AuthBearer) {
+		token, err := openToken(c.keyring, row.TokenCiphertext, row.TokenKeyID, store.ConnectionTokenAAD(row.ID))
+		if err != nil {
+			c.log.WarnContext(ctx, "cannot decrypt the bearer token of an MCP connection; check MCP_API_SECRET_KEY and MCP_API_SECRET_KEY_PREVIOUS",
+				"connection", row.ID, "tenant", row.TenantID, "error", err)
+			return store.CheckResult{Err: tokenMessage(err)}, 0, ""
+		}
+		target.BearerToken = string(token)
+		clear(token)
+	}
+	res := c.prober.Probe(ctx, target)
+	if !res.OK {
+		return store.CheckResult{Err: res.Err}, res.Duration, ""
+	}
+	return store.CheckResult{OK: true, Instructions: res.Instructions}, res.Duration, res.ProtocolVersion
+}
