@@ -174,6 +174,16 @@ func TestAccConnectionCatalog_missing(t *testing.T) {
 		CheckDestroy:             e.checkDestroyed,
 		Steps: []resource.TestStep{
 			{
+				// First: the post-test destroy uses the last step's configuration.
+				Config: e.providerBlock() + `
+data "mcp_connection_catalog" "test" {
+  connection_id = "not-a-uuid"
+}
+`,
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`Invalid connection id`),
+			},
+			{
 				Config: e.providerBlock() + fmt.Sprintf(`
 resource "mcp_connection" "test" {
   name           = "unchecked"
@@ -194,14 +204,6 @@ data "mcp_connection_catalog" "test" {
 }
 `,
 				ExpectError: regexp.MustCompile(`(?s)MCP connection not found.*3f0b8a52-6a0e-4a39-9d7a-0b5d3f0c1a11`),
-			},
-			{
-				Config: e.providerBlock() + `
-data "mcp_connection_catalog" "test" {
-  connection_id = "not-a-uuid"
-}
-`,
-				ExpectError: regexp.MustCompile(`Invalid connection id`),
 			},
 		},
 	})
