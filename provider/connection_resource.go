@@ -299,13 +299,15 @@ func (r *connectionResource) healthCheck(ctx context.Context, diags *diag.Diagno
 // approval when hash is null, and returns the connection as the API then
 // has it. A refusal is an error diagnostic, and the returned connection is
 // conn unchanged, so that connectionStateAfterWrite records what the API
-// holds rather than the planned approval.
+// holds rather than the planned approval; so is an approval the API did
+// not keep.
 func (r *connectionResource) approve(ctx context.Context, diags *diag.Diagnostics, conn *contract.Connection, hash types.String) *contract.Connection {
 	approved, err := r.client.UpdateConnection(ctx, conn.ID, contract.UpdateConnectionRequest{ApprovedToolsHash: new(hash.ValueString())})
 	if err != nil {
 		connectionRecord.addApprovalError(diags, r.client, conn.Name, conn.ID, hash.ValueString(), conn.ToolsHash, err)
 		return conn
 	}
+	connectionRecord.approvalKept(diags, r.client, conn.Name, conn.ID, hash.ValueString(), approved.ApprovedToolsHash)
 	tflog.Debug(ctx, "approved the tools of MCP connection", map[string]any{"id": conn.ID, "approved_tools_hash": hash.ValueString()})
 	return approved
 }
