@@ -145,8 +145,19 @@ func catalogAttributes() map[string]schema.Attribute {
 }
 
 // addNoCatalog reports a catalog the API does not have although the record
-// exists: no check of it has passed yet. status and lastError say why.
-func (r record) addNoCatalog(diags *diag.Diagnostics, attr, name, id, status string, lastError *string) {
+// exists. Usually no check of it has passed yet (status and lastError say
+// why); a record whose last check passed before the API kept catalogs has
+// none until its next check.
+func (r record) addNoCatalog(diags *diag.Diagnostics, attr, name, id, status string, passed bool, lastError *string) {
+	if passed {
+		diags.AddAttributeError(path.Root(attr), "No catalog yet", fmt.Sprintf(
+			"The %s %q (%s) exists and its status is %q, but the API has no catalog of its tools: its last "+
+				"check ran before the API kept catalogs, or the API predates them.\n\n"+
+				"Check it again (apply its %s resource with a change of its endpoint, or wait for the API's "+
+				"scheduler), then read the data source again. Inside a check block, this is a warning rather than an error.",
+			r.kind, name, id, status, r.typeName))
+		return
+	}
 	why := fmt.Sprintf("its status is %q", status)
 	if lastError != nil {
 		why += fmt.Sprintf(" and its last check failed: %s", *lastError)

@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/client"
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
 )
 
 var (
@@ -70,7 +71,8 @@ func (d *connectionCatalogDataSource) Read(ctx context.Context, req datasource.R
 		conn, getErr := d.client.GetConnection(ctx, id)
 		switch {
 		case getErr == nil:
-			connectionRecord.addNoCatalog(&resp.Diagnostics, "connection_id", conn.Name, id, string(conn.Status), conn.LastError)
+			connectionRecord.addNoCatalog(&resp.Diagnostics, "connection_id", conn.Name, id, string(conn.Status),
+				conn.Status == contract.ConnectionActive, conn.LastError)
 		case errors.Is(getErr, client.ErrNotFound):
 			resp.Diagnostics.AddAttributeError(path.Root("connection_id"), "MCP connection not found",
 				fmt.Sprintf("No MCP connection with id %s exists in the tenant of the provider's api_key. "+

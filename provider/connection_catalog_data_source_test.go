@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"strings"
 	"testing"
 
 	tfjson "github.com/hashicorp/terraform-json"
@@ -207,4 +208,57 @@ data "mcp_connection_catalog" "test" {
 			},
 		},
 	})
+}
+
+// TestAccConnectionCatalog_checkWarning runs the real terraform CLI on a
+// check block with the catalog as its scoped data source, as the examples
+// write it: a tool that disappears is a warning that names the check and
+// its message, and neither the apply nor the plan fails.
+func TestAccConnectionCatalog_checkWarning(t *testing.T) {
+	e := newAccEnv(t, apitest.WithProbes())
+	cs := startChangingServer(t)
+	cs.addTool("get_order", "Returns one order by id.")
+	tf := newTerraformCLI(t, e.srv.URL, e.srv.APIKey)
+	tf.write(t, "main.tf", fmt.Sprintf(`
+terraform {
+  required_providers {
+    mcp = { source = "mcpconn/mcp" }
+  }
+}
+
+resource "mcp_connection" "oms" {
+  name       = "oms"
+  server_url = %q
+}
+
+check "oms_offers_get_order" {
+  data "mcp_connection_catalog" "oms" {
+    connection_id = mcp_connection.oms.id
+  }
+
+  assert {
+    condition     = contains([for t in data.mcp_connection_catalog.oms.tools : t.name], "get_order")
+    error_message = "The order MCP server no longer offers get_order."
+  }
+}
+`, cs.URL))
+
+	const warning = "Check block assertion failed"
+	code, out := tf.exec(t, "apply", "-auto-approve", "-input=false", "-no-color")
+	if code != 0 || strings.Contains(out, warning) {
+		t.Fatalf("terraform apply exited %d, want 0 without a failed check:\n%s", code, out)
+	}
+
+	cs.RemoveTools("get_order")
+	e.checkNow(t, e.connectionIDOf(t, "oms"))
+	code, out = tf.exec(t, "plan", "-input=false", "-no-color")
+	if code != 0 {
+		t.Fatalf("terraform plan exited %d, want 0 (a failed check only warns):\n%s", code, out)
+	}
+	for _, want := range []string{"Warning: " + warning, `check "oms_offers_get_order"`, "no longer offers get_order"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("terraform plan output does not contain %q:\n%s", want, out)
+		}
+	}
+	tf.run(t, "destroy", "-auto-approve", "-input=false", "-no-color")
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/client"
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
 )
 
 var (
@@ -70,7 +71,8 @@ func (d *serverCatalogDataSource) Read(ctx context.Context, req datasource.ReadR
 		s, getErr := d.client.GetServer(ctx, id)
 		switch {
 		case getErr == nil:
-			serverRecord.addNoCatalog(&resp.Diagnostics, "server_id", s.Name, id, string(s.Status), s.LastError)
+			serverRecord.addNoCatalog(&resp.Diagnostics, "server_id", s.Name, id, string(s.Status),
+				s.Status == contract.ServerConnected, s.LastError)
 		case errors.Is(getErr, client.ErrNotFound):
 			resp.Diagnostics.AddAttributeError(path.Root("server_id"), "MCP server not found",
 				fmt.Sprintf("No MCP server with id %s exists in the tenant of the provider's api_key. "+
