@@ -20,6 +20,7 @@ type connectionFields struct {
 	LastHealthCheckAt types.String `tfsdk:"last_health_check_at"`
 	CreatedAt         types.String `tfsdk:"created_at"`
 	UpdatedAt         types.String `tfsdk:"updated_at"`
+	checkStateFields
 }
 
 // connectionFieldsOf converts the API's view of a connection.
@@ -36,6 +37,7 @@ func connectionFieldsOf(c *contract.Connection) connectionFields {
 		LastHealthCheckAt: types.StringNull(),
 		CreatedAt:         types.StringValue(c.CreatedAt.String()),
 		UpdatedAt:         types.StringValue(c.UpdatedAt.String()),
+		checkStateFields:  checkStateFieldsOf(c.Capabilities, c.ServerImplementation, c.CheckState),
 	}
 	if c.LastHealthCheckAt != nil {
 		f.LastHealthCheckAt = types.StringValue(c.LastHealthCheckAt.String())

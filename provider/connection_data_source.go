@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/datasourcevalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
@@ -61,6 +62,7 @@ func (d *connectionDataSource) Schema(_ context.Context, _ datasource.SchemaRequ
 			"updated_at":           schema.StringAttribute{Computed: true, MarkdownDescription: descConnectionUpdatedAt},
 		},
 	}
+	maps.Copy(resp.Schema.Attributes, checkStateDataSourceAttributes())
 }
 
 func (d *connectionDataSource) ConfigValidators(context.Context) []datasource.ConfigValidator {

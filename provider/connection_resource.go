@@ -103,6 +103,7 @@ func (r *connectionResource) Schema(_ context.Context, _ resource.SchemaRequest,
 			"updated_at":           schema.StringAttribute{Computed: true, MarkdownDescription: descConnectionUpdatedAt},
 		},
 	}
+	maps.Copy(resp.Schema.Attributes, checkStateResourceAttributes())
 	maps.Copy(resp.Schema.Attributes, bearerToken.stringAttributes(writeOnlyDocs{
 		stored: "Token the API sends to the MCP server when `auth_type` is `bearer`.",
 		storedMore: "The API never returns the token, so a token changed outside Terraform is not detected: " +
@@ -173,6 +174,11 @@ func (r *connectionResource) Create(ctx context.Context, req resource.CreateRequ
 	if plan.CheckOnApply.ValueBool() {
 		conn = r.healthCheck(ctx, &resp.Diagnostics, conn)
 	}
+	// The API refuses an approval on create (the record has had no
+	// tools_hash yet), so it is set once the check has read one.
+	if !plan.ApprovedToolsHash.IsNull() {
+		conn = r.approve(ctx, &resp.Diagnostics, conn, plan.ApprovedToolsHash)
+	}
 
 	resp.Diagnostics.Append(resp.State.Set(ctx, connectionStateAfterWrite(plan, conn))...)
 }
@@ -241,6 +247,11 @@ func (r *connectionResource) Update(ctx context.Context, req resource.UpdateRequ
 	if plan.CheckOnApply.ValueBool() && (endpointChanged || turnedOn) {
 		conn = r.healthCheck(ctx, &resp.Diagnostics, conn)
 	}
+	// After the check, so that approving the tools of a new endpoint works
+	// in the same apply that moves to it.
+	if !plan.ApprovedToolsHash.Equal(state.ApprovedToolsHash) {
+		conn = r.approve(ctx, &resp.Diagnostics, conn, plan.ApprovedToolsHash)
+	}
 
 	resp.Diagnostics.Append(resp.State.Set(ctx, connectionStateAfterWrite(plan, conn))...)
 }
@@ -284,6 +295,23 @@ func (r *connectionResource) healthCheck(ctx context.Context, diags *diag.Diagno
 	return checked
 }
 
+// approve sets the connection's approved_tools_hash to hash, or removes the
+// approval when hash is null, and returns the connection as the API then
+// has it. A refusal is an error diagnostic, and the returned connection is
+// conn unchanged, so that connectionStateAfterWrite records what the API
+// holds rather than the planned approval; so is an approval the API did
+// not keep.
+func (r *connectionResource) approve(ctx context.Context, diags *diag.Diagnostics, conn *contract.Connection, hash types.String) *contract.Connection {
+	approved, err := r.client.UpdateConnection(ctx, conn.ID, contract.UpdateConnectionRequest{ApprovedToolsHash: new(hash.ValueString())})
+	if err != nil {
+		connectionRecord.addApprovalError(diags, r.client, conn.Name, conn.ID, hash.ValueString(), conn.ToolsHash, err)
+		return conn
+	}
+	connectionRecord.approvalKept(diags, r.client, conn.Name, conn.ID, hash.ValueString(), approved.ApprovedToolsHash)
+	tflog.Debug(ctx, "approved the tools of MCP connection", map[string]any{"id": conn.ID, "approved_tools_hash": hash.ValueString()})
+	return approved
+}
+
 // connectionUpdateRequest holds only what changed between state and plan, so an
 // unchanged endpoint or credential does not reset the connection's status.
 func connectionUpdateRequest(plan, state, config connectionResourceModel) (contract.UpdateConnectionRequest, bool) {
@@ -314,6 +342,8 @@ func connectionStateAfterWrite(plan connectionResourceModel, conn *contract.Conn
 	fields := connectionFieldsOf(conn)
 	// Terraform requires configured values to come back exactly as planned.
 	fields.Name, fields.ServerURL, fields.AuthType = plan.Name, plan.ServerURL, plan.AuthType
+	// approved_tools_hash stays the API's: the planned one once approve
+	// succeeded, the one before when the API refused it.
 	state.connectionFields = fields
 	state.BearerTokenWO = types.StringNull()
 	return state

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"maps"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
@@ -45,6 +46,20 @@ func (d *connectionsDataSource) Schema(_ context.Context, _ datasource.SchemaReq
 	str := func(desc string) schema.StringAttribute {
 		return schema.StringAttribute{Computed: true, MarkdownDescription: desc}
 	}
+	element := map[string]schema.Attribute{
+		"id":                   str(descConnectionID),
+		"tenant_id":            str(descConnectionTenantID),
+		"name":                 str(descConnectionName),
+		"server_url":           str(descConnectionURL),
+		"auth_type":            str(descConnectionAuthType),
+		"status":               str(descConnectionStatus),
+		"instructions":         str(descConnectionInstructions),
+		"last_error":           str(descConnectionLastError),
+		"last_health_check_at": str(descConnectionLastCheck),
+		"created_at":           str(descConnectionCreatedAt),
+		"updated_at":           str(descConnectionUpdatedAt),
+	}
+	maps.Copy(element, checkStateDataSourceAttributes())
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Lists the MCP connections of your tenant, optionally filtered by name or status. " +
 			"All pages are read. Bearer tokens are never returned.",
@@ -63,21 +78,7 @@ func (d *connectionsDataSource) Schema(_ context.Context, _ datasource.SchemaReq
 			"connections": schema.ListNestedAttribute{
 				Computed:            true,
 				MarkdownDescription: "The matching connections, in the API's order (oldest first).",
-				NestedObject: schema.NestedAttributeObject{
-					Attributes: map[string]schema.Attribute{
-						"id":                   str(descConnectionID),
-						"tenant_id":            str(descConnectionTenantID),
-						"name":                 str(descConnectionName),
-						"server_url":           str(descConnectionURL),
-						"auth_type":            str(descConnectionAuthType),
-						"status":               str(descConnectionStatus),
-						"instructions":         str(descConnectionInstructions),
-						"last_error":           str(descConnectionLastError),
-						"last_health_check_at": str(descConnectionLastCheck),
-						"created_at":           str(descConnectionCreatedAt),
-						"updated_at":           str(descConnectionUpdatedAt),
-					},
-				},
+				NestedObject:        schema.NestedAttributeObject{Attributes: element},
 			},
 		},
 	}

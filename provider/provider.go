@@ -182,9 +182,11 @@ func (p *mcpProvider) Resources(context.Context) []func() resource.Resource {
 func (p *mcpProvider) DataSources(context.Context) []func() datasource.DataSource {
 	return []func() datasource.DataSource{
 		NewConnectionDataSource,
+		NewConnectionCatalogDataSource,
 		NewConnectionsDataSource,
 		NewProjectDataSource,
 		NewServerDataSource,
+		NewServerCatalogDataSource,
 	}
 }
 

@@ -1,7 +1,6 @@
 package provider
 
 import (
-
 	// Renamed: attr is a test helper of this package.
 	fwattr "github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -12,36 +11,22 @@ import (
 // serverFields are the attributes every view of an MCP server shares: the
 // resource and the data source.
 type serverFields struct {
-	ID                   types.String `tfsdk:"id"`
-	ProjectID            types.String `tfsdk:"project_id"`
-	Name                 types.String `tfsdk:"name"`
-	Description          types.String `tfsdk:"description"`
-	TransportType        types.String `tfsdk:"transport_type"`
-	ConnectionType       types.String `tfsdk:"connection_type"`
-	URL                  types.String `tfsdk:"url"`
-	Command              types.String `tfsdk:"command"`
-	Args                 types.List   `tfsdk:"args"`
-	Status               types.String `tfsdk:"status"`
-	Capabilities         types.Object `tfsdk:"capabilities"`
-	ServerImplementation types.Object `tfsdk:"server_implementation"`
-	LastError            types.String `tfsdk:"last_error"`
-	LastConnectedAt      types.String `tfsdk:"last_connected_at"`
-	CreatedAt            types.String `tfsdk:"created_at"`
-	UpdatedAt            types.String `tfsdk:"updated_at"`
+	ID              types.String `tfsdk:"id"`
+	ProjectID       types.String `tfsdk:"project_id"`
+	Name            types.String `tfsdk:"name"`
+	Description     types.String `tfsdk:"description"`
+	TransportType   types.String `tfsdk:"transport_type"`
+	ConnectionType  types.String `tfsdk:"connection_type"`
+	URL             types.String `tfsdk:"url"`
+	Command         types.String `tfsdk:"command"`
+	Args            types.List   `tfsdk:"args"`
+	Status          types.String `tfsdk:"status"`
+	LastError       types.String `tfsdk:"last_error"`
+	LastConnectedAt types.String `tfsdk:"last_connected_at"`
+	CreatedAt       types.String `tfsdk:"created_at"`
+	UpdatedAt       types.String `tfsdk:"updated_at"`
+	checkStateFields
 }
-
-// Object types of the nested computed attributes.
-var (
-	serverCapabilitiesType = map[string]fwattr.Type{
-		"tools":     types.BoolType,
-		"resources": types.BoolType,
-		"prompts":   types.BoolType,
-	}
-	serverImplementationType = map[string]fwattr.Type{
-		"name":    types.StringType,
-		"version": types.StringType,
-	}
-)
 
 // serverFieldsOf converts the API's view of a server. priorArgs is what
 // state or configuration held for args: the API answers an empty list for
@@ -49,22 +34,21 @@ var (
 // args at all, so an empty answer keeps whichever of the two was there.
 func serverFieldsOf(s *contract.Server, priorArgs types.List) serverFields {
 	f := serverFields{
-		ID:                   types.StringValue(s.ID),
-		ProjectID:            types.StringValue(s.ProjectID),
-		Name:                 types.StringValue(s.Name),
-		Description:          types.StringPointerValue(s.Description),
-		TransportType:        types.StringValue(string(s.TransportType)),
-		ConnectionType:       types.StringValue(string(s.ConnectionType)),
-		URL:                  types.StringPointerValue(s.URL),
-		Command:              types.StringPointerValue(s.Command),
-		Args:                 types.ListNull(types.StringType),
-		Status:               types.StringValue(string(s.Status)),
-		Capabilities:         types.ObjectNull(serverCapabilitiesType),
-		ServerImplementation: types.ObjectNull(serverImplementationType),
-		LastError:            types.StringPointerValue(s.LastError),
-		LastConnectedAt:      types.StringNull(),
-		CreatedAt:            types.StringValue(s.CreatedAt.String()),
-		UpdatedAt:            types.StringValue(s.UpdatedAt.String()),
+		ID:               types.StringValue(s.ID),
+		ProjectID:        types.StringValue(s.ProjectID),
+		Name:             types.StringValue(s.Name),
+		Description:      types.StringPointerValue(s.Description),
+		TransportType:    types.StringValue(string(s.TransportType)),
+		ConnectionType:   types.StringValue(string(s.ConnectionType)),
+		URL:              types.StringPointerValue(s.URL),
+		Command:          types.StringPointerValue(s.Command),
+		Args:             types.ListNull(types.StringType),
+		Status:           types.StringValue(string(s.Status)),
+		LastError:        types.StringPointerValue(s.LastError),
+		LastConnectedAt:  types.StringNull(),
+		CreatedAt:        types.StringValue(s.CreatedAt.String()),
+		UpdatedAt:        types.StringValue(s.UpdatedAt.String()),
+		checkStateFields: checkStateFieldsOf(s.Capabilities, s.ServerImplementation, s.CheckState),
 	}
 	switch {
 	case len(s.Args) > 0:
@@ -75,19 +59,6 @@ func serverFieldsOf(s *contract.Server, priorArgs types.List) serverFields {
 		f.Args = types.ListValueMust(types.StringType, elems)
 	case s.Args != nil && !priorArgs.IsNull() && !priorArgs.IsUnknown() && len(priorArgs.Elements()) == 0:
 		f.Args = types.ListValueMust(types.StringType, []fwattr.Value{})
-	}
-	if c := s.Capabilities; c != nil {
-		f.Capabilities = types.ObjectValueMust(serverCapabilitiesType, map[string]fwattr.Value{
-			"tools":     types.BoolValue(c.Tools),
-			"resources": types.BoolValue(c.Resources),
-			"prompts":   types.BoolValue(c.Prompts),
-		})
-	}
-	if impl := s.ServerImplementation; impl != nil {
-		f.ServerImplementation = types.ObjectValueMust(serverImplementationType, map[string]fwattr.Value{
-			"name":    types.StringValue(impl.Name),
-			"version": types.StringValue(impl.Version),
-		})
 	}
 	if s.LastConnectedAt != nil {
 		f.LastConnectedAt = types.StringValue(s.LastConnectedAt.String())
@@ -112,26 +83,10 @@ const (
 	descServerStatus = "State of the server: `connected` (the last handshake succeeded), `error` (it failed; see " +
 		"`last_error`), `connecting` (not probed yet since it was created or its endpoint changed) or " +
 		"`disconnected` (probes are paused until the next connect)."
-	descServerCapabilities = "The MCP feature families the server advertised in its last successful handshake; null " +
-		"until one succeeded, and after the endpoint changes."
-	descServerImplementation  = "The `serverInfo` the server returned from its last successful handshake; null until one succeeded."
 	descServerLastError       = "Why the last handshake failed; null after a successful one."
 	descServerLastConnectedAt = "When the last successful handshake ran, RFC 3339 in UTC; null until one succeeded."
 	descServerCreatedAt       = "When the server was registered, RFC 3339 in UTC."
 	descServerUpdatedAt       = "When the server last changed, by an update or a probe, RFC 3339 in UTC."
-)
-
-// Descriptions of the nested attributes.
-var (
-	serverCapabilityDescs = map[string]string{
-		"tools":     "Whether the server offers tools.",
-		"resources": "Whether the server offers resources.",
-		"prompts":   "Whether the server offers prompts.",
-	}
-	serverImplementationDescs = map[string]string{
-		"name":    "The server's implementation name.",
-		"version": "The server's implementation version.",
-	}
 )
 
 // emptyArgs makes a stdio server without arguments read as an empty list

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
@@ -38,14 +39,6 @@ func (d *serverDataSource) Schema(_ context.Context, _ datasource.SchemaRequest,
 	str := func(desc string) schema.StringAttribute {
 		return schema.StringAttribute{Computed: true, MarkdownDescription: desc}
 	}
-	caps := map[string]schema.Attribute{}
-	for name, desc := range serverCapabilityDescs {
-		caps[name] = schema.BoolAttribute{Computed: true, MarkdownDescription: desc}
-	}
-	impl := map[string]schema.Attribute{}
-	for name, desc := range serverImplementationDescs {
-		impl[name] = str(desc)
-	}
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Looks up one MCP server of your tenant by `id`, or by `name` within a project " +
 			"(`project_id`). Set either `id`, or `name` and `project_id`. The bearer token is never returned.",
@@ -79,15 +72,14 @@ func (d *serverDataSource) Schema(_ context.Context, _ datasource.SchemaRequest,
 				Computed:            true,
 				MarkdownDescription: descServerArgs + " Null for `http` and `sse`.",
 			},
-			"status":                str(descServerStatus),
-			"capabilities":          schema.SingleNestedAttribute{Computed: true, MarkdownDescription: descServerCapabilities, Attributes: caps},
-			"server_implementation": schema.SingleNestedAttribute{Computed: true, MarkdownDescription: descServerImplementation, Attributes: impl},
-			"last_error":            str(descServerLastError),
-			"last_connected_at":     str(descServerLastConnectedAt),
-			"created_at":            str(descServerCreatedAt),
-			"updated_at":            str(descServerUpdatedAt),
+			"status":            str(descServerStatus),
+			"last_error":        str(descServerLastError),
+			"last_connected_at": str(descServerLastConnectedAt),
+			"created_at":        str(descServerCreatedAt),
+			"updated_at":        str(descServerUpdatedAt),
 		},
 	}
+	maps.Copy(resp.Schema.Attributes, checkStateDataSourceAttributes())
 }
 
 func (d *serverDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {

@@ -16,6 +16,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
@@ -59,20 +60,6 @@ func (r *serverResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 		connections[i] = string(c)
 	}
 	stable := []planmodifier.String{stringplanmodifier.UseStateForUnknown()}
-	boolAttrs := func(descs map[string]string) map[string]schema.Attribute {
-		out := map[string]schema.Attribute{}
-		for name, desc := range descs {
-			out[name] = schema.BoolAttribute{Computed: true, MarkdownDescription: desc}
-		}
-		return out
-	}
-	strAttrs := func(descs map[string]string) map[string]schema.Attribute {
-		out := map[string]schema.Attribute{}
-		for name, desc := range descs {
-			out[name] = schema.StringAttribute{Computed: true, MarkdownDescription: desc}
-		}
-		return out
-	}
 
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "An MCP server registered in a project (`mcp_project`): reached over Streamable HTTP, " +
@@ -145,23 +132,14 @@ func (r *serverResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 			// These change by themselves (probes), so they get no
 			// UseStateForUnknown: a stale planned value would make apply
 			// report an inconsistent result.
-			"status": schema.StringAttribute{Computed: true, MarkdownDescription: descServerStatus},
-			"capabilities": schema.SingleNestedAttribute{
-				Computed:            true,
-				MarkdownDescription: descServerCapabilities,
-				Attributes:          boolAttrs(serverCapabilityDescs),
-			},
-			"server_implementation": schema.SingleNestedAttribute{
-				Computed:            true,
-				MarkdownDescription: descServerImplementation,
-				Attributes:          strAttrs(serverImplementationDescs),
-			},
+			"status":            schema.StringAttribute{Computed: true, MarkdownDescription: descServerStatus},
 			"last_error":        schema.StringAttribute{Computed: true, MarkdownDescription: descServerLastError},
 			"last_connected_at": schema.StringAttribute{Computed: true, MarkdownDescription: descServerLastConnectedAt},
 			"created_at":        schema.StringAttribute{Computed: true, MarkdownDescription: descServerCreatedAt, PlanModifiers: stable},
 			"updated_at":        schema.StringAttribute{Computed: true, MarkdownDescription: descServerUpdatedAt},
 		},
 	}
+	maps.Copy(resp.Schema.Attributes, checkStateResourceAttributes())
 	maps.Copy(resp.Schema.Attributes, bearerToken.stringAttributes(writeOnlyDocs{
 		stored: "Token the API sends as `Authorization: Bearer <token>` to an `http` or `sse` server.",
 		storedMore: "The API never returns the token, so a token changed outside Terraform is not detected. " +
@@ -260,12 +238,35 @@ func (r *serverResource) Create(ctx context.Context, req resource.CreateRequest,
 	tflog.Debug(ctx, "created MCP server", map[string]any{"id": s.ID, "status": string(s.Status)})
 	// Saved before connecting: the server exists whatever the connect does.
 	resp.Diagnostics.Append(resp.State.Set(ctx, serverStateAfterWrite(plan, s))...)
-	if resp.Diagnostics.HasError() || !plan.ConnectOnApply.ValueBool() {
+	if resp.Diagnostics.HasError() {
 		return
 	}
-	if connected := r.connect(ctx, s.ID, body.Name, &resp.Diagnostics); connected != nil {
-		resp.Diagnostics.Append(resp.State.Set(ctx, serverStateAfterWrite(plan, connected))...)
+	if plan.ConnectOnApply.ValueBool() {
+		if connected := r.connect(ctx, s.ID, body.Name, &resp.Diagnostics); connected != nil {
+			s = connected
+			resp.Diagnostics.Append(resp.State.Set(ctx, serverStateAfterWrite(plan, s))...)
+		}
 	}
+	// The API refuses an approval on create (the record has had no
+	// tools_hash yet), so it is set once the connect has read one.
+	if !plan.ApprovedToolsHash.IsNull() && !resp.Diagnostics.HasError() {
+		r.approve(ctx, &resp.Diagnostics, &resp.State, plan, s)
+	}
+}
+
+// approve sets the server's approved_tools_hash to the planned one, or
+// removes the approval when it is null, and saves the result in state. A
+// refusal is an error diagnostic, and state keeps what the API holds.
+func (r *serverResource) approve(ctx context.Context, diags *diag.Diagnostics, state *tfsdk.State, plan serverResourceModel, s *contract.Server) {
+	hash := plan.ApprovedToolsHash.ValueString()
+	approved, err := r.client.UpdateServer(ctx, s.ID, contract.UpdateServerRequest{ApprovedToolsHash: &hash})
+	if err != nil {
+		serverRecord.addApprovalError(diags, r.client, s.Name, s.ID, hash, s.ToolsHash, err)
+		return
+	}
+	serverRecord.approvalKept(diags, r.client, s.Name, s.ID, hash, approved.ApprovedToolsHash)
+	tflog.Debug(ctx, "approved the tools of MCP server", map[string]any{"id": s.ID, "approved_tools_hash": hash})
+	diags.Append(state.Set(ctx, serverStateAfterWrite(plan, approved))...)
 }
 
 // connect has the API run the handshake now and returns the server with
@@ -365,8 +366,14 @@ func (r *serverResource) Update(ctx context.Context, req resource.UpdateRequest,
 	enabled := plan.ConnectOnApply.ValueBool() && !state.ConnectOnApply.ValueBool()
 	if plan.ConnectOnApply.ValueBool() && (endpointChanged || enabled) {
 		if connected := r.connect(ctx, id, name, &resp.Diagnostics); connected != nil {
-			resp.Diagnostics.Append(resp.State.Set(ctx, serverStateAfterWrite(plan, connected))...)
+			s = connected
+			resp.Diagnostics.Append(resp.State.Set(ctx, serverStateAfterWrite(plan, s))...)
 		}
+	}
+	// After the connect, so that approving the tools of a new endpoint
+	// works in the same apply that moves to it.
+	if !plan.ApprovedToolsHash.Equal(state.ApprovedToolsHash) && !resp.Diagnostics.HasError() {
+		r.approve(ctx, &resp.Diagnostics, &resp.State, plan, s)
 	}
 }
 
@@ -460,6 +467,8 @@ func serverStateAfterWrite(plan serverResourceModel, s *contract.Server) serverR
 	fields.ProjectID, fields.Name, fields.Description = plan.ProjectID, plan.Name, plan.Description
 	fields.TransportType, fields.ConnectionType = plan.TransportType, plan.ConnectionType
 	fields.URL, fields.Command, fields.Args = plan.URL, plan.Command, plan.Args
+	// approved_tools_hash stays the API's: the planned one once approve
+	// succeeded, the one before it ran or when the API refused it.
 	state.serverFields = fields
 	state.BearerTokenWO = types.StringNull()
 	return state

@@ -165,3 +165,21 @@ func (validArgs) ValidateList(ctx context.Context, req validator.ListRequest, re
 		resp.Diagnostics.AddAttributeError(req.Path, "Invalid args", req.Path.String()+" "+err.Error()+".")
 	}
 }
+
+func validToolsHash() validator.String {
+	return checkString{
+		summary: "Invalid approved_tools_hash",
+		about:   `must be "sha256:" followed by 64 lower-case hex digits, as in tools_hash`,
+		check:   checkToolsHash,
+	}
+}
+
+// checkToolsHash accepts the shape of a tools_hash; whether the record has
+// had it only the API knows, at apply.
+func checkToolsHash(s string) error {
+	if !contract.ValidHash(s) {
+		return fmt.Errorf("must be a tools_hash: %q followed by 64 lower-case hex digits, as the record's tools_hash "+
+			"shows it, got %q", contract.HashPrefix, s)
+	}
+	return nil
+}

@@ -1,0 +1,170 @@
+package provider
+
+import (
+	"fmt"
+
+	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
+)
+
+// catalogFields are the attributes of both catalog data sources: what a
+// record's last passing check found its server offers (SPEC §8).
+type catalogFields struct {
+	Tools      []catalogTool     `tfsdk:"tools"`
+	Prompts    []catalogPrompt   `tfsdk:"prompts"`
+	Resources  []catalogResource `tfsdk:"resources"`
+	ToolsHash  types.String      `tfsdk:"tools_hash"`
+	ObservedAt types.String      `tfsdk:"observed_at"`
+	Truncated  types.Bool        `tfsdk:"truncated"`
+}
+
+type catalogTool struct {
+	Name         types.String `tfsdk:"name"`
+	Title        types.String `tfsdk:"title"`
+	Description  types.String `tfsdk:"description"`
+	InputSchema  types.String `tfsdk:"input_schema"`
+	OutputSchema types.String `tfsdk:"output_schema"`
+	Annotations  types.String `tfsdk:"annotations"`
+	Hash         types.String `tfsdk:"hash"`
+}
+
+type catalogPrompt struct {
+	Name        types.String `tfsdk:"name"`
+	Title       types.String `tfsdk:"title"`
+	Description types.String `tfsdk:"description"`
+	Arguments   types.String `tfsdk:"arguments"`
+}
+
+type catalogResource struct {
+	URI         types.String `tfsdk:"uri"`
+	Name        types.String `tfsdk:"name"`
+	Title       types.String `tfsdk:"title"`
+	Description types.String `tfsdk:"description"`
+	MIMEType    types.String `tfsdk:"mime_type"`
+}
+
+// jsonString is a JSON value as a Terraform string (for jsondecode), or null when there is none.
+func jsonString(raw contract.RawJSON) types.String {
+	if len(raw) == 0 {
+		return types.StringNull()
+	}
+	return types.StringValue(string(raw))
+}
+
+// catalogFieldsOf converts the API's catalog. The lists are never null, so
+// a server without prompts has prompts = [] and a for expression over it works.
+func catalogFieldsOf(c *contract.Catalog) catalogFields {
+	f := catalogFields{
+		Tools:      make([]catalogTool, 0, len(c.Tools)),
+		Prompts:    make([]catalogPrompt, 0, len(c.Prompts)),
+		Resources:  make([]catalogResource, 0, len(c.Resources)),
+		ToolsHash:  types.StringValue(c.ToolsHash),
+		ObservedAt: types.StringValue(c.ObservedAt.String()),
+		Truncated:  types.BoolValue(c.Truncated),
+	}
+	for _, t := range c.Tools {
+		f.Tools = append(f.Tools, catalogTool{
+			Name:         types.StringValue(t.Name),
+			Title:        types.StringPointerValue(t.Title),
+			Description:  types.StringPointerValue(t.Description),
+			InputSchema:  jsonString(t.InputSchema),
+			OutputSchema: jsonString(t.OutputSchema),
+			Annotations:  jsonString(t.Annotations),
+			Hash:         types.StringValue(t.Hash),
+		})
+	}
+	for _, p := range c.Prompts {
+		f.Prompts = append(f.Prompts, catalogPrompt{
+			Name:        types.StringValue(p.Name),
+			Title:       types.StringPointerValue(p.Title),
+			Description: types.StringPointerValue(p.Description),
+			Arguments:   jsonString(p.Arguments),
+		})
+	}
+	for _, r := range c.Resources {
+		f.Resources = append(f.Resources, catalogResource{
+			URI:         types.StringValue(r.URI),
+			Name:        types.StringValue(r.Name),
+			Title:       types.StringPointerValue(r.Title),
+			Description: types.StringPointerValue(r.Description),
+			MIMEType:    types.StringPointerValue(r.MIMEType),
+		})
+	}
+	return f
+}
+
+// catalogAttributes are the computed attributes of both catalog data sources.
+func catalogAttributes() map[string]schema.Attribute {
+	str := func(desc string) schema.StringAttribute {
+		return schema.StringAttribute{Computed: true, MarkdownDescription: desc}
+	}
+	list := func(desc string, attrs map[string]schema.Attribute) schema.ListNestedAttribute {
+		return schema.ListNestedAttribute{
+			Computed:            true,
+			MarkdownDescription: desc,
+			NestedObject:        schema.NestedAttributeObject{Attributes: attrs},
+		}
+	}
+	return map[string]schema.Attribute{
+		"tools": list("The tools the server offers, in the server's order. Empty when it offers none.", map[string]schema.Attribute{
+			"name":        str("The tool's name, as agents call it."),
+			"title":       str("The tool's display title; null when the server gave none."),
+			"description": str("The tool's description, which agents read to decide when to call it; null when the server gave none."),
+			"input_schema": str("The JSON Schema of the tool's arguments, as a JSON string (canonical form, RFC 8785); " +
+				"use `jsondecode` to read it."),
+			"output_schema": str("The JSON Schema of the tool's structured result, as a JSON string; null when the " +
+				"server declared none."),
+			"annotations": str("The tool's annotations (hints such as `readOnlyHint` or `destructiveHint`), as a JSON " +
+				"string; null when the server gave none."),
+			"hash": str("`sha256:` and the hex SHA-256 of the RFC 8785 canonical JSON of the tool as the server sent it, " +
+				"without `_meta`: it changes whenever any part of the tool's definition does."),
+		}),
+		"prompts": list("The prompts the server offers; empty when it offers none or does not advertise prompts.", map[string]schema.Attribute{
+			"name":        str("The prompt's name."),
+			"title":       str("The prompt's display title; null when the server gave none."),
+			"description": str("The prompt's description; null when the server gave none."),
+			"arguments":   str("The prompt's arguments, as a JSON string (a list of objects with `name`, `description` and `required`); null when it takes none."),
+		}),
+		"resources": list("The resources the server lists; empty when it lists none or does not advertise resources.", map[string]schema.Attribute{
+			"uri":         str("The resource's URI."),
+			"name":        str("The resource's name."),
+			"title":       str("The resource's display title; null when the server gave none."),
+			"description": str("The resource's description; null when the server gave none."),
+			"mime_type":   str("The resource's MIME type; null when the server gave none."),
+		}),
+		"tools_hash": str("Hash of all the tools: `sha256:` and the hex SHA-256 of the sorted lines `<name> <hash>`. " +
+			"The same value as the record's `tools_hash`, and what `approved_tools_hash` takes."),
+		"observed_at": str("When the check that read this catalog ran, RFC 3339 in UTC."),
+		"truncated": schema.BoolAttribute{Computed: true, MarkdownDescription: "`true` when the server offered more " +
+			"than the API keeps (1,000 items of a kind, 4 MiB in all): the lists hold the first ones only."},
+	}
+}
+
+// addNoCatalog reports a catalog the API does not have although the record
+// exists. Usually no check of it has passed yet (status and lastError say
+// why); a record whose last check passed before the API kept catalogs has
+// none until its next check.
+func (r record) addNoCatalog(diags *diag.Diagnostics, attr, name, id, status string, passed bool, lastError *string) {
+	if passed {
+		diags.AddAttributeError(path.Root(attr), "No catalog yet", fmt.Sprintf(
+			"The %s %q (%s) exists and its status is %q, but the API has no catalog of its tools: its last "+
+				"check ran before the API kept catalogs, or the API predates them.\n\n"+
+				"Check it again (apply its %s resource with a change of its endpoint, or wait for the API's "+
+				"scheduler), then read the data source again. Inside a check block, this is a warning rather than an error.",
+			r.kind, name, id, status, r.typeName))
+		return
+	}
+	why := fmt.Sprintf("its status is %q", status)
+	if lastError != nil {
+		why += fmt.Sprintf(" and its last check failed: %s", *lastError)
+	}
+	diags.AddAttributeError(path.Root(attr), "No catalog yet", fmt.Sprintf(
+		"The %s %q (%s) exists, but no check of it has passed yet, so the API has no catalog of its tools; %s.\n\n"+
+			"Make the server reachable, then check it again: apply its %s resource with the check on apply "+
+			"enabled, or wait for the API's scheduler. Inside a check block, this is a warning rather than an error.",
+		r.kind, name, id, why, r.typeName))
+}
