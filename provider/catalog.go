@@ -1,6 +1,8 @@
 package provider
 
 import (
+	"encoding/json"
+
 	"fmt"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
@@ -48,11 +50,19 @@ type catalogResource struct {
 }
 
 // jsonString is a JSON value as a Terraform string (for jsondecode), or null when there is none.
-func jsonString(raw contract.RawJSON) types.String {
-	if len(raw) == 0 {
+func jsonString(raw json.RawMessage) types.String {
+	if len(raw) == 0 || string(raw) == "null" {
 		return types.StringNull()
 	}
 	return types.StringValue(string(raw))
+}
+
+// optionalString is s, or null when the server sent none ("").
+func optionalString(s string) types.String {
+	if s == "" {
+		return types.StringNull()
+	}
+	return types.StringValue(s)
 }
 
 // catalogFieldsOf converts the API's catalog. The lists are never null, so
@@ -69,8 +79,8 @@ func catalogFieldsOf(c *contract.Catalog) catalogFields {
 	for _, t := range c.Tools {
 		f.Tools = append(f.Tools, catalogTool{
 			Name:         types.StringValue(t.Name),
-			Title:        types.StringPointerValue(t.Title),
-			Description:  types.StringPointerValue(t.Description),
+			Title:        optionalString(t.Title),
+			Description:  optionalString(t.Description),
 			InputSchema:  jsonString(t.InputSchema),
 			OutputSchema: jsonString(t.OutputSchema),
 			Annotations:  jsonString(t.Annotations),
@@ -80,8 +90,8 @@ func catalogFieldsOf(c *contract.Catalog) catalogFields {
 	for _, p := range c.Prompts {
 		f.Prompts = append(f.Prompts, catalogPrompt{
 			Name:        types.StringValue(p.Name),
-			Title:       types.StringPointerValue(p.Title),
-			Description: types.StringPointerValue(p.Description),
+			Title:       optionalString(p.Title),
+			Description: optionalString(p.Description),
 			Arguments:   jsonString(p.Arguments),
 		})
 	}
@@ -89,9 +99,9 @@ func catalogFieldsOf(c *contract.Catalog) catalogFields {
 		f.Resources = append(f.Resources, catalogResource{
 			URI:         types.StringValue(r.URI),
 			Name:        types.StringValue(r.Name),
-			Title:       types.StringPointerValue(r.Title),
-			Description: types.StringPointerValue(r.Description),
-			MIMEType:    types.StringPointerValue(r.MIMEType),
+			Title:       optionalString(r.Title),
+			Description: optionalString(r.Description),
+			MIMEType:    optionalString(r.MIMEType),
 		})
 	}
 	return f

@@ -1,6 +1,8 @@
 package provider
 
 import (
+	"encoding/json"
+
 	"strings"
 	"testing"
 
@@ -34,8 +36,9 @@ func TestCheckToolsHash(t *testing.T) {
 func TestCatalogFieldsOf(t *testing.T) {
 	f := catalogFieldsOf(&contract.Catalog{
 		Tools: []contract.CatalogTool{{
-			Name: "get_order", Description: new("Returns one order."), Hash: "sha256:x",
-			InputSchema: contract.RawJSON(`{"properties":{"id":{"type":"string"}},"type":"object"}`),
+			Name: "get_order", Description: "Returns one order.", Hash: "sha256:x",
+			InputSchema:  json.RawMessage(`{"properties":{"id":{"type":"string"}},"type":"object"}`),
+			OutputSchema: json.RawMessage(`null`),
 		}},
 		ToolsHash: "sha256:y",
 	})
