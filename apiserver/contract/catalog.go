@@ -124,8 +124,7 @@ type CheckEntry struct {
 
 // CatalogChange is one change of a record's tools (GET …/catalog-changes):
 // the tools added, removed and changed (same name, another hash), sorted.
-// A record's first catalog is its baseline, not a change: every entry has
-// the FromHash it changed from.
+// FromHash is null for the first catalog a record had, which adds every tool.
 type CatalogChange struct {
 	At           Time     `json:"at"`
 	FromHash     *string  `json:"fromHash"`

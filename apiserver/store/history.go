@@ -106,7 +106,7 @@ type checkWrite struct {
 	bodies       []*string // set only when the catalog is not stored yet
 	prevCatalogs []*string // the catalog the row had when it was read
 	prevTools    []*string
-	added        []*string // JSON arrays of names, set only on a change
+	added        []*string // JSON arrays of names, set exactly when the tools changed
 	removed      []*string
 	changed      []*string
 }
@@ -127,7 +127,7 @@ const (
 			tools_hash = CASE WHEN r.c_ok THEN r.c_tools_hash ELSE m.tools_hash END,
 			catalog_hash = CASE WHEN r.c_ok THEN r.c_catalog ELSE m.catalog_hash END,
 			catalog_observed_at = CASE WHEN r.c_ok THEN greatest(t.now, m.updated_at) ELSE m.catalog_observed_at END,
-			tools_changed_at = CASE WHEN r.c_ok AND r.c_prev_tools <> r.c_tools_hash
+			tools_changed_at = CASE WHEN r.c_ok AND r.c_added IS NOT NULL
 				THEN greatest(t.now, m.updated_at) ELSE m.tools_changed_at END,
 			check_seq = m.check_seq + 1`
 	// checkGuardSQL stores a passing check only over the catalog it was
@@ -162,7 +162,7 @@ func (k RecordKind) sideEffectsSQL() string {
 			ARRAY(SELECT json_array_elements_text(CAST(c_added AS json))),
 			ARRAY(SELECT json_array_elements_text(CAST(c_removed AS json))),
 			ARRAY(SELECT json_array_elements_text(CAST(c_changed AS json)))
-		FROM upd WHERE c_ok AND c_prev_tools <> tools_hash)`
+		FROM upd WHERE c_ok AND c_added IS NOT NULL)`
 }
 
 // newCheckWrite prepares the shared part of storing results[i] over the
@@ -207,7 +207,8 @@ func (s *Store) newCheckWrite(ctx context.Context, k RecordKind, ids []string, r
 		if prev[j].CatalogHash == nil || *prev[j].CatalogHash != content {
 			w.bodies[j] = new(string(body))
 		}
-		if prev[j].ToolsHash != nil && *prev[j].ToolsHash != cat.ToolsHash {
+		// A record's first catalog counts as a change from none: every tool added.
+		if prev[j].ToolsHash == nil || *prev[j].ToolsHash != cat.ToolsHash {
 			before, err := s.storedToolHashes(ctx, k, ids[j], prev[j].CatalogHash)
 			if err != nil {
 				return checkWrite{}, err
@@ -392,7 +393,8 @@ func (s *Store) ListChecks(ctx context.Context, k RecordKind, tenantID uuid.UUID
 }
 
 // CatalogChange is one change of a record's tools, from one toolsHash to
-// another; a record's first catalog is its baseline, not a change.
+// another; FromHash is nil for the record's first catalog, which adds
+// every tool.
 type CatalogChange struct {
 	ID           int64          `db:"id"`
 	At           time.Time      `db:"at"`

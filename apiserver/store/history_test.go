@@ -78,7 +78,7 @@ func TestCheckStateAndCatalog(t *testing.T) {
 	first := catalogOf(t, toolA, toolB)
 	got := recheck(t, s, c, passed(first))
 	if deref(got.ToolsHash) != first.ToolsHash || got.ToolCount == nil || *got.ToolCount != 2 ||
-		deref(got.ProtocolVersion) != "2025-06-18" || got.ToolsChangedAt != nil || got.CheckSeq != 1 {
+		deref(got.ProtocolVersion) != "2025-06-18" || got.ToolsChangedAt == nil || got.CheckSeq != 1 {
 		t.Fatalf("after the first check: %+v", got.CheckState)
 	}
 	cat, err := s.GetCatalog(ctx, ConnectionRecords, tenant, c.ID.String())
@@ -100,8 +100,8 @@ func TestCheckStateAndCatalog(t *testing.T) {
 	if n := countRows(t, s, "catalogs", "connection_id", c.ID.String()); n != 1 {
 		t.Fatalf("%d catalog rows after four checks of one catalog, want 1", n)
 	}
-	if n := countRows(t, s, "catalog_changes", "connection_id", c.ID.String()); n != 0 {
-		t.Fatalf("%d change entries for an unchanged catalog, want 0", n)
+	if n := countRows(t, s, "catalog_changes", "connection_id", c.ID.String()); n != 1 {
+		t.Fatalf("%d change entries for one catalog checked four times, want the first one only", n)
 	}
 
 	// A failing check keeps the catalog and records why.
@@ -117,8 +117,11 @@ func TestCheckStateAndCatalog(t *testing.T) {
 		t.Fatalf("after the change: %+v", got.CheckState)
 	}
 	changes, next, err := s.ListCatalogChanges(ctx, ConnectionRecords, tenant, c.ID.String(), 10, nil)
-	if err != nil || next != nil || len(changes) != 1 {
+	if err != nil || next != nil || len(changes) != 2 {
 		t.Fatalf("changes = %+v, %v, %v", changes, next, err)
+	}
+	if base := changes[1]; base.FromHash != nil || base.ToHash != first.ToolsHash || fmt.Sprint(base.ToolsAdded, base.ToolsRemoved, base.ToolsChanged) != "[a b] [] []" {
+		t.Fatalf("first catalog's entry %+v", base)
 	}
 	ch := changes[0]
 	if deref(ch.FromHash) != first.ToolsHash || ch.ToHash != second.ToolsHash ||
@@ -269,7 +272,7 @@ func TestServerCheckHistory(t *testing.T) {
 		t.Fatalf("server checks %+v, %v", checks, err)
 	}
 	changes, _, err := s.ListCatalogChanges(ctx, ServerRecords, tenant, srv.ID, 10, nil)
-	if err != nil || len(changes) != 1 || fmt.Sprint(changes[0].ToolsAdded) != "[c]" || deref(changes[0].FromHash) != first.ToolsHash {
+	if err != nil || len(changes) != 2 || fmt.Sprint(changes[0].ToolsAdded) != "[c]" || deref(changes[0].FromHash) != first.ToolsHash {
 		t.Fatalf("server changes %+v, %v", changes, err)
 	}
 	if _, err := s.GetCatalog(ctx, ServerRecords, tenant, srv.ID); err != nil {
