@@ -207,12 +207,12 @@ func (r record) addApprovalError(diags *diag.Diagnostics, c *client.Client, name
 		r.kind, name, id, hash, apiMessage(err), r.noun, now, r.typeName, r.typeName))
 }
 
-// approvalKept reports whether the API stored the approval it was sent
-// (hash, or none for ""), and otherwise adds an error: an API that predates
-// approvals ignores the field, and the plan's value must not be claimed.
-func (r record) approvalKept(diags *diag.Diagnostics, c *client.Client, name, id, hash string, got *string) bool {
+// checkApprovalKept adds an error unless the API stored the approval it was
+// sent (hash, or none for ""): an API that predates approvals ignores the
+// field, and the plan's value must not be claimed.
+func (r record) checkApprovalKept(diags *diag.Diagnostics, c *client.Client, name, id, hash string, got *string) {
 	if (hash == "" && got == nil) || (got != nil && *got == hash) {
-		return true
+		return
 	}
 	now := "none"
 	if got != nil {
@@ -222,5 +222,4 @@ func (r record) approvalKept(diags *diag.Diagnostics, c *client.Client, name, id
 		"The %s %q (%s) was saved, and the API accepted approved_tools_hash = %q, but it holds %s instead. "+
 			"The API at %s probably predates approved tools hashes: upgrade it, or remove approved_tools_hash.",
 		r.kind, name, id, hash, now, c.Endpoint()))
-	return false
 }

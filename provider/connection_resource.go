@@ -307,7 +307,7 @@ func (r *connectionResource) approve(ctx context.Context, diags *diag.Diagnostic
 		connectionRecord.addApprovalError(diags, r.client, conn.Name, conn.ID, hash.ValueString(), conn.ToolsHash, err)
 		return conn
 	}
-	connectionRecord.approvalKept(diags, r.client, conn.Name, conn.ID, hash.ValueString(), approved.ApprovedToolsHash)
+	connectionRecord.checkApprovalKept(diags, r.client, conn.Name, conn.ID, hash.ValueString(), approved.ApprovedToolsHash)
 	tflog.Debug(ctx, "approved the tools of MCP connection", map[string]any{"id": conn.ID, "approved_tools_hash": hash.ValueString()})
 	return approved
 }

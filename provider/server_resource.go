@@ -264,7 +264,7 @@ func (r *serverResource) approve(ctx context.Context, diags *diag.Diagnostics, s
 		serverRecord.addApprovalError(diags, r.client, s.Name, s.ID, hash, s.ToolsHash, err)
 		return
 	}
-	serverRecord.approvalKept(diags, r.client, s.Name, s.ID, hash, approved.ApprovedToolsHash)
+	serverRecord.checkApprovalKept(diags, r.client, s.Name, s.ID, hash, approved.ApprovedToolsHash)
 	tflog.Debug(ctx, "approved the tools of MCP server", map[string]any{"id": s.ID, "approved_tools_hash": hash})
 	diags.Append(state.Set(ctx, serverStateAfterWrite(plan, approved))...)
 }

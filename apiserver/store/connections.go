@@ -445,7 +445,7 @@ func (c Connection) utc() Connection {
 	c.UpdatedAt = c.UpdatedAt.UTC()
 	c.NextCheckAt = c.NextCheckAt.UTC()
 	c.LastHealthCheckAt = utcPtr(c.LastHealthCheckAt)
-	c.CheckState = c.CheckState.utc()
+	c.CheckState = checkStateUTC(c.CheckState)
 	return c
 }
 

@@ -76,7 +76,8 @@ type CheckState struct {
 const checkStateColumns = `protocol_version, last_error_kind, tool_count, tools_hash, tools_changed_at,
 	approved_tools_hash, catalog_hash, catalog_observed_at, check_seq`
 
-func (c CheckState) utc() CheckState {
+// checkStateUTC is c with its times in UTC.
+func checkStateUTC(c CheckState) CheckState {
 	c.ToolsChangedAt = utcPtr(c.ToolsChangedAt)
 	c.CatalogObservedAt = utcPtr(c.CatalogObservedAt)
 	return c
@@ -387,9 +388,10 @@ func (s *Store) ListChecks(ctx context.Context, k RecordKind, tenantID uuid.UUID
 	if err != nil {
 		return nil, nil, err
 	}
-	return pageOf(rows, limit, func(e CheckEntry) Cursor {
+	page, next := pageOf(rows, limit, func(e CheckEntry) Cursor {
 		return Cursor{CreatedAt: e.At, ID: strconv.FormatInt(e.Seq, 10)}
 	}, func(e *CheckEntry) { e.At = e.At.UTC() })
+	return page, next, nil
 }
 
 // CatalogChange is one change of a record's tools, from one toolsHash to
@@ -414,9 +416,10 @@ func (s *Store) ListCatalogChanges(ctx context.Context, k RecordKind, tenantID u
 	if err != nil {
 		return nil, nil, err
 	}
-	return pageOf(rows, limit, func(c CatalogChange) Cursor {
+	page, next := pageOf(rows, limit, func(c CatalogChange) Cursor {
 		return Cursor{CreatedAt: c.At, ID: strconv.FormatInt(c.ID, 10)}
 	}, func(c *CatalogChange) { c.At = c.At.UTC() })
+	return page, next, nil
 }
 
 // historyPage selects up to limit+1 rows of a side table for the record,
@@ -448,14 +451,14 @@ func historyPage[T any](ctx context.Context, s *Store, k RecordKind, tenantID uu
 
 // pageOf trims rows to limit, fixes each up, and gives the next page's
 // cursor when a row was left over.
-func pageOf[T any](rows []T, limit int, cursor func(T) Cursor, fix func(*T)) ([]T, *Cursor, error) {
+func pageOf[T any](rows []T, limit int, cursor func(T) Cursor, fix func(*T)) ([]T, *Cursor) {
 	for i := range rows {
 		fix(&rows[i])
 	}
 	if len(rows) <= limit {
-		return rows, nil, nil
+		return rows, nil
 	}
 	rows = rows[:limit]
 	next := cursor(rows[limit-1])
-	return rows, &next, nil
+	return rows, &next
 }

@@ -70,7 +70,7 @@ func (r serverRow) utc() Server {
 	srv.UpdatedAt = srv.UpdatedAt.UTC()
 	srv.NextCheckAt = srv.NextCheckAt.UTC()
 	srv.LastConnectedAt = utcPtr(srv.LastConnectedAt)
-	srv.CheckState = srv.CheckState.utc()
+	srv.CheckState = checkStateUTC(srv.CheckState)
 	return srv
 }
 

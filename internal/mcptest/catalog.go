@@ -83,7 +83,7 @@ func ServeStreamable(t testing.TB, srv *mcp.Server, cfg Config) *Server {
 	t.Helper()
 	h := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv },
 		&mcp.StreamableHTTPOptions{Stateless: !cfg.Stateful})
-	return startTLS(t, Path, requireBearer(cfg.BearerToken, h), cfg.TLS)
+	return startTLS(t, requireBearer(cfg.BearerToken, h), cfg.TLS)
 }
 
 // ServeSSE serves srv over the legacy HTTP+SSE transport, with cfg's
@@ -91,7 +91,7 @@ func ServeStreamable(t testing.TB, srv *mcp.Server, cfg Config) *Server {
 func ServeSSE(t testing.TB, srv *mcp.Server, cfg Config) *Server {
 	t.Helper()
 	h := mcp.NewSSEHandler(func(*http.Request) *mcp.Server { return srv }, nil)
-	return startTLS(t, Path, requireBearer(cfg.BearerToken, h), cfg.TLS)
+	return startTLS(t, requireBearer(cfg.BearerToken, h), cfg.TLS)
 }
 
 // ServeHandler serves h at URL (the Path of a loopback server), recording
@@ -99,5 +99,5 @@ func ServeSSE(t testing.TB, srv *mcp.Server, cfg Config) *Server {
 // in front of an SDK server.
 func ServeHandler(t testing.TB, h http.Handler) *Server {
 	t.Helper()
-	return start(t, Path, h)
+	return start(t, h)
 }

@@ -133,23 +133,23 @@ func rpcMethods(body []byte) []string {
 	return out
 }
 
-// start serves h on loopback, recording requests, and closes it at cleanup.
-func start(t testing.TB, path string, h http.Handler) *Server {
+// start serves h at Path on loopback, recording requests, and closes it at cleanup.
+func start(t testing.TB, h http.Handler) *Server {
 	t.Helper()
-	return startTLS(t, path, h, false)
+	return startTLS(t, h, false)
 }
 
-func startTLS(t testing.TB, path string, h http.Handler, useTLS bool) *Server {
+func startTLS(t testing.TB, h http.Handler, useTLS bool) *Server {
 	t.Helper()
 	s := &Server{}
 	mux := http.NewServeMux()
-	mux.Handle(path, h)
+	mux.Handle(Path, h)
 	if useTLS {
 		s.HTTP = httptest.NewTLSServer(s.record(mux))
 	} else {
 		s.HTTP = httptest.NewServer(s.record(mux))
 	}
-	s.URL = s.HTTP.URL + path
+	s.URL = s.HTTP.URL + Path
 	t.Cleanup(s.HTTP.Close)
 	return s
 }
@@ -215,7 +215,7 @@ func StartHTTP(t testing.TB, cfg Config) *Server {
 	srv := NewServer(cfg)
 	h := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv },
 		&mcp.StreamableHTTPOptions{Stateless: !cfg.Stateful})
-	return startTLS(t, Path, requireBearer(cfg.BearerToken, h), cfg.TLS)
+	return startTLS(t, requireBearer(cfg.BearerToken, h), cfg.TLS)
 }
 
 // StartModern serves a stateless Streamable HTTP server that negotiates ModernVersion.
@@ -236,7 +236,7 @@ func StartSSE(t testing.TB, cfg Config) *Server {
 	t.Helper()
 	srv := NewServer(cfg)
 	h := mcp.NewSSEHandler(func(*http.Request) *mcp.Server { return srv }, nil)
-	return startTLS(t, Path, requireBearer(cfg.BearerToken, h), cfg.TLS)
+	return startTLS(t, requireBearer(cfg.BearerToken, h), cfg.TLS)
 }
 
 // StartHung serves an endpoint that reads each request and never answers it.
@@ -251,7 +251,7 @@ func StartHung(t testing.TB) *Server {
 		case <-release:
 		}
 	})
-	s := start(t, Path, h)
+	s := start(t, h)
 	// Cleanups run last-in first-out: release the handlers before Close waits for them.
 	t.Cleanup(func() { close(release) })
 	return s
@@ -267,7 +267,7 @@ func StartStatic(t testing.TB, status int, contentType, body string) *Server {
 		w.WriteHeader(status)
 		_, _ = io.WriteString(w, body)
 	})
-	return start(t, Path, h)
+	return start(t, h)
 }
 
 // StartHTML serves an ordinary HTML page with status 200 at URL.
@@ -284,5 +284,5 @@ func StartRedirect(t testing.TB, location string, code int) *Server {
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, location, code)
 	})
-	return start(t, Path, h)
+	return start(t, h)
 }

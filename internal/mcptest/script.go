@@ -111,7 +111,7 @@ func StartScript(t testing.TB, s Script) *Server {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(out)
 	})
-	return start(t, Path, h)
+	return start(t, h)
 }
 
 // ServeScript serves s over newline-delimited JSON-RPC on r and w (a stdio
