@@ -88,6 +88,9 @@ report() {
   if [ "$status" = active ]; then
     echo "instructions the MCP server gave (first lines):"
     "${tf[@]}" output -raw instructions 2>/dev/null | head -n 3 | sed 's/^/  | /'
+    echo
+    echo "tools it offers (name = hash):"
+    "${tf[@]}" output tools 2>/dev/null | sed -n 's/^ *"\{0,1\}\([^" ]*\)"\{0,1\} *= *"\(.*\)"$/  \1 = \2/p'
   else
     echo "last error: $("${tf[@]}" output -raw last_error 2>/dev/null)"
   fi
@@ -95,6 +98,9 @@ report() {
 
 Read it back through the API:
   curl -s -H "Authorization: Bearer \$(cat .demo/api-key)" $api_url/api/mcp-connections/$id
+Its tool catalog, check history and catalog changes:
+  curl -s -H "Authorization: Bearer \$(cat .demo/api-key)" $api_url/api/mcp-connections/$id/catalog
+  curl -s -H "Authorization: Bearer \$(cat .demo/api-key)" $api_url/api/mcp-connections/$id/checks
 Run a health check now:
   curl -s -X POST -H "Authorization: Bearer \$(cat .demo/api-key)" $api_url/api/mcp-connections/$id/health-check
 Terraform (same state): TF_CLI_CONFIG_FILE=.demo/terraformrc MCP_ENDPOINT=$api_url MCP_API_KEY=\$(cat .demo/api-key) terraform -chdir=.demo/quickstart plan

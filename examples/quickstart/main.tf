@@ -82,3 +82,21 @@ output "server_status" {
   description = "connected when the API's MCP handshake with the server succeeded."
   value       = mcp_server.orders.status
 }
+
+# What the connection's MCP server offers, as its last passing check listed it.
+data "mcp_connection_catalog" "orders" {
+  connection_id = mcp_connection.orders.id
+}
+
+output "tools" {
+  description = "The tools the MCP server offers, with the hash that pins each definition."
+  value       = { for t in data.mcp_connection_catalog.orders.tools : t.name => t.hash }
+}
+
+# Warns on plan and apply if the tool an order agent relies on disappears.
+check "order_status_offered" {
+  assert {
+    condition     = contains([for t in data.mcp_connection_catalog.orders.tools : t.name], "order_status")
+    error_message = "The order desk MCP server no longer offers order_status."
+  }
+}
