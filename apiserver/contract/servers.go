@@ -88,6 +88,9 @@ type Server struct {
 	ServerImplementation *Implementation `json:"serverImplementation"`
 	LastError            *string         `json:"lastError"`
 	LastConnectedAt      *Time           `json:"lastConnectedAt"`
+	// GatewayURL is where agents reach a proxy server through the API
+	// (<public url>/mcp/servers/{id}); null for direct ones.
+	GatewayURL *string `json:"gatewayUrl"`
 	CheckState
 	CreatedAt Time `json:"createdAt"`
 	UpdatedAt Time `json:"updatedAt"`
