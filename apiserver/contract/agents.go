@@ -110,3 +110,7 @@ type AuditEventList struct {
 	Data       []AuditEvent `json:"data"`
 	NextCursor *string      `json:"nextCursor"`
 }
+
+// PrefixMaxLength is the longest assignment prefix; a tool reaches an agent
+// as <prefix>__<tool>, and names over 128 characters are left out.
+const PrefixMaxLength = 32
