@@ -21,21 +21,17 @@ var (
 
 // NewConnectionsDataSource returns the mcp_connections data source.
 func NewConnectionsDataSource() datasource.DataSource {
-	return &connectionsDataSource{}
+	return &connectionsDataSource{recordDataSource{rec: connectionRecord, typeName: connectionRecord.typeName + "s"}}
 }
 
 type connectionsDataSource struct {
-	client *client.Client
+	recordDataSource
 }
 
 type connectionsDataSourceModel struct {
 	Name        types.String       `tfsdk:"name"`
 	Status      types.String       `tfsdk:"status"`
 	Connections []connectionFields `tfsdk:"connections"`
-}
-
-func (d *connectionsDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_connections"
 }
 
 func (d *connectionsDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
@@ -82,10 +78,6 @@ func (d *connectionsDataSource) Schema(_ context.Context, _ datasource.SchemaReq
 			},
 		},
 	}
-}
-
-func (d *connectionsDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	d.client = clientFrom(req.ProviderData, &resp.Diagnostics)
 }
 
 func (d *connectionsDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
