@@ -46,10 +46,7 @@ type connectionResourceModel struct {
 }
 
 func (r *connectionResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
-	authTypes := make([]string, len(contract.AuthTypes))
-	for i, a := range contract.AuthTypes {
-		authTypes[i] = string(a)
-	}
+	authTypes := contract.Strings(contract.AuthTypes)
 	stable := []planmodifier.String{stringplanmodifier.UseStateForUnknown()}
 
 	resp.Schema = schema.Schema{

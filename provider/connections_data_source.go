@@ -35,10 +35,7 @@ type connectionsDataSourceModel struct {
 }
 
 func (d *connectionsDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
-	statuses := make([]string, len(contract.ConnectionStatuses))
-	for i, s := range contract.ConnectionStatuses {
-		statuses[i] = string(s)
-	}
+	statuses := contract.Strings(contract.ConnectionStatuses)
 	str := func(desc string) schema.StringAttribute {
 		return schema.StringAttribute{Computed: true, MarkdownDescription: desc}
 	}

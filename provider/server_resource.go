@@ -47,14 +47,8 @@ type serverResourceModel struct {
 }
 
 func (r *serverResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
-	transports := make([]string, len(contract.TransportTypes))
-	for i, t := range contract.TransportTypes {
-		transports[i] = string(t)
-	}
-	connections := make([]string, len(contract.ConnectionTypes))
-	for i, c := range contract.ConnectionTypes {
-		connections[i] = string(c)
-	}
+	transports := contract.Strings(contract.TransportTypes)
+	connections := contract.Strings(contract.ConnectionTypes)
 	stable := []planmodifier.String{stringplanmodifier.UseStateForUnknown()}
 
 	resp.Schema = schema.Schema{
