@@ -8,11 +8,11 @@ import (
 	"net/http"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/apitest"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
+	"github.com/mcpconn/terraform-provider-mcp/internal/logbuf"
 	"github.com/mcpconn/terraform-provider-mcp/internal/pgtest"
 )
 
@@ -120,22 +120,7 @@ func (a *api) create(req any) contract.Connection {
 func ptr[T any](v T) *T { return &v }
 
 // logBuffer collects log output written from the server's goroutines.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+type logBuffer struct{ logbuf.Buffer }
 
 // lines decodes each JSON log line.
 func (b *logBuffer) lines(t *testing.T) []map[string]any {
