@@ -266,17 +266,7 @@ func TestServeGivesUpOnUnreachableDatabase(t *testing.T) {
 func TestServeWaitsForDatabase(t *testing.T) {
 	env := serveEnv(t)
 	cluster := pgtest.SharedCluster(t)
-	if err := cluster.StopServer(); err != nil {
-		t.Fatal(err)
-	}
-	stopped := true
-	t.Cleanup(func() {
-		if stopped {
-			if err := cluster.StartServer(); err != nil {
-				t.Errorf("restart PostgreSQL: %v", err)
-			}
-		}
-	})
+	restart := cluster.Outage(t)
 
 	addr := net.JoinHostPort("127.0.0.1", closedPort(t))
 	ctx, cancel := context.WithCancel(context.Background())
@@ -287,10 +277,7 @@ func TestServeWaitsForDatabase(t *testing.T) {
 	}()
 	s.waitFor(t, func() bool { return strings.Contains(s.stderr.String(), "database unreachable; retrying") })
 
-	if err := cluster.StartServer(); err != nil {
-		t.Fatal(err)
-	}
-	stopped = false
+	restart()
 	s.waitFor(t, func() bool {
 		resp, err := http.Get(s.url + "/readyz")
 		if err != nil {
