@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jmoiron/sqlx"
+
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/apitest"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
 	"github.com/mcpconn/terraform-provider-mcp/internal/logbuf"
@@ -142,4 +144,47 @@ func (b *logBuffer) lines(t *testing.T) []map[string]any {
 func captureLogs() (*logBuffer, apitest.Option) {
 	b := &logBuffer{}
 	return b, apitest.WithLogger(slog.New(slog.NewJSONHandler(b, &slog.HandlerOptions{Level: slog.LevelDebug})))
+}
+
+// assertTokensHidden fails if any of tokens shows in the response bodies,
+// in the logs or in the clear in table, which must hold one row, with an
+// encrypted token.
+func assertTokensHidden(t *testing.T, databaseURL, table string, bodies [][]byte, logs string, tokens ...string) {
+	t.Helper()
+	for _, b := range bodies {
+		for _, tok := range tokens {
+			if bytes.Contains(b, []byte(tok)) {
+				t.Errorf("response body contains the token: %s", b)
+			}
+		}
+	}
+	if logs == "" {
+		t.Fatal("no logs captured; the check below would prove nothing")
+	}
+	for _, tok := range tokens {
+		if strings.Contains(logs, tok) {
+			t.Errorf("logs contain the token:\n%s", logs)
+		}
+	}
+	db, err := sqlx.Connect("postgres", databaseURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var rows []string
+	if err := db.Select(&rows, `SELECT row_to_json(r)::text FROM `+table+` r`); err != nil {
+		t.Fatal(err)
+	}
+	var raw [][]byte
+	if err := db.Select(&raw, `SELECT token_ciphertext FROM `+table+` WHERE token_ciphertext IS NOT NULL`); err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 1 || len(raw) != 1 {
+		t.Fatalf("%d rows, %d with a ciphertext; want 1 and 1", len(rows), len(raw))
+	}
+	for _, tok := range tokens {
+		if strings.Contains(rows[0], tok) || bytes.Contains(raw[0], []byte(tok)) {
+			t.Errorf("%s holds the token in the clear: %s", table, rows[0])
+		}
+	}
 }
