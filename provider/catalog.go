@@ -1,17 +1,103 @@
 package provider
 
 import (
+	"context"
 	"encoding/json"
-
+	"errors"
 	"fmt"
 
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/client"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
 )
+
+var (
+	_ datasource.DataSource              = (*catalogDataSource)(nil)
+	_ datasource.DataSourceWithConfigure = (*catalogDataSource)(nil)
+)
+
+// catalogDataSource is the catalog data source of one record kind
+// (mcp_connection_catalog, mcp_server_catalog): the record's id attribute
+// and the catalogFields.
+type catalogDataSource struct {
+	recordDataSource
+	description   string
+	idAttr        string // "connection_id"
+	idDescription string
+	idValidator   validator.String
+	notFoundHint  string // what to do when no record has the id
+	// catalog gets the catalog of the record with id.
+	catalog func(ctx context.Context, c *client.Client, id string) (*contract.Catalog, error)
+	// subject gets the record with id itself, to tell why it has no catalog.
+	subject func(ctx context.Context, c *client.Client, id string) (catalogSubject, error)
+}
+
+// catalogSubject is what the diagnostics about a missing catalog say of its record.
+type catalogSubject struct {
+	name, status string
+	passed       bool // the last check passed
+	lastError    *string
+}
+
+func (d *catalogDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
+	resp.Schema = schema.Schema{MarkdownDescription: d.description, Attributes: catalogAttributes()}
+	resp.Schema.Attributes[d.idAttr] = schema.StringAttribute{
+		Required:            true,
+		MarkdownDescription: d.idDescription,
+		Validators:          []validator.String{d.idValidator},
+	}
+}
+
+func (d *catalogDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
+	var idValue types.String
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root(d.idAttr), &idValue)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	id := idValue.ValueString()
+
+	cat, err := d.catalog(ctx, d.client, id)
+	if errors.Is(err, client.ErrNotFound) {
+		// The API answers 404 for both a missing record and one
+		// without a passing check; the record itself tells which.
+		s, getErr := d.subject(ctx, d.client, id)
+		switch {
+		case getErr == nil:
+			d.rec.addNoCatalog(&resp.Diagnostics, d.idAttr, s.name, id, s.status, s.passed, s.lastError)
+		case errors.Is(getErr, client.ErrNotFound):
+			d.rec.addNotFoundByID(&resp.Diagnostics, d.idAttr, id, d.notFoundHint)
+		default:
+			d.rec.addError(&resp.Diagnostics, d.client, fmt.Sprintf("read %s %s", d.rec.kind, id), getErr)
+		}
+		return
+	}
+	if err != nil {
+		d.rec.addError(&resp.Diagnostics, d.client, fmt.Sprintf("read the catalog of %s %s", d.rec.kind, id), err)
+		return
+	}
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root(d.idAttr), idValue)...)
+	resp.Diagnostics.Append(catalogFieldsOf(cat).setIn(ctx, &resp.State)...)
+}
+
+// setIn writes the fields into state attribute by attribute, beside the
+// record's id attribute, whose name differs by kind.
+func (f catalogFields) setIn(ctx context.Context, state *tfsdk.State) diag.Diagnostics {
+	var diags diag.Diagnostics
+	for attr, value := range map[string]any{
+		"tools": f.Tools, "prompts": f.Prompts, "resources": f.Resources,
+		"tools_hash": f.ToolsHash, "observed_at": f.ObservedAt, "truncated": f.Truncated,
+	} {
+		diags.Append(state.SetAttribute(ctx, path.Root(attr), value)...)
+	}
+	return diags
+}
 
 // catalogFields are the attributes of both catalog data sources: what a
 // record's last passing check found its server offers (SPEC §8).

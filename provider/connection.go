@@ -67,5 +67,5 @@ const (
 // connectionRecord is how diagnostics name MCP connections.
 var connectionRecord = record{
 	kind: "MCP connection", noun: "connection", typeName: "mcp_connection",
-	nameScope: "within a tenant", exampleID: "<connection-uuid>",
+	nameScope: "within a tenant", exampleID: "<connection-uuid>", checkID: checkConnectionID,
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/apitest"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/client"
+	"github.com/mcpconn/terraform-provider-mcp/internal/mcptest"
 )
 
 const connectionCatalogAddr = "data.mcp_connection_catalog.test"
@@ -195,7 +196,7 @@ resource "mcp_connection" "test" {
 data "mcp_connection_catalog" "test" {
   connection_id = mcp_connection.test.id
 }
-`, closedEndpoint(t)+"/mcp"),
+`, mcptest.ClosedURL(t)+"/mcp"),
 				ExpectError: regexp.MustCompile(`(?s)No catalog yet.*"unchecked".*exists,\s+but\s+no\s+check\s+of\s+it\s+has\s+passed`),
 			},
 			{

@@ -23,15 +23,11 @@ var (
 
 // NewConnectionDataSource returns the mcp_connection data source.
 func NewConnectionDataSource() datasource.DataSource {
-	return &connectionDataSource{}
+	return &connectionDataSource{recordDataSource{rec: connectionRecord, typeName: connectionRecord.typeName}}
 }
 
 type connectionDataSource struct {
-	client *client.Client
-}
-
-func (d *connectionDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_connection"
+	recordDataSource
 }
 
 func (d *connectionDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
@@ -72,10 +68,6 @@ func (d *connectionDataSource) ConfigValidators(context.Context) []datasource.Co
 	}
 }
 
-func (d *connectionDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	d.client = clientFrom(req.ProviderData, &resp.Diagnostics)
-}
-
 func (d *connectionDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
 	var cfg connectionFields
 	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
@@ -87,9 +79,7 @@ func (d *connectionDataSource) Read(ctx context.Context, req datasource.ReadRequ
 		id := cfg.ID.ValueString()
 		conn, err := d.client.GetConnection(ctx, id)
 		if errors.Is(err, client.ErrNotFound) {
-			resp.Diagnostics.AddAttributeError(path.Root("id"), "MCP connection not found",
-				fmt.Sprintf("No MCP connection with id %s exists in the tenant of the provider's api_key. "+
-					"Check the id; the mcp_connections data source lists the connections that exist.", id))
+			connectionRecord.addNotFoundByID(&resp.Diagnostics, "id", id, "Check the id; the mcp_connections data source lists the connections that exist.")
 			return
 		}
 		if err != nil {

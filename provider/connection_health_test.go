@@ -444,7 +444,7 @@ func TestConnectionHealthCheck_notRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &connectionResource{client: c}
+	r := &connectionResource{recordResource{rec: connectionRecord, client: c}}
 
 	var diags diag.Diagnostics
 	got := r.healthCheck(ctx, &diags, conn)

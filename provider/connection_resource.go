@@ -32,11 +32,11 @@ var (
 
 // NewConnectionResource returns the mcp_connection resource.
 func NewConnectionResource() resource.Resource {
-	return &connectionResource{}
+	return &connectionResource{recordResource{rec: connectionRecord}}
 }
 
 type connectionResource struct {
-	client *client.Client
+	recordResource
 }
 
 type connectionResourceModel struct {
@@ -45,15 +45,8 @@ type connectionResourceModel struct {
 	CheckOnApply types.Bool `tfsdk:"check_on_apply"`
 }
 
-func (r *connectionResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_connection"
-}
-
 func (r *connectionResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
-	authTypes := make([]string, len(contract.AuthTypes))
-	for i, a := range contract.AuthTypes {
-		authTypes[i] = string(a)
-	}
+	authTypes := contract.Strings(contract.AuthTypes)
 	stable := []planmodifier.String{stringplanmodifier.UseStateForUnknown()}
 
 	resp.Schema = schema.Schema{
@@ -111,10 +104,6 @@ func (r *connectionResource) Schema(_ context.Context, _ resource.SchemaRequest,
 		writeOnly: "Write-only token the API sends to the MCP server when `auth_type` is `bearer`: it is sent to " +
 			"the API but never stored in the plan or state.",
 	}, validToken()))
-}
-
-func (r *connectionResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.client = clientFrom(req.ProviderData, &resp.Diagnostics)
 }
 
 // ValidateConfig checks the auth_type/token combination at plan time. An
@@ -191,14 +180,7 @@ func (r *connectionResource) Read(ctx context.Context, req resource.ReadRequest,
 	}
 
 	conn, err := r.client.GetConnection(ctx, state.ID.ValueString())
-	if errors.Is(err, client.ErrNotFound) {
-		// Deleted outside Terraform: dropping it from state makes the plan re-create it.
-		tflog.Warn(ctx, "MCP connection no longer exists; removing it from state", map[string]any{"id": state.ID.ValueString()})
-		resp.State.RemoveResource(ctx)
-		return
-	}
-	if err != nil {
-		connectionRecord.addError(&resp.Diagnostics, r.client, fmt.Sprintf("read MCP connection %s", state.ID.ValueString()), err)
+	if !r.readFound(ctx, resp, state.ID.ValueString(), err) {
 		return
 	}
 
@@ -270,13 +252,6 @@ func (r *connectionResource) Delete(ctx context.Context, req resource.DeleteRequ
 	if err != nil {
 		connectionRecord.addError(&resp.Diagnostics, r.client, fmt.Sprintf("delete MCP connection %q (%s)", state.Name.ValueString(), state.ID.ValueString()), err)
 	}
-}
-
-func (r *connectionResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	if !connectionRecord.importID(req.ID, checkConnectionID, &resp.Diagnostics) {
-		return
-	}
-	resource.ImportStatePassthroughID(ctx, path.Root("id"), req, resp)
 }
 
 // healthCheck runs the API's health check of conn and returns the checked

@@ -32,6 +32,27 @@ func idOf(s *terraform.State, a string) (string, error) {
 	return rs.Primary.ID, nil
 }
 
+// recreatedStep applies cfg to a record deleted outside Terraform (by
+// deleteIt, or by an earlier step when it is nil) and asserts that the plan
+// creates addr again, under an id other than *firstID (a pointer: an
+// earlier step sets it).
+func recreatedStep(cfg, addr, noun string, firstID *string, deleteIt func()) resource.TestStep {
+	return resource.TestStep{
+		PreConfig: deleteIt,
+		Config:    cfg,
+		ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+			plancheck.ExpectResourceAction(addr, plancheck.ResourceActionCreate),
+		}},
+		Check: func(s *terraform.State) error {
+			id, err := idOf(s, addr)
+			if err == nil && id == *firstID {
+				err = fmt.Errorf("id %s was not replaced by a new %s", id, noun)
+			}
+			return err
+		},
+	}
+}
+
 func TestAccConnection_lifecycle(t *testing.T) {
 	e := newAccEnv(t)
 	sameID := statecheck.CompareValue(compare.ValuesSame())
@@ -276,19 +297,7 @@ resource "mcp_connection" "test" {
 				PlanOnly:           true,
 				ExpectNonEmptyPlan: true,
 			},
-			{
-				Config: cfg,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionCreate),
-				}},
-				Check: func(s *terraform.State) error {
-					id, err := idOf(s, addr)
-					if err == nil && id == firstID {
-						err = fmt.Errorf("id %s was not replaced by a new connection", id)
-					}
-					return err
-				},
-			},
+			recreatedStep(cfg, addr, "connection", &firstID, nil),
 		},
 	})
 }

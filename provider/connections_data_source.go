@@ -21,11 +21,11 @@ var (
 
 // NewConnectionsDataSource returns the mcp_connections data source.
 func NewConnectionsDataSource() datasource.DataSource {
-	return &connectionsDataSource{}
+	return &connectionsDataSource{recordDataSource{rec: connectionRecord, typeName: connectionRecord.typeName + "s"}}
 }
 
 type connectionsDataSource struct {
-	client *client.Client
+	recordDataSource
 }
 
 type connectionsDataSourceModel struct {
@@ -34,15 +34,8 @@ type connectionsDataSourceModel struct {
 	Connections []connectionFields `tfsdk:"connections"`
 }
 
-func (d *connectionsDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_connections"
-}
-
 func (d *connectionsDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
-	statuses := make([]string, len(contract.ConnectionStatuses))
-	for i, s := range contract.ConnectionStatuses {
-		statuses[i] = string(s)
-	}
+	statuses := contract.Strings(contract.ConnectionStatuses)
 	str := func(desc string) schema.StringAttribute {
 		return schema.StringAttribute{Computed: true, MarkdownDescription: desc}
 	}
@@ -82,10 +75,6 @@ func (d *connectionsDataSource) Schema(_ context.Context, _ datasource.SchemaReq
 			},
 		},
 	}
-}
-
-func (d *connectionsDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	d.client = clientFrom(req.ProviderData, &resp.Diagnostics)
 }
 
 func (d *connectionsDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {

@@ -63,6 +63,7 @@ type record struct {
 	typeName  string // "mcp_project"
 	nameScope string // where names are unique
 	exampleID string // for import hints
+	checkID   func(string) error
 }
 
 // describe is describeError with this record's words for a name clash and
@@ -101,8 +102,8 @@ func (r record) addWriteError(diags *diag.Diagnostics, c *client.Client, action 
 }
 
 // importID checks an import ID before it reaches state.
-func (r record) importID(id string, check func(string) error, diags *diag.Diagnostics) bool {
-	if err := check(id); err != nil {
+func (r record) importID(id string, diags *diag.Diagnostics) bool {
+	if err := r.checkID(id); err != nil {
 		diags.AddError("Invalid import ID", fmt.Sprintf(
 			"The import ID %s. Import an existing %s by its id: terraform import %s.example %s.",
 			err, r.noun, r.typeName, r.exampleID))

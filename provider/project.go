@@ -37,4 +37,4 @@ const (
 )
 
 // projectRecord is how diagnostics name projects.
-var projectRecord = record{kind: "project", noun: "project", typeName: "mcp_project", nameScope: "within a tenant", exampleID: "proj_abc123"}
+var projectRecord = record{kind: "project", noun: "project", typeName: "mcp_project", nameScope: "within a tenant", exampleID: "proj_abc123", checkID: checkProjectID}

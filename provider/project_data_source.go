@@ -22,15 +22,11 @@ var (
 
 // NewProjectDataSource returns the mcp_project data source.
 func NewProjectDataSource() datasource.DataSource {
-	return &projectDataSource{}
+	return &projectDataSource{recordDataSource{rec: projectRecord, typeName: projectRecord.typeName}}
 }
 
 type projectDataSource struct {
-	client *client.Client
-}
-
-func (d *projectDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_project"
+	recordDataSource
 }
 
 func (d *projectDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
@@ -63,10 +59,6 @@ func (d *projectDataSource) ConfigValidators(context.Context) []datasource.Confi
 	}
 }
 
-func (d *projectDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	d.client = clientFrom(req.ProviderData, &resp.Diagnostics)
-}
-
 func (d *projectDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
 	var cfg projectFields
 	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
@@ -78,9 +70,7 @@ func (d *projectDataSource) Read(ctx context.Context, req datasource.ReadRequest
 		id := cfg.ID.ValueString()
 		p, err := d.client.GetProject(ctx, id)
 		if errors.Is(err, client.ErrNotFound) {
-			resp.Diagnostics.AddAttributeError(path.Root("id"), "Project not found",
-				fmt.Sprintf("No project with id %s exists in the tenant of the provider's api_key. "+
-					"Check the id, or look the project up by name instead.", id))
+			projectRecord.addNotFoundByID(&resp.Diagnostics, "id", id, "Check the id, or look the project up by name instead.")
 			return
 		}
 		if err != nil {

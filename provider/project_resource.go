@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
@@ -25,15 +24,11 @@ var (
 
 // NewProjectResource returns the mcp_project resource.
 func NewProjectResource() resource.Resource {
-	return &projectResource{}
+	return &projectResource{recordResource{rec: projectRecord}}
 }
 
 type projectResource struct {
-	client *client.Client
-}
-
-func (r *projectResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_project"
+	recordResource
 }
 
 func (r *projectResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
@@ -59,10 +54,6 @@ func (r *projectResource) Schema(_ context.Context, _ resource.SchemaRequest, re
 	}
 }
 
-func (r *projectResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.client = clientFrom(req.ProviderData, &resp.Diagnostics)
-}
-
 func (r *projectResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan projectFields
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
@@ -86,14 +77,7 @@ func (r *projectResource) Read(ctx context.Context, req resource.ReadRequest, re
 		return
 	}
 	p, err := r.client.GetProject(ctx, state.ID.ValueString())
-	if errors.Is(err, client.ErrNotFound) {
-		// Deleted outside Terraform: dropping it from state makes the plan re-create it.
-		tflog.Warn(ctx, "project no longer exists; removing it from state", map[string]any{"id": state.ID.ValueString()})
-		resp.State.RemoveResource(ctx)
-		return
-	}
-	if err != nil {
-		projectRecord.addError(&resp.Diagnostics, r.client, fmt.Sprintf("read project %s", state.ID.ValueString()), err)
+	if !r.readFound(ctx, resp, state.ID.ValueString(), err) {
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, projectFieldsOf(p))...)
@@ -151,13 +135,6 @@ func (r *projectResource) Delete(ctx context.Context, req resource.DeleteRequest
 	default:
 		projectRecord.addError(&resp.Diagnostics, r.client, fmt.Sprintf("delete project %q (%s)", state.Name.ValueString(), state.ID.ValueString()), err)
 	}
-}
-
-func (r *projectResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	if !projectRecord.importID(req.ID, checkProjectID, &resp.Diagnostics) {
-		return
-	}
-	resource.ImportStatePassthroughID(ctx, path.Root("id"), req, resp)
 }
 
 // projectStateAfterWrite keeps the configured values the plan promised and

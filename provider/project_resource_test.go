@@ -180,19 +180,7 @@ resource "mcp_project" "test" {
 				PlanOnly:           true,
 				ExpectNonEmptyPlan: true,
 			},
-			{
-				Config: cfg,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(projectAddr, plancheck.ResourceActionCreate),
-				}},
-				Check: func(s *terraform.State) error {
-					id, err := idOf(s, projectAddr)
-					if err == nil && id == firstID {
-						err = fmt.Errorf("id %s was not replaced by a new project", id)
-					}
-					return err
-				},
-			},
+			recreatedStep(cfg, projectAddr, "project", &firstID, nil),
 		},
 	})
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"regexp"
 	"strings"
@@ -24,6 +23,7 @@ import (
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/apitest"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/client"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/store"
+	"github.com/mcpconn/terraform-provider-mcp/internal/mcptest"
 	"github.com/mcpconn/terraform-provider-mcp/internal/pgtest"
 )
 
@@ -169,18 +169,6 @@ func (c absentFromPlan) CheckPlan(_ context.Context, req plancheck.CheckPlanRequ
 	}
 }
 
-// closedEndpoint is a loopback URL on which nothing listens.
-func closedEndpoint(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return "http://" + addr
-}
-
 // configureDiagnostics runs ConfigureProvider through the framework's real
 // protocol server and returns its diagnostics, so tests can count them.
 func configureDiagnostics(t *testing.T, endpoint, apiKey tftypes.Value) []*tfprotov6.Diagnostic {
@@ -216,7 +204,7 @@ var (
 // exactly one error diagnostic that names the fix.
 func TestProviderConfigure(t *testing.T) {
 	srv := apitest.Start(t)
-	closed := closedEndpoint(t)
+	closed := mcptest.ClosedURL(t)
 
 	tests := []struct {
 		name       string
@@ -295,7 +283,7 @@ data "mcp_connections" "all" {}
 				ExpectError: regexp.MustCompile(`(?s)MCP API rejected the API key.*MCP_API_KEY`),
 			},
 			{
-				Config:      providerConfig(closedEndpoint(t), e.srv.APIKey) + resources,
+				Config:      providerConfig(mcptest.ClosedURL(t), e.srv.APIKey) + resources,
 				ExpectError: regexp.MustCompile(`(?s)Cannot reach the MCP API.*Is the API running at\s+http://127\.0\.0\.1`),
 			},
 			{

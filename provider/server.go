@@ -94,4 +94,4 @@ const (
 var emptyArgs = types.ListValueMust(types.StringType, nil)
 
 // serverRecord is how diagnostics name MCP servers.
-var serverRecord = record{kind: "MCP server", noun: "MCP server", typeName: "mcp_server", nameScope: "within a project", exampleID: "mcp_abc123"}
+var serverRecord = record{kind: "MCP server", noun: "MCP server", typeName: "mcp_server", nameScope: "within a project", exampleID: "mcp_abc123", checkID: checkServerID}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/client"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
+	"github.com/mcpconn/terraform-provider-mcp/internal/mcptest"
 )
 
 const serverCatalogAddr = "data.mcp_server_catalog.test"
@@ -153,7 +154,7 @@ resource "mcp_server" "test" {
 data "mcp_server_catalog" "test" {
   server_id = mcp_server.test.id
 }
-`, projectID, closedEndpoint(t)+"/mcp"),
+`, projectID, mcptest.ClosedURL(t)+"/mcp"),
 				ExpectError: regexp.MustCompile(`(?s)No catalog yet.*MCP\s+server\s+"unchecked".*exists`),
 			},
 			{

@@ -24,15 +24,11 @@ var (
 
 // NewServerDataSource returns the mcp_server data source.
 func NewServerDataSource() datasource.DataSource {
-	return &serverDataSource{}
+	return &serverDataSource{recordDataSource{rec: serverRecord, typeName: serverRecord.typeName}}
 }
 
 type serverDataSource struct {
-	client *client.Client
-}
-
-func (d *serverDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_server"
+	recordDataSource
 }
 
 func (d *serverDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
@@ -82,10 +78,6 @@ func (d *serverDataSource) Schema(_ context.Context, _ datasource.SchemaRequest,
 	maps.Copy(resp.Schema.Attributes, checkStateDataSourceAttributes())
 }
 
-func (d *serverDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	d.client = clientFrom(req.ProviderData, &resp.Diagnostics)
-}
-
 // ValidateConfig allows exactly id, or name with project_id. Unknown values
 // count as set: they will be, once known.
 func (d *serverDataSource) ValidateConfig(ctx context.Context, req datasource.ValidateConfigRequest, resp *datasource.ValidateConfigResponse) {
@@ -125,9 +117,7 @@ func (d *serverDataSource) Read(ctx context.Context, req datasource.ReadRequest,
 		id := cfg.ID.ValueString()
 		s, err := d.client.GetServer(ctx, id)
 		if errors.Is(err, client.ErrNotFound) {
-			resp.Diagnostics.AddAttributeError(path.Root("id"), "MCP server not found",
-				fmt.Sprintf("No MCP server with id %s exists in the tenant of the provider's api_key. "+
-					"Check the id, or look the server up by name and project_id instead.", id))
+			serverRecord.addNotFoundByID(&resp.Diagnostics, "id", id, "Check the id, or look the server up by name and project_id instead.")
 			return
 		}
 		if err != nil {

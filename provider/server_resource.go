@@ -33,11 +33,11 @@ var (
 
 // NewServerResource returns the mcp_server resource.
 func NewServerResource() resource.Resource {
-	return &serverResource{}
+	return &serverResource{recordResource{rec: serverRecord}}
 }
 
 type serverResource struct {
-	client *client.Client
+	recordResource
 }
 
 type serverResourceModel struct {
@@ -46,19 +46,9 @@ type serverResourceModel struct {
 	ConnectOnApply types.Bool `tfsdk:"connect_on_apply"`
 }
 
-func (r *serverResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_server"
-}
-
 func (r *serverResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
-	transports := make([]string, len(contract.TransportTypes))
-	for i, t := range contract.TransportTypes {
-		transports[i] = string(t)
-	}
-	connections := make([]string, len(contract.ConnectionTypes))
-	for i, c := range contract.ConnectionTypes {
-		connections[i] = string(c)
-	}
+	transports := contract.Strings(contract.TransportTypes)
+	connections := contract.Strings(contract.ConnectionTypes)
 	stable := []planmodifier.String{stringplanmodifier.UseStateForUnknown()}
 
 	resp.Schema = schema.Schema{
@@ -148,10 +138,6 @@ func (r *serverResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 			"sent to the API but never stored in the plan or state.",
 		writeOnlyMore: "Not allowed for `stdio`.",
 	}, validToken()))
-}
-
-func (r *serverResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.client = clientFrom(req.ProviderData, &resp.Diagnostics)
 }
 
 // ValidateConfig checks the attributes each transport needs and forbids, at
@@ -303,14 +289,7 @@ func (r *serverResource) Read(ctx context.Context, req resource.ReadRequest, res
 	}
 
 	s, err := r.client.GetServer(ctx, state.ID.ValueString())
-	if errors.Is(err, client.ErrNotFound) {
-		// Deleted outside Terraform: dropping it from state makes the plan re-create it.
-		tflog.Warn(ctx, "MCP server no longer exists; removing it from state", map[string]any{"id": state.ID.ValueString()})
-		resp.State.RemoveResource(ctx)
-		return
-	}
-	if err != nil {
-		serverRecord.addError(&resp.Diagnostics, r.client, fmt.Sprintf("read MCP server %s", state.ID.ValueString()), err)
+	if !r.readFound(ctx, resp, state.ID.ValueString(), err) {
 		return
 	}
 
@@ -391,13 +370,6 @@ func (r *serverResource) Delete(ctx context.Context, req resource.DeleteRequest,
 	if err != nil {
 		serverRecord.addError(&resp.Diagnostics, r.client, fmt.Sprintf("delete MCP server %q (%s)", state.Name.ValueString(), state.ID.ValueString()), err)
 	}
-}
-
-func (r *serverResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	if !serverRecord.importID(req.ID, checkServerID, &resp.Diagnostics) {
-		return
-	}
-	resource.ImportStatePassthroughID(ctx, path.Root("id"), req, resp)
 }
 
 // serverUpdateRequest holds only what changed between state and plan, and

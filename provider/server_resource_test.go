@@ -129,7 +129,7 @@ func (w *tokenWatch) saw(want string) resource.TestCheckFunc {
 func TestAccServer_http(t *testing.T) {
 	e := newServerAccEnv(t, "")
 	mcp := mcptest.StartHTTP(t, mcptest.Config{Name: "Example MCP", Version: "1.0.0", Tools: true, Resources: true})
-	closed := closedEndpoint(t) + "/mcp"
+	closed := mcptest.ClosedURL(t) + "/mcp"
 	cfg := func(name, url, extra string) string {
 		return e.providerBlock() + fmt.Sprintf(`
 resource "mcp_project" "test" {
@@ -624,7 +624,7 @@ resource "mcp_server" "test" {
 				PreConfig: func() {
 					ctx := context.Background()
 					_, err := e.client.UpdateServer(ctx, firstID, contract.UpdateServerRequest{
-						Name: new("renamed-by-hand"), ProjectID: new(projectB), URL: new(closedEndpoint(t) + "/mcp"),
+						Name: new("renamed-by-hand"), ProjectID: new(projectB), URL: new(mcptest.ClosedURL(t) + "/mcp"),
 						Description: new(""),
 					})
 					if err == nil {
@@ -668,25 +668,12 @@ resource "mcp_server" "test" {
 					return err
 				},
 			},
-			{
-				// Deleted by hand: refresh drops it and the plan re-creates it.
-				PreConfig: func() {
-					if err := e.client.DeleteServer(context.Background(), firstID); err != nil {
-						t.Fatalf("deleting out of band: %v", err)
-					}
-				},
-				Config: cfg,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(serverAddr, plancheck.ResourceActionCreate),
-				}},
-				Check: func(s *terraform.State) error {
-					id, err := idOf(s, serverAddr)
-					if err == nil && id == firstID {
-						err = fmt.Errorf("id %s was not replaced by a new server", id)
-					}
-					return err
-				},
-			},
+			// Deleted by hand: refresh drops it and the plan re-creates it.
+			recreatedStep(cfg, serverAddr, "server", &firstID, func() {
+				if err := e.client.DeleteServer(context.Background(), firstID); err != nil {
+					t.Fatalf("deleting out of band: %v", err)
+				}
+			}),
 		},
 	})
 }

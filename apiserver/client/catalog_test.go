@@ -153,7 +153,7 @@ func TestServerCatalog(t *testing.T) {
 		t.Errorf("approve %s: %+v, %v", cat.ToolsHash, approved, err)
 	}
 
-	other, err := c.CreateServer(ctx, contract.CreateServerRequest{ProjectID: proj.ID, Name: "unchecked", URL: new(closedPort(t) + "/mcp")})
+	other, err := c.CreateServer(ctx, contract.CreateServerRequest{ProjectID: proj.ID, Name: "unchecked", URL: new(mcptest.ClosedURL(t) + "/mcp")})
 	if err != nil {
 		t.Fatalf("CreateServer: %v", err)
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/client"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
+	"github.com/mcpconn/terraform-provider-mcp/internal/mcptest"
 )
 
 // flakyServer is a real HTTP peer that answers the first `failures` requests
@@ -176,20 +177,8 @@ func TestRetryMaxZeroDisablesRetries(t *testing.T) {
 	}
 }
 
-// closedPort returns a loopback URL on which nothing listens.
-func closedPort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return "http://" + addr
-}
-
 func TestConnectionRefused(t *testing.T) {
-	c := fastClient(t, closedPort(t))
+	c := fastClient(t, mcptest.ClosedURL(t))
 	for name, call := range map[string]func() error{
 		"get": func() error {
 			_, err := c.GetConnection(context.Background(), "3f0b8a52-6a0e-4a39-9d7a-0b5d3f0c1a11")
@@ -352,7 +341,7 @@ func TestNewRejectsBadInput(t *testing.T) {
 }
 
 func TestEmptyIDNeverReachesTheNetwork(t *testing.T) {
-	c := fastClient(t, closedPort(t))
+	c := fastClient(t, mcptest.ClosedURL(t))
 	for _, id := range []string{"", ".", ".."} {
 		if _, err := c.GetConnection(context.Background(), id); !errors.Is(err, client.ErrBadRequest) {
 			t.Errorf("GetConnection(%q) = %v, want ErrBadRequest", id, err)

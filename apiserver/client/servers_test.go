@@ -91,7 +91,7 @@ func TestServerLifecycle(t *testing.T) {
 
 	// Pointing it at a closed port and connecting records the failure on the
 	// server; the call itself succeeds.
-	updated, err := c.UpdateServer(ctx, created.ID, contract.UpdateServerRequest{URL: new(closedPort(t) + "/mcp"), Name: new("Prod")})
+	updated, err := c.UpdateServer(ctx, created.ID, contract.UpdateServerRequest{URL: new(mcptest.ClosedURL(t) + "/mcp"), Name: new("Prod")})
 	if err != nil {
 		t.Fatalf("UpdateServer: %v", err)
 	}
@@ -262,14 +262,14 @@ func TestListAllServersFollowsCursors(t *testing.T) {
 	for i := range n {
 		s, err := c.CreateServer(ctx, contract.CreateServerRequest{
 			// Unreachable on purpose: the background probes fail fast.
-			ProjectID: a.ID, Name: fmt.Sprintf("srv-%d", i), URL: new(closedPort(t) + "/mcp"),
+			ProjectID: a.ID, Name: fmt.Sprintf("srv-%d", i), URL: new(mcptest.ClosedURL(t) + "/mcp"),
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
 		want[s.ID] = true
 	}
-	if _, err := c.CreateServer(ctx, contract.CreateServerRequest{ProjectID: b.ID, Name: "srv-0", URL: new(closedPort(t) + "/mcp")}); err != nil {
+	if _, err := c.CreateServer(ctx, contract.CreateServerRequest{ProjectID: b.ID, Name: "srv-0", URL: new(mcptest.ClosedURL(t) + "/mcp")}); err != nil {
 		t.Fatal(err)
 	}
 

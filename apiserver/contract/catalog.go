@@ -29,12 +29,7 @@ var ErrorKinds = []ErrorKind{ErrorUnreachable, ErrorTimeout, ErrorTLS, ErrorAuth
 
 // Valid reports whether k is one of ErrorKinds.
 func (k ErrorKind) Valid() bool {
-	for _, v := range ErrorKinds {
-		if k == v {
-			return true
-		}
-	}
-	return false
+	return oneOf(k, ErrorKinds)
 }
 
 // CheckState is what checks tell about a record beyond its status, the

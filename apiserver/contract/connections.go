@@ -18,12 +18,7 @@ var ConnectionStatuses = []ConnectionStatus{ConnectionActive, ConnectionError, C
 
 // Valid reports whether s is one of ConnectionStatuses.
 func (s ConnectionStatus) Valid() bool {
-	for _, v := range ConnectionStatuses {
-		if s == v {
-			return true
-		}
-	}
-	return false
+	return oneOf(s, ConnectionStatuses)
 }
 
 // AuthType is how the API authenticates to an MCP server.
@@ -42,7 +37,7 @@ var AuthTypes = []AuthType{AuthBearer, AuthNone}
 
 // Valid reports whether a is one of AuthTypes.
 func (a AuthType) Valid() bool {
-	return a == AuthBearer || a == AuthNone
+	return oneOf(a, AuthTypes)
 }
 
 // Connection is an MCP connection as the API returns it. The bearer token is

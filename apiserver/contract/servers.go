@@ -16,12 +16,7 @@ var ServerStatuses = []ServerStatus{ServerConnecting, ServerConnected, ServerDis
 
 // Valid reports whether s is one of ServerStatuses.
 func (s ServerStatus) Valid() bool {
-	for _, v := range ServerStatuses {
-		if s == v {
-			return true
-		}
-	}
-	return false
+	return oneOf(s, ServerStatuses)
 }
 
 // TransportType is how the API reaches an MCP server.
@@ -39,7 +34,7 @@ var TransportTypes = []TransportType{TransportStdio, TransportHTTP, TransportSSE
 
 // Valid reports whether t is one of TransportTypes.
 func (t TransportType) Valid() bool {
-	return t == TransportStdio || t == TransportHTTP || t == TransportSSE
+	return oneOf(t, TransportTypes)
 }
 
 // ConnectionType says whether agents reach the server directly or through the proxy.
@@ -56,7 +51,7 @@ var ConnectionTypes = []ConnectionType{ConnectionDirect, ConnectionProxy}
 
 // Valid reports whether c is one of ConnectionTypes.
 func (c ConnectionType) Valid() bool {
-	return c == ConnectionDirect || c == ConnectionProxy
+	return oneOf(c, ConnectionTypes)
 }
 
 // Capabilities says which MCP feature families a server advertised.

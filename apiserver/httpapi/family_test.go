@@ -101,17 +101,7 @@ func TestEnvelopeDatabaseOutage(t *testing.T) {
 	a.do("POST", "/api/mcp/servers", map[string]any{"projectId": p.Project.ID, "name": "s", "url": "https://a.example/mcp"}).
 		expect(t, http.StatusCreated, &srv)
 
-	if err := cluster.StopServer(); err != nil {
-		t.Fatal(err)
-	}
-	stopped := true
-	t.Cleanup(func() {
-		if stopped {
-			if err := cluster.StartServer(); err != nil {
-				t.Errorf("restart PostgreSQL: %v", err)
-			}
-		}
-	})
+	restart := cluster.Outage(t)
 	for _, r := range []*response{
 		a.do("GET", "/api/mcp/servers/"+srv.Server.ID, nil),
 		a.do("GET", "/api/mcp/servers", nil),
@@ -125,9 +115,6 @@ func TestEnvelopeDatabaseOutage(t *testing.T) {
 			t.Error("503 without Retry-After")
 		}
 	}
-	if err := cluster.StartServer(); err != nil {
-		t.Fatal(err)
-	}
-	stopped = false
+	restart()
 	a.do("GET", "/api/mcp/servers/"+srv.Server.ID, nil).expect(t, http.StatusOK, nil)
 }

@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/google/uuid"
@@ -20,6 +19,7 @@ import (
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/httpapi"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/store"
+	"github.com/mcpconn/terraform-provider-mcp/internal/logbuf"
 )
 
 // The fuzz targets send their input through the real handler, with its real
@@ -34,12 +34,12 @@ import (
 type fuzzServer struct {
 	*apitest.Server
 	handler http.Handler
-	logs    *fuzzLog
+	logs    *logbuf.Buffer
 }
 
 func newFuzzServer(f *testing.F) *fuzzServer {
 	f.Helper()
-	logs := &fuzzLog{}
+	logs := &logbuf.Buffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelError}))
 	s := apitest.Start(f, apitest.WithLogger(log))
 	return &fuzzServer{
@@ -62,7 +62,7 @@ func (fs *fuzzServer) request(method, target string, body []byte) *http.Request 
 // do serves req and checks the invariant every response must meet.
 func (fs *fuzzServer) do(t *testing.T, req *http.Request) *httptest.ResponseRecorder {
 	t.Helper()
-	fs.logs.reset()
+	fs.logs.Reset()
 	rec := httptest.NewRecorder()
 	fs.handler.ServeHTTP(rec, req)
 	checkResponse(t, req, rec, fs.logs)
@@ -74,34 +74,10 @@ func (fs *fuzzServer) serve(t *testing.T, method, target string, body []byte) *h
 	return fs.do(t, fs.request(method, target, body))
 }
 
-// fuzzLog holds the server's error log of the current input.
-type fuzzLog struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *fuzzLog) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *fuzzLog) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func (b *fuzzLog) reset() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.buf.Reset()
-}
-
 // checkResponse enforces the invariant every response must meet. Errors of
 // /api/mcp-connections are {"error": ...}; those of the enveloped families
 // (/api/mcp/servers, /api/projects) are {"success": false, "error": ...}.
-func checkResponse(t *testing.T, req *http.Request, rec *httptest.ResponseRecorder, logs *fuzzLog) {
+func checkResponse(t *testing.T, req *http.Request, rec *httptest.ResponseRecorder, logs *logbuf.Buffer) {
 	t.Helper()
 	body := rec.Body.Bytes()
 	if rec.Code >= 500 {

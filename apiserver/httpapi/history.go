@@ -1,12 +1,14 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
 
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/store"
@@ -91,21 +93,8 @@ func toCatalog(s store.StoredCatalog) (contract.Catalog, error) {
 }
 
 func (h history[ID]) checks(c *gin.Context) error {
-	id, err := h.kind.pathID(c)
-	if err != nil {
-		return err
-	}
-	limit, after, err := parsePage(c, store.HistoryIDs)
-	if err != nil {
-		return err
-	}
-	rows, next, err := h.store.ListChecks(c.Request.Context(), h.kind.records, tenantOf(c), h.kind.storeID(id), limit, after)
-	if err != nil {
-		return err
-	}
-	out := contract.CheckList{Data: make([]contract.CheckEntry, 0, len(rows)), NextCursor: nextCursor(next)}
-	for _, r := range rows {
-		out.Data = append(out.Data, contract.CheckEntry{
+	data, next, err := historyPage(h, c, h.store.ListChecks, func(r store.CheckEntry) contract.CheckEntry {
+		return contract.CheckEntry{
 			At:              contract.NewTime(r.At),
 			OK:              r.OK,
 			DurationMs:      r.DurationMs,
@@ -113,38 +102,57 @@ func (h history[ID]) checks(c *gin.Context) error {
 			ErrorKind:       (*contract.ErrorKind)(r.ErrorKind),
 			Error:           r.Error,
 			ToolsHash:       r.ToolsHash,
-		})
+		}
+	})
+	if err != nil {
+		return err
 	}
-	c.JSON(http.StatusOK, h.bodies.checks(out))
+	c.JSON(http.StatusOK, h.bodies.checks(contract.CheckList{Data: data, NextCursor: next}))
 	return nil
 }
 
 func (h history[ID]) changes(c *gin.Context) error {
-	id, err := h.kind.pathID(c)
-	if err != nil {
-		return err
-	}
-	limit, after, err := parsePage(c, store.HistoryIDs)
-	if err != nil {
-		return err
-	}
-	rows, next, err := h.store.ListCatalogChanges(c.Request.Context(), h.kind.records, tenantOf(c), h.kind.storeID(id), limit, after)
-	if err != nil {
-		return err
-	}
-	out := contract.CatalogChangeList{Data: make([]contract.CatalogChange, 0, len(rows)), NextCursor: nextCursor(next)}
-	for _, r := range rows {
-		out.Data = append(out.Data, contract.CatalogChange{
+	data, next, err := historyPage(h, c, h.store.ListCatalogChanges, func(r store.CatalogChange) contract.CatalogChange {
+		return contract.CatalogChange{
 			At:           contract.NewTime(r.At),
 			FromHash:     r.FromHash,
 			ToHash:       r.ToHash,
 			ToolsAdded:   nonNil(r.ToolsAdded),
 			ToolsRemoved: nonNil(r.ToolsRemoved),
 			ToolsChanged: nonNil(r.ToolsChanged),
-		})
+		}
+	})
+	if err != nil {
+		return err
 	}
-	c.JSON(http.StatusOK, h.bodies.changes(out))
+	c.JSON(http.StatusOK, h.bodies.changes(contract.CatalogChangeList{Data: data, NextCursor: next}))
 	return nil
+}
+
+// historyPage reads the page the query asks for of the history of the
+// record in the path with list, and converts its rows with wire; the list
+// is never null. It returns the cursor of the next page, if any.
+func historyPage[ID, R, E any](h history[ID], c *gin.Context,
+	list func(context.Context, store.RecordKind, uuid.UUID, string, int, *store.Cursor) ([]R, *store.Cursor, error),
+	wire func(R) E,
+) ([]E, *string, error) {
+	id, err := h.kind.pathID(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	limit, after, err := parsePage(c, store.HistoryIDs)
+	if err != nil {
+		return nil, nil, err
+	}
+	rows, next, err := list(c.Request.Context(), h.kind.records, tenantOf(c), h.kind.storeID(id), limit, after)
+	if err != nil {
+		return nil, nil, err
+	}
+	data := make([]E, 0, len(rows))
+	for _, r := range rows {
+		data = append(data, wire(r))
+	}
+	return data, nextCursor(next), nil
 }
 
 // nonNil is s, or an empty list for none, so the wire has [] rather than null.

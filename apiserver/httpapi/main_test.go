@@ -8,11 +8,13 @@ import (
 	"net/http"
 	"os"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/jmoiron/sqlx"
 
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/apitest"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
+	"github.com/mcpconn/terraform-provider-mcp/internal/logbuf"
 	"github.com/mcpconn/terraform-provider-mcp/internal/pgtest"
 )
 
@@ -120,22 +122,7 @@ func (a *api) create(req any) contract.Connection {
 func ptr[T any](v T) *T { return &v }
 
 // logBuffer collects log output written from the server's goroutines.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+type logBuffer struct{ logbuf.Buffer }
 
 // lines decodes each JSON log line.
 func (b *logBuffer) lines(t *testing.T) []map[string]any {
@@ -157,4 +144,47 @@ func (b *logBuffer) lines(t *testing.T) []map[string]any {
 func captureLogs() (*logBuffer, apitest.Option) {
 	b := &logBuffer{}
 	return b, apitest.WithLogger(slog.New(slog.NewJSONHandler(b, &slog.HandlerOptions{Level: slog.LevelDebug})))
+}
+
+// assertTokensHidden fails if any of tokens shows in the response bodies,
+// in the logs or in the clear in table, which must hold one row, with an
+// encrypted token.
+func assertTokensHidden(t *testing.T, databaseURL, table string, bodies [][]byte, logs string, tokens ...string) {
+	t.Helper()
+	for _, b := range bodies {
+		for _, tok := range tokens {
+			if bytes.Contains(b, []byte(tok)) {
+				t.Errorf("response body contains the token: %s", b)
+			}
+		}
+	}
+	if logs == "" {
+		t.Fatal("no logs captured; the check below would prove nothing")
+	}
+	for _, tok := range tokens {
+		if strings.Contains(logs, tok) {
+			t.Errorf("logs contain the token:\n%s", logs)
+		}
+	}
+	db, err := sqlx.Connect("postgres", databaseURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var rows []string
+	if err := db.Select(&rows, `SELECT row_to_json(r)::text FROM `+table+` r`); err != nil {
+		t.Fatal(err)
+	}
+	var raw [][]byte
+	if err := db.Select(&raw, `SELECT token_ciphertext FROM `+table+` WHERE token_ciphertext IS NOT NULL`); err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 1 || len(raw) != 1 {
+		t.Fatalf("%d rows, %d with a ciphertext; want 1 and 1", len(rows), len(raw))
+	}
+	for _, tok := range tokens {
+		if strings.Contains(rows[0], tok) || bytes.Contains(raw[0], []byte(tok)) {
+			t.Errorf("%s holds the token in the clear: %s", table, rows[0])
+		}
+	}
 }

@@ -120,16 +120,10 @@ func (s *Store) GetConnection(ctx context.Context, tenantID, id uuid.UUID) (Conn
 // it see a row twice or miss one that existed when it started.
 func (s *Store) ListConnections(ctx context.Context, p ListConnectionsParams) ([]Connection, *Cursor, error) {
 	q := pageQuery{op: "list connections", table: "mcp_connections", columns: connectionColumns, idType: "uuid",
-		filters: map[string]*string{"name": p.Name, "status": p.Status}, limit: p.Limit}
-	if p.After != nil {
-		q.afterAt, q.afterID = p.After.CreatedAt, p.After.ID
-	}
-	rows, more, err := selectPage[Connection, Connection](ctx, s, p.TenantID, q)
-	if err != nil || !more {
-		return rows, nil, err
-	}
-	last := rows[len(rows)-1]
-	return rows, &Cursor{CreatedAt: last.CreatedAt, ID: last.ID.String()}, nil
+		filters: map[string]*string{"name": p.Name, "status": p.Status}, limit: p.Limit, after: p.After}
+	return selectPage[Connection](ctx, s, p.TenantID, q, func(last Connection) Cursor {
+		return Cursor{CreatedAt: last.CreatedAt, ID: last.ID.String()}
+	})
 }
 
 // UpdateConnection changes the tenant's connection id under a row lock: it
@@ -146,15 +140,9 @@ func (s *Store) UpdateConnection(ctx context.Context, tenantID, id uuid.UUID, fn
 	var stored Connection
 	err := s.inTx(ctx, "update connection", func(tx *sqlx.Tx) error {
 		var current Connection
-		err := namedGet(ctx, tx, &current, `SELECT `+connectionColumns+` FROM mcp_connections
-			WHERE tenant_id = :tenant_id AND id = :id
-			FOR UPDATE`,
-			map[string]any{"tenant_id": tenantID, "id": id})
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrNotFound
-		}
+		err := s.getByID(ctx, tx, "update connection", &current, "mcp_connections", connectionColumns, tenantID, id, true)
 		if err != nil {
-			return s.fail("update connection", err)
+			return err
 		}
 		current = current.utc()
 		row := current
@@ -220,19 +208,7 @@ func (s *Store) UpdateConnection(ctx context.Context, tenantID, id uuid.UUID, fn
 
 // DeleteConnection deletes the tenant's connection id, or returns ErrNotFound.
 func (s *Store) DeleteConnection(ctx context.Context, tenantID, id uuid.UUID) error {
-	res, err := namedExec(ctx, s.db, `DELETE FROM mcp_connections WHERE tenant_id = :tenant_id AND id = :id`,
-		map[string]any{"tenant_id": tenantID, "id": id})
-	if err != nil {
-		return s.fail("delete connection", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return s.fail("delete connection", err)
-	}
-	if n == 0 {
-		return ErrNotFound
-	}
-	return nil
+	return s.deleteByID(ctx, "delete connection", "mcp_connections", tenantID, id)
 }
 
 // ReencryptConnectionTokens calls fn for every stored connection token,

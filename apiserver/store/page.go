@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
 )
@@ -19,18 +18,18 @@ type pageQuery struct {
 	// filters are exact matches, column name to value; nil values are skipped.
 	filters map[string]*string
 	limit   int
-	// afterAt and afterID are the cursor's position; afterID is nil on the first page.
-	afterAt time.Time
-	afterID any
+	// after is the cursor's position; nil on the first page.
+	after *Cursor
 }
 
 // selectPage runs q for the tenant and returns at most q.limit rows, and
-// whether more follow. Asking for one row more than the limit tells that
-// without a second query.
+// the cursor of the next page when more follow (cursorOf makes it from the
+// last row). Asking for one row more than the limit tells that without a
+// second query.
 // R is how a row is scanned and T the record it makes.
-func selectPage[R interface{ utc() T }, T any](ctx context.Context, s *Store, tenantID any, q pageQuery) ([]T, bool, error) {
+func selectPage[R interface{ utc() T }, T any](ctx context.Context, s *Store, tenantID any, q pageQuery, cursorOf func(T) Cursor) ([]T, *Cursor, error) {
 	if q.limit < 1 || q.limit > contract.MaxPageLimit {
-		return nil, false, fmt.Errorf("%s: limit must be between 1 and %d, got %d", q.op, contract.MaxPageLimit, q.limit)
+		return nil, nil, fmt.Errorf("%s: limit must be between 1 and %d, got %d", q.op, contract.MaxPageLimit, q.limit)
 	}
 	where := []string{"tenant_id = :tenant_id"}
 	arg := map[string]any{"tenant_id": tenantID, "limit": q.limit + 1}
@@ -40,10 +39,10 @@ func selectPage[R interface{ utc() T }, T any](ctx context.Context, s *Store, te
 			arg[column] = *value
 		}
 	}
-	if q.afterID != nil {
+	if q.after != nil {
 		where = append(where, "(created_at, id) > (CAST(:after_created_at AS timestamptz), CAST(:after_id AS "+q.idType+"))")
-		arg["after_created_at"] = q.afterAt
-		arg["after_id"] = q.afterID
+		arg["after_created_at"] = q.after.CreatedAt
+		arg["after_id"] = q.after.ID
 	}
 	scanned := []R{}
 	err := namedSelect(ctx, s.db, &scanned, `SELECT `+q.columns+` FROM `+q.table+`
@@ -51,14 +50,16 @@ func selectPage[R interface{ utc() T }, T any](ctx context.Context, s *Store, te
 		ORDER BY created_at, id
 		LIMIT :limit`, arg)
 	if err != nil {
-		return nil, false, s.fail(q.op, err)
+		return nil, nil, s.fail(q.op, err)
 	}
 	rows := make([]T, len(scanned))
 	for i, r := range scanned {
 		rows[i] = r.utc()
 	}
 	if len(rows) <= q.limit {
-		return rows, false, nil
+		return rows, nil, nil
 	}
-	return rows[:q.limit], true, nil
+	rows = rows[:q.limit]
+	next := cursorOf(rows[len(rows)-1])
+	return rows, &next, nil
 }

@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
@@ -69,14 +67,8 @@ func (s *Store) CreateProject(ctx context.Context, p *Project) error {
 // belongs to another tenant).
 func (s *Store) GetProject(ctx context.Context, tenantID uuid.UUID, id string) (Project, error) {
 	var p Project
-	err := namedGet(ctx, s.db, &p, `SELECT `+projectColumns+` FROM projects
-		WHERE tenant_id = :tenant_id AND id = :id`,
-		map[string]any{"tenant_id": tenantID, "id": id})
-	if errors.Is(err, sql.ErrNoRows) {
-		return Project{}, ErrNotFound
-	}
-	if err != nil {
-		return Project{}, s.fail("get project", err)
+	if err := s.getByID(ctx, s.db, "get project", &p, "projects", projectColumns, tenantID, id, false); err != nil {
+		return Project{}, err
 	}
 	return p.utc(), nil
 }
@@ -85,16 +77,10 @@ func (s *Store) GetProject(ctx context.Context, tenantID uuid.UUID, id string) (
 // and the cursor of the next page when there is one.
 func (s *Store) ListProjects(ctx context.Context, p ListProjectsParams) ([]Project, *Cursor, error) {
 	q := pageQuery{op: "list projects", table: "projects", columns: projectColumns, idType: "text",
-		filters: map[string]*string{"name": p.Name}, limit: p.Limit}
-	if p.After != nil {
-		q.afterAt, q.afterID = p.After.CreatedAt, p.After.ID
-	}
-	rows, more, err := selectPage[Project, Project](ctx, s, p.TenantID, q)
-	if err != nil || !more {
-		return rows, nil, err
-	}
-	last := rows[len(rows)-1]
-	return rows, &Cursor{CreatedAt: last.CreatedAt, ID: last.ID}, nil
+		filters: map[string]*string{"name": p.Name}, limit: p.Limit, after: p.After}
+	return selectPage[Project](ctx, s, p.TenantID, q, func(last Project) Cursor {
+		return Cursor{CreatedAt: last.CreatedAt, ID: last.ID}
+	})
 }
 
 // UpdateProject changes the tenant's project id under a row lock: fn sees
@@ -106,15 +92,9 @@ func (s *Store) UpdateProject(ctx context.Context, tenantID uuid.UUID, id string
 	var stored Project
 	err := s.inTx(ctx, "update project", func(tx *sqlx.Tx) error {
 		var current Project
-		err := namedGet(ctx, tx, &current, `SELECT `+projectColumns+` FROM projects
-			WHERE tenant_id = :tenant_id AND id = :id
-			FOR UPDATE`,
-			map[string]any{"tenant_id": tenantID, "id": id})
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrNotFound
-		}
+		err := s.getByID(ctx, tx, "update project", &current, "projects", projectColumns, tenantID, id, true)
 		if err != nil {
-			return s.fail("update project", err)
+			return err
 		}
 		row := current.utc()
 		if err := fn(&row); err != nil {

@@ -213,24 +213,9 @@ func TestListProjects(t *testing.T) {
 	}
 	newProject(t, s, newTenant(t, s, "other"), "p0")
 
-	var got []string
-	var after *Cursor
-	for pages := 0; ; pages++ {
-		if pages > 3 {
-			t.Fatal("paging does not end")
-		}
-		rows, next, err := s.ListProjects(ctx, ListProjectsParams{TenantID: tenant, Limit: 2, After: after})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, r := range rows {
-			got = append(got, r.ID)
-		}
-		if next == nil {
-			break
-		}
-		after = next
-	}
+	got := pagedIDs(t, func(after *Cursor) ([]Project, *Cursor, error) {
+		return s.ListProjects(ctx, ListProjectsParams{TenantID: tenant, Limit: 2, After: after})
+	}, func(r Project) string { return r.ID })
 	if !sameSet(got, want) || len(got) != len(want) {
 		t.Fatalf("paged ids = %v, want %v once each", got, want)
 	}
@@ -240,6 +225,30 @@ func TestListProjects(t *testing.T) {
 	}
 	if _, _, err := s.ListProjects(ctx, ListProjectsParams{TenantID: tenant, Limit: 101}); err == nil {
 		t.Fatal("ListProjects accepted limit 101")
+	}
+}
+
+// pagedIDs follows list's cursors from the first page to the last, at most
+// four pages, and returns the id of every row of every page in order.
+func pagedIDs[T any](t *testing.T, list func(after *Cursor) ([]T, *Cursor, error), id func(T) string) []string {
+	t.Helper()
+	var got []string
+	var after *Cursor
+	for pages := 0; ; pages++ {
+		if pages > 3 {
+			t.Fatal("paging does not end")
+		}
+		rows, next, err := list(after)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rows {
+			got = append(got, id(r))
+		}
+		if next == nil {
+			return got
+		}
+		after = next
 	}
 }
 

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"database/sql/driver"
 	"encoding/json"
 	"errors"
@@ -165,14 +164,8 @@ func (s *Store) CreateServer(ctx context.Context, srv *Server) error {
 // belongs to another tenant).
 func (s *Store) GetServer(ctx context.Context, tenantID uuid.UUID, id string) (Server, error) {
 	var srv serverRow
-	err := namedGet(ctx, s.db, &srv, `SELECT `+serverColumns+` FROM mcp_servers
-		WHERE tenant_id = :tenant_id AND id = :id`,
-		map[string]any{"tenant_id": tenantID, "id": id})
-	if errors.Is(err, sql.ErrNoRows) {
-		return Server{}, ErrNotFound
-	}
-	if err != nil {
-		return Server{}, s.fail("get MCP server", err)
+	if err := s.getByID(ctx, s.db, "get MCP server", &srv, "mcp_servers", serverColumns, tenantID, id, false); err != nil {
+		return Server{}, err
 	}
 	return srv.utc(), nil
 }
@@ -181,16 +174,10 @@ func (s *Store) GetServer(ctx context.Context, tenantID uuid.UUID, id string) (S
 // and the cursor of the next page when there is one.
 func (s *Store) ListServers(ctx context.Context, p ListServersParams) ([]Server, *Cursor, error) {
 	q := pageQuery{op: "list MCP servers", table: "mcp_servers", columns: serverColumns, idType: "text",
-		filters: map[string]*string{"project_id": p.ProjectID, "name": p.Name, "status": p.Status}, limit: p.Limit}
-	if p.After != nil {
-		q.afterAt, q.afterID = p.After.CreatedAt, p.After.ID
-	}
-	rows, more, err := selectPage[serverRow, Server](ctx, s, p.TenantID, q)
-	if err != nil || !more {
-		return rows, nil, err
-	}
-	last := rows[len(rows)-1]
-	return rows, &Cursor{CreatedAt: last.CreatedAt, ID: last.ID}, nil
+		filters: map[string]*string{"project_id": p.ProjectID, "name": p.Name, "status": p.Status}, limit: p.Limit, after: p.After}
+	return selectPage[serverRow, Server](ctx, s, p.TenantID, q, func(last Server) Cursor {
+		return Cursor{CreatedAt: last.CreatedAt, ID: last.ID}
+	})
 }
 
 // UpdateServer changes the tenant's MCP server id under a row lock: it reads
@@ -207,15 +194,9 @@ func (s *Store) UpdateServer(ctx context.Context, tenantID uuid.UUID, id string,
 	var stored serverRow
 	err := s.inTx(ctx, "update MCP server", func(tx *sqlx.Tx) error {
 		var current serverRow
-		err := namedGet(ctx, tx, &current, `SELECT `+serverColumns+` FROM mcp_servers
-			WHERE tenant_id = :tenant_id AND id = :id
-			FOR UPDATE`,
-			map[string]any{"tenant_id": tenantID, "id": id})
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrNotFound
-		}
+		err := s.getByID(ctx, tx, "update MCP server", &current, "mcp_servers", serverColumns, tenantID, id, true)
 		if err != nil {
-			return s.fail("update MCP server", err)
+			return err
 		}
 		was := current.utc()
 		row := was
@@ -287,19 +268,7 @@ func (s *Store) UpdateServer(ctx context.Context, tenantID uuid.UUID, id string,
 
 // DeleteServer deletes the tenant's MCP server id, or returns ErrNotFound.
 func (s *Store) DeleteServer(ctx context.Context, tenantID uuid.UUID, id string) error {
-	res, err := namedExec(ctx, s.db, `DELETE FROM mcp_servers WHERE tenant_id = :tenant_id AND id = :id`,
-		map[string]any{"tenant_id": tenantID, "id": id})
-	if err != nil {
-		return s.fail("delete MCP server", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return s.fail("delete MCP server", err)
-	}
-	if n == 0 {
-		return ErrNotFound
-	}
-	return nil
+	return s.deleteByID(ctx, "delete MCP server", "mcp_servers", tenantID, id)
 }
 
 // ClaimDueServers takes up to limit MCP servers, across all tenants, whose

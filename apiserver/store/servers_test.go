@@ -256,24 +256,9 @@ func TestListServers(t *testing.T) {
 	ot := newTenant(t, s, "other")
 	newHTTPServer(t, s, ot, newProject(t, s, ot, "x").ID, "p0")
 
-	var got []string
-	var after *Cursor
-	for pages := 0; ; pages++ {
-		if pages > 3 {
-			t.Fatal("paging does not end")
-		}
-		rows, next, err := s.ListServers(ctx, ListServersParams{TenantID: tenant, Limit: 2, After: after})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, r := range rows {
-			got = append(got, r.ID)
-		}
-		if next == nil {
-			break
-		}
-		after = next
-	}
+	got := pagedIDs(t, func(after *Cursor) ([]Server, *Cursor, error) {
+		return s.ListServers(ctx, ListServersParams{TenantID: tenant, Limit: 2, After: after})
+	}, func(r Server) string { return r.ID })
 	if len(got) != len(all) || !sameSet(got, all) {
 		t.Fatalf("paged ids = %v, want %v once each", got, all)
 	}

@@ -772,17 +772,7 @@ func TestUnavailable(t *testing.T) {
 	wg.Wait()
 
 	cluster := pgtest.SharedCluster(t)
-	if err := cluster.StopServer(); err != nil {
-		t.Fatalf("StopServer: %v", err)
-	}
-	running := false
-	t.Cleanup(func() {
-		if !running {
-			if err := cluster.StartServer(); err != nil {
-				t.Errorf("StartServer: %v", err)
-			}
-		}
-	})
+	restart := cluster.Outage(t)
 
 	calls := []struct {
 		name string
@@ -818,10 +808,7 @@ func TestUnavailable(t *testing.T) {
 		}
 	}
 
-	if err := cluster.StartServer(); err != nil {
-		t.Fatalf("StartServer: %v", err)
-	}
-	running = true
+	restart()
 
 	// The same Store recovers without being reopened.
 	if err := s.Ping(ctx); err != nil {

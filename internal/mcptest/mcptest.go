@@ -12,6 +12,7 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -255,6 +256,19 @@ func StartHung(t testing.TB) *Server {
 	// Cleanups run last-in first-out: release the handlers before Close waits for them.
 	t.Cleanup(func() { close(release) })
 	return s
+}
+
+// ClosedURL returns an http URL on loopback on which nothing listens: a
+// server that is down.
+func ClosedURL(t testing.TB) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return "http://" + addr
 }
 
 // StartStatic serves the same response to every request at URL: a stand-in

@@ -223,6 +223,31 @@ func (c *Cluster) StopServer() error {
 	return nil
 }
 
+// Outage stops the server for a fault test and returns the function that
+// starts it again. Should the test end without calling it, a cleanup starts
+// the server, so that the tests after it find it running.
+func (c *Cluster) Outage(t testing.TB) (restart func()) {
+	t.Helper()
+	if err := c.StopServer(); err != nil {
+		t.Fatal(err)
+	}
+	stopped := true
+	t.Cleanup(func() {
+		if stopped {
+			if err := c.StartServer(); err != nil {
+				t.Errorf("restart PostgreSQL: %v", err)
+			}
+		}
+	})
+	return func() {
+		t.Helper()
+		if err := c.StartServer(); err != nil {
+			t.Fatal(err)
+		}
+		stopped = false
+	}
+}
+
 // StartServer starts a server stopped by StopServer, on the same port.
 func (c *Cluster) StartServer() error {
 	if c.dataDir == "" {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -11,7 +10,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/google/uuid"
@@ -19,28 +17,11 @@ import (
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/httpapi"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/secrets"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/store"
+	"github.com/mcpconn/terraform-provider-mcp/internal/logbuf"
 	"github.com/mcpconn/terraform-provider-mcp/internal/pgtest"
 )
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Run(m)) }
-
-// syncBuffer is written by the server's goroutines while a test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 type result struct {
 	code           int
@@ -49,7 +30,7 @@ type result struct {
 
 func runCmd(t *testing.T, env map[string]string, args ...string) result {
 	t.Helper()
-	var stdout, stderr syncBuffer
+	var stdout, stderr logbuf.Buffer
 	code := run(context.Background(), args, envFunc(env), &stdout, &stderr)
 	return result{code: code, stdout: stdout.String(), stderr: stderr.String()}
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/secrets"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/store"
+	"github.com/mcpconn/terraform-provider-mcp/internal/logbuf"
 	"github.com/mcpconn/terraform-provider-mcp/internal/pgtest"
 )
 
@@ -24,8 +25,8 @@ type serving struct {
 	url    string
 	stop   context.CancelFunc
 	exit   chan int
-	stdout *syncBuffer
-	stderr *syncBuffer
+	stdout *logbuf.Buffer
+	stderr *logbuf.Buffer
 }
 
 // startServe runs serve on a free loopback port and waits until it answers.
@@ -33,7 +34,7 @@ func startServe(t *testing.T, env map[string]string, args ...string) *serving {
 	t.Helper()
 	addr := net.JoinHostPort("127.0.0.1", closedPort(t))
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &serving{url: "http://" + addr, stop: cancel, exit: make(chan int, 1), stdout: &syncBuffer{}, stderr: &syncBuffer{}}
+	s := &serving{url: "http://" + addr, stop: cancel, exit: make(chan int, 1), stdout: &logbuf.Buffer{}, stderr: &logbuf.Buffer{}}
 	go func() {
 		s.exit <- run(ctx, append([]string{"serve", "--listen", addr}, args...), envFunc(env), s.stdout, s.stderr)
 	}()
@@ -238,7 +239,7 @@ func TestServeGivesUpOnUnreachableDatabase(t *testing.T) {
 	env := serveEnv(t)
 	env["DATABASE_URL"] = "postgres://postgres:hunter2@127.0.0.1:" + closedPort(t) + "/x?sslmode=disable"
 	env["MCP_API_DB_WAIT"] = "1s"
-	var stdout, stderr syncBuffer
+	var stdout, stderr logbuf.Buffer
 	code := run(context.Background(), []string{"serve", "--listen", "127.0.0.1:0"}, envFunc(env), &stdout, &stderr)
 	if code != 1 {
 		t.Fatalf("exit %d, want 1; stderr:\n%s", code, stderr.String())
@@ -265,31 +266,18 @@ func TestServeGivesUpOnUnreachableDatabase(t *testing.T) {
 func TestServeWaitsForDatabase(t *testing.T) {
 	env := serveEnv(t)
 	cluster := pgtest.SharedCluster(t)
-	if err := cluster.StopServer(); err != nil {
-		t.Fatal(err)
-	}
-	stopped := true
-	t.Cleanup(func() {
-		if stopped {
-			if err := cluster.StartServer(); err != nil {
-				t.Errorf("restart PostgreSQL: %v", err)
-			}
-		}
-	})
+	restart := cluster.Outage(t)
 
 	addr := net.JoinHostPort("127.0.0.1", closedPort(t))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	s := &serving{url: "http://" + addr, stop: cancel, exit: make(chan int, 1), stdout: &syncBuffer{}, stderr: &syncBuffer{}}
+	s := &serving{url: "http://" + addr, stop: cancel, exit: make(chan int, 1), stdout: &logbuf.Buffer{}, stderr: &logbuf.Buffer{}}
 	go func() {
 		s.exit <- run(ctx, []string{"serve", "--listen", addr}, envFunc(env), s.stdout, s.stderr)
 	}()
 	s.waitFor(t, func() bool { return strings.Contains(s.stderr.String(), "database unreachable; retrying") })
 
-	if err := cluster.StartServer(); err != nil {
-		t.Fatal(err)
-	}
-	stopped = false
+	restart()
 	s.waitFor(t, func() bool {
 		resp, err := http.Get(s.url + "/readyz")
 		if err != nil {

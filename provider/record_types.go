@@ -1,0 +1,90 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/client"
+)
+
+// recordResource is what every resource shares: the kind of record it
+// manages, the API client, its type name, Configure and import by id. A
+// resource embeds it and adds its schema and CRUD.
+type recordResource struct {
+	rec    record
+	client *client.Client
+}
+
+// Metadata names the resource after its record kind, e.g. mcp_connection.
+func (r *recordResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = typeNameOf(req.ProviderTypeName, r.rec.typeName)
+}
+
+// Configure takes the API client from the provider.
+func (r *recordResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.client = clientFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+// ImportState imports a record by its id, checked before it reaches state.
+func (r *recordResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	if !r.rec.importID(req.ID, &resp.Diagnostics) {
+		return
+	}
+	resource.ImportStatePassthroughID(ctx, path.Root("id"), req, resp)
+}
+
+// readFound reports whether the record with id that Read got (err is the
+// client's answer) is there to put in state. One deleted outside Terraform
+// is dropped from state, which makes the plan re-create it; any other
+// error is a diagnostic.
+func (r *recordResource) readFound(ctx context.Context, resp *resource.ReadResponse, id string, err error) bool {
+	if errors.Is(err, client.ErrNotFound) {
+		tflog.Warn(ctx, r.rec.kind+" no longer exists; removing it from state", map[string]any{"id": id})
+		resp.State.RemoveResource(ctx)
+		return false
+	}
+	if err != nil {
+		r.rec.addError(&resp.Diagnostics, r.client, fmt.Sprintf("read %s %s", r.rec.kind, id), err)
+		return false
+	}
+	return true
+}
+
+// recordDataSource is what every data source shares: the kind of record it
+// reads, its type name and the API client.
+type recordDataSource struct {
+	rec      record
+	typeName string // e.g. "mcp_connections"
+	client   *client.Client
+}
+
+// Metadata names the data source.
+func (d *recordDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
+	resp.TypeName = typeNameOf(req.ProviderTypeName, d.typeName)
+}
+
+// Configure takes the API client from the provider.
+func (d *recordDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
+	d.client = clientFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+// typeNameOf is a full type name such as "mcp_connection" under the
+// provider's own type name, which is what Terraform asks for.
+func typeNameOf(providerTypeName, typeName string) string {
+	return providerTypeName + strings.TrimPrefix(typeName, "mcp")
+}
+
+// addNotFoundByID reports that no record of this kind has id; hint says
+// what to do instead.
+func (r record) addNotFoundByID(diags *diag.Diagnostics, attr, id, hint string) {
+	diags.AddAttributeError(path.Root(attr), capitalize(r.kind)+" not found",
+		fmt.Sprintf("No %s with id %s exists in the tenant of the provider's api_key. %s", r.kind, id, hint))
+}
