@@ -17,7 +17,9 @@ type pageQuery struct {
 	idType  string // SQL type of the id column, for the keyset comparison
 	// filters are exact matches, column name to value; nil values are skipped.
 	filters map[string]*string
-	limit   int
+	// conditions are further SQL conditions, never caller input.
+	conditions []string
+	limit      int
 	// after is the cursor's position; nil on the first page.
 	after *Cursor
 }
@@ -39,6 +41,7 @@ func selectPage[R interface{ utc() T }, T any](ctx context.Context, s *Store, te
 			arg[column] = *value
 		}
 	}
+	where = append(where, q.conditions...)
 	if q.after != nil {
 		where = append(where, "(created_at, id) > (CAST(:after_created_at AS timestamptz), CAST(:after_id AS "+q.idType+"))")
 		arg["after_created_at"] = q.after.CreatedAt

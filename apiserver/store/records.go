@@ -33,19 +33,11 @@ func (s *Store) getByID(ctx context.Context, q sqlx.ExtContext, op string, dest 
 	return nil
 }
 
-// deleteByID deletes the tenant's row id of table, or returns ErrNotFound.
+// deleteByID deletes the tenant's row id of table, with the audit event
+// ctx carries, or returns ErrNotFound.
 func (s *Store) deleteByID(ctx context.Context, op, table string, tenantID, id any) error {
-	res, err := namedExec(ctx, s.db, `DELETE FROM `+table+` WHERE tenant_id = :tenant_id AND id = :id`,
-		map[string]any{"tenant_id": tenantID, "id": id})
-	if err != nil {
-		return s.fail(op, err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return s.fail(op, err)
-	}
-	if n == 0 {
-		return ErrNotFound
-	}
-	return nil
+	return s.write(ctx, op, func(q sqlx.ExtContext) error {
+		return deleteRow(ctx, s, q, op, `DELETE FROM `+table+` WHERE tenant_id = :tenant_id AND id = :id`,
+			map[string]any{"tenant_id": tenantID, "id": id})
+	})
 }
