@@ -87,9 +87,18 @@ func (r *agentTokenResource) Schema(_ context.Context, _ resource.SchemaRequest,
 				Optional: true,
 				MarkdownDescription: "When the gateway stops accepting the token, an RFC 3339 timestamp such as " +
 					"`2027-01-31T00:00:00Z`. Without it the token is valid until revoked. Changing it issues a new token; " +
-					"an expired token stays in state (and the list) until it is replaced or destroyed.",
-				Validators:    []validator.String{validExpiresAt()},
-				PlanModifiers: replace,
+					"an expired token stays in state (and the list) until it is replaced or destroyed. Another spelling of the " +
+					"same instant changes nothing.",
+				Validators: []validator.String{validExpiresAt()},
+				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplaceIf(
+					func(_ context.Context, req planmodifier.StringRequest, resp *stringplanmodifier.RequiresReplaceIfFuncResponse) {
+						// After an import state holds the API's spelling of the
+						// time; the configured one of the same instant is no change.
+						resp.RequiresReplace = !sameInstant(req.StateValue, req.PlanValue)
+					},
+					"Changing it to another instant issues a new token.",
+					"Changing it to another instant issues a new token.",
+				)},
 			},
 			"token": schema.StringAttribute{
 				Computed:  true,
@@ -192,8 +201,9 @@ func (r *agentTokenResource) Read(ctx context.Context, req resource.ReadRequest,
 	resp.State.RemoveResource(ctx)
 }
 
-// Update is never called with a change: every argument requires
-// replacement. It keeps the planned state.
+// Update changes nothing at the API: every argument requires replacement,
+// except a new spelling of the same expires_at (after an import), which is
+// only taken into state.
 func (r *agentTokenResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	var plan agentTokenModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
@@ -240,9 +250,24 @@ func expiresAtValue(prior types.String, got *contract.Time) types.String {
 		return types.StringNull()
 	}
 	if !prior.IsNull() && !prior.IsUnknown() {
-		if t, err := time.Parse(time.RFC3339Nano, prior.ValueString()); err == nil && t.Equal(got.Time) {
+		if sameInstant(prior, types.StringValue(got.String())) {
 			return prior
 		}
 	}
 	return types.StringValue(got.String())
+}
+
+// sameInstant reports whether a and b are RFC 3339 texts of the same
+// instant; values that are not (null, unknown, malformed) are compared as
+// they are.
+func sameInstant(a, b types.String) bool {
+	if a.IsNull() || a.IsUnknown() || b.IsNull() || b.IsUnknown() {
+		return a.Equal(b)
+	}
+	ta, errA := time.Parse(time.RFC3339Nano, a.ValueString())
+	tb, errB := time.Parse(time.RFC3339Nano, b.ValueString())
+	if errA != nil || errB != nil {
+		return a.Equal(b)
+	}
+	return ta.Equal(tb)
 }
