@@ -116,10 +116,14 @@ func Start(t testing.TB, opts ...Option) *Server {
 		s.startCheckers(t, o.logger)
 		cfg.ConnectionChecker, cfg.ServerChecker = s.ConnectionChecker, s.ServerChecker
 	}
+	// The listener exists before the handler, so gateway URLs name it.
+	srv := httptest.NewUnstartedServer(nil)
+	cfg.PublicURL = "http://" + srv.Listener.Addr().String()
 	for _, fn := range o.configure {
 		fn(s, &cfg)
 	}
-	srv := httptest.NewServer(httpapi.New(cfg))
+	srv.Config.Handler = httpapi.New(cfg)
+	srv.Start()
 	// registered after the store's cleanup, so it runs first: requests
 	// finish before the pool closes
 	t.Cleanup(srv.Close)

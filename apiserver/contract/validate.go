@@ -161,3 +161,46 @@ func ValidateArgs(args []string) error {
 	}
 	return nil
 }
+
+// prefixPattern is what an assignment prefix may contain.
+var prefixPattern = regexp.MustCompile(`^[a-z0-9_]{1,32}$`)
+
+// ValidatePrefix checks an assignment prefix: 1 to PrefixMaxLength
+// lowercase letters, digits and "_", without "__", which separates the
+// prefix from the tool's name. The error text does not name the field.
+func ValidatePrefix(p string) error {
+	switch {
+	case !prefixPattern.MatchString(p):
+		return fmt.Errorf("must be 1 to %d characters from a-z, 0-9 and _, got %q", PrefixMaxLength, p)
+	case strings.Contains(p, "__"):
+		return fmt.Errorf(`must not contain "__", which separates the prefix from the tool name, got %q`, p)
+	}
+	return nil
+}
+
+// DefaultPrefix is the prefix of an assignment that sets none: the
+// record's name lowercased, every run of characters outside [a-z0-9] turned
+// into "_", without leading or trailing "_", cut to PrefixMaxLength (and
+// trimmed again); "tools" when nothing is left. It always passes
+// ValidatePrefix.
+func DefaultPrefix(name string) string {
+	var b strings.Builder
+	underscore := false
+	for _, r := range strings.ToLower(name) {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			b.WriteRune(r)
+			underscore = false
+		} else if !underscore {
+			b.WriteByte('_')
+			underscore = true
+		}
+	}
+	p := strings.Trim(b.String(), "_")
+	if len(p) > PrefixMaxLength {
+		p = strings.TrimRight(p[:PrefixMaxLength], "_")
+	}
+	if p == "" {
+		return "tools"
+	}
+	return p
+}

@@ -117,7 +117,7 @@ func (h *connections) create(c *gin.Context) error {
 		return err
 	}
 	conn := store.Connection{
-		ID:        newConnectionID(),
+		ID:        newUUID(),
 		TenantID:  tenantOf(c),
 		Name:      req.Name,
 		ServerURL: req.ServerURL,
@@ -128,7 +128,7 @@ func (h *connections) create(c *gin.Context) error {
 			return err
 		}
 	}
-	if err := h.store.CreateConnection(c.Request.Context(), &conn); err != nil {
+	if err := h.store.CreateConnection(connectionKind.audited(c, "create", conn.ID.String()), &conn); err != nil {
 		return connectionKind.nameTaken(err, &req.Name)
 	}
 	c.Header("Location", connectionsPath+"/"+conn.ID.String())
@@ -209,8 +209,7 @@ func (h *connections) update(c *gin.Context) error {
 	}
 	// The decision runs on the locked row, so concurrent PATCHes of one
 	// connection apply one after the other rather than on stale reads.
-	ctx, tenantID := c.Request.Context(), tenantOf(c)
-	conn, err := h.store.UpdateConnection(ctx, tenantID, id, func(cur *store.Connection) error {
+	conn, err := h.store.UpdateConnection(connectionKind.audited(c, "update", id.String()), tenantOf(c), id, func(cur *store.Connection) error {
 		if err := h.applyUpdate(cur, &req); err != nil {
 			return err
 		}
@@ -284,7 +283,7 @@ func (h *connections) delete(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := h.store.DeleteConnection(c.Request.Context(), tenantOf(c), id); err != nil {
+	if err := h.store.DeleteConnection(connectionKind.audited(c, "delete", id.String()), tenantOf(c), id); err != nil {
 		return err
 	}
 	c.Status(http.StatusNoContent)

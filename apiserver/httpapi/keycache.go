@@ -4,7 +4,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/google/uuid"
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/store"
 )
 
 // DefaultKeyCacheTTL is how long a verified API key is trusted without
@@ -14,7 +14,7 @@ const DefaultKeyCacheTTL = 5 * time.Second
 // keyCacheSize bounds the cache; past it, entries are dropped to make room.
 const keyCacheSize = 10_000
 
-// keyCache remembers which tenant an API key (by hash) belongs to, so that
+// keyCache remembers which key, of which tenant, an API key hash is, so that
 // authenticating a request does not cost a database round trip each time:
 // profiling showed that lookup was half of the database work of a GET. Only
 // keys that were found are remembered, each for ttl, which bounds how long a
@@ -28,7 +28,7 @@ type keyCache struct {
 }
 
 type keyEntry struct {
-	tenant  uuid.UUID
+	key     store.APIKey
 	expires time.Time
 }
 
@@ -44,27 +44,27 @@ func newKeyCache(ttl time.Duration) *keyCache {
 	return &keyCache{ttl: ttl, max: keyCacheSize, entries: map[string]keyEntry{}}
 }
 
-// get returns the tenant of the key hash if it was verified less than ttl
-// before now. A nil cache holds nothing.
-func (k *keyCache) get(hash []byte, now time.Time) (uuid.UUID, bool) {
+// get returns the key of the hash if it was verified less than ttl before
+// now. A nil cache holds nothing.
+func (k *keyCache) get(hash []byte, now time.Time) (store.APIKey, bool) {
 	if k == nil {
-		return uuid.Nil, false
+		return store.APIKey{}, false
 	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	e, ok := k.entries[string(hash)]
 	if !ok {
-		return uuid.Nil, false
+		return store.APIKey{}, false
 	}
 	if !now.Before(e.expires) {
 		delete(k.entries, string(hash))
-		return uuid.Nil, false
+		return store.APIKey{}, false
 	}
-	return e.tenant, true
+	return e.key, true
 }
 
-// put records that the key hash belonged to tenant at now.
-func (k *keyCache) put(hash []byte, tenant uuid.UUID, now time.Time) {
+// put records that the hash was key at now.
+func (k *keyCache) put(hash []byte, key store.APIKey, now time.Time) {
 	if k == nil {
 		return
 	}
@@ -73,7 +73,7 @@ func (k *keyCache) put(hash []byte, tenant uuid.UUID, now time.Time) {
 	if _, ok := k.entries[string(hash)]; !ok && len(k.entries) >= k.max {
 		k.makeRoom(now)
 	}
-	k.entries[string(hash)] = keyEntry{tenant: tenant, expires: now.Add(k.ttl)}
+	k.entries[string(hash)] = keyEntry{key: key, expires: now.Add(k.ttl)}
 }
 
 // makeRoom drops expired entries, and if that frees nothing, some others:

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/store"
 )
 
 // The cache is tested with explicit instants, never the clock.
@@ -16,8 +18,8 @@ func TestKeyCacheExpires(t *testing.T) {
 	if _, ok := k.get([]byte("h"), t0); ok {
 		t.Fatal("empty cache returned a tenant")
 	}
-	k.put([]byte("h"), tenant, t0)
-	if got, ok := k.get([]byte("h"), t0.Add(5*time.Second-time.Nanosecond)); !ok || got != tenant {
+	k.put([]byte("h"), store.APIKey{TenantID: tenant}, t0)
+	if got, ok := k.get([]byte("h"), t0.Add(5*time.Second-time.Nanosecond)); !ok || got.TenantID != tenant {
 		t.Fatalf("within the TTL: %v, %t", got, ok)
 	}
 	if _, ok := k.get([]byte("h"), t0.Add(5*time.Second)); ok {
@@ -35,10 +37,10 @@ func TestKeyCacheIsBounded(t *testing.T) {
 	k := newKeyCache(time.Minute)
 	k.max = 3
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	k.put([]byte("old"), uuid.New(), t0)
+	k.put([]byte("old"), store.APIKey{TenantID: uuid.New()}, t0)
 	later := t0.Add(time.Minute)
 	for _, h := range []string{"a", "b", "c", "d", "e"} {
-		k.put([]byte(h), uuid.New(), later)
+		k.put([]byte(h), store.APIKey{TenantID: uuid.New()}, later)
 		if k.size() > k.max {
 			t.Fatalf("size %d over the bound %d", k.size(), k.max)
 		}
@@ -53,7 +55,7 @@ func TestKeyCacheOff(t *testing.T) {
 	if k != nil {
 		t.Fatal("a negative TTL must disable the cache")
 	}
-	k.put([]byte("h"), uuid.New(), time.Now())
+	k.put([]byte("h"), store.APIKey{TenantID: uuid.New()}, time.Now())
 	if _, ok := k.get([]byte("h"), time.Now()); ok {
 		t.Fatal("a disabled cache returned a tenant")
 	}

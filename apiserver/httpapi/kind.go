@@ -17,6 +17,9 @@ type kind[ID any] struct {
 	name string // "MCP connection", "MCP server", "project"
 	// aName is the name with its article: "an MCP connection".
 	aName string
+	// audit names the kind in audit events: their recordKind and the
+	// first word of their action ("connection.create").
+	audit string
 	// idShape says what a valid id looks like, for the message of a bad one.
 	idShape string
 	parseID func(raw string) (ID, bool)
@@ -37,20 +40,29 @@ type checkedKind[ID any] struct {
 
 var (
 	connectionKind = checkedKind[uuid.UUID]{
-		kind: kind[uuid.UUID]{name: "MCP connection", aName: "an MCP connection",
-			idShape: "a UUID", parseID: parseConnectionID},
+		kind: kind[uuid.UUID]{name: "MCP connection", aName: "an MCP connection", audit: "connection",
+			idShape: "a UUID", parseID: parseUUID},
 		records: store.ConnectionRecords, path: connectionsPath, storeID: uuid.UUID.String}
 	serverKind = checkedKind[string]{
-		kind: kind[string]{name: "MCP server", aName: "an MCP server",
+		kind: kind[string]{name: "MCP server", aName: "an MCP server", audit: "server",
 			idShape: prefixedShape(contract.ServerIDPrefix), parseID: validatedBy(contract.ValidServerID)},
 		records: store.ServerRecords, path: serversPath, storeID: func(id string) string { return id }}
-	projectKind = kind[string]{name: "project", aName: "a project",
+	projectKind = kind[string]{name: "project", aName: "a project", audit: "project",
 		idShape: prefixedShape(contract.ProjectIDPrefix), parseID: validatedBy(contract.ValidProjectID)}
+	agentKind = kind[uuid.UUID]{name: "agent", aName: "an agent", audit: "agent",
+		idShape: "a UUID", parseID: parseUUID}
+	agentTokenKind = kind[uuid.UUID]{name: "agent token", aName: "an agent token", audit: "agent_token",
+		idShape: "a UUID", parseID: parseUUID}
 )
 
 // pathID reads the :id path parameter, which must have the kind's id shape.
 func (k kind[ID]) pathID(c *gin.Context) (ID, error) {
-	raw := c.Param("id")
+	return k.param(c, "id")
+}
+
+// param reads the path parameter name, which must have the kind's id shape.
+func (k kind[ID]) param(c *gin.Context, name string) (ID, error) {
+	raw := c.Param(name)
 	id, ok := k.parseID(raw)
 	if !ok {
 		return id, badRequest("invalid %s id %q: must be %s", k.name, clipped(raw), k.idShape)
@@ -76,9 +88,9 @@ func (k kind[ID]) nameTaken(err error, name *string) error {
 	return err
 }
 
-// parseConnectionID accepts only the canonical 36-character form of a UUID,
-// so one connection has one URL.
-func parseConnectionID(raw string) (uuid.UUID, bool) {
+// parseUUID accepts only the canonical 36-character form of a UUID, so one
+// record has one URL.
+func parseUUID(raw string) (uuid.UUID, bool) {
 	id, err := uuid.Parse(raw)
 	return id, err == nil && len(raw) == 36
 }
@@ -91,10 +103,11 @@ func prefixedShape(prefix string) string {
 	return strconv.Quote(prefix) + " followed by letters and digits"
 }
 
-// newConnectionID returns a time-ordered (version 7) UUID, so rows created in
-// the same millisecond still list in creation order and a row inserted while a
-// client pages cannot land before that client's cursor.
-func newConnectionID() uuid.UUID {
+// newUUID returns a time-ordered (version 7) UUID, the id of connections,
+// agents and agent tokens, so rows created in the same millisecond still
+// list in creation order and a row inserted while a client pages cannot land
+// before that client's cursor.
+func newUUID() uuid.UUID {
 	id, err := uuid.NewV7()
 	if err != nil {
 		return uuid.New()

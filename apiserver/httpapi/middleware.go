@@ -21,6 +21,7 @@ import (
 const (
 	keyRequestID = "httpapi.request_id"
 	keyTenant    = "httpapi.tenant_id"
+	keyAPIKeyID  = "httpapi.api_key_id"
 )
 
 // HeaderRequestID carries the id that ties a request to its log lines.
@@ -150,8 +151,9 @@ func limitBody() gin.HandlerFunc {
 	}
 }
 
-// authenticate resolves "Authorization: Bearer <api key>" to a tenant,
-// through keys, which may be nil (no cache).
+// authenticate resolves "Authorization: Bearer <api key>" to a tenant and
+// the key's id (which audit events name), through keys, which may be nil
+// (no cache).
 func authenticate(st *store.Store, keys *keyCache, log *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		header := c.GetHeader("Authorization")
@@ -170,16 +172,18 @@ func authenticate(st *store.Store, keys *keyCache, log *slog.Logger) gin.Handler
 			return
 		}
 		hash := secrets.HashAPIKey(key)
-		if tenant, ok := keys.get(hash, time.Now()); ok {
-			c.Set(keyTenant, tenant)
+		if found, ok := keys.get(hash, time.Now()); ok {
+			c.Set(keyTenant, found.TenantID)
+			c.Set(keyAPIKeyID, found.ID)
 			c.Next()
 			return
 		}
-		tenant, err := st.TenantForKey(c.Request.Context(), hash)
+		found, err := st.APIKeyForHash(c.Request.Context(), hash)
 		switch {
 		case err == nil:
-			keys.put(hash, tenant, time.Now())
-			c.Set(keyTenant, tenant)
+			keys.put(hash, found, time.Now())
+			c.Set(keyTenant, found.TenantID)
+			c.Set(keyAPIKeyID, found.ID)
 			c.Next()
 		case errors.Is(err, store.ErrNotFound):
 			unauthorized(c, "invalid API key", true)
@@ -206,6 +210,14 @@ func authenticated(c *gin.Context) (uuid.UUID, bool) {
 	v, _ := c.Get(keyTenant)
 	id, ok := v.(uuid.UUID)
 	return id, ok
+}
+
+// apiKeyOf is the id of the caller's API key in handlers; uuid.Nil if
+// authenticate did not run.
+func apiKeyOf(c *gin.Context) uuid.UUID {
+	v, _ := c.Get(keyAPIKeyID)
+	id, _ := v.(uuid.UUID)
+	return id
 }
 
 // tenantOf is the caller's tenant in handlers, which all sit behind

@@ -84,7 +84,7 @@ func (h *projects) create(c *gin.Context) error {
 		return err
 	}
 	p := store.Project{ID: store.NewProjectID(), TenantID: tenantOf(c), Name: req.Name, Description: emptyToNil(req.Description)}
-	if err := h.store.CreateProject(c.Request.Context(), &p); err != nil {
+	if err := h.store.CreateProject(projectKind.audited(c, "create", p.ID), &p); err != nil {
 		return projectKind.nameTaken(err, &req.Name)
 	}
 	c.Header("Location", projectsPath+"/"+p.ID)
@@ -118,7 +118,7 @@ func (h *projects) update(c *gin.Context) error {
 	if err := validateUpdateProject(&req); err != nil {
 		return err
 	}
-	p, err := h.store.UpdateProject(c.Request.Context(), tenantOf(c), id, func(p *store.Project) error {
+	p, err := h.store.UpdateProject(projectKind.audited(c, "update", id), tenantOf(c), id, func(p *store.Project) error {
 		if req.Name != nil {
 			p.Name = *req.Name
 		}
@@ -139,7 +139,7 @@ func (h *projects) delete(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	err = h.store.DeleteProject(c.Request.Context(), tenantOf(c), id)
+	err = h.store.DeleteProject(projectKind.audited(c, "delete", id), tenantOf(c), id)
 	if notEmpty, ok := errors.AsType[*store.ProjectNotEmptyError](err); ok {
 		servers := "MCP servers"
 		if notEmpty.Servers == 1 {

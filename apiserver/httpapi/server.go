@@ -1,7 +1,7 @@
 // Package httpapi is the HTTP layer of the API server: the Gin router, its
 // middleware (request id, access log, panic recovery, body limit, API key
-// authentication) and the handlers of /api/mcp-connections, /api/mcp/servers
-// and /api/projects. It turns HTTP into calls on the store and back; it holds
+// authentication) and the handlers of /api/mcp-connections, /api/mcp/servers,
+// /api/projects, /api/agents and /api/audit-events. It turns HTTP into calls on the store and back; it holds
 // no state of its own.
 package httpapi
 
@@ -9,6 +9,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -39,6 +40,11 @@ type Config struct {
 	// RateBurst is how many requests a tenant may send at once; below 1 it
 	// is RateLimit rounded up.
 	RateBurst int
+	// PublicURL is where clients reach this API (MCP_API_PUBLIC_URL), such
+	// as https://mcp.example.com, without a trailing slash: the base of the
+	// gateway URLs of proxy servers and agents. Empty means "http://" and
+	// the request's Host.
+	PublicURL string
 	// KeyCacheTTL is how long a verified API key is trusted before it is
 	// looked up again, and so how long a revoked key keeps working: 0 means
 	// DefaultKeyCacheTTL, a negative value looks every request's key up.
@@ -96,8 +102,11 @@ func newEngine(cfg Config) *gin.Engine {
 	}
 	(&connections{store: cfg.Store, keyring: cfg.Keyring, log: cfg.Logger, checker: cfg.ConnectionChecker}).
 		register(api.Group("/mcp-connections"))
-	(&servers{store: cfg.Store, keyring: cfg.Keyring, log: cfg.Logger, checker: cfg.ServerChecker, commands: cfg.StdioCommands}).
-		register(api.Group("/mcp/servers"))
+	public := publicURL(strings.TrimRight(cfg.PublicURL, "/"))
+	(&servers{store: cfg.Store, keyring: cfg.Keyring, log: cfg.Logger, checker: cfg.ServerChecker, commands: cfg.StdioCommands,
+		publicURL: public}).register(api.Group("/mcp/servers"))
 	(&projects{store: cfg.Store, log: cfg.Logger}).register(api.Group("/projects"))
+	(&agents{store: cfg.Store, log: cfg.Logger, publicURL: public}).register(api.Group("/agents"))
+	(&auditEvents{store: cfg.Store, log: cfg.Logger}).register(api.Group("/audit-events"))
 	return r
 }

@@ -32,6 +32,8 @@ type servers struct {
 	log      *slog.Logger
 	checker  ServerChecker // nil: no connect route, no background probes
 	commands []string      // the stdio allowlist; empty disables stdio
+	// publicURL is the base of the servers' gateway URLs.
+	publicURL publicURL
 }
 
 func (h *servers) register(g *gin.RouterGroup) {
@@ -50,7 +52,7 @@ func (h *servers) register(g *gin.RouterGroup) {
 
 // toServer is the one place a stored row becomes the wire object; the
 // sealed token stays behind.
-func toServer(s store.Server) contract.Server {
+func (h *servers) toServer(c *gin.Context, s store.Server) contract.Server {
 	out := contract.Server{
 		ID:                   s.ID,
 		ProjectID:            s.ProjectID,
@@ -65,6 +67,7 @@ func toServer(s store.Server) contract.Server {
 		ServerImplementation: toImplementation(s.ServerName, s.ServerVersion),
 		LastError:            s.LastError,
 		LastConnectedAt:      contract.TimePtr(s.LastConnectedAt),
+		GatewayURL:           h.publicURL.serverGatewayURL(c, s.ID, s.ConnectionType),
 		CreatedAt:            contract.NewTime(s.CreatedAt),
 		CheckState:           toCheckState(s.CheckState),
 		UpdatedAt:            contract.NewTime(s.UpdatedAt),
@@ -89,7 +92,7 @@ func (h *servers) token(s *store.Server) secretField {
 }
 
 func (h *servers) ok(c *gin.Context, status int, s store.Server) {
-	c.JSON(status, contract.ServerEnvelope{Success: true, Server: toServer(s)})
+	c.JSON(status, contract.ServerEnvelope{Success: true, Server: h.toServer(c, s)})
 }
 
 func (h *servers) get(c *gin.Context) error {
@@ -132,7 +135,7 @@ func (h *servers) list(c *gin.Context) error {
 	}
 	out := contract.ServerListEnvelope{Success: true, Servers: make([]contract.Server, 0, len(rows)), NextCursor: nextCursor(next)}
 	for _, row := range rows {
-		out.Servers = append(out.Servers, toServer(row))
+		out.Servers = append(out.Servers, h.toServer(c, row))
 	}
 	c.JSON(http.StatusOK, out)
 	return nil
@@ -165,7 +168,7 @@ func (h *servers) create(c *gin.Context) error {
 			return err
 		}
 	}
-	if err := h.store.CreateServer(c.Request.Context(), &s); err != nil {
+	if err := h.store.CreateServer(serverKind.audited(c, "create", s.ID), &s); err != nil {
 		return serverWriteError(err, req.ProjectID, req.Name)
 	}
 	if h.checker != nil {
@@ -365,8 +368,8 @@ func (h *servers) update(c *gin.Context) error {
 	}
 	var reprobe bool
 	var final store.Server
-	ctx, tenantID := c.Request.Context(), tenantOf(c)
-	s, err := h.store.UpdateServer(ctx, tenantID, id, func(cur *store.Server) error {
+	tenantID := tenantOf(c)
+	s, err := h.store.UpdateServer(serverKind.audited(c, "update", id), tenantID, id, func(cur *store.Server) error {
 		var err error
 		reprobe, err = h.applyUpdate(cur, &req)
 		final = *cur
@@ -376,6 +379,10 @@ func (h *servers) update(c *gin.Context) error {
 		approve(req.ApprovedToolsHash, &cur.CheckState)
 		return nil
 	})
+	if assigned, ok := errors.AsType[*store.ServerAssignedError](err); ok {
+		return conflict(`MCP server %s is assigned to %d agents, which reach it through the gateway: remove it from their assignments (PATCH %s/{id}) before setting connectionType "direct"`,
+			id, assigned.Agents, agentsPath)
+	}
 	if err != nil {
 		return serverWriteError(serverKind.unknownHash(err, id, req.ApprovedToolsHash), final.ProjectID, final.Name)
 	}
@@ -473,6 +480,7 @@ func (h *servers) applyUpdate(cur *store.Server, req *contract.UpdateServerReque
 	cur.ServerName, cur.ServerVersion = nil, nil
 	cur.LastError = nil
 	cur.LastConnectedAt = nil
+	cur.Instructions = nil
 	forgetEndpoint(&cur.CheckState)
 	if cur.Status == string(contract.ServerDisconnected) {
 		return false, nil
@@ -487,7 +495,7 @@ func (h *servers) delete(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := h.store.DeleteServer(c.Request.Context(), tenantOf(c), id); err != nil {
+	if err := h.store.DeleteServer(serverKind.audited(c, "delete", id), tenantOf(c), id); err != nil {
 		return err
 	}
 	c.JSON(http.StatusOK, contract.SuccessBody{Success: true})
@@ -514,7 +522,7 @@ func (h *servers) disconnect(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	s, err := h.store.UpdateServer(c.Request.Context(), tenantOf(c), id, func(cur *store.Server) error {
+	s, err := h.store.UpdateServer(serverKind.audited(c, "disconnect", id), tenantOf(c), id, func(cur *store.Server) error {
 		cur.Status = string(contract.ServerDisconnected)
 		cur.LastError = nil
 		cur.LastErrorKind = nil

@@ -34,8 +34,11 @@ var seedFields = []string{"args", "capabilities", "command", "connectionType", "
 // checkStateFields are the keys SPEC §8 adds to both checked kinds.
 var checkStateFields = []string{"approvedToolsHash", "lastErrorKind", "protocolVersion", "toolCount", "toolsChangedAt", "toolsDrift", "toolsHash"}
 
-// serverFields are all the keys of a server object: the seed's and §8's.
-var serverFields = slices.Sorted(slices.Values(slices.Concat(seedFields, checkStateFields)))
+// gatewayFields are the keys SPEC §10 adds to servers.
+var gatewayFields = []string{"gatewayUrl"}
+
+// serverFields are all the keys of a server object: the seed's, §8's and §10's.
+var serverFields = slices.Sorted(slices.Values(slices.Concat(seedFields, checkStateFields, gatewayFields)))
 
 func (a *api) createServer(req map[string]any) contract.Server {
 	a.t.Helper()
@@ -99,6 +102,9 @@ func TestServerLifecycle(t *testing.T) {
 	if got := r.header.Get("Location"); got != "/api/mcp/servers/"+s.ID {
 		t.Errorf("Location = %q", got)
 	}
+	if s.GatewayURL == nil || *s.GatewayURL != a.base+"/mcp/servers/"+s.ID {
+		t.Errorf("gatewayUrl of a proxy server = %v, want %s/mcp/servers/%s", s.GatewayURL, a.base, s.ID)
+	}
 	if !strings.HasPrefix(string(r.body), `{"success":true,"server":{`) {
 		t.Errorf("body = %s, want the seed's envelope", r.body)
 	}
@@ -114,7 +120,7 @@ func TestServerLifecycle(t *testing.T) {
 	}
 	slices.Sort(keys)
 	if !slices.Equal(keys, serverFields) {
-		t.Errorf("server keys = %v, want the seed's and SPEC §8's %v", keys, serverFields)
+		t.Errorf("server keys = %v, want the seed's and SPEC §8's and §10's %v", keys, serverFields)
 	}
 	for _, null := range []string{"command", "args", "capabilities", "serverImplementation", "lastError", "lastConnectedAt"} {
 		if string(raw.Server[null]) != "null" {
@@ -146,6 +152,9 @@ func TestServerLifecycle(t *testing.T) {
 	if renamed.Name != "Prod" || renamed.ConnectionType != contract.ConnectionDirect || renamed.Description != nil ||
 		renamed.Status != contract.ServerConnecting || renamed.UpdatedAt.Before(s.UpdatedAt.Time) {
 		t.Fatalf("PATCH = %+v", renamed)
+	}
+	if renamed.GatewayURL != nil {
+		t.Errorf("gatewayUrl of a direct server = %q, want null", *renamed.GatewayURL)
 	}
 
 	var off contract.ServerEnvelope

@@ -78,21 +78,23 @@ func (s *Store) CreateConnection(ctx context.Context, c *Connection) error {
 		return errors.New("create connection: the caller must assign an id (the sealed token is bound to it)")
 	}
 	var row Connection
-	err := namedGet(ctx, s.db, &row, `
+	err := s.write(ctx, "create connection", func(q sqlx.ExtContext) error {
+		return namedGet(ctx, q, &row, `
 		INSERT INTO mcp_connections (id, tenant_id, name, server_url, auth_type, token_ciphertext, token_key_id,
 			status, next_check_at, created_at, updated_at)
 		VALUES (:id, :tenant_id, :name, :server_url, :auth_type, :token_ciphertext, :token_key_id,
 			'unknown', date_trunc('milliseconds', now()), date_trunc('milliseconds', now()), date_trunc('milliseconds', now()))
 		RETURNING `+connectionColumns,
-		map[string]any{
-			"id":               c.ID,
-			"tenant_id":        c.TenantID,
-			"name":             c.Name,
-			"server_url":       c.ServerURL,
-			"auth_type":        c.AuthType,
-			"token_ciphertext": c.TokenCiphertext,
-			"token_key_id":     c.TokenKeyID,
-		})
+			map[string]any{
+				"id":               c.ID,
+				"tenant_id":        c.TenantID,
+				"name":             c.Name,
+				"server_url":       c.ServerURL,
+				"auth_type":        c.AuthType,
+				"token_ciphertext": c.TokenCiphertext,
+				"token_key_id":     c.TokenKeyID,
+			})
+	})
 	if err != nil {
 		return s.connectionError("create connection", c, err)
 	}
@@ -210,7 +212,7 @@ func (s *Store) UpdateConnection(ctx context.Context, tenantID, id uuid.UUID, fn
 		if err != nil {
 			return s.connectionError("update connection", &row, err)
 		}
-		return nil
+		return s.audit(ctx, tx, "update connection")
 	})
 	if err != nil {
 		return Connection{}, err
@@ -219,20 +221,13 @@ func (s *Store) UpdateConnection(ctx context.Context, tenantID, id uuid.UUID, fn
 }
 
 // DeleteConnection deletes the tenant's connection id, or returns ErrNotFound.
+// Its agent assignments go with it.
 func (s *Store) DeleteConnection(ctx context.Context, tenantID, id uuid.UUID) error {
-	res, err := namedExec(ctx, s.db, `DELETE FROM mcp_connections WHERE tenant_id = :tenant_id AND id = :id`,
-		map[string]any{"tenant_id": tenantID, "id": id})
-	if err != nil {
-		return s.fail("delete connection", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return s.fail("delete connection", err)
-	}
-	if n == 0 {
-		return ErrNotFound
-	}
-	return nil
+	return s.write(ctx, "delete connection", func(q sqlx.ExtContext) error {
+		return deleteRow(ctx, s, q, "delete connection",
+			`DELETE FROM mcp_connections WHERE tenant_id = :tenant_id AND id = :id`,
+			map[string]any{"tenant_id": tenantID, "id": id})
+	})
 }
 
 // ReencryptConnectionTokens calls fn for every stored connection token,

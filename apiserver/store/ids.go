@@ -1,6 +1,10 @@
 package store
 
-import "crypto/rand"
+import (
+	"crypto/rand"
+
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
+)
 
 // Id prefixes; they match contract.ServerIDPrefix and contract.ProjectIDPrefix.
 const (
@@ -36,10 +40,21 @@ func NewServerID() string { return randomID(serverIDPrefix) }
 // NewProjectID returns a fresh project id: "proj_" and 16 random base62 characters.
 func NewProjectID() string { return randomID(projectIDPrefix) }
 
-func randomID(prefix string) string {
-	out := make([]byte, 0, len(prefix)+idRandomChars)
+// AgentTokenRandomChars of base62 carry about 256 bits.
+const AgentTokenRandomChars = 43
+
+// NewAgentToken mints an agent token: contract.AgentTokenPrefix and
+// AgentTokenRandomChars base62 characters from crypto/rand. Only its hash
+// is stored.
+func NewAgentToken() string { return randomString(contract.AgentTokenPrefix, AgentTokenRandomChars) }
+
+func randomID(prefix string) string { return randomString(prefix, idRandomChars) }
+
+// randomString is prefix and n random base62 characters.
+func randomString(prefix string, n int) string {
+	out := make([]byte, 0, len(prefix)+n)
 	out = append(out, prefix...)
-	buf := make([]byte, 2*idRandomChars)
+	buf := make([]byte, 2*n)
 	for len(out) < cap(out) {
 		_, _ = rand.Read(buf) // crypto/rand.Read never fails on supported platforms
 		for _, b := range buf {

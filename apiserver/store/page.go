@@ -18,7 +18,9 @@ type pageQuery struct {
 	idType  string // SQL type of the id column, for the keyset comparison
 	// filters are exact matches, column name to value; nil values are skipped.
 	filters map[string]*string
-	limit   int
+	// conditions are further SQL conditions, never caller input.
+	conditions []string
+	limit      int
 	// afterAt and afterID are the cursor's position; afterID is nil on the first page.
 	afterAt time.Time
 	afterID any
@@ -40,6 +42,7 @@ func selectPage[R interface{ utc() T }, T any](ctx context.Context, s *Store, te
 			arg[column] = *value
 		}
 	}
+	where = append(where, q.conditions...)
 	if q.afterID != nil {
 		where = append(where, "(created_at, id) > (CAST(:after_created_at AS timestamptz), CAST(:after_id AS "+q.idType+"))")
 		arg["after_created_at"] = q.afterAt

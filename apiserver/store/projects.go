@@ -52,12 +52,14 @@ func (s *Store) CreateProject(ctx context.Context, p *Project) error {
 		p.ID = NewProjectID()
 	}
 	var row Project
-	err := namedGet(ctx, s.db, &row, `
+	err := s.write(ctx, "create project", func(q sqlx.ExtContext) error {
+		return namedGet(ctx, q, &row, `
 		INSERT INTO projects (id, tenant_id, name, description, created_at, updated_at)
 		VALUES (:id, :tenant_id, :name, :description,
 			date_trunc('milliseconds', now()), date_trunc('milliseconds', now()))
 		RETURNING `+projectColumns,
-		map[string]any{"id": p.ID, "tenant_id": p.TenantID, "name": p.Name, "description": p.Description})
+			map[string]any{"id": p.ID, "tenant_id": p.TenantID, "name": p.Name, "description": p.Description})
+	})
 	if err != nil {
 		return s.projectError("create project", p, err)
 	}
@@ -131,7 +133,7 @@ func (s *Store) UpdateProject(ctx context.Context, tenantID uuid.UUID, id string
 		if err != nil {
 			return s.projectError("update project", &row, err)
 		}
-		return nil
+		return s.audit(ctx, tx, "update project")
 	})
 	if err != nil {
 		return Project{}, err
@@ -174,7 +176,7 @@ func (s *Store) DeleteProject(ctx context.Context, tenantID uuid.UUID, id string
 			}
 			return s.fail("delete project", err)
 		}
-		return nil
+		return s.audit(ctx, tx, "delete project")
 	})
 }
 

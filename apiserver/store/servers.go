@@ -43,9 +43,12 @@ type Server struct {
 	ServerVersion   *string       `db:"server_version"`
 	LastError       *string       `db:"last_error"`
 	LastConnectedAt *time.Time    `db:"last_connected_at"`
-	NextCheckAt     time.Time     `db:"next_check_at"`
-	CreatedAt       time.Time     `db:"created_at"`
-	UpdatedAt       time.Time     `db:"updated_at"`
+	// Instructions is what the last passing check's handshake returned
+	// (nil for none); agents' instructions are composed from it.
+	Instructions *string   `db:"instructions"`
+	NextCheckAt  time.Time `db:"next_check_at"`
+	CreatedAt    time.Time `db:"created_at"`
+	UpdatedAt    time.Time `db:"updated_at"`
 	CheckState
 
 	// DueNow, set by an UpdateServer fn, makes the row due for a check at
@@ -120,7 +123,7 @@ func ServerTokenAAD(id string) []byte {
 
 const serverColumns = `id, tenant_id, project_id, name, description, url, transport_type, connection_type,
 	command, args, token_ciphertext, token_key_id, status, capabilities, server_name, server_version,
-	last_error, last_connected_at, next_check_at, created_at, updated_at, ` + checkStateColumns
+	last_error, last_connected_at, instructions, next_check_at, created_at, updated_at, ` + checkStateColumns
 
 // CreateServer inserts srv. The caller sets ID (NewServerID; the sealed
 // token is bound to it), TenantID, ProjectID, Name, Description, the
@@ -133,27 +136,29 @@ func (s *Store) CreateServer(ctx context.Context, srv *Server) error {
 		return errors.New("create MCP server: the caller must assign an id (the sealed token is bound to it)")
 	}
 	var row serverRow
-	err := namedGet(ctx, s.db, &row, `
+	err := s.write(ctx, "create MCP server", func(q sqlx.ExtContext) error {
+		return namedGet(ctx, q, &row, `
 		INSERT INTO mcp_servers (id, tenant_id, project_id, name, description, url, transport_type, connection_type,
 			command, args, token_ciphertext, token_key_id, status, next_check_at, created_at, updated_at)
 		VALUES (:id, :tenant_id, :project_id, :name, :description, :url, :transport_type, :connection_type,
 			:command, :args, :token_ciphertext, :token_key_id, 'connecting',
 			date_trunc('milliseconds', now()), date_trunc('milliseconds', now()), date_trunc('milliseconds', now()))
 		RETURNING `+serverColumns,
-		map[string]any{
-			"id":               srv.ID,
-			"tenant_id":        srv.TenantID,
-			"project_id":       srv.ProjectID,
-			"name":             srv.Name,
-			"description":      srv.Description,
-			"url":              srv.URL,
-			"transport_type":   srv.TransportType,
-			"connection_type":  srv.ConnectionType,
-			"command":          srv.Command,
-			"args":             pq.Array(srv.Args),
-			"token_ciphertext": srv.TokenCiphertext,
-			"token_key_id":     srv.TokenKeyID,
-		})
+			map[string]any{
+				"id":               srv.ID,
+				"tenant_id":        srv.TenantID,
+				"project_id":       srv.ProjectID,
+				"name":             srv.Name,
+				"description":      srv.Description,
+				"url":              srv.URL,
+				"transport_type":   srv.TransportType,
+				"connection_type":  srv.ConnectionType,
+				"command":          srv.Command,
+				"args":             pq.Array(srv.Args),
+				"token_ciphertext": srv.TokenCiphertext,
+				"token_key_id":     srv.TokenKeyID,
+			})
+	})
 	if err != nil {
 		return s.serverError("create MCP server", srv, err)
 	}
@@ -225,6 +230,9 @@ func (s *Store) UpdateServer(ctx context.Context, tenantID uuid.UUID, id string,
 		if err := checkApproval(ctx, tx, ServerRecords, id, was.ApprovedToolsHash, row.ApprovedToolsHash); err != nil {
 			return s.fail("update MCP server", err)
 		}
+		if err := s.checkStillProxy(ctx, tx, was, row); err != nil {
+			return err
+		}
 		err = namedGet(ctx, tx, &stored, `
 			UPDATE mcp_servers SET
 				project_id = :project_id,
@@ -243,6 +251,7 @@ func (s *Store) UpdateServer(ctx context.Context, tenantID uuid.UUID, id string,
 				server_version = :server_version,
 				last_error = :last_error,
 				last_connected_at = date_trunc('milliseconds', CAST(:last_connected_at AS timestamptz)),
+				instructions = :instructions,
 				protocol_version = :protocol_version,
 				last_error_kind = :last_error_kind,
 				approved_tools_hash = :approved_tools_hash,
@@ -269,6 +278,7 @@ func (s *Store) UpdateServer(ctx context.Context, tenantID uuid.UUID, id string,
 				"server_version":      row.ServerVersion,
 				"last_error":          row.LastError,
 				"last_connected_at":   row.LastConnectedAt,
+				"instructions":        row.Instructions,
 				"protocol_version":    row.ProtocolVersion,
 				"last_error_kind":     row.LastErrorKind,
 				"approved_tools_hash": row.ApprovedToolsHash,
@@ -277,7 +287,7 @@ func (s *Store) UpdateServer(ctx context.Context, tenantID uuid.UUID, id string,
 		if err != nil {
 			return s.serverError("update MCP server", &row, err)
 		}
-		return nil
+		return s.audit(ctx, tx, "update MCP server")
 	})
 	if err != nil {
 		return Server{}, err
@@ -286,18 +296,29 @@ func (s *Store) UpdateServer(ctx context.Context, tenantID uuid.UUID, id string,
 }
 
 // DeleteServer deletes the tenant's MCP server id, or returns ErrNotFound.
+// Its agent assignments go with it.
 func (s *Store) DeleteServer(ctx context.Context, tenantID uuid.UUID, id string) error {
-	res, err := namedExec(ctx, s.db, `DELETE FROM mcp_servers WHERE tenant_id = :tenant_id AND id = :id`,
-		map[string]any{"tenant_id": tenantID, "id": id})
-	if err != nil {
-		return s.fail("delete MCP server", err)
+	return s.write(ctx, "delete MCP server", func(q sqlx.ExtContext) error {
+		return deleteRow(ctx, s, q, "delete MCP server",
+			`DELETE FROM mcp_servers WHERE tenant_id = :tenant_id AND id = :id`,
+			map[string]any{"tenant_id": tenantID, "id": id})
+	})
+}
+
+// checkStillProxy refuses to make was, a proxy server, direct while agents
+// have it assigned (*ServerAssignedError). The row is locked FOR UPDATE,
+// which an assignment's FOR KEY SHARE waits for, so none is added meanwhile.
+func (s *Store) checkStillProxy(ctx context.Context, tx *sqlx.Tx, was, row Server) error {
+	if was.ConnectionType != "proxy" || row.ConnectionType == "proxy" {
+		return nil
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return s.fail("delete MCP server", err)
+	var agents int
+	if err := namedGet(ctx, tx, &agents, `SELECT count(DISTINCT agent_id) FROM agent_assignments WHERE server_id = :id`,
+		map[string]any{"id": was.ID}); err != nil {
+		return s.fail("update MCP server", err)
 	}
-	if n == 0 {
-		return ErrNotFound
+	if agents > 0 {
+		return &ServerAssignedError{Agents: agents}
 	}
 	return nil
 }
@@ -418,6 +439,7 @@ func (s *Store) writeServerChecks(ctx context.Context, checks []Check[Server], w
 	capabilities := make(pq.StringArray, n)
 	names := make(pq.StringArray, n)
 	versions := make(pq.StringArray, n)
+	instructions := make([]*string, n)
 	results := make([]CheckResult, n)
 	prev := make([]CheckState, n)
 	idList := make([]string, n)
@@ -442,6 +464,9 @@ func (s *Store) writeServerChecks(ctx context.Context, checks []Check[Server], w
 			return nil, fmt.Errorf("record MCP server checks: capabilities of %s: %w", srv.ID, err)
 		}
 		capabilities[j], names[j], versions[j] = caps, r.ServerName, r.ServerVersion
+		if r.OK {
+			instructions[j] = r.Instructions
+		}
 		results[j], prev[j], idList[j] = r, srv.CheckState, srv.ID
 	}
 	w, err := s.newCheckWrite(ctx, ServerRecords, idList, results, prev)
@@ -464,6 +489,7 @@ func (s *Store) writeServerChecks(ctx context.Context, checks []Check[Server], w
 		"capabilities": capabilities,
 		"names":        names,
 		"versions":     versions,
+		"instructions": pq.Array(instructions),
 		"interval_ms":  interval.Milliseconds(),
 	}
 	w.args(arg, s.keepChecks())
@@ -476,6 +502,7 @@ func (s *Store) writeServerChecks(ctx context.Context, checks []Check[Server], w
 			capabilities = CASE WHEN r.c_ok THEN CAST(r.capabilities AS jsonb) ELSE m.capabilities END,
 			server_name = CASE WHEN r.c_ok THEN r.server_name ELSE m.server_name END,
 			server_version = CASE WHEN r.c_ok THEN r.server_version ELSE m.server_version END,
+			instructions = CASE WHEN r.c_ok THEN r.instructions ELSE m.instructions END,
 			last_connected_at = CASE WHEN r.c_ok THEN greatest(t.now, m.updated_at) ELSE m.last_connected_at END,
 			updated_at = greatest(t.now, m.updated_at),
 			next_check_at = greatest(t.now, m.updated_at) + CAST(:interval_ms AS bigint) * interval '1 millisecond'`+checkSetSQL+`
@@ -483,9 +510,9 @@ func (s *Store) writeServerChecks(ctx context.Context, checks []Check[Server], w
 				CAST(:urls AS text[]), CAST(:commands AS text[]), CAST(:args AS text[]),
 				CAST(:tokens AS bytea[]), CAST(:manuals AS boolean[]), CAST(:statuses AS text[]),
 				CAST(:last_errors AS text[]), CAST(:capabilities AS text[]),
-				CAST(:names AS text[]), CAST(:versions AS text[])`+checkUnnestSQL+`)
+				CAST(:names AS text[]), CAST(:versions AS text[]), CAST(:instructions AS text[])`+checkUnnestSQL+`)
 			AS r(id, tenant_id, transport_type, url, command, args, token_ciphertext, manual, status,
-				last_error, capabilities, server_name, server_version`+checkUnnestNames+`),
+				last_error, capabilities, server_name, server_version, instructions`+checkUnnestNames+`),
 			(SELECT date_trunc('milliseconds', clock_timestamp()) AS now) AS t
 		WHERE m.id = ANY(CAST(:ids AS text[])) -- lets the planner look rows up by key
 			AND m.id = r.id AND m.tenant_id = r.tenant_id

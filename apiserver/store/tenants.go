@@ -68,19 +68,32 @@ func (s *Store) keyError(tenantID uuid.UUID, err error) error {
 	return s.fail("create API key", err)
 }
 
+// APIKey is who an API key authenticates: the key's id and its tenant.
+type APIKey struct {
+	ID       uuid.UUID `db:"id"`
+	TenantID uuid.UUID `db:"tenant_id"`
+}
+
 // TenantForKey returns the tenant owning the unrevoked API key with this
 // hash, or ErrNotFound.
 func (s *Store) TenantForKey(ctx context.Context, keyHash []byte) (uuid.UUID, error) {
-	var id uuid.UUID
+	key, err := s.APIKeyForHash(ctx, keyHash)
+	return key.TenantID, err
+}
+
+// APIKeyForHash returns the unrevoked API key with this hash (its id, which
+// audit events name, and its tenant), or ErrNotFound.
+func (s *Store) APIKeyForHash(ctx context.Context, keyHash []byte) (APIKey, error) {
+	var key APIKey
 	// prepared: every API request whose key is not cached runs it
-	err := s.preparedGet(ctx, &id, `SELECT tenant_id FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL`, keyHash)
+	err := s.preparedGet(ctx, &key, `SELECT id, tenant_id FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL`, keyHash)
 	if errors.Is(err, sql.ErrNoRows) {
-		return uuid.Nil, ErrNotFound
+		return APIKey{}, ErrNotFound
 	}
 	if err != nil {
-		return uuid.Nil, s.fail("look up API key", err)
+		return APIKey{}, s.fail("look up API key", err)
 	}
-	return id, nil
+	return key, nil
 }
 
 // errLostRace rolls back a tenant whose key another caller inserted first.

@@ -9,11 +9,13 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"runtime"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -44,7 +46,7 @@ func serveCommand() *command {
 			"the HTTP API until SIGINT or SIGTERM, when it stops accepting connections and lets in-flight\n" +
 			"requests finish.",
 		env: []string{envDatabaseURL, envSecretKey, envSecretKeyPrevious, envBootstrapKey,
-			envListen, envDBWait, envRateLimit, envRateBurst, envStdioCommands,
+			envListen, envPublicURL, envDBWait, envRateLimit, envRateBurst, envStdioCommands,
 			envProbeTimeout, envHealthInterval, envProbeConcurrency, envCheckHistory, envAllowPrivate,
 			envLogLevel, envGOGC, envGOMEMLIMIT},
 		setup: func(fs *flag.FlagSet) func(context.Context, *cli) error {
@@ -63,7 +65,9 @@ func serveCommand() *command {
 
 // serveConfig is serve's validated configuration.
 type serveConfig struct {
-	listen       string
+	listen string
+	// publicURL is the base of the gateway URLs, without a trailing slash.
+	publicURL    string
 	keyring      *secrets.Keyring
 	bootstrapKey string
 	dbWait       time.Duration
@@ -89,6 +93,9 @@ func serveConfigFrom(env func(string) string, listen string, noScheduler bool) (
 		return cfg, configErrorf("listen address %q must be host:port, such as %s", cfg.listen, defaultListen)
 	}
 	var err error
+	if cfg.publicURL, err = publicURLFrom(env(envPublicURL), cfg.listen); err != nil {
+		return cfg, err
+	}
 	if cfg.keyring, err = keyring(env); err != nil {
 		return cfg, err
 	}
@@ -148,7 +155,8 @@ func serve(ctx context.Context, c *cli, cfg serveConfig) error {
 	srv := &http.Server{
 		Handler: httpapi.New(httpapi.Config{Store: st, Keyring: cfg.keyring, Logger: c.log,
 			ConnectionChecker: chk.connections, ServerChecker: chk.servers,
-			RateLimit: cfg.rateLimit, RateBurst: cfg.rateBurst, StdioCommands: cfg.stdioCommands}),
+			RateLimit: cfg.rateLimit, RateBurst: cfg.rateBurst, StdioCommands: cfg.stdioCommands,
+			PublicURL: cfg.publicURL}),
 		// Slow clients must not hold connections open forever; a synchronous
 		// health check is bounded by the probe timeout, well under WriteTimeout.
 		ReadHeaderTimeout: 10 * time.Second,
@@ -276,4 +284,19 @@ func rateLimitFrom(env func(string) string) (float64, int, error) {
 		return 0, 0, configErrorf("%s is set but %s is not; set %s too, or neither for no limit", envRateBurst, envRateLimit, envRateLimit)
 	}
 	return perSecond, burst, nil
+}
+
+// publicURLFrom is MCP_API_PUBLIC_URL without a trailing slash, or
+// "http://" and the listen address when it is unset. It must be an http or
+// https URL without a query or fragment: gateway paths are appended to it.
+func publicURLFrom(raw, listen string) (string, error) {
+	if raw == "" {
+		return "http://" + listen, nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
+		u.RawQuery != "" || u.Fragment != "" {
+		return "", configErrorf("%s must be an http or https URL such as https://mcp.example.com, without credentials, query or fragment, got %q", envPublicURL, raw)
+	}
+	return strings.TrimRight(raw, "/"), nil
 }

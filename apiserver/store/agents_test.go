@@ -1,0 +1,212 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+func newAgent(t *testing.T, s *Store, tenantID uuid.UUID, name string, list ...Assignment) Agent {
+	t.Helper()
+	id, _ := uuid.NewV7()
+	a := Agent{ID: id, TenantID: tenantID, Name: name, Assignments: list}
+	if err := s.CreateAgent(context.Background(), &a); err != nil {
+		t.Fatalf("CreateAgent(%s): %v", name, err)
+	}
+	return a
+}
+
+func newProxyServer(t *testing.T, s *Store, tenantID uuid.UUID, projectID, name, connectionType string) Server {
+	t.Helper()
+	srv := Server{ID: NewServerID(), TenantID: tenantID, ProjectID: projectID, Name: name,
+		URL: new("https://mcp.example.com/" + name), TransportType: "http", ConnectionType: connectionType}
+	if err := s.CreateServer(context.Background(), &srv); err != nil {
+		t.Fatalf("CreateServer(%s): %v", name, err)
+	}
+	return srv
+}
+
+func TestAgentAssignments(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	ctx := context.Background()
+	tenant := newTenant(t, s, "t")
+	other := newTenant(t, s, "other")
+	c1 := newConn(t, s, tenant, "GitHub Tools!")
+	c2 := newConn(t, s, tenant, "docs")
+	if _, err := s.UpdateConnection(ctx, tenant, c1.ID, func(c *Connection) error {
+		c.Instructions = new("Use the issue tools.")
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	p := newProject(t, s, tenant, "p")
+	proxy := newProxyServer(t, s, tenant, p.ID, "Search", "proxy")
+	direct := newProxyServer(t, s, tenant, p.ID, "Direct", "direct")
+	foreign := newConn(t, s, other, "foreign")
+
+	a := newAgent(t, s, tenant, "bot",
+		Assignment{ConnectionID: &c1.ID},
+		Assignment{ConnectionID: &c2.ID, AllowedTools: []string{"read"}},
+		Assignment{ServerID: &proxy.ID, Prefix: "web"})
+	got, err := s.GetAgent(ctx, tenant, a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Assignments) != 3 || got.Assignments[0].Prefix != "github_tools" || got.Assignments[1].Prefix != "docs" ||
+		got.Assignments[2].Prefix != "web" || got.Assignments[0].AllowedTools != nil || len(got.Assignments[1].AllowedTools) != 1 {
+		t.Fatalf("assignments = %+v", got.Assignments)
+	}
+	if ins := got.Instructions(); ins == nil || *ins != "## GitHub Tools!\nUse the issue tools." {
+		t.Fatalf("instructions = %v", ins)
+	}
+
+	for name, list := range map[string][]Assignment{
+		"another tenant's connection": {{ConnectionID: &foreign.ID}},
+		"a direct server":             {{ServerID: &direct.ID}},
+		"a duplicate prefix":          {{ConnectionID: &c1.ID, Prefix: "x"}, {ConnectionID: &c2.ID, Prefix: "x"}},
+	} {
+		_, err := s.UpdateAgent(ctx, tenant, a.ID, func(a *Agent) error { a.Assignments = list; return nil })
+		var ae *AssignmentError
+		if !errors.As(err, &ae) {
+			t.Errorf("%s: err = %v, want *AssignmentError", name, err)
+		}
+	}
+
+	// An assigned proxy server cannot become direct.
+	_, err = s.UpdateServer(ctx, tenant, proxy.ID, func(srv *Server) error { srv.ConnectionType = "direct"; return nil })
+	if e, ok := errors.AsType[*ServerAssignedError](err); !ok || e.Agents != 1 {
+		t.Fatalf("UpdateServer to direct: %v", err)
+	}
+	// Deleting an assigned connection removes its assignment and keeps the others.
+	if err := s.DeleteConnection(ctx, tenant, c1.ID); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = s.GetAgent(ctx, tenant, a.ID)
+	if len(got.Assignments) != 2 || got.Assignments[0].Prefix != "docs" || got.Instructions() != nil {
+		t.Fatalf("after deleting a connection: %+v", got.Assignments)
+	}
+	if _, err := s.GetAgent(ctx, other, a.ID); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("GetAgent of another tenant: %v", err)
+	}
+	if err := s.DeleteAgent(ctx, tenant, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteAgent(ctx, tenant, a.ID); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("second DeleteAgent: %v", err)
+	}
+}
+
+func TestAgentForToken(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	ctx := context.Background()
+	tenant := newTenant(t, s, "t")
+	a := newAgent(t, s, tenant, "bot")
+	mk := func(name string, expires *time.Time) AgentToken {
+		tok := AgentToken{ID: uuid.New(), TenantID: tenant, AgentID: a.ID, Name: name, TokenHash: hash(name), ExpiresAt: expires}
+		if err := s.CreateAgentToken(ctx, &tok); err != nil {
+			t.Fatalf("CreateAgentToken(%s): %v", name, err)
+		}
+		return tok
+	}
+	live := mk("live", new(time.Now().Add(time.Hour)))
+	forever := mk("forever", nil)
+	revoked := mk("revoked", nil)
+	expired := mk("expired", new(time.Now().Add(-time.Second)))
+	if err := s.RevokeAgentToken(ctx, tenant, a.ID, revoked.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RevokeAgentToken(ctx, tenant, a.ID, revoked.ID); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("second revoke: %v", err)
+	}
+	for _, tok := range []AgentToken{live, forever} {
+		got, err := s.AgentForToken(ctx, tok.TokenHash)
+		if err != nil || got != (AgentCaller{TenantID: tenant, AgentID: a.ID, TokenID: tok.ID}) {
+			t.Fatalf("AgentForToken(%s) = %+v, %v", tok.Name, got, err)
+		}
+	}
+	for _, tok := range []AgentToken{revoked, expired} {
+		if _, err := s.AgentForToken(ctx, tok.TokenHash); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("AgentForToken(%s): %v, want ErrNotFound", tok.Name, err)
+		}
+	}
+	if _, err := s.AgentForToken(ctx, hash("never issued")); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("unknown token: %v", err)
+	}
+	rows, _, err := s.ListAgentTokens(ctx, ListAgentTokensParams{TenantID: tenant, AgentID: a.ID, Limit: 10})
+	if err != nil || len(rows) != 3 {
+		t.Fatalf("list = %d rows, %v; want the 3 unrevoked", len(rows), err)
+	}
+	var stored []byte
+	if err := s.db.GetContext(ctx, &stored, `SELECT token_hash FROM agent_tokens WHERE id = $1`, live.ID); err != nil || !bytes.Equal(stored, hash("live")) {
+		t.Fatalf("stored hash = %x, %v", stored, err)
+	}
+	// The agent's tokens go with it.
+	if err := s.DeleteAgent(ctx, tenant, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AgentForToken(ctx, live.TokenHash); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("token of a deleted agent: %v", err)
+	}
+}
+
+func TestAuditEvents(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	ctx := context.Background()
+	tenant := newTenant(t, s, "t")
+	other := newTenant(t, s, "other")
+	agent := uuid.New()
+	base := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	var batch []AuditEvent
+	for i := range 5 {
+		batch = append(batch, AuditEvent{TenantID: tenant, At: base.Add(time.Duration(i) * time.Second), Action: "tools/call",
+			AgentID: &agent, Tool: new("search__find"), Outcome: "ok", DurationMs: new(int64(i))})
+	}
+	batch = append(batch, AuditEvent{TenantID: other, At: base, Action: "tools/call", Outcome: "error"})
+	if err := s.InsertAuditEvents(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	// A write with an audit event in its context stores both or neither.
+	c := Connection{ID: uuid.New(), TenantID: tenant, Name: "c", ServerURL: "https://x.example.com", AuthType: "none"}
+	wctx := WithAudit(ctx, AuditEvent{TenantID: tenant, Action: "connection.create", RecordKind: new("connection"), RecordID: new(c.ID.String()), Outcome: "ok"})
+	if err := s.CreateConnection(wctx, &c); err != nil {
+		t.Fatal(err)
+	}
+	dup := Connection{ID: uuid.New(), TenantID: tenant, Name: "c", ServerURL: "https://x.example.com", AuthType: "none"}
+	if err := s.CreateConnection(WithAudit(ctx, AuditEvent{TenantID: tenant, Action: "connection.create", Outcome: "ok"}), &dup); !errors.Is(err, ErrNameTaken) {
+		t.Fatalf("duplicate create: %v", err)
+	}
+
+	var seen []AuditEvent
+	var after *Cursor
+	for {
+		page, next, err := s.ListAuditEvents(ctx, ListAuditEventsParams{TenantID: tenant, Limit: 2, After: after})
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen = append(seen, page...)
+		if next == nil {
+			break
+		}
+		after = next
+	}
+	if len(seen) != 6 || seen[0].Action != "connection.create" || *seen[1].DurationMs != 4 || *seen[5].DurationMs != 0 {
+		t.Fatalf("events = %+v", seen)
+	}
+	page, _, err := s.ListAuditEvents(ctx, ListAuditEventsParams{TenantID: tenant, Limit: 10, AgentID: &agent,
+		Since: new(base.Add(3 * time.Second))})
+	if err != nil || len(page) != 2 {
+		t.Fatalf("agent and since filters: %d, %v", len(page), err)
+	}
+	page, _, err = s.ListAuditEvents(ctx, ListAuditEventsParams{TenantID: tenant, Limit: 10, RecordID: new(c.ID.String()),
+		Action: new("connection.create")})
+	if err != nil || len(page) != 1 {
+		t.Fatalf("record and action filters: %d, %v", len(page), err)
+	}
+}

@@ -1,0 +1,237 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
+)
+
+// AuditEvent is a row of audit_events: one API write or one gateway call.
+// Arguments, results, tokens and secrets are never part of it.
+type AuditEvent struct {
+	// ID is a version 7 UUID; InsertAuditEvents assigns one when it is zero.
+	ID       uuid.UUID `db:"id"`
+	TenantID uuid.UUID `db:"tenant_id"`
+	// At is when it happened; InsertAuditEvents uses the database's clock
+	// when it is zero.
+	At         time.Time  `db:"at"`
+	Action     string     `db:"action"` // such as "connection.create" or "tools/call"
+	AgentID    *uuid.UUID `db:"agent_id"`
+	TokenID    *uuid.UUID `db:"token_id"`
+	APIKeyID   *uuid.UUID `db:"api_key_id"`
+	RecordKind *string    `db:"record_kind"` // "connection", "server", "project", "agent", "agent_token"
+	RecordID   *string    `db:"record_id"`
+	Tool       *string    `db:"tool"`
+	Outcome    string     `db:"outcome"` // a contract.AuditOutcome
+	DurationMs *int64     `db:"duration_ms"`
+	Error      *string    `db:"error"`
+}
+
+func (e AuditEvent) utc() AuditEvent {
+	e.At = e.At.UTC()
+	return e
+}
+
+// AuditEventIDs are UUIDs.
+var AuditEventIDs = IDFormat{uuid: true}
+
+// ListAuditEventsParams selects a page of a tenant's audit events, newest
+// first. Nil filters match every event.
+type ListAuditEventsParams struct {
+	TenantID uuid.UUID
+	AgentID  *uuid.UUID
+	RecordID *string
+	Action   *string
+	Since    *time.Time // events at or after it
+	Limit    int        // 1..contract.MaxPageLimit
+	// After is the cursor's position: the page starts with the events
+	// older than it. Its CreatedAt is the event's At.
+	After *Cursor
+}
+
+const auditEventColumns = `id, tenant_id, at, action, agent_id, token_id, api_key_id, record_kind, record_id,
+	tool, outcome, duration_ms, error`
+
+// auditKey is the context key of WithAudit.
+type auditKey struct{}
+
+// WithAudit returns ctx carrying ev: the record writes of this package
+// (create, update and delete of connections, servers, projects and agents,
+// creating and revoking agent tokens) called with it insert ev in the same
+// transaction as the write, so a write is never stored without its event
+// nor an event without its write. ev's ID and At are filled in as
+// InsertAuditEvents does.
+func WithAudit(ctx context.Context, ev AuditEvent) context.Context {
+	return context.WithValue(ctx, auditKey{}, ev)
+}
+
+func auditOf(ctx context.Context) (AuditEvent, bool) {
+	ev, ok := ctx.Value(auditKey{}).(AuditEvent)
+	return ev, ok
+}
+
+// write runs fn on a transaction when ctx carries an audit event, and
+// inserts the event in it after fn succeeds; otherwise it runs fn on the
+// pool, costing no transaction. fn's errors come back unchanged.
+func (s *Store) write(ctx context.Context, op string, fn func(q sqlx.ExtContext) error) error {
+	if _, ok := auditOf(ctx); !ok {
+		return fn(s.db)
+	}
+	return s.inTx(ctx, op, func(tx *sqlx.Tx) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, op)
+	})
+}
+
+// audit inserts ctx's audit event, if it carries one, on q: the writes
+// that run their own transaction call it inside it.
+func (s *Store) audit(ctx context.Context, q sqlx.ExtContext, op string) error {
+	ev, ok := auditOf(ctx)
+	if !ok {
+		return nil
+	}
+	if err := insertAuditEvents(ctx, q, []AuditEvent{ev}); err != nil {
+		return s.fail(op+": audit event", err)
+	}
+	return nil
+}
+
+// InsertAuditEvents stores events in one statement, so a caller that
+// groups events (the gateway) pays one round trip per group. An event
+// without an ID gets a version 7 UUID, one without At the database's
+// current time; an event without an Outcome is refused.
+func (s *Store) InsertAuditEvents(ctx context.Context, events []AuditEvent) error {
+	if len(events) == 0 {
+		return nil
+	}
+	if err := insertAuditEvents(ctx, s.db, events); err != nil {
+		return s.fail("insert audit events", err)
+	}
+	return nil
+}
+
+func insertAuditEvents(ctx context.Context, q sqlx.ExtContext, events []AuditEvent) error {
+	n := len(events)
+	ids := make(pq.StringArray, n)
+	tenants := make(pq.StringArray, n)
+	ats := make([]*string, n)
+	actions := make(pq.StringArray, n)
+	agents := make([]*string, n)
+	tokens := make([]*string, n)
+	keys := make([]*string, n)
+	kinds := make([]*string, n)
+	records := make([]*string, n)
+	tools := make([]*string, n)
+	outcomes := make(pq.StringArray, n)
+	durations := make([]*int64, n)
+	errs := make([]*string, n)
+	for i, ev := range events {
+		if ev.Action == "" || ev.Outcome == "" {
+			return fmt.Errorf("audit event %d: action and outcome are required", i)
+		}
+		if ev.ID == uuid.Nil {
+			ev.ID = newAuditEventID()
+		}
+		ids[i], tenants[i] = ev.ID.String(), ev.TenantID.String()
+		if !ev.At.IsZero() {
+			ats[i] = new(ev.At.UTC().Format(time.RFC3339Nano))
+		}
+		actions[i], outcomes[i] = ev.Action, ev.Outcome
+		agents[i], tokens[i], keys[i] = uuidText(ev.AgentID), uuidText(ev.TokenID), uuidText(ev.APIKeyID)
+		kinds[i], records[i], tools[i] = ev.RecordKind, ev.RecordID, ev.Tool
+		durations[i], errs[i] = ev.DurationMs, ev.Error
+	}
+	_, err := namedExec(ctx, q, `
+		INSERT INTO audit_events (id, tenant_id, at, action, agent_id, token_id, api_key_id, record_kind,
+			record_id, tool, outcome, duration_ms, error)
+		SELECT id, tenant_id, date_trunc('milliseconds', coalesce(at, clock_timestamp())), action, agent_id,
+			token_id, api_key_id, record_kind, record_id, tool, outcome, duration_ms, error
+		FROM unnest(CAST(:ids AS uuid[]), CAST(:tenants AS uuid[]), CAST(:ats AS timestamptz[]),
+			CAST(:actions AS text[]), CAST(:agents AS uuid[]), CAST(:tokens AS uuid[]), CAST(:keys AS uuid[]),
+			CAST(:kinds AS text[]), CAST(:records AS text[]), CAST(:tools AS text[]),
+			CAST(:outcomes AS text[]), CAST(:durations AS bigint[]), CAST(:errors AS text[]))
+			AS e(id, tenant_id, at, action, agent_id, token_id, api_key_id, record_kind, record_id, tool,
+				outcome, duration_ms, error)`,
+		map[string]any{
+			"ids": ids, "tenants": tenants, "ats": pq.Array(ats), "actions": actions,
+			"agents": pq.Array(agents), "tokens": pq.Array(tokens), "keys": pq.Array(keys),
+			"kinds": pq.Array(kinds), "records": pq.Array(records), "tools": pq.Array(tools),
+			"outcomes": outcomes, "durations": pq.Array(durations), "errors": pq.Array(errs),
+		})
+	return err
+}
+
+// ListAuditEvents returns a page of the tenant's audit events, newest
+// first, and the cursor of the next (older) page when there is one. Pages
+// are keyed on (at, id), so events written while a client pages never make
+// it see one twice.
+func (s *Store) ListAuditEvents(ctx context.Context, p ListAuditEventsParams) ([]AuditEvent, *Cursor, error) {
+	if p.Limit < 1 || p.Limit > contract.MaxPageLimit {
+		return nil, nil, fmt.Errorf("list audit events: limit must be between 1 and %d, got %d", contract.MaxPageLimit, p.Limit)
+	}
+	where := []string{"tenant_id = :tenant_id"}
+	arg := map[string]any{"tenant_id": p.TenantID, "limit": p.Limit + 1}
+	if p.AgentID != nil {
+		where = append(where, "agent_id = :agent_id")
+		arg["agent_id"] = *p.AgentID
+	}
+	if p.RecordID != nil {
+		where = append(where, "record_id = :record_id")
+		arg["record_id"] = *p.RecordID
+	}
+	if p.Action != nil {
+		where = append(where, "action = :action")
+		arg["action"] = *p.Action
+	}
+	if p.Since != nil {
+		where = append(where, "at >= :since")
+		arg["since"] = *p.Since
+	}
+	if p.After != nil {
+		where = append(where, "(at, id) < (CAST(:after_at AS timestamptz), CAST(:after_id AS uuid))")
+		arg["after_at"], arg["after_id"] = p.After.CreatedAt, p.After.ID
+	}
+	rows := []AuditEvent{}
+	err := namedSelect(ctx, s.db, &rows, `SELECT `+auditEventColumns+` FROM audit_events
+		WHERE `+strings.Join(where, " AND ")+`
+		ORDER BY at DESC, id DESC
+		LIMIT :limit`, arg)
+	if err != nil {
+		return nil, nil, s.fail("list audit events", err)
+	}
+	for i := range rows {
+		rows[i] = rows[i].utc()
+	}
+	if len(rows) <= p.Limit {
+		return rows, nil, nil
+	}
+	rows = rows[:p.Limit]
+	last := rows[len(rows)-1]
+	return rows, &Cursor{CreatedAt: last.At, ID: last.ID.String()}, nil
+}
+
+// newAuditEventID is a version 7 UUID, so ids of one millisecond still
+// order by creation.
+func newAuditEventID() uuid.UUID {
+	id, err := uuid.NewV7()
+	if err != nil {
+		return uuid.New()
+	}
+	return id
+}
+
+func uuidText(id *uuid.UUID) *string {
+	if id == nil {
+		return nil
+	}
+	return new(id.String())
+}
