@@ -123,12 +123,13 @@ func (d *agentDataSource) find(ctx context.Context, cfg agentFields, resp *datas
 	}
 
 	name := cfg.Name.ValueString()
-	// The API has no name filter for agents: the listing is searched here.
-	agents, err := d.client.ListAllAgents(ctx, client.AgentListOptions{})
+	agents, err := d.client.ListAllAgents(ctx, client.AgentListOptions{Name: name})
 	if err != nil {
 		agentRecord.addError(&resp.Diagnostics, d.client, fmt.Sprintf("look up agent %q", name), err)
 		return nil
 	}
+	// Names are unique per tenant; matching here keeps the lookup exact
+	// whatever kind of match the API's filter does.
 	for i := range agents {
 		if agents[i].Name == name {
 			return &agents[i]

@@ -91,10 +91,11 @@ func (r *agentResource) Schema(_ context.Context, _ resource.SchemaRequest, resp
 						"prefix": schema.StringAttribute{
 							Optional: true,
 							Computed: true,
-							MarkdownDescription: descAssignmentPrefix + fmt.Sprintf(" Defaults to the record's name lowercased, "+
-								"every run of characters other than `a`–`z` and `0`–`9` turned into `_`, at most %d characters.",
-								contract.PrefixMaxLength),
-							Validators: []validator.String{stringvalidator.LengthBetween(1, contract.PrefixMaxLength)},
+							MarkdownDescription: descAssignmentPrefix + fmt.Sprintf(" 1 to %d characters from `a`–`z`, `0`–`9` "+
+								"and `_`, without `__`. Defaults to the record's name lowercased, every run of other characters "+
+								"turned into `_`, without leading or trailing `_`, at most %d characters (`tools` when nothing is left).",
+								contract.PrefixMaxLength, contract.PrefixMaxLength),
+							Validators: []validator.String{validPrefix()},
 						},
 						"allowed_tools": schema.SetAttribute{
 							ElementType:         types.StringType,

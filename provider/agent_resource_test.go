@@ -449,7 +449,15 @@ assignment {
 		{`assignment {
   server_id = "mcp_abc"
   prefix    = "` + strings.Repeat("p", contract.PrefixMaxLength+1) + `"
-}`, fmt.Sprintf(`prefix.*length must be between 1 and %d`, contract.PrefixMaxLength)},
+}`, fmt.Sprintf(`Invalid assignment prefix.*must be 1 to %d characters from a-z, 0-9 and _`, contract.PrefixMaxLength)},
+		{`assignment {
+  server_id = "mcp_abc"
+  prefix    = "a__b"
+}`, `Invalid assignment prefix.*must not contain "__"`},
+		{`assignment {
+  server_id = "mcp_abc"
+  prefix    = "Ledger"
+}`, `Invalid assignment prefix.*a-z, 0-9 and _`},
 		{`description = ""`, `Invalid description.*remove the argument`},
 	}
 	steps := make([]resource.TestStep, 0, len(tests)+3)

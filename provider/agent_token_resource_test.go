@@ -10,6 +10,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-testing/compare"
+	"github.com/hashicorp/terraform-plugin-testing/config"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
@@ -63,8 +64,14 @@ resource "mcp_agent_token" "test" {
 		secondID, err = idOf(s, tokenAddr)
 		return err
 	}
-	listed := func(want ...string) resource.TestCheckFunc {
+	// listed checks the agent's token list against the ids want points
+	// at, read when the check runs.
+	listed := func(wantIDs ...*string) resource.TestCheckFunc {
 		return func(*terraform.State) error {
+			want := make([]string, len(wantIDs))
+			for i, id := range wantIDs {
+				want[i] = *id
+			}
 			got, err := e.agentTokenIDs(agentID)
 			if err != nil {
 				return err
@@ -76,6 +83,8 @@ resource "mcp_agent_token" "test" {
 		}
 	}
 	differentToken := statecheck.CompareValue(compare.ValuesDiffer())
+	vars := config.Variables{} // filled in PreConfig, once the ids are known
+	const importedTokenAddr = "mcp_agent_token.imported"
 
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testFactories,
@@ -101,7 +110,7 @@ resource "mcp_agent_token" "test" {
 				},
 				Check: resource.ComposeAggregateTestCheckFunc(ids, func(*terraform.State) error {
 					firstID = secondID
-					return listed(firstID)(nil)
+					return listed(&firstID)(nil)
 				}),
 			},
 			{
@@ -119,7 +128,7 @@ resource "mcp_agent_token" "test" {
 					if secondID == firstID {
 						return fmt.Errorf("token %s was not replaced", firstID)
 					}
-					return listed(secondID)(nil)
+					return listed(&secondID)(nil)
 				}),
 			},
 			{
@@ -131,30 +140,43 @@ resource "mcp_agent_token" "test" {
 				ImportStateVerifyIgnore: []string{"token", "expires_at"},
 			},
 			{
-				// Imported for real: the token's value is gone from state...
-				ResourceName:       tokenAddr,
-				ImportState:        true,
-				ImportStatePersist: true,
-				ImportStateIdFunc:  func(*terraform.State) (string, error) { return agentID + "/" + secondID, nil },
-			},
-			{
-				// ...and the API's spelling of expires_at is no reason to
-				// replace the token, only to take the configured one.
-				Config: token(fmt.Sprintf("expires_at = %q", expires)),
+				// Imported for real (a second resource on the same token): the
+				// value cannot be recovered, and the API's spelling of
+				// expires_at is no reason to replace the token, only to take
+				// the configured one.
+				PreConfig:       func() { vars["import_id"] = config.StringVariable(agentID + "/" + secondID) },
+				ConfigVariables: vars,
+				Config: token(fmt.Sprintf("expires_at = %q", expires)) + fmt.Sprintf(`
+variable "import_id" {
+  type = string
+}
+import {
+  to = mcp_agent_token.imported
+  id = var.import_id
+}
+resource "mcp_agent_token" "imported" {
+  agent_id   = mcp_agent.test.id
+  name       = "ci"
+  expires_at = %q
+}
+`, expires),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(tokenAddr, plancheck.ResourceActionUpdate),
+					plancheck.ExpectResourceAction(importedTokenAddr, plancheck.ResourceActionUpdate),
 				}},
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(tokenAddr, attr("token"), knownvalue.Null()),
-					statecheck.ExpectKnownValue(tokenAddr, attr("expires_at"), knownvalue.StringExact(expires)),
+					statecheck.ExpectKnownValue(importedTokenAddr, attr("token"), knownvalue.Null()),
+					statecheck.ExpectKnownValue(importedTokenAddr, attr("expires_at"), knownvalue.StringExact(expires)),
+					statecheck.CompareValuePairs(importedTokenAddr, attr("id"), tokenAddr, attr("id"), compare.ValuesSame()),
 				},
-				Check: listed(secondID),
+				Check: listed(&secondID),
 			},
 			{
 				ResourceName:  tokenAddr,
 				ImportState:   true,
 				ImportStateId: "just-one-id",
-				ExpectError:   regexp.MustCompile(`(?s)Invalid import ID.*<agent_id>/<token_id>`),
+				// The step runs in the previous step's configuration.
+				ConfigVariables: vars,
+				ExpectError:     regexp.MustCompile(`(?s)Invalid import ID.*<agent_id>/<token_id>`),
 			},
 			{
 				// Revoked outside Terraform: a plan to issue a new one.

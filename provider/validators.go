@@ -96,6 +96,14 @@ func checkUUID(what, id string) error {
 
 func checkAgentID(id string) error { return checkUUID("an agent id", id) }
 
+func validPrefix() validator.String {
+	return checkString{
+		summary: "Invalid assignment prefix",
+		about:   fmt.Sprintf("must be 1 to %d characters from a-z, 0-9 and _, without __", contract.PrefixMaxLength),
+		check:   contract.ValidatePrefix,
+	}
+}
+
 func validExpiresAt() validator.String {
 	return checkString{
 		summary: "Invalid expires_at",

@@ -11,9 +11,11 @@ import (
 
 const agentsPath = "/api/agents"
 
-// AgentListOptions pages GET /api/agents. Zero values mean "from the start"
-// and "the API's default page size".
+// AgentListOptions filters and pages GET /api/agents. Zero values mean "no
+// filter" and "the API's default page size".
 type AgentListOptions struct {
+	// Name restricts the list to the agent with exactly this name.
+	Name string
 	// Limit is the page size, 1 to contract.MaxPageLimit.
 	Limit int
 	// Cursor is the NextCursor of the previous page.
@@ -21,7 +23,11 @@ type AgentListOptions struct {
 }
 
 func (o AgentListOptions) query() url.Values {
-	return pageQuery(url.Values{}, o.Limit, o.Cursor)
+	q := url.Values{}
+	if o.Name != "" {
+		q.Set("name", o.Name)
+	}
+	return pageQuery(q, o.Limit, o.Cursor)
 }
 
 // agentPath checks id before it reaches a URL: "", "." and ".." would be
