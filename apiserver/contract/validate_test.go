@@ -133,3 +133,28 @@ func TestEnumsValid(t *testing.T) {
 		t.Error("ConnectionType.Valid")
 	}
 }
+
+func TestDefaultPrefix(t *testing.T) {
+	for name, want := range map[string]string{
+		"GitHub Tools":                   "github_tools",
+		"--Docs--":                       "docs",
+		"Ünïcode & Co.":                  "n_code_co",
+		"!!!":                            "tools",
+		"a b__c":                         "a_b_c",
+		strings.Repeat("ab", 20):         strings.Repeat("ab", 16),
+		strings.Repeat("a", 31) + " bcd": strings.Repeat("a", 31),
+	} {
+		got := DefaultPrefix(name)
+		if got != want {
+			t.Errorf("DefaultPrefix(%q) = %q, want %q", name, got, want)
+		}
+		if err := ValidatePrefix(got); err != nil {
+			t.Errorf("DefaultPrefix(%q) = %q fails ValidatePrefix: %v", name, got, err)
+		}
+	}
+	for _, bad := range []string{"", "A", "a-b", "a__b", strings.Repeat("a", 33)} {
+		if ValidatePrefix(bad) == nil {
+			t.Errorf("ValidatePrefix(%q) passed", bad)
+		}
+	}
+}

@@ -13,9 +13,6 @@ import (
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/store"
 )
 
-// auditEventsPath is the audit log, whose bodies are plain.
-const auditEventsPath = "/api/audit-events"
-
 // audited is the request's context carrying the audit event of the write
 // it is about to make: action is the kind's audit name and verb, such as
 // "connection.create", and recordID the written record. The store inserts

@@ -133,7 +133,7 @@ func TestServerLifecycle(t *testing.T) {
 	want := contract.Server{
 		ID: s.ID, ProjectID: p.ID, Name: "Production Server", Description: ptr("Main production MCP server"),
 		URL: ptr("https://mcp-server.example.com"), TransportType: contract.TransportHTTP, ConnectionType: contract.ConnectionProxy,
-		Status: contract.ServerConnecting, CreatedAt: s.CreatedAt, UpdatedAt: s.CreatedAt,
+		Status: contract.ServerConnecting, GatewayURL: ptr(a.base + "/mcp/servers/" + s.ID), CreatedAt: s.CreatedAt, UpdatedAt: s.CreatedAt,
 	}
 	if !created.Success || !serverIDShape.MatchString(s.ID) || !reflect.DeepEqual(s, want) || s.CreatedAt.Before(before) {
 		t.Fatalf("created = %+v, want %+v", s, want)

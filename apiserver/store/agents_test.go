@@ -210,3 +210,25 @@ func TestAuditEvents(t *testing.T) {
 		t.Fatalf("record and action filters: %d, %v", len(page), err)
 	}
 }
+
+func TestServerInstructionsStoredOnPass(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	ctx := context.Background()
+	tenant := newTenant(t, s, "t")
+	p := newProject(t, s, tenant, "p")
+	srv := newProxyServer(t, s, tenant, p.ID, "Search", "proxy")
+	stored, err := s.RecordServerCheck(ctx, srv, CheckResult{OK: true, Instructions: new("Search first.")}, time.Minute, false)
+	if err != nil || stored.Instructions == nil || *stored.Instructions != "Search first." {
+		t.Fatalf("pass: %v, %v", stored.Instructions, err)
+	}
+	// A failure keeps the last known instructions.
+	stored, err = s.RecordServerCheck(ctx, stored, CheckResult{Err: "down"}, time.Minute, false)
+	if err != nil || stored.Instructions == nil || *stored.Instructions != "Search first." {
+		t.Fatalf("failure: %v, %v", stored.Instructions, err)
+	}
+	a := newAgent(t, s, tenant, "bot", Assignment{ServerID: &srv.ID})
+	if ins := a.Instructions(); ins == nil || *ins != "## Search\nSearch first." {
+		t.Fatalf("agent instructions = %v", ins)
+	}
+}
