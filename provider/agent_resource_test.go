@@ -496,3 +496,62 @@ resource "mcp_agent_token" "test" {
 		Steps:                    steps,
 	})
 }
+
+// TestAccAgent_applyTimeRefusals covers what only the API can check: the
+// default prefixes of two records clash, and a direct server is assigned.
+func TestAccAgent_applyTimeRefusals(t *testing.T) {
+	e := newAccEnv(t)
+	records := e.providerBlock() + `
+resource "mcp_connection" "ledger" {
+  name       = "Ledger"
+  server_url = "https://mcp.example.com/ledger"
+}
+resource "mcp_project" "test" {
+  name = "refusals"
+}
+resource "mcp_server" "ledger" {
+  project_id       = mcp_project.test.id
+  name             = "ledger"
+  url              = "https://mcp.example.com/ledger"
+  connection_type  = "proxy"
+  connect_on_apply = false
+}
+resource "mcp_server" "direct" {
+  project_id       = mcp_project.test.id
+  name             = "direct"
+  url              = "https://mcp.example.com/direct"
+  connect_on_apply = false
+}
+`
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testFactories,
+		CheckDestroy:             e.checkAgentsDestroyed,
+		Steps: []resource.TestStep{
+			{
+				Config: records + `
+resource "mcp_agent" "test" {
+  name = "clash"
+  assignment {
+    connection_id = mcp_connection.ledger.id
+  }
+  assignment {
+    server_id = mcp_server.ledger.id
+  }
+}
+`,
+				ExpectError: regexp.MustCompile(`(?s)Duplicate\s+assignment\s+prefix.*"ledger"\s+is\s+already\s+used.*Set\s+prefix`),
+			},
+			{
+				Config: records + `
+resource "mcp_agent" "test" {
+  name = "direct"
+  assignment {
+    server_id = mcp_server.direct.id
+  }
+}
+`,
+				ExpectError: regexp.MustCompile(`(?s)MCP API rejected the request.*not\s+a\s+proxy\s+server`),
+			},
+		},
+	})
+}
