@@ -173,6 +173,8 @@ func (p *mcpProvider) Configure(ctx context.Context, req provider.ConfigureReque
 
 func (p *mcpProvider) Resources(context.Context) []func() resource.Resource {
 	return []func() resource.Resource{
+		NewAgentResource,
+		NewAgentTokenResource,
 		NewConnectionResource,
 		NewProjectResource,
 		NewServerResource,
@@ -181,6 +183,7 @@ func (p *mcpProvider) Resources(context.Context) []func() resource.Resource {
 
 func (p *mcpProvider) DataSources(context.Context) []func() datasource.DataSource {
 	return []func() datasource.DataSource{
+		NewAgentDataSource,
 		NewConnectionDataSource,
 		NewConnectionCatalogDataSource,
 		NewConnectionsDataSource,

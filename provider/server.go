@@ -1,6 +1,10 @@
 package provider
 
 import (
+	"context"
+
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	// Renamed: attr is a test helper of this package.
 	fwattr "github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -23,6 +27,7 @@ type serverFields struct {
 	Status          types.String `tfsdk:"status"`
 	LastError       types.String `tfsdk:"last_error"`
 	LastConnectedAt types.String `tfsdk:"last_connected_at"`
+	GatewayURL      types.String `tfsdk:"gateway_url"`
 	CreatedAt       types.String `tfsdk:"created_at"`
 	UpdatedAt       types.String `tfsdk:"updated_at"`
 	checkStateFields
@@ -46,6 +51,7 @@ func serverFieldsOf(s *contract.Server, priorArgs types.List) serverFields {
 		Status:           types.StringValue(string(s.Status)),
 		LastError:        types.StringPointerValue(s.LastError),
 		LastConnectedAt:  types.StringNull(),
+		GatewayURL:       types.StringPointerValue(s.GatewayURL),
 		CreatedAt:        types.StringValue(s.CreatedAt.String()),
 		UpdatedAt:        types.StringValue(s.UpdatedAt.String()),
 		checkStateFields: checkStateFieldsOf(s.Capabilities, s.ServerImplementation, s.CheckState),
@@ -85,8 +91,10 @@ const (
 		"`disconnected` (probes are paused until the next connect)."
 	descServerLastError       = "Why the last handshake failed; null after a successful one."
 	descServerLastConnectedAt = "When the last successful handshake ran, RFC 3339 in UTC; null until one succeeded."
-	descServerCreatedAt       = "When the server was registered, RFC 3339 in UTC."
-	descServerUpdatedAt       = "When the server last changed, by an update or a probe, RFC 3339 in UTC."
+	descServerGatewayURL      = "Where agents reach a `proxy` server through the API's gateway, `<public url>/mcp/servers/<id>`; " +
+		"null for a `direct` server. Assign the server to an `mcp_agent` to reach it with an agent token."
+	descServerCreatedAt = "When the server was registered, RFC 3339 in UTC."
+	descServerUpdatedAt = "When the server last changed, by an update or a probe, RFC 3339 in UTC."
 )
 
 // emptyArgs makes a stdio server without arguments read as an empty list
@@ -95,3 +103,41 @@ var emptyArgs = types.ListValueMust(types.StringType, nil)
 
 // serverRecord is how diagnostics name MCP servers.
 var serverRecord = record{kind: "MCP server", noun: "MCP server", typeName: "mcp_server", nameScope: "within a project", exampleID: "mcp_abc123", checkID: checkServerID}
+
+// gatewayURLForConnectionType plans gateway_url from connection_type: null
+// for a direct server, the known URL for a server that stays proxied (it
+// is built from the id alone), and unknown for one that becomes proxied.
+// A plain UseStateForUnknown would keep a stale value across a switch.
+type gatewayURLForConnectionType struct{}
+
+var _ planmodifier.String = gatewayURLForConnectionType{}
+
+func (gatewayURLForConnectionType) Description(context.Context) string {
+	return "null for a direct server; kept while the server stays proxied"
+}
+
+func (m gatewayURLForConnectionType) MarkdownDescription(ctx context.Context) string {
+	return m.Description(ctx)
+}
+
+func (gatewayURLForConnectionType) PlanModifyString(ctx context.Context, req planmodifier.StringRequest, resp *planmodifier.StringResponse) {
+	if req.Plan.Raw.IsNull() {
+		return // destroy
+	}
+	var planned, prior types.String
+	resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root("connection_type"), &planned)...)
+	if resp.Diagnostics.HasError() || planned.IsUnknown() {
+		return
+	}
+	if contract.ConnectionType(planned.ValueString()) != contract.ConnectionProxy {
+		resp.PlanValue = types.StringNull()
+		return
+	}
+	if req.State.Raw.IsNull() || req.StateValue.IsNull() {
+		return // created, or switched to proxy: the API builds it
+	}
+	resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("connection_type"), &prior)...)
+	if prior.Equal(planned) {
+		resp.PlanValue = req.StateValue
+	}
+}

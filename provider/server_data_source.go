@@ -73,6 +73,7 @@ func (d *serverDataSource) Schema(_ context.Context, _ datasource.SchemaRequest,
 			"last_connected_at": str(descServerLastConnectedAt),
 			"created_at":        str(descServerCreatedAt),
 			"updated_at":        str(descServerUpdatedAt),
+			"gateway_url":       str(descServerGatewayURL),
 		},
 	}
 	maps.Copy(resp.Schema.Attributes, checkStateDataSourceAttributes())

@@ -127,6 +127,11 @@ func (r *serverResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 			"last_connected_at": schema.StringAttribute{Computed: true, MarkdownDescription: descServerLastConnectedAt},
 			"created_at":        schema.StringAttribute{Computed: true, MarkdownDescription: descServerCreatedAt, PlanModifiers: stable},
 			"updated_at":        schema.StringAttribute{Computed: true, MarkdownDescription: descServerUpdatedAt},
+			"gateway_url": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: descServerGatewayURL,
+				PlanModifiers:       []planmodifier.String{gatewayURLForConnectionType{}},
+			},
 		},
 	}
 	maps.Copy(resp.Schema.Attributes, checkStateResourceAttributes())

@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
@@ -78,9 +79,49 @@ func validProjectID() validator.String {
 }
 
 // checkConnectionID accepts only the canonical 36-character UUID form the API uses.
-func checkConnectionID(id string) error {
+func checkConnectionID(id string) error { return checkUUID("a connection id", id) }
+
+func validAgentID() validator.String {
+	return checkString{summary: "Invalid agent id", about: "must be a UUID", check: checkAgentID}
+}
+
+// checkUUID accepts only the canonical 36-character UUID form the API uses;
+// what names the kind of id in the message.
+func checkUUID(what, id string) error {
 	if _, err := uuid.Parse(id); err != nil || len(id) != 36 {
-		return fmt.Errorf("must be a connection id (a UUID such as 3f0b8a52-6a0e-4a39-9d7a-0b5d3f0c1a11), got \"%s\"", id)
+		return fmt.Errorf("must be %s (a UUID such as 3f0b8a52-6a0e-4a39-9d7a-0b5d3f0c1a11), got \"%s\"", what, id)
+	}
+	return nil
+}
+
+func checkAgentID(id string) error { return checkUUID("an agent id", id) }
+
+func validPrefix() validator.String {
+	return checkString{
+		summary: "Invalid assignment prefix",
+		about:   fmt.Sprintf("must be 1 to %d characters from a-z, 0-9 and _, without __", contract.PrefixMaxLength),
+		check:   contract.ValidatePrefix,
+	}
+}
+
+func validExpiresAt() validator.String {
+	return checkString{
+		summary: "Invalid expires_at",
+		about:   "must be an RFC 3339 timestamp such as 2027-01-31T00:00:00Z",
+		check:   checkTimestamp,
+	}
+}
+
+// checkTimestamp accepts what the API does: RFC 3339 with a time zone. The
+// API keeps milliseconds; a finer time would read back different and
+// replace the token on every plan.
+func checkTimestamp(s string) error {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return fmt.Errorf("must be an RFC 3339 timestamp with a time zone, such as 2027-01-31T00:00:00Z, got %q", s)
+	}
+	if !t.Equal(t.Truncate(time.Millisecond)) {
+		return fmt.Errorf("must be precise to the millisecond at most (the API keeps no finer time), got %q", s)
 	}
 	return nil
 }

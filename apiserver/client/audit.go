@@ -1,0 +1,71 @@
+package client
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
+)
+
+const auditEventsPath = "/api/audit-events"
+
+// AuditEventListOptions filters and pages GET /api/audit-events. Zero
+// values mean "no filter" and "the API's default page size".
+type AuditEventListOptions struct {
+	// AgentID restricts the list to one agent's calls and tokens.
+	AgentID string
+	// RecordID restricts the list to events about one connection, server,
+	// project or agent.
+	RecordID string
+	// Action restricts the list to one action, such as "tools/call".
+	Action string
+	// Since restricts the list to events at or after this time.
+	Since time.Time
+	// Limit is the page size, 1 to contract.MaxPageLimit.
+	Limit int
+	// Cursor is the NextCursor of the previous page.
+	Cursor string
+}
+
+func (o AuditEventListOptions) query() url.Values {
+	q := url.Values{}
+	if o.AgentID != "" {
+		q.Set("agentId", o.AgentID)
+	}
+	if o.RecordID != "" {
+		q.Set("recordId", o.RecordID)
+	}
+	if o.Action != "" {
+		q.Set("action", o.Action)
+	}
+	if !o.Since.IsZero() {
+		q.Set("since", contract.NewTime(o.Since).String())
+	}
+	return pageQuery(q, o.Limit, o.Cursor)
+}
+
+// ListAuditEvents returns one page of the tenant's audit events, newest first.
+func (c *Client) ListAuditEvents(ctx context.Context, opts AuditEventListOptions) (*contract.AuditEventList, error) {
+	var out contract.AuditEventList
+	if err := c.do(ctx, call{method: http.MethodGet, path: auditEventsPath, query: opts.query(), idempotent: true}, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// ListAllAuditEvents follows NextCursor from opts.Cursor (or the newest) to
+// the oldest matching event and returns them all, newest first. Pages are
+// of opts.Limit, or of contract.MaxPageLimit when it is zero.
+func (c *Client) ListAllAuditEvents(ctx context.Context, opts AuditEventListOptions) ([]contract.AuditEvent, error) {
+	opts.Limit = allPagesLimit(opts.Limit)
+	return listAll(auditEventsPath, opts.Cursor, func(cursor string) ([]contract.AuditEvent, *string, error) {
+		opts.Cursor = cursor
+		page, err := c.ListAuditEvents(ctx, opts)
+		if err != nil {
+			return nil, nil, err
+		}
+		return page.Data, page.NextCursor, nil
+	})
+}

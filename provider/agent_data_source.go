@@ -1,0 +1,142 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/datasourcevalidator"
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/client"
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
+)
+
+var (
+	_ datasource.DataSource                     = (*agentDataSource)(nil)
+	_ datasource.DataSourceWithConfigure        = (*agentDataSource)(nil)
+	_ datasource.DataSourceWithConfigValidators = (*agentDataSource)(nil)
+)
+
+// NewAgentDataSource returns the mcp_agent data source.
+func NewAgentDataSource() datasource.DataSource {
+	return &agentDataSource{}
+}
+
+type agentDataSource struct {
+	client *client.Client
+}
+
+func (d *agentDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_agent"
+}
+
+func (d *agentDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "Looks up one agent of your tenant by `id` or by `name` (set exactly one), for example to " +
+			"issue an `mcp_agent_token` for an agent managed elsewhere, or to hand out its `gateway_url`.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				Optional:            true,
+				Computed:            true,
+				MarkdownDescription: "UUID of the agent to look up, as in `mcp_agent.<name>.id`. Set either `id` or `name`.",
+				Validators:          []validator.String{validAgentID()},
+			},
+			"name": schema.StringAttribute{
+				Optional:            true,
+				Computed:            true,
+				MarkdownDescription: "Name of the agent to look up, matched exactly (case-sensitive). Set either `id` or `name`.",
+				Validators:          []validator.String{validName()},
+			},
+			"tenant_id":   schema.StringAttribute{Computed: true, MarkdownDescription: descAgentTenantID},
+			"description": schema.StringAttribute{Computed: true, MarkdownDescription: descAgentDesc + " Null when it has none."},
+			"assignment": schema.ListNestedAttribute{
+				Computed:            true,
+				MarkdownDescription: descAssignment,
+				NestedObject: schema.NestedAttributeObject{
+					Attributes: map[string]schema.Attribute{
+						"connection_id": schema.StringAttribute{Computed: true, MarkdownDescription: descAssignmentConnectionID + " Null for a server."},
+						"server_id":     schema.StringAttribute{Computed: true, MarkdownDescription: descAssignmentServerID + " Null for a connection."},
+						"prefix":        schema.StringAttribute{Computed: true, MarkdownDescription: descAssignmentPrefix},
+						"allowed_tools": schema.SetAttribute{
+							Computed:            true,
+							ElementType:         types.StringType,
+							MarkdownDescription: descAssignmentAllowedTools,
+						},
+					},
+				},
+			},
+			"instructions": schema.StringAttribute{Computed: true, MarkdownDescription: descAgentInstructions},
+			"gateway_url":  schema.StringAttribute{Computed: true, MarkdownDescription: descAgentGatewayURL},
+			"created_at":   schema.StringAttribute{Computed: true, MarkdownDescription: descAgentCreatedAt},
+			"updated_at":   schema.StringAttribute{Computed: true, MarkdownDescription: descAgentUpdatedAt},
+		},
+	}
+}
+
+func (d *agentDataSource) ConfigValidators(context.Context) []datasource.ConfigValidator {
+	// One validator for the pair gives one diagnostic for "neither" or "both".
+	return []datasource.ConfigValidator{
+		datasourcevalidator.ExactlyOneOf(path.MatchRoot("id"), path.MatchRoot("name")),
+	}
+}
+
+func (d *agentDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
+	d.client = clientFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+func (d *agentDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
+	var cfg agentFields
+	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	a := d.find(ctx, cfg, resp)
+	if a == nil {
+		return
+	}
+	fields, diags := agentFieldsOf(ctx, a)
+	resp.Diagnostics.Append(diags...)
+	resp.Diagnostics.Append(resp.State.Set(ctx, fields)...)
+}
+
+// find reads the agent cfg names, or adds the diagnostic that says why not.
+func (d *agentDataSource) find(ctx context.Context, cfg agentFields, resp *datasource.ReadResponse) *contract.Agent {
+	if !cfg.ID.IsNull() {
+		id := cfg.ID.ValueString()
+		a, err := d.client.GetAgent(ctx, id)
+		if errors.Is(err, client.ErrNotFound) {
+			resp.Diagnostics.AddAttributeError(path.Root("id"), "Agent not found",
+				fmt.Sprintf("No agent with id %s exists in the tenant of the provider's api_key. "+
+					"Check the id, or look the agent up by name instead.", id))
+			return nil
+		}
+		if err != nil {
+			agentRecord.addError(&resp.Diagnostics, d.client, fmt.Sprintf("read agent %s", id), err)
+			return nil
+		}
+		return a
+	}
+
+	name := cfg.Name.ValueString()
+	agents, err := d.client.ListAllAgents(ctx, client.AgentListOptions{Name: name})
+	if err != nil {
+		agentRecord.addError(&resp.Diagnostics, d.client, fmt.Sprintf("look up agent %q", name), err)
+		return nil
+	}
+	// Names are unique per tenant; matching here keeps the lookup exact
+	// whatever kind of match the API's filter does.
+	for i := range agents {
+		if agents[i].Name == name {
+			return &agents[i]
+		}
+	}
+	resp.Diagnostics.AddAttributeError(path.Root("name"), "Agent not found",
+		fmt.Sprintf("No agent named %q exists in the tenant of the provider's api_key. Names are case-sensitive; "+
+			"check the spelling, or create the agent with an mcp_agent resource.", name))
+	return nil
+}
