@@ -130,9 +130,14 @@ func (s *Session) Close() error {
 // prober's timeout does too); the session lasts until Close, or until the
 // server goes away. A failure is a *ConnectError.
 func (p *Prober) Connect(ctx context.Context, t Target, client *mcp.Client) (*Session, error) {
-	life, end := context.WithCancel(context.WithoutCancel(ctx))
-	hs, cancel := context.WithTimeout(ctx, p.timeout)
+	// Nothing of ctx but its end reaches the SDK client: a caller that is
+	// itself an MCP server's handler carries the SDK's own values (the
+	// protocol version of its request), which the client's transport would
+	// take for its own.
+	life, end := context.WithCancel(context.Background())
+	hs, cancel := context.WithTimeout(context.Background(), p.timeout)
 	defer cancel()
+	defer context.AfterFunc(ctx, cancel)()
 	fail := func(kind contract.ErrorKind, msg string) (*Session, error) {
 		end()
 		if t.BearerToken != "" {
