@@ -29,7 +29,7 @@ type env struct {
 // gatewayTimeout bounds calls forwarded upstream in these tests.
 const gatewayTimeout = 20 * time.Second
 
-func newEnv(t *testing.T, opts ...func(*gateway.Config)) *env {
+func newEnv(t *testing.T) *env {
 	t.Helper()
 	api := apitest.Start(t, apitest.WithProbes(), apitest.WithConfig(func(s *apitest.Server, cfg *httpapi.Config) {
 		gc := gateway.Config{
@@ -37,9 +37,6 @@ func newEnv(t *testing.T, opts ...func(*gateway.Config)) *env {
 			Targets: s.ServerChecker,
 			Dialer:  probe.New(probe.Options{Timeout: 10 * time.Second, AllowPrivate: true, StdioTerminateDelay: 200 * time.Millisecond}),
 			Timeout: gatewayTimeout,
-		}
-		for _, o := range opts {
-			o(&gc)
 		}
 		g, err := gateway.New(gc)
 		if err != nil {

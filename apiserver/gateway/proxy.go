@@ -104,7 +104,11 @@ func (p *proxy) receive(next mcp.MethodHandler) mcp.MethodHandler {
 		case "logging/setLevel":
 			// The SDK keeps the level (it filters what is sent down), the
 			// upstream gets it too.
-			if err := up.SetLoggingLevel(ctx, req.GetParams().(*mcp.SetLoggingLevelParams)); err != nil {
+			params, ok := req.GetParams().(*mcp.SetLoggingLevelParams) //nolint:staticcheck // deprecated at 2026-07-28, still passed through for older clients
+			if !ok {
+				return nil, errParams
+			}
+			if err := up.SetLoggingLevel(ctx, params); err != nil { //nolint:staticcheck // deprecated at 2026-07-28, still passed through for older clients
 				return nil, upstreamError(ctx, err)
 			}
 			return next(dctx, method, req)
@@ -112,7 +116,10 @@ func (p *proxy) receive(next mcp.MethodHandler) mcp.MethodHandler {
 			if !subscribable(up) {
 				return nil, &jsonrpc.Error{Code: jsonrpc.CodeMethodNotFound, Message: "the upstream MCP server does not support resource subscriptions"}
 			}
-			params := req.GetParams().(*mcp.SubscribeParams)
+			params, ok := req.GetParams().(*mcp.SubscribeParams)
+			if !ok {
+				return nil, errParams
+			}
 			if err := up.Subscribe(ctx, &mcp.SubscribeParams{Meta: forwardMeta(params.Meta), URI: params.URI}); err != nil {
 				return nil, upstreamError(ctx, err)
 			}
@@ -121,7 +128,10 @@ func (p *proxy) receive(next mcp.MethodHandler) mcp.MethodHandler {
 			if !subscribable(up) {
 				return nil, &jsonrpc.Error{Code: jsonrpc.CodeMethodNotFound, Message: "the upstream MCP server does not support resource subscriptions"}
 			}
-			params := req.GetParams().(*mcp.UnsubscribeParams)
+			params, ok := req.GetParams().(*mcp.UnsubscribeParams)
+			if !ok {
+				return nil, errParams
+			}
 			if err := up.Unsubscribe(ctx, &mcp.UnsubscribeParams{Meta: forwardMeta(params.Meta), URI: params.URI}); err != nil {
 				return nil, upstreamError(ctx, err)
 			}
@@ -131,6 +141,10 @@ func (p *proxy) receive(next mcp.MethodHandler) mcp.MethodHandler {
 		return res, upstreamError(ctx, err)
 	}
 }
+
+// errParams answers a request whose parameters the SDK did not decode to
+// their type (it never happens with the SDK's own method table).
+var errParams = &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: "invalid params"}
 
 // upstream is the session's upstream session, opened on first use with
 // the downstream's capabilities mirrored. Once the downstream session ends
@@ -197,15 +211,15 @@ func (p *proxy) clientOptions(ip *mcp.InitializeParams) *mcp.ClientOptions {
 	opts := &mcp.ClientOptions{
 		Logger:                      p.ep.g.log,
 		Capabilities:                caps,
-		LoggingMessageHandler:       p.logMessage,
+		LoggingMessageHandler:       p.logMessage, //nolint:staticcheck // deprecated at 2026-07-28, still passed through for older clients
 		ProgressNotificationHandler: p.progress,
 		ToolListChangedHandler:      func(context.Context, *mcp.ToolListChangedRequest) { p.listChanged(toolsChanged) },
 		PromptListChangedHandler:    func(context.Context, *mcp.PromptListChangedRequest) { p.listChanged(promptsChanged) },
 		ResourceListChangedHandler:  func(context.Context, *mcp.ResourceListChangedRequest) { p.listChanged(resourcesChanged) },
 		ResourceUpdatedHandler:      p.resourceUpdated,
 	}
-	if caps.Sampling != nil {
-		opts.CreateMessageWithToolsHandler = p.createMessage
+	if caps.Sampling != nil { //nolint:staticcheck // deprecated at 2026-07-28, still passed through for older clients
+		opts.CreateMessageWithToolsHandler = p.createMessage //nolint:staticcheck // deprecated at 2026-07-28, still passed through for older clients
 	}
 	if caps.Elicitation != nil {
 		// elicitation/create requests are answered in serverRequests; the

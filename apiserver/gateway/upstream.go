@@ -27,7 +27,7 @@ func (p *proxy) serverRequests(next mcp.MethodHandler) mcp.MethodHandler {
 			if ss == nil {
 				return nil, errNoDownstream
 			}
-			params, _ := req.GetParams().(*mcp.ListRootsParams)
+			params, _ := req.GetParams().(*mcp.ListRootsParams) //nolint:staticcheck // deprecated at 2026-07-28, still passed through for older clients
 			//nolint:staticcheck // roots are deprecated at 2026-07-28 but still served to older clients
 			return ss.ListRoots(octx, params)
 		case "elicitation/create":
@@ -49,7 +49,7 @@ func (p *proxy) serverRequests(next mcp.MethodHandler) mcp.MethodHandler {
 // downstream session has gone.
 var errNoDownstream = errors.New("the downstream MCP session has ended")
 
-func (p *proxy) createMessage(_ context.Context, req *mcp.CreateMessageWithToolsRequest) (*mcp.CreateMessageWithToolsResult, error) {
+func (p *proxy) createMessage(_ context.Context, req *mcp.CreateMessageWithToolsRequest) (*mcp.CreateMessageWithToolsResult, error) { //nolint:staticcheck // deprecated at 2026-07-28, still passed through for older clients
 	ctx, ss := p.origin(req.Params.GetProgressToken())
 	if ss == nil {
 		return nil, errNoDownstream
@@ -144,6 +144,13 @@ func describe(res mcp.Result, up *mcp.InitializeResult) {
 		}
 	case *mcp.DiscoverResult:
 		r.Capabilities, r.Instructions = caps, up.Instructions
+		if up.ServerInfo != nil {
+			// At 2026-07-28 serverInfo travels in _meta.
+			if r.Meta == nil {
+				r.Meta = mcp.Meta{}
+			}
+			r.Meta[mcp.MetaKeyServerInfo] = up.ServerInfo
+		}
 	}
 }
 

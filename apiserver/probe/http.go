@@ -104,7 +104,7 @@ func (t *checkTransport) bound(req *http.Request, resp *http.Response, listCall 
 	if stream {
 		limit = maxStreamBytes
 	}
-	var body io.ReadCloser = resp.Body
+	body := resp.Body
 	if !stream || !t.unbounded {
 		body = &limitedBody{ReadCloser: resp.Body, left: limit, wire: t.wire}
 	}
