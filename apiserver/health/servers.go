@@ -122,6 +122,17 @@ func (c *ServerChecker) probe(ctx context.Context, row store.Server) store.Check
 	return resultOf(c.prober.Probe(ctx, target))
 }
 
+// ServerTarget is how to reach row's server, credentials included, exactly
+// as its checks do — for the gateway, which opens sessions to proxied
+// servers. A *probe.ConnectError says why it must not be reached.
+func (c *ServerChecker) ServerTarget(ctx context.Context, row store.Server) (probe.Target, error) {
+	t, kind, msg := c.target(ctx, row)
+	if msg != "" {
+		return probe.Target{}, &probe.ConnectError{Kind: kind, Message: msg}
+	}
+	return t, nil
+}
+
 // target is how to reach row's server, or why it must not be reached (a
 // message for lastError and its kind).
 func (c *ServerChecker) target(ctx context.Context, row store.Server) (probe.Target, contract.ErrorKind, string) {

@@ -42,7 +42,7 @@ func (f family) abort(c *gin.Context, status int, msg string) {
 // unknown routes, 405, panics) get the family's body too.
 func familyOf(c *gin.Context) family {
 	path := c.Request.URL.Path
-	for _, prefix := range []string{"/api/mcp", projectsPath} {
+	for _, prefix := range []string{"/api/mcp", projectsPath, gatewayPath} {
 		if path == prefix || strings.HasPrefix(path, prefix+"/") {
 			return envelopeFamily
 		}

@@ -142,6 +142,11 @@ func recovery(log *slog.Logger) gin.HandlerFunc {
 // *http.MaxBytesError, which the JSON decoding turns into a 413.
 func limitBody() gin.HandlerFunc {
 	return func(c *gin.Context) {
+		// The gateway's MCP messages have a cap of their own.
+		if strings.HasPrefix(c.Request.URL.Path, gatewayPath+"/") {
+			c.Next()
+			return
+		}
 		if c.Request.ContentLength > contract.MaxBodyBytes {
 			abortError(c, http.StatusRequestEntityTooLarge, msgBodyTooLarge)
 			return

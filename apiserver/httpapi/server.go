@@ -49,6 +49,9 @@ type Config struct {
 	// looked up again, and so how long a revoked key keeps working: 0 means
 	// DefaultKeyCacheTTL, a negative value looks every request's key up.
 	KeyCacheTTL time.Duration
+	// Gateway, when set, serves proxied MCP servers at /mcp/servers/{id}
+	// to callers with a tenant API key.
+	Gateway Gateway
 }
 
 // readyTimeout bounds the database ping of /readyz so a hung database makes
@@ -96,7 +99,13 @@ func newEngine(cfg Config) *gin.Engine {
 		c.JSON(http.StatusOK, gin.H{"status": "ok"})
 	})
 
-	api := r.Group("/api", authenticate(cfg.Store, newKeyCache(cfg.KeyCacheTTL), cfg.Logger))
+	// /api and the gateway share one key cache: a key is trusted (and a
+	// revoked one refused) alike by both.
+	auth := authenticate(cfg.Store, newKeyCache(cfg.KeyCacheTTL), cfg.Logger)
+	if cfg.Gateway != nil {
+		(&gatewayRoutes{gateway: cfg.Gateway, log: cfg.Logger}).register(r.Group(gatewayPath, auth))
+	}
+	api := r.Group("/api", auth)
 	if l := newRateLimiter(cfg.RateLimit, cfg.RateBurst); l != nil {
 		api.Use(limitRate(l))
 	}

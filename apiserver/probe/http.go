@@ -18,15 +18,18 @@ import (
 // last thing that went wrong on the wire is kept for the error message.
 // It also bounds every response body and shows list results to wire (see
 // capture.go).
-func (p *Prober) newHTTPClient(ctx context.Context, endpoint *url.URL, token string, wire *rawCapture) (*http.Client, *recorder) {
+// A session's client (mode.session) bounds each stream's messages rather
+// than its total: an event stream of a long session carries far more.
+func (p *Prober) newHTTPClient(ctx context.Context, endpoint *url.URL, token string, wire *rawCapture, mode linkMode) (*http.Client, *recorder) {
 	rec := &recorder{}
 	rt := &checkTransport{
-		base:   p.policy.NewTransport(),
-		check:  ctx,
-		origin: origin(endpoint),
-		token:  token,
-		rec:    rec,
-		wire:   wire,
+		base:      p.policy.NewTransport(),
+		check:     ctx,
+		origin:    origin(endpoint),
+		token:     token,
+		rec:       rec,
+		wire:      wire,
+		unbounded: mode.session,
 	}
 	checkRedirect := func(req *http.Request, via []*http.Request) error {
 		err := p.policy.CheckRedirect(req, via)
@@ -56,6 +59,8 @@ type checkTransport struct {
 	token  string
 	rec    *recorder
 	wire   *rawCapture
+	// unbounded leaves event streams to the SDK's per-message limit.
+	unbounded bool
 }
 
 // CloseIdleConnections lets http.Client.CloseIdleConnections reach the base transport.
@@ -99,7 +104,10 @@ func (t *checkTransport) bound(req *http.Request, resp *http.Response, listCall 
 	if stream {
 		limit = maxStreamBytes
 	}
-	var body io.ReadCloser = &limitedBody{ReadCloser: resp.Body, left: limit, wire: t.wire}
+	body := resp.Body
+	if !stream || !t.unbounded {
+		body = &limitedBody{ReadCloser: resp.Body, left: limit, wire: t.wire}
+	}
 	if resp.StatusCode < 200 || resp.StatusCode >= 300 {
 		return body
 	}

@@ -13,7 +13,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -146,42 +145,13 @@ func failed(kind contract.ErrorKind, msg string) Result { return Result{Err: msg
 
 // probeHTTP checks a Streamable HTTP or SSE endpoint.
 func (p *Prober) probeHTTP(ctx context.Context, t Target, limit time.Duration) Result {
-	u, err := url.Parse(t.URL)
-	if err != nil {
-		return failed(contract.ErrorUnreachable, "server URL cannot be parsed: check its syntax")
+	u, kind, msg := p.endpoint(t)
+	if msg != "" {
+		return failed(kind, msg)
 	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return failed(contract.ErrorUnreachable, fmt.Sprintf("server URL %q is not an absolute http or https URL", redactURL(t.URL)))
-	}
-	if u.User != nil {
-		// The HTTP client would send them as Basic credentials, to any redirect target too.
-		return failed(contract.ErrorUnreachable, "server URL must not carry credentials; use a bearer token instead")
-	}
-	// A literal address is refused here, before anything is dialled; names
-	// are judged on the address they resolve to, when dialled.
-	if ip, err := netip.ParseAddr(u.Hostname()); err == nil {
-		if err := p.policy.Check(ip); err != nil {
-			return failed(contract.ErrorBlocked, err.Error())
-		}
-	}
-
 	wire := &rawCapture{}
-	hc, rec := p.newHTTPClient(ctx, u, t.BearerToken, wire)
+	transport, hc, rec := p.httpTransport(ctx, t, u, wire, checkLink)
 	defer hc.CloseIdleConnections()
-
-	var transport mcp.Transport
-	if t.Transport == contract.TransportSSE {
-		transport = &mcp.SSEClientTransport{Endpoint: t.URL, HTTPClient: hc, MaxEventSize: maxMessageBytes}
-	} else {
-		transport = &mcp.StreamableClientTransport{
-			Endpoint:   t.URL,
-			HTTPClient: hc,
-			// A probe wants one answer, not reconnects, and no server-initiated stream.
-			MaxRetries:           -1,
-			DisableStandaloneSSE: true,
-			MaxEventSize:         maxMessageBytes,
-		}
-	}
 	res, err := p.check(ctx, transport, wire)
 	if err != nil {
 		return failed(describeHTTP(ctx, err, rec, t, u, limit))

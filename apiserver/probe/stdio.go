@@ -35,19 +35,7 @@ func (p *Prober) probeStdio(ctx context.Context, t Target, limit time.Duration) 
 		return failed(contract.ErrorUnreachable, err.Error())
 	}
 
-	cmd := exec.CommandContext(ctx, path, t.Args...)
-	cmd.Args[0] = t.Command
-	// Exactly the record's environment: nil would mean the API's own, secrets included.
-	cmd.Env = append([]string{}, t.Env...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	stderr := &headBuffer{max: stderrKeep}
-	cmd.Stderr = stderr
-	// When the check's time is up, the whole group goes, not just the child.
-	cmd.Cancel = func() error { return killGroup(cmd) }
-	// A grandchild holding stderr open must not keep Wait from returning;
-	// shorter than the terminate delay, so the SDK's own wait sees the exit.
-	cmd.WaitDelay = p.terminateDelay / 2
-
+	cmd, stderr := p.stdioCommand(ctx, t, path)
 	wire := &rawCapture{}
 	tr := &stdioTransport{inner: &mcp.CommandTransport{Command: cmd, TerminateDuration: p.terminateDelay}, wire: wire}
 	res, err := p.check(ctx, tr, wire)

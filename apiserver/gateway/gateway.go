@@ -1,0 +1,220 @@
+// Package gateway serves registered MCP servers to agents: /mcp/servers/{id}
+// is one MCP endpoint (Streamable HTTP, at 2025-06-18, 2025-11-25 and the
+// stateless 2026-07-28, whatever the upstream speaks) in front of a server
+// record with connectionType proxy. The caller never holds the record's
+// credentials: each downstream session gets an upstream session of its own,
+// opened through the prober's connection builder (transport, stored
+// credentials, the outbound address guard), and everything the two sides
+// say to each other is passed through — requests one way, notifications and
+// server-initiated requests the other, to the downstream session that
+// caused them and no other.
+//
+// The HTTP layer authenticates the caller and resolves the record with
+// Server; this package knows nothing of Gin or of API keys.
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/probe"
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/store"
+)
+
+// Defaults and limits of the gateway.
+const (
+	// DefaultSessionIdle is how long a downstream session may stay idle
+	// before it is closed and its upstream session released
+	// (MCP_API_GATEWAY_SESSION_IDLE).
+	DefaultSessionIdle = 10 * time.Minute
+	// DefaultTimeout bounds one call forwarded upstream (MCP_API_GATEWAY_TIMEOUT).
+	DefaultTimeout = 60 * time.Second
+	// MaxBodyBytes is the largest request body the gateway reads; larger is a 413.
+	MaxBodyBytes = 4 << 20
+	// SessionIdleEnv and TimeoutEnv name the variables of the two durations.
+	SessionIdleEnv = "MCP_API_GATEWAY_SESSION_IDLE"
+	TimeoutEnv     = "MCP_API_GATEWAY_TIMEOUT"
+)
+
+// statelessVersion is the first protocol version served without sessions;
+// versions are dates, so they order as strings.
+const statelessVersion = "2026-07-28"
+
+// DirectError reports a record that is not served through the gateway.
+type DirectError struct{ ID string }
+
+// Error says what the record is and how to change that.
+func (e *DirectError) Error() string {
+	return fmt.Sprintf("MCP server %s is direct: agents reach it at its own url; set connectionType to proxy to serve it through the gateway", e.ID)
+}
+
+// Servers reads server records; *store.Store is one.
+type Servers interface {
+	GetServer(ctx context.Context, tenantID uuid.UUID, id string) (store.Server, error)
+}
+
+// Targets says how to reach a server record with its credentials, as its
+// checks do; *health.ServerChecker is one. A *probe.ConnectError says why it
+// must not be reached.
+type Targets interface {
+	ServerTarget(ctx context.Context, row store.Server) (probe.Target, error)
+}
+
+// Config configures a Gateway. Servers, Targets and Dialer are required.
+type Config struct {
+	Servers Servers
+	Targets Targets
+	// Dialer opens upstream sessions: the one place outbound MCP connections are built.
+	Dialer *probe.Prober
+	// SessionIdle closes downstream sessions idle this long; zero means DefaultSessionIdle.
+	SessionIdle time.Duration
+	// Timeout bounds each call forwarded upstream; zero means DefaultTimeout.
+	Timeout time.Duration
+	// Logger receives the gateway's warnings; nil discards them.
+	Logger *slog.Logger
+}
+
+// Gateway serves proxied MCP servers. It is safe for concurrent use.
+type Gateway struct {
+	servers   Servers
+	targets   Targets
+	dialer    *probe.Prober
+	idle      time.Duration
+	timeout   time.Duration
+	log       *slog.Logger
+	mu        sync.Mutex
+	endpoints map[endpointKey]*endpoint
+}
+
+// New returns a Gateway configured by cfg.
+func New(cfg Config) (*Gateway, error) {
+	if cfg.Servers == nil || cfg.Targets == nil || cfg.Dialer == nil {
+		return nil, errors.New("gateway: Servers, Targets and Dialer are all required")
+	}
+	if cfg.SessionIdle < 0 || cfg.Timeout < 0 {
+		return nil, fmt.Errorf("gateway: session idle (%s) and timeout (%s) must not be negative", cfg.SessionIdle, cfg.Timeout)
+	}
+	g := &Gateway{servers: cfg.Servers, targets: cfg.Targets, dialer: cfg.Dialer,
+		idle: cfg.SessionIdle, timeout: cfg.Timeout, log: cfg.Logger, endpoints: map[endpointKey]*endpoint{}}
+	if g.idle == 0 {
+		g.idle = DefaultSessionIdle
+	}
+	if g.timeout == 0 {
+		g.timeout = DefaultTimeout
+	}
+	if g.log == nil {
+		g.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return g, nil
+}
+
+// endpointKey names one served record; sessions never cross records or tenants.
+type endpointKey struct {
+	tenant uuid.UUID
+	id     string
+}
+
+// endpoint is the MCP endpoint of one record: its own session table (one
+// SDK handler per generation), and the record as last read, whose target new
+// sessions dial.
+type endpoint struct {
+	g         *Gateway
+	key       endpointKey
+	stateful  *mcp.StreamableHTTPHandler
+	stateless *mcp.StreamableHTTPHandler
+	// versions answers the SDK's per-request version check for requests
+	// of an existing session, which need no server of their own.
+	versions *mcp.Server
+
+	mu  sync.Mutex
+	row store.Server
+}
+
+// Server resolves the tenant's server id to its MCP endpoint; a
+// *DirectError or the store's error (store.ErrNotFound, ...) when there is
+// none to serve.
+func (g *Gateway) Server(ctx context.Context, tenant uuid.UUID, id string) (http.Handler, error) {
+	row, err := g.servers.GetServer(ctx, tenant, id)
+	if err != nil {
+		return nil, err
+	}
+	if row.ConnectionType != string(contract.ConnectionProxy) {
+		return nil, &DirectError{ID: row.ID}
+	}
+	key := endpointKey{tenant: tenant, id: id}
+	g.mu.Lock()
+	ep := g.endpoints[key]
+	if ep == nil {
+		ep = g.newEndpoint(key)
+		g.endpoints[key] = ep
+	}
+	g.mu.Unlock()
+	ep.mu.Lock()
+	ep.row = row
+	ep.mu.Unlock()
+	return ep, nil
+}
+
+func (g *Gateway) newEndpoint(key endpointKey) *endpoint {
+	ep := &endpoint{g: g, key: key, versions: mcp.NewServer(gatewayInfo, nil)}
+	ep.stateful = mcp.NewStreamableHTTPHandler(ep.serverFor(false), &mcp.StreamableHTTPOptions{
+		SessionTimeout:      g.idle,
+		MaxRequestBodyBytes: MaxBodyBytes,
+		Logger:              g.log,
+	})
+	ep.stateless = mcp.NewStreamableHTTPHandler(ep.serverFor(true), &mcp.StreamableHTTPOptions{
+		Stateless:                    true,
+		MaxRequestBodyBytes:          MaxBodyBytes,
+		Logger:                       g.log,
+		PropagateRequestCancellation: true,
+	})
+	return ep
+}
+
+// gatewayInfo is how the gateway introduces itself where the upstream's
+// own serverInfo is not passed on.
+var gatewayInfo = &mcp.Implementation{Name: "mcpconn-gateway", Version: "1.0.0"}
+
+// ServeHTTP serves one request of the endpoint. Clients of 2026-07-28 and
+// later say so in Mcp-Protocol-Version and are served statelessly; older
+// ones get sessions.
+func (ep *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.ContentLength > MaxBodyBytes {
+		http.Error(w, fmt.Sprintf("request body exceeds %d bytes", MaxBodyBytes), http.StatusRequestEntityTooLarge)
+		return
+	}
+	if v := r.Header.Get("Mcp-Protocol-Version"); v >= statelessVersion {
+		ep.stateless.ServeHTTP(w, r)
+		return
+	}
+	ep.stateful.ServeHTTP(w, r)
+}
+
+// serverFor is the SDK handler's getServer: a fresh MCP server, and so a
+// fresh proxy session, for each downstream session. The SDK asks on every
+// request; one that continues a session is only checked for its version.
+func (ep *endpoint) serverFor(stateless bool) func(*http.Request) *mcp.Server {
+	return func(r *http.Request) *mcp.Server {
+		if !stateless && r.Header.Get("Mcp-Session-Id") != "" {
+			return ep.versions
+		}
+		return newProxy(ep).server
+	}
+}
+
+// record is the endpoint's record as last read.
+func (ep *endpoint) record() store.Server {
+	ep.mu.Lock()
+	defer ep.mu.Unlock()
+	return ep.row
+}

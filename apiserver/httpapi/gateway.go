@@ -1,0 +1,49 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/gateway"
+)
+
+// Gateway serves the MCP endpoints of proxied servers; *gateway.Gateway is one.
+type Gateway interface {
+	// Server is the MCP endpoint of the tenant's server id, or the store's
+	// error (store.ErrNotFound, store.ErrUnavailable) or a *gateway.DirectError.
+	Server(ctx context.Context, tenant uuid.UUID, id string) (http.Handler, error)
+}
+
+// gatewayPath is where proxied MCP servers are served; its errors before
+// MCP begins are in the servers' envelope.
+const gatewayPath = "/mcp/servers"
+
+// gatewayRoutes serve /mcp/servers/{id}: the caller is authenticated as for
+// /api, the record resolved, and the request handed to its MCP endpoint.
+type gatewayRoutes struct {
+	gateway Gateway
+	log     *slog.Logger
+}
+
+func (g *gatewayRoutes) register(r gin.IRouter) {
+	r.Any("/:id", g.serve)
+}
+
+func (g *gatewayRoutes) serve(c *gin.Context) {
+	id := c.Param("id")
+	h, err := g.gateway.Server(c.Request.Context(), tenantOf(c), id)
+	var direct *gateway.DirectError
+	switch {
+	case err == nil:
+		h.ServeHTTP(c.Writer, c.Request)
+	case errors.As(err, &direct):
+		envelopeFamily.abort(c, http.StatusNotFound, direct.Error())
+	default:
+		envelopeFamily.fail(c, g.log, serverKind.notFound(), "gateway", err)
+	}
+}

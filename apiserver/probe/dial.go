@@ -1,0 +1,189 @@
+package probe
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+)
+
+// The one place outbound MCP connections are built: the transport of each
+// kind, the credentials it carries and the address guard it dials through.
+// A check (Probe) and a gateway session (Connect) both come through here and
+// differ only in linkMode.
+
+// linkMode is what differs between a check's connection and a session's.
+type linkMode struct {
+	// session: a long-lived connection that wants the server's own stream
+	// (notifications, server-initiated requests) and reconnects.
+	session bool
+}
+
+var (
+	checkLink   = linkMode{}
+	sessionLink = linkMode{session: true}
+)
+
+// endpoint validates t's URL, or says why it must not be dialled (a message
+// and its kind).
+func (p *Prober) endpoint(t Target) (*url.URL, contract.ErrorKind, string) {
+	u, err := url.Parse(t.URL)
+	if err != nil {
+		return nil, contract.ErrorUnreachable, "server URL cannot be parsed: check its syntax"
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, contract.ErrorUnreachable, fmt.Sprintf("server URL %q is not an absolute http or https URL", redactURL(t.URL))
+	}
+	if u.User != nil {
+		// The HTTP client would send them as Basic credentials, to any redirect target too.
+		return nil, contract.ErrorUnreachable, "server URL must not carry credentials; use a bearer token instead"
+	}
+	// A literal address is refused here, before anything is dialled; names
+	// are judged on the address they resolve to, when dialled.
+	if ip, err := netip.ParseAddr(u.Hostname()); err == nil {
+		if err := p.policy.Check(ip); err != nil {
+			return nil, contract.ErrorBlocked, err.Error()
+		}
+	}
+	return u, "", ""
+}
+
+// httpTransport is the SDK transport to the http or sse endpoint u, on the
+// guarded client that carries t's credentials. Its requests end when life
+// does.
+func (p *Prober) httpTransport(life context.Context, t Target, u *url.URL, wire *rawCapture, mode linkMode) (mcp.Transport, *http.Client, *recorder) {
+	hc, rec := p.newHTTPClient(life, u, t.BearerToken, wire, mode)
+	if t.Transport == contract.TransportSSE {
+		return &mcp.SSEClientTransport{Endpoint: t.URL, HTTPClient: hc, MaxEventSize: maxMessageBytes}, hc, rec
+	}
+	st := &mcp.StreamableClientTransport{
+		Endpoint:     t.URL,
+		HTTPClient:   hc,
+		MaxEventSize: maxMessageBytes,
+	}
+	if !mode.session {
+		// A probe wants one answer, not reconnects, and no server-initiated stream.
+		st.MaxRetries = -1
+		st.DisableStandaloneSSE = true
+	}
+	return st, hc, rec
+}
+
+// stdioCommand is the child process for t (command at path), in a process
+// group of its own with exactly t's environment; when life ends the whole
+// group is killed.
+func (p *Prober) stdioCommand(life context.Context, t Target, path string) (*exec.Cmd, *headBuffer) {
+	cmd := exec.CommandContext(life, path, t.Args...)
+	cmd.Args[0] = t.Command
+	// Exactly the record's environment: nil would mean the API's own, secrets included.
+	cmd.Env = append([]string{}, t.Env...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	stderr := &headBuffer{max: stderrKeep}
+	cmd.Stderr = stderr
+	// When the time is up, the whole group goes, not just the child.
+	cmd.Cancel = func() error { return killGroup(cmd) }
+	// A grandchild holding stderr open must not keep Wait from returning;
+	// shorter than the terminate delay, so the SDK's own wait sees the exit.
+	cmd.WaitDelay = p.terminateDelay / 2
+	return cmd, stderr
+}
+
+// ConnectError is why Connect could not open a session: Message for a
+// person, Kind for machines, as a failed check would say it.
+type ConnectError struct {
+	Kind    contract.ErrorKind
+	Message string
+}
+
+// Error is the message.
+func (e *ConnectError) Error() string { return e.Message }
+
+// Session is an MCP client session Connect opened. Close ends it and
+// releases everything it holds: connections, and for stdio the child's
+// whole process group.
+type Session struct {
+	*mcp.ClientSession
+	once    sync.Once
+	release func()
+}
+
+// Close closes the session and releases what it holds; it is safe to call
+// more than once.
+func (s *Session) Close() error {
+	err := s.ClientSession.Close()
+	s.once.Do(s.release)
+	return err
+}
+
+// Connect opens a session to t with client, over the same transport,
+// credentials and address guard a check uses, but for long use: the
+// server's own event stream is opened (for its notifications and requests)
+// and lost streams are retried. ctx bounds the handshake only (and the
+// prober's timeout does too); the session lasts until Close, or until the
+// server goes away. A failure is a *ConnectError.
+func (p *Prober) Connect(ctx context.Context, t Target, client *mcp.Client) (*Session, error) {
+	// Nothing of ctx but its end reaches the SDK client: a caller that is
+	// itself an MCP server's handler carries the SDK's own values (the
+	// protocol version of its request), which the client's transport would
+	// take for its own.
+	life, end := context.WithCancel(context.Background())
+	hs, cancel := context.WithTimeout(context.Background(), p.timeout)
+	defer cancel()
+	defer context.AfterFunc(ctx, cancel)()
+	fail := func(kind contract.ErrorKind, msg string) (*Session, error) {
+		end()
+		if t.BearerToken != "" {
+			msg = strings.ReplaceAll(msg, t.BearerToken, "[redacted]")
+		}
+		return nil, &ConnectError{Kind: kind, Message: msg}
+	}
+	switch t.Transport {
+	case contract.TransportHTTP, contract.TransportSSE:
+		u, kind, msg := p.endpoint(t)
+		if msg != "" {
+			return fail(kind, msg)
+		}
+		transport, hc, rec := p.httpTransport(life, t, u, &rawCapture{}, sessionLink)
+		cs, err := client.Connect(hs, transport, nil)
+		if err != nil {
+			hc.CloseIdleConnections()
+			return fail(describeHTTP(hs, err, rec, t, u, p.timeout))
+		}
+		return &Session{ClientSession: cs, release: func() { end(); hc.CloseIdleConnections() }}, nil
+	case contract.TransportStdio:
+		if t.Command == "" {
+			return fail(contract.ErrorUnreachable, "stdio server has no command to run")
+		}
+		path, err := lookPath(t.Command, t.Env)
+		if err != nil {
+			return fail(contract.ErrorUnreachable, err.Error())
+		}
+		cmd, stderr := p.stdioCommand(life, t, path)
+		tr := &stdioTransport{inner: &mcp.CommandTransport{Command: cmd, TerminateDuration: p.terminateDelay}, wire: &rawCapture{}}
+		release := func() {
+			// The SDK signals only the direct child; its helpers go too.
+			started, _ := tr.closeAndWait()
+			if started {
+				_ = killGroup(cmd)
+			}
+			end()
+		}
+		cs, err := client.Connect(hs, tr, nil)
+		if err != nil {
+			_, waitErr := tr.closeAndWait()
+			release()
+			return fail(describeStdio(hs, err, waitErr, stderr.String(), t, p.timeout))
+		}
+		return &Session{ClientSession: cs, release: release}, nil
+	default:
+		return fail(contract.ErrorUnreachable, fmt.Sprintf("unsupported transport type %q: use http, sse or stdio", t.Transport))
+	}
+}
