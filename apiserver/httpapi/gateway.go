@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
@@ -40,6 +41,9 @@ func (g *gatewayRoutes) serve(c *gin.Context) {
 	var direct *gateway.DirectError
 	switch {
 	case err == nil:
+		// A session's event stream outlives the server's WriteTimeout, which
+		// is for the API's own answers; the gateway bounds its calls itself.
+		_ = http.NewResponseController(c.Writer).SetWriteDeadline(time.Time{})
 		h.ServeHTTP(c.Writer, c.Request)
 	case errors.As(err, &direct):
 		envelopeFamily.abort(c, http.StatusNotFound, direct.Error())

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/gateway"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/health"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/netguard"
 )
@@ -8,22 +9,24 @@ import (
 // The environment variables the command reads, each spelled once; the
 // packages that document a variable of their own own its name.
 const (
-	envDatabaseURL       = "DATABASE_URL"
-	envSecretKey         = "MCP_API_SECRET_KEY"
-	envSecretKeyPrevious = "MCP_API_SECRET_KEY_PREVIOUS"
-	envBootstrapKey      = "MCP_API_BOOTSTRAP_KEY"
-	envListen            = "MCP_API_LISTEN"
-	envPublicURL         = "MCP_API_PUBLIC_URL"
-	envDBWait            = "MCP_API_DB_WAIT"
-	envRateLimit         = "MCP_API_RATE_LIMIT"
-	envRateBurst         = "MCP_API_RATE_BURST"
-	envStdioCommands     = health.StdioCommandsEnv
-	envProbeTimeout      = "MCP_API_PROBE_TIMEOUT"
-	envHealthInterval    = "MCP_API_HEALTH_INTERVAL"
-	envProbeConcurrency  = "MCP_API_PROBE_CONCURRENCY"
-	envCheckHistory      = "MCP_API_CHECK_HISTORY"
-	envAllowPrivate      = netguard.AllowPrivateEnv
-	envLogLevel          = "MCP_API_LOG_LEVEL"
+	envDatabaseURL        = "DATABASE_URL"
+	envSecretKey          = "MCP_API_SECRET_KEY"
+	envSecretKeyPrevious  = "MCP_API_SECRET_KEY_PREVIOUS"
+	envBootstrapKey       = "MCP_API_BOOTSTRAP_KEY"
+	envListen             = "MCP_API_LISTEN"
+	envPublicURL          = "MCP_API_PUBLIC_URL"
+	envDBWait             = "MCP_API_DB_WAIT"
+	envRateLimit          = "MCP_API_RATE_LIMIT"
+	envRateBurst          = "MCP_API_RATE_BURST"
+	envStdioCommands      = health.StdioCommandsEnv
+	envProbeTimeout       = "MCP_API_PROBE_TIMEOUT"
+	envHealthInterval     = "MCP_API_HEALTH_INTERVAL"
+	envProbeConcurrency   = "MCP_API_PROBE_CONCURRENCY"
+	envCheckHistory       = "MCP_API_CHECK_HISTORY"
+	envAllowPrivate       = netguard.AllowPrivateEnv
+	envLogLevel           = "MCP_API_LOG_LEVEL"
+	envGatewaySessionIdle = gateway.SessionIdleEnv
+	envGatewayTimeout     = gateway.TimeoutEnv
 	// The Go runtime's own, which serve tunes when they are unset.
 	envGOGC       = "GOGC"
 	envGOMEMLIMIT = "GOMEMLIMIT"

@@ -80,6 +80,8 @@ var environment = []envVar{
 	{envProbeConcurrency, "How many scheduled checks one serve process runs at once (default 16)."},
 	{envCheckHistory, "How many checks per connection or server the check history keeps (default 500); older ones are deleted as new ones are stored."},
 	{envAllowPrivate, "true lets checks reach loopback and private addresses (default false). Link-local and cloud metadata addresses are always refused."},
+	{envGatewaySessionIdle, "How long a gateway session (/mcp/servers/{id}) may stay idle before it and its upstream session are closed (default 10m)."},
+	{envGatewayTimeout, "Bound on each call the gateway forwards to an upstream MCP server (default 60s)."},
 	{envLogLevel, "debug, info, warn or error (default info). Logs are JSON lines on stderr."},
 	{envGOGC, "The Go collector's target heap growth in percent; serve uses 400 when it is unset (the runtime's default is 100), trading some memory for less CPU per request."},
 	{envGOMEMLIMIT, "Optional soft memory limit of the Go runtime, such as 256MiB, which makes the collector work harder as the heap nears it (default: none)."},

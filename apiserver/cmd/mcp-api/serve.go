@@ -48,7 +48,7 @@ func serveCommand() *command {
 		env: []string{envDatabaseURL, envSecretKey, envSecretKeyPrevious, envBootstrapKey,
 			envListen, envPublicURL, envDBWait, envRateLimit, envRateBurst, envStdioCommands,
 			envProbeTimeout, envHealthInterval, envProbeConcurrency, envCheckHistory, envAllowPrivate,
-			envLogLevel, envGOGC, envGOMEMLIMIT},
+			envGatewaySessionIdle, envGatewayTimeout, envLogLevel, envGOGC, envGOMEMLIMIT},
 		setup: func(fs *flag.FlagSet) func(context.Context, *cli) error {
 			listen := fs.String("listen", "", "`ADDR` (host:port) to listen on (default $"+envListen+", else "+defaultListen+")")
 			noScheduler := fs.Bool("no-scheduler", false, "do not run the background health scheduler in this process")
@@ -77,6 +77,7 @@ type serveConfig struct {
 	// stdioCommands are the programs stdio MCP servers may run; empty: none.
 	stdioCommands []string
 	checks        checkConfig
+	gateway       gatewayConfig
 }
 
 // serveConfigFrom checks everything that can be checked without the
@@ -118,6 +119,9 @@ func serveConfigFrom(env func(string) string, listen string, noScheduler bool) (
 	if cfg.checks, err = checkConfigFrom(env); err != nil {
 		return cfg, err
 	}
+	if cfg.gateway, err = gatewayConfigFrom(env); err != nil {
+		return cfg, err
+	}
 	return cfg, nil
 }
 
@@ -148,6 +152,11 @@ func serve(ctx context.Context, c *cli, cfg serveConfig) error {
 		return err
 	}
 
+	gw, err := newGateway(cfg.gateway, cfg.checks, st, chk.servers, c.log)
+	if err != nil {
+		return err
+	}
+
 	ln, err := net.Listen("tcp", cfg.listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.listen, err)
@@ -156,7 +165,7 @@ func serve(ctx context.Context, c *cli, cfg serveConfig) error {
 		Handler: httpapi.New(httpapi.Config{Store: st, Keyring: cfg.keyring, Logger: c.log,
 			ConnectionChecker: chk.connections, ServerChecker: chk.servers,
 			RateLimit: cfg.rateLimit, RateBurst: cfg.rateBurst, StdioCommands: cfg.stdioCommands,
-			PublicURL: cfg.publicURL}),
+			PublicURL: cfg.publicURL, Gateway: gw}),
 		// Slow clients must not hold connections open forever; a synchronous
 		// health check is bounded by the probe timeout, well under WriteTimeout.
 		ReadHeaderTimeout: 10 * time.Second,

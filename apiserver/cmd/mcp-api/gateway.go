@@ -1,0 +1,44 @@
+package main
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/gateway"
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/health"
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/probe"
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/store"
+)
+
+// gatewayConfig is how serve proxies MCP servers at /mcp/servers/{id}.
+type gatewayConfig struct {
+	sessionIdle time.Duration
+	timeout     time.Duration
+}
+
+// gatewayConfigFrom reads MCP_API_GATEWAY_SESSION_IDLE and MCP_API_GATEWAY_TIMEOUT.
+func gatewayConfigFrom(env func(string) string) (gatewayConfig, error) {
+	cfg := gatewayConfig{sessionIdle: gateway.DefaultSessionIdle, timeout: gateway.DefaultTimeout}
+	var err error
+	if cfg.sessionIdle, err = positiveDuration(env, envGatewaySessionIdle, cfg.sessionIdle, "10m"); err != nil {
+		return cfg, err
+	}
+	if cfg.timeout, err = positiveDuration(env, envGatewayTimeout, cfg.timeout, "60s"); err != nil {
+		return cfg, err
+	}
+	return cfg, nil
+}
+
+// newGateway builds the gateway on the same outbound rules as the checks
+// (the address guard, how credentials are opened), through its own prober:
+// a gateway session lives far longer than one check.
+func newGateway(cfg gatewayConfig, checks checkConfig, st *store.Store, servers *health.ServerChecker, log *slog.Logger) (*gateway.Gateway, error) {
+	return gateway.New(gateway.Config{
+		Servers:     st,
+		Targets:     servers,
+		Dialer:      probe.New(probe.Options{Timeout: checks.timeout, AllowPrivate: checks.allowPrivate}),
+		SessionIdle: cfg.sessionIdle,
+		Timeout:     cfg.timeout,
+		Logger:      log,
+	})
+}

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcpconn/terraform-provider-mcp/internal/mcptest"
+)
+
+// bearer adds the API key to every request, as an agent's MCP client would.
+type bearer struct {
+	key  string
+	next http.RoundTripper
+}
+
+func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+b.key)
+	return b.next.RoundTrip(r)
+}
+
+// TestServeProxiesMCPServers: serve mounts the gateway, so a proxy server is
+// an MCP endpoint at its gatewayUrl and a direct one says it is direct.
+func TestServeProxiesMCPServers(t *testing.T) {
+	env := serveEnv(t)
+	env["MCP_API_ALLOW_PRIVATE_TARGETS"] = "true"
+	env["MCP_API_GATEWAY_TIMEOUT"] = "20s"
+	key := env["MCP_API_BOOTSTRAP_KEY"]
+	upstream := mcptest.StartHTTP(t, mcptest.Config{Name: "upstream", Tools: true, Stateful: true})
+	s := startServe(t, env, "--no-scheduler")
+
+	var project struct {
+		Project struct{ ID string } `json:"project"`
+	}
+	if err := json.Unmarshal([]byte(post(t, s.url+"/api/projects", key, `{"name":"gw"}`, http.StatusCreated)), &project); err != nil {
+		t.Fatal(err)
+	}
+	create := func(name, connectionType string) (id, gatewayURL string) {
+		var out struct {
+			Server struct {
+				ID         string  `json:"id"`
+				GatewayURL *string `json:"gatewayUrl"`
+			} `json:"server"`
+		}
+		body := post(t, s.url+"/api/mcp/servers", key, `{"projectId":"`+project.Project.ID+`","name":"`+name+
+			`","url":"`+upstream.URL+`","connectionType":"`+connectionType+`"}`, http.StatusCreated)
+		if err := json.Unmarshal([]byte(body), &out); err != nil {
+			t.Fatal(err)
+		}
+		if out.Server.GatewayURL != nil {
+			gatewayURL = *out.Server.GatewayURL
+		}
+		return out.Server.ID, gatewayURL
+	}
+
+	direct, none := create("direct", "direct")
+	if none != "" {
+		t.Fatalf("a direct server has gatewayUrl %q", none)
+	}
+	if body := get(t, s.url+"/mcp/servers/"+direct, key, http.StatusNotFound); !strings.Contains(body, "is direct") {
+		t.Fatalf("a direct server's MCP endpoint: %s", body)
+	}
+
+	proxied, gatewayURL := create("proxied", "proxy")
+	if gatewayURL != s.url+"/mcp/servers/"+proxied {
+		t.Fatalf("gatewayUrl %q, want %s/mcp/servers/%s", gatewayURL, s.url, proxied)
+	}
+	get(t, gatewayURL, "", http.StatusUnauthorized)
+
+	ctx := context.Background()
+	c := mcp.NewClient(&mcp.Implementation{Name: "serve-test", Version: "1"}, nil)
+	session, err := c.Connect(ctx, &mcp.StreamableClientTransport{
+		Endpoint:   gatewayURL,
+		HTTPClient: &http.Client{Transport: bearer{key: key, next: http.DefaultTransport}},
+		MaxRetries: -1,
+	}, nil)
+	if err != nil {
+		t.Fatalf("connect through the gateway: %v", err)
+	}
+	defer session.Close()
+	tools, err := session.ListTools(ctx, nil)
+	if err != nil || len(tools.Tools) != 1 || tools.Tools[0].Name != "echo" {
+		t.Fatalf("tools through the gateway: %+v, %v", tools, err)
+	}
+	res, err := session.CallTool(ctx, &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{"text": "through the gateway"}})
+	if err != nil || res.IsError {
+		t.Fatalf("call through the gateway: %+v, %v", res, err)
+	}
+}
