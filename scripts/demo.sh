@@ -26,9 +26,16 @@ stop_pid() {
   rm -f "$1"
 }
 
+# start_postgres keeps a running demo cluster on its port, and otherwise
+# starts it on the first free port from $pg_port: tests on the same machine
+# start clusters on free ports too, and may hold that one.
 start_postgres() {
   pg_init "$demo/pg"
-  pg_start "$demo/pg" "$pg_port"
+  if as_pg "$PG_BIN/pg_ctl" -D "$demo/pg/data" status >/dev/null 2>&1; then
+    pg_start "$demo/pg" "$(sed -n 4p "$demo/pg/data/postmaster.pid")"
+  else
+    pg_start_free "$demo/pg" "$pg_port"
+  fi
   export DATABASE_URL=$PG_URL
 }
 
