@@ -37,7 +37,7 @@ func TestServeProxiesMCPServers(t *testing.T) {
 	var project struct {
 		Project struct{ ID string } `json:"project"`
 	}
-	if err := json.Unmarshal([]byte(post(t, s.url+"/api/projects", key, `{"name":"gw"}`, http.StatusCreated)), &project); err != nil {
+	if err := json.Unmarshal([]byte(post(t, s.url+"/api/projects", key, `{"name":"gw"}`)), &project); err != nil {
 		t.Fatal(err)
 	}
 	create := func(name, connectionType string) (id, gatewayURL string) {
@@ -48,7 +48,7 @@ func TestServeProxiesMCPServers(t *testing.T) {
 			} `json:"server"`
 		}
 		body := post(t, s.url+"/api/mcp/servers", key, `{"projectId":"`+project.Project.ID+`","name":"`+name+
-			`","url":"`+upstream.URL+`","connectionType":"`+connectionType+`"}`, http.StatusCreated)
+			`","url":"`+upstream.URL+`","connectionType":"`+connectionType+`"}`)
 		if err := json.Unmarshal([]byte(body), &out); err != nil {
 			t.Fatal(err)
 		}

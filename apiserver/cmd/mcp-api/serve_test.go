@@ -122,7 +122,7 @@ func TestServeWithBootstrapKey(t *testing.T) {
 	get(t, s.url+"/readyz", "", http.StatusOK)
 	get(t, s.url+"/api/mcp-connections", "", http.StatusUnauthorized)
 	created := post(t, s.url+"/api/mcp-connections", key,
-		`{"name":"n","serverUrl":"https://a.example/mcp","authType":"bearer","bearerToken":"tok-serve-secret"}`, http.StatusCreated)
+		`{"name":"n","serverUrl":"https://a.example/mcp","authType":"bearer","bearerToken":"tok-serve-secret"}`)
 	s.stop()
 	if code := s.wait(t); code != 0 {
 		t.Fatalf("exit %d after cancel; stderr:\n%s", code, s.stderr)
