@@ -24,15 +24,11 @@ var (
 
 // NewAgentDataSource returns the mcp_agent data source.
 func NewAgentDataSource() datasource.DataSource {
-	return &agentDataSource{}
+	return &agentDataSource{recordDataSource{rec: agentRecord, typeName: agentRecord.typeName}}
 }
 
 type agentDataSource struct {
-	client *client.Client
-}
-
-func (d *agentDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_agent"
+	recordDataSource
 }
 
 func (d *agentDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
@@ -83,10 +79,6 @@ func (d *agentDataSource) ConfigValidators(context.Context) []datasource.ConfigV
 	return []datasource.ConfigValidator{
 		datasourcevalidator.ExactlyOneOf(path.MatchRoot("id"), path.MatchRoot("name")),
 	}
-}
-
-func (d *agentDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	d.client = clientFrom(req.ProviderData, &resp.Diagnostics)
 }
 
 func (d *agentDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {

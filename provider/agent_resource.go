@@ -31,15 +31,11 @@ var (
 
 // NewAgentResource returns the mcp_agent resource.
 func NewAgentResource() resource.Resource {
-	return &agentResource{}
+	return &agentResource{recordResource{rec: agentRecord}}
 }
 
 type agentResource struct {
-	client *client.Client
-}
-
-func (r *agentResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_agent"
+	recordResource
 }
 
 func (r *agentResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
@@ -108,10 +104,6 @@ func (r *agentResource) Schema(_ context.Context, _ resource.SchemaRequest, resp
 			},
 		},
 	}
-}
-
-func (r *agentResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.client = clientFrom(req.ProviderData, &resp.Diagnostics)
 }
 
 // ValidateConfig checks, at plan time, that every assignment names exactly
@@ -262,13 +254,6 @@ func (r *agentResource) Delete(ctx context.Context, req resource.DeleteRequest, 
 	if err != nil {
 		agentRecord.addError(&resp.Diagnostics, r.client, fmt.Sprintf("delete agent %q (%s)", state.Name.ValueString(), state.ID.ValueString()), err)
 	}
-}
-
-func (r *agentResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	if !agentRecord.importID(req.ID, &resp.Diagnostics) {
-		return
-	}
-	resource.ImportStatePassthroughID(ctx, path.Root("id"), req, resp)
 }
 
 // assignmentsRequest is the API's form of the planned assignments. An

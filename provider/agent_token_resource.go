@@ -28,11 +28,13 @@ var (
 
 // NewAgentTokenResource returns the mcp_agent_token resource.
 func NewAgentTokenResource() resource.Resource {
-	return &agentTokenResource{}
+	return &agentTokenResource{recordResource{rec: agentTokenRecord}}
 }
 
+// agentTokenResource has its own ImportState: a token is imported as
+// <agent_id>/<token_id>.
 type agentTokenResource struct {
-	client *client.Client
+	recordResource
 }
 
 type agentTokenModel struct {
@@ -48,10 +50,6 @@ type agentTokenModel struct {
 var agentTokenRecord = record{
 	kind: "agent token", noun: "agent token", typeName: "mcp_agent_token",
 	nameScope: "within an agent", exampleID: "<agent-uuid>/<token-uuid>",
-}
-
-func (r *agentTokenResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_agent_token"
 }
 
 func (r *agentTokenResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
@@ -115,10 +113,6 @@ func (r *agentTokenResource) Schema(_ context.Context, _ resource.SchemaRequest,
 			},
 		},
 	}
-}
-
-func (r *agentTokenResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.client = clientFrom(req.ProviderData, &resp.Diagnostics)
 }
 
 func (r *agentTokenResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
