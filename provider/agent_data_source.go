@@ -2,8 +2,6 @@ package provider
 
 import (
 	"context"
-	"errors"
-	"fmt"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/datasourcevalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
@@ -98,37 +96,9 @@ func (d *agentDataSource) Read(ctx context.Context, req datasource.ReadRequest, 
 
 // find reads the agent cfg names, or adds the diagnostic that says why not.
 func (d *agentDataSource) find(ctx context.Context, cfg agentFields, resp *datasource.ReadResponse) *contract.Agent {
-	if !cfg.ID.IsNull() {
-		id := cfg.ID.ValueString()
-		a, err := d.client.GetAgent(ctx, id)
-		if errors.Is(err, client.ErrNotFound) {
-			resp.Diagnostics.AddAttributeError(path.Root("id"), "Agent not found",
-				fmt.Sprintf("No agent with id %s exists in the tenant of the provider's api_key. "+
-					"Check the id, or look the agent up by name instead.", id))
-			return nil
-		}
-		if err != nil {
-			agentRecord.addError(&resp.Diagnostics, d.client, fmt.Sprintf("read agent %s", id), err)
-			return nil
-		}
-		return a
-	}
-
-	name := cfg.Name.ValueString()
-	agents, err := d.client.ListAllAgents(ctx, client.AgentListOptions{Name: name})
-	if err != nil {
-		agentRecord.addError(&resp.Diagnostics, d.client, fmt.Sprintf("look up agent %q", name), err)
-		return nil
-	}
-	// Names are unique per tenant; matching here keeps the lookup exact
-	// whatever kind of match the API's filter does.
-	for i := range agents {
-		if agents[i].Name == name {
-			return &agents[i]
-		}
-	}
-	resp.Diagnostics.AddAttributeError(path.Root("name"), "Agent not found",
-		fmt.Sprintf("No agent named %q exists in the tenant of the provider's api_key. Names are case-sensitive; "+
-			"check the spelling, or create the agent with an mcp_agent resource.", name))
-	return nil
+	return lookupByIDOrName(ctx, &resp.Diagnostics, agentRecord, d.client, cfg.ID, cfg.Name, d.client.GetAgent,
+		func(ctx context.Context, name string) ([]contract.Agent, error) {
+			return d.client.ListAllAgents(ctx, client.AgentListOptions{Name: name})
+		},
+		func(a *contract.Agent) string { return a.Name })
 }

@@ -2,8 +2,6 @@ package provider
 
 import (
 	"context"
-	"errors"
-	"fmt"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/datasourcevalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
@@ -12,6 +10,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/client"
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
 )
 
 var (
@@ -66,36 +65,13 @@ func (d *projectDataSource) Read(ctx context.Context, req datasource.ReadRequest
 		return
 	}
 
-	if !cfg.ID.IsNull() {
-		id := cfg.ID.ValueString()
-		p, err := d.client.GetProject(ctx, id)
-		if errors.Is(err, client.ErrNotFound) {
-			projectRecord.addNotFoundByID(&resp.Diagnostics, "id", id, "Check the id, or look the project up by name instead.")
-			return
-		}
-		if err != nil {
-			projectRecord.addError(&resp.Diagnostics, d.client, fmt.Sprintf("read project %s", id), err)
-			return
-		}
-		resp.Diagnostics.Append(resp.State.Set(ctx, projectFieldsOf(p))...)
+	p := lookupByIDOrName(ctx, &resp.Diagnostics, projectRecord, d.client, cfg.ID, cfg.Name, d.client.GetProject,
+		func(ctx context.Context, name string) ([]contract.Project, error) {
+			return d.client.ListAllProjects(ctx, client.ProjectListOptions{Name: name})
+		},
+		func(p *contract.Project) string { return p.Name })
+	if p == nil {
 		return
 	}
-
-	name := cfg.Name.ValueString()
-	projects, err := d.client.ListAllProjects(ctx, client.ProjectListOptions{Name: name})
-	if err != nil {
-		projectRecord.addError(&resp.Diagnostics, d.client, fmt.Sprintf("look up project %q", name), err)
-		return
-	}
-	// Names are unique per tenant; matching here keeps the lookup exact
-	// whatever kind of match the API's filter does.
-	for i := range projects {
-		if projects[i].Name == name {
-			resp.Diagnostics.Append(resp.State.Set(ctx, projectFieldsOf(&projects[i]))...)
-			return
-		}
-	}
-	resp.Diagnostics.AddAttributeError(path.Root("name"), "Project not found",
-		fmt.Sprintf("No project named %q exists in the tenant of the provider's api_key. Names are case-sensitive; "+
-			"check the spelling, or create the project with an mcp_project resource.", name))
+	resp.Diagnostics.Append(resp.State.Set(ctx, projectFieldsOf(p))...)
 }

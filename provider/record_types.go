@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/client"
@@ -87,4 +88,40 @@ func typeNameOf(providerTypeName, typeName string) string {
 func (r record) addNotFoundByID(diags *diag.Diagnostics, attr, id, hint string) {
 	diags.AddAttributeError(path.Root(attr), capitalize(r.kind)+" not found",
 		fmt.Sprintf("No %s with id %s exists in the tenant of the provider's api_key. %s", r.kind, id, hint))
+}
+
+// lookupByIDOrName reads the record a data source names: by id, or by name
+// through the list's name filter and an exact match (names are unique per
+// tenant, whatever kind of match the API's filter does). When it finds
+// none it adds the diagnostic that says why, and returns nil.
+func lookupByIDOrName[T any](ctx context.Context, diags *diag.Diagnostics, rec record, c *client.Client, id, name types.String,
+	get func(context.Context, string) (*T, error), list func(context.Context, string) ([]T, error), nameOf func(*T) string) *T {
+	if !id.IsNull() {
+		v := id.ValueString()
+		got, err := get(ctx, v)
+		if errors.Is(err, client.ErrNotFound) {
+			rec.addNotFoundByID(diags, "id", v, "Check the id, or look the "+rec.noun+" up by name instead.")
+			return nil
+		}
+		if err != nil {
+			rec.addError(diags, c, fmt.Sprintf("read %s %s", rec.kind, v), err)
+			return nil
+		}
+		return got
+	}
+	n := name.ValueString()
+	all, err := list(ctx, n)
+	if err != nil {
+		rec.addError(diags, c, fmt.Sprintf("look up %s %q", rec.kind, n), err)
+		return nil
+	}
+	for i := range all {
+		if nameOf(&all[i]) == n {
+			return &all[i]
+		}
+	}
+	diags.AddAttributeError(path.Root("name"), capitalize(rec.kind)+" not found",
+		fmt.Sprintf("No %s named %q exists in the tenant of the provider's api_key. Names are case-sensitive; "+
+			"check the spelling, or create the %s with an %s resource.", rec.kind, n, rec.noun, rec.typeName))
+	return nil
 }
