@@ -58,6 +58,36 @@ func (e *DirectError) Error() string {
 	return fmt.Sprintf("MCP server %s is direct: agents reach it at its own url; set connectionType to proxy to serve it through the gateway", e.ID)
 }
 
+// Caller is who a gateway request is from, as the HTTP layer authenticated
+// it: a tenant API key, or an agent token (AgentID and TokenID). Audit
+// events name it; sessions never pass from one caller to another.
+type Caller struct {
+	Tenant   uuid.UUID
+	APIKeyID *uuid.UUID
+	AgentID  *uuid.UUID
+	TokenID  *uuid.UUID
+}
+
+// Auditor records what the gateway forwarded; *store.AuditWriter is one.
+// Record returns once ev is durable, so that a call whose reply was sent is
+// never missing from the log; it groups concurrent events into one write.
+type Auditor interface {
+	Record(ctx context.Context, ev store.AuditEvent) error
+}
+
+// Agents reads agents and connection records, which agents are assigned
+// besides servers; *store.Store is one.
+type Agents interface {
+	GetAgent(ctx context.Context, tenantID, id uuid.UUID) (store.Agent, error)
+	GetConnection(ctx context.Context, tenantID, id uuid.UUID) (store.Connection, error)
+}
+
+// ConnectionTargets says how to reach a connection record with its
+// credentials; *health.ConnectionChecker is one.
+type ConnectionTargets interface {
+	ConnectionTarget(ctx context.Context, row store.Connection) (probe.Target, error)
+}
+
 // Servers reads server records; *store.Store is one.
 type Servers interface {
 	GetServer(ctx context.Context, tenantID uuid.UUID, id string) (store.Server, error)
@@ -80,6 +110,12 @@ type Config struct {
 	SessionIdle time.Duration
 	// Timeout bounds each call forwarded upstream; zero means DefaultTimeout.
 	Timeout time.Duration
+	// Agents and ConnectionTargets serve /mcp/agents/{id}; nil Agents
+	// means the gateway serves no agent endpoints.
+	Agents            Agents
+	ConnectionTargets ConnectionTargets
+	// Audit records gateway calls; nil records none.
+	Audit Auditor
 	// Logger receives the gateway's warnings; nil discards them.
 	Logger *slog.Logger
 }
@@ -143,7 +179,8 @@ type endpoint struct {
 // Server resolves the tenant's server id to its MCP endpoint; a
 // *DirectError or the store's error (store.ErrNotFound, ...) when there is
 // none to serve.
-func (g *Gateway) Server(ctx context.Context, tenant uuid.UUID, id string) (http.Handler, error) {
+func (g *Gateway) Server(ctx context.Context, caller Caller, id string) (http.Handler, error) {
+	tenant := caller.Tenant
 	row, err := g.servers.GetServer(ctx, tenant, id)
 	if err != nil {
 		return nil, err

@@ -17,7 +17,7 @@ import (
 type Gateway interface {
 	// Server is the MCP endpoint of the tenant's server id, or the store's
 	// error (store.ErrNotFound, store.ErrUnavailable) or a *gateway.DirectError.
-	Server(ctx context.Context, tenant uuid.UUID, id string) (http.Handler, error)
+	Server(ctx context.Context, caller gateway.Caller, id string) (http.Handler, error)
 }
 
 // gatewayPath is where proxied MCP servers are served; its errors before
@@ -37,7 +37,11 @@ func (g *gatewayRoutes) register(r gin.IRouter) {
 
 func (g *gatewayRoutes) serve(c *gin.Context) {
 	id := c.Param("id")
-	h, err := g.gateway.Server(c.Request.Context(), tenantOf(c), id)
+	caller := gateway.Caller{Tenant: tenantOf(c)}
+	if key := apiKeyOf(c); key != uuid.Nil {
+		caller.APIKeyID = &key
+	}
+	h, err := g.gateway.Server(c.Request.Context(), caller, id)
 	var direct *gateway.DirectError
 	switch {
 	case err == nil:
