@@ -116,6 +116,9 @@ type Config struct {
 	ConnectionTargets ConnectionTargets
 	// Audit records gateway calls; nil records none.
 	Audit Auditor
+	// Catalogs reads the approved catalogs of pinned records (pinned.go);
+	// nil serves a pinned record no tools.
+	Catalogs Catalogs
 	// Logger receives the gateway's warnings; nil discards them.
 	Logger *slog.Logger
 }
@@ -128,6 +131,7 @@ type Gateway struct {
 	idle      time.Duration
 	timeout   time.Duration
 	log       *slog.Logger
+	catalogs  Catalogs
 	mu        sync.Mutex
 	endpoints map[endpointKey]*endpoint
 }
@@ -141,7 +145,7 @@ func New(cfg Config) (*Gateway, error) {
 		return nil, fmt.Errorf("gateway: session idle (%s) and timeout (%s) must not be negative", cfg.SessionIdle, cfg.Timeout)
 	}
 	g := &Gateway{servers: cfg.Servers, targets: cfg.Targets, dialer: cfg.Dialer,
-		idle: cfg.SessionIdle, timeout: cfg.Timeout, log: cfg.Logger, endpoints: map[endpointKey]*endpoint{}}
+		idle: cfg.SessionIdle, timeout: cfg.Timeout, log: cfg.Logger, catalogs: cfg.Catalogs, endpoints: map[endpointKey]*endpoint{}}
 	if g.idle == 0 {
 		g.idle = DefaultSessionIdle
 	}

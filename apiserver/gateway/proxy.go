@@ -12,6 +12,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/probe"
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/store"
 )
 
 // proxy is one downstream session and the upstream session it opened: the
@@ -32,6 +33,8 @@ type proxy struct {
 	mu sync.Mutex
 	ss *mcp.ServerSession
 	up *probe.Session
+	// pin is the record's pinned catalog (pinned.go), nil for none.
+	pin *pinning
 	// calls are the downstream requests in progress, oldest first: what
 	// the upstream sends between them belongs to one of them.
 	calls []*call
@@ -137,9 +140,29 @@ func (p *proxy) receive(next mcp.MethodHandler) mcp.MethodHandler {
 			}
 			return next(dctx, method, req)
 		}
+		// Pinned catalogs (pinned.go): a refused tool is neither called nor listed.
+		pin := p.pinned()
+		if params, ok := req.GetParams().(*mcp.CallToolParamsRaw); ok {
+			if err := pin.callable(ctx, up, params.Name); err != nil {
+				return nil, err
+			}
+		}
 		res, err := forward(ctx, up.ClientSession, method, req.GetParams())
+		if lt, ok := res.(*mcp.ListToolsResult); ok && err == nil && pin != nil {
+			// A copy: the SDK client may keep lt in its list cache.
+			out := *lt
+			out.Tools = pin.listed(lt.Tools)
+			res = &out
+		}
 		return res, upstreamError(ctx, err)
 	}
+}
+
+// pinned is the session's pinning, nil for none.
+func (p *proxy) pinned() *pinning {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.pin
 }
 
 // errParams answers a request whose parameters the SDK did not decode to
@@ -165,10 +188,18 @@ func (p *proxy) upstream(ctx context.Context, ss *mcp.ServerSession) (*probe.Ses
 		return p.up, nil
 	}
 	g := p.ep.g
-	target, err := g.targets.ServerTarget(ctx, p.ep.record())
+	row := p.ep.record()
+	target, err := g.targets.ServerTarget(ctx, row)
 	if err != nil {
 		return nil, unavailable(err)
 	}
+	pin, err := g.pinningFor(ctx, store.ServerRecords, p.ep.key.tenant, row.ID, row.ApprovedToolsHash)
+	if err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	p.pin = pin
+	p.mu.Unlock()
 	client := mcp.NewClient(clientInfo, p.clientOptions(ss.InitializeParams()))
 	client.AddReceivingMiddleware(p.serverRequests)
 	up, err = g.dialer.Connect(ctx, target, client)
@@ -213,10 +244,11 @@ func (p *proxy) clientOptions(ip *mcp.InitializeParams) *mcp.ClientOptions {
 		Capabilities:                caps,
 		LoggingMessageHandler:       p.logMessage, //nolint:staticcheck // deprecated at 2026-07-28, still passed through for older clients
 		ProgressNotificationHandler: p.progress,
-		ToolListChangedHandler:      func(context.Context, *mcp.ToolListChangedRequest) { p.listChanged(toolsChanged) },
-		PromptListChangedHandler:    func(context.Context, *mcp.PromptListChangedRequest) { p.listChanged(promptsChanged) },
-		ResourceListChangedHandler:  func(context.Context, *mcp.ResourceListChangedRequest) { p.listChanged(resourcesChanged) },
-		ResourceUpdatedHandler:      p.resourceUpdated,
+		// The pinning forgets its listing before the downstream hears of the change.
+		ToolListChangedHandler:     func(context.Context, *mcp.ToolListChangedRequest) { p.pinned().changed(); p.listChanged(toolsChanged) },
+		PromptListChangedHandler:   func(context.Context, *mcp.PromptListChangedRequest) { p.listChanged(promptsChanged) },
+		ResourceListChangedHandler: func(context.Context, *mcp.ResourceListChangedRequest) { p.listChanged(resourcesChanged) },
+		ResourceUpdatedHandler:     p.resourceUpdated,
 	}
 	if caps.Sampling != nil { //nolint:staticcheck // deprecated at 2026-07-28, still passed through for older clients
 		opts.CreateMessageWithToolsHandler = p.createMessage //nolint:staticcheck // deprecated at 2026-07-28, still passed through for older clients

@@ -35,6 +35,7 @@ func gatewayConfigFrom(env func(string) string) (gatewayConfig, error) {
 func newGateway(cfg gatewayConfig, checks checkConfig, st *store.Store, servers *health.ServerChecker, log *slog.Logger) (*gateway.Gateway, error) {
 	return gateway.New(gateway.Config{
 		Servers:     st,
+		Catalogs:    st,
 		Targets:     servers,
 		Dialer:      probe.New(probe.Options{Timeout: checks.timeout, AllowPrivate: checks.allowPrivate}),
 		SessionIdle: cfg.sessionIdle,
