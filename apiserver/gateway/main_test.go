@@ -33,10 +33,11 @@ func newEnv(t *testing.T) *env {
 	t.Helper()
 	api := apitest.Start(t, apitest.WithProbes(), apitest.WithConfig(func(s *apitest.Server, cfg *httpapi.Config) {
 		gc := gateway.Config{
-			Servers: s.Store,
-			Targets: s.ServerChecker,
-			Dialer:  probe.New(probe.Options{Timeout: 10 * time.Second, AllowPrivate: true, StdioTerminateDelay: 200 * time.Millisecond}),
-			Timeout: gatewayTimeout,
+			Servers:  s.Store,
+			Catalogs: s.Store,
+			Targets:  s.ServerChecker,
+			Dialer:   probe.New(probe.Options{Timeout: 10 * time.Second, AllowPrivate: true, StdioTerminateDelay: 200 * time.Millisecond}),
+			Timeout:  gatewayTimeout,
 		}
 		g, err := gateway.New(gc)
 		if err != nil {
