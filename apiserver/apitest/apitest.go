@@ -58,6 +58,7 @@ type options struct {
 	logger    *slog.Logger
 	configure []func(*Server, *httpapi.Config)
 	probes    bool
+	replicaOf *Server
 }
 
 // WithProbes serves the API with the real health checkers, as serve does:
@@ -79,6 +80,13 @@ func WithConfig(fn func(s *Server, cfg *httpapi.Config)) Option {
 	return func(o *options) { o.configure = append(o.configure, fn) }
 }
 
+// ReplicaOf starts the server as another replica of s, as a second
+// `serve` on the same database would be: s's database, secret key, tenant
+// and API key, with a store (connection pool) and HTTP server of its own.
+func ReplicaOf(s *Server) Option {
+	return func(o *options) { o.replicaOf = s }
+}
+
 // Start starts a server on a fresh database and stops it when the test ends.
 func Start(t testing.TB, opts ...Option) *Server {
 	t.Helper()
@@ -91,7 +99,12 @@ func Start(t testing.TB, opts ...Option) *Server {
 	}
 
 	ctx := context.Background()
-	s := &Server{DatabaseURL: pgtest.NewDatabase(t)}
+	s := &Server{}
+	if o.replicaOf != nil {
+		s.DatabaseURL = o.replicaOf.DatabaseURL
+	} else {
+		s.DatabaseURL = pgtest.NewDatabase(t)
+	}
 	st, err := store.Open(s.DatabaseURL)
 	if err != nil {
 		t.Fatalf("apitest: open store: %v", err)
@@ -104,12 +117,19 @@ func Start(t testing.TB, opts ...Option) *Server {
 
 	key := make([]byte, secrets.KeySize)
 	_, _ = rand.Read(key)
+	if o.replicaOf != nil {
+		key, _ = base64.StdEncoding.DecodeString(o.replicaOf.SecretKey)
+	}
 	s.SecretKey = base64.StdEncoding.EncodeToString(key)
 	if s.Keyring, err = secrets.NewKeyring(key); err != nil {
 		t.Fatalf("apitest: keyring: %v", err)
 	}
 
-	s.TenantID, s.APIKey = s.NewTenant(t, "apitest")
+	if o.replicaOf != nil {
+		s.TenantID, s.APIKey = o.replicaOf.TenantID, o.replicaOf.APIKey
+	} else {
+		s.TenantID, s.APIKey = s.NewTenant(t, "apitest")
+	}
 
 	cfg := httpapi.Config{Store: st, Keyring: s.Keyring, Logger: o.logger}
 	if o.probes {

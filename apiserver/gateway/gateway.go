@@ -14,6 +14,7 @@
 package gateway
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -121,6 +122,12 @@ type Config struct {
 	Catalogs Catalogs
 	// Logger receives the gateway's warnings; nil discards them.
 	Logger *slog.Logger
+	// Sessions shares stateful sessions with the other replicas (see
+	// sessions.go); nil keeps them in this replica's memory alone.
+	Sessions SessionStore
+	// StdioMaxProcesses caps the stdio upstream processes running at once;
+	// zero means DefaultStdioMaxProcesses.
+	StdioMaxProcesses int
 }
 
 // Gateway serves proxied MCP servers. It is safe for concurrent use.
@@ -134,6 +141,13 @@ type Gateway struct {
 	catalogs  Catalogs
 	mu        sync.Mutex
 	endpoints map[endpointKey]*endpoint
+
+	// shared, sweepMu and swept: the sessions shared with other replicas.
+	shared  SessionStore
+	sweepMu sync.Mutex
+	swept   time.Time
+	// stdio holds a token per stdio upstream process running.
+	stdio chan struct{}
 }
 
 // New returns a Gateway configured by cfg.
@@ -141,11 +155,15 @@ func New(cfg Config) (*Gateway, error) {
 	if cfg.Servers == nil || cfg.Targets == nil || cfg.Dialer == nil {
 		return nil, errors.New("gateway: Servers, Targets and Dialer are all required")
 	}
+	if cfg.StdioMaxProcesses < 0 {
+		return nil, fmt.Errorf("gateway: the stdio process cap (%d) must not be negative", cfg.StdioMaxProcesses)
+	}
 	if cfg.SessionIdle < 0 || cfg.Timeout < 0 {
 		return nil, fmt.Errorf("gateway: session idle (%s) and timeout (%s) must not be negative", cfg.SessionIdle, cfg.Timeout)
 	}
 	g := &Gateway{servers: cfg.Servers, targets: cfg.Targets, dialer: cfg.Dialer,
-		idle: cfg.SessionIdle, timeout: cfg.Timeout, log: cfg.Logger, catalogs: cfg.Catalogs, endpoints: map[endpointKey]*endpoint{}}
+		idle: cfg.SessionIdle, timeout: cfg.Timeout, log: cfg.Logger, catalogs: cfg.Catalogs, endpoints: map[endpointKey]*endpoint{},
+		shared: cfg.Sessions, stdio: make(chan struct{}, cmp.Or(cfg.StdioMaxProcesses, DefaultStdioMaxProcesses))}
 	if g.idle == 0 {
 		g.idle = DefaultSessionIdle
 	}
@@ -170,7 +188,7 @@ type endpointKey struct {
 type endpoint struct {
 	g         *Gateway
 	key       endpointKey
-	stateful  *mcp.StreamableHTTPHandler
+	stateful  *sessions
 	stateless *mcp.StreamableHTTPHandler
 	// versions answers the SDK's per-request version check for requests
 	// of an existing session, which need no server of their own.
@@ -203,16 +221,12 @@ func (g *Gateway) Server(ctx context.Context, caller Caller, id string) (http.Ha
 	ep.mu.Lock()
 	ep.row = row
 	ep.mu.Unlock()
-	return ep, nil
+	return withCaller(ep, caller), nil
 }
 
 func (g *Gateway) newEndpoint(key endpointKey) *endpoint {
 	ep := &endpoint{g: g, key: key, versions: mcp.NewServer(gatewayInfo, nil)}
-	ep.stateful = mcp.NewStreamableHTTPHandler(ep.serverFor(false), &mcp.StreamableHTTPOptions{
-		SessionTimeout:      g.idle,
-		MaxRequestBodyBytes: MaxBodyBytes,
-		Logger:              g.log,
-	})
+	ep.stateful = g.newSessions(store.GatewayServerEndpoint, key.tenant, key.id, ep.serverFor(false))
 	ep.stateless = mcp.NewStreamableHTTPHandler(ep.serverFor(true), &mcp.StreamableHTTPOptions{
 		Stateless:                    true,
 		MaxRequestBodyBytes:          MaxBodyBytes,

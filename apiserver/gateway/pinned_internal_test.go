@@ -46,8 +46,8 @@ func variedServer() *mcp.Server {
 	return srv
 }
 
-// session opens a gateway-style upstream session to url.
-func session(t *testing.T, url string, opts *mcp.ClientOptions) *probe.Session {
+// upstreamSession opens a gateway-style upstream session to url.
+func upstreamSession(t *testing.T, url string, opts *mcp.ClientOptions) *probe.Session {
 	t.Helper()
 	p := probe.New(probe.Options{Timeout: 10 * time.Second, AllowPrivate: true})
 	up, err := p.Connect(context.Background(), probe.Target{Transport: contract.TransportHTTP, URL: url},
@@ -72,7 +72,7 @@ func TestPinLiveHashIsTheCheckHash(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tools, err := listTools(context.Background(), session(t, srv.URL, nil))
+	tools, err := listTools(context.Background(), upstreamSession(t, srv.URL, nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +170,7 @@ func TestPinCallableReadsTheLiveListing(t *testing.T) {
 	a, b := tool("a", "first"), tool("b", "second")
 	up, url := newCounting(t, a, b)
 	changes := make(chan struct{}, 10)
-	s := session(t, url, &mcp.ClientOptions{ToolListChangedHandler: func(context.Context, *mcp.ToolListChangedRequest) { changes <- struct{}{} }})
+	s := upstreamSession(t, url, &mcp.ClientOptions{ToolListChangedHandler: func(context.Context, *mcp.ToolListChangedRequest) { changes <- struct{}{} }})
 
 	p := newPinning("sha256:approved", map[string]string{"a": toolHash(a), "b": toolHash(b), "gone": "sha256:x"})
 	var mu sync.Mutex
@@ -232,7 +232,7 @@ func TestPinChangeDuringListing(t *testing.T) {
 	ctx := context.Background()
 	a := tool("a", "first")
 	up, url := newCounting(t, a)
-	s := session(t, url, nil)
+	s := upstreamSession(t, url, nil)
 	p := newPinning("sha256:approved", map[string]string{"a": toolHash(a)})
 	up.srv.AddReceivingMiddleware(func(next mcp.MethodHandler) mcp.MethodHandler {
 		return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
@@ -255,7 +255,7 @@ func TestPinChangeDuringListing(t *testing.T) {
 func TestPinListingFailure(t *testing.T) {
 	a := tool("a", "first")
 	_, url := newCounting(t, a)
-	s := session(t, url, nil)
+	s := upstreamSession(t, url, nil)
 	_ = s.Close()
 	p := newPinning("sha256:approved", map[string]string{"a": toolHash(a)})
 	err := p.callable(context.Background(), s, "a")

@@ -202,7 +202,7 @@ func (p *proxy) upstream(ctx context.Context, ss *mcp.ServerSession) (*probe.Ses
 	p.mu.Unlock()
 	client := mcp.NewClient(clientInfo, p.clientOptions(ss.InitializeParams()))
 	client.AddReceivingMiddleware(p.serverRequests)
-	up, err = g.dialer.Connect(ctx, target, client)
+	up, err = g.connect(ctx, target, client)
 	if err != nil {
 		g.log.WarnContext(ctx, "gateway: cannot open the upstream MCP session", "server", p.ep.key.id, "tenant", p.ep.key.tenant, "error", err)
 		return nil, unavailable(err)

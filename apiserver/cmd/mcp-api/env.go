@@ -27,6 +27,7 @@ const (
 	envLogLevel           = "MCP_API_LOG_LEVEL"
 	envGatewaySessionIdle = gateway.SessionIdleEnv
 	envGatewayTimeout     = gateway.TimeoutEnv
+	envStdioMaxProcesses  = gateway.StdioMaxProcessesEnv
 	// The Go runtime's own, which serve tunes when they are unset.
 	envGOGC       = "GOGC"
 	envGOMEMLIMIT = "GOMEMLIMIT"

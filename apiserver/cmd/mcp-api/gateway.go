@@ -2,6 +2,7 @@ package main
 
 import (
 	"log/slog"
+	"strconv"
 	"time"
 
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/gateway"
@@ -12,19 +13,29 @@ import (
 
 // gatewayConfig is how serve proxies MCP servers at /mcp/servers/{id}.
 type gatewayConfig struct {
-	sessionIdle time.Duration
-	timeout     time.Duration
+	sessionIdle       time.Duration
+	timeout           time.Duration
+	stdioMaxProcesses int
 }
 
-// gatewayConfigFrom reads MCP_API_GATEWAY_SESSION_IDLE and MCP_API_GATEWAY_TIMEOUT.
+// gatewayConfigFrom reads MCP_API_GATEWAY_SESSION_IDLE,
+// MCP_API_GATEWAY_TIMEOUT and MCP_API_STDIO_MAX_PROCESSES.
 func gatewayConfigFrom(env func(string) string) (gatewayConfig, error) {
-	cfg := gatewayConfig{sessionIdle: gateway.DefaultSessionIdle, timeout: gateway.DefaultTimeout}
+	cfg := gatewayConfig{sessionIdle: gateway.DefaultSessionIdle, timeout: gateway.DefaultTimeout,
+		stdioMaxProcesses: gateway.DefaultStdioMaxProcesses}
 	var err error
 	if cfg.sessionIdle, err = positiveDuration(env, envGatewaySessionIdle, cfg.sessionIdle, "10m"); err != nil {
 		return cfg, err
 	}
 	if cfg.timeout, err = positiveDuration(env, envGatewayTimeout, cfg.timeout, "60s"); err != nil {
 		return cfg, err
+	}
+	if v := env(envStdioMaxProcesses); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 4096 {
+			return cfg, configErrorf("%s must be a whole number from 1 to 4096, got %q", envStdioMaxProcesses, v)
+		}
+		cfg.stdioMaxProcesses = n
 	}
 	return cfg, nil
 }
@@ -41,5 +52,8 @@ func newGateway(cfg gatewayConfig, checks checkConfig, st *store.Store, servers 
 		SessionIdle: cfg.sessionIdle,
 		Timeout:     cfg.timeout,
 		Logger:      log,
+		// Sessions are shared with the other replicas on the database.
+		Sessions:          st,
+		StdioMaxProcesses: cfg.stdioMaxProcesses,
 	})
 }

@@ -78,7 +78,7 @@ func TestHelp(t *testing.T) {
 		want []string
 		not  []string
 	}{
-		{[]string{"serve", "--help"}, append([]string{"--listen ADDR", "--no-scheduler", "127.0.0.1:8080"}, allEnv...), nil},
+		{[]string{"serve", "--help"}, append([]string{"--listen ADDR", "--no-scheduler", "127.0.0.1:8080", "MCP_API_STDIO_MAX_PROCESSES"}, allEnv...), nil},
 		{[]string{"help", "serve"}, []string{"--listen ADDR", "MCP_API_BOOTSTRAP_KEY"}, nil},
 		{[]string{"migrate", "-h"}, []string{"Usage: mcp-api migrate", "DATABASE_URL", "MCP_API_LOG_LEVEL"}, []string{"MCP_API_SECRET_KEY"}},
 		{[]string{"tenant", "create", "--help"}, []string{"--name NAME", "DATABASE_URL"}, []string{"MCP_API_SECRET_KEY"}},
@@ -137,6 +137,8 @@ func TestConfigErrors(t *testing.T) {
 			[]string{"serve"}, "MCP_API_BOOTSTRAP_KEY must contain only printable ASCII"},
 		{"bad db wait", map[string]string{"DATABASE_URL": db, "MCP_API_SECRET_KEY": key, "MCP_API_DB_WAIT": "soon"},
 			[]string{"serve"}, "MCP_API_DB_WAIT must be a duration"},
+		{"bad stdio cap", map[string]string{"DATABASE_URL": db, "MCP_API_SECRET_KEY": key, "MCP_API_STDIO_MAX_PROCESSES": "0"},
+			[]string{"serve"}, "MCP_API_STDIO_MAX_PROCESSES must be a whole number from 1 to 4096"},
 		{"bad listen", map[string]string{"DATABASE_URL": db, "MCP_API_SECRET_KEY": key}, []string{"serve", "--listen", "8080"},
 			`listen address "8080" must be host:port`},
 		{"tenant without name", map[string]string{"DATABASE_URL": db}, []string{"tenant", "create"}, "--name is required"},

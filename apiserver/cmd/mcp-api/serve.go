@@ -48,7 +48,7 @@ func serveCommand() *command {
 		env: []string{envDatabaseURL, envSecretKey, envSecretKeyPrevious, envBootstrapKey,
 			envListen, envPublicURL, envDBWait, envRateLimit, envRateBurst, envStdioCommands,
 			envProbeTimeout, envHealthInterval, envProbeConcurrency, envCheckHistory, envAllowPrivate,
-			envGatewaySessionIdle, envGatewayTimeout, envLogLevel, envGOGC, envGOMEMLIMIT},
+			envGatewaySessionIdle, envGatewayTimeout, envStdioMaxProcesses, envLogLevel, envGOGC, envGOMEMLIMIT},
 		setup: func(fs *flag.FlagSet) func(context.Context, *cli) error {
 			listen := fs.String("listen", "", "`ADDR` (host:port) to listen on (default $"+envListen+", else "+defaultListen+")")
 			noScheduler := fs.Bool("no-scheduler", false, "do not run the background health scheduler in this process")
