@@ -2,7 +2,8 @@
 # make demo / make demo-down: the product's main job end to end on this machine.
 #   up:   a throwaway PostgreSQL, the API (with a bootstrap key), a real MCP
 #         server, the provider built from this checkout, terraform apply of
-#         examples/quickstart, and the status read back.
+#         examples/quickstart, the status read back, and last a tool called
+#         as the agent would: through its gateway URL with its token.
 #   down: stops everything "up" started and removes .demo/.
 # Everything lives in .demo/ in the checkout; re-running "up" is safe.
 set -euo pipefail
@@ -50,7 +51,8 @@ mcp_token() { random_base64 18 | tr "+/" "-_"; }
 
 start_api() {
   log "building the API and the provider"
-  go_build "$demo/bin" mcp-api=./apiserver/cmd/mcp-api terraform-provider-mcp=. demoserver=./internal/demoserver
+  go_build "$demo/bin" mcp-api=./apiserver/cmd/mcp-api terraform-provider-mcp=. demoserver=./internal/demoserver \
+    mcpcall=./scripts/mcpcall
   export MCP_API_SECRET_KEY; MCP_API_SECRET_KEY=$(secret "$demo/secret-key" random_base64 32)
   export MCP_API_BOOTSTRAP_KEY; MCP_API_BOOTSTRAP_KEY=$(secret "$demo/api-key" new_api_key demo)
   stop_pid "$demo/api.pid"
@@ -114,6 +116,31 @@ Terraform (same state): TF_CLI_CONFIG_FILE=.demo/terraformrc MCP_ENDPOINT=$api_u
 Stop everything: make demo-down
 MSG
   [ "$status" = active ] || die "the connection is not active"
+  call_as_agent
+}
+
+# call_as_agent does what the agent handed the two outputs would: calls
+# desk__order_status (the connection's order_status, under the assignment's
+# prefix) at the agent's gateway URL with the agent's token. The token goes
+# to mcpcall in its environment, never on a command line, and is not shown.
+call_as_agent() {
+  local tf=(terraform -chdir="$demo/quickstart")
+  local url token
+  url=$("${tf[@]}" output -raw agent_gateway_url 2>/dev/null) || die "the quick start has no agent_gateway_url output"
+  token=$("${tf[@]}" output -raw agent_token 2>/dev/null) || die "the quick start has no agent_token output"
+  echo
+  echo "The agent calls desk__order_status through its gateway URL $url"
+  echo "(with its token; the MCP server's own bearer token never leaves the API):"
+  local answer
+  answer=$(MCP_TOKEN=$token "$demo/bin/mcpcall" "$url" desk__order_status '{"order_id":"1001"}') ||
+    die "the call through the agent's gateway URL failed (see above)"
+  echo "  | $answer"
+  cat <<MSG
+
+Call it yourself, as the agent:
+  MCP_TOKEN=\$(TF_CLI_CONFIG_FILE=.demo/terraformrc terraform -chdir=.demo/quickstart output -raw agent_token) \\
+    .demo/bin/mcpcall $url desk__order_status '{"order_id":"1002"}'
+MSG
 }
 
 up() {

@@ -1,6 +1,8 @@
 # The quick start that make demo applies: one MCP connection, looked up again
-# by name through the data source, with its health read back, and the same
-# MCP server registered as an MCP server in a project.
+# by name through the data source, with its health read back; the same MCP
+# server registered as a proxied MCP server in a project; and an agent
+# assigned both, with a token, that uses them through the gateway without
+# ever holding the MCP server's bearer token.
 #
 # The provider reads MCP_ENDPOINT and MCP_API_KEY from the environment.
 
@@ -60,7 +62,8 @@ output "instructions" {
 }
 
 # The same MCP server registered a second way: as a server in a project,
-# which the API connects to right after the apply creates it.
+# which the API connects to right after the apply creates it. Proxied, it is
+# served through the gateway at its gateway_url, where agents may use it.
 resource "mcp_project" "demo" {
   name        = "Demo"
   description = "The quick start's project"
@@ -72,6 +75,7 @@ resource "mcp_server" "orders" {
   url                     = var.mcp_server_url
   bearer_token_wo         = var.mcp_server_token
   bearer_token_wo_version = 1
+  connection_type         = "proxy"
 }
 
 output "server_id" {
@@ -99,4 +103,46 @@ check "order_status_offered" {
     condition     = contains([for t in data.mcp_connection_catalog.orders.tools : t.name], "order_status")
     error_message = "The order desk MCP server no longer offers order_status."
   }
+}
+
+# The agent: the connection's tools as desk__<tool>, only order_status of
+# them, and the proxied server's as orders__<tool>. Its instructions are the
+# connection's, then the server's.
+resource "mcp_agent" "orders" {
+  name        = "Order assistant (demo)"
+  description = "Answers questions about orders"
+
+  assignment {
+    connection_id = mcp_connection.orders.id
+    prefix        = "desk"
+    allowed_tools = ["order_status"]
+  }
+
+  assignment {
+    server_id = mcp_server.orders.id
+    prefix    = "orders"
+  }
+}
+
+# The token the agent authenticates to the gateway with; the API shows it
+# once and keeps only its hash.
+resource "mcp_agent_token" "orders" {
+  agent_id = mcp_agent.orders.id
+  name     = "demo"
+}
+
+# Hand the agent these two values: one URL and one token.
+output "agent_gateway_url" {
+  description = "The agent's MCP endpoint: every assigned record's tools behind one URL."
+  value       = mcp_agent.orders.gateway_url
+}
+
+output "agent_token" {
+  description = "Read it with: terraform output -raw agent_token"
+  value       = mcp_agent_token.orders.token
+  sensitive   = true
+}
+
+output "agent_instructions" {
+  value = mcp_agent.orders.instructions
 }
