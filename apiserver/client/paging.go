@@ -20,6 +20,18 @@ func pageQuery(q url.Values, limit int, cursor string) url.Values {
 	return q
 }
 
+// filters is the query of a listing's filters, given as name, value pairs;
+// an empty value leaves its filter out.
+func filters(pairs ...string) url.Values {
+	q := url.Values{}
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if pairs[i+1] != "" {
+			q.Set(pairs[i], pairs[i+1])
+		}
+	}
+	return q
+}
+
 // allPagesLimit is the page size a ListAll call asks for: the caller's, or
 // the largest the API allows, which makes the fewest round trips.
 func allPagesLimit(limit int) int {
@@ -52,4 +64,20 @@ func listAll[T any](path, first string, page func(cursor string) ([]T, *string, 
 		seen[*next] = true
 		cursor = *next
 	}
+}
+
+// listEvery is a ListAll call: it sets *limit to allPagesLimit and calls
+// list with *cursor at each page in turn, from the one it holds; items
+// takes a page's records and its next cursor.
+func listEvery[P, T any](path string, limit *int, cursor *string, list func() (*P, error), items func(*P) ([]T, *string)) ([]T, error) {
+	*limit = allPagesLimit(*limit)
+	return listAll(path, *cursor, func(next string) ([]T, *string, error) {
+		*cursor = next
+		page, err := list()
+		if err != nil {
+			return nil, nil, err
+		}
+		got, nextCursor := items(page)
+		return got, nextCursor, nil
+	})
 }
