@@ -2,12 +2,10 @@ package provider
 
 import (
 	"context"
+	"maps"
 
-	"github.com/hashicorp/terraform-plugin-framework-validators/datasourcevalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/path"
-	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/client"
@@ -22,11 +20,11 @@ var (
 
 // NewAgentDataSource returns the mcp_agent data source.
 func NewAgentDataSource() datasource.DataSource {
-	return &agentDataSource{recordDataSource{rec: agentRecord, typeName: agentRecord.typeName}}
+	return &agentDataSource{lookupDataSource{recordDataSource{rec: agentRecord, typeName: agentRecord.typeName}}}
 }
 
 type agentDataSource struct {
-	recordDataSource
+	lookupDataSource
 }
 
 func (d *agentDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
@@ -34,18 +32,6 @@ func (d *agentDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, 
 		MarkdownDescription: "Looks up one agent of your tenant by `id` or by `name` (set exactly one), for example to " +
 			"issue an `mcp_agent_token` for an agent managed elsewhere, or to hand out its `gateway_url`.",
 		Attributes: map[string]schema.Attribute{
-			"id": schema.StringAttribute{
-				Optional:            true,
-				Computed:            true,
-				MarkdownDescription: "UUID of the agent to look up, as in `mcp_agent.<name>.id`. Set either `id` or `name`.",
-				Validators:          []validator.String{validAgentID()},
-			},
-			"name": schema.StringAttribute{
-				Optional:            true,
-				Computed:            true,
-				MarkdownDescription: "Name of the agent to look up, matched exactly (case-sensitive). Set either `id` or `name`.",
-				Validators:          []validator.String{validName()},
-			},
 			"tenant_id":   schema.StringAttribute{Computed: true, MarkdownDescription: descAgentTenantID},
 			"description": schema.StringAttribute{Computed: true, MarkdownDescription: descAgentDesc + " Null when it has none."},
 			"assignment": schema.ListNestedAttribute{
@@ -70,13 +56,8 @@ func (d *agentDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, 
 			"updated_at":   schema.StringAttribute{Computed: true, MarkdownDescription: descAgentUpdatedAt},
 		},
 	}
-}
-
-func (d *agentDataSource) ConfigValidators(context.Context) []datasource.ConfigValidator {
-	// One validator for the pair gives one diagnostic for "neither" or "both".
-	return []datasource.ConfigValidator{
-		datasourcevalidator.ExactlyOneOf(path.MatchRoot("id"), path.MatchRoot("name")),
-	}
+	maps.Copy(resp.Schema.Attributes, agentRecord.lookupAttributes(
+		"UUID of the agent to look up, as in `mcp_agent.<name>.id`.", validAgentID()))
 }
 
 func (d *agentDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {

@@ -2,12 +2,10 @@ package provider
 
 import (
 	"context"
+	"maps"
 
-	"github.com/hashicorp/terraform-plugin-framework-validators/datasourcevalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/path"
-	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/client"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
@@ -21,11 +19,11 @@ var (
 
 // NewProjectDataSource returns the mcp_project data source.
 func NewProjectDataSource() datasource.DataSource {
-	return &projectDataSource{recordDataSource{rec: projectRecord, typeName: projectRecord.typeName}}
+	return &projectDataSource{lookupDataSource{recordDataSource{rec: projectRecord, typeName: projectRecord.typeName}}}
 }
 
 type projectDataSource struct {
-	recordDataSource
+	lookupDataSource
 }
 
 func (d *projectDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
@@ -33,29 +31,13 @@ func (d *projectDataSource) Schema(_ context.Context, _ datasource.SchemaRequest
 		MarkdownDescription: "Looks up one project of your tenant by `id` or by `name` (set exactly one), for example " +
 			"to give an `mcp_server` the `project_id` of a project managed elsewhere.",
 		Attributes: map[string]schema.Attribute{
-			"id": schema.StringAttribute{
-				Optional:            true,
-				Computed:            true,
-				MarkdownDescription: "Id of the project to look up (`proj_...`). Set either `id` or `name`.",
-				Validators:          []validator.String{validProjectID()},
-			},
-			"name": schema.StringAttribute{
-				Optional:            true,
-				Computed:            true,
-				MarkdownDescription: "Name of the project to look up, matched exactly (case-sensitive). Set either `id` or `name`.",
-				Validators:          []validator.String{validName()},
-			},
 			"description": schema.StringAttribute{Computed: true, MarkdownDescription: descProjectDesc + " Null when it has none."},
 			"created_at":  schema.StringAttribute{Computed: true, MarkdownDescription: descProjectCreatedAt},
 			"updated_at":  schema.StringAttribute{Computed: true, MarkdownDescription: descProjectUpdatedAt},
 		},
 	}
-}
-
-func (d *projectDataSource) ConfigValidators(context.Context) []datasource.ConfigValidator {
-	return []datasource.ConfigValidator{
-		datasourcevalidator.ExactlyOneOf(path.MatchRoot("id"), path.MatchRoot("name")),
-	}
+	maps.Copy(resp.Schema.Attributes, projectRecord.lookupAttributes(
+		"Id of the project to look up (`proj_...`).", validProjectID()))
 }
 
 func (d *projectDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {

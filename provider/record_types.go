@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/hashicorp/terraform-plugin-framework-validators/datasourcevalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	dsschema "github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
@@ -90,17 +93,56 @@ func (r record) addNotFoundByID(diags *diag.Diagnostics, attr, id, hint string) 
 		fmt.Sprintf("No %s with id %s exists in the tenant of the provider's api_key. %s", r.kind, id, hint))
 }
 
+// lookupDataSource is a recordDataSource that reads one record, named by
+// exactly one of its id and name attributes (lookupAttributes).
+type lookupDataSource struct {
+	recordDataSource
+}
+
+// ConfigValidators allows exactly one of id and name. One validator for the
+// pair gives one diagnostic for "neither" or "both".
+func (d *lookupDataSource) ConfigValidators(context.Context) []datasource.ConfigValidator {
+	return []datasource.ConfigValidator{
+		datasourcevalidator.ExactlyOneOf(path.MatchRoot("id"), path.MatchRoot("name")),
+	}
+}
+
+// lookupAttributes are the id and name attributes of a lookupDataSource;
+// idDesc says what the id looks like.
+func (r record) lookupAttributes(idDesc string, checkID validator.String) map[string]dsschema.Attribute {
+	return map[string]dsschema.Attribute{
+		"id": dsschema.StringAttribute{
+			Optional:            true,
+			Computed:            true,
+			MarkdownDescription: idDesc + " Set either `id` or `name`.",
+			Validators:          []validator.String{checkID},
+		},
+		"name": dsschema.StringAttribute{
+			Optional:            true,
+			Computed:            true,
+			MarkdownDescription: "Name of the " + r.noun + " to look up, matched exactly (case-sensitive). Set either `id` or `name`.",
+			Validators:          []validator.String{validName()},
+		},
+	}
+}
+
 // lookupByIDOrName reads the record a data source names: by id, or by name
 // through the list's name filter and an exact match (names are unique per
 // tenant, whatever kind of match the API's filter does). When it finds
 // none it adds the diagnostic that says why, and returns nil.
 func lookupByIDOrName[T any](ctx context.Context, diags *diag.Diagnostics, rec record, c *client.Client, id, name types.String,
 	get func(context.Context, string) (*T, error), list func(context.Context, string) ([]T, error), nameOf func(*T) string) *T {
+	idHint := "Check the id, or look the " + rec.noun + " up by name instead."
+	nameHint := fmt.Sprintf("check the spelling, or create the %s with an %s resource.", rec.noun, rec.typeName)
+	if rec.listedBy != "" {
+		listed := "the " + rec.listedBy + " data source lists the " + rec.noun + "s that exist."
+		idHint, nameHint = "Check the id; "+listed, listed
+	}
 	if !id.IsNull() {
 		v := id.ValueString()
 		got, err := get(ctx, v)
 		if errors.Is(err, client.ErrNotFound) {
-			rec.addNotFoundByID(diags, "id", v, "Check the id, or look the "+rec.noun+" up by name instead.")
+			rec.addNotFoundByID(diags, "id", v, idHint)
 			return nil
 		}
 		if err != nil {
@@ -121,7 +163,7 @@ func lookupByIDOrName[T any](ctx context.Context, diags *diag.Diagnostics, rec r
 		}
 	}
 	diags.AddAttributeError(path.Root("name"), capitalize(rec.kind)+" not found",
-		fmt.Sprintf("No %s named %q exists in the tenant of the provider's api_key. Names are case-sensitive; "+
-			"check the spelling, or create the %s with an %s resource.", rec.kind, n, rec.noun, rec.typeName))
+		fmt.Sprintf("No %s named %q exists in the tenant of the provider's api_key. Names are case-sensitive; %s",
+			rec.kind, n, nameHint))
 	return nil
 }
