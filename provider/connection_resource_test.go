@@ -63,12 +63,7 @@ func TestAccConnection_lifecycle(t *testing.T) {
 		CheckDestroy:             e.checkDestroyed,
 		Steps: []resource.TestStep{
 			{
-				Config: e.providerBlock() + `
-resource "mcp_connection" "test" {
-  name       = "Order Management System"
-  server_url = "https://mcp.example.com/oms"
-}
-`,
+				Config: connectionConfig(e, "Order Management System", "https://mcp.example.com/oms", ""),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionCreate),
 					plancheck.ExpectUnknownValue(addr, attr("status")),
@@ -129,12 +124,7 @@ resource "mcp_connection" "test" {
 			},
 			{
 				// Back to no authentication: the API drops the stored token.
-				Config: e.providerBlock() + `
-resource "mcp_connection" "test" {
-  name       = "OMS"
-  server_url = "https://mcp.example.com/oms/v2"
-}
-`,
+				Config: connectionConfig(e, "OMS", "https://mcp.example.com/oms/v2", ""),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
 				}},
@@ -267,12 +257,7 @@ resource "mcp_connection" "test" {
 
 func TestAccConnection_deletedOutOfBand(t *testing.T) {
 	e := newAccEnv(t)
-	cfg := e.providerBlock() + `
-resource "mcp_connection" "test" {
-  name       = "vanishing"
-  server_url = "https://mcp.example.com/vanishing"
-}
-`
+	cfg := connectionConfig(e, "vanishing", "https://mcp.example.com/vanishing", "")
 	var firstID string
 	deleteIt := func() {
 		if err := e.client.DeleteConnection(context.Background(), firstID); err != nil {
@@ -373,12 +358,7 @@ func TestAccConnection_duplicateName(t *testing.T) {
 		ProtoV6ProviderFactories: testFactories,
 		CheckDestroy:             e.checkDestroyed,
 		Steps: []resource.TestStep{{
-			Config: e.providerBlock() + `
-resource "mcp_connection" "test" {
-  name       = "taken"
-  server_url = "https://mcp.example.com/other"
-}
-`,
+			Config:      connectionConfig(e, "taken", "https://mcp.example.com/other", ""),
 			ExpectError: regexp.MustCompile(`(?s)MCP connection name already in use.*"taken"\s+already\s+exists.*Choose\s+another\s+name`),
 		}},
 	})
