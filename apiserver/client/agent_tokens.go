@@ -45,7 +45,7 @@ func (c *Client) ListAgentTokens(ctx context.Context, agentID string, opts Agent
 func (c *Client) ListAllAgentTokens(ctx context.Context, agentID string, opts AgentTokenListOptions) ([]contract.AgentToken, error) {
 	return listEvery(agentsPath+"/{id}/tokens", &opts.Limit, &opts.Cursor,
 		func() (*contract.AgentTokenList, error) { return c.ListAgentTokens(ctx, agentID, opts) },
-		func(p *contract.AgentTokenList) ([]contract.AgentToken, *string) { return p.Data, p.NextCursor })
+		pageItems)
 }
 
 // RevokeAgentToken revokes the token: the gateway refuses it from then on.

@@ -41,7 +41,7 @@ func (c *Client) ListAgents(ctx context.Context, opts AgentListOptions) (*contra
 func (c *Client) ListAllAgents(ctx context.Context, opts AgentListOptions) ([]contract.Agent, error) {
 	return listEvery(agentsPath, &opts.Limit, &opts.Cursor,
 		func() (*contract.AgentList, error) { return c.ListAgents(ctx, opts) },
-		func(p *contract.AgentList) ([]contract.Agent, *string) { return p.Data, p.NextCursor })
+		pageItems)
 }
 
 // CreateAgent creates an agent with its assignments. Like every create it

@@ -47,5 +47,5 @@ func (c *Client) ListAuditEvents(ctx context.Context, opts AuditEventListOptions
 func (c *Client) ListAllAuditEvents(ctx context.Context, opts AuditEventListOptions) ([]contract.AuditEvent, error) {
 	return listEvery(auditEventsPath, &opts.Limit, &opts.Cursor,
 		func() (*contract.AuditEventList, error) { return c.ListAuditEvents(ctx, opts) },
-		func(p *contract.AuditEventList) ([]contract.AuditEvent, *string) { return p.Data, p.NextCursor })
+		pageItems)
 }

@@ -39,7 +39,7 @@ func (c *Client) ListConnectionChecks(ctx context.Context, id string, opts PageO
 func (c *Client) ListAllConnectionChecks(ctx context.Context, id string, opts PageOptions) ([]contract.CheckEntry, error) {
 	return listEvery(connectionsPath+"/{id}/checks", &opts.Limit, &opts.Cursor,
 		func() (*contract.CheckList, error) { return c.ListConnectionChecks(ctx, id, opts) },
-		func(p *contract.CheckList) ([]contract.CheckEntry, *string) { return p.Data, p.NextCursor })
+		pageItems)
 }
 
 // ListConnectionCatalogChanges returns one page of the changes of the
@@ -53,7 +53,7 @@ func (c *Client) ListConnectionCatalogChanges(ctx context.Context, id string, op
 func (c *Client) ListAllConnectionCatalogChanges(ctx context.Context, id string, opts PageOptions) ([]contract.CatalogChange, error) {
 	return listEvery(connectionsPath+"/{id}/catalog-changes", &opts.Limit, &opts.Cursor,
 		func() (*contract.CatalogChangeList, error) { return c.ListConnectionCatalogChanges(ctx, id, opts) },
-		func(p *contract.CatalogChangeList) ([]contract.CatalogChange, *string) { return p.Data, p.NextCursor })
+		pageItems)
 }
 
 // GetServerCatalog returns what the server's last passing check found it

@@ -43,7 +43,7 @@ func (c *Client) ListConnections(ctx context.Context, opts ConnectionListOptions
 func (c *Client) ListAllConnections(ctx context.Context, opts ConnectionListOptions) ([]contract.Connection, error) {
 	return listEvery(connectionsPath, &opts.Limit, &opts.Cursor,
 		func() (*contract.ConnectionList, error) { return c.ListConnections(ctx, opts) },
-		func(p *contract.ConnectionList) ([]contract.Connection, *string) { return p.Data, p.NextCursor })
+		pageItems)
 }
 
 // CreateConnection registers a connection. A create is retried only when the

@@ -81,3 +81,6 @@ func listEvery[P, T any](path string, limit *int, cursor *string, list func() (*
 		return got, nextCursor, nil
 	})
 }
+
+// pageItems is the items function of listEvery for a contract.Page.
+func pageItems[T any](p *contract.Page[T]) ([]T, *string) { return p.Data, p.NextCursor }

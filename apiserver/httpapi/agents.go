@@ -90,11 +90,7 @@ func (h *agents) list(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	out := contract.AgentList{Data: make([]contract.Agent, 0, len(rows)), NextCursor: nextCursor(next)}
-	for _, row := range rows {
-		out.Data = append(out.Data, h.toAgent(c, row))
-	}
-	c.JSON(http.StatusOK, out)
+	c.JSON(http.StatusOK, pageOf(rows, next, func(a store.Agent) contract.Agent { return h.toAgent(c, a) }))
 	return nil
 }
 

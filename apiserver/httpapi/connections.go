@@ -100,11 +100,7 @@ func (h *connections) list(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	out := contract.ConnectionList{Data: make([]contract.Connection, 0, len(rows)), NextCursor: nextCursor(next)}
-	for _, row := range rows {
-		out.Data = append(out.Data, toConnection(row))
-	}
-	c.JSON(http.StatusOK, out)
+	c.JSON(http.StatusOK, pageOf(rows, next, toConnection))
 	return nil
 }
 
