@@ -130,37 +130,15 @@ func TestProjectCRUD(t *testing.T) {
 		t.Fatalf("CreateProject with a malformed id = %v", err)
 	}
 
-	if err := s.DeleteProject(ctx, tenant, p.ID); err != nil {
-		t.Fatalf("DeleteProject: %v", err)
-	}
-	if _, err := s.GetProject(ctx, tenant, p.ID); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("GetProject after delete = %v", err)
-	}
-	if err := s.DeleteProject(ctx, tenant, p.ID); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("DeleteProject twice = %v", err)
-	}
+	projectCRUD(s).checkDeleted(t, tenant, p.ID)
 }
 
 func TestProjectTenantIsolation(t *testing.T) {
 	s := newStore(t)
-	ctx := context.Background()
 	a, b := newTenant(t, s, "a"), newTenant(t, s, "b")
 	p := newProject(t, s, a, "mine")
 
-	if _, err := s.GetProject(ctx, b, p.ID); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("GetProject by another tenant = %v", err)
-	}
-	called := false
-	if _, err := s.UpdateProject(ctx, b, p.ID, func(*Project) error { called = true; return nil }); !errors.Is(err, ErrNotFound) || called {
-		t.Fatalf("UpdateProject by another tenant = %v (fn called: %v)", err, called)
-	}
-	if err := s.DeleteProject(ctx, b, p.ID); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("DeleteProject by another tenant = %v", err)
-	}
-	rows, _, err := s.ListProjects(ctx, ListProjectsParams{TenantID: b, Limit: 10})
-	if err != nil || len(rows) != 0 {
-		t.Fatalf("ListProjects of tenant b = %v, %v", rows, err)
-	}
+	projectCRUD(s).checkHidden(t, b, p.ID)
 }
 
 func TestDeleteProjectWithServers(t *testing.T) {

@@ -127,18 +127,7 @@ func TestServerCRUD(t *testing.T) {
 		t.Fatalf("DueNow left next check at %v (%v)", due.NextCheckAt, err)
 	}
 
-	if err := s.DeleteServer(ctx, tenant, srv.ID); err != nil {
-		t.Fatalf("DeleteServer: %v", err)
-	}
-	if _, err := s.GetServer(ctx, tenant, srv.ID); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("GetServer after delete = %v", err)
-	}
-	if err := s.DeleteServer(ctx, tenant, srv.ID); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("DeleteServer twice = %v", err)
-	}
-	if _, err := s.UpdateServer(ctx, tenant, srv.ID, func(*Server) error { return nil }); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("UpdateServer after delete = %v", err)
-	}
+	serverCRUD(s).checkDeleted(t, tenant, srv.ID)
 }
 
 func TestServerConstraints(t *testing.T) {
@@ -217,22 +206,9 @@ func TestServerTenantIsolation(t *testing.T) {
 	a, b := newTenant(t, s, "a"), newTenant(t, s, "b")
 	srv := newHTTPServer(t, s, a, newProject(t, s, a, "p").ID, "s")
 
-	if _, err := s.GetServer(ctx, b, srv.ID); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("GetServer by another tenant = %v", err)
-	}
-	called := false
-	if _, err := s.UpdateServer(ctx, b, srv.ID, func(*Server) error { called = true; return nil }); !errors.Is(err, ErrNotFound) || called {
-		t.Fatalf("UpdateServer by another tenant = %v (fn called %v)", err, called)
-	}
-	if err := s.DeleteServer(ctx, b, srv.ID); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("DeleteServer by another tenant = %v", err)
-	}
+	serverCRUD(s).checkHidden(t, b, srv.ID)
 	if _, _, err := s.ClaimServer(ctx, b, srv.ID, time.Minute); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("ClaimServer by another tenant = %v", err)
-	}
-	rows, _, err := s.ListServers(ctx, ListServersParams{TenantID: b, Limit: 10})
-	if err != nil || len(rows) != 0 {
-		t.Fatalf("ListServers of tenant b = %v, %v", rows, err)
 	}
 	wrong := srv
 	wrong.TenantID = b

@@ -373,18 +373,7 @@ func TestConnectionCRUD(t *testing.T) {
 		t.Fatalf("bad status = %v, want a constraint error", err)
 	}
 
-	if err := s.DeleteConnection(ctx, tenant, c.ID); err != nil {
-		t.Fatalf("DeleteConnection: %v", err)
-	}
-	if _, err := s.GetConnection(ctx, tenant, c.ID); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("GetConnection after delete = %v, want ErrNotFound", err)
-	}
-	if err := s.DeleteConnection(ctx, tenant, c.ID); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("DeleteConnection twice = %v, want ErrNotFound", err)
-	}
-	if _, err := s.UpdateConnection(ctx, tenant, c.ID, func(*Connection) error { return nil }); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("UpdateConnection after delete = %v, want ErrNotFound", err)
-	}
+	connectionCRUD(s).checkDeleted(t, tenant, c.ID)
 	if err := s.CreateConnection(ctx, &Connection{ID: uuid.New(), TenantID: uuid.New(), Name: "x", ServerURL: "https://x", AuthType: "none"}); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("CreateConnection for a missing tenant = %v, want ErrNotFound", err)
 	}
@@ -396,23 +385,7 @@ func TestTenantIsolation(t *testing.T) {
 	a, b := newTenant(t, s, "a"), newTenant(t, s, "b")
 	c := newConn(t, s, a, "shared-name")
 
-	if _, err := s.GetConnection(ctx, b, c.ID); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("GetConnection by another tenant = %v, want ErrNotFound", err)
-	}
-	called := false
-	if _, err := s.UpdateConnection(ctx, b, c.ID, func(r *Connection) error { called = true; r.Name = "stolen"; return nil }); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("UpdateConnection by another tenant = %v, want ErrNotFound", err)
-	}
-	if called {
-		t.Fatal("UpdateConnection showed another tenant's row to fn")
-	}
-	if err := s.DeleteConnection(ctx, b, c.ID); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("DeleteConnection by another tenant = %v, want ErrNotFound", err)
-	}
-	rows, next, err := s.ListConnections(ctx, ListConnectionsParams{TenantID: b, Limit: 100})
-	if err != nil || len(rows) != 0 || next != nil {
-		t.Fatalf("ListConnections of tenant b = %v, %v, %v; want nothing", rows, next, err)
-	}
+	connectionCRUD(s).checkHidden(t, b, c.ID)
 	// The same name is free in another tenant.
 	newConn(t, s, b, "shared-name")
 	if got, err := s.GetConnection(ctx, a, c.ID); err != nil || got.Name != "shared-name" {
