@@ -20,11 +20,15 @@ import (
 )
 
 // recordResource is what every resource shares: the kind of record it
-// manages, the API client, its type name, Configure and import by id. A
-// resource embeds it and adds its schema and CRUD.
+// manages, the API client, its type name, Configure, import by id and, for
+// a kind whose delete needs no words of its own, Delete. A resource embeds
+// it and adds its schema and the rest of its CRUD.
 type recordResource struct {
 	rec    record
 	client *client.Client
+	// remove deletes the record id, e.g. (*client.Client).DeleteConnection;
+	// nil for a resource with a Delete of its own.
+	remove func(c *client.Client, ctx context.Context, id string) error
 }
 
 // Metadata names the resource after its record kind, e.g. mcp_connection.
@@ -43,6 +47,21 @@ func (r *recordResource) ImportState(ctx context.Context, req resource.ImportSta
 		return
 	}
 	resource.ImportStatePassthroughID(ctx, path.Root("id"), req, resp)
+}
+
+// Delete deletes the record in state with remove. One already gone is what
+// delete wants.
+func (r *recordResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var id, name types.String
+	resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("id"), &id)...)
+	resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("name"), &name)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	err := r.remove(r.client, ctx, id.ValueString())
+	if err != nil && !errors.Is(err, client.ErrNotFound) {
+		r.rec.addError(&resp.Diagnostics, r.client, fmt.Sprintf("delete %s %q (%s)", r.rec.kind, name.ValueString(), id.ValueString()), err)
+	}
 }
 
 // readFound reports whether the record with id that Read got (err is the
