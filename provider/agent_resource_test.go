@@ -176,11 +176,7 @@ resource "mcp_agent" "test" {
 				},
 				Check: checkGatewayURL(agentAddr, "agents"),
 			},
-			{
-				ResourceName:      agentAddr,
-				ImportState:       true,
-				ImportStateVerify: true,
-			},
+			importStep(agentAddr),
 			{
 				// Without assignments the agent has no records and no instructions.
 				Config: cfg(`

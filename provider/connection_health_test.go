@@ -298,7 +298,7 @@ func TestAccConnectionHealth_checkOnApplyOff(t *testing.T) {
 				},
 				Check: resource.ComposeAggregateTestCheckFunc(
 					untouched(mcp, &none),
-					func(s *terraform.State) (err error) { id, err = idOf(s, addr); return err },
+					keepID(addr, &id),
 				),
 			},
 			{
@@ -463,13 +463,8 @@ func TestAccConnectionHealth_import(t *testing.T) {
 				Config:            bearerConfig(e, mcp.URL, "import-token", 1),
 				ConfigStateChecks: checkedActive("importable"),
 			},
-			{
-				ResourceName:      addr,
-				ImportState:       true,
-				ImportStateVerify: true,
-				// The API never returns a token; the version is Terraform's own bookkeeping.
-				ImportStateVerifyIgnore: []string{"bearer_token", "bearer_token_wo", "bearer_token_wo_version"},
-			},
+			// The API never returns a token; the version is Terraform's own bookkeeping.
+			importStep(addr, "bearer_token", "bearer_token_wo", "bearer_token_wo_version"),
 		},
 	})
 }

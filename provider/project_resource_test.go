@@ -88,11 +88,7 @@ resource "mcp_project" "test" {
 					return nil
 				},
 			},
-			{
-				ResourceName:      projectAddr,
-				ImportState:       true,
-				ImportStateVerify: true,
-			},
+			importStep(projectAddr),
 			{
 				ResourceName:  projectAddr,
 				ImportState:   true,
@@ -122,13 +118,7 @@ resource "mcp_project" "test" {
 		ProtoV6ProviderFactories: testFactories,
 		CheckDestroy:             e.checkProjectsDestroyed,
 		Steps: []resource.TestStep{
-			{
-				Config: cfg,
-				Check: func(s *terraform.State) (err error) {
-					firstID, err = idOf(s, projectAddr)
-					return err
-				},
-			},
+			createdStep(cfg, projectAddr, &firstID),
 			{
 				// Renamed and re-described by hand: the plan puts it back in place.
 				PreConfig: func() {
@@ -195,13 +185,7 @@ resource "mcp_project" "test" {
 `,
 				ExpectError: regexp.MustCompile(`(?s)Project name already in use.*"taken"\s+already\s+exists.*unique\s+within\s+a\s+tenant`),
 			},
-			{
-				Config: cfg,
-				Check: func(s *terraform.State) (err error) {
-					projectID, err = idOf(s, projectAddr)
-					return err
-				},
-			},
+			createdStep(cfg, projectAddr, &projectID),
 			{
 				// A server made outside Terraform keeps the project alive.
 				PreConfig: func() {
