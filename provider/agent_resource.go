@@ -22,12 +22,7 @@ import (
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
 )
 
-var (
-	_ resource.Resource                   = (*agentResource)(nil)
-	_ resource.ResourceWithConfigure      = (*agentResource)(nil)
-	_ resource.ResourceWithImportState    = (*agentResource)(nil)
-	_ resource.ResourceWithValidateConfig = (*agentResource)(nil)
-)
+var _ validatedResource = (*agentResource)(nil)
 
 // NewAgentResource returns the mcp_agent resource.
 func NewAgentResource() resource.Resource {

@@ -22,12 +22,7 @@ import (
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
 )
 
-var (
-	_ resource.Resource                   = (*connectionResource)(nil)
-	_ resource.ResourceWithConfigure      = (*connectionResource)(nil)
-	_ resource.ResourceWithImportState    = (*connectionResource)(nil)
-	_ resource.ResourceWithValidateConfig = (*connectionResource)(nil)
-)
+var _ validatedResource = (*connectionResource)(nil)
 
 // NewConnectionResource returns the mcp_connection resource.
 func NewConnectionResource() resource.Resource {

@@ -6,18 +6,30 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/hashicorp/terraform-plugin-framework-validators/datasourcevalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
-	dsschema "github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
-	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/client"
 )
+
+// importableResource is what every resource implements beyond Resource:
+// it is configured with the provider's client and imports by id. Each
+// resource asserts it (or validatedResource) next to its type.
+type importableResource interface {
+	resource.ResourceWithConfigure
+	resource.ResourceWithImportState
+}
+
+// validatedResource is an importableResource that also checks its
+// configuration at plan time.
+type validatedResource interface {
+	importableResource
+	resource.ResourceWithValidateConfig
+}
 
 // recordResource is what every resource shares: the kind of record it
 // manages, the API client, its type name, Configure, import by id and, for
@@ -110,39 +122,6 @@ func typeNameOf(providerTypeName, typeName string) string {
 func (r record) addNotFoundByID(diags *diag.Diagnostics, attr, id, hint string) {
 	diags.AddAttributeError(path.Root(attr), capitalize(r.kind)+" not found",
 		fmt.Sprintf("No %s with id %s exists in the tenant of the provider's api_key. %s", r.kind, id, hint))
-}
-
-// lookupDataSource is a recordDataSource that reads one record, named by
-// exactly one of its id and name attributes (lookupAttributes).
-type lookupDataSource struct {
-	recordDataSource
-}
-
-// ConfigValidators allows exactly one of id and name. One validator for the
-// pair gives one diagnostic for "neither" or "both".
-func (d *lookupDataSource) ConfigValidators(context.Context) []datasource.ConfigValidator {
-	return []datasource.ConfigValidator{
-		datasourcevalidator.ExactlyOneOf(path.MatchRoot("id"), path.MatchRoot("name")),
-	}
-}
-
-// lookupAttributes are the id and name attributes of a lookupDataSource;
-// idDesc says what the id looks like.
-func (r record) lookupAttributes(idDesc string, checkID validator.String) map[string]dsschema.Attribute {
-	return map[string]dsschema.Attribute{
-		"id": dsschema.StringAttribute{
-			Optional:            true,
-			Computed:            true,
-			MarkdownDescription: idDesc + " Set either `id` or `name`.",
-			Validators:          []validator.String{checkID},
-		},
-		"name": dsschema.StringAttribute{
-			Optional:            true,
-			Computed:            true,
-			MarkdownDescription: "Name of the " + r.noun + " to look up, matched exactly (case-sensitive). Set either `id` or `name`.",
-			Validators:          []validator.String{validName()},
-		},
-	}
 }
 
 // lookupByIDOrName reads the record a data source names: by id, or by name

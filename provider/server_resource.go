@@ -24,12 +24,7 @@ import (
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
 )
 
-var (
-	_ resource.Resource                   = (*serverResource)(nil)
-	_ resource.ResourceWithConfigure      = (*serverResource)(nil)
-	_ resource.ResourceWithImportState    = (*serverResource)(nil)
-	_ resource.ResourceWithValidateConfig = (*serverResource)(nil)
-)
+var _ validatedResource = (*serverResource)(nil)
 
 // NewServerResource returns the mcp_server resource.
 func NewServerResource() resource.Resource {
