@@ -2,27 +2,14 @@ package client
 
 import (
 	"context"
-	"net/url"
 
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
 )
 
 const agentsPath = "/api/agents"
 
-// AgentListOptions filters and pages GET /api/agents. Zero values mean "no
-// filter" and "the API's default page size".
-type AgentListOptions struct {
-	// Name restricts the list to the agent with exactly this name.
-	Name string
-	// Limit is the page size, 1 to contract.MaxPageLimit.
-	Limit int
-	// Cursor is the NextCursor of the previous page.
-	Cursor string
-}
-
-func (o AgentListOptions) query() url.Values {
-	return pageQuery(filters("name", o.Name), o.Limit, o.Cursor)
-}
+// AgentListOptions filters and pages GET /api/agents: by exact name.
+type AgentListOptions = NameListOptions
 
 // GetAgent returns the agent with the given id; ErrNotFound if the caller's
 // tenant has none.

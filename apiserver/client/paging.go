@@ -20,6 +20,22 @@ func pageQuery(q url.Values, limit int, cursor string) url.Values {
 	return q
 }
 
+// NameListOptions filters and pages a list whose only filter is the name
+// (agents, projects). Zero values mean "no filter" and "the API's default
+// page size".
+type NameListOptions struct {
+	// Name restricts the list to the record with exactly this name.
+	Name string
+	// Limit is the page size, 1 to contract.MaxPageLimit.
+	Limit int
+	// Cursor is the NextCursor of the previous page.
+	Cursor string
+}
+
+func (o NameListOptions) query() url.Values {
+	return pageQuery(filters("name", o.Name), o.Limit, o.Cursor)
+}
+
 // filters is the query of a listing's filters, given as name, value pairs;
 // an empty value leaves its filter out.
 func filters(pairs ...string) url.Values {

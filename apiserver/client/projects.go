@@ -2,27 +2,14 @@ package client
 
 import (
 	"context"
-	"net/url"
 
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
 )
 
 const projectsPath = "/api/projects"
 
-// ProjectListOptions filters and pages GET /api/projects. Zero values mean
-// "no filter" and "the API's default page size".
-type ProjectListOptions struct {
-	// Name restricts the list to the project with exactly this name.
-	Name string
-	// Limit is the page size, 1 to contract.MaxPageLimit.
-	Limit int
-	// Cursor is the NextCursor of the previous page.
-	Cursor string
-}
-
-func (o ProjectListOptions) query() url.Values {
-	return pageQuery(filters("name", o.Name), o.Limit, o.Cursor)
-}
+// ProjectListOptions filters and pages GET /api/projects: by exact name.
+type ProjectListOptions = NameListOptions
 
 // projectCall performs cl and unwraps the {"success":true,"project":{...}} envelope.
 func (c *Client) projectCall(ctx context.Context, cl call) (*contract.Project, error) {
