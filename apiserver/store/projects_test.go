@@ -77,9 +77,7 @@ func TestCursorTextIDs(t *testing.T) {
 }
 
 func TestProjectCRUD(t *testing.T) {
-	s := newStore(t)
-	ctx := context.Background()
-	tenant := newTenant(t, s, "acme")
+	ctx, s, tenant := newTenantStore(t, "acme")
 
 	before := time.Now().Add(-time.Second)
 	p := Project{TenantID: tenant, Name: "Production", Description: new("the live one")}
@@ -142,9 +140,7 @@ func TestProjectTenantIsolation(t *testing.T) {
 }
 
 func TestDeleteProjectWithServers(t *testing.T) {
-	s := newStore(t)
-	ctx := context.Background()
-	tenant := newTenant(t, s, "acme")
+	ctx, s, tenant := newTenantStore(t, "acme")
 	p := newProject(t, s, tenant, "p")
 	var servers []Server
 	for i := range 3 {
@@ -182,9 +178,7 @@ func TestDeleteTenantCascades(t *testing.T) {
 }
 
 func TestListProjects(t *testing.T) {
-	s := newStore(t)
-	ctx := context.Background()
-	tenant := newTenant(t, s, "acme")
+	ctx, s, tenant := newTenantStore(t, "acme")
 	var want []string
 	for i := range 5 {
 		want = append(want, newProject(t, s, tenant, fmt.Sprintf("p%d", i)).ID)

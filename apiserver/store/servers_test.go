@@ -42,9 +42,7 @@ func makeDue(t *testing.T, s *Store, id string, minutesAgo int) {
 }
 
 func TestServerCRUD(t *testing.T) {
-	s := newStore(t)
-	ctx := context.Background()
-	tenant := newTenant(t, s, "acme")
+	ctx, s, tenant := newTenantStore(t, "acme")
 	p := newProject(t, s, tenant, "p")
 
 	keyID := "k1"
@@ -218,9 +216,7 @@ func TestServerTenantIsolation(t *testing.T) {
 }
 
 func TestListServers(t *testing.T) {
-	s := newStore(t)
-	ctx := context.Background()
-	tenant := newTenant(t, s, "acme")
+	ctx, s, tenant := newTenantStore(t, "acme")
 	p, q := newProject(t, s, tenant, "p"), newProject(t, s, tenant, "q")
 	var all []string
 	for i := range 5 {
@@ -330,9 +326,7 @@ func serverIDs(rows []Server) []string {
 }
 
 func TestClaimServer(t *testing.T) {
-	s := newStore(t)
-	ctx := context.Background()
-	tenant := newTenant(t, s, "a")
+	ctx, s, tenant := newTenantStore(t, "a")
 	p := newProject(t, s, tenant, "p")
 	srv := newHTTPServer(t, s, tenant, p.ID, "s")
 
@@ -360,9 +354,7 @@ func TestClaimServer(t *testing.T) {
 }
 
 func TestRecordServerCheck(t *testing.T) {
-	s := newStore(t)
-	ctx := context.Background()
-	tenant := newTenant(t, s, "a")
+	ctx, s, tenant := newTenantStore(t, "a")
 	p := newProject(t, s, tenant, "p")
 	srv := newHTTPServer(t, s, tenant, p.ID, "s")
 
@@ -439,9 +431,7 @@ func TestRecordServerCheck(t *testing.T) {
 // Several results in one batch: each is stored or refused as
 // RecordServerCheck would, and the same row twice is stored in order.
 func TestRecordServerChecksBatch(t *testing.T) {
-	s := newStore(t)
-	ctx := context.Background()
-	tenant := newTenant(t, s, "a")
+	ctx, s, tenant := newTenantStore(t, "a")
 	p := newProject(t, s, tenant, "p")
 	pass := newHTTPServer(t, s, tenant, p.ID, "pass")
 	fail := newHTTPServer(t, s, tenant, p.ID, "fail")
@@ -523,9 +513,7 @@ func (s *Store) mustGetServer(t *testing.T, tenant uuid.UUID, id string) Server 
 }
 
 func TestReencryptServerTokens(t *testing.T) {
-	s := newStore(t)
-	ctx := context.Background()
-	tenant := newTenant(t, s, "a")
+	ctx, s, tenant := newTenantStore(t, "a")
 	p := newProject(t, s, tenant, "p")
 	for i := range reencryptBatch + 3 {
 		srv := Server{ID: NewServerID(), TenantID: tenant, ProjectID: p.ID, Name: fmt.Sprint(i), URL: new("https://x.example"),

@@ -50,6 +50,14 @@ func openStore(t *testing.T, url string) *Store {
 	return s
 }
 
+// newTenantStore is a new store with one tenant named name, for the tests
+// of one tenant's records.
+func newTenantStore(t *testing.T, name string) (context.Context, *Store, uuid.UUID) {
+	t.Helper()
+	s := newStore(t)
+	return context.Background(), s, newTenant(t, s, name)
+}
+
 func newTenant(t *testing.T, s *Store, name string) uuid.UUID {
 	t.Helper()
 	tenant, err := s.CreateTenant(context.Background(), name)
@@ -287,9 +295,7 @@ func TestEnsureTenantWithKey(t *testing.T) {
 }
 
 func TestConnectionCRUD(t *testing.T) {
-	s := newStore(t)
-	ctx := context.Background()
-	tenant := newTenant(t, s, "acme")
+	ctx, s, tenant := newTenantStore(t, "acme")
 
 	keyID := "0123456789abcdef"
 	c := Connection{
@@ -394,9 +400,7 @@ func TestTenantIsolation(t *testing.T) {
 }
 
 func TestNameTaken(t *testing.T) {
-	s := newStore(t)
-	ctx := context.Background()
-	tenant := newTenant(t, s, "acme")
+	ctx, s, tenant := newTenantStore(t, "acme")
 	newConn(t, s, tenant, "one")
 	two := newConn(t, s, tenant, "two")
 
@@ -417,9 +421,7 @@ func TestNameTaken(t *testing.T) {
 }
 
 func TestListPagination(t *testing.T) {
-	s := newStore(t)
-	ctx := context.Background()
-	tenant := newTenant(t, s, "acme")
+	ctx, s, tenant := newTenantStore(t, "acme")
 	other := newTenant(t, s, "other")
 
 	var initial []uuid.UUID
@@ -502,9 +504,7 @@ func TestListPagination(t *testing.T) {
 }
 
 func TestListFilters(t *testing.T) {
-	s := newStore(t)
-	ctx := context.Background()
-	tenant := newTenant(t, s, "acme")
+	ctx, s, tenant := newTenantStore(t, "acme")
 	a := newConn(t, s, tenant, "alpha")
 	b := newConn(t, s, tenant, "beta")
 	newConn(t, s, tenant, "gamma")
@@ -577,9 +577,7 @@ func TestCursor(t *testing.T) {
 }
 
 func TestUpdateFnErrorWritesNothing(t *testing.T) {
-	s := newStore(t)
-	ctx := context.Background()
-	tenant := newTenant(t, s, "acme")
+	ctx, s, tenant := newTenantStore(t, "acme")
 	c := newConn(t, s, tenant, "c")
 
 	want := errors.New("validation failed")
@@ -598,9 +596,7 @@ func TestUpdateFnErrorWritesNothing(t *testing.T) {
 }
 
 func TestUpdateConcurrentSerialises(t *testing.T) {
-	s := newStore(t)
-	ctx := context.Background()
-	tenant := newTenant(t, s, "acme")
+	ctx, s, tenant := newTenantStore(t, "acme")
 	c := newConn(t, s, tenant, "c")
 
 	const writers = 12
@@ -730,9 +726,7 @@ func TestReencryptConnectionTokens(t *testing.T) {
 // TestUnavailable stops the package's shared PostgreSQL server, so it must
 // not run in parallel with other tests.
 func TestUnavailable(t *testing.T) {
-	s := newStore(t)
-	ctx := context.Background()
-	tenant := newTenant(t, s, "acme")
+	ctx, s, tenant := newTenantStore(t, "acme")
 	if err := s.CreateAPIKey(ctx, tenant, hash("k")); err != nil {
 		t.Fatal(err)
 	}
@@ -801,9 +795,7 @@ func TestUnavailable(t *testing.T) {
 // connections and nobody calls: those connections are dead, and the first
 // calls afterwards must still succeed. Not parallel: it stops the shared server.
 func TestRecoversAfterQuietRestart(t *testing.T) {
-	s := newStore(t)
-	ctx := context.Background()
-	tenant := newTenant(t, s, "acme")
+	ctx, s, tenant := newTenantStore(t, "acme")
 	c := newConn(t, s, tenant, "c")
 	var wg sync.WaitGroup
 	for range maxIdleConns {
