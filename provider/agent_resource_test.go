@@ -310,11 +310,10 @@ data "mcp_agent" "by_id" {
   id = mcp_agent.test.id
 }
 `
-	var checks []statecheck.StateCheck
-	for _, ds := range []string{"data.mcp_agent.by_name", "data.mcp_agent.by_id"} {
-		for _, a := range []string{"id", "tenant_id", "name", "description", "assignment", "instructions", "gateway_url", "created_at", "updated_at"} {
-			checks = append(checks, statecheck.CompareValuePairs(agentAddr, attr(a), ds, attr(a), compare.ValuesSame()))
-		}
+	sources := []string{"data.mcp_agent.by_name", "data.mcp_agent.by_id"}
+	checks := sameAs(agentAddr, sources,
+		"id", "tenant_id", "name", "description", "assignment", "instructions", "gateway_url", "created_at", "updated_at")
+	for _, ds := range sources {
 		checks = append(checks,
 			statecheck.ExpectKnownValue(ds, assignmentAttr(1, "prefix"), knownvalue.StringExact("books")),
 			statecheck.ExpectKnownValue(ds, attr("instructions"), knownvalue.StringRegexp(omsThenLedger)),
