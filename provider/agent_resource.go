@@ -22,16 +22,11 @@ import (
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
 )
 
-var (
-	_ resource.Resource                   = (*agentResource)(nil)
-	_ resource.ResourceWithConfigure      = (*agentResource)(nil)
-	_ resource.ResourceWithImportState    = (*agentResource)(nil)
-	_ resource.ResourceWithValidateConfig = (*agentResource)(nil)
-)
+var _ validatedResource = (*agentResource)(nil)
 
 // NewAgentResource returns the mcp_agent resource.
 func NewAgentResource() resource.Resource {
-	return &agentResource{recordResource{rec: agentRecord}}
+	return &agentResource{recordResource{rec: agentRecord, remove: (*client.Client).DeleteAgent}}
 }
 
 type agentResource struct {
@@ -238,22 +233,6 @@ func (r *agentResource) Update(ctx context.Context, req resource.UpdateRequest, 
 	newState, diags := agentStateAfterWrite(ctx, plan, a)
 	resp.Diagnostics.Append(diags...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, newState)...)
-}
-
-func (r *agentResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
-	var state agentFields
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	err := r.client.DeleteAgent(ctx, state.ID.ValueString())
-	if errors.Is(err, client.ErrNotFound) {
-		// Already gone, which is what delete wants.
-		return
-	}
-	if err != nil {
-		agentRecord.addError(&resp.Diagnostics, r.client, fmt.Sprintf("delete agent %q (%s)", state.Name.ValueString(), state.ID.ValueString()), err)
-	}
 }
 
 // assignmentsRequest is the API's form of the planned assignments. An

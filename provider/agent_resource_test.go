@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -17,7 +16,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/apitest"
-	"github.com/mcpconn/terraform-provider-mcp/apiserver/client"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
 	"github.com/mcpconn/terraform-provider-mcp/internal/mcptest"
 )
@@ -34,17 +32,8 @@ func assignmentAttr(i int, name string) tfjsonpath.Path {
 // checkAgentsDestroyed asserts every mcp_agent Terraform knew is gone from
 // the API, then the servers, projects and connections.
 func (e *accEnv) checkAgentsDestroyed(s *terraform.State) error {
-	for _, rs := range s.RootModule().Resources {
-		if rs.Type != "mcp_agent" {
-			continue
-		}
-		_, err := e.client.GetAgent(context.Background(), rs.Primary.ID)
-		if err == nil {
-			return fmt.Errorf("agent %s still exists after destroy", rs.Primary.ID)
-		}
-		if !errors.Is(err, client.ErrNotFound) {
-			return fmt.Errorf("checking agent %s: %w", rs.Primary.ID, err)
-		}
+	if err := checkGone(s, "mcp_agent", "agent", e.client.GetAgent); err != nil {
+		return err
 	}
 	if err := e.checkServersDestroyed(s); err != nil {
 		return err
@@ -187,11 +176,7 @@ resource "mcp_agent" "test" {
 				},
 				Check: checkGatewayURL(agentAddr, "agents"),
 			},
-			{
-				ResourceName:      agentAddr,
-				ImportState:       true,
-				ImportStateVerify: true,
-			},
+			importStep(agentAddr),
 			{
 				// Without assignments the agent has no records and no instructions.
 				Config: cfg(`
@@ -325,11 +310,10 @@ data "mcp_agent" "by_id" {
   id = mcp_agent.test.id
 }
 `
-	var checks []statecheck.StateCheck
-	for _, ds := range []string{"data.mcp_agent.by_name", "data.mcp_agent.by_id"} {
-		for _, a := range []string{"id", "tenant_id", "name", "description", "assignment", "instructions", "gateway_url", "created_at", "updated_at"} {
-			checks = append(checks, statecheck.CompareValuePairs(agentAddr, attr(a), ds, attr(a), compare.ValuesSame()))
-		}
+	sources := []string{"data.mcp_agent.by_name", "data.mcp_agent.by_id"}
+	checks := sameAs(agentAddr, sources,
+		"id", "tenant_id", "name", "description", "assignment", "instructions", "gateway_url", "created_at", "updated_at")
+	for _, ds := range sources {
 		checks = append(checks,
 			statecheck.ExpectKnownValue(ds, assignmentAttr(1, "prefix"), knownvalue.StringExact("books")),
 			statecheck.ExpectKnownValue(ds, attr("instructions"), knownvalue.StringRegexp(omsThenLedger)),

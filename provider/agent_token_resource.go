@@ -20,11 +20,7 @@ import (
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
 )
 
-var (
-	_ resource.Resource                = (*agentTokenResource)(nil)
-	_ resource.ResourceWithConfigure   = (*agentTokenResource)(nil)
-	_ resource.ResourceWithImportState = (*agentTokenResource)(nil)
-)
+var _ importableResource = (*agentTokenResource)(nil)
 
 // NewAgentTokenResource returns the mcp_agent_token resource.
 func NewAgentTokenResource() resource.Resource {

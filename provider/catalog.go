@@ -18,10 +18,7 @@ import (
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
 )
 
-var (
-	_ datasource.DataSource              = (*catalogDataSource)(nil)
-	_ datasource.DataSourceWithConfigure = (*catalogDataSource)(nil)
-)
+var _ datasource.DataSourceWithConfigure = (*catalogDataSource)(nil)
 
 // catalogDataSource is the catalog data source of one record kind
 // (mcp_connection_catalog, mcp_server_catalog): the record's id attribute

@@ -68,4 +68,5 @@ const (
 var connectionRecord = record{
 	kind: "MCP connection", noun: "connection", typeName: "mcp_connection",
 	nameScope: "within a tenant", exampleID: "<connection-uuid>", checkID: checkConnectionID,
+	listedBy: "mcp_connections",
 }

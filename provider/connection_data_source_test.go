@@ -20,46 +20,18 @@ resource "mcp_connection" "test" {
   bearer_token = "inventory-token"
 }
 `
-	same := func(a string) statecheck.StateCheck {
-		return statecheck.CompareValuePairs(addr, attr(a), "data.mcp_connection.by_id", attr(a), compare.ValuesSame())
-	}
+	checks := append(sameAs(addr, []string{"data.mcp_connection.by_id"}, "id", "tenant_id", "name", "server_url", "auth_type",
+		"status", "instructions", "last_error", "last_health_check_at", "created_at", "updated_at"),
+		statecheck.CompareValuePairs("data.mcp_connection.by_name", attr("id"), addr, attr("id"), compare.ValuesSame()),
+		statecheck.ExpectKnownValue("data.mcp_connection.by_name", attr("server_url"), knownvalue.StringExact("https://mcp.example.com/inventory")),
+		statecheck.ExpectKnownValue("data.mcp_connection.by_name", attr("auth_type"), knownvalue.StringExact("bearer")),
+	)
+	steps := append([]resource.TestStep{{Config: base + lookupConfig("mcp_connection", addr), ConfigStateChecks: checks}},
+		exactlyOneSteps(base, "mcp_connection", addr)...)
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testFactories,
 		CheckDestroy:             e.checkDestroyed,
-		Steps: []resource.TestStep{
-			{
-				Config: base + `
-data "mcp_connection" "by_id" {
-  id = mcp_connection.test.id
-}
-data "mcp_connection" "by_name" {
-  name = mcp_connection.test.name
-}
-`,
-				ConfigStateChecks: []statecheck.StateCheck{
-					same("id"), same("tenant_id"), same("name"), same("server_url"), same("auth_type"),
-					same("status"), same("instructions"), same("last_error"), same("last_health_check_at"),
-					same("created_at"), same("updated_at"),
-					statecheck.CompareValuePairs("data.mcp_connection.by_name", attr("id"), addr, attr("id"), compare.ValuesSame()),
-					statecheck.ExpectKnownValue("data.mcp_connection.by_name", attr("server_url"), knownvalue.StringExact("https://mcp.example.com/inventory")),
-					statecheck.ExpectKnownValue("data.mcp_connection.by_name", attr("auth_type"), knownvalue.StringExact("bearer")),
-				},
-			},
-			{
-				Config: base + `
-data "mcp_connection" "none" {}
-`,
-				ExpectError: regexp.MustCompile(`Exactly one of these attributes must be configured: \[id,name\]`),
-			},
-			{
-				Config: base + `
-data "mcp_connection" "both" {
-  id   = mcp_connection.test.id
-  name = "Inventory"
-}
-`,
-				ExpectError: regexp.MustCompile(`(?s)Invalid Attribute Combination`),
-			},
+		Steps: append(steps, []resource.TestStep{
 			{
 				Config: base + `
 data "mcp_connection" "missing" {
@@ -88,6 +60,6 @@ data "mcp_connection" "bad" {
 				// A valid last step, so the post-test destroy has a valid configuration.
 				Config: base,
 			},
-		},
+		}...),
 	})
 }

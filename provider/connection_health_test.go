@@ -111,6 +111,17 @@ func (e *accEnv) checkNow(t *testing.T, id string) {
 	}
 }
 
+// connectionConfig is mcp_connection.test named name at url, with the
+// attribute lines extra.
+func connectionConfig(e *accEnv, name, url, extra string) string {
+	return e.providerBlock() + fmt.Sprintf(`
+resource "mcp_connection" "test" {
+  name       = %q
+  server_url = %q
+%s}
+`, name, url, extra)
+}
+
 // bearerConfig is mcp_connection.test at url with a write-only token.
 func bearerConfig(e *accEnv, url, token string, version int) string {
 	return e.providerBlock() + fmt.Sprintf(`
@@ -266,14 +277,7 @@ resource "mcp_connection" "test" {
 func TestAccConnectionHealth_checkOnApplyOff(t *testing.T) {
 	e := newAccEnv(t, apitest.WithProbes())
 	mcp := mcptest.StartHTTP(t, mcptest.Config{Instructions: "checked later"})
-	cfg := func(extra string) string {
-		return e.providerBlock() + fmt.Sprintf(`
-resource "mcp_connection" "test" {
-  name       = "later"
-  server_url = %q
-%s}
-`, mcp.URL, extra)
-	}
+	cfg := func(extra string) string { return connectionConfig(e, "later", mcp.URL, extra) }
 	var (
 		id, scheduledAt string
 		none            int
@@ -294,7 +298,7 @@ resource "mcp_connection" "test" {
 				},
 				Check: resource.ComposeAggregateTestCheckFunc(
 					untouched(mcp, &none),
-					func(s *terraform.State) (err error) { id, err = idOf(s, addr); return err },
+					keepID(addr, &id),
 				),
 			},
 			{
@@ -353,51 +357,36 @@ resource "mcp_connection" "test" {
 	})
 }
 
-func TestAccConnectionHealth_hungServer(t *testing.T) {
-	e := newAccEnv(t, apitest.WithProbes())
-	hung := mcptest.StartHung(t)
-
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testFactories,
-		CheckDestroy:             e.checkDestroyed,
-		Steps: []resource.TestStep{{
-			Config: e.providerBlock() + fmt.Sprintf(`
-resource "mcp_connection" "test" {
-  name       = "hung"
-  server_url = %q
-}
-`, hung.URL),
-			ConfigStateChecks: []statecheck.StateCheck{
-				statecheck.ExpectKnownValue(addr, attr("status"), knownvalue.StringExact("error")),
-				statecheck.ExpectKnownValue(addr, attr("last_error"),
-					mentions("no answer within "+apitest.ProbeTimeout.String(), "did not complete in time")),
-				statecheck.ExpectKnownValue(addr, attr("instructions"), knownvalue.Null()),
-			},
-		}},
-	})
-}
-
-func TestAccConnectionHealth_notMCP(t *testing.T) {
-	e := newAccEnv(t, apitest.WithProbes())
-	page := mcptest.StartHTML(t)
-
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testFactories,
-		CheckDestroy:             e.checkDestroyed,
-		Steps: []resource.TestStep{{
-			Config: e.providerBlock() + fmt.Sprintf(`
-resource "mcp_connection" "test" {
-  name       = "a web page"
-  server_url = %q
-}
-`, page.URL),
-			ConfigStateChecks: []statecheck.StateCheck{
-				statecheck.ExpectKnownValue(addr, attr("status"), knownvalue.StringExact("error")),
-				statecheck.ExpectKnownValue(addr, attr("last_error"), mentions("not an MCP server", "HTML page", "check the URL")),
-				statecheck.ExpectKnownValue(addr, attr("instructions"), knownvalue.Null()),
-			},
-		}},
-	})
+// TestAccConnectionHealth_failedChecks registers connections whose check
+// fails: the apply succeeds and the state says why.
+func TestAccConnectionHealth_failedChecks(t *testing.T) {
+	tests := []struct {
+		name      string
+		start     func(t *testing.T) string // the URL of the server that fails
+		lastError knownvalue.Check
+	}{
+		{"hung", func(t *testing.T) string { return mcptest.StartHung(t).URL },
+			mentions("no answer within "+apitest.ProbeTimeout.String(), "did not complete in time")},
+		{"a web page", func(t *testing.T) string { return mcptest.StartHTML(t).URL },
+			mentions("not an MCP server", "HTML page", "check the URL")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newAccEnv(t, apitest.WithProbes())
+			resource.ParallelTest(t, resource.TestCase{
+				ProtoV6ProviderFactories: testFactories,
+				CheckDestroy:             e.checkDestroyed,
+				Steps: []resource.TestStep{{
+					Config: connectionConfig(e, tt.name, tt.start(t), ""),
+					ConfigStateChecks: []statecheck.StateCheck{
+						statecheck.ExpectKnownValue(addr, attr("status"), knownvalue.StringExact("error")),
+						statecheck.ExpectKnownValue(addr, attr("last_error"), tt.lastError),
+						statecheck.ExpectKnownValue(addr, attr("instructions"), knownvalue.Null()),
+					},
+				}},
+			})
+		})
+	}
 }
 
 // TestAccConnectionHealth_noProbes runs against an API that cannot run
@@ -412,12 +401,7 @@ func TestAccConnectionHealth_noProbes(t *testing.T) {
 		ProtoV6ProviderFactories: testFactories,
 		CheckDestroy:             e.checkDestroyed,
 		Steps: []resource.TestStep{{
-			Config: e.providerBlock() + fmt.Sprintf(`
-resource "mcp_connection" "test" {
-  name       = "unprobed"
-  server_url = %q
-}
-`, mcp.URL),
+			Config: connectionConfig(e, "unprobed", mcp.URL, ""),
 			ConfigStateChecks: []statecheck.StateCheck{
 				statecheck.ExpectKnownValue(addr, attr("id"), knownvalue.NotNull()),
 				statecheck.ExpectKnownValue(addr, attr("status"), knownvalue.StringExact("unknown")),
@@ -479,13 +463,8 @@ func TestAccConnectionHealth_import(t *testing.T) {
 				Config:            bearerConfig(e, mcp.URL, "import-token", 1),
 				ConfigStateChecks: checkedActive("importable"),
 			},
-			{
-				ResourceName:      addr,
-				ImportState:       true,
-				ImportStateVerify: true,
-				// The API never returns a token; the version is Terraform's own bookkeeping.
-				ImportStateVerifyIgnore: []string{"bearer_token", "bearer_token_wo", "bearer_token_wo_version"},
-			},
+			// The API never returns a token; the version is Terraform's own bookkeeping.
+			importStep(addr, "bearer_token", "bearer_token_wo", "bearer_token_wo_version"),
 		},
 	})
 }

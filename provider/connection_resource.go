@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 
@@ -23,16 +22,11 @@ import (
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
 )
 
-var (
-	_ resource.Resource                   = (*connectionResource)(nil)
-	_ resource.ResourceWithConfigure      = (*connectionResource)(nil)
-	_ resource.ResourceWithImportState    = (*connectionResource)(nil)
-	_ resource.ResourceWithValidateConfig = (*connectionResource)(nil)
-)
+var _ validatedResource = (*connectionResource)(nil)
 
 // NewConnectionResource returns the mcp_connection resource.
 func NewConnectionResource() resource.Resource {
-	return &connectionResource{recordResource{rec: connectionRecord}}
+	return &connectionResource{recordResource{rec: connectionRecord, remove: (*client.Client).DeleteConnection}}
 }
 
 type connectionResource struct {
@@ -236,22 +230,6 @@ func (r *connectionResource) Update(ctx context.Context, req resource.UpdateRequ
 	}
 
 	resp.Diagnostics.Append(resp.State.Set(ctx, connectionStateAfterWrite(plan, conn))...)
-}
-
-func (r *connectionResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
-	var state connectionResourceModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	err := r.client.DeleteConnection(ctx, state.ID.ValueString())
-	if errors.Is(err, client.ErrNotFound) {
-		// Already gone, which is what delete wants.
-		return
-	}
-	if err != nil {
-		connectionRecord.addError(&resp.Diagnostics, r.client, fmt.Sprintf("delete MCP connection %q (%s)", state.Name.ValueString(), state.ID.ValueString()), err)
-	}
 }
 
 // healthCheck runs the API's health check of conn and returns the checked

@@ -32,6 +32,32 @@ func idOf(s *terraform.State, a string) (string, error) {
 	return rs.Primary.ID, nil
 }
 
+// createdStep applies cfg and keeps the id of the resource at addr in *id,
+// for the steps after it.
+func createdStep(cfg, addr string, id *string) resource.TestStep {
+	return resource.TestStep{Config: cfg, Check: keepID(addr, id)}
+}
+
+// keepID keeps the id of the resource at addr in *id.
+func keepID(addr string, id *string) resource.TestCheckFunc {
+	return func(s *terraform.State) (err error) {
+		*id, err = idOf(s, addr)
+		return err
+	}
+}
+
+// goneStep plans cfg after deleteIt removed the record outside Terraform:
+// refresh finds it gone, which is a plan to re-create it, not an error.
+func goneStep(cfg string, deleteIt func()) resource.TestStep {
+	return resource.TestStep{PreConfig: deleteIt, Config: cfg, PlanOnly: true, ExpectNonEmptyPlan: true}
+}
+
+// importStep imports the resource at addr by its id and verifies that the
+// import reads back what state holds, but for the attributes ignore.
+func importStep(addr string, ignore ...string) resource.TestStep {
+	return resource.TestStep{ResourceName: addr, ImportState: true, ImportStateVerify: true, ImportStateVerifyIgnore: ignore}
+}
+
 // recreatedStep applies cfg to a record deleted outside Terraform (by
 // deleteIt, or by an earlier step when it is nil) and asserts that the plan
 // creates addr again, under an id other than *firstID (a pointer: an
@@ -63,12 +89,7 @@ func TestAccConnection_lifecycle(t *testing.T) {
 		CheckDestroy:             e.checkDestroyed,
 		Steps: []resource.TestStep{
 			{
-				Config: e.providerBlock() + `
-resource "mcp_connection" "test" {
-  name       = "Order Management System"
-  server_url = "https://mcp.example.com/oms"
-}
-`,
+				Config: connectionConfig(e, "Order Management System", "https://mcp.example.com/oms", ""),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionCreate),
 					plancheck.ExpectUnknownValue(addr, attr("status")),
@@ -120,21 +141,11 @@ resource "mcp_connection" "test" {
 				},
 				Check: e.checkToken(t, "lifecycle-token-1"),
 			},
-			{
-				ResourceName:      addr,
-				ImportState:       true,
-				ImportStateVerify: true,
-				// The API never returns a token, and the version is Terraform's own bookkeeping.
-				ImportStateVerifyIgnore: []string{"bearer_token", "bearer_token_wo", "bearer_token_wo_version"},
-			},
+			// The API never returns a token, and the version is Terraform's own bookkeeping.
+			importStep(addr, "bearer_token", "bearer_token_wo", "bearer_token_wo_version"),
 			{
 				// Back to no authentication: the API drops the stored token.
-				Config: e.providerBlock() + `
-resource "mcp_connection" "test" {
-  name       = "OMS"
-  server_url = "https://mcp.example.com/oms/v2"
-}
-`,
+				Config: connectionConfig(e, "OMS", "https://mcp.example.com/oms/v2", ""),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
 				}},
@@ -267,12 +278,7 @@ resource "mcp_connection" "test" {
 
 func TestAccConnection_deletedOutOfBand(t *testing.T) {
 	e := newAccEnv(t)
-	cfg := e.providerBlock() + `
-resource "mcp_connection" "test" {
-  name       = "vanishing"
-  server_url = "https://mcp.example.com/vanishing"
-}
-`
+	cfg := connectionConfig(e, "vanishing", "https://mcp.example.com/vanishing", "")
 	var firstID string
 	deleteIt := func() {
 		if err := e.client.DeleteConnection(context.Background(), firstID); err != nil {
@@ -283,20 +289,9 @@ resource "mcp_connection" "test" {
 		ProtoV6ProviderFactories: testFactories,
 		CheckDestroy:             e.checkDestroyed,
 		Steps: []resource.TestStep{
-			{
-				Config: cfg,
-				Check: func(s *terraform.State) (err error) {
-					firstID, err = idOf(s, addr)
-					return err
-				},
-			},
-			{
-				// Refresh finds it gone: a plan to re-create, not an error.
-				PreConfig:          deleteIt,
-				Config:             cfg,
-				PlanOnly:           true,
-				ExpectNonEmptyPlan: true,
-			},
+			createdStep(cfg, addr, &firstID),
+			// Refresh finds it gone: a plan to re-create, not an error.
+			goneStep(cfg, deleteIt),
 			recreatedStep(cfg, addr, "connection", &firstID, nil),
 		},
 	})
@@ -319,13 +314,7 @@ resource "mcp_connection" "test" {
 		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.RequireAbove(tfversion.Version1_11_0)},
 		CheckDestroy:             e.checkDestroyed,
 		Steps: []resource.TestStep{
-			{
-				Config: cfg,
-				Check: func(s *terraform.State) (err error) {
-					id, err = idOf(s, addr)
-					return err
-				},
-			},
+			createdStep(cfg, addr, &id),
 			{
 				// Someone renames it, moves it and drops its credentials in the API.
 				PreConfig: func() {
@@ -373,12 +362,7 @@ func TestAccConnection_duplicateName(t *testing.T) {
 		ProtoV6ProviderFactories: testFactories,
 		CheckDestroy:             e.checkDestroyed,
 		Steps: []resource.TestStep{{
-			Config: e.providerBlock() + `
-resource "mcp_connection" "test" {
-  name       = "taken"
-  server_url = "https://mcp.example.com/other"
-}
-`,
+			Config:      connectionConfig(e, "taken", "https://mcp.example.com/other", ""),
 			ExpectError: regexp.MustCompile(`(?s)MCP connection name already in use.*"taken"\s+already\s+exists.*Choose\s+another\s+name`),
 		}},
 	})

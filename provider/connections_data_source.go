@@ -14,10 +14,7 @@ import (
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
 )
 
-var (
-	_ datasource.DataSource              = (*connectionsDataSource)(nil)
-	_ datasource.DataSourceWithConfigure = (*connectionsDataSource)(nil)
-)
+var _ datasource.DataSourceWithConfigure = (*connectionsDataSource)(nil)
 
 // NewConnectionsDataSource returns the mcp_connections data source.
 func NewConnectionsDataSource() datasource.DataSource {

@@ -63,6 +63,7 @@ type record struct {
 	typeName  string // "mcp_project"
 	nameScope string // where names are unique
 	exampleID string // for import hints
+	listedBy  string // the data source that lists records of this kind, if any: "mcp_connections"
 	checkID   func(string) error
 }
 

@@ -16,11 +16,7 @@ import (
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
 )
 
-var (
-	_ resource.Resource                = (*projectResource)(nil)
-	_ resource.ResourceWithConfigure   = (*projectResource)(nil)
-	_ resource.ResourceWithImportState = (*projectResource)(nil)
-)
+var _ importableResource = (*projectResource)(nil)
 
 // NewProjectResource returns the mcp_project resource.
 func NewProjectResource() resource.Resource {

@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"regexp"
 	"testing"
@@ -14,7 +13,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
-	"github.com/mcpconn/terraform-provider-mcp/apiserver/client"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
 )
 
@@ -27,19 +25,7 @@ var (
 
 // checkProjectsDestroyed asserts every mcp_project Terraform knew is gone from the API.
 func (e *accEnv) checkProjectsDestroyed(s *terraform.State) error {
-	for _, rs := range s.RootModule().Resources {
-		if rs.Type != "mcp_project" {
-			continue
-		}
-		_, err := e.client.GetProject(context.Background(), rs.Primary.ID)
-		if err == nil {
-			return fmt.Errorf("project %s still exists after destroy", rs.Primary.ID)
-		}
-		if !errors.Is(err, client.ErrNotFound) {
-			return fmt.Errorf("checking project %s: %w", rs.Primary.ID, err)
-		}
-	}
-	return nil
+	return checkGone(s, "mcp_project", "project", e.client.GetProject)
 }
 
 func TestAccProject_lifecycle(t *testing.T) {
@@ -102,11 +88,7 @@ resource "mcp_project" "test" {
 					return nil
 				},
 			},
-			{
-				ResourceName:      projectAddr,
-				ImportState:       true,
-				ImportStateVerify: true,
-			},
+			importStep(projectAddr),
 			{
 				ResourceName:  projectAddr,
 				ImportState:   true,
@@ -136,13 +118,7 @@ resource "mcp_project" "test" {
 		ProtoV6ProviderFactories: testFactories,
 		CheckDestroy:             e.checkProjectsDestroyed,
 		Steps: []resource.TestStep{
-			{
-				Config: cfg,
-				Check: func(s *terraform.State) (err error) {
-					firstID, err = idOf(s, projectAddr)
-					return err
-				},
-			},
+			createdStep(cfg, projectAddr, &firstID),
 			{
 				// Renamed and re-described by hand: the plan puts it back in place.
 				PreConfig: func() {
@@ -209,13 +185,7 @@ resource "mcp_project" "test" {
 `,
 				ExpectError: regexp.MustCompile(`(?s)Project name already in use.*"taken"\s+already\s+exists.*unique\s+within\s+a\s+tenant`),
 			},
-			{
-				Config: cfg,
-				Check: func(s *terraform.State) (err error) {
-					projectID, err = idOf(s, projectAddr)
-					return err
-				},
-			},
+			createdStep(cfg, projectAddr, &projectID),
 			{
 				// A server made outside Terraform keeps the project alive.
 				PreConfig: func() {

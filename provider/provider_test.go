@@ -124,16 +124,22 @@ func (e *accEnv) checkToken(t *testing.T, want string) resource.TestCheckFunc {
 
 // checkDestroyed asserts every mcp_connection Terraform knew is gone from the API.
 func (e *accEnv) checkDestroyed(s *terraform.State) error {
+	return checkGone(s, "mcp_connection", "MCP connection", e.client.GetConnection)
+}
+
+// checkGone asserts that every resource of type typeName in s is gone from
+// the API: get answers ErrNotFound for its id. kind names it in errors.
+func checkGone[T any](s *terraform.State, typeName, kind string, get func(context.Context, string) (*T, error)) error {
 	for _, rs := range s.RootModule().Resources {
-		if rs.Type != "mcp_connection" {
+		if rs.Type != typeName {
 			continue
 		}
-		_, err := e.client.GetConnection(context.Background(), rs.Primary.ID)
+		_, err := get(context.Background(), rs.Primary.ID)
 		if err == nil {
-			return fmt.Errorf("MCP connection %s still exists after destroy", rs.Primary.ID)
+			return fmt.Errorf("%s %s still exists after destroy", kind, rs.Primary.ID)
 		}
 		if !errors.Is(err, client.ErrNotFound) {
-			return fmt.Errorf("checking MCP connection %s: %w", rs.Primary.ID, err)
+			return fmt.Errorf("checking %s %s: %w", kind, rs.Primary.ID, err)
 		}
 	}
 	return nil

@@ -16,12 +16,31 @@ import (
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/client"
 )
 
+// importableResource is what every resource implements beyond Resource:
+// it is configured with the provider's client and imports by id. Each
+// resource asserts it (or validatedResource) next to its type.
+type importableResource interface {
+	resource.ResourceWithConfigure
+	resource.ResourceWithImportState
+}
+
+// validatedResource is an importableResource that also checks its
+// configuration at plan time.
+type validatedResource interface {
+	importableResource
+	resource.ResourceWithValidateConfig
+}
+
 // recordResource is what every resource shares: the kind of record it
-// manages, the API client, its type name, Configure and import by id. A
-// resource embeds it and adds its schema and CRUD.
+// manages, the API client, its type name, Configure, import by id and, for
+// a kind whose delete needs no words of its own, Delete. A resource embeds
+// it and adds its schema and the rest of its CRUD.
 type recordResource struct {
 	rec    record
 	client *client.Client
+	// remove deletes the record id, e.g. (*client.Client).DeleteConnection;
+	// nil for a resource with a Delete of its own.
+	remove func(c *client.Client, ctx context.Context, id string) error
 }
 
 // Metadata names the resource after its record kind, e.g. mcp_connection.
@@ -40,6 +59,21 @@ func (r *recordResource) ImportState(ctx context.Context, req resource.ImportSta
 		return
 	}
 	resource.ImportStatePassthroughID(ctx, path.Root("id"), req, resp)
+}
+
+// Delete deletes the record in state with remove. One already gone is what
+// delete wants.
+func (r *recordResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var id, name types.String
+	resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("id"), &id)...)
+	resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("name"), &name)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	err := r.remove(r.client, ctx, id.ValueString())
+	if err != nil && !errors.Is(err, client.ErrNotFound) {
+		r.rec.addError(&resp.Diagnostics, r.client, fmt.Sprintf("delete %s %q (%s)", r.rec.kind, name.ValueString(), id.ValueString()), err)
+	}
 }
 
 // readFound reports whether the record with id that Read got (err is the
@@ -96,11 +130,17 @@ func (r record) addNotFoundByID(diags *diag.Diagnostics, attr, id, hint string) 
 // none it adds the diagnostic that says why, and returns nil.
 func lookupByIDOrName[T any](ctx context.Context, diags *diag.Diagnostics, rec record, c *client.Client, id, name types.String,
 	get func(context.Context, string) (*T, error), list func(context.Context, string) ([]T, error), nameOf func(*T) string) *T {
+	idHint := "Check the id, or look the " + rec.noun + " up by name instead."
+	nameHint := fmt.Sprintf("check the spelling, or create the %s with an %s resource.", rec.noun, rec.typeName)
+	if rec.listedBy != "" {
+		listed := "the " + rec.listedBy + " data source lists the " + rec.noun + "s that exist."
+		idHint, nameHint = "Check the id; "+listed, listed
+	}
 	if !id.IsNull() {
 		v := id.ValueString()
 		got, err := get(ctx, v)
 		if errors.Is(err, client.ErrNotFound) {
-			rec.addNotFoundByID(diags, "id", v, "Check the id, or look the "+rec.noun+" up by name instead.")
+			rec.addNotFoundByID(diags, "id", v, idHint)
 			return nil
 		}
 		if err != nil {
@@ -121,7 +161,7 @@ func lookupByIDOrName[T any](ctx context.Context, diags *diag.Diagnostics, rec r
 		}
 	}
 	diags.AddAttributeError(path.Root("name"), capitalize(rec.kind)+" not found",
-		fmt.Sprintf("No %s named %q exists in the tenant of the provider's api_key. Names are case-sensitive; "+
-			"check the spelling, or create the %s with an %s resource.", rec.kind, n, rec.noun, rec.typeName))
+		fmt.Sprintf("No %s named %q exists in the tenant of the provider's api_key. Names are case-sensitive; %s",
+			rec.kind, n, nameHint))
 	return nil
 }

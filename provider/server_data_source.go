@@ -16,11 +16,10 @@ import (
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/client"
 )
 
-var (
-	_ datasource.DataSource                   = (*serverDataSource)(nil)
-	_ datasource.DataSourceWithConfigure      = (*serverDataSource)(nil)
-	_ datasource.DataSourceWithValidateConfig = (*serverDataSource)(nil)
-)
+var _ interface {
+	datasource.DataSourceWithConfigure
+	datasource.DataSourceWithValidateConfig
+} = (*serverDataSource)(nil)
 
 // NewServerDataSource returns the mcp_server data source.
 func NewServerDataSource() datasource.DataSource {

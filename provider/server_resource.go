@@ -24,16 +24,11 @@ import (
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
 )
 
-var (
-	_ resource.Resource                   = (*serverResource)(nil)
-	_ resource.ResourceWithConfigure      = (*serverResource)(nil)
-	_ resource.ResourceWithImportState    = (*serverResource)(nil)
-	_ resource.ResourceWithValidateConfig = (*serverResource)(nil)
-)
+var _ validatedResource = (*serverResource)(nil)
 
 // NewServerResource returns the mcp_server resource.
 func NewServerResource() resource.Resource {
-	return &serverResource{recordResource{rec: serverRecord}}
+	return &serverResource{recordResource{rec: serverRecord, remove: (*client.Client).DeleteServer}}
 }
 
 type serverResource struct {
@@ -358,22 +353,6 @@ func (r *serverResource) Update(ctx context.Context, req resource.UpdateRequest,
 	// works in the same apply that moves to it.
 	if !plan.ApprovedToolsHash.Equal(state.ApprovedToolsHash) && !resp.Diagnostics.HasError() {
 		r.approve(ctx, &resp.Diagnostics, &resp.State, plan, s)
-	}
-}
-
-func (r *serverResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
-	var state serverResourceModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	err := r.client.DeleteServer(ctx, state.ID.ValueString())
-	if errors.Is(err, client.ErrNotFound) {
-		// Already gone, which is what delete wants.
-		return
-	}
-	if err != nil {
-		serverRecord.addError(&resp.Diagnostics, r.client, fmt.Sprintf("delete MCP server %q (%s)", state.Name.ValueString(), state.ID.ValueString()), err)
 	}
 }
 

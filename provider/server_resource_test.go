@@ -3,7 +3,6 @@ package provider
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -79,17 +78,8 @@ func (e *accEnv) project(t *testing.T, name string) string {
 
 // checkServersDestroyed asserts every mcp_server and mcp_project Terraform knew is gone from the API.
 func (e *accEnv) checkServersDestroyed(s *terraform.State) error {
-	for _, rs := range s.RootModule().Resources {
-		if rs.Type != "mcp_server" {
-			continue
-		}
-		_, err := e.client.GetServer(context.Background(), rs.Primary.ID)
-		if err == nil {
-			return fmt.Errorf("MCP server %s still exists after destroy", rs.Primary.ID)
-		}
-		if !errors.Is(err, client.ErrNotFound) {
-			return fmt.Errorf("checking MCP server %s: %w", rs.Primary.ID, err)
-		}
+	if err := checkGone(s, "mcp_server", "MCP server", e.client.GetServer); err != nil {
+		return err
 	}
 	return e.checkProjectsDestroyed(s)
 }

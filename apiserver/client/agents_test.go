@@ -33,8 +33,7 @@ func agentRecords(t *testing.T, c *client.Client) (connectionID, serverID string
 
 func TestAgentLifecycle(t *testing.T) {
 	srv := apitest.Start(t)
-	c := apiClient(t, srv, srv.APIKey)
-	ctx := context.Background()
+	c, ctx := connected(t, srv)
 	connID, serverID := agentRecords(t, c)
 
 	created, err := c.CreateAgent(ctx, contract.CreateAgentRequest{
@@ -110,8 +109,7 @@ func TestAgentLifecycle(t *testing.T) {
 
 func TestListAllAgentsPages(t *testing.T) {
 	srv := apitest.Start(t)
-	c := apiClient(t, srv, srv.APIKey)
-	ctx := context.Background()
+	c, ctx := connected(t, srv)
 	for _, name := range []string{"a", "b", "c", "d", "e"} {
 		if _, err := c.CreateAgent(ctx, contract.CreateAgentRequest{Name: name}); err != nil {
 			t.Fatal(err)
@@ -129,8 +127,7 @@ func TestListAllAgentsPages(t *testing.T) {
 
 func TestAgentTokensAndAudit(t *testing.T) {
 	srv := apitest.Start(t)
-	c := apiClient(t, srv, srv.APIKey)
-	ctx := context.Background()
+	c, ctx := connected(t, srv)
 	agent, err := c.CreateAgent(ctx, contract.CreateAgentRequest{Name: "holder"})
 	if err != nil {
 		t.Fatal(err)

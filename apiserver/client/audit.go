@@ -2,7 +2,6 @@ package client
 
 import (
 	"context"
-	"net/http"
 	"net/url"
 	"time"
 
@@ -30,16 +29,7 @@ type AuditEventListOptions struct {
 }
 
 func (o AuditEventListOptions) query() url.Values {
-	q := url.Values{}
-	if o.AgentID != "" {
-		q.Set("agentId", o.AgentID)
-	}
-	if o.RecordID != "" {
-		q.Set("recordId", o.RecordID)
-	}
-	if o.Action != "" {
-		q.Set("action", o.Action)
-	}
+	q := filters("agentId", o.AgentID, "recordId", o.RecordID, "action", o.Action)
 	if !o.Since.IsZero() {
 		q.Set("since", contract.NewTime(o.Since).String())
 	}
@@ -48,24 +38,14 @@ func (o AuditEventListOptions) query() url.Values {
 
 // ListAuditEvents returns one page of the tenant's audit events, newest first.
 func (c *Client) ListAuditEvents(ctx context.Context, opts AuditEventListOptions) (*contract.AuditEventList, error) {
-	var out contract.AuditEventList
-	if err := c.do(ctx, call{method: http.MethodGet, path: auditEventsPath, query: opts.query(), idempotent: true}, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return fetch[contract.AuditEventList](ctx, c, get(auditEventsPath, opts.query()))
 }
 
 // ListAllAuditEvents follows NextCursor from opts.Cursor (or the newest) to
 // the oldest matching event and returns them all, newest first. Pages are
 // of opts.Limit, or of contract.MaxPageLimit when it is zero.
 func (c *Client) ListAllAuditEvents(ctx context.Context, opts AuditEventListOptions) ([]contract.AuditEvent, error) {
-	opts.Limit = allPagesLimit(opts.Limit)
-	return listAll(auditEventsPath, opts.Cursor, func(cursor string) ([]contract.AuditEvent, *string, error) {
-		opts.Cursor = cursor
-		page, err := c.ListAuditEvents(ctx, opts)
-		if err != nil {
-			return nil, nil, err
-		}
-		return page.Data, page.NextCursor, nil
-	})
+	return listEvery(auditEventsPath, &opts.Limit, &opts.Cursor,
+		func() (*contract.AuditEventList, error) { return c.ListAuditEvents(ctx, opts) },
+		pageItems)
 }

@@ -2,7 +2,6 @@ package client
 
 import (
 	"context"
-	"net/http"
 	"net/url"
 
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
@@ -27,84 +26,44 @@ func (o PageOptions) query() url.Values {
 // connection and when no check of it has passed yet; GetConnection tells
 // the two apart.
 func (c *Client) GetConnectionCatalog(ctx context.Context, id string) (*contract.Catalog, error) {
-	p, err := connectionPath(id)
-	if err != nil {
-		return nil, err
-	}
-	var out contract.Catalog
-	if err := c.do(ctx, call{method: http.MethodGet, path: p + "/catalog", idempotent: true}, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return fetch[contract.Catalog](ctx, c, connections.on(id, get("/catalog", nil)))
 }
 
 // ListConnectionChecks returns one page of the connection's checks, newest first.
 func (c *Client) ListConnectionChecks(ctx context.Context, id string, opts PageOptions) (*contract.CheckList, error) {
-	p, err := connectionPath(id)
-	if err != nil {
-		return nil, err
-	}
-	var out contract.CheckList
-	if err := c.do(ctx, call{method: http.MethodGet, path: p + "/checks", query: opts.query(), idempotent: true}, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return fetch[contract.CheckList](ctx, c, connections.on(id, get("/checks", opts.query())))
 }
 
 // ListAllConnectionChecks follows NextCursor from opts.Cursor (or the
 // newest) to the oldest kept check and returns them all, newest first.
 func (c *Client) ListAllConnectionChecks(ctx context.Context, id string, opts PageOptions) ([]contract.CheckEntry, error) {
-	opts.Limit = allPagesLimit(opts.Limit)
-	return listAll(connectionsPath+"/{id}/checks", opts.Cursor, func(cursor string) ([]contract.CheckEntry, *string, error) {
-		opts.Cursor = cursor
-		page, err := c.ListConnectionChecks(ctx, id, opts)
-		if err != nil {
-			return nil, nil, err
-		}
-		return page.Data, page.NextCursor, nil
-	})
+	return listEvery(connectionsPath+"/{id}/checks", &opts.Limit, &opts.Cursor,
+		func() (*contract.CheckList, error) { return c.ListConnectionChecks(ctx, id, opts) },
+		pageItems)
 }
 
 // ListConnectionCatalogChanges returns one page of the changes of the
 // connection's tools, newest first.
 func (c *Client) ListConnectionCatalogChanges(ctx context.Context, id string, opts PageOptions) (*contract.CatalogChangeList, error) {
-	p, err := connectionPath(id)
-	if err != nil {
-		return nil, err
-	}
-	var out contract.CatalogChangeList
-	if err := c.do(ctx, call{method: http.MethodGet, path: p + "/catalog-changes", query: opts.query(), idempotent: true}, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return fetch[contract.CatalogChangeList](ctx, c, connections.on(id, get("/catalog-changes", opts.query())))
 }
 
 // ListAllConnectionCatalogChanges follows NextCursor from opts.Cursor (or
 // the newest) to the oldest change and returns them all, newest first.
 func (c *Client) ListAllConnectionCatalogChanges(ctx context.Context, id string, opts PageOptions) ([]contract.CatalogChange, error) {
-	opts.Limit = allPagesLimit(opts.Limit)
-	return listAll(connectionsPath+"/{id}/catalog-changes", opts.Cursor, func(cursor string) ([]contract.CatalogChange, *string, error) {
-		opts.Cursor = cursor
-		page, err := c.ListConnectionCatalogChanges(ctx, id, opts)
-		if err != nil {
-			return nil, nil, err
-		}
-		return page.Data, page.NextCursor, nil
-	})
+	return listEvery(connectionsPath+"/{id}/catalog-changes", &opts.Limit, &opts.Cursor,
+		func() (*contract.CatalogChangeList, error) { return c.ListConnectionCatalogChanges(ctx, id, opts) },
+		pageItems)
 }
 
 // GetServerCatalog returns what the server's last passing check found it
 // offers. ErrNotFound both when the tenant has no such server and when no
 // check of it has passed yet; GetServer tells the two apart.
 func (c *Client) GetServerCatalog(ctx context.Context, id string) (*contract.Catalog, error) {
-	p, err := serverPath(id)
-	if err != nil {
-		return nil, err
-	}
-	var out contract.CatalogEnvelope
-	cl := call{method: http.MethodGet, path: p + "/catalog", idempotent: true}
 	// A catalog always has a hash (that of the empty string when there are no tools).
-	if err := c.envelopeCall(ctx, cl, &out, func() bool { return out.Success && out.Catalog.ToolsHash != "" }); err != nil {
+	out, err := fetchEnvelope(ctx, c, servers.on(id, get("/catalog", nil)),
+		func(e *contract.CatalogEnvelope) bool { return e.Success && e.Catalog.ToolsHash != "" })
+	if err != nil {
 		return nil, err
 	}
 	return &out.Catalog, nil
@@ -112,57 +71,31 @@ func (c *Client) GetServerCatalog(ctx context.Context, id string) (*contract.Cat
 
 // ListServerChecks returns one page of the server's checks, newest first.
 func (c *Client) ListServerChecks(ctx context.Context, id string, opts PageOptions) (*contract.CheckListEnvelope, error) {
-	p, err := serverPath(id)
-	if err != nil {
-		return nil, err
-	}
-	var out contract.CheckListEnvelope
-	cl := call{method: http.MethodGet, path: p + "/checks", query: opts.query(), idempotent: true}
-	if err := c.envelopeCall(ctx, cl, &out, func() bool { return out.Success }); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return fetchEnvelope(ctx, c, servers.on(id, get("/checks", opts.query())),
+		func(e *contract.CheckListEnvelope) bool { return e.Success })
 }
 
 // ListAllServerChecks follows NextCursor from opts.Cursor (or the newest)
 // to the oldest kept check and returns them all, newest first.
 func (c *Client) ListAllServerChecks(ctx context.Context, id string, opts PageOptions) ([]contract.CheckEntry, error) {
-	opts.Limit = allPagesLimit(opts.Limit)
-	return listAll(serversPath+"/{id}/checks", opts.Cursor, func(cursor string) ([]contract.CheckEntry, *string, error) {
-		opts.Cursor = cursor
-		page, err := c.ListServerChecks(ctx, id, opts)
-		if err != nil {
-			return nil, nil, err
-		}
-		return page.Checks, page.NextCursor, nil
-	})
+	return listEvery(serversPath+"/{id}/checks", &opts.Limit, &opts.Cursor,
+		func() (*contract.CheckListEnvelope, error) { return c.ListServerChecks(ctx, id, opts) },
+		func(p *contract.CheckListEnvelope) ([]contract.CheckEntry, *string) { return p.Checks, p.NextCursor })
 }
 
 // ListServerCatalogChanges returns one page of the changes of the server's
 // tools, newest first.
 func (c *Client) ListServerCatalogChanges(ctx context.Context, id string, opts PageOptions) (*contract.CatalogChangeListEnvelope, error) {
-	p, err := serverPath(id)
-	if err != nil {
-		return nil, err
-	}
-	var out contract.CatalogChangeListEnvelope
-	cl := call{method: http.MethodGet, path: p + "/catalog-changes", query: opts.query(), idempotent: true}
-	if err := c.envelopeCall(ctx, cl, &out, func() bool { return out.Success }); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return fetchEnvelope(ctx, c, servers.on(id, get("/catalog-changes", opts.query())),
+		func(e *contract.CatalogChangeListEnvelope) bool { return e.Success })
 }
 
 // ListAllServerCatalogChanges follows NextCursor from opts.Cursor (or the
 // newest) to the oldest change and returns them all, newest first.
 func (c *Client) ListAllServerCatalogChanges(ctx context.Context, id string, opts PageOptions) ([]contract.CatalogChange, error) {
-	opts.Limit = allPagesLimit(opts.Limit)
-	return listAll(serversPath+"/{id}/catalog-changes", opts.Cursor, func(cursor string) ([]contract.CatalogChange, *string, error) {
-		opts.Cursor = cursor
-		page, err := c.ListServerCatalogChanges(ctx, id, opts)
-		if err != nil {
-			return nil, nil, err
-		}
-		return page.Changes, page.NextCursor, nil
-	})
+	return listEvery(serversPath+"/{id}/catalog-changes", &opts.Limit, &opts.Cursor,
+		func() (*contract.CatalogChangeListEnvelope, error) { return c.ListServerCatalogChanges(ctx, id, opts) },
+		func(p *contract.CatalogChangeListEnvelope) ([]contract.CatalogChange, *string) {
+			return p.Changes, p.NextCursor
+		})
 }

@@ -1,7 +1,6 @@
 package client_test
 
 import (
-	"context"
 	"errors"
 	"slices"
 	"testing"
@@ -31,8 +30,7 @@ func checkCatalog(t *testing.T, cat *contract.Catalog) {
 
 func TestConnectionCatalog(t *testing.T) {
 	srv := apitest.Start(t, apitest.WithProbes())
-	c := apiClient(t, srv, srv.APIKey)
-	ctx := context.Background()
+	c, ctx := connected(t, srv)
 	mcp := mcptest.StartHTTP(t, mcptest.Config{Tools: true, Prompts: true})
 
 	conn, err := c.CreateConnection(ctx, contract.CreateConnectionRequest{Name: "catalog", ServerURL: mcp.URL})
@@ -116,8 +114,7 @@ func TestConnectionCatalog(t *testing.T) {
 
 func TestServerCatalog(t *testing.T) {
 	srv := startWithProbes(t, "")
-	c := apiClient(t, srv, srv.APIKey)
-	ctx := context.Background()
+	c, ctx := connected(t, srv)
 	proj := newProject(t, c, "catalog")
 	mcp := mcptest.StartHTTP(t, mcptest.Config{Tools: true, Prompts: true})
 

@@ -180,10 +180,43 @@ type call struct {
 	// request may have reached the server); others only when the server
 	// certainly did not act on it.
 	idempotent bool
+	// err is why the call could not be built (an id that cannot address a
+	// record); do returns it without sending anything.
+	err error
+}
+
+// The calls of each method. path is the collection's, or a record's
+// subpath ("/checks") when collection.on addresses the call to a record.
+func get(path string, q url.Values) call {
+	return call{method: http.MethodGet, path: path, query: q, idempotent: true}
+}
+
+// post creates: retried only when the API certainly did not act on it.
+func post(path string, body any) call { return call{method: http.MethodPost, path: path, body: body} }
+
+// refresh is a POST that only refreshes stored state (a check, a connect),
+// so repeating it is safe.
+func refresh(path string) call { return call{method: http.MethodPost, path: path, idempotent: true} }
+
+// patch sets absolute values, so repeating it is harmless.
+func patch(body any) call { return call{method: http.MethodPatch, body: body, idempotent: true} }
+
+func del() call { return call{method: http.MethodDelete, idempotent: true} }
+
+// fetch performs cl and decodes the answer into a new T.
+func fetch[T any](ctx context.Context, c *Client, cl call) (*T, error) {
+	var out T
+	if err := c.do(ctx, cl, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
 }
 
 // do performs c, retrying per the client's policy, and decodes a 2xx body into out.
 func (c *Client) do(ctx context.Context, cl call, out any) error {
+	if cl.err != nil {
+		return cl.err
+	}
 	var body []byte
 	if cl.body != nil {
 		var err error

@@ -29,10 +29,16 @@ func apiClient(t *testing.T, srv *apitest.Server, key string) *client.Client {
 	return c
 }
 
+// connected is a client of srv with its tenant's API key, and the context
+// its calls run in.
+func connected(t *testing.T, srv *apitest.Server) (*client.Client, context.Context) {
+	t.Helper()
+	return apiClient(t, srv, srv.APIKey), context.Background()
+}
+
 func TestConnectionLifecycle(t *testing.T) {
 	srv := apitest.Start(t)
-	c := apiClient(t, srv, srv.APIKey)
-	ctx := context.Background()
+	c, ctx := connected(t, srv)
 
 	created, err := c.CreateConnection(ctx, contract.CreateConnectionRequest{
 		Name:        "Order Management System",
@@ -85,8 +91,7 @@ func TestConnectionLifecycle(t *testing.T) {
 
 func TestErrorsCarryTheAPIMessage(t *testing.T) {
 	srv := apitest.Start(t)
-	c := apiClient(t, srv, srv.APIKey)
-	ctx := context.Background()
+	c, ctx := connected(t, srv)
 
 	req := contract.CreateConnectionRequest{Name: "dup", ServerURL: "https://mcp.example.com/a"}
 	if _, err := c.CreateConnection(ctx, req); err != nil {
@@ -163,8 +168,7 @@ func TestTenantsAreIsolated(t *testing.T) {
 
 func TestListAllFollowsCursors(t *testing.T) {
 	srv := apitest.Start(t)
-	c := apiClient(t, srv, srv.APIKey)
-	ctx := context.Background()
+	c, ctx := connected(t, srv)
 
 	const n = 7
 	want := map[string]bool{}
@@ -227,8 +231,7 @@ func TestContextIsHonoured(t *testing.T) {
 func TestCheckConnection(t *testing.T) {
 	mcp := mcptest.StartHTTP(t, mcptest.Config{Instructions: "client test"})
 	srv := apitest.Start(t, apitest.WithProbes())
-	c := apiClient(t, srv, srv.APIKey)
-	ctx := context.Background()
+	c, ctx := connected(t, srv)
 	conn, err := c.CreateConnection(ctx, contract.CreateConnectionRequest{Name: "checked", ServerURL: mcp.URL})
 	if err != nil {
 		t.Fatal(err)

@@ -20,3 +20,13 @@ func (c *Client) envelopeCall(ctx context.Context, cl call, out any, ok func() b
 	}
 	return nil
 }
+
+// fetchEnvelope performs cl and decodes the answer into a new envelope E;
+// ok reports whether it is a successful one.
+func fetchEnvelope[E any](ctx context.Context, c *Client, cl call, ok func(*E) bool) (*E, error) {
+	var out E
+	if err := c.envelopeCall(ctx, cl, &out, func() bool { return ok(&out) }); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}

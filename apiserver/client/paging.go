@@ -20,6 +20,34 @@ func pageQuery(q url.Values, limit int, cursor string) url.Values {
 	return q
 }
 
+// NameListOptions filters and pages a list whose only filter is the name
+// (agents, projects). Zero values mean "no filter" and "the API's default
+// page size".
+type NameListOptions struct {
+	// Name restricts the list to the record with exactly this name.
+	Name string
+	// Limit is the page size, 1 to contract.MaxPageLimit.
+	Limit int
+	// Cursor is the NextCursor of the previous page.
+	Cursor string
+}
+
+func (o NameListOptions) query() url.Values {
+	return pageQuery(filters("name", o.Name), o.Limit, o.Cursor)
+}
+
+// filters is the query of a listing's filters, given as name, value pairs;
+// an empty value leaves its filter out.
+func filters(pairs ...string) url.Values {
+	q := url.Values{}
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if pairs[i+1] != "" {
+			q.Set(pairs[i], pairs[i+1])
+		}
+	}
+	return q
+}
+
 // allPagesLimit is the page size a ListAll call asks for: the caller's, or
 // the largest the API allows, which makes the fewest round trips.
 func allPagesLimit(limit int) int {
@@ -53,3 +81,22 @@ func listAll[T any](path, first string, page func(cursor string) ([]T, *string, 
 		cursor = *next
 	}
 }
+
+// listEvery is a ListAll call: it sets *limit to allPagesLimit and calls
+// list with *cursor at each page in turn, from the one it holds; items
+// takes a page's records and its next cursor.
+func listEvery[P, T any](path string, limit *int, cursor *string, list func() (*P, error), items func(*P) ([]T, *string)) ([]T, error) {
+	*limit = allPagesLimit(*limit)
+	return listAll(path, *cursor, func(next string) ([]T, *string, error) {
+		*cursor = next
+		page, err := list()
+		if err != nil {
+			return nil, nil, err
+		}
+		got, nextCursor := items(page)
+		return got, nextCursor, nil
+	})
+}
+
+// pageItems is the items function of listEvery for a contract.Page.
+func pageItems[T any](p *contract.Page[T]) ([]T, *string) { return p.Data, p.NextCursor }

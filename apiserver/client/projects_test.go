@@ -1,7 +1,6 @@
 package client_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -14,8 +13,7 @@ import (
 
 func TestProjectLifecycle(t *testing.T) {
 	srv := apitest.Start(t)
-	c := apiClient(t, srv, srv.APIKey)
-	ctx := context.Background()
+	c, ctx := connected(t, srv)
 
 	p, err := c.CreateProject(ctx, contract.CreateProjectRequest{Name: "Payments", Description: new("Payment agents")})
 	if err != nil {
@@ -77,8 +75,7 @@ func TestProjectLifecycle(t *testing.T) {
 
 func TestListAllProjectsFollowsCursors(t *testing.T) {
 	srv := apitest.Start(t)
-	c := apiClient(t, srv, srv.APIKey)
-	ctx := context.Background()
+	c, ctx := connected(t, srv)
 	const n = 5
 	for i := range n {
 		newProject(t, c, fmt.Sprintf("project-%d", i))

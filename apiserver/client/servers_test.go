@@ -56,8 +56,7 @@ func newProject(t *testing.T, c *client.Client, name string) *contract.Project {
 
 func TestServerLifecycle(t *testing.T) {
 	srv := startWithProbes(t, "")
-	c := apiClient(t, srv, srv.APIKey)
-	ctx := context.Background()
+	c, ctx := connected(t, srv)
 	proj := newProject(t, c, "servers")
 	mcp := mcptest.StartHTTP(t, mcptest.Config{Name: "lifecycle-mcp", Version: "2.3.4", Tools: true, Prompts: true})
 
@@ -129,8 +128,7 @@ func TestServerLifecycle(t *testing.T) {
 
 func TestServerSSEAndBearerToken(t *testing.T) {
 	srv := startWithProbes(t, "")
-	c := apiClient(t, srv, srv.APIKey)
-	ctx := context.Background()
+	c, ctx := connected(t, srv)
 	proj := newProject(t, c, "tokens")
 	const token = "srv-token-27182818"
 	sse := mcptest.StartSSE(t, mcptest.Config{Resources: true, BearerToken: token})
@@ -200,8 +198,7 @@ func TestServerStdio(t *testing.T) {
 // bodies reach callers as *APIError with the API's own message.
 func TestServerEnvelopeErrors(t *testing.T) {
 	srv := startWithProbes(t, "")
-	c := apiClient(t, srv, srv.APIKey)
-	ctx := context.Background()
+	c, ctx := connected(t, srv)
 	proj := newProject(t, c, "errors")
 
 	tests := []struct {
@@ -253,8 +250,7 @@ func TestServerEnvelopeErrors(t *testing.T) {
 
 func TestListAllServersFollowsCursors(t *testing.T) {
 	srv := startWithProbes(t, "")
-	c := apiClient(t, srv, srv.APIKey)
-	ctx := context.Background()
+	c, ctx := connected(t, srv)
 	a, b := newProject(t, c, "a"), newProject(t, c, "b")
 
 	const n = 5

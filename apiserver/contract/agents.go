@@ -46,10 +46,7 @@ type UpdateAgentRequest struct {
 }
 
 // AgentList is one page of GET /api/agents.
-type AgentList struct {
-	Data       []Agent `json:"data"`
-	NextCursor *string `json:"nextCursor"`
-}
+type AgentList = Page[Agent]
 
 // AgentTokenPrefix starts every agent token.
 const AgentTokenPrefix = "mcpa_"
@@ -72,10 +69,7 @@ type CreateAgentTokenRequest struct {
 }
 
 // AgentTokenList is one page of GET /api/agents/{id}/tokens.
-type AgentTokenList struct {
-	Data       []AgentToken `json:"data"`
-	NextCursor *string      `json:"nextCursor"`
-}
+type AgentTokenList = Page[AgentToken]
 
 // AuditOutcome is how a gateway call ended; API writes are "ok".
 type AuditOutcome string
@@ -106,10 +100,7 @@ type AuditEvent struct {
 }
 
 // AuditEventList is one page of GET /api/audit-events, newest first.
-type AuditEventList struct {
-	Data       []AuditEvent `json:"data"`
-	NextCursor *string      `json:"nextCursor"`
-}
+type AuditEventList = Page[AuditEvent]
 
 // PrefixMaxLength is the longest assignment prefix; a tool reaches an agent
 // as <prefix>__<tool>, and names over 128 characters are left out.

@@ -130,16 +130,10 @@ type CatalogChange struct {
 }
 
 // CheckList is one page of a connection's checks, newest first.
-type CheckList struct {
-	Data       []CheckEntry `json:"data"`
-	NextCursor *string      `json:"nextCursor"`
-}
+type CheckList = Page[CheckEntry]
 
 // CatalogChangeList is one page of a connection's catalog changes, newest first.
-type CatalogChangeList struct {
-	Data       []CatalogChange `json:"data"`
-	NextCursor *string         `json:"nextCursor"`
-}
+type CatalogChangeList = Page[CatalogChange]
 
 // CatalogEnvelope is the success body of GET /api/mcp/servers/{id}/catalog.
 type CatalogEnvelope struct {

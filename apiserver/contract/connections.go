@@ -85,8 +85,4 @@ type UpdateConnectionRequest struct {
 }
 
 // ConnectionList is one page of GET /api/mcp-connections.
-type ConnectionList struct {
-	Data []Connection `json:"data"`
-	// NextCursor is passed as ?cursor= to fetch the next page; nil on the last page.
-	NextCursor *string `json:"nextCursor"`
-}
+type ConnectionList = Page[Connection]

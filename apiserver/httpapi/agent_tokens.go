@@ -86,11 +86,7 @@ func (h *agentTokens) list(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	out := contract.AgentTokenList{Data: make([]contract.AgentToken, 0, len(rows)), NextCursor: nextCursor(next)}
-	for _, row := range rows {
-		out.Data = append(out.Data, toAgentToken(row))
-	}
-	c.JSON(http.StatusOK, out)
+	c.JSON(http.StatusOK, pageOf(rows, next, toAgentToken))
 	return nil
 }
 

@@ -35,11 +35,14 @@ func (h *agents) register(g *gin.RouterGroup) {
 	e := errorHandler{family: plainFamily, log: h.log, notFound: agentKind.notFound()}
 	g.GET("", e.wrap("list agents", h.list))
 	g.POST("", e.wrap("create agent", h.create))
-	g.GET("/:id", e.wrap("get agent", h.get))
+	g.GET("/:id", e.wrap("get agent", onRecord(agentKind, h.store.GetAgent, h.answer)))
 	g.PATCH("/:id", e.wrap("update agent", h.update))
 	g.DELETE("/:id", e.wrap("delete agent", h.delete))
 	(&agentTokens{store: h.store}).register(g, e, errorHandler{family: plainFamily, log: h.log, notFound: agentTokenKind.notFound()})
 }
+
+// answer answers one agent with 200.
+func (h *agents) answer(c *gin.Context, a store.Agent) { c.JSON(http.StatusOK, h.toAgent(c, a)) }
 
 // toAgent is the one place a stored row becomes the wire object.
 func (h *agents) toAgent(c *gin.Context, a store.Agent) contract.Agent {
@@ -64,19 +67,6 @@ func (h *agents) toAgent(c *gin.Context, a store.Agent) contract.Agent {
 	return out
 }
 
-func (h *agents) get(c *gin.Context) error {
-	id, err := agentKind.pathID(c)
-	if err != nil {
-		return err
-	}
-	a, err := h.store.GetAgent(c.Request.Context(), tenantOf(c), id)
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, h.toAgent(c, a))
-	return nil
-}
-
 func (h *agents) list(c *gin.Context) error {
 	p := store.ListAgentsParams{TenantID: tenantOf(c)}
 	var err error
@@ -90,11 +80,7 @@ func (h *agents) list(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	out := contract.AgentList{Data: make([]contract.Agent, 0, len(rows)), NextCursor: nextCursor(next)}
-	for _, row := range rows {
-		out.Data = append(out.Data, h.toAgent(c, row))
-	}
-	c.JSON(http.StatusOK, out)
+	c.JSON(http.StatusOK, pageOf(rows, next, func(a store.Agent) contract.Agent { return h.toAgent(c, a) }))
 	return nil
 }
 

@@ -105,10 +105,6 @@ func (h *auditEvents) list(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	out := contract.AuditEventList{Data: make([]contract.AuditEvent, 0, len(rows)), NextCursor: nextCursor(next)}
-	for _, row := range rows {
-		out.Data = append(out.Data, toAuditEvent(row))
-	}
-	c.JSON(http.StatusOK, out)
+	c.JSON(http.StatusOK, pageOf(rows, next, toAuditEvent))
 	return nil
 }

@@ -31,13 +31,18 @@ func (h *connections) register(g *gin.RouterGroup) {
 	e := errorHandler{family: plainFamily, log: h.log, notFound: connectionKind.notFound()}
 	g.GET("", e.wrap("list connections", h.list))
 	g.POST("", e.wrap("create connection", h.create))
-	g.GET("/:id", e.wrap("get connection", h.get))
+	g.GET("/:id", e.wrap("get connection", onRecord(connectionKind.kind, h.store.GetConnection, answerConnection)))
 	g.PATCH("/:id", e.wrap("update connection", h.update))
 	g.DELETE("/:id", e.wrap("delete connection", h.delete))
 	if h.checker != nil {
-		g.POST("/:id/health-check", e.wrap("health check", h.healthCheck))
+		g.POST("/:id/health-check", e.wrap("health check", onRecord(connectionKind.kind, h.checker.CheckConnection, answerConnection)))
 	}
 	history[uuid.UUID]{kind: connectionKind, store: h.store, bodies: plainHistory}.register(g, e)
+}
+
+// answerConnection answers one connection, as every route of one does.
+func answerConnection(c *gin.Context, conn store.Connection) {
+	c.JSON(http.StatusOK, toConnection(conn))
 }
 
 // toConnection is the one place a stored row becomes the wire object; the
@@ -67,19 +72,6 @@ func (h *connections) token(conn *store.Connection) secretField {
 		ciphertext: &conn.TokenCiphertext, keyID: &conn.TokenKeyID, aad: store.ConnectionTokenAAD(conn.ID)}
 }
 
-func (h *connections) get(c *gin.Context) error {
-	id, err := connectionKind.pathID(c)
-	if err != nil {
-		return err
-	}
-	conn, err := h.store.GetConnection(c.Request.Context(), tenantOf(c), id)
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, toConnection(conn))
-	return nil
-}
-
 func (h *connections) list(c *gin.Context) error {
 	// parameters the API does not know are ignored
 	p := store.ListConnectionsParams{TenantID: tenantOf(c)}
@@ -100,11 +92,7 @@ func (h *connections) list(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	out := contract.ConnectionList{Data: make([]contract.Connection, 0, len(rows)), NextCursor: nextCursor(next)}
-	for _, row := range rows {
-		out.Data = append(out.Data, toConnection(row))
-	}
-	c.JSON(http.StatusOK, out)
+	c.JSON(http.StatusOK, pageOf(rows, next, toConnection))
 	return nil
 }
 
@@ -287,18 +275,5 @@ func (h *connections) delete(c *gin.Context) error {
 		return err
 	}
 	c.Status(http.StatusNoContent)
-	return nil
-}
-
-func (h *connections) healthCheck(c *gin.Context) error {
-	id, err := connectionKind.pathID(c)
-	if err != nil {
-		return err
-	}
-	conn, err := h.checker.CheckConnection(c.Request.Context(), tenantOf(c), id)
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, toConnection(conn))
 	return nil
 }

@@ -16,6 +16,16 @@ import (
 	"github.com/mcpconn/terraform-provider-mcp/internal/mcptest"
 )
 
+// expectHidden checks that a can neither read, update nor delete the record
+// at path, another tenant's: each is a 404 saying want, in the body expect
+// checks (the family's error body).
+func (a *api) expectHidden(t *testing.T, path, want string, expect func(*response, *testing.T, int, string)) {
+	t.Helper()
+	for _, r := range []*response{a.do("GET", path, nil), a.do("PATCH", path, map[string]any{"name": "stolen"}), a.do("DELETE", path, nil)} {
+		expect(r, t, http.StatusNotFound, want)
+	}
+}
+
 func TestConnectionLifecycle(t *testing.T) {
 	t.Parallel()
 	s := apitest.Start(t)
@@ -169,9 +179,7 @@ func TestTenantIsolation(t *testing.T) {
 	}
 
 	path := "/api/mcp-connections/" + theirs.ID
-	a.do("GET", path, nil).expectError(t, http.StatusNotFound, "MCP connection not found")
-	a.do("PATCH", path, map[string]any{"name": "stolen"}).expectError(t, http.StatusNotFound, "MCP connection not found")
-	a.do("DELETE", path, nil).expectError(t, http.StatusNotFound, "MCP connection not found")
+	a.expectHidden(t, path, "MCP connection not found", (*response).expectError)
 
 	var list contract.ConnectionList
 	a.do("GET", "/api/mcp-connections", nil).expect(t, http.StatusOK, &list)

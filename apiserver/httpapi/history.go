@@ -93,66 +93,57 @@ func toCatalog(s store.StoredCatalog) (contract.Catalog, error) {
 }
 
 func (h history[ID]) checks(c *gin.Context) error {
-	data, next, err := historyPage(h, c, h.store.ListChecks, func(r store.CheckEntry) contract.CheckEntry {
-		return contract.CheckEntry{
-			At:              contract.NewTime(r.At),
-			OK:              r.OK,
-			DurationMs:      r.DurationMs,
-			ProtocolVersion: r.ProtocolVersion,
-			ErrorKind:       (*contract.ErrorKind)(r.ErrorKind),
-			Error:           r.Error,
-			ToolsHash:       r.ToolsHash,
-		}
-	})
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, h.bodies.checks(contract.CheckList{Data: data, NextCursor: next}))
-	return nil
+	return answerHistory(h, c, h.store.ListChecks, toCheckEntry, h.bodies.checks)
 }
 
 func (h history[ID]) changes(c *gin.Context) error {
-	data, next, err := historyPage(h, c, h.store.ListCatalogChanges, func(r store.CatalogChange) contract.CatalogChange {
-		return contract.CatalogChange{
-			At:           contract.NewTime(r.At),
-			FromHash:     r.FromHash,
-			ToHash:       r.ToHash,
-			ToolsAdded:   nonNil(r.ToolsAdded),
-			ToolsRemoved: nonNil(r.ToolsRemoved),
-			ToolsChanged: nonNil(r.ToolsChanged),
-		}
-	})
+	return answerHistory(h, c, h.store.ListCatalogChanges, toCatalogChange, h.bodies.changes)
+}
+
+func toCheckEntry(r store.CheckEntry) contract.CheckEntry {
+	return contract.CheckEntry{
+		At:              contract.NewTime(r.At),
+		OK:              r.OK,
+		DurationMs:      r.DurationMs,
+		ProtocolVersion: r.ProtocolVersion,
+		ErrorKind:       (*contract.ErrorKind)(r.ErrorKind),
+		Error:           r.Error,
+		ToolsHash:       r.ToolsHash,
+	}
+}
+
+func toCatalogChange(r store.CatalogChange) contract.CatalogChange {
+	return contract.CatalogChange{
+		At:           contract.NewTime(r.At),
+		FromHash:     r.FromHash,
+		ToHash:       r.ToHash,
+		ToolsAdded:   nonNil(r.ToolsAdded),
+		ToolsRemoved: nonNil(r.ToolsRemoved),
+		ToolsChanged: nonNil(r.ToolsChanged),
+	}
+}
+
+// answerHistory answers the page the query asks for of the history of the
+// record in the path: list reads it, wire converts its rows (the list is
+// never null) and body wraps the page in the family's success body.
+func answerHistory[ID, R, E any](h history[ID], c *gin.Context,
+	list func(context.Context, store.RecordKind, uuid.UUID, string, int, *store.Cursor) ([]R, *store.Cursor, error),
+	wire func(R) E, body func(contract.Page[E]) any,
+) error {
+	id, err := h.kind.pathID(c)
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusOK, h.bodies.changes(contract.CatalogChangeList{Data: data, NextCursor: next}))
-	return nil
-}
-
-// historyPage reads the page the query asks for of the history of the
-// record in the path with list, and converts its rows with wire; the list
-// is never null. It returns the cursor of the next page, if any.
-func historyPage[ID, R, E any](h history[ID], c *gin.Context,
-	list func(context.Context, store.RecordKind, uuid.UUID, string, int, *store.Cursor) ([]R, *store.Cursor, error),
-	wire func(R) E,
-) ([]E, *string, error) {
-	id, err := h.kind.pathID(c)
-	if err != nil {
-		return nil, nil, err
-	}
 	limit, after, err := parsePage(c, store.HistoryIDs)
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
 	rows, next, err := list(c.Request.Context(), h.kind.records, tenantOf(c), h.kind.storeID(id), limit, after)
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
-	data := make([]E, 0, len(rows))
-	for _, r := range rows {
-		data = append(data, wire(r))
-	}
-	return data, nextCursor(next), nil
+	c.JSON(http.StatusOK, body(pageOf(rows, next, wire)))
+	return nil
 }
 
 // nonNil is s, or an empty list for none, so the wire has [] rather than null.

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"strconv"
 
@@ -58,6 +59,24 @@ var (
 // pathID reads the :id path parameter, which must have the kind's id shape.
 func (k kind[ID]) pathID(c *gin.Context) (ID, error) {
 	return k.param(c, "id")
+}
+
+// onRecord is the handler of a route that reads or checks the record the
+// path's :id names and answers it: act gets the caller's tenant and the
+// id, answer writes what act returned.
+func onRecord[ID, R any](k kind[ID], act func(context.Context, uuid.UUID, ID) (R, error), answer func(*gin.Context, R)) func(*gin.Context) error {
+	return func(c *gin.Context) error {
+		id, err := k.pathID(c)
+		if err != nil {
+			return err
+		}
+		r, err := act(c.Request.Context(), tenantOf(c), id)
+		if err != nil {
+			return err
+		}
+		answer(c, r)
+		return nil
+	}
 }
 
 // param reads the path parameter name, which must have the kind's id shape.

@@ -39,3 +39,13 @@ func nextCursor(cur *store.Cursor) *string {
 	s := cur.Encode()
 	return &s
 }
+
+// pageOf is the page of a list in the connections family: rows as toWire
+// converts them (an empty list, never null) and the cursor after them.
+func pageOf[R, T any](rows []R, next *store.Cursor, toWire func(R) T) contract.Page[T] {
+	out := contract.Page[T]{Data: make([]T, 0, len(rows)), NextCursor: nextCursor(next)}
+	for _, row := range rows {
+		out.Data = append(out.Data, toWire(row))
+	}
+	return out
+}

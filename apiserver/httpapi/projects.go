@@ -21,7 +21,7 @@ func (h *projects) register(g *gin.RouterGroup) {
 	e := errorHandler{family: envelopeFamily, log: h.log, notFound: projectKind.notFound()}
 	g.GET("", e.wrap("list projects", h.list))
 	g.POST("", e.wrap("create project", h.create))
-	g.GET("/:id", e.wrap("get project", h.get))
+	g.GET("/:id", e.wrap("get project", onRecord(projectKind, h.store.GetProject, h.answer)))
 	g.PATCH("/:id", e.wrap("update project", h.update))
 	g.DELETE("/:id", e.wrap("delete project", h.delete))
 }
@@ -37,21 +37,11 @@ func toProject(p store.Project) contract.Project {
 	}
 }
 
+// answer answers one project with 200.
+func (h *projects) answer(c *gin.Context, p store.Project) { h.ok(c, http.StatusOK, p) }
+
 func (h *projects) ok(c *gin.Context, status int, p store.Project) {
 	c.JSON(status, contract.ProjectEnvelope{Success: true, Project: toProject(p)})
-}
-
-func (h *projects) get(c *gin.Context) error {
-	id, err := projectKind.pathID(c)
-	if err != nil {
-		return err
-	}
-	p, err := h.store.GetProject(c.Request.Context(), tenantOf(c), id)
-	if err != nil {
-		return err
-	}
-	h.ok(c, http.StatusOK, p)
-	return nil
 }
 
 func (h *projects) list(c *gin.Context) error {

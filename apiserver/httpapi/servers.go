@@ -40,12 +40,12 @@ func (h *servers) register(g *gin.RouterGroup) {
 	e := errorHandler{family: envelopeFamily, log: h.log, notFound: serverKind.notFound()}
 	g.GET("", e.wrap("list MCP servers", h.list))
 	g.POST("", e.wrap("create MCP server", h.create))
-	g.GET("/:id", e.wrap("get MCP server", h.get))
+	g.GET("/:id", e.wrap("get MCP server", onRecord(serverKind.kind, h.store.GetServer, h.answer)))
 	g.PATCH("/:id", e.wrap("update MCP server", h.update))
 	g.DELETE("/:id", e.wrap("delete MCP server", h.delete))
 	g.POST("/:id/disconnect", e.wrap("disconnect MCP server", h.disconnect))
 	if h.checker != nil {
-		g.POST("/:id/connect", e.wrap("connect MCP server", h.connect))
+		g.POST("/:id/connect", e.wrap("connect MCP server", onRecord(serverKind.kind, h.checker.CheckServer, h.answer)))
 	}
 	history[string]{kind: serverKind, store: h.store, bodies: envelopeHistory}.register(g, e)
 }
@@ -91,21 +91,11 @@ func (h *servers) token(s *store.Server) secretField {
 		ciphertext: &s.TokenCiphertext, keyID: &s.TokenKeyID, aad: store.ServerTokenAAD(s.ID)}
 }
 
+// answer answers one server with 200.
+func (h *servers) answer(c *gin.Context, s store.Server) { h.ok(c, http.StatusOK, s) }
+
 func (h *servers) ok(c *gin.Context, status int, s store.Server) {
 	c.JSON(status, contract.ServerEnvelope{Success: true, Server: h.toServer(c, s)})
-}
-
-func (h *servers) get(c *gin.Context) error {
-	id, err := serverKind.pathID(c)
-	if err != nil {
-		return err
-	}
-	s, err := h.store.GetServer(c.Request.Context(), tenantOf(c), id)
-	if err != nil {
-		return err
-	}
-	h.ok(c, http.StatusOK, s)
-	return nil
 }
 
 func (h *servers) list(c *gin.Context) error {
@@ -499,19 +489,6 @@ func (h *servers) delete(c *gin.Context) error {
 		return err
 	}
 	c.JSON(http.StatusOK, contract.SuccessBody{Success: true})
-	return nil
-}
-
-func (h *servers) connect(c *gin.Context) error {
-	id, err := serverKind.pathID(c)
-	if err != nil {
-		return err
-	}
-	s, err := h.checker.CheckServer(c.Request.Context(), tenantOf(c), id)
-	if err != nil {
-		return err
-	}
-	h.ok(c, http.StatusOK, s)
 	return nil
 }
 

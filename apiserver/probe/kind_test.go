@@ -16,12 +16,7 @@ import (
 
 // Every kind, each against a real server or condition.
 func TestErrorKinds(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	refused := ln.Addr().String()
-	ln.Close()
+	refused := refusedAddr(t)
 
 	// A TCP server that accepts and hangs up without a word.
 	mute, err := net.Listen("tcp", "127.0.0.1:0")

@@ -267,13 +267,21 @@ func TestProbeNotAnMCPServer(t *testing.T) {
 	}
 }
 
-func TestProbeUnreachable(t *testing.T) {
+// refusedAddr is a loopback address where nothing listens: a port that was
+// free a moment ago, so connecting to it is refused.
+func refusedAddr(t *testing.T) string {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	addr := ln.Addr().String()
 	ln.Close()
+	return addr
+}
+
+func TestProbeUnreachable(t *testing.T) {
+	addr := refusedAddr(t)
 
 	res := probe(t, newProber(true), httpTarget("http://"+addr+"/mcp"))
 	wantErr(t, res, "connection refused: nothing is listening at "+addr)

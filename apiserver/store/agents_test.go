@@ -32,9 +32,7 @@ func newProxyServer(t *testing.T, s *Store, tenantID uuid.UUID, projectID, name,
 
 func TestAgentAssignments(t *testing.T) {
 	t.Parallel()
-	s := newStore(t)
-	ctx := context.Background()
-	tenant := newTenant(t, s, "t")
+	ctx, s, tenant := newTenantStore(t, "t")
 	other := newTenant(t, s, "other")
 	c1 := newConn(t, s, tenant, "GitHub Tools!")
 	c2 := newConn(t, s, tenant, "docs")
@@ -103,9 +101,7 @@ func TestAgentAssignments(t *testing.T) {
 
 func TestAgentForToken(t *testing.T) {
 	t.Parallel()
-	s := newStore(t)
-	ctx := context.Background()
-	tenant := newTenant(t, s, "t")
+	ctx, s, tenant := newTenantStore(t, "t")
 	a := newAgent(t, s, tenant, "bot")
 	mk := func(name string, expires *time.Time) AgentToken {
 		tok := AgentToken{ID: uuid.New(), TenantID: tenant, AgentID: a.ID, Name: name, TokenHash: hash(name), ExpiresAt: expires}
@@ -157,9 +153,7 @@ func TestAgentForToken(t *testing.T) {
 
 func TestAuditEvents(t *testing.T) {
 	t.Parallel()
-	s := newStore(t)
-	ctx := context.Background()
-	tenant := newTenant(t, s, "t")
+	ctx, s, tenant := newTenantStore(t, "t")
 	other := newTenant(t, s, "other")
 	agent := uuid.New()
 	base := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
@@ -213,9 +207,7 @@ func TestAuditEvents(t *testing.T) {
 
 func TestServerInstructionsStoredOnPass(t *testing.T) {
 	t.Parallel()
-	s := newStore(t)
-	ctx := context.Background()
-	tenant := newTenant(t, s, "t")
+	ctx, s, tenant := newTenantStore(t, "t")
 	p := newProject(t, s, tenant, "p")
 	srv := newProxyServer(t, s, tenant, p.ID, "Search", "proxy")
 	stored, err := s.RecordServerCheck(ctx, srv, CheckResult{OK: true, Instructions: new("Search first.")}, time.Minute, false)

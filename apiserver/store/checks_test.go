@@ -81,9 +81,7 @@ func TestClaimDueConnections(t *testing.T) {
 }
 
 func TestClaimSkipsLockedRows(t *testing.T) {
-	s := newStore(t)
-	ctx := context.Background()
-	tenant := newTenant(t, s, "t")
+	ctx, s, tenant := newTenantStore(t, "t")
 	held := newConn(t, s, tenant, "held")
 	free := newConn(t, s, tenant, "free")
 
@@ -256,9 +254,7 @@ func TestRecordConnectionCheck(t *testing.T) {
 }
 
 func TestRecordConnectionCheckStale(t *testing.T) {
-	s := newStore(t)
-	ctx := context.Background()
-	tenant := newTenant(t, s, "t")
+	ctx, s, tenant := newTenantStore(t, "t")
 
 	tests := []struct {
 		name   string
@@ -328,9 +324,7 @@ func newStoreURL(t *testing.T) string {
 }
 
 func TestRecordConnectionChecksBatch(t *testing.T) {
-	s := newStore(t)
-	ctx := context.Background()
-	tenant := newTenant(t, s, "t")
+	ctx, s, tenant := newTenantStore(t, "t")
 	pass := newConn(t, s, tenant, "pass")
 	fail := newConn(t, s, tenant, "fail")
 	moved := newConn(t, s, tenant, "moved")

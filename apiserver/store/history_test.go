@@ -251,9 +251,7 @@ func TestPruneUsesTheIndex(t *testing.T) {
 }
 
 func TestServerCheckHistory(t *testing.T) {
-	s := newStore(t)
-	ctx := context.Background()
-	tenant := newTenant(t, s, "a")
+	ctx, s, tenant := newTenantStore(t, "a")
 	p := newProject(t, s, tenant, "p")
 	srv := newHTTPServer(t, s, tenant, p.ID, "srv")
 	first := catalogOf(t, toolA)

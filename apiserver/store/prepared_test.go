@@ -1,7 +1,6 @@
 package store
 
 import (
-	"context"
 	"sync"
 	"testing"
 )
@@ -10,9 +9,7 @@ import (
 // returns makes PostgreSQL refuse the statement ("cached plan must not
 // change result type"); the store prepares it again instead of failing.
 func TestPreparedStatementSurvivesColumnTypeChange(t *testing.T) {
-	s := newStore(t)
-	ctx := context.Background()
-	tenant := newTenant(t, s, "acme")
+	ctx, s, tenant := newTenantStore(t, "acme")
 	c := newConn(t, s, tenant, "c")
 	// prepare the statement on several pooled connections
 	var wg sync.WaitGroup
@@ -36,9 +33,7 @@ func TestPreparedStatementSurvivesColumnTypeChange(t *testing.T) {
 }
 
 func TestClosedStoreForgetsStatements(t *testing.T) {
-	s := newStore(t)
-	ctx := context.Background()
-	tenant := newTenant(t, s, "acme")
+	ctx, s, tenant := newTenantStore(t, "acme")
 	c := newConn(t, s, tenant, "c")
 	if _, err := s.GetConnection(ctx, tenant, c.ID); err != nil {
 		t.Fatal(err)

@@ -77,9 +77,7 @@ func TestCursorTextIDs(t *testing.T) {
 }
 
 func TestProjectCRUD(t *testing.T) {
-	s := newStore(t)
-	ctx := context.Background()
-	tenant := newTenant(t, s, "acme")
+	ctx, s, tenant := newTenantStore(t, "acme")
 
 	before := time.Now().Add(-time.Second)
 	p := Project{TenantID: tenant, Name: "Production", Description: new("the live one")}
@@ -130,43 +128,19 @@ func TestProjectCRUD(t *testing.T) {
 		t.Fatalf("CreateProject with a malformed id = %v", err)
 	}
 
-	if err := s.DeleteProject(ctx, tenant, p.ID); err != nil {
-		t.Fatalf("DeleteProject: %v", err)
-	}
-	if _, err := s.GetProject(ctx, tenant, p.ID); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("GetProject after delete = %v", err)
-	}
-	if err := s.DeleteProject(ctx, tenant, p.ID); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("DeleteProject twice = %v", err)
-	}
+	projectCRUD(s).checkDeleted(t, tenant, p.ID)
 }
 
 func TestProjectTenantIsolation(t *testing.T) {
 	s := newStore(t)
-	ctx := context.Background()
 	a, b := newTenant(t, s, "a"), newTenant(t, s, "b")
 	p := newProject(t, s, a, "mine")
 
-	if _, err := s.GetProject(ctx, b, p.ID); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("GetProject by another tenant = %v", err)
-	}
-	called := false
-	if _, err := s.UpdateProject(ctx, b, p.ID, func(*Project) error { called = true; return nil }); !errors.Is(err, ErrNotFound) || called {
-		t.Fatalf("UpdateProject by another tenant = %v (fn called: %v)", err, called)
-	}
-	if err := s.DeleteProject(ctx, b, p.ID); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("DeleteProject by another tenant = %v", err)
-	}
-	rows, _, err := s.ListProjects(ctx, ListProjectsParams{TenantID: b, Limit: 10})
-	if err != nil || len(rows) != 0 {
-		t.Fatalf("ListProjects of tenant b = %v, %v", rows, err)
-	}
+	projectCRUD(s).checkHidden(t, b, p.ID)
 }
 
 func TestDeleteProjectWithServers(t *testing.T) {
-	s := newStore(t)
-	ctx := context.Background()
-	tenant := newTenant(t, s, "acme")
+	ctx, s, tenant := newTenantStore(t, "acme")
 	p := newProject(t, s, tenant, "p")
 	var servers []Server
 	for i := range 3 {
@@ -204,9 +178,7 @@ func TestDeleteTenantCascades(t *testing.T) {
 }
 
 func TestListProjects(t *testing.T) {
-	s := newStore(t)
-	ctx := context.Background()
-	tenant := newTenant(t, s, "acme")
+	ctx, s, tenant := newTenantStore(t, "acme")
 	var want []string
 	for i := range 5 {
 		want = append(want, newProject(t, s, tenant, fmt.Sprintf("p%d", i)).ID)

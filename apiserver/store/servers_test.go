@@ -42,9 +42,7 @@ func makeDue(t *testing.T, s *Store, id string, minutesAgo int) {
 }
 
 func TestServerCRUD(t *testing.T) {
-	s := newStore(t)
-	ctx := context.Background()
-	tenant := newTenant(t, s, "acme")
+	ctx, s, tenant := newTenantStore(t, "acme")
 	p := newProject(t, s, tenant, "p")
 
 	keyID := "k1"
@@ -127,18 +125,7 @@ func TestServerCRUD(t *testing.T) {
 		t.Fatalf("DueNow left next check at %v (%v)", due.NextCheckAt, err)
 	}
 
-	if err := s.DeleteServer(ctx, tenant, srv.ID); err != nil {
-		t.Fatalf("DeleteServer: %v", err)
-	}
-	if _, err := s.GetServer(ctx, tenant, srv.ID); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("GetServer after delete = %v", err)
-	}
-	if err := s.DeleteServer(ctx, tenant, srv.ID); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("DeleteServer twice = %v", err)
-	}
-	if _, err := s.UpdateServer(ctx, tenant, srv.ID, func(*Server) error { return nil }); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("UpdateServer after delete = %v", err)
-	}
+	serverCRUD(s).checkDeleted(t, tenant, srv.ID)
 }
 
 func TestServerConstraints(t *testing.T) {
@@ -217,22 +204,9 @@ func TestServerTenantIsolation(t *testing.T) {
 	a, b := newTenant(t, s, "a"), newTenant(t, s, "b")
 	srv := newHTTPServer(t, s, a, newProject(t, s, a, "p").ID, "s")
 
-	if _, err := s.GetServer(ctx, b, srv.ID); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("GetServer by another tenant = %v", err)
-	}
-	called := false
-	if _, err := s.UpdateServer(ctx, b, srv.ID, func(*Server) error { called = true; return nil }); !errors.Is(err, ErrNotFound) || called {
-		t.Fatalf("UpdateServer by another tenant = %v (fn called %v)", err, called)
-	}
-	if err := s.DeleteServer(ctx, b, srv.ID); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("DeleteServer by another tenant = %v", err)
-	}
+	serverCRUD(s).checkHidden(t, b, srv.ID)
 	if _, _, err := s.ClaimServer(ctx, b, srv.ID, time.Minute); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("ClaimServer by another tenant = %v", err)
-	}
-	rows, _, err := s.ListServers(ctx, ListServersParams{TenantID: b, Limit: 10})
-	if err != nil || len(rows) != 0 {
-		t.Fatalf("ListServers of tenant b = %v, %v", rows, err)
 	}
 	wrong := srv
 	wrong.TenantID = b
@@ -242,9 +216,7 @@ func TestServerTenantIsolation(t *testing.T) {
 }
 
 func TestListServers(t *testing.T) {
-	s := newStore(t)
-	ctx := context.Background()
-	tenant := newTenant(t, s, "acme")
+	ctx, s, tenant := newTenantStore(t, "acme")
 	p, q := newProject(t, s, tenant, "p"), newProject(t, s, tenant, "q")
 	var all []string
 	for i := range 5 {
@@ -354,9 +326,7 @@ func serverIDs(rows []Server) []string {
 }
 
 func TestClaimServer(t *testing.T) {
-	s := newStore(t)
-	ctx := context.Background()
-	tenant := newTenant(t, s, "a")
+	ctx, s, tenant := newTenantStore(t, "a")
 	p := newProject(t, s, tenant, "p")
 	srv := newHTTPServer(t, s, tenant, p.ID, "s")
 
@@ -384,9 +354,7 @@ func TestClaimServer(t *testing.T) {
 }
 
 func TestRecordServerCheck(t *testing.T) {
-	s := newStore(t)
-	ctx := context.Background()
-	tenant := newTenant(t, s, "a")
+	ctx, s, tenant := newTenantStore(t, "a")
 	p := newProject(t, s, tenant, "p")
 	srv := newHTTPServer(t, s, tenant, p.ID, "s")
 
@@ -463,9 +431,7 @@ func TestRecordServerCheck(t *testing.T) {
 // Several results in one batch: each is stored or refused as
 // RecordServerCheck would, and the same row twice is stored in order.
 func TestRecordServerChecksBatch(t *testing.T) {
-	s := newStore(t)
-	ctx := context.Background()
-	tenant := newTenant(t, s, "a")
+	ctx, s, tenant := newTenantStore(t, "a")
 	p := newProject(t, s, tenant, "p")
 	pass := newHTTPServer(t, s, tenant, p.ID, "pass")
 	fail := newHTTPServer(t, s, tenant, p.ID, "fail")
@@ -547,9 +513,7 @@ func (s *Store) mustGetServer(t *testing.T, tenant uuid.UUID, id string) Server 
 }
 
 func TestReencryptServerTokens(t *testing.T) {
-	s := newStore(t)
-	ctx := context.Background()
-	tenant := newTenant(t, s, "a")
+	ctx, s, tenant := newTenantStore(t, "a")
 	p := newProject(t, s, tenant, "p")
 	for i := range reencryptBatch + 3 {
 		srv := Server{ID: NewServerID(), TenantID: tenant, ProjectID: p.ID, Name: fmt.Sprint(i), URL: new("https://x.example"),

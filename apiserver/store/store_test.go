@@ -50,6 +50,14 @@ func openStore(t *testing.T, url string) *Store {
 	return s
 }
 
+// newTenantStore is a new store with one tenant named name, for the tests
+// of one tenant's records.
+func newTenantStore(t *testing.T, name string) (context.Context, *Store, uuid.UUID) {
+	t.Helper()
+	s := newStore(t)
+	return context.Background(), s, newTenant(t, s, name)
+}
+
 func newTenant(t *testing.T, s *Store, name string) uuid.UUID {
 	t.Helper()
 	tenant, err := s.CreateTenant(context.Background(), name)
@@ -287,9 +295,7 @@ func TestEnsureTenantWithKey(t *testing.T) {
 }
 
 func TestConnectionCRUD(t *testing.T) {
-	s := newStore(t)
-	ctx := context.Background()
-	tenant := newTenant(t, s, "acme")
+	ctx, s, tenant := newTenantStore(t, "acme")
 
 	keyID := "0123456789abcdef"
 	c := Connection{
@@ -373,18 +379,7 @@ func TestConnectionCRUD(t *testing.T) {
 		t.Fatalf("bad status = %v, want a constraint error", err)
 	}
 
-	if err := s.DeleteConnection(ctx, tenant, c.ID); err != nil {
-		t.Fatalf("DeleteConnection: %v", err)
-	}
-	if _, err := s.GetConnection(ctx, tenant, c.ID); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("GetConnection after delete = %v, want ErrNotFound", err)
-	}
-	if err := s.DeleteConnection(ctx, tenant, c.ID); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("DeleteConnection twice = %v, want ErrNotFound", err)
-	}
-	if _, err := s.UpdateConnection(ctx, tenant, c.ID, func(*Connection) error { return nil }); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("UpdateConnection after delete = %v, want ErrNotFound", err)
-	}
+	connectionCRUD(s).checkDeleted(t, tenant, c.ID)
 	if err := s.CreateConnection(ctx, &Connection{ID: uuid.New(), TenantID: uuid.New(), Name: "x", ServerURL: "https://x", AuthType: "none"}); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("CreateConnection for a missing tenant = %v, want ErrNotFound", err)
 	}
@@ -396,23 +391,7 @@ func TestTenantIsolation(t *testing.T) {
 	a, b := newTenant(t, s, "a"), newTenant(t, s, "b")
 	c := newConn(t, s, a, "shared-name")
 
-	if _, err := s.GetConnection(ctx, b, c.ID); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("GetConnection by another tenant = %v, want ErrNotFound", err)
-	}
-	called := false
-	if _, err := s.UpdateConnection(ctx, b, c.ID, func(r *Connection) error { called = true; r.Name = "stolen"; return nil }); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("UpdateConnection by another tenant = %v, want ErrNotFound", err)
-	}
-	if called {
-		t.Fatal("UpdateConnection showed another tenant's row to fn")
-	}
-	if err := s.DeleteConnection(ctx, b, c.ID); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("DeleteConnection by another tenant = %v, want ErrNotFound", err)
-	}
-	rows, next, err := s.ListConnections(ctx, ListConnectionsParams{TenantID: b, Limit: 100})
-	if err != nil || len(rows) != 0 || next != nil {
-		t.Fatalf("ListConnections of tenant b = %v, %v, %v; want nothing", rows, next, err)
-	}
+	connectionCRUD(s).checkHidden(t, b, c.ID)
 	// The same name is free in another tenant.
 	newConn(t, s, b, "shared-name")
 	if got, err := s.GetConnection(ctx, a, c.ID); err != nil || got.Name != "shared-name" {
@@ -421,9 +400,7 @@ func TestTenantIsolation(t *testing.T) {
 }
 
 func TestNameTaken(t *testing.T) {
-	s := newStore(t)
-	ctx := context.Background()
-	tenant := newTenant(t, s, "acme")
+	ctx, s, tenant := newTenantStore(t, "acme")
 	newConn(t, s, tenant, "one")
 	two := newConn(t, s, tenant, "two")
 
@@ -444,9 +421,7 @@ func TestNameTaken(t *testing.T) {
 }
 
 func TestListPagination(t *testing.T) {
-	s := newStore(t)
-	ctx := context.Background()
-	tenant := newTenant(t, s, "acme")
+	ctx, s, tenant := newTenantStore(t, "acme")
 	other := newTenant(t, s, "other")
 
 	var initial []uuid.UUID
@@ -529,9 +504,7 @@ func TestListPagination(t *testing.T) {
 }
 
 func TestListFilters(t *testing.T) {
-	s := newStore(t)
-	ctx := context.Background()
-	tenant := newTenant(t, s, "acme")
+	ctx, s, tenant := newTenantStore(t, "acme")
 	a := newConn(t, s, tenant, "alpha")
 	b := newConn(t, s, tenant, "beta")
 	newConn(t, s, tenant, "gamma")
@@ -604,9 +577,7 @@ func TestCursor(t *testing.T) {
 }
 
 func TestUpdateFnErrorWritesNothing(t *testing.T) {
-	s := newStore(t)
-	ctx := context.Background()
-	tenant := newTenant(t, s, "acme")
+	ctx, s, tenant := newTenantStore(t, "acme")
 	c := newConn(t, s, tenant, "c")
 
 	want := errors.New("validation failed")
@@ -625,9 +596,7 @@ func TestUpdateFnErrorWritesNothing(t *testing.T) {
 }
 
 func TestUpdateConcurrentSerialises(t *testing.T) {
-	s := newStore(t)
-	ctx := context.Background()
-	tenant := newTenant(t, s, "acme")
+	ctx, s, tenant := newTenantStore(t, "acme")
 	c := newConn(t, s, tenant, "c")
 
 	const writers = 12
@@ -757,9 +726,7 @@ func TestReencryptConnectionTokens(t *testing.T) {
 // TestUnavailable stops the package's shared PostgreSQL server, so it must
 // not run in parallel with other tests.
 func TestUnavailable(t *testing.T) {
-	s := newStore(t)
-	ctx := context.Background()
-	tenant := newTenant(t, s, "acme")
+	ctx, s, tenant := newTenantStore(t, "acme")
 	if err := s.CreateAPIKey(ctx, tenant, hash("k")); err != nil {
 		t.Fatal(err)
 	}
@@ -828,9 +795,7 @@ func TestUnavailable(t *testing.T) {
 // connections and nobody calls: those connections are dead, and the first
 // calls afterwards must still succeed. Not parallel: it stops the shared server.
 func TestRecoversAfterQuietRestart(t *testing.T) {
-	s := newStore(t)
-	ctx := context.Background()
-	tenant := newTenant(t, s, "acme")
+	ctx, s, tenant := newTenantStore(t, "acme")
 	c := newConn(t, s, tenant, "c")
 	var wg sync.WaitGroup
 	for range maxIdleConns {

@@ -34,19 +34,7 @@ func ResourceURI(i int) string { return fmt.Sprintf("mcptest://item/%05d", i) }
 // Resources and Prompts switches are ignored: cat says how many. Tests can
 // change the offer between checks with AddTool, RemoveTools and the like.
 func NewCatalogServer(cfg Config, cat Catalog) *mcp.Server {
-	name, version := cfg.Name, cfg.Version
-	if name == "" {
-		name = "mcptest-catalog"
-	}
-	if version == "" {
-		version = "1.0.0"
-	}
-	srv := mcp.NewServer(&mcp.Implementation{Name: name, Version: version}, &mcp.ServerOptions{
-		Instructions:              cfg.Instructions,
-		SupportedProtocolVersions: cfg.ProtocolVersions,
-		Capabilities:              &mcp.ServerCapabilities{},
-		PageSize:                  cat.PageSize,
-	})
+	srv := newSDKServer(cfg, "mcptest-catalog", cat.PageSize)
 	for i := range cat.Tools {
 		AddEchoTool(srv, ToolName(i), fmt.Sprintf("Tool number %d.", i))
 	}

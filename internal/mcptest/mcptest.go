@@ -155,22 +155,30 @@ func startTLS(t testing.TB, h http.Handler, useTLS bool) *Server {
 	return s
 }
 
-// NewServer builds the SDK server described by cfg, for tests that serve it
-// over a transport of their own.
-func NewServer(cfg Config) *mcp.Server {
+// newSDKServer is an SDK server with cfg's serverInfo (defaultName when cfg
+// names none), instructions and protocol versions, that advertises only what
+// is registered on it (not the SDK's default logging) and pages its lists
+// by pageSize (0: the SDK's default).
+func newSDKServer(cfg Config, defaultName string, pageSize int) *mcp.Server {
 	name, version := cfg.Name, cfg.Version
 	if name == "" {
-		name = "mcptest"
+		name = defaultName
 	}
 	if version == "" {
 		version = "1.0.0"
 	}
-	srv := mcp.NewServer(&mcp.Implementation{Name: name, Version: version}, &mcp.ServerOptions{
+	return mcp.NewServer(&mcp.Implementation{Name: name, Version: version}, &mcp.ServerOptions{
 		Instructions:              cfg.Instructions,
 		SupportedProtocolVersions: cfg.ProtocolVersions,
-		// Advertise only what is registered below, not the SDK's default logging.
-		Capabilities: &mcp.ServerCapabilities{},
+		Capabilities:              &mcp.ServerCapabilities{},
+		PageSize:                  pageSize,
 	})
+}
+
+// NewServer builds the SDK server described by cfg, for tests that serve it
+// over a transport of their own.
+func NewServer(cfg Config) *mcp.Server {
+	srv := newSDKServer(cfg, "mcptest", 0)
 	if cfg.Tools {
 		mcp.AddTool(srv, &mcp.Tool{Name: "echo", Description: "Returns its input."},
 			func(_ context.Context, _ *mcp.CallToolRequest, in struct {
