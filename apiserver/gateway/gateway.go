@@ -9,8 +9,13 @@
 // server-initiated requests the other, to the downstream session that
 // caused them and no other.
 //
+// /mcp/agents/{id} (agent.go) is one MCP endpoint in front of all the
+// records assigned to an agent, each an upstream session of its own (a leg)
+// whose tools and prompts are named <prefix>__<name>.
+//
 // The HTTP layer authenticates the caller and resolves the record with
-// Server; this package knows nothing of Gin or of API keys.
+// Server, the agent with Agent; this package knows nothing of Gin or of API
+// keys.
 package gateway
 
 import (
