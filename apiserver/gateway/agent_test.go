@@ -29,13 +29,24 @@ import (
 type auditLog struct {
 	mu     sync.Mutex
 	events []store.AuditEvent
+	// fail makes Record fail, as a database that is down would.
+	fail bool
 }
 
 func (a *auditLog) Record(_ context.Context, ev store.AuditEvent) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if a.fail {
+		return errors.New("the audit log is down")
+	}
 	a.events = append(a.events, ev)
 	return nil
+}
+
+func (a *auditLog) len() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return len(a.events)
 }
 
 func (a *auditLog) take() []store.AuditEvent {
@@ -185,6 +196,7 @@ type agentSetup struct {
 	agent              uuid.UUID
 	conn, search, down string
 	connUp, searchUp   *mcptest.Server
+	searchSrv          *mcp.Server
 	token              string
 	caller             gateway.Caller
 }
@@ -198,7 +210,8 @@ func newAgentSetup(t *testing.T) *agentSetup {
 	e := newAgentEnv(t)
 	s := &agentSetup{e: e}
 	s.connUp = mcptest.ServeStreamable(t, upstream("conn", "Use the docs."), mcptest.Config{BearerToken: "conn-secret"})
-	s.searchUp = mcptest.ServeStreamable(t, upstream("search", "Search first.", longName), mcptest.Config{Stateful: true})
+	s.searchSrv = upstream("search", "Search first.", longName)
+	s.searchUp = mcptest.ServeStreamable(t, s.searchSrv, mcptest.Config{Stateful: true})
 	downUp := mcptest.ServeStreamable(t, upstream("down", ""), mcptest.Config{})
 
 	conn, err := e.client.CreateConnection(ctx, contract.CreateConnectionRequest{
@@ -492,6 +505,10 @@ func TestAgentServerEndpointAudit(t *testing.T) {
 	if _, err := d.CallTool(ctx, &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{"text": "x"}}); err != nil {
 		t.Fatal(err)
 	}
+	// The reply waited for the event to be recorded.
+	if n := e.audit.len(); n != 1 {
+		t.Errorf("%d events recorded when the call returned, want 1", n)
+	}
 	if _, err := d.GetPrompt(ctx, &mcp.GetPromptParams{Name: "greet"}); err != nil {
 		t.Fatal(err)
 	}
@@ -514,5 +531,44 @@ func TestAgentServerEndpointAudit(t *testing.T) {
 	want := []string{"tools/call echo ok", "prompts/get greet ok", "resources/read mcptest://readme ok", "tools/call nope error"}
 	if !slices.Equal(got, want) {
 		t.Errorf("events %q, want %q", got, want)
+	}
+
+	// An event that cannot be stored is logged; the call is answered.
+	e.audit.mu.Lock()
+	e.audit.fail = true
+	e.audit.mu.Unlock()
+	res, err := d.CallTool(ctx, &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{"text": "still"}})
+	if err != nil || text(t, res) != "still" {
+		t.Errorf("a call whose event could not be stored: %v", err)
+	}
+}
+
+func TestAgentToolListChanged(t *testing.T) {
+	s := newAgentSetup(t)
+	ctx := context.Background()
+	changed := make(chan struct{}, 10)
+	client := mcp.NewClient(&mcp.Implementation{Name: "agent", Version: "1"}, &mcp.ClientOptions{
+		ToolListChangedHandler: func(context.Context, *mcp.ToolListChangedRequest) { changed <- struct{}{} },
+	})
+	cs, err := client.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: s.endpoint(), HTTPClient: httpClient(s.token), MaxRetries: -1},
+		&mcp.ClientSessionOptions{ProtocolVersion: "2025-11-25"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cs.Close() })
+	if got := strings.Join(toolNames(t, cs), ","); got != "docs__echo,search__echo,search__secret" {
+		t.Fatalf("tools %s", got)
+	}
+	// The upstream of the search leg gains a tool while the session is open.
+	mcp.AddTool(s.searchSrv, &mcp.Tool{Name: "fresh"}, func(context.Context, *mcp.CallToolRequest, struct{}) (*mcp.CallToolResult, struct{}, error) {
+		return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: "fresh"}}}, struct{}{}, nil
+	})
+	select {
+	case <-changed:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the upstream's tools/list_changed did not reach the agent's session")
+	}
+	if got := strings.Join(toolNames(t, cs), ","); got != "docs__echo,search__echo,search__fresh,search__secret" {
+		t.Errorf("tools after the change %s", got)
 	}
 }
