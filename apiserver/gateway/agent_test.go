@@ -79,6 +79,7 @@ func newAgentEnv(t *testing.T) *agentEnv {
 	e.api = apitest.Start(t, apitest.WithProbes())
 	g, err := gateway.New(gateway.Config{
 		Servers:           e.api.Store,
+		Catalogs:          e.api.Store,
 		Targets:           e.api.ServerChecker,
 		Agents:            e.api.Store,
 		ConnectionTargets: e.api.ConnectionChecker,
@@ -455,8 +456,8 @@ func TestAgentRefusals(t *testing.T) {
 	s.e.mu.Lock()
 	s.e.callers["key"] = gateway.Caller{Tenant: s.e.api.TenantID, APIKeyID: new(uuid.New())}
 	s.e.mu.Unlock()
-	if resp, _ := post("key", session, `{"jsonrpc":"2.0","id":2,"method":"tools/list"}`); resp.StatusCode != http.StatusForbidden {
-		t.Errorf("another caller in the session: %d, want 403", resp.StatusCode)
+	if resp, _ := post("key", session, `{"jsonrpc":"2.0","id":2,"method":"tools/list"}`); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("another caller in the session: %d, want 404", resp.StatusCode)
 	}
 	// Another token of the same agent can (tokens rotate under a session).
 	secondToken, _ := s.e.token(s.agent)
