@@ -152,13 +152,13 @@ func (p *proxy) aggregate(next mcp.MethodHandler) mcp.MethodHandler {
 			if !ok || params == nil || params.Name == "" {
 				return nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: "invalid params: tools/call needs the name of a tool"}
 			}
-			return p.callTool(ctx, ss, req, params)
+			return p.callTool(ctx, ss, params)
 		case "prompts/get":
 			params, ok := req.GetParams().(*mcp.GetPromptParams)
 			if !ok || params == nil || params.Name == "" {
 				return nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: "invalid params: prompts/get needs the name of a prompt"}
 			}
-			return p.getPrompt(ctx, ss, req, params)
+			return p.getPrompt(ctx, ss, params)
 		}
 		return nil, &jsonrpc.Error{Code: jsonrpc.CodeMethodNotFound,
 			Message: fmt.Sprintf("method %q is not served at agent endpoints, which offer tools and prompts", method)}
@@ -336,7 +336,7 @@ func legUnavailable(what, name string, err error) error {
 	return &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: fmt.Sprintf("%s %q is unavailable: %s", what, name, msg)}
 }
 
-func (p *proxy) callTool(ctx context.Context, ss *mcp.ServerSession, req mcp.Request, params *mcp.CallToolParamsRaw) (mcp.Result, error) {
+func (p *proxy) callTool(ctx context.Context, ss *mcp.ServerSession, params *mcp.CallToolParamsRaw) (mcp.Result, error) {
 	au := p.startAudit("tools/call")
 	l, name := p.route(params.Name)
 	if l == nil {
@@ -359,6 +359,7 @@ func (p *proxy) callTool(ctx context.Context, ss *mcp.ServerSession, req mcp.Req
 	uctx, cancel := p.ep.g.upstreamContext(ctx)
 	defer cancel()
 	if err := pin.callable(uctx, up, name); err != nil {
+		err = agentNamed(err, name, params.Name)
 		au.done(ctx, l, name, contract.OutcomeBlocked, err)
 		return nil, err
 	}
@@ -370,7 +371,7 @@ func (p *proxy) callTool(ctx context.Context, ss *mcp.ServerSession, req mcp.Req
 	return res, err
 }
 
-func (p *proxy) getPrompt(ctx context.Context, ss *mcp.ServerSession, req mcp.Request, params *mcp.GetPromptParams) (mcp.Result, error) {
+func (p *proxy) getPrompt(ctx context.Context, ss *mcp.ServerSession, params *mcp.GetPromptParams) (mcp.Result, error) {
 	au := p.startAudit("prompts/get")
 	l, name := p.route(params.Name)
 	if l == nil {
@@ -392,6 +393,18 @@ func (p *proxy) getPrompt(ctx context.Context, ss *mcp.ServerSession, req mcp.Re
 	err = upstreamError(uctx, err)
 	au.done(ctx, l, name, outcomeOf(res, err), err)
 	return res, err
+}
+
+// agentNamed is the pinning's refusal of the upstream's tool name as the
+// agent knows it: by its prefixed name.
+func agentNamed(err error, name, agentName string) error {
+	var je *jsonrpc.Error
+	if !errors.As(err, &je) {
+		return err
+	}
+	out := *je
+	out.Message = strings.ReplaceAll(je.Message, fmt.Sprintf("%q", name), fmt.Sprintf("%q", agentName))
+	return &out
 }
 
 // quoteList is names quoted and joined by commas; "no tool" when empty.

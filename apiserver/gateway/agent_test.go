@@ -573,3 +573,61 @@ func TestAgentToolListChanged(t *testing.T) {
 		t.Errorf("tools after the change %s", got)
 	}
 }
+
+// A pinned server's leg offers and forwards only the approved tools (its
+// refusals name the agent's tool name); the tools of an unpinned leg pass.
+func TestAgentPinnedCatalog(t *testing.T) {
+	e := newAgentEnv(t)
+	ctx := context.Background()
+	srv := mcptest.NewCatalogServer(mcptest.Config{Name: "pinned"}, mcptest.Catalog{Tools: 3, PageSize: 2})
+	up := mcptest.ServeStreamable(t, srv, mcptest.Config{Stateful: true})
+	pinned := e.server(t, "pinned", up.URL)
+	open := e.server(t, "open", up.URL)
+	cat, err := e.client.GetServerCatalog(ctx, pinned)
+	if err != nil || len(cat.Tools) != 3 {
+		t.Fatalf("catalog of %s: %+v, %v", pinned, cat, err)
+	}
+	if _, err := e.client.UpdateServer(ctx, pinned, contract.UpdateServerRequest{ApprovedToolsHash: &cat.ToolsHash}); err != nil {
+		t.Fatal(err)
+	}
+	a, err := e.client.CreateAgent(ctx, contract.CreateAgentRequest{Name: "pinned", Assignments: []contract.Assignment{
+		{ServerID: &pinned, Prefix: "p"}, {ServerID: &open, Prefix: "o"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	agent := uuid.MustParse(a.ID)
+	token, _ := e.token(agent)
+	c := pinConnect(t, e.url+"/mcp/agents/"+a.ID, token, "2025-11-25")
+	// Every page of each upstream's listing.
+	if got := c.toolNames(t); got != "o__tool-00000,o__tool-00001,o__tool-00002,p__tool-00000,p__tool-00001,p__tool-00002" {
+		t.Fatalf("tools before any change: %s", got)
+	}
+	if err := c.echo(t, "p__tool-00001"); err != nil {
+		t.Fatal(err)
+	}
+
+	mcptest.AddEchoTool(srv, "tool-00001", "Tool number 1, now with new instructions.")
+	select {
+	case <-c.changes:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the agent's session heard of no tools/list_changed")
+	}
+	_, err = c.CallTool(ctx, &mcp.CallToolParams{Name: "p__tool-00001", Arguments: map[string]any{"text": "x"}})
+	refused(t, err, "p__tool-00001", "has a definition that changed since the approved catalog")
+	if got := c.toolNames(t); got != "o__tool-00000,o__tool-00001,o__tool-00002,p__tool-00000,p__tool-00002" {
+		t.Errorf("tools after the change: %s", got)
+	}
+	if _, err := c.CallTool(ctx, &mcp.CallToolParams{Name: "o__tool-00001", Arguments: map[string]any{"text": "x"}}); err != nil {
+		t.Errorf("the unpinned leg's changed tool: %v", err)
+	}
+	var blocked int
+	for _, ev := range e.audit.take() {
+		if ev.Outcome == string(contract.OutcomeBlocked) && *ev.RecordID == pinned && *ev.Tool == "tool-00001" {
+			blocked++
+		}
+	}
+	if blocked != 1 {
+		t.Errorf("%d blocked events for the refused call, want 1", blocked)
+	}
+}
