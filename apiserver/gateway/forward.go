@@ -2,11 +2,17 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
+	"time"
+	"unicode/utf8"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/store"
 )
 
 // forward sends a downstream request on to up and returns its answer. The
@@ -73,4 +79,120 @@ func forwardMeta(m mcp.Meta) mcp.Meta {
 		return nil
 	}
 	return out
+}
+
+// auditing is one audited downstream call (tools/call, prompts/get,
+// resources/read) in progress; nil when the gateway audits nothing or the
+// method is not audited.
+type auditing struct {
+	p      *proxy
+	caller Caller
+	method string
+	start  time.Time
+}
+
+// auditRecordTimeout bounds waiting for an audit event to be stored.
+const auditRecordTimeout = 30 * time.Second
+
+// maxAuditError is the longest error message an audit event keeps.
+const maxAuditError = 300
+
+func (p *proxy) startAudit(method string) *auditing {
+	if p.ep.g.audit == nil {
+		return nil
+	}
+	switch method {
+	case "tools/call", "prompts/get", "resources/read":
+	default:
+		return nil
+	}
+	return &auditing{p: p, caller: p.caller, method: method, start: time.Now()}
+}
+
+// done records the call's event — never its arguments or result — and
+// returns once it is stored, so that a call whose reply was sent is in the
+// log. A failure to store it is logged; the call's answer stands.
+func (a *auditing) done(ctx context.Context, l *leg, name string, outcome contract.AuditOutcome, err error) {
+	if a == nil {
+		return
+	}
+	ep := a.p.ep
+	ev := store.AuditEvent{
+		TenantID: ep.key.tenant,
+		Action:   a.method,
+		AgentID:  a.caller.AgentID,
+		TokenID:  a.caller.TokenID,
+		APIKeyID: a.caller.APIKeyID,
+		Outcome:  string(outcome),
+	}
+	if ev.AgentID == nil {
+		ev.AgentID = ep.agentID
+	}
+	if name != "" {
+		ev.Tool = new(name)
+	}
+	if l != nil {
+		ev.RecordKind, ev.RecordID = new(l.kind), new(l.id)
+	}
+	switch {
+	case err != nil:
+		ev.Error = new(auditError(err))
+	case outcome == contract.OutcomeError:
+		ev.Error = new("the tool answered with an error result")
+	}
+	ev.DurationMs = new(time.Since(a.start).Milliseconds())
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), auditRecordTimeout)
+	defer cancel()
+	if rerr := ep.g.audit.Record(rctx, ev); rerr != nil {
+		ep.g.log.WarnContext(ctx, "gateway: could not store the audit event of a call; the call was answered",
+			"action", a.method, "tenant", ep.key.tenant, "error", rerr)
+	}
+}
+
+// outcomeOf is the audit outcome of an upstream's answer: an error, or a
+// tool result that says it is one, is "error".
+func outcomeOf(res mcp.Result, err error) contract.AuditOutcome {
+	if err != nil {
+		return contract.OutcomeError
+	}
+	if r, ok := res.(*mcp.CallToolResult); ok && r.IsError {
+		return contract.OutcomeError
+	}
+	return contract.OutcomeOK
+}
+
+// auditName is what an audited request names: its tool, prompt or resource.
+func auditName(params mcp.Params) string {
+	switch p := params.(type) {
+	case *mcp.CallToolParamsRaw:
+		if p != nil {
+			return p.Name
+		}
+	case *mcp.GetPromptParams:
+		if p != nil {
+			return p.Name
+		}
+	case *mcp.ReadResourceParams:
+		if p != nil {
+			return p.URI
+		}
+	}
+	return ""
+}
+
+// auditError is err's message, short: the JSON-RPC message alone.
+func auditError(err error) string {
+	msg := err.Error()
+	var je *jsonrpc.Error
+	if errors.As(err, &je) {
+		msg = je.Message
+	}
+	if len(msg) > maxAuditError {
+		cut := maxAuditError
+		for cut > 0 && !utf8.RuneStart(msg[cut]) {
+			cut--
+		}
+		msg = msg[:cut] + "…"
+	}
+	return msg
 }

@@ -9,8 +9,13 @@
 // server-initiated requests the other, to the downstream session that
 // caused them and no other.
 //
+// /mcp/agents/{id} (agent.go) is one MCP endpoint in front of all the
+// records assigned to an agent, each an upstream session of its own (a leg)
+// whose tools and prompts are named <prefix>__<name>.
+//
 // The HTTP layer authenticates the caller and resolves the record with
-// Server; this package knows nothing of Gin or of API keys.
+// Server, the agent with Agent; this package knows nothing of Gin or of API
+// keys.
 package gateway
 
 import (
@@ -132,15 +137,18 @@ type Config struct {
 
 // Gateway serves proxied MCP servers. It is safe for concurrent use.
 type Gateway struct {
-	servers   Servers
-	targets   Targets
-	dialer    *probe.Prober
-	idle      time.Duration
-	timeout   time.Duration
-	log       *slog.Logger
-	catalogs  Catalogs
-	mu        sync.Mutex
-	endpoints map[endpointKey]*endpoint
+	servers     Servers
+	targets     Targets
+	agents      Agents
+	connTargets ConnectionTargets
+	audit       Auditor
+	dialer      *probe.Prober
+	idle        time.Duration
+	timeout     time.Duration
+	log         *slog.Logger
+	catalogs    Catalogs
+	mu          sync.Mutex
+	endpoints   map[endpointKey]*endpoint
 
 	// shared, sweepMu and swept: the sessions shared with other replicas.
 	shared  SessionStore
@@ -158,10 +166,14 @@ func New(cfg Config) (*Gateway, error) {
 	if cfg.StdioMaxProcesses < 0 {
 		return nil, fmt.Errorf("gateway: the stdio process cap (%d) must not be negative", cfg.StdioMaxProcesses)
 	}
+	if cfg.Agents != nil && cfg.ConnectionTargets == nil {
+		return nil, errors.New("gateway: Agents needs ConnectionTargets, to reach the connections agents are assigned")
+	}
 	if cfg.SessionIdle < 0 || cfg.Timeout < 0 {
 		return nil, fmt.Errorf("gateway: session idle (%s) and timeout (%s) must not be negative", cfg.SessionIdle, cfg.Timeout)
 	}
-	g := &Gateway{servers: cfg.Servers, targets: cfg.Targets, dialer: cfg.Dialer,
+	g := &Gateway{servers: cfg.Servers, targets: cfg.Targets, agents: cfg.Agents, connTargets: cfg.ConnectionTargets,
+		audit: cfg.Audit, dialer: cfg.Dialer,
 		idle: cfg.SessionIdle, timeout: cfg.Timeout, log: cfg.Logger, catalogs: cfg.Catalogs, endpoints: map[endpointKey]*endpoint{},
 		shared: cfg.Sessions, stdio: make(chan struct{}, cmp.Or(cfg.StdioMaxProcesses, DefaultStdioMaxProcesses))}
 	if g.idle == 0 {
@@ -176,15 +188,17 @@ func New(cfg Config) (*Gateway, error) {
 	return g, nil
 }
 
-// endpointKey names one served record; sessions never cross records or tenants.
+// endpointKey names one served record or agent; sessions never cross
+// endpoints or tenants.
 type endpointKey struct {
 	tenant uuid.UUID
 	id     string
+	agent  bool
 }
 
-// endpoint is the MCP endpoint of one record: its own session table (one
-// SDK handler per generation), and the record as last read, whose target new
-// sessions dial.
+// endpoint is the MCP endpoint of one server record or one agent: its own
+// session table (one SDK handler per generation), and the record or agent
+// as last read, whose legs new sessions open.
 type endpoint struct {
 	g         *Gateway
 	key       endpointKey
@@ -194,8 +208,12 @@ type endpoint struct {
 	// of an existing session, which need no server of their own.
 	versions *mcp.Server
 
-	mu  sync.Mutex
-	row store.Server
+	// agentID is set for the endpoint of an agent.
+	agentID *uuid.UUID
+
+	mu    sync.Mutex
+	row   store.Server
+	agent store.Agent
 }
 
 // Server resolves the tenant's server id to its MCP endpoint; a
@@ -210,23 +228,33 @@ func (g *Gateway) Server(ctx context.Context, caller Caller, id string) (http.Ha
 	if row.ConnectionType != string(contract.ConnectionProxy) {
 		return nil, &DirectError{ID: row.ID}
 	}
-	key := endpointKey{tenant: tenant, id: id}
-	g.mu.Lock()
-	ep := g.endpoints[key]
-	if ep == nil {
-		ep = g.newEndpoint(key)
-		g.endpoints[key] = ep
-	}
-	g.mu.Unlock()
+	ep := g.endpoint(endpointKey{tenant: tenant, id: id}, nil)
 	ep.mu.Lock()
 	ep.row = row
 	ep.mu.Unlock()
 	return withCaller(ep, caller), nil
 }
 
+// endpoint is the endpoint of key, made on first use.
+func (g *Gateway) endpoint(key endpointKey, agent *uuid.UUID) *endpoint {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	ep := g.endpoints[key]
+	if ep == nil {
+		ep = g.newEndpoint(key)
+		ep.agentID = agent
+		g.endpoints[key] = ep
+	}
+	return ep
+}
+
 func (g *Gateway) newEndpoint(key endpointKey) *endpoint {
 	ep := &endpoint{g: g, key: key, versions: mcp.NewServer(gatewayInfo, nil)}
-	ep.stateful = g.newSessions(store.GatewayServerEndpoint, key.tenant, key.id, ep.serverFor(false))
+	kind := store.GatewayServerEndpoint
+	if key.agent {
+		kind = store.GatewayAgentEndpoint
+	}
+	ep.stateful = g.newSessions(kind, key.tenant, key.id, ep.serverFor(false))
 	ep.stateless = mcp.NewStreamableHTTPHandler(ep.serverFor(true), &mcp.StreamableHTTPOptions{
 		Stateless:                    true,
 		MaxRequestBodyBytes:          MaxBodyBytes,
@@ -263,7 +291,7 @@ func (ep *endpoint) serverFor(stateless bool) func(*http.Request) *mcp.Server {
 		if !stateless && r.Header.Get("Mcp-Session-Id") != "" {
 			return ep.versions
 		}
-		return newProxy(ep).server
+		return newProxy(ep, callerOf(r.Context())).server
 	}
 }
 

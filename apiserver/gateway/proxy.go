@@ -11,32 +11,35 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/probe"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/store"
 )
 
-// proxy is one downstream session and the upstream session it opened: the
-// MCP server the SDK serves it with, whose receiving middleware forwards
-// every request upstream, and the upstream client's handlers, which send
-// what the upstream says back to this session only.
+// proxy is one downstream session and the upstream sessions it opened, one
+// per leg: the MCP server the SDK serves it with, whose receiving
+// middleware forwards requests upstream, and the upstream clients'
+// handlers, which send what an upstream says back to this session only.
 //
-// An agent endpoint aggregating several records would hold one upstream
-// per record and route by name; forward takes the upstream explicitly for
-// that reason.
+// A /mcp/servers session has one leg whose names pass as they are; an
+// agent session has a leg per assignment, whose names carry its prefix.
 type proxy struct {
 	ep     *endpoint
 	server *mcp.Server
-
-	// dial serialises opening the upstream.
-	dial sync.Mutex
+	// caller opened the session (its other requests are the same
+	// principal's, sessions.go sees to that); audit events name it.
+	caller Caller
+	legs   []*leg
+	// agent is set for the sessions of an agent endpoint: the aggregate
+	// of its legs, whose upstreams come and go without ending it.
+	agent bool
+	// instructions are the agent's composed instructions.
+	instructions *string
 
 	mu sync.Mutex
 	ss *mcp.ServerSession
-	up *probe.Session
-	// pin is the record's pinned catalog (pinned.go), nil for none.
-	pin *pinning
 	// calls are the downstream requests in progress, oldest first: what
-	// the upstream sends between them belongs to one of them.
+	// an upstream sends between them belongs to one of them.
 	calls []*call
 	// gone is set once the downstream session ended.
 	gone bool
@@ -48,32 +51,84 @@ type call struct {
 	token string // its progress token, "" when it has none
 }
 
-func newProxy(ep *endpoint) *proxy {
-	p := &proxy{ep: ep}
-	p.server = mcp.NewServer(gatewayInfo, &mcp.ServerOptions{
-		Logger: ep.g.log,
+// leg is one record a downstream session reaches, and its upstream
+// session, opened on first use.
+type leg struct {
+	p *proxy
+	// prefix namespaces the leg's tools and prompts as <prefix>__<name>;
+	// empty for the single leg of /mcp/servers.
+	prefix string
+	// allowed are the tools the agent may use; nil means all.
+	allowed []string
+	// kind and id name the record, as audit events do.
+	kind string
+	id   string
+	// resolve reads the record: how to reach it and its approved catalog.
+	resolve func(ctx context.Context) (legRecord, error)
+
+	// dial serialises opening the upstream.
+	dial sync.Mutex
+	mu   sync.Mutex
+	up   *probe.Session
+	pin  *pinning
+}
+
+// legRecord is what a leg needs of its record when it opens.
+type legRecord struct {
+	target   probe.Target
+	kind     store.RecordKind
+	approved *string
+}
+
+// Audit record kinds of the two kinds of legs.
+const (
+	kindServer     = "server"
+	kindConnection = "connection"
+)
+
+func newProxy(ep *endpoint, caller Caller) *proxy {
+	p := &proxy{ep: ep, caller: caller}
+	opts := &mcp.ServerOptions{Logger: ep.g.log}
+	if ep.agentID == nil {
+		row := ep.record()
+		p.legs = []*leg{{p: p, kind: kindServer, id: row.ID, resolve: ep.serverRecord}}
 		// resources/subscribe reaches the SDK (which keeps the
-		// subscription, so resource updates reach this session) only once
-		// the upstream has taken it.
-		SubscribeHandler:   func(context.Context, *mcp.SubscribeRequest) error { return nil },
-		UnsubscribeHandler: func(context.Context, *mcp.UnsubscribeRequest) error { return nil },
-	})
-	p.server.AddReceivingMiddleware(p.receive)
+		// subscription, so resource updates reach this session) only
+		// once the upstream has taken it.
+		opts.SubscribeHandler = func(context.Context, *mcp.SubscribeRequest) error { return nil }
+		opts.UnsubscribeHandler = func(context.Context, *mcp.UnsubscribeRequest) error { return nil }
+	} else {
+		p.agent = true
+		a := ep.agentRecord()
+		p.instructions = a.Instructions()
+		for _, as := range a.Assignments {
+			p.legs = append(p.legs, ep.assignmentLeg(p, as))
+		}
+	}
+	p.server = mcp.NewServer(gatewayInfo, opts)
+	if p.agent {
+		p.server.AddReceivingMiddleware(p.aggregate)
+	} else {
+		p.server.AddReceivingMiddleware(p.receive)
+	}
 	return p
 }
 
-// receive is the server's receiving middleware: the handshake and the
-// session's own bookkeeping stay with the SDK, the rest goes upstream.
+// receive is the receiving middleware of a /mcp/servers session: the
+// handshake and the session's own bookkeeping stay with the SDK, the rest
+// goes to its one upstream.
 func (p *proxy) receive(next mcp.MethodHandler) mcp.MethodHandler {
+	l := p.legs[0]
 	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
 		ss, _ := req.GetSession().(*mcp.ServerSession)
+		p.attach(ss)
 		switch method {
 		case "initialize", "server/discover":
 			res, err := next(ctx, method, req)
 			if err != nil {
 				return res, err
 			}
-			up, err := p.upstream(ctx, ss)
+			up, _, err := l.upstream(ctx, ss)
 			if err != nil {
 				return nil, err
 			}
@@ -85,8 +140,10 @@ func (p *proxy) receive(next mcp.MethodHandler) mcp.MethodHandler {
 			// the upstream call it is waiting for.
 			return next(ctx, method, req)
 		}
-		up, err := p.upstream(ctx, ss)
+		au := p.startAudit(method)
+		up, pin, err := l.upstream(ctx, ss)
 		if err != nil {
+			au.done(ctx, l, auditName(req.GetParams()), contract.OutcomeUnavailable, err)
 			return nil, err
 		}
 		done := p.begin(ctx, req.GetParams())
@@ -139,89 +196,147 @@ func (p *proxy) receive(next mcp.MethodHandler) mcp.MethodHandler {
 				return nil, upstreamError(ctx, err)
 			}
 			return next(dctx, method, req)
-		}
-		// Pinned catalogs (pinned.go): a refused tool is neither called nor listed.
-		pin := p.pinned()
-		if params, ok := req.GetParams().(*mcp.CallToolParamsRaw); ok {
+		case "tools/call":
+			params, ok := req.GetParams().(*mcp.CallToolParamsRaw)
+			if !ok || params == nil {
+				return nil, errParams
+			}
 			if err := pin.callable(ctx, up, params.Name); err != nil {
+				au.done(dctx, l, params.Name, contract.OutcomeBlocked, err)
 				return nil, err
 			}
 		}
 		res, err := forward(ctx, up.ClientSession, method, req.GetParams())
+		err = upstreamError(ctx, err)
 		if lt, ok := res.(*mcp.ListToolsResult); ok && err == nil && pin != nil {
 			// A copy: the SDK client may keep lt in its list cache.
 			out := *lt
 			out.Tools = pin.listed(lt.Tools)
 			res = &out
 		}
-		return res, upstreamError(ctx, err)
+		au.done(dctx, l, auditName(req.GetParams()), outcomeOf(res, err), err)
+		return res, err
 	}
-}
-
-// pinned is the session's pinning, nil for none.
-func (p *proxy) pinned() *pinning {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.pin
 }
 
 // errParams answers a request whose parameters the SDK did not decode to
 // their type (it never happens with the SDK's own method table).
 var errParams = &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: "invalid params"}
 
-// upstream is the session's upstream session, opened on first use with
-// the downstream's capabilities mirrored. Once the downstream session ends
-// the upstream is closed; once the upstream ends, so does the downstream.
-func (p *proxy) upstream(ctx context.Context, ss *mcp.ServerSession) (*probe.Session, error) {
-	p.mu.Lock()
-	up, gone := p.up, p.gone
-	p.mu.Unlock()
-	if up != nil {
-		return up, nil
-	}
-	if gone || ss == nil {
-		return nil, errors.New("the MCP session has ended")
-	}
-	p.dial.Lock()
-	defer p.dial.Unlock()
-	if p.up != nil {
-		return p.up, nil
-	}
-	g := p.ep.g
-	row := p.ep.record()
-	target, err := g.targets.ServerTarget(ctx, row)
-	if err != nil {
-		return nil, unavailable(err)
-	}
-	pin, err := g.pinningFor(ctx, store.ServerRecords, p.ep.key.tenant, row.ID, row.ApprovedToolsHash)
-	if err != nil {
-		return nil, err
+// attach remembers the downstream session on its first request, and
+// releases every upstream session once it ends.
+func (p *proxy) attach(ss *mcp.ServerSession) {
+	if ss == nil {
+		return
 	}
 	p.mu.Lock()
-	p.pin = pin
-	p.mu.Unlock()
-	client := mcp.NewClient(clientInfo, p.clientOptions(ss.InitializeParams()))
-	client.AddReceivingMiddleware(p.serverRequests)
-	up, err = g.connect(ctx, target, client)
-	if err != nil {
-		g.log.WarnContext(ctx, "gateway: cannot open the upstream MCP session", "server", p.ep.key.id, "tenant", p.ep.key.tenant, "error", err)
-		return nil, unavailable(err)
+	first := p.ss == nil
+	if first {
+		p.ss = ss
 	}
-	p.mu.Lock()
-	p.ss, p.up = ss, up
 	p.mu.Unlock()
+	if !first {
+		return
+	}
 	go func() {
 		_ = ss.Wait()
 		p.mu.Lock()
 		p.gone = true
 		p.mu.Unlock()
-		_ = up.Close()
+		for _, l := range p.legs {
+			l.close()
+		}
 	}()
+}
+
+// upstream is the leg's upstream session and its pinning, opened on first
+// use with the downstream's capabilities mirrored. Once the downstream
+// session ends the upstream is closed. Once the upstream ends, so does the
+// downstream of /mcp/servers; an agent's leg opens again on its next use.
+func (l *leg) upstream(ctx context.Context, ss *mcp.ServerSession) (*probe.Session, *pinning, error) {
+	p := l.p
+	l.mu.Lock()
+	up, pin := l.up, l.pin
+	l.mu.Unlock()
+	if up != nil {
+		return up, pin, nil
+	}
+	p.mu.Lock()
+	gone := p.gone
+	p.mu.Unlock()
+	if gone || ss == nil {
+		return nil, nil, errors.New("the MCP session has ended")
+	}
+	l.dial.Lock()
+	defer l.dial.Unlock()
+	l.mu.Lock()
+	up, pin = l.up, l.pin
+	l.mu.Unlock()
+	if up != nil {
+		return up, pin, nil
+	}
+	g := p.ep.g
+	rec, err := l.resolve(ctx)
+	if err != nil {
+		g.log.WarnContext(ctx, "gateway: cannot reach the record of an upstream MCP session", l.attrs("error", err)...)
+		return nil, nil, unavailable(err)
+	}
+	// Its error is the JSON-RPC error to answer with; it logs what it must.
+	pin, err = g.pinningFor(ctx, rec.kind, p.ep.key.tenant, l.id, rec.approved)
+	if err != nil {
+		return nil, nil, err
+	}
+	client := mcp.NewClient(clientInfo, l.clientOptions(ss.InitializeParams()))
+	client.AddReceivingMiddleware(p.serverRequests)
+	up, err = g.connect(ctx, rec.target, client)
+	if err != nil {
+		g.log.WarnContext(ctx, "gateway: cannot open the upstream MCP session", l.attrs("error", err)...)
+		return nil, nil, unavailable(err)
+	}
+	p.mu.Lock()
+	gone = p.gone
+	p.mu.Unlock()
+	if gone {
+		_ = up.Close()
+		return nil, nil, errors.New("the MCP session has ended")
+	}
+	l.mu.Lock()
+	l.up, l.pin = up, pin
+	l.mu.Unlock()
 	go func() {
 		_ = up.Wait()
-		_ = ss.Close()
+		l.mu.Lock()
+		if l.up == up {
+			l.up, l.pin = nil, nil
+		}
+		l.mu.Unlock()
+		if !p.agent {
+			_ = ss.Close()
+		}
 	}()
-	return up, nil
+	return up, pin, nil
+}
+
+// close ends the leg's upstream session, if it has one.
+func (l *leg) close() {
+	l.dial.Lock() // after a dial in progress, which then sees the session gone
+	defer l.dial.Unlock()
+	l.mu.Lock()
+	up := l.up
+	l.up, l.pin = nil, nil
+	l.mu.Unlock()
+	if up != nil {
+		_ = up.Close()
+	}
+}
+
+// attrs are the log attributes naming the leg, then kv.
+func (l *leg) attrs(kv ...any) []any {
+	out := []any{l.kind, l.id, "tenant", l.p.ep.key.tenant}
+	if l.p.agent {
+		out = append(out, "agent", l.p.ep.key.id, "prefix", l.prefix)
+	}
+	return append(out, kv...)
 }
 
 // clientInfo is how the gateway introduces itself to upstream servers.
@@ -230,7 +345,8 @@ var clientInfo = &mcp.Implementation{Name: "mcpconn-gateway", Version: "1.0.0"}
 // clientOptions mirror the downstream client: the upstream may ask for
 // sampling, elicitation or roots exactly when the downstream offers them,
 // and gets the answer from it.
-func (p *proxy) clientOptions(ip *mcp.InitializeParams) *mcp.ClientOptions {
+func (l *leg) clientOptions(ip *mcp.InitializeParams) *mcp.ClientOptions {
+	p := l.p
 	caps := &mcp.ClientCapabilities{}
 	version := ""
 	if ip != nil {
@@ -244,11 +360,19 @@ func (p *proxy) clientOptions(ip *mcp.InitializeParams) *mcp.ClientOptions {
 		Capabilities:                caps,
 		LoggingMessageHandler:       p.logMessage, //nolint:staticcheck // deprecated at 2026-07-28, still passed through for older clients
 		ProgressNotificationHandler: p.progress,
-		// The pinning forgets its listing before the downstream hears of the change.
-		ToolListChangedHandler:     func(context.Context, *mcp.ToolListChangedRequest) { p.pinned().changed(); p.listChanged(toolsChanged) },
-		PromptListChangedHandler:   func(context.Context, *mcp.PromptListChangedRequest) { p.listChanged(promptsChanged) },
-		ResourceListChangedHandler: func(context.Context, *mcp.ResourceListChangedRequest) { p.listChanged(resourcesChanged) },
-		ResourceUpdatedHandler:     p.resourceUpdated,
+		ToolListChangedHandler: func(context.Context, *mcp.ToolListChangedRequest) {
+			l.mu.Lock()
+			pin := l.pin
+			l.mu.Unlock()
+			pin.changed()
+			p.listChanged(toolsChanged)
+		},
+		PromptListChangedHandler: func(context.Context, *mcp.PromptListChangedRequest) { p.listChanged(promptsChanged) },
+	}
+	if !p.agent {
+		// Agents are not offered resources.
+		opts.ResourceListChangedHandler = func(context.Context, *mcp.ResourceListChangedRequest) { p.listChanged(resourcesChanged) }
+		opts.ResourceUpdatedHandler = p.resourceUpdated
 	}
 	if caps.Sampling != nil { //nolint:staticcheck // deprecated at 2026-07-28, still passed through for older clients
 		opts.CreateMessageWithToolsHandler = p.createMessage //nolint:staticcheck // deprecated at 2026-07-28, still passed through for older clients
@@ -287,7 +411,7 @@ func (p *proxy) begin(ctx context.Context, params mcp.Params) (done func()) {
 	}
 }
 
-// origin is the context of the downstream request something the upstream
+// origin is the context of the downstream request something an upstream
 // sent belongs to — the one whose progress token it carries, else the
 // latest in progress — so that the SDK sends it on that request's stream;
 // with none in progress, the session's own stream.

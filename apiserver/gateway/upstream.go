@@ -164,8 +164,14 @@ func subscribable(up *probe.Session) bool {
 func unavailable(err error) error {
 	msg := "the upstream MCP server cannot be reached"
 	var ce *probe.ConnectError
-	if errors.As(err, &ce) {
+	var de *DirectError
+	switch {
+	case errors.As(err, &ce):
 		msg += ": " + ce.Message
+	case errors.As(err, &de):
+		msg += ": " + de.Error()
+	case err != nil:
+		msg += ": " + err.Error()
 	}
 	return &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: msg}
 }

@@ -63,16 +63,38 @@ func (c *ConnectionChecker) CheckConnection(ctx context.Context, tenantID, id uu
 
 // probe runs the MCP handshake against row's endpoint.
 func (c *ConnectionChecker) probe(ctx context.Context, row store.Connection) store.CheckResult {
+	target, kind, msg := c.target(ctx, row)
+	if msg != "" {
+		return refused(kind, msg)
+	}
+	return resultOf(c.prober.Probe(ctx, target))
+}
+
+// ConnectionTarget is how to reach row's endpoint, credentials included,
+// exactly as its checks do — for the gateway, which opens sessions to the
+// connections agents are assigned. A *probe.ConnectError says why it must
+// not be reached.
+func (c *ConnectionChecker) ConnectionTarget(ctx context.Context, row store.Connection) (probe.Target, error) {
+	t, kind, msg := c.target(ctx, row)
+	if msg != "" {
+		return probe.Target{}, &probe.ConnectError{Kind: kind, Message: msg}
+	}
+	return t, nil
+}
+
+// target is how to reach row's endpoint, or why it must not be reached (a
+// message for lastError and its kind).
+func (c *ConnectionChecker) target(ctx context.Context, row store.Connection) (probe.Target, contract.ErrorKind, string) {
 	target := probe.Target{Transport: contract.TransportHTTP, URL: row.ServerURL}
 	if row.AuthType == string(contract.AuthBearer) {
 		token, err := openToken(c.keyring, row.TokenCiphertext, row.TokenKeyID, store.ConnectionTokenAAD(row.ID))
 		if err != nil {
 			c.log.WarnContext(ctx, "cannot decrypt the bearer token of an MCP connection; check MCP_API_SECRET_KEY and MCP_API_SECRET_KEY_PREVIOUS",
 				"connection", row.ID, "tenant", row.TenantID, "error", err)
-			return refused(contract.ErrorAuth, tokenMessage(err))
+			return target, contract.ErrorAuth, tokenMessage(err)
 		}
 		target.BearerToken = string(token)
 		clear(token)
 	}
-	return resultOf(c.prober.Probe(ctx, target))
+	return target, "", ""
 }

@@ -11,7 +11,8 @@ import (
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/store"
 )
 
-// gatewayConfig is how serve proxies MCP servers at /mcp/servers/{id}.
+// gatewayConfig is how serve proxies MCP servers at /mcp/servers/{id} and
+// serves agents at /mcp/agents/{id}.
 type gatewayConfig struct {
 	sessionIdle       time.Duration
 	timeout           time.Duration
@@ -43,15 +44,18 @@ func gatewayConfigFrom(env func(string) string) (gatewayConfig, error) {
 // newGateway builds the gateway on the same outbound rules as the checks
 // (the address guard, how credentials are opened), through its own prober:
 // a gateway session lives far longer than one check.
-func newGateway(cfg gatewayConfig, checks checkConfig, st *store.Store, servers *health.ServerChecker, log *slog.Logger) (*gateway.Gateway, error) {
+func newGateway(cfg gatewayConfig, checks checkConfig, st *store.Store, servers *health.ServerChecker,
+	connections *health.ConnectionChecker, log *slog.Logger) (*gateway.Gateway, error) {
 	return gateway.New(gateway.Config{
-		Servers:     st,
-		Catalogs:    st,
-		Targets:     servers,
-		Dialer:      probe.New(probe.Options{Timeout: checks.timeout, AllowPrivate: checks.allowPrivate}),
-		SessionIdle: cfg.sessionIdle,
-		Timeout:     cfg.timeout,
-		Logger:      log,
+		Servers:           st,
+		Catalogs:          st,
+		Targets:           servers,
+		Agents:            st,
+		ConnectionTargets: connections,
+		Dialer:            probe.New(probe.Options{Timeout: checks.timeout, AllowPrivate: checks.allowPrivate}),
+		SessionIdle:       cfg.sessionIdle,
+		Timeout:           cfg.timeout,
+		Logger:            log,
 		// Sessions are shared with the other replicas on the database.
 		Sessions:          st,
 		StdioMaxProcesses: cfg.stdioMaxProcesses,

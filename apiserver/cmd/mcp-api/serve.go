@@ -152,7 +152,7 @@ func serve(ctx context.Context, c *cli, cfg serveConfig) error {
 		return err
 	}
 
-	gw, err := newGateway(cfg.gateway, cfg.checks, st, chk.servers, c.log)
+	gw, err := newGateway(cfg.gateway, cfg.checks, st, chk.servers, chk.connections, c.log)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,420 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/google/uuid"
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/store"
+)
+
+// The agent endpoint (SPEC §10): /mcp/agents/{id} is one MCP server whose
+// tools and prompts are those of every record assigned to the agent, named
+// <prefix>__<name>, each call routed to that record's upstream session (a
+// leg) with the record's own credentials. A leg opens on first use; one
+// that cannot be reached makes only its own tools fail.
+
+// NotYoursError refuses an agent token at another agent's endpoint; the
+// HTTP layer answers it with 401.
+type NotYoursError struct{ Agent uuid.UUID }
+
+// Error says whose endpoint it is and what to use instead.
+func (e *NotYoursError) Error() string {
+	return fmt.Sprintf("this token belongs to another agent: the endpoint of agent %s takes that agent's own tokens only", e.Agent)
+}
+
+// nameSeparator joins an assignment's prefix and an upstream name.
+const nameSeparator = "__"
+
+// maxNameLength is the longest tool or prompt name offered to agents;
+// longer names are left out (and logged).
+const maxNameLength = 128
+
+// Agent resolves the tenant's agent id to its MCP endpoint: a
+// *NotYoursError when the caller is another agent, store.ErrNotFound when
+// the tenant has no such agent (or the gateway serves no agents), or the
+// store's error.
+func (g *Gateway) Agent(ctx context.Context, caller Caller, id uuid.UUID) (http.Handler, error) {
+	if caller.AgentID != nil && *caller.AgentID != id {
+		return nil, &NotYoursError{Agent: id}
+	}
+	if g.agents == nil {
+		return nil, store.ErrNotFound
+	}
+	a, err := g.agents.GetAgent(ctx, caller.Tenant, id)
+	if err != nil {
+		return nil, err
+	}
+	ep := g.endpoint(endpointKey{tenant: caller.Tenant, id: id.String(), agent: true}, &id)
+	ep.mu.Lock()
+	ep.agent = a
+	ep.mu.Unlock()
+	return withCaller(ep, caller), nil
+}
+
+// agentRecord is the endpoint's agent as last read.
+func (ep *endpoint) agentRecord() store.Agent {
+	ep.mu.Lock()
+	defer ep.mu.Unlock()
+	return ep.agent
+}
+
+// serverRecord is the leg record of a /mcp/servers endpoint: its server as
+// last read.
+func (ep *endpoint) serverRecord(ctx context.Context) (legRecord, error) {
+	return ep.g.serverLeg(ctx, ep.record())
+}
+
+func (g *Gateway) serverLeg(ctx context.Context, row store.Server) (legRecord, error) {
+	target, err := g.targets.ServerTarget(ctx, row)
+	if err != nil {
+		return legRecord{}, err
+	}
+	return legRecord{target: target, kind: store.ServerRecords, approved: row.ApprovedToolsHash}, nil
+}
+
+// assignmentLeg is the leg of one of the agent's assignments, whose record
+// is read afresh each time the leg opens.
+func (ep *endpoint) assignmentLeg(p *proxy, as store.Assignment) *leg {
+	g, tenant := ep.g, ep.key.tenant
+	l := &leg{p: p, prefix: as.Prefix, allowed: slices.Clone(as.AllowedTools)}
+	switch {
+	case as.ServerID != nil:
+		id := *as.ServerID
+		l.kind, l.id = kindServer, id
+		l.resolve = func(ctx context.Context) (legRecord, error) {
+			row, err := g.servers.GetServer(ctx, tenant, id)
+			if err != nil {
+				return legRecord{}, fmt.Errorf("MCP server %s: %w", id, err)
+			}
+			if row.ConnectionType != string(contract.ConnectionProxy) {
+				return legRecord{}, &DirectError{ID: id}
+			}
+			return g.serverLeg(ctx, row)
+		}
+	case as.ConnectionID != nil:
+		id := *as.ConnectionID
+		l.kind, l.id = kindConnection, id.String()
+		l.resolve = func(ctx context.Context) (legRecord, error) {
+			row, err := g.agents.GetConnection(ctx, tenant, id)
+			if err != nil {
+				return legRecord{}, fmt.Errorf("MCP connection %s: %w", id, err)
+			}
+			target, err := g.connTargets.ConnectionTarget(ctx, row)
+			if err != nil {
+				return legRecord{}, err
+			}
+			return legRecord{target: target, kind: store.ConnectionRecords, approved: row.ApprovedToolsHash}, nil
+		}
+	default:
+		l.resolve = func(context.Context) (legRecord, error) {
+			return legRecord{}, errors.New("the assignment names neither a connection nor a server")
+		}
+	}
+	return l
+}
+
+// aggregate is the receiving middleware of an agent session.
+func (p *proxy) aggregate(next mcp.MethodHandler) mcp.MethodHandler {
+	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
+		ss, _ := req.GetSession().(*mcp.ServerSession)
+		p.attach(ss)
+		switch method {
+		case "initialize", "server/discover":
+			res, err := next(ctx, method, req)
+			if err != nil {
+				return res, err
+			}
+			p.describeAgent(res)
+			return res, nil
+		case "ping", "notifications/initialized", "notifications/cancelled", "notifications/progress",
+			"notifications/roots/list_changed":
+			return next(ctx, method, req)
+		}
+		done := p.begin(ctx, req.GetParams())
+		defer done()
+		switch method {
+		case "tools/list":
+			return p.listTools(ctx, ss), nil
+		case "prompts/list":
+			return p.listPrompts(ctx, ss), nil
+		case "tools/call":
+			params, ok := req.GetParams().(*mcp.CallToolParamsRaw)
+			if !ok || params == nil || params.Name == "" {
+				return nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: "invalid params: tools/call needs the name of a tool"}
+			}
+			return p.callTool(ctx, ss, params)
+		case "prompts/get":
+			params, ok := req.GetParams().(*mcp.GetPromptParams)
+			if !ok || params == nil || params.Name == "" {
+				return nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: "invalid params: prompts/get needs the name of a prompt"}
+			}
+			return p.getPrompt(ctx, ss, params)
+		}
+		return nil, &jsonrpc.Error{Code: jsonrpc.CodeMethodNotFound,
+			Message: fmt.Sprintf("method %q is not served at agent endpoints, which offer tools and prompts", method)}
+	}
+}
+
+// describeAgent makes the handshake's answer the agent's: tools and
+// prompts of its assignments, and its composed instructions.
+func (p *proxy) describeAgent(res mcp.Result) {
+	caps := &mcp.ServerCapabilities{
+		Tools:   &mcp.ToolCapabilities{ListChanged: true},
+		Prompts: &mcp.PromptCapabilities{ListChanged: true},
+	}
+	var instructions string
+	if p.instructions != nil {
+		instructions = *p.instructions
+	}
+	switch r := res.(type) {
+	case *mcp.InitializeResult:
+		r.Capabilities, r.Instructions = caps, instructions
+	case *mcp.DiscoverResult:
+		r.Capabilities, r.Instructions = caps, instructions
+	}
+}
+
+// maxPages bounds the pages read of one upstream listing, against an
+// upstream whose cursors never end.
+const maxPages = 100
+
+// eachLeg runs fn for every leg at once (a slow upstream does not hold up
+// the others' part of a listing) and returns what each returned, in order.
+func eachLeg[T any](p *proxy, fn func(*leg) ([]T, error), what string) [][]T {
+	out := make([][]T, len(p.legs))
+	var wg sync.WaitGroup
+	for i, l := range p.legs {
+		wg.Go(func() {
+			items, err := fn(l)
+			if err != nil {
+				p.ep.g.log.Warn("gateway: leaving out the "+what+" of an upstream MCP server that cannot be listed", l.attrs("error", err)...)
+				return
+			}
+			out[i] = items
+		})
+	}
+	wg.Wait()
+	return out
+}
+
+// named is the agent's name of an upstream name, or "" when it is too long.
+func (l *leg) named(name, what string) string {
+	full := l.prefix + nameSeparator + name
+	if len(full) > maxNameLength {
+		l.p.ep.g.log.Warn(fmt.Sprintf("gateway: leaving out a %s whose name with its prefix is over %d characters", what, maxNameLength),
+			l.attrs("name", full)...)
+		return ""
+	}
+	return full
+}
+
+func (p *proxy) listTools(ctx context.Context, ss *mcp.ServerSession) *mcp.ListToolsResult {
+	lists := eachLeg(p, func(l *leg) ([]*mcp.Tool, error) {
+		up, pin, err := l.upstream(ctx, ss)
+		if err != nil {
+			return nil, err
+		}
+		uctx, cancel := p.ep.g.upstreamContext(ctx)
+		defer cancel()
+		var tools []*mcp.Tool
+		params := &mcp.ListToolsParams{}
+		for range maxPages {
+			res, err := up.ListTools(uctx, params)
+			if err != nil {
+				return nil, upstreamError(uctx, err)
+			}
+			tools = append(tools, res.Tools...)
+			if res.NextCursor == "" {
+				break
+			}
+			params = &mcp.ListToolsParams{Cursor: res.NextCursor}
+		}
+		return pin.listed(tools), nil
+	}, "tools")
+	out := &mcp.ListToolsResult{Tools: []*mcp.Tool{}}
+	for i, l := range p.legs {
+		for _, t := range lists[i] {
+			if t == nil || (l.allowed != nil && !slices.Contains(l.allowed, t.Name)) {
+				continue
+			}
+			if name := l.named(t.Name, "tool"); name != "" {
+				c := *t
+				c.Name = name
+				out.Tools = append(out.Tools, &c)
+			}
+		}
+	}
+	return out
+}
+
+func (p *proxy) listPrompts(ctx context.Context, ss *mcp.ServerSession) *mcp.ListPromptsResult {
+	lists := eachLeg(p, func(l *leg) ([]*mcp.Prompt, error) {
+		up, _, err := l.upstream(ctx, ss)
+		if err != nil {
+			return nil, err
+		}
+		if c := up.InitializeResult().Capabilities; c == nil || c.Prompts == nil {
+			return nil, nil
+		}
+		uctx, cancel := p.ep.g.upstreamContext(ctx)
+		defer cancel()
+		var prompts []*mcp.Prompt
+		params := &mcp.ListPromptsParams{}
+		for range maxPages {
+			res, err := up.ListPrompts(uctx, params)
+			if err != nil {
+				return nil, upstreamError(uctx, err)
+			}
+			prompts = append(prompts, res.Prompts...)
+			if res.NextCursor == "" {
+				break
+			}
+			params = &mcp.ListPromptsParams{Cursor: res.NextCursor}
+		}
+		return prompts, nil
+	}, "prompts")
+	out := &mcp.ListPromptsResult{Prompts: []*mcp.Prompt{}}
+	for i, l := range p.legs {
+		for _, pr := range lists[i] {
+			if pr == nil {
+				continue
+			}
+			if name := l.named(pr.Name, "prompt"); name != "" {
+				c := *pr
+				c.Name = name
+				out.Prompts = append(out.Prompts, &c)
+			}
+		}
+	}
+	return out
+}
+
+// route is the leg an agent's name belongs to (the longest prefix that
+// matches) and the upstream's name; nil when none does.
+func (p *proxy) route(name string) (*leg, string) {
+	var best *leg
+	for _, l := range p.legs {
+		pre := l.prefix + nameSeparator
+		if strings.HasPrefix(name, pre) && len(name) > len(pre) && (best == nil || len(l.prefix) > len(best.prefix)) {
+			best = l
+		}
+	}
+	if best == nil {
+		return nil, ""
+	}
+	return best, name[len(best.prefix)+len(nameSeparator):]
+}
+
+// unknownName is the error for a name no assignment has.
+func (p *proxy) unknownName(what, name string) error {
+	prefixes := make([]string, 0, len(p.legs))
+	for _, l := range p.legs {
+		prefixes = append(prefixes, l.prefix)
+	}
+	return &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: fmt.Sprintf(
+		"unknown %s %q: the agent's %ss are named <prefix>%s<name>, with the prefix of one of its assignments (%s); %ss/list names them",
+		what, name, what, nameSeparator, strings.Join(prefixes, ", "), what)}
+}
+
+// legUnavailable is the error for a call to a leg that cannot be opened.
+func legUnavailable(what, name string, err error) error {
+	msg := err.Error()
+	var je *jsonrpc.Error
+	if errors.As(err, &je) {
+		msg = je.Message
+	}
+	return &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: fmt.Sprintf("%s %q is unavailable: %s", what, name, msg)}
+}
+
+func (p *proxy) callTool(ctx context.Context, ss *mcp.ServerSession, params *mcp.CallToolParamsRaw) (mcp.Result, error) {
+	au := p.startAudit("tools/call")
+	l, name := p.route(params.Name)
+	if l == nil {
+		err := p.unknownName("tool", params.Name)
+		au.done(ctx, nil, params.Name, contract.OutcomeError, err)
+		return nil, err
+	}
+	if l.allowed != nil && !slices.Contains(l.allowed, name) {
+		err := &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: fmt.Sprintf(
+			"tool %q is not allowed: the agent's assignment with prefix %q allows only %s (allowedTools)", params.Name, l.prefix, quoteList(l.allowed))}
+		au.done(ctx, l, name, contract.OutcomeBlocked, err)
+		return nil, err
+	}
+	up, pin, err := l.upstream(ctx, ss)
+	if err != nil {
+		err = legUnavailable("tool", params.Name, err)
+		au.done(ctx, l, name, contract.OutcomeUnavailable, err)
+		return nil, err
+	}
+	uctx, cancel := p.ep.g.upstreamContext(ctx)
+	defer cancel()
+	if err := pin.callable(uctx, up, name); err != nil {
+		err = agentNamed(err, name, params.Name)
+		au.done(ctx, l, name, contract.OutcomeBlocked, err)
+		return nil, err
+	}
+	q := *params
+	q.Name = name
+	res, err := forward(uctx, up.ClientSession, "tools/call", &q)
+	err = upstreamError(uctx, err)
+	au.done(ctx, l, name, outcomeOf(res, err), err)
+	return res, err
+}
+
+func (p *proxy) getPrompt(ctx context.Context, ss *mcp.ServerSession, params *mcp.GetPromptParams) (mcp.Result, error) {
+	au := p.startAudit("prompts/get")
+	l, name := p.route(params.Name)
+	if l == nil {
+		err := p.unknownName("prompt", params.Name)
+		au.done(ctx, nil, params.Name, contract.OutcomeError, err)
+		return nil, err
+	}
+	up, _, err := l.upstream(ctx, ss)
+	if err != nil {
+		err = legUnavailable("prompt", params.Name, err)
+		au.done(ctx, l, name, contract.OutcomeUnavailable, err)
+		return nil, err
+	}
+	uctx, cancel := p.ep.g.upstreamContext(ctx)
+	defer cancel()
+	q := *params
+	q.Name = name
+	res, err := forward(uctx, up.ClientSession, "prompts/get", &q)
+	err = upstreamError(uctx, err)
+	au.done(ctx, l, name, outcomeOf(res, err), err)
+	return res, err
+}
+
+// agentNamed is the pinning's refusal of the upstream's tool name as the
+// agent knows it: by its prefixed name.
+func agentNamed(err error, name, agentName string) error {
+	var je *jsonrpc.Error
+	if !errors.As(err, &je) {
+		return err
+	}
+	out := *je
+	out.Message = strings.ReplaceAll(je.Message, fmt.Sprintf("%q", name), fmt.Sprintf("%q", agentName))
+	return &out
+}
+
+// quoteList is names quoted and joined by commas; "no tool" when empty.
+func quoteList(names []string) string {
+	if len(names) == 0 {
+		return "no tool"
+	}
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = fmt.Sprintf("%q", n)
+	}
+	return strings.Join(q, ", ")
+}
