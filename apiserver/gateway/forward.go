@@ -2,9 +2,11 @@ package gateway
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
+	"reflect"
 	"time"
 	"unicode/utf8"
 
@@ -20,6 +22,15 @@ import (
 // that describe the downstream's own protocol (the upstream client states
 // its own).
 func forward(ctx context.Context, up *mcp.ClientSession, method string, params mcp.Params) (mcp.Result, error) {
+	res, err := send(ctx, up, method, params)
+	if err != nil || !completes(up, params) {
+		return res, err
+	}
+	return markComplete(res)
+}
+
+// send is forward's request.
+func send(ctx context.Context, up *mcp.ClientSession, method string, params mcp.Params) (mcp.Result, error) {
 	switch p := params.(type) {
 	case *mcp.ListToolsParams:
 		if p == nil {
@@ -61,6 +72,60 @@ func forward(ctx context.Context, up *mcp.ClientSession, method string, params m
 		return up.Complete(ctx, &q)
 	}
 	return nil, &jsonrpc.Error{Code: jsonrpc.CodeMethodNotFound, Message: fmt.Sprintf("method %q is not served through the gateway", method)}
+}
+
+// completes reports whether an answer of up to params must be marked
+// complete: a 2026-07-28 downstream (its requests state their version in
+// _meta) requires resultType on tools/call, prompts/get and resources/read
+// results, which an older upstream never sends and the SDK adds only in its
+// own handlers — the gateway answers from middleware.
+func completes(up *mcp.ClientSession, params mcp.Params) bool {
+	if params == nil || reflect.ValueOf(params).IsNil() {
+		return false
+	}
+	v, _ := params.GetMeta()[mcp.MetaKeyProtocolVersion].(string)
+	return v >= statelessVersion && up.InitializeResult().ProtocolVersion < statelessVersion
+}
+
+// markComplete is res with resultType "complete", for the result types that
+// carry one (the field is the SDK's own, set only by decoding).
+func markComplete(res mcp.Result) (mcp.Result, error) {
+	var out mcp.Result
+	switch r := res.(type) {
+	case *mcp.CallToolResult:
+		if r.NeedsInput() {
+			return res, nil
+		}
+		out = new(mcp.CallToolResult)
+	case *mcp.GetPromptResult:
+		if r.NeedsInput() {
+			return res, nil
+		}
+		out = new(mcp.GetPromptResult)
+	case *mcp.ReadResourceResult:
+		if r.NeedsInput() {
+			return res, nil
+		}
+		out = new(mcp.ReadResourceResult)
+	default:
+		return res, nil
+	}
+	fields := map[string]json.RawMessage{}
+	data, err := json.Marshal(res)
+	if err == nil {
+		err = json.Unmarshal(data, &fields)
+	}
+	if err == nil {
+		fields["resultType"] = json.RawMessage(`"complete"`)
+		data, err = json.Marshal(fields)
+	}
+	if err == nil {
+		err = json.Unmarshal(data, out)
+	}
+	if err != nil {
+		return nil, &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: "the upstream's answer cannot be passed on: " + err.Error()}
+	}
+	return out, nil
 }
 
 // protocolMeta are the _meta keys a 2026-07-28 client sets on every request
