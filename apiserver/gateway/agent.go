@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
@@ -50,13 +51,17 @@ func (g *Gateway) Agent(ctx context.Context, caller Caller, id uuid.UUID) (http.
 	if g.agents == nil {
 		return nil, store.ErrNotFound
 	}
+	key := endpointKey{tenant: caller.Tenant, id: id.String(), agent: true}
+	if ep := g.fresh(key); ep != nil {
+		return withCaller(ep, caller), nil
+	}
 	a, err := g.agents.GetAgent(ctx, caller.Tenant, id)
 	if err != nil {
 		return nil, err
 	}
-	ep := g.endpoint(endpointKey{tenant: caller.Tenant, id: id.String(), agent: true}, &id)
+	ep := g.endpoint(key, &id)
 	ep.mu.Lock()
-	ep.agent = a
+	ep.agent, ep.readAt = a, time.Now()
 	ep.mu.Unlock()
 	return withCaller(ep, caller), nil
 }
@@ -140,7 +145,7 @@ func (p *proxy) aggregate(next mcp.MethodHandler) mcp.MethodHandler {
 			"notifications/roots/list_changed":
 			return next(ctx, method, req)
 		}
-		done := p.begin(ctx, req.GetParams())
+		done := p.begin(ctx, ss, req.GetParams())
 		defer done()
 		switch method {
 		case "tools/list":

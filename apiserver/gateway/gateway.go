@@ -203,7 +203,7 @@ type endpoint struct {
 	g         *Gateway
 	key       endpointKey
 	stateful  *sessions
-	stateless *mcp.StreamableHTTPHandler
+	stateless http.Handler
 	// versions answers the SDK's per-request version check for requests
 	// of an existing session, which need no server of their own.
 	versions *mcp.Server
@@ -214,6 +214,12 @@ type endpoint struct {
 	mu    sync.Mutex
 	row   store.Server
 	agent store.Agent
+	// readAt is when row or agent was read.
+	readAt time.Time
+	// pool holds the pooled proxies of stateless requests (stateless.go);
+	// sweepPool idles them out.
+	pool      map[string]*pooled
+	sweepPool *time.Timer
 }
 
 // Server resolves the tenant's server id to its MCP endpoint; a
@@ -221,6 +227,9 @@ type endpoint struct {
 // none to serve.
 func (g *Gateway) Server(ctx context.Context, caller Caller, id string) (http.Handler, error) {
 	tenant := caller.Tenant
+	if ep := g.fresh(endpointKey{tenant: tenant, id: id}); ep != nil {
+		return withCaller(ep, caller), nil
+	}
 	row, err := g.servers.GetServer(ctx, tenant, id)
 	if err != nil {
 		return nil, err
@@ -230,9 +239,32 @@ func (g *Gateway) Server(ctx context.Context, caller Caller, id string) (http.Ha
 	}
 	ep := g.endpoint(endpointKey{tenant: tenant, id: id}, nil)
 	ep.mu.Lock()
-	ep.row = row
+	ep.row, ep.readAt = row, time.Now()
 	ep.mu.Unlock()
 	return withCaller(ep, caller), nil
+}
+
+// recordTTL is how long an endpoint is served on its record (or agent) as
+// last read before the next request reads it again: a read per request
+// would cost a database round trip per call, and a PATCH or DELETE of the
+// record reaches the gateway within this bound.
+const recordTTL = time.Second
+
+// fresh is the endpoint of key if its record was read less than recordTTL
+// ago (and so exists and is served), else nil.
+func (g *Gateway) fresh(key endpointKey) *endpoint {
+	g.mu.Lock()
+	ep := g.endpoints[key]
+	g.mu.Unlock()
+	if ep == nil {
+		return nil
+	}
+	ep.mu.Lock()
+	defer ep.mu.Unlock()
+	if time.Since(ep.readAt) < recordTTL {
+		return ep
+	}
+	return nil
 }
 
 // endpoint is the endpoint of key, made on first use.
@@ -254,13 +286,8 @@ func (g *Gateway) newEndpoint(key endpointKey) *endpoint {
 	if key.agent {
 		kind = store.GatewayAgentEndpoint
 	}
-	ep.stateful = g.newSessions(kind, key.tenant, key.id, ep.serverFor(false))
-	ep.stateless = mcp.NewStreamableHTTPHandler(ep.serverFor(true), &mcp.StreamableHTTPOptions{
-		Stateless:                    true,
-		MaxRequestBodyBytes:          MaxBodyBytes,
-		Logger:                       g.log,
-		PropagateRequestCancellation: true,
-	})
+	ep.stateful = g.newSessions(kind, key.tenant, key.id, ep.serverForSession)
+	ep.stateless = ep.newStatelessHandler()
 	return ep
 }
 
@@ -283,16 +310,15 @@ func (ep *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ep.stateful.ServeHTTP(w, r)
 }
 
-// serverFor is the SDK handler's getServer: a fresh MCP server, and so a
-// fresh proxy session, for each downstream session. The SDK asks on every
-// request; one that continues a session is only checked for its version.
-func (ep *endpoint) serverFor(stateless bool) func(*http.Request) *mcp.Server {
-	return func(r *http.Request) *mcp.Server {
-		if !stateless && r.Header.Get("Mcp-Session-Id") != "" {
-			return ep.versions
-		}
-		return newProxy(ep, callerOf(r.Context())).server
+// serverForSession is the stateful SDK handler's getServer: a fresh MCP
+// server, and so a fresh proxy session, for each downstream session. The
+// SDK asks on every request; one that continues a session is only checked
+// for its version.
+func (ep *endpoint) serverForSession(r *http.Request) *mcp.Server {
+	if r.Header.Get("Mcp-Session-Id") != "" {
+		return ep.versions
 	}
+	return newProxy(ep, callerOf(r.Context())).server
 }
 
 // record is the endpoint's record as last read.

@@ -43,6 +43,7 @@ func newEnv(t *testing.T) *env {
 		if err != nil {
 			t.Fatal(err)
 		}
+		t.Cleanup(g.Close)
 		cfg.Gateway = g
 	}))
 	c, err := client.New(api.URL, api.APIKey, client.WithRetryMax(0))

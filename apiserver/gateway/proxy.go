@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -33,6 +34,10 @@ type proxy struct {
 	// agent is set for the sessions of an agent endpoint: the aggregate
 	// of its legs, whose upstreams come and go without ending it.
 	agent bool
+	// shared is set for a pooled proxy of stateless requests
+	// (stateless.go): each request has a temporary session of its own,
+	// so there is no downstream session to follow or end, and server is nil.
+	shared bool
 	// instructions are the agent's composed instructions.
 	instructions *string
 
@@ -48,7 +53,13 @@ type proxy struct {
 // call is one downstream request in progress.
 type call struct {
 	ctx   context.Context
+	ss    *mcp.ServerSession
 	token string // its progress token, "" when it has none
+	// upToken is the progress token sent upstream in its place by a pooled
+	// proxy, whose callers choose their tokens independently.
+	upToken string
+	// orig is the progress token as the downstream sent it.
+	orig any
 }
 
 // leg is one record a downstream session reaches, and its upstream
@@ -106,11 +117,7 @@ func newProxy(ep *endpoint, caller Caller) *proxy {
 		}
 	}
 	p.server = mcp.NewServer(gatewayInfo, opts)
-	if p.agent {
-		p.server.AddReceivingMiddleware(p.aggregate)
-	} else {
-		p.server.AddReceivingMiddleware(p.receive)
-	}
+	p.server.AddReceivingMiddleware(p.middleware)
 	return p
 }
 
@@ -146,7 +153,7 @@ func (p *proxy) receive(next mcp.MethodHandler) mcp.MethodHandler {
 			au.done(ctx, l, auditName(req.GetParams()), contract.OutcomeUnavailable, err)
 			return nil, err
 		}
-		done := p.begin(ctx, req.GetParams())
+		done := p.begin(ctx, ss, req.GetParams())
 		defer done()
 		dctx := ctx // the downstream request's, for the SDK's own handlers
 		ctx, cancel := p.ep.g.upstreamContext(ctx)
@@ -226,7 +233,7 @@ var errParams = &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: "invali
 // attach remembers the downstream session on its first request, and
 // releases every upstream session once it ends.
 func (p *proxy) attach(ss *mcp.ServerSession) {
-	if ss == nil {
+	if ss == nil || p.shared {
 		return
 	}
 	p.mu.Lock()
@@ -286,9 +293,14 @@ func (l *leg) upstream(ctx context.Context, ss *mcp.ServerSession) (*probe.Sessi
 	if err != nil {
 		return nil, nil, err
 	}
+	if pin != nil && p.shared {
+		// A pooled session hears of no list change (it opens no stream
+		// for them): every call is judged on a listing read for it.
+		pin.maxAge = 0
+	}
 	client := mcp.NewClient(clientInfo, l.clientOptions(ss.InitializeParams()))
 	client.AddReceivingMiddleware(p.serverRequests)
-	up, err = g.connect(ctx, rec.target, client)
+	up, err = g.connect(ctx, rec.target, client, p.shared)
 	if err != nil {
 		g.log.WarnContext(ctx, "gateway: cannot open the upstream MCP session", l.attrs("error", err)...)
 		return nil, nil, unavailable(err)
@@ -310,7 +322,7 @@ func (l *leg) upstream(ctx context.Context, ss *mcp.ServerSession) (*probe.Sessi
 			l.up, l.pin = nil, nil
 		}
 		l.mu.Unlock()
-		if !p.agent {
+		if !p.agent && !p.shared {
 			_ = ss.Close()
 		}
 	}()
@@ -360,16 +372,21 @@ func (l *leg) clientOptions(ip *mcp.InitializeParams) *mcp.ClientOptions {
 		Capabilities:                caps,
 		LoggingMessageHandler:       p.logMessage, //nolint:staticcheck // deprecated at 2026-07-28, still passed through for older clients
 		ProgressNotificationHandler: p.progress,
-		ToolListChangedHandler: func(context.Context, *mcp.ToolListChangedRequest) {
+	}
+	if !p.shared {
+		// A pooled session has no downstream session to tell, and a
+		// list_changed handler would make the SDK client hold a
+		// subscriptions/listen request open on a 2026-07-28 upstream.
+		opts.ToolListChangedHandler = func(context.Context, *mcp.ToolListChangedRequest) {
 			l.mu.Lock()
 			pin := l.pin
 			l.mu.Unlock()
 			pin.changed()
 			p.listChanged(toolsChanged)
-		},
-		PromptListChangedHandler: func(context.Context, *mcp.PromptListChangedRequest) { p.listChanged(promptsChanged) },
+		}
+		opts.PromptListChangedHandler = func(context.Context, *mcp.PromptListChangedRequest) { p.listChanged(promptsChanged) }
 	}
-	if !p.agent {
+	if !p.agent && !p.shared {
 		// Agents are not offered resources.
 		opts.ResourceListChangedHandler = func(context.Context, *mcp.ResourceListChangedRequest) { p.listChanged(resourcesChanged) }
 		opts.ResourceUpdatedHandler = p.resourceUpdated
@@ -391,12 +408,18 @@ func (l *leg) clientOptions(ip *mcp.InitializeParams) *mcp.ClientOptions {
 }
 
 // begin records a downstream request in progress until done is called.
-func (p *proxy) begin(ctx context.Context, params mcp.Params) (done func()) {
-	c := &call{ctx: ctx}
+func (p *proxy) begin(ctx context.Context, ss *mcp.ServerSession, params mcp.Params) (done func()) {
+	c := &call{ctx: ctx, ss: ss}
 	// Params are pointers, nil for a request that sent none.
 	if params != nil && !reflect.ValueOf(params).IsNil() {
 		if tok := params.GetMeta()["progressToken"]; tok != nil {
-			c.token = fmt.Sprint(tok)
+			c.token, c.orig = fmt.Sprint(tok), tok
+			if p.shared {
+				// Two callers' requests may carry the same token on one
+				// upstream session: it gets one of the gateway's own.
+				c.upToken = fmt.Sprintf("mcpconn-%d", progressTokens.Add(1))
+				params.GetMeta()["progressToken"] = c.upToken
+			}
 		}
 	}
 	p.mu.Lock()
@@ -411,23 +434,34 @@ func (p *proxy) begin(ctx context.Context, params mcp.Params) (done func()) {
 	}
 }
 
+// progressTokens numbers the progress tokens pooled proxies send upstream.
+var progressTokens atomic.Int64
+
 // origin is the context of the downstream request something an upstream
 // sent belongs to — the one whose progress token it carries, else the
 // latest in progress — so that the SDK sends it on that request's stream;
-// with none in progress, the session's own stream.
-func (p *proxy) origin(token any) (context.Context, *mcp.ServerSession) {
+// with none in progress, the session's own stream. token is the progress
+// token to send down in place of the one the upstream sent.
+func (p *proxy) origin(upToken any) (ctx context.Context, ss *mcp.ServerSession, token any) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if token != nil {
-		key := fmt.Sprint(token)
+	if upToken != nil {
+		key := fmt.Sprint(upToken)
 		for _, c := range p.calls {
-			if c.token == key {
-				return c.ctx, p.ss
+			if (c.upToken == "" && c.token == key) || (c.upToken != "" && c.upToken == key) {
+				return c.ctx, c.ss, c.orig
 			}
 		}
 	}
-	if n := len(p.calls); n > 0 {
-		return p.calls[n-1].ctx, p.ss
+	// A pooled proxy's requests are separate requests of one caller: what
+	// carries a token of none of them (a finished call's) goes nowhere,
+	// what carries none goes to one only when it is alone.
+	if p.shared && upToken != nil {
+		return context.Background(), nil, upToken
 	}
-	return context.Background(), p.ss
+	if n := len(p.calls); n > 0 && (!p.shared || n == 1) {
+		return p.calls[n-1].ctx, p.calls[n-1].ss, upToken
+	}
+	// A pooled proxy has no session of its own to send on.
+	return context.Background(), p.ss, upToken
 }

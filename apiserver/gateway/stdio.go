@@ -24,9 +24,13 @@ const (
 // connect opens an upstream session to target, holding one of the stdio
 // slots for as long as a stdio session lives: until its process group has
 // been killed and reaped.
-func (g *Gateway) connect(ctx context.Context, target probe.Target, client *mcp.Client) (*probe.Session, error) {
+func (g *Gateway) connect(ctx context.Context, target probe.Target, client *mcp.Client, pooled bool) (*probe.Session, error) {
+	dial := g.dialer.Connect
+	if pooled {
+		dial = g.dialer.ConnectRequestsOnly
+	}
 	if target.Transport != contract.TransportStdio {
-		return g.dialer.Connect(ctx, target, client)
+		return dial(ctx, target, client)
 	}
 	select {
 	case g.stdio <- struct{}{}:
@@ -35,7 +39,7 @@ func (g *Gateway) connect(ctx context.Context, target probe.Target, client *mcp.
 			"the gateway already runs %d stdio MCP server processes, its limit (%s); retry once another session has ended, or ask the operator to raise %s",
 			cap(g.stdio), StdioMaxProcessesEnv, StdioMaxProcessesEnv)}
 	}
-	up, err := g.dialer.Connect(ctx, target, client)
+	up, err := dial(ctx, target, client)
 	if err != nil {
 		<-g.stdio
 		return nil, err

@@ -23,7 +23,7 @@ func (p *proxy) serverRequests(next mcp.MethodHandler) mcp.MethodHandler {
 	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
 		switch method {
 		case "roots/list":
-			octx, ss := p.origin(nil)
+			octx, ss, _ := p.origin(nil)
 			if ss == nil {
 				return nil, errNoDownstream
 			}
@@ -35,7 +35,7 @@ func (p *proxy) serverRequests(next mcp.MethodHandler) mcp.MethodHandler {
 			if params == nil {
 				return next(ctx, method, req)
 			}
-			octx, ss := p.origin(params.GetProgressToken())
+			octx, ss, _ := p.origin(params.GetProgressToken())
 			if ss == nil {
 				return nil, errNoDownstream
 			}
@@ -50,7 +50,7 @@ func (p *proxy) serverRequests(next mcp.MethodHandler) mcp.MethodHandler {
 var errNoDownstream = errors.New("the downstream MCP session has ended")
 
 func (p *proxy) createMessage(_ context.Context, req *mcp.CreateMessageWithToolsRequest) (*mcp.CreateMessageWithToolsResult, error) { //nolint:staticcheck // deprecated at 2026-07-28, still passed through for older clients
-	ctx, ss := p.origin(req.Params.GetProgressToken())
+	ctx, ss, _ := p.origin(req.Params.GetProgressToken())
 	if ss == nil {
 		return nil, errNoDownstream
 	}
@@ -59,7 +59,7 @@ func (p *proxy) createMessage(_ context.Context, req *mcp.CreateMessageWithTools
 }
 
 func (p *proxy) elicit(_ context.Context, req *mcp.ElicitRequest) (*mcp.ElicitResult, error) {
-	ctx, ss := p.origin(req.Params.GetProgressToken())
+	ctx, ss, _ := p.origin(req.Params.GetProgressToken())
 	if ss == nil {
 		return nil, errNoDownstream
 	}
@@ -67,7 +67,7 @@ func (p *proxy) elicit(_ context.Context, req *mcp.ElicitRequest) (*mcp.ElicitRe
 }
 
 func (p *proxy) logMessage(_ context.Context, req *mcp.LoggingMessageRequest) {
-	ctx, ss := p.origin(nil)
+	ctx, ss, _ := p.origin(nil)
 	if ss != nil {
 		//nolint:staticcheck // logging is deprecated at 2026-07-28 but still served to older clients
 		_ = ss.Log(ctx, req.Params)
@@ -75,15 +75,21 @@ func (p *proxy) logMessage(_ context.Context, req *mcp.LoggingMessageRequest) {
 }
 
 func (p *proxy) progress(_ context.Context, req *mcp.ProgressNotificationClientRequest) {
-	ctx, ss := p.origin(req.Params.ProgressToken)
+	ctx, ss, token := p.origin(req.Params.ProgressToken)
 	if ss != nil {
-		_ = ss.NotifyProgress(ctx, req.Params)
+		params := *req.Params
+		params.ProgressToken = token
+		_ = ss.NotifyProgress(ctx, &params)
 	}
 }
 
 func (p *proxy) resourceUpdated(ctx context.Context, req *mcp.ResourceUpdatedNotificationRequest) {
 	// The SDK sends it to this session if it subscribed to the URI: the
-	// server is this session's alone.
+	// server is this session's alone. A pooled proxy's requests have
+	// no subscriptions.
+	if p.shared {
+		return
+	}
 	_ = p.server.ResourceUpdated(context.WithoutCancel(ctx), req.Params)
 }
 
@@ -102,6 +108,9 @@ const (
 const placeholder = "mcpconn-gateway-list-changed"
 
 func (p *proxy) listChanged(kind listKind) {
+	if p.shared {
+		return // no session to tell: its callers list again on their next request
+	}
 	s := p.server
 	switch kind {
 	case toolsChanged:

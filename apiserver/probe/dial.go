@@ -25,11 +25,15 @@ type linkMode struct {
 	// session: a long-lived connection that wants the server's own stream
 	// (notifications, server-initiated requests) and reconnects.
 	session bool
+	// noStream: a long-lived connection whose caller takes only what the
+	// server sends in answer to its requests, so opens no server stream.
+	noStream bool
 }
 
 var (
 	checkLink   = linkMode{}
 	sessionLink = linkMode{session: true}
+	pooledLink  = linkMode{session: true, noStream: true}
 )
 
 // endpoint validates t's URL, or says why it must not be dialled (a message
@@ -72,8 +76,8 @@ func (p *Prober) httpTransport(life context.Context, t Target, u *url.URL, wire 
 	if !mode.session {
 		// A probe wants one answer, not reconnects, and no server-initiated stream.
 		st.MaxRetries = -1
-		st.DisableStandaloneSSE = true
 	}
+	st.DisableStandaloneSSE = !mode.session || mode.noStream
 	return st, hc, rec
 }
 
@@ -130,6 +134,18 @@ func (s *Session) Close() error {
 // prober's timeout does too); the session lasts until Close, or until the
 // server goes away. A failure is a *ConnectError.
 func (p *Prober) Connect(ctx context.Context, t Target, client *mcp.Client) (*Session, error) {
+	return p.connect(ctx, t, client, sessionLink)
+}
+
+// ConnectRequestsOnly is Connect for a session that takes only what the
+// server sends within its answers to requests (progress, input requests):
+// the server's own event stream is not opened, so an idle session holds no
+// request open. The gateway's pooled sessions of stateless callers are such.
+func (p *Prober) ConnectRequestsOnly(ctx context.Context, t Target, client *mcp.Client) (*Session, error) {
+	return p.connect(ctx, t, client, pooledLink)
+}
+
+func (p *Prober) connect(ctx context.Context, t Target, client *mcp.Client, mode linkMode) (*Session, error) {
 	// Nothing of ctx but its end reaches the SDK client: a caller that is
 	// itself an MCP server's handler carries the SDK's own values (the
 	// protocol version of its request), which the client's transport would
@@ -151,7 +167,7 @@ func (p *Prober) Connect(ctx context.Context, t Target, client *mcp.Client) (*Se
 		if msg != "" {
 			return fail(kind, msg)
 		}
-		transport, hc, rec := p.httpTransport(life, t, u, &rawCapture{}, sessionLink)
+		transport, hc, rec := p.httpTransport(life, t, u, &rawCapture{}, mode)
 		cs, err := client.Connect(hs, transport, nil)
 		if err != nil {
 			hc.CloseIdleConnections()

@@ -203,6 +203,8 @@ func serve(ctx context.Context, c *cli, cfg serveConfig) error {
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
 	shutdownErr := srv.Shutdown(shutdownCtx)
+	// The upstream sessions (and stdio processes) of stateless callers.
+	gw.Close()
 	stopScheduler()
 	if err := <-scheduled; err != nil {
 		c.log.Warn("health scheduler stopped with an error", "err", err)
