@@ -92,8 +92,8 @@ func refuse(c *gin.Context, secs int64, msg string) {
 type rpcKind int
 
 const (
-	rpcOther    rpcKind = iota // not one JSON-RPC message (or too large to tell)
-	rpcRequest                 // a request, with an id to answer
+	rpcOther   rpcKind = iota // not one JSON-RPC message (or too large to tell)
+	rpcRequest                // a request, with an id to answer
 	rpcNotification
 	rpcResponse
 )
