@@ -54,13 +54,13 @@ func withEchoGateway() apitest.Option {
 // gatewaySetup is a tenant with a proxied server, agent "bot" that has it
 // assigned, agent "other" that has not, and a token of each.
 type gatewaySetup struct {
-	api               *api
-	server            string
-	bot, other        contract.Agent
-	botToken          contract.AgentToken
-	otherToken        contract.AgentToken
-	botTok, otherTok  string
-	apiKeyID, project string
+	api              *api
+	server           string
+	bot, other       contract.Agent
+	botToken         contract.AgentToken
+	otherToken       contract.AgentToken
+	botTok, otherTok string
+	project          string
 }
 
 func newGatewaySetup(t *testing.T, a *api) *gatewaySetup {

@@ -36,13 +36,19 @@ const maxPeekBytes = 1 << 20
 //     only this way does the agent's client see why;
 //   - any other JSON-RPC request (a plain POST) gets 429 with that JSON-RPC
 //     error as its body;
-//   - everything else (a GET stream, a DELETE, a notification, a body
+//   - everything else (a GET stream, a notification, a body
 //     that is not JSON-RPC) gets 429 with the plain error body.
 //
 // JSON-RPC responses (a client's answers to sampling or elicitation) are
-// never refused: dropping one would stall the upstream call that asked.
+// never refused: dropping one would stall the upstream call that asked. Nor
+// is a DELETE, which ends a session: refusing it would keep the session and
+// its upstream session (or stdio process) alive until they idle out.
 func limitGateway(l *rateLimiter) gin.HandlerFunc {
 	return func(c *gin.Context) {
+		if c.Request.Method == http.MethodDelete {
+			c.Next()
+			return
+		}
 		key, who := limitKey(c)
 		allowed, wait := l.allow(key, time.Now())
 		if allowed {
