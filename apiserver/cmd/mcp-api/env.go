@@ -27,6 +27,8 @@ const (
 	envLogLevel           = "MCP_API_LOG_LEVEL"
 	envGatewaySessionIdle = gateway.SessionIdleEnv
 	envGatewayTimeout     = gateway.TimeoutEnv
+	envGatewayRateLimit   = "MCP_API_GATEWAY_RATE_LIMIT"
+	envGatewayRateBurst   = "MCP_API_GATEWAY_RATE_BURST"
 	// The Go runtime's own, which serve tunes when they are unset.
 	envGOGC       = "GOGC"
 	envGOMEMLIMIT = "GOMEMLIMIT"

@@ -14,9 +14,12 @@ import (
 type gatewayConfig struct {
 	sessionIdle time.Duration
 	timeout     time.Duration
+	rateLimit   float64 // requests per second per agent; 0: none
+	rateBurst   int
 }
 
-// gatewayConfigFrom reads MCP_API_GATEWAY_SESSION_IDLE and MCP_API_GATEWAY_TIMEOUT.
+// gatewayConfigFrom reads MCP_API_GATEWAY_SESSION_IDLE, MCP_API_GATEWAY_TIMEOUT,
+// MCP_API_GATEWAY_RATE_LIMIT and MCP_API_GATEWAY_RATE_BURST.
 func gatewayConfigFrom(env func(string) string) (gatewayConfig, error) {
 	cfg := gatewayConfig{sessionIdle: gateway.DefaultSessionIdle, timeout: gateway.DefaultTimeout}
 	var err error
@@ -26,19 +29,24 @@ func gatewayConfigFrom(env func(string) string) (gatewayConfig, error) {
 	if cfg.timeout, err = positiveDuration(env, envGatewayTimeout, cfg.timeout, "60s"); err != nil {
 		return cfg, err
 	}
+	if cfg.rateLimit, cfg.rateBurst, err = rateLimitFrom(env, envGatewayRateLimit, envGatewayRateBurst, "agent"); err != nil {
+		return cfg, err
+	}
 	return cfg, nil
 }
 
 // newGateway builds the gateway on the same outbound rules as the checks
 // (the address guard, how credentials are opened), through its own prober:
 // a gateway session lives far longer than one check.
-func newGateway(cfg gatewayConfig, checks checkConfig, st *store.Store, servers *health.ServerChecker, log *slog.Logger) (*gateway.Gateway, error) {
+func newGateway(cfg gatewayConfig, checks checkConfig, st *store.Store, servers *health.ServerChecker, audit gateway.Auditor,
+	log *slog.Logger) (*gateway.Gateway, error) {
 	return gateway.New(gateway.Config{
 		Servers:     st,
 		Targets:     servers,
 		Dialer:      probe.New(probe.Options{Timeout: checks.timeout, AllowPrivate: checks.allowPrivate}),
 		SessionIdle: cfg.sessionIdle,
 		Timeout:     cfg.timeout,
+		Audit:       audit,
 		Logger:      log,
 	})
 }

@@ -82,6 +82,8 @@ var environment = []envVar{
 	{envAllowPrivate, "true lets checks reach loopback and private addresses (default false). Link-local and cloud metadata addresses are always refused."},
 	{envGatewaySessionIdle, "How long a gateway session (/mcp/servers/{id}) may stay idle before it and its upstream session are closed (default 10m)."},
 	{envGatewayTimeout, "Bound on each call the gateway forwards to an upstream MCP server (default 60s)."},
+	{envGatewayRateLimit, "Requests per second each agent may make to the gateway (/mcp/agents/{id} and /mcp/servers/{id} together; API key callers per key) on average before being refused, such as 50 or 0.5 (default: unset, no limit). An MCP client's refused request gets a JSON-RPC error naming the agent, any other refused request a 429; both carry Retry-After."},
+	{envGatewayRateBurst, "How many gateway requests an agent may make at once under " + envGatewayRateLimit + " (default: the rate rounded up)."},
 	{envLogLevel, "debug, info, warn or error (default info). Logs are JSON lines on stderr."},
 	{envGOGC, "The Go collector's target heap growth in percent; serve uses 400 when it is unset (the runtime's default is 100), trading some memory for less CPU per request."},
 	{envGOMEMLIMIT, "Optional soft memory limit of the Go runtime, such as 256MiB, which makes the collector work harder as the heap nears it (default: none)."},
