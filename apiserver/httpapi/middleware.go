@@ -143,7 +143,7 @@ func recovery(log *slog.Logger) gin.HandlerFunc {
 func limitBody() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		// The gateway's MCP messages have a cap of their own.
-		if strings.HasPrefix(c.Request.URL.Path, gatewayPath+"/") {
+		if isGatewayPath(c.Request.URL.Path) {
 			c.Next()
 			return
 		}
@@ -156,49 +156,85 @@ func limitBody() gin.HandlerFunc {
 	}
 }
 
-// authenticate resolves "Authorization: Bearer <api key>" to a tenant and
-// the key's id (which audit events name), through keys, which may be nil
-// (no cache).
-func authenticate(st *store.Store, keys *keyCache, log *slog.Logger) gin.HandlerFunc {
+// authenticator resolves bearer credentials: tenant API keys for /api and
+// the gateway, agent tokens for the gateway (agent_auth.go). Each cache
+// may be nil (no cache).
+type authenticator struct {
+	store  *store.Store
+	keys   *keyCache
+	tokens *agentTokenCache
+	log    *slog.Logger
+}
+
+// apiKeys resolves "Authorization: Bearer <api key>" to a tenant and the
+// key's id (which audit events name).
+func (a *authenticator) apiKeys() gin.HandlerFunc {
 	return func(c *gin.Context) {
-		header := c.GetHeader("Authorization")
-		if header == "" {
-			unauthorized(c, `missing API key: send the header "Authorization: Bearer <api key>"`, false)
+		key, ok := bearer(c, "API key", "api key")
+		if !ok {
 			return
 		}
-		scheme, key, ok := strings.Cut(header, " ")
-		key = strings.TrimSpace(key)
-		if !ok || !strings.EqualFold(scheme, "Bearer") || key == "" {
-			unauthorized(c, `malformed Authorization header: expected "Bearer <api key>"`, false)
-			return
-		}
-		if len(key) > maxAPIKeyLength {
-			unauthorized(c, "invalid API key", true)
-			return
-		}
-		hash := secrets.HashAPIKey(key)
-		if found, ok := keys.get(hash, time.Now()); ok {
-			c.Set(keyTenant, found.TenantID)
-			c.Set(keyAPIKeyID, found.ID)
+		if a.checkAPIKey(c, key) {
 			c.Next()
-			return
-		}
-		found, err := st.APIKeyForHash(c.Request.Context(), hash)
-		switch {
-		case err == nil:
-			keys.put(hash, found, time.Now())
-			c.Set(keyTenant, found.TenantID)
-			c.Set(keyAPIKeyID, found.ID)
-			c.Next()
-		case errors.Is(err, store.ErrNotFound):
-			unauthorized(c, "invalid API key", true)
-		case errors.Is(err, store.ErrUnavailable):
-			logger(c, log).Warn("authentication: database unavailable", "error", err.Error())
-			familyOf(c).unavailable(c)
-		default:
-			familyOf(c).internalError(c, log, "authentication", err)
 		}
 	}
+}
+
+// bearer is the request's bearer credential; when there is none, or it is
+// malformed, it answers 401 naming what to send (such as "API key", shown
+// as placeholder in the header's example), and reports false.
+func bearer(c *gin.Context, what, placeholder string) (string, bool) {
+	header := c.GetHeader("Authorization")
+	if header == "" {
+		unauthorized(c, fmt.Sprintf(`missing %s: send the header "Authorization: Bearer <%s>"`, what, placeholder), false)
+		return "", false
+	}
+	scheme, cred, ok := strings.Cut(header, " ")
+	cred = strings.TrimSpace(cred)
+	if !ok || !strings.EqualFold(scheme, "Bearer") || cred == "" {
+		unauthorized(c, fmt.Sprintf(`malformed Authorization header: expected "Bearer <%s>"`, placeholder), false)
+		return "", false
+	}
+	return cred, true
+}
+
+// checkAPIKey looks key up and leaves its tenant and id on c; when it is
+// not a valid key, or the lookup fails, it answers and reports false.
+func (a *authenticator) checkAPIKey(c *gin.Context, key string) bool {
+	if len(key) > maxAPIKeyLength {
+		unauthorized(c, "invalid API key", true)
+		return false
+	}
+	hash := secrets.HashAPIKey(key)
+	found, ok := a.keys.get(hash, time.Now())
+	if !ok {
+		var err error
+		found, err = a.store.APIKeyForHash(c.Request.Context(), hash)
+		switch {
+		case err == nil:
+			a.keys.put(hash, found, time.Now())
+		case errors.Is(err, store.ErrNotFound):
+			unauthorized(c, "invalid API key", true)
+			return false
+		default:
+			a.lookupFailed(c, err)
+			return false
+		}
+	}
+	c.Set(keyTenant, found.TenantID)
+	c.Set(keyAPIKeyID, found.ID)
+	return true
+}
+
+// lookupFailed answers a credential lookup that failed for want of the
+// database (503) or otherwise (500).
+func (a *authenticator) lookupFailed(c *gin.Context, err error) {
+	if errors.Is(err, store.ErrUnavailable) {
+		logger(c, a.log).Warn("authentication: database unavailable", "error", err.Error())
+		familyOf(c).unavailable(c)
+		return
+	}
+	familyOf(c).internalError(c, a.log, "authentication", err)
 }
 
 func unauthorized(c *gin.Context, msg string, invalidToken bool) {

@@ -50,8 +50,21 @@ type Config struct {
 	// DefaultKeyCacheTTL, a negative value looks every request's key up.
 	KeyCacheTTL time.Duration
 	// Gateway, when set, serves proxied MCP servers at /mcp/servers/{id}
-	// to callers with a tenant API key.
+	// (to callers with a tenant API key or a token of an agent that has the
+	// server assigned) and agents at /mcp/agents/{id} (to that agent's
+	// tokens).
 	Gateway Gateway
+	// AgentTokenCacheTTL is how long a verified agent token is trusted
+	// before it is looked up again: 0 means DefaultAgentTokenCacheTTL, a
+	// negative value looks every request's token up.
+	AgentTokenCacheTTL time.Duration
+	// GatewayRateLimit is the average number of gateway requests per second
+	// an agent (or, for API key callers, an API key) may send before being
+	// refused; 0 means no limit.
+	GatewayRateLimit float64
+	// GatewayRateBurst is how many gateway requests an agent may send at
+	// once; below 1 it is GatewayRateLimit rounded up.
+	GatewayRateBurst int
 }
 
 // readyTimeout bounds the database ping of /readyz so a hung database makes
@@ -101,11 +114,21 @@ func newEngine(cfg Config) *gin.Engine {
 
 	// /api and the gateway share one key cache: a key is trusted (and a
 	// revoked one refused) alike by both.
-	auth := authenticate(cfg.Store, newKeyCache(cfg.KeyCacheTTL), cfg.Logger)
+	auth := &authenticator{store: cfg.Store, keys: newKeyCache(cfg.KeyCacheTTL),
+		tokens: newAgentTokenCache(cfg.AgentTokenCacheTTL), log: cfg.Logger}
 	if cfg.Gateway != nil {
-		(&gatewayRoutes{gateway: cfg.Gateway, log: cfg.Logger}).register(r.Group(gatewayPath, auth))
+		gw := &gatewayRoutes{gateway: cfg.Gateway, agents: cfg.Store, log: cfg.Logger}
+		servers := r.Group(gatewayPath, auth.keysOrAgentTokens())
+		agents := r.Group(agentGatewayPath, auth.agentTokens())
+		// one bucket per agent whichever of its endpoints it calls
+		if l := newRateLimiter(cfg.GatewayRateLimit, cfg.GatewayRateBurst); l != nil {
+			servers.Use(limitGateway(l))
+			agents.Use(limitGateway(l))
+		}
+		gw.registerServers(servers)
+		gw.registerAgents(agents)
 	}
-	api := r.Group("/api", auth)
+	api := r.Group("/api", auth.apiKeys())
 	if l := newRateLimiter(cfg.RateLimit, cfg.RateBurst); l != nil {
 		api.Use(limitRate(l))
 	}

@@ -47,6 +47,9 @@ type AgentCaller struct {
 	TenantID uuid.UUID `db:"tenant_id"`
 	AgentID  uuid.UUID `db:"agent_id"`
 	TokenID  uuid.UUID `db:"id"`
+	// ExpiresAt is when the token stops working, if ever: a cache of
+	// verified tokens must not outlive it.
+	ExpiresAt *time.Time `db:"expires_at"`
 }
 
 const agentTokenColumns = `id, tenant_id, agent_id, name, token_hash, expires_at, revoked_at, created_at`
@@ -110,7 +113,7 @@ func (s *Store) RevokeAgentToken(ctx context.Context, tenantID, agentID, id uuid
 func (s *Store) AgentForToken(ctx context.Context, tokenHash []byte) (AgentCaller, error) {
 	var c AgentCaller
 	// prepared: every gateway request whose token is not cached runs it
-	err := s.preparedGet(ctx, &c, `SELECT id, tenant_id, agent_id FROM agent_tokens
+	err := s.preparedGet(ctx, &c, `SELECT id, tenant_id, agent_id, expires_at FROM agent_tokens
 		WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())`, tokenHash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return AgentCaller{}, ErrNotFound
@@ -118,5 +121,6 @@ func (s *Store) AgentForToken(ctx context.Context, tokenHash []byte) (AgentCalle
 	if err != nil {
 		return AgentCaller{}, s.fail("look up agent token", err)
 	}
+	c.ExpiresAt = utcPtr(c.ExpiresAt)
 	return c, nil
 }

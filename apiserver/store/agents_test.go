@@ -122,7 +122,8 @@ func TestAgentForToken(t *testing.T) {
 	}
 	for _, tok := range []AgentToken{live, forever} {
 		got, err := s.AgentForToken(ctx, tok.TokenHash)
-		if err != nil || got != (AgentCaller{TenantID: tenant, AgentID: a.ID, TokenID: tok.ID}) {
+		if err != nil || got.TenantID != tenant || got.AgentID != a.ID || got.TokenID != tok.ID ||
+			!equalPtr(got.ExpiresAt, tok.ExpiresAt) {
 			t.Fatalf("AgentForToken(%s) = %+v, %v", tok.Name, got, err)
 		}
 	}

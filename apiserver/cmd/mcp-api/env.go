@@ -28,6 +28,8 @@ const (
 	envGatewaySessionIdle = gateway.SessionIdleEnv
 	envGatewayTimeout     = gateway.TimeoutEnv
 	envStdioMaxProcesses  = gateway.StdioMaxProcessesEnv
+	envGatewayRateLimit   = "MCP_API_GATEWAY_RATE_LIMIT"
+	envGatewayRateBurst   = "MCP_API_GATEWAY_RATE_BURST"
 	// The Go runtime's own, which serve tunes when they are unset.
 	envGOGC       = "GOGC"
 	envGOMEMLIMIT = "GOMEMLIMIT"

@@ -17,10 +17,12 @@ type gatewayConfig struct {
 	sessionIdle       time.Duration
 	timeout           time.Duration
 	stdioMaxProcesses int
+	rateLimit         float64 // requests per second per agent; 0: none
+	rateBurst         int
 }
 
-// gatewayConfigFrom reads MCP_API_GATEWAY_SESSION_IDLE,
-// MCP_API_GATEWAY_TIMEOUT and MCP_API_STDIO_MAX_PROCESSES.
+// gatewayConfigFrom reads MCP_API_GATEWAY_SESSION_IDLE, MCP_API_GATEWAY_TIMEOUT,
+// MCP_API_STDIO_MAX_PROCESSES, MCP_API_GATEWAY_RATE_LIMIT and MCP_API_GATEWAY_RATE_BURST.
 func gatewayConfigFrom(env func(string) string) (gatewayConfig, error) {
 	cfg := gatewayConfig{sessionIdle: gateway.DefaultSessionIdle, timeout: gateway.DefaultTimeout,
 		stdioMaxProcesses: gateway.DefaultStdioMaxProcesses}
@@ -38,6 +40,9 @@ func gatewayConfigFrom(env func(string) string) (gatewayConfig, error) {
 		}
 		cfg.stdioMaxProcesses = n
 	}
+	if cfg.rateLimit, cfg.rateBurst, err = rateLimitFrom(env, envGatewayRateLimit, envGatewayRateBurst, "agent"); err != nil {
+		return cfg, err
+	}
 	return cfg, nil
 }
 
@@ -45,7 +50,7 @@ func gatewayConfigFrom(env func(string) string) (gatewayConfig, error) {
 // (the address guard, how credentials are opened), through its own prober:
 // a gateway session lives far longer than one check.
 func newGateway(cfg gatewayConfig, checks checkConfig, st *store.Store, servers *health.ServerChecker,
-	connections *health.ConnectionChecker, log *slog.Logger) (*gateway.Gateway, error) {
+	connections *health.ConnectionChecker, audit gateway.Auditor, log *slog.Logger) (*gateway.Gateway, error) {
 	return gateway.New(gateway.Config{
 		Servers:           st,
 		Catalogs:          st,
@@ -55,6 +60,7 @@ func newGateway(cfg gatewayConfig, checks checkConfig, st *store.Store, servers 
 		Dialer:            probe.New(probe.Options{Timeout: checks.timeout, AllowPrivate: checks.allowPrivate}),
 		SessionIdle:       cfg.sessionIdle,
 		Timeout:           cfg.timeout,
+		Audit:             audit,
 		Logger:            log,
 		// Sessions are shared with the other replicas on the database.
 		Sessions:          st,

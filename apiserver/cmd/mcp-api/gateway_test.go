@@ -92,3 +92,40 @@ func TestServeProxiesMCPServers(t *testing.T) {
 		t.Fatalf("call through the gateway: %+v, %v", res, err)
 	}
 }
+
+// TestServeGatewayRateLimit: MCP_API_GATEWAY_RATE_LIMIT and _BURST reach
+// the gateway routes (an API key caller is limited per key), not /api.
+func TestServeGatewayRateLimit(t *testing.T) {
+	env := serveEnv(t)
+	env["MCP_API_ALLOW_PRIVATE_TARGETS"] = "true"
+	env["MCP_API_GATEWAY_RATE_LIMIT"] = "0.01"
+	env["MCP_API_GATEWAY_RATE_BURST"] = "2"
+	key := env["MCP_API_BOOTSTRAP_KEY"]
+	upstream := mcptest.StartHTTP(t, mcptest.Config{Name: "upstream", Tools: true})
+	s := startServe(t, env, "--no-scheduler")
+
+	var project struct {
+		Project struct{ ID string } `json:"project"`
+	}
+	if err := json.Unmarshal([]byte(post(t, s.url+"/api/projects", key, `{"name":"gw"}`)), &project); err != nil {
+		t.Fatal(err)
+	}
+	var srv struct {
+		Server struct{ ID string } `json:"server"`
+	}
+	body := post(t, s.url+"/api/mcp/servers", key, `{"projectId":"`+project.Project.ID+`","name":"limited","url":"`+upstream.URL+`","connectionType":"proxy"}`)
+	if err := json.Unmarshal([]byte(body), &srv); err != nil {
+		t.Fatal(err)
+	}
+	endpoint := s.url + "/mcp/servers/" + srv.Server.ID
+	for range 2 {
+		do(t, "GET", endpoint, key, "", http.StatusBadRequest) // the SDK refuses a GET without Accept: text/event-stream
+	}
+	if body := get(t, endpoint, key, http.StatusTooManyRequests); !strings.Contains(body, "rate limit exceeded for API key") {
+		t.Fatalf("429 body %s", body)
+	}
+	// /api has a limit of its own (none here)
+	for range 3 {
+		get(t, s.url+"/api/projects", key, http.StatusOK)
+	}
+}

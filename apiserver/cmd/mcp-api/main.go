@@ -83,6 +83,8 @@ var environment = []envVar{
 	{envGatewaySessionIdle, "How long a gateway session (/mcp/servers/{id}) may stay idle before it and its upstream session (and stdio process) are closed (default 10m). Sessions are shared by the replicas on one database; each replica's copy idles out on its own."},
 	{envGatewayTimeout, "Bound on each call the gateway forwards to an upstream MCP server (default 60s)."},
 	{envStdioMaxProcesses, "Most stdio MCP server processes the gateway runs at once, one per session of a stdio upstream (default 16); a session over the cap is refused with an error that says so."},
+	{envGatewayRateLimit, "Requests per second each agent may make to the gateway (/mcp/agents/{id} and /mcp/servers/{id} together; API key callers per key) on average before being refused, such as 50 or 0.5 (default: unset, no limit). An MCP client's refused request gets a JSON-RPC error naming the agent, any other refused request a 429; both carry Retry-After."},
+	{envGatewayRateBurst, "How many gateway requests an agent may make at once under " + envGatewayRateLimit + " (default: the rate rounded up)."},
 	{envLogLevel, "debug, info, warn or error (default info). Logs are JSON lines on stderr."},
 	{envGOGC, "The Go collector's target heap growth in percent; serve uses 400 when it is unset (the runtime's default is 100), trading some memory for less CPU per request."},
 	{envGOMEMLIMIT, "Optional soft memory limit of the Go runtime, such as 256MiB, which makes the collector work harder as the heap nears it (default: none)."},

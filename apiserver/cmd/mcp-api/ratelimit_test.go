@@ -37,8 +37,24 @@ func TestRateLimitConfig(t *testing.T) {
 		})
 	}
 
+	// The gateway's pair reads alike.
+	for _, tt := range []struct{ limit, burst, want string }{
+		{"fast", "", `MCP_API_GATEWAY_RATE_LIMIT must be a number of requests per second per agent, such as 20 or 0.5 (0 or unset: no limit), got "fast"`},
+		{"10", "0", `MCP_API_GATEWAY_RATE_BURST must be a whole number of requests of at least 1, got "0"`},
+		{"", "5", "MCP_API_GATEWAY_RATE_BURST is set but MCP_API_GATEWAY_RATE_LIMIT is not"},
+	} {
+		env := map[string]string{"MCP_API_GATEWAY_RATE_LIMIT": tt.limit, "MCP_API_GATEWAY_RATE_BURST": tt.burst}
+		for k, v := range base {
+			env[k] = v
+		}
+		r := runCmd(t, env, "serve")
+		if line := oneLine(t, "stderr", r.stderr); r.code != 2 || !strings.Contains(line, tt.want) {
+			t.Errorf("exit %d, stderr = %q, want 2 and %q", r.code, line, tt.want)
+		}
+	}
+
 	r := runCmd(t, nil, "serve", "--help")
-	for _, want := range []string{"MCP_API_RATE_LIMIT", "MCP_API_RATE_BURST"} {
+	for _, want := range []string{"MCP_API_RATE_LIMIT", "MCP_API_RATE_BURST", "MCP_API_GATEWAY_RATE_LIMIT", "MCP_API_GATEWAY_RATE_BURST"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("serve --help lacks %s:\n%s", want, r.stdout)
 		}

@@ -48,7 +48,7 @@ func serveCommand() *command {
 		env: []string{envDatabaseURL, envSecretKey, envSecretKeyPrevious, envBootstrapKey,
 			envListen, envPublicURL, envDBWait, envRateLimit, envRateBurst, envStdioCommands,
 			envProbeTimeout, envHealthInterval, envProbeConcurrency, envCheckHistory, envAllowPrivate,
-			envGatewaySessionIdle, envGatewayTimeout, envStdioMaxProcesses, envLogLevel, envGOGC, envGOMEMLIMIT},
+			envGatewaySessionIdle, envGatewayTimeout, envStdioMaxProcesses, envGatewayRateLimit, envGatewayRateBurst, envLogLevel, envGOGC, envGOMEMLIMIT},
 		setup: func(fs *flag.FlagSet) func(context.Context, *cli) error {
 			listen := fs.String("listen", "", "`ADDR` (host:port) to listen on (default $"+envListen+", else "+defaultListen+")")
 			noScheduler := fs.Bool("no-scheduler", false, "do not run the background health scheduler in this process")
@@ -110,7 +110,7 @@ func serveConfigFrom(env func(string) string, listen string, noScheduler bool) (
 			return cfg, configErrorf("%s must be a duration such as 60s or 2m, got %q", envDBWait, v)
 		}
 	}
-	if cfg.rateLimit, cfg.rateBurst, err = rateLimitFrom(env); err != nil {
+	if cfg.rateLimit, cfg.rateBurst, err = rateLimitFrom(env, envRateLimit, envRateBurst, "tenant"); err != nil {
 		return cfg, err
 	}
 	if cfg.stdioCommands, err = health.ParseStdioCommands(env(health.StdioCommandsEnv)); err != nil {
@@ -152,7 +152,13 @@ func serve(ctx context.Context, c *cli, cfg serveConfig) error {
 		return err
 	}
 
-	gw, err := newGateway(cfg.gateway, cfg.checks, st, chk.servers, chk.connections, c.log)
+	// Gateway calls are audited in groups: one insert per group, each
+	// call's reply waiting for its group to commit. Closed once the HTTP
+	// server has drained (below), so no call that returned loses its event;
+	// the deferred Close covers the early returns.
+	audit := store.NewAuditWriter(st, store.AuditWriterOptions{})
+	defer audit.Close()
+	gw, err := newGateway(cfg.gateway, cfg.checks, st, chk.servers, chk.connections, audit, c.log)
 	if err != nil {
 		return err
 	}
@@ -165,7 +171,8 @@ func serve(ctx context.Context, c *cli, cfg serveConfig) error {
 		Handler: httpapi.New(httpapi.Config{Store: st, Keyring: cfg.keyring, Logger: c.log,
 			ConnectionChecker: chk.connections, ServerChecker: chk.servers,
 			RateLimit: cfg.rateLimit, RateBurst: cfg.rateBurst, StdioCommands: cfg.stdioCommands,
-			PublicURL: cfg.publicURL, Gateway: gw}),
+			PublicURL: cfg.publicURL, Gateway: gw,
+			GatewayRateLimit: cfg.gateway.rateLimit, GatewayRateBurst: cfg.gateway.rateBurst}),
 		// Slow clients must not hold connections open forever; a synchronous
 		// health check is bounded by the probe timeout, well under WriteTimeout.
 		ReadHeaderTimeout: 10 * time.Second,
@@ -205,6 +212,8 @@ func serve(ctx context.Context, c *cli, cfg serveConfig) error {
 	shutdownErr := srv.Shutdown(shutdownCtx)
 	// The upstream sessions (and stdio processes) of stateless callers.
 	gw.Close()
+	// every gateway call has returned: write what is still queued
+	_ = audit.Close()
 	stopScheduler()
 	if err := <-scheduled; err != nil {
 		c.log.Warn("health scheduler stopped with an error", "err", err)
@@ -272,27 +281,27 @@ func migrateWithRetry(ctx context.Context, st *store.Store, wait time.Duration, 
 	}
 }
 
-// rateLimitFrom reads MCP_API_RATE_LIMIT and MCP_API_RATE_BURST; both unset
-// means no limit.
-func rateLimitFrom(env func(string) string) (float64, int, error) {
+// rateLimitFrom reads a token bucket's two variables: limitVar, requests
+// per second per whom, and burstVar; both unset means no limit.
+func rateLimitFrom(env func(string) string, limitVar, burstVar, whom string) (float64, int, error) {
 	var perSecond float64
-	if v := env(envRateLimit); v != "" {
+	if v := env(limitVar); v != "" {
 		var err error
 		perSecond, err = strconv.ParseFloat(v, 64)
 		if err != nil || perSecond < 0 || math.IsInf(perSecond, 0) || math.IsNaN(perSecond) {
-			return 0, 0, configErrorf("%s must be a number of requests per second per tenant, such as 20 or 0.5 (0 or unset: no limit), got %q", envRateLimit, v)
+			return 0, 0, configErrorf("%s must be a number of requests per second per %s, such as 20 or 0.5 (0 or unset: no limit), got %q", limitVar, whom, v)
 		}
 	}
-	v := env(envRateBurst)
+	v := env(burstVar)
 	if v == "" {
 		return perSecond, 0, nil
 	}
 	burst, err := strconv.Atoi(v)
 	if err != nil || burst < 1 {
-		return 0, 0, configErrorf("%s must be a whole number of requests of at least 1, got %q", envRateBurst, v)
+		return 0, 0, configErrorf("%s must be a whole number of requests of at least 1, got %q", burstVar, v)
 	}
 	if perSecond == 0 {
-		return 0, 0, configErrorf("%s is set but %s is not; set %s too, or neither for no limit", envRateBurst, envRateLimit, envRateLimit)
+		return 0, 0, configErrorf("%s is set but %s is not; set %s too, or neither for no limit", burstVar, limitVar, limitVar)
 	}
 	return perSecond, burst, nil
 }
