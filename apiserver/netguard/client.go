@@ -43,10 +43,13 @@ func (pol Policy) Dialer() *net.Dialer {
 // address.
 func (pol Policy) NewTransport() *http.Transport {
 	return &http.Transport{
-		Proxy:                  nil,
-		DialContext:            pol.Dialer().DialContext,
-		ForceAttemptHTTP2:      true,
-		MaxIdleConns:           16,
+		Proxy:             nil,
+		DialContext:       pol.Dialer().DialContext,
+		ForceAttemptHTTP2: true,
+		MaxIdleConns:      64,
+		// A gateway session's calls run concurrently on one transport; at
+		// the default of 2 idle connections per host, most would dial anew.
+		MaxIdleConnsPerHost:    64,
 		IdleConnTimeout:        30 * time.Second,
 		TLSHandshakeTimeout:    10 * time.Second,
 		ExpectContinueTimeout:  time.Second,
