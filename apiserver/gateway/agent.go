@@ -189,6 +189,11 @@ func (p *proxy) describeAgent(res mcp.Result) {
 	}
 }
 
+// agentListing is the cache hint of an agent's listings (2026-07-28 requires
+// one): its own, the agent's assignments and pinned catalogs applied, so
+// private, and not to be reused — upstreams come and go.
+var agentListing = mcp.Cacheable{TTLMs: 0, CacheScope: "private"}
+
 // maxPages bounds the pages read of one upstream listing, against an
 // upstream whose cursors never end.
 const maxPages = 100
@@ -246,7 +251,7 @@ func (p *proxy) listTools(ctx context.Context, ss *mcp.ServerSession) *mcp.ListT
 		}
 		return pin.listed(tools), nil
 	}, "tools")
-	out := &mcp.ListToolsResult{Tools: []*mcp.Tool{}}
+	out := &mcp.ListToolsResult{Tools: []*mcp.Tool{}, Cacheable: agentListing}
 	for i, l := range p.legs {
 		for _, t := range lists[i] {
 			if t == nil || (l.allowed != nil && !slices.Contains(l.allowed, t.Name)) {
@@ -288,7 +293,7 @@ func (p *proxy) listPrompts(ctx context.Context, ss *mcp.ServerSession) *mcp.Lis
 		}
 		return prompts, nil
 	}, "prompts")
-	out := &mcp.ListPromptsResult{Prompts: []*mcp.Prompt{}}
+	out := &mcp.ListPromptsResult{Prompts: []*mcp.Prompt{}, Cacheable: agentListing}
 	for i, l := range p.legs {
 		for _, pr := range lists[i] {
 			if pr == nil {

@@ -36,8 +36,11 @@ func newEnv(t *testing.T) *env {
 			Servers:  s.Store,
 			Catalogs: s.Store,
 			Targets:  s.ServerChecker,
-			Dialer:   probe.New(probe.Options{Timeout: 10 * time.Second, AllowPrivate: true, StdioTerminateDelay: 200 * time.Millisecond}),
-			Timeout:  gatewayTimeout,
+			// The agent endpoint too, for the clients that drive both.
+			Agents:            s.Store,
+			ConnectionTargets: s.ConnectionChecker,
+			Dialer:            probe.New(probe.Options{Timeout: 10 * time.Second, AllowPrivate: true, StdioTerminateDelay: 200 * time.Millisecond}),
+			Timeout:           gatewayTimeout,
 		}
 		g, err := gateway.New(gc)
 		if err != nil {

@@ -179,6 +179,40 @@ func TestTypeScriptClientsAtEachVersion(t *testing.T) {
 		})
 	}
 
+	// The agent endpoint, with the agent's token: the assigned server's
+	// tool and prompt under its prefix, at every version.
+	t.Run("agent endpoint", func(t *testing.T) {
+		ctx := context.Background()
+		id := e.register(t, "ts agent upstream", stateful.URL, contract.ConnectionProxy)
+		a, err := e.client.CreateAgent(ctx, contract.CreateAgentRequest{Name: "ts agent",
+			Assignments: []contract.Assignment{{ServerID: &id, Prefix: "ts"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok, err := e.client.CreateAgentToken(ctx, a.ID, contract.CreateAgentTokenRequest{Name: "ts"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		target := tsTarget{url: e.api.URL + "/mcp/agents/" + a.ID, bearer: *tok.Token, tool: "ts__echo", prompt: "ts__greet", resource: "-"}
+		for _, c := range cases {
+			t.Run(c.sdk+"/"+c.version, func(t *testing.T) {
+				res := ts.run(t, c.sdk, c.version, target)
+				if res.ProtocolVersion != c.version {
+					t.Errorf("negotiated %q, want %s", res.ProtocolVersion, c.version)
+				}
+				if !slices.Equal(res.Tools, []string{"ts__echo"}) {
+					t.Errorf("tools %v, want [ts__echo]", res.Tools)
+				}
+				if res.CallIsError || res.Call != "hi "+c.version {
+					t.Errorf("ts__echo answered %q (isError %v), want %q", res.Call, res.CallIsError, "hi "+c.version)
+				}
+				if res.Prompt != "hello" {
+					t.Errorf("prompt %q, want hello", res.Prompt)
+				}
+			})
+		}
+	})
+
 	// A wrong key never reaches the upstream: the client fails at the
 	// handshake with the gateway's 401.
 	t.Run("wrong key", func(t *testing.T) {

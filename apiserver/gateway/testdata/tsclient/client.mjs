@@ -73,8 +73,11 @@ try {
   out.callIsError = !!call.isError;
   const p = await s.client.getPrompt({ name: prompt });
   out.prompt = p.messages.map((m) => (m.content?.type === "text" ? m.content.text : "")).join("");
-  const r = await s.client.readResource({ uri: resource });
-  out.resource = r.contents.map((c) => c.text ?? "").join("");
+  // "-": the endpoint offers no resources (an agent's).
+  if (resource !== "-") {
+    const r = await s.client.readResource({ uri: resource });
+    out.resource = r.contents.map((c) => c.text ?? "").join("");
+  }
   console.log(JSON.stringify(out));
   // Closing must not hang the test either: whatever the SDK keeps open
   // (a standalone SSE stream), the process ends once the result is out.
