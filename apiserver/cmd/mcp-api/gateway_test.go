@@ -3,12 +3,19 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"net"
 	"net/http"
+	"os"
+	"os/exec"
 	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/mcpconn/terraform-provider-mcp/internal/logbuf"
 	"github.com/mcpconn/terraform-provider-mcp/internal/mcptest"
 )
 
@@ -128,4 +135,116 @@ func TestServeGatewayRateLimit(t *testing.T) {
 	for range 3 {
 		get(t, s.url+"/api/projects", key, http.StatusOK)
 	}
+}
+
+// TestKilledReplicaLosesNoReturnedCall: a gateway call's reply waits for its
+// audit event to commit (in a group with others), so a replica killed with
+// SIGKILL in the middle of a session has every call that returned on record.
+func TestKilledReplicaLosesNoReturnedCall(t *testing.T) {
+	env := serveEnv(t)
+	env["MCP_API_ALLOW_PRIVATE_TARGETS"] = "true"
+	key := env["MCP_API_BOOTSTRAP_KEY"]
+	upstream := mcptest.StartHTTP(t, mcptest.Config{Name: "upstream", Tools: true, Stateful: true})
+
+	// The replica to kill: this test binary, run as serve.
+	addr := net.JoinHostPort("127.0.0.1", closedPort(t))
+	replica := exec.Command(os.Args[0], "-test.run=^$")
+	replica.Env = append(os.Environ(), serveArgsEnv+"=serve --no-scheduler --listen "+addr)
+	for k, v := range env {
+		replica.Env = append(replica.Env, k+"="+v)
+	}
+	var out logbuf.Buffer
+	replica.Stdout, replica.Stderr = &out, &out
+	if err := replica.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = replica.Process.Kill(); _ = replica.Wait() })
+	url := "http://" + addr
+	(&serving{url: url}).waitFor(t, func() bool {
+		resp, err := http.Get(url + "/healthz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+
+	var project struct {
+		Project struct{ ID string } `json:"project"`
+	}
+	if err := json.Unmarshal([]byte(post(t, url+"/api/projects", key, `{"name":"kill"}`)), &project); err != nil {
+		t.Fatal(err)
+	}
+	var srv struct {
+		Server struct{ ID string } `json:"server"`
+	}
+	body := post(t, url+"/api/mcp/servers", key, `{"projectId":"`+project.Project.ID+`","name":"audited","url":"`+upstream.URL+`","connectionType":"proxy"}`)
+	if err := json.Unmarshal([]byte(body), &srv); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	session, err := mcp.NewClient(&mcp.Implementation{Name: "kill-test", Version: "1"}, nil).Connect(ctx, &mcp.StreamableClientTransport{
+		Endpoint:   url + "/mcp/servers/" + srv.Server.ID,
+		HTTPClient: &http.Client{Transport: bearer{key: key, next: http.DefaultTransport}},
+		MaxRetries: -1,
+	}, nil)
+	if err != nil {
+		t.Fatalf("connect through the gateway: %v", err)
+	}
+	defer session.Close()
+
+	// Calls in flight from several goroutines; the replica dies once 30
+	// have returned, others still on their way.
+	const before = 30
+	var returned atomic.Int64
+	killed := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 6 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-killed:
+					return
+				default:
+				}
+				res, err := session.CallTool(ctx, &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{"text": "audited"}})
+				if err != nil {
+					return
+				}
+				if !res.IsError {
+					returned.Add(1)
+				}
+			}
+		})
+	}
+	(&serving{url: url}).waitFor(t, func() bool { return returned.Load() >= before })
+	if err := replica.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	close(killed)
+	_ = replica.Wait()
+	wg.Wait()
+	n := returned.Load()
+
+	// Another replica on the same database reads the log.
+	s := startServe(t, env, "--no-scheduler")
+	var events struct {
+		Data []struct {
+			Action, Outcome string
+			RecordID        *string `json:"recordId"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal([]byte(get(t, s.url+"/api/audit-events?action=tools/call&limit=100&recordId="+srv.Server.ID, key, http.StatusOK)), &events); err != nil {
+		t.Fatal(err)
+	}
+	ok := 0
+	for _, ev := range events.Data {
+		if ev.Outcome == "ok" {
+			ok++
+		}
+	}
+	if int64(ok) < n {
+		t.Fatalf("%d calls returned before the replica was killed, but only %d tools/call events are on record", n, ok)
+	}
+	t.Logf("%d calls returned, %d events on record (calls whose reply was lost may be on record too)", n, ok)
 }

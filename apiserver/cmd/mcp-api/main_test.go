@@ -21,7 +21,17 @@ import (
 	"github.com/mcpconn/terraform-provider-mcp/internal/pgtest"
 )
 
-func TestMain(m *testing.M) { os.Exit(pgtest.Run(m)) }
+// serveArgsEnv, when set, makes the test binary run mcp-api with those
+// arguments instead of the tests: a replica of its own process, which a
+// test can kill.
+const serveArgsEnv = "MCP_API_TEST_RUN_ARGS"
+
+func TestMain(m *testing.M) {
+	if args := os.Getenv(serveArgsEnv); args != "" {
+		os.Exit(run(context.Background(), strings.Fields(args), os.Getenv, os.Stdout, os.Stderr))
+	}
+	os.Exit(pgtest.Run(m))
+}
 
 type result struct {
 	code           int
