@@ -113,13 +113,41 @@ func (s *Store) InsertAuditEvents(ctx context.Context, events []AuditEvent) erro
 	if len(events) == 0 {
 		return nil
 	}
-	if err := insertAuditEvents(ctx, s.db, events); err != nil {
+	// Prepared: the gateway writes a group of its calls' events at a time,
+	// all through this one statement.
+	args, err := auditEventArgs(events)
+	if err != nil {
+		return err
+	}
+	if err := s.preparedExec(ctx, insertAuditEventsQuery, args...); err != nil {
 		return s.fail("insert audit events", err)
 	}
 	return nil
 }
 
 func insertAuditEvents(ctx context.Context, q sqlx.ExtContext, events []AuditEvent) error {
+	args, err := auditEventArgs(events)
+	if err != nil {
+		return err
+	}
+	_, err = q.ExecContext(ctx, insertAuditEventsQuery, args...)
+	return err
+}
+
+// insertAuditEventsQuery inserts a group of events, one array per column:
+// one statement text whatever the group's size, so it can be prepared.
+const insertAuditEventsQuery = `
+		INSERT INTO audit_events (id, tenant_id, at, action, agent_id, token_id, api_key_id, record_kind,
+			record_id, tool, outcome, duration_ms, error)
+		SELECT id, tenant_id, date_trunc('milliseconds', coalesce(at, clock_timestamp())), action, agent_id,
+			token_id, api_key_id, record_kind, record_id, tool, outcome, duration_ms, error
+		FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[], $4::text[], $5::uuid[], $6::uuid[], $7::uuid[],
+			$8::text[], $9::text[], $10::text[], $11::text[], $12::bigint[], $13::text[])
+			AS e(id, tenant_id, at, action, agent_id, token_id, api_key_id, record_kind, record_id, tool,
+				outcome, duration_ms, error)`
+
+// auditEventArgs are insertAuditEventsQuery's arguments for events.
+func auditEventArgs(events []AuditEvent) ([]any, error) {
 	n := len(events)
 	ids := make(pq.StringArray, n)
 	tenants := make(pq.StringArray, n)
@@ -136,7 +164,7 @@ func insertAuditEvents(ctx context.Context, q sqlx.ExtContext, events []AuditEve
 	errs := make([]*string, n)
 	for i, ev := range events {
 		if ev.Action == "" || ev.Outcome == "" {
-			return fmt.Errorf("audit event %d: action and outcome are required", i)
+			return nil, fmt.Errorf("audit event %d: action and outcome are required", i)
 		}
 		if ev.ID == uuid.Nil {
 			ev.ID = newAuditEventID()
@@ -150,24 +178,8 @@ func insertAuditEvents(ctx context.Context, q sqlx.ExtContext, events []AuditEve
 		kinds[i], records[i], tools[i] = ev.RecordKind, ev.RecordID, ev.Tool
 		durations[i], errs[i] = ev.DurationMs, ev.Error
 	}
-	_, err := namedExec(ctx, q, `
-		INSERT INTO audit_events (id, tenant_id, at, action, agent_id, token_id, api_key_id, record_kind,
-			record_id, tool, outcome, duration_ms, error)
-		SELECT id, tenant_id, date_trunc('milliseconds', coalesce(at, clock_timestamp())), action, agent_id,
-			token_id, api_key_id, record_kind, record_id, tool, outcome, duration_ms, error
-		FROM unnest(CAST(:ids AS uuid[]), CAST(:tenants AS uuid[]), CAST(:ats AS timestamptz[]),
-			CAST(:actions AS text[]), CAST(:agents AS uuid[]), CAST(:tokens AS uuid[]), CAST(:keys AS uuid[]),
-			CAST(:kinds AS text[]), CAST(:records AS text[]), CAST(:tools AS text[]),
-			CAST(:outcomes AS text[]), CAST(:durations AS bigint[]), CAST(:errors AS text[]))
-			AS e(id, tenant_id, at, action, agent_id, token_id, api_key_id, record_kind, record_id, tool,
-				outcome, duration_ms, error)`,
-		map[string]any{
-			"ids": ids, "tenants": tenants, "ats": pq.Array(ats), "actions": actions,
-			"agents": pq.Array(agents), "tokens": pq.Array(tokens), "keys": pq.Array(keys),
-			"kinds": pq.Array(kinds), "records": pq.Array(records), "tools": pq.Array(tools),
-			"outcomes": outcomes, "durations": pq.Array(durations), "errors": pq.Array(errs),
-		})
-	return err
+	return []any{ids, tenants, pq.Array(ats), actions, pq.Array(agents), pq.Array(tokens), pq.Array(keys),
+		pq.Array(kinds), pq.Array(records), pq.Array(tools), outcomes, pq.Array(durations), pq.Array(errs)}, nil
 }
 
 // ListAuditEvents returns a page of the tenant's audit events, newest

@@ -197,6 +197,22 @@ func (s *Store) preparedGet(ctx context.Context, dest any, query string, args ..
 	}
 }
 
+// preparedExec is ExecContext with query as a prepared statement, prepared
+// afresh as preparedGet does.
+func (s *Store) preparedExec(ctx context.Context, query string, args ...any) error {
+	for retried := false; ; retried = true {
+		st, err := s.prepared(ctx, query)
+		if err != nil {
+			return err
+		}
+		_, err = st.ExecContext(ctx, args...)
+		if retried || pq.As(err, pqerror.FeatureNotSupported, pqerror.InvalidSQLStatementName) == nil {
+			return err
+		}
+		s.forget(query, st)
+	}
+}
+
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.db.PingContext(ctx); err != nil {
