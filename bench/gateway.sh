@@ -146,8 +146,9 @@ Written by \`bench/gateway.sh\` (\`make bench\`); every number below comes from 
 - API CPU per call: the API process's user + system time (/proc/<pid>/stat) over the measured
   runs, divided by the calls that succeeded in them.
 - Held sessions: $hold sessions at 2025-06-18 opened through \`/mcp/servers/{id}\` in front of
-  a stateful everything-server (each with its upstream session and standalone SSE streams),
-  the API's VmRSS read while all are open. Peak RSS of the API over the whole run: $(awk -v k="$peak_kb" 'BEGIN {printf "%.1f", k/1024}') MB.
+  a stateful everything-server, the API's VmRSS read while all are open: once after their
+  handshakes (a session opens its upstream on its first request), then after one call each
+  (each with its upstream session and standalone SSE streams: the figure the target is judged on). Peak RSS of the API over the whole run: $(awk -v k="$peak_kb" 'BEGIN {printf "%.1f", k/1024}') MB.
 
 $report_body
 EOF

@@ -220,6 +220,11 @@ type endpoint struct {
 	// sweepPool idles them out.
 	pool      map[string]*pooled
 	sweepPool *time.Timer
+	// hello is the upstream's handshake as last read, at helloAt, on the
+	// record of helloVersion: what describes new sessions (lastHello).
+	hello        *mcp.InitializeResult
+	helloVersion time.Time
+	helloAt      time.Time
 }
 
 // Server resolves the tenant's server id to its MCP endpoint; a

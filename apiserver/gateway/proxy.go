@@ -135,11 +135,19 @@ func (p *proxy) receive(next mcp.MethodHandler) mcp.MethodHandler {
 			if err != nil {
 				return res, err
 			}
-			up, _, err := l.upstream(ctx, ss)
-			if err != nil {
-				return nil, err
+			// The upstream's own handshake describes the session; the
+			// endpoint's last one will do, so that a session opens its
+			// upstream (connection, stdio process) on its first request
+			// rather than holding one while it idles.
+			hello := p.ep.lastHello()
+			if hello == nil {
+				up, _, err := l.upstream(ctx, ss)
+				if err != nil {
+					return nil, err
+				}
+				hello = up.InitializeResult()
 			}
-			describe(res, up.InitializeResult())
+			describe(res, hello)
 			return res, nil
 		case "notifications/initialized", "notifications/cancelled", "notifications/progress",
 			"notifications/roots/list_changed":
@@ -314,6 +322,9 @@ func (l *leg) upstream(ctx context.Context, ss *mcp.ServerSession) (*probe.Sessi
 	}
 	l.mu.Lock()
 	l.up, l.pin = up, pin
+	if !p.agent {
+		p.ep.rememberHello(up.InitializeResult())
+	}
 	l.mu.Unlock()
 	go func() {
 		_ = up.Wait()

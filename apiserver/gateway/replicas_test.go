@@ -336,12 +336,22 @@ func TestStdioProcessCap(t *testing.T) {
 	}
 	endpoint := a.URL + "/mcp/servers/" + stdioServer(t, a, p.ID, "stdio", bin)
 
+	// A session runs its process from its first request on (its handshake
+	// is answered from the endpoint's last one): open one and use it.
 	open := func() (*mcp.ClientSession, error) {
 		client := mcp.NewClient(&mcp.Implementation{Name: "cap", Version: "1"}, nil)
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		return client.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: endpoint, HTTPClient: httpClient(a.APIKey), MaxRetries: -1},
+		cs, err := client.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: endpoint, HTTPClient: httpClient(a.APIKey), MaxRetries: -1},
 			&mcp.ClientSessionOptions{ProtocolVersion: "2025-06-18"})
+		if err != nil {
+			return nil, err
+		}
+		if _, err := cs.ListTools(ctx, nil); err != nil {
+			_ = cs.Close()
+			return nil, err
+		}
+		return cs, nil
 	}
 	var held []*mcp.ClientSession
 	for range 2 {

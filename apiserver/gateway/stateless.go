@@ -194,3 +194,30 @@ func (g *Gateway) Close() {
 		}
 	}
 }
+
+// helloMaxAge bounds how long an endpoint's last upstream handshake
+// describes new sessions before one dials to read it again.
+const helloMaxAge = time.Minute
+
+// lastHello is the upstream's handshake as the endpoint's last upstream
+// session read it, while the record is unchanged and it is recent; else nil.
+func (ep *endpoint) lastHello() *mcp.InitializeResult {
+	version := ep.version()
+	ep.mu.Lock()
+	defer ep.mu.Unlock()
+	if ep.hello == nil || !ep.helloVersion.Equal(version) || time.Since(ep.helloAt) > helloMaxAge {
+		return nil
+	}
+	return ep.hello
+}
+
+// rememberHello keeps an upstream session's handshake for lastHello.
+func (ep *endpoint) rememberHello(h *mcp.InitializeResult) {
+	if h == nil {
+		return
+	}
+	version := ep.version()
+	ep.mu.Lock()
+	defer ep.mu.Unlock()
+	ep.hello, ep.helloVersion, ep.helloAt = h, version, time.Now()
+}

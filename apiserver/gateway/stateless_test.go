@@ -30,7 +30,7 @@ func TestStatelessCallersShareUpstreamSessions(t *testing.T) {
 	if _, err := a.CallTool(ctx, &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{"text": "warm"}}); err != nil {
 		t.Fatal(err)
 	}
-	before := count(upstream.Methods(), "initialize")
+	before := handshakes(upstream.Methods())
 	const calls = 5
 	for i := range calls {
 		for _, d := range []*downstream{a, b} {
@@ -43,7 +43,7 @@ func TestStatelessCallersShareUpstreamSessions(t *testing.T) {
 			}
 		}
 	}
-	if n := count(upstream.Methods(), "initialize") - before; n != 0 {
+	if n := handshakes(upstream.Methods()) - before; n != 0 {
 		t.Errorf("%d upstream handshakes for %d stateless calls of one caller, want none (its pooled session is open)", n, 2*calls)
 	}
 
@@ -71,12 +71,48 @@ func TestStatelessCallersShareUpstreamSessions(t *testing.T) {
 	}
 }
 
-func count(methods []string, method string) int {
+// handshakes counts the initialize requests among an upstream's methods.
+func handshakes(methods []string) int {
 	n := 0
 	for _, m := range methods {
-		if m == method {
+		if m == "initialize" {
 			n++
 		}
 	}
 	return n
+}
+
+// A session's handshake is answered from the endpoint's last upstream one:
+// it opens its upstream session (connection, stdio process) on its first
+// request, not while it only idles.
+func TestSessionsOpenTheirUpstreamOnFirstUse(t *testing.T) {
+	e := newEnv(t)
+	up := mcptest.NewInteractive("upstream")
+	upstream := mcptest.ServeStreamable(t, up.Server, mcptest.Config{Stateful: true})
+	id := e.register(t, "lazy", upstream.URL, contract.ConnectionProxy)
+	e.api.ServerChecker.Wait()
+	ctx := context.Background()
+
+	first := connect(t, e.endpoint(id), e.api.APIKey, "2025-06-18", "first")
+	if _, err := first.ListTools(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	before := handshakes(upstream.Methods())
+	idle := connect(t, e.endpoint(id), e.api.APIKey, "2025-06-18", "idle")
+	if got := idle.InitializeResult().ServerInfo; got == nil || got.Name != "upstream" {
+		t.Errorf("serverInfo %+v, want the upstream's", got)
+	}
+	if n := handshakes(upstream.Methods()) - before; n != 0 {
+		t.Errorf("a session that only shook hands opened %d upstream sessions, want none yet", n)
+	}
+	res, err := idle.CallTool(ctx, &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{"text": "now"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := text(t, res); got != "now" {
+		t.Errorf("echo answered %q", got)
+	}
+	if n := handshakes(upstream.Methods()) - before; n != 1 {
+		t.Errorf("its first call opened %d upstream sessions, want 1", n)
+	}
 }

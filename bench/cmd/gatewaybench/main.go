@@ -104,7 +104,7 @@ func run() error {
 		}
 	}
 
-	var holdRSS float64
+	var holdRSS held
 	var holdErr error
 	if c.holdURL != "" {
 		fmt.Fprintf(os.Stderr, "holding %d sessions at 2025-06-18\n", c.hold)
@@ -290,10 +290,14 @@ func rssMB(pid int) (float64, error) {
 	return 0, fmt.Errorf("/proc/%d/status has no VmRSS", pid)
 }
 
+// held is the API's RSS (MB) with the held sessions open: after their
+// handshakes only, and after one call each.
+type held struct{ idle, used float64 }
+
 // holdSessions opens c.hold stateful sessions at 2025-06-18 (each with its
 // upstream session behind the gateway), reads the API's RSS while all are
 // open, checks that the last one still answers, and closes them.
-func holdSessions(c config) (float64, error) {
+func holdSessions(c config) (held, error) {
 	ctx := context.Background()
 	sessions := make([]*mcp.ClientSession, c.hold)
 	defer func() {
@@ -333,17 +337,44 @@ func holdSessions(c config) (float64, error) {
 	}
 	wg.Wait()
 	if firstErr != nil {
-		return 0, firstErr
+		return held{}, firstErr
 	}
 	time.Sleep(2 * time.Second) // let the standalone streams settle
-	rss, err := rssMB(c.pid)
-	if err != nil {
-		return 0, err
+	var rss held
+	var err error
+	if rss.idle, err = rssMB(c.pid); err != nil {
+		return rss, err
 	}
-	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	if err := call(cctx, sessions[0], c.tool); err != nil {
-		return rss, fmt.Errorf("the first of %d held sessions no longer answers: %w", c.hold, err)
+	// Then every session makes one call, which opens its upstream session.
+	next.Store(0)
+	for range 16 {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= c.hold {
+					return
+				}
+				cctx, cancel := context.WithTimeout(ctx, time.Minute)
+				err := call(cctx, sessions[i], c.tool)
+				cancel()
+				if err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = fmt.Errorf("calling in held session %d: %w", i, err)
+					}
+					mu.Unlock()
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return rss, firstErr
+	}
+	time.Sleep(2 * time.Second)
+	if rss.used, err = rssMB(c.pid); err != nil {
+		return rss, err
 	}
 	return rss, nil
 }
@@ -367,7 +398,7 @@ func verdict(ok bool) string {
 }
 
 // report prints the Markdown tables and fails when a target is missed.
-func report(c config, targets []*target, agentNote string, holdRSS float64, holdErr error) error {
+func report(c config, targets []*target, agentNote string, holdRSS held, holdErr error) error {
 	fmt.Printf("| | calls/s | p50 (ms) | p99 (ms) | errors | API CPU per call (µs) |\n|---|---:|---:|---:|---:|---:|\n")
 	rps := map[string]float64{}
 	p99 := map[string]time.Duration{}
@@ -402,8 +433,13 @@ func report(c config, targets []*target, agentNote string, holdRSS float64, hold
 			ok = false
 			fmt.Printf("| API RSS with %d sessions open < %d MB | %s | MISSED |\n", c.hold, maxHoldRSSMB, holdErr)
 		} else {
-			ok = ok && holdRSS < maxHoldRSSMB
-			fmt.Printf("| API RSS with %d sessions open < %d MB | %.1f MB | %s |\n", c.hold, maxHoldRSSMB, holdRSS, verdict(holdRSS < maxHoldRSSMB))
+			// The target is judged on sessions in use, each holding its
+			// upstream session; a session that has only shaken hands holds
+			// none yet.
+			ok = ok && holdRSS.used < maxHoldRSSMB
+			fmt.Printf("| API RSS with %d sessions open, each after one call (its upstream session open) < %d MB | %.1f MB | %s |\n",
+				c.hold, maxHoldRSSMB, holdRSS.used, verdict(holdRSS.used < maxHoldRSSMB))
+			fmt.Printf("| API RSS with %d sessions open after the handshake only | %.1f MB | (for scale) |\n", c.hold, holdRSS.idle)
 		}
 	}
 	if !ok {
