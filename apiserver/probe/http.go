@@ -22,8 +22,14 @@ import (
 // than its total: an event stream of a long session carries far more.
 func (p *Prober) newHTTPClient(ctx context.Context, endpoint *url.URL, token string, wire *rawCapture, mode linkMode) (*http.Client, *recorder) {
 	rec := &recorder{}
+	base := p.policy.NewTransport()
+	if mode.session {
+		p.sessionsOnce.Do(func() { p.sessions = p.policy.NewTransport() })
+		base = p.sessions
+	}
 	rt := &checkTransport{
-		base:      p.policy.NewTransport(),
+		base:      base,
+		shared:    mode.session,
 		check:     ctx,
 		origin:    origin(endpoint),
 		token:     token,
@@ -61,10 +67,18 @@ type checkTransport struct {
 	wire   *rawCapture
 	// unbounded leaves event streams to the SDK's per-message limit.
 	unbounded bool
+	// shared: base is the prober's session transport, whose idle
+	// connections are the other sessions' too.
+	shared bool
 }
 
-// CloseIdleConnections lets http.Client.CloseIdleConnections reach the base transport.
-func (t *checkTransport) CloseIdleConnections() { t.base.CloseIdleConnections() }
+// CloseIdleConnections lets http.Client.CloseIdleConnections reach the base
+// transport, unless other sessions share it.
+func (t *checkTransport) CloseIdleConnections() {
+	if !t.shared {
+		t.base.CloseIdleConnections()
+	}
+}
 
 func (t *checkTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx, cancel := context.WithCancelCause(req.Context())

@@ -13,8 +13,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
@@ -90,6 +92,11 @@ type Prober struct {
 	timeout        time.Duration
 	policy         netguard.Policy
 	terminateDelay time.Duration
+	// sessions is the one transport of every session Connect opens: their
+	// requests share its pooled connections (each session's own event
+	// stream still holds one), rather than each session keeping its own.
+	sessions     *http.Transport
+	sessionsOnce sync.Once
 }
 
 // New returns a Prober configured by opts.
