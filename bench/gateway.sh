@@ -34,16 +34,6 @@ on_exit 'pg_down "$work/pg"'
 on_exit 'for p in "${UP_PIDS[@]}"; do stop_process "$p"; done'
 on_exit 'stop_process "${API_PID:-}"'
 
-cpu_idle() {
-  local a b
-  a=$(head -n 1 /proc/stat)
-  sleep 1
-  b=$(head -n 1 /proc/stat)
-  printf '%s\n%s\n' "$a" "$b" | awk '{
-    t = 0; for (i = 2; i <= 9; i++) t += $i
-    tot[NR] = t; idle[NR] = $5 + $6 }
-    END { printf "%.0f", 100 * (idle[2] - idle[1]) / (tot[2] - tot[1]) }'
-}
 idle_before=$(cpu_idle)
 
 log "building mcp-api, gatewaybench and the Go SDK's everything-server"
@@ -126,8 +116,6 @@ report_body=$(GATEWAYBENCH_API_KEY=$api_key GATEWAYBENCH_AGENT_TOKEN=$agent_toke
 [ -n "$report_body" ] || die "gatewaybench reported nothing (see above)"
 peak_kb=$(awk '/^VmHWM:/ {print $2}' "/proc/$API_PID/status")
 
-cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
-mem=$(awk '/^MemTotal:/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)
 write_report() {
   cat <<EOF
 # Gateway benchmark results
@@ -135,7 +123,7 @@ write_report() {
 Written by \`bench/gateway.sh\` (\`make bench\`); every number below comes from one run.
 
 - Date: $(date -u '+%Y-%m-%d %H:%M UTC')
-- Machine: $(nproc) CPUs ($cpu), $mem RAM, $(uname -sr); CPUs ${idle_before}% idle in the
+- Machine: $(machine); CPUs ${idle_before}% idle in the
   second before the run (less means other work competed with it)
 - Software: $(go version | awk '{print $3}'), $pg_version, MCP Go SDK $sdk
 - Upstream: the Go SDK's conformance everything-server, stateless (2026-07-28), tool

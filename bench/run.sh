@@ -26,19 +26,6 @@ on_exit 'rm -rf "$work"'
 on_exit 'pg_down "$work/pg"'
 on_exit 'stop_process "${API_PID:-}"'
 
-# Other work on the machine skews every number below, so the report says
-# how idle the CPUs were for a second before anything started.
-cpu_idle() {
-  local a b
-  a=$(head -n 1 /proc/stat)
-  sleep 1
-  b=$(head -n 1 /proc/stat)
-  # fields: cpu user nice system idle iowait irq softirq steal ...
-  printf '%s\n%s\n' "$a" "$b" | awk '{
-    t = 0; for (i = 2; i <= 9; i++) t += $i
-    tot[NR] = t; idle[NR] = $5 + $6 }
-    END { printf "%.0f", 100 * (idle[2] - idle[1]) / (tot[2] - tot[1]) }'
-}
 idle_before=$(cpu_idle)
 
 log "building mcp-api and loadgen"
@@ -127,8 +114,6 @@ rps_ok=$(verdict "$rps_ratio" ">=" 0.5)
 p99_ok=$(verdict "$p99_ratio" "<=" 3.0001)
 rss_ok=$(verdict "$rss_mb" "<" 100)
 
-cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
-mem=$(awk '/^MemTotal:/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)
 report=$(cat <<EOF
 # Benchmark results
 
@@ -136,7 +121,7 @@ Written by \`bench/run.sh\` (\`make bench\`); every number below comes from one 
 measured one after the other on the same throwaway PostgreSQL server.
 
 - Date: $(date -u '+%Y-%m-%d %H:%M UTC')
-- Machine: $(nproc) CPUs ($cpu), $mem RAM, $(uname -sr); CPUs ${idle_before}% idle in the
+- Machine: $(machine); CPUs ${idle_before}% idle in the
   second before the run (less means other work competed with it)
 - Software: $(go version | awk '{print $3}'), $pg_version
 - API: \`mcp-api serve --no-scheduler\`, MCP_API_LOG_LEVEL=$log_level (an access-log line per

@@ -208,3 +208,26 @@ pg_down() {
   pg_stop "$1"
   rm -rf "$1"
 }
+
+# cpu_idle: how idle the CPUs were (percent) over the next second. Other
+# work on the machine skews every benchmark figure, so reports say it.
+cpu_idle() {
+  local a b
+  a=$(head -n 1 /proc/stat)
+  sleep 1
+  b=$(head -n 1 /proc/stat)
+  # fields: cpu user nice system idle iowait irq softirq steal ...
+  printf '%s\n%s\n' "$a" "$b" | awk '{
+    t = 0; for (i = 2; i <= 9; i++) t += $i
+    tot[NR] = t; idle[NR] = $5 + $6 }
+    END { printf "%.0f", 100 * (idle[2] - idle[1]) / (tot[2] - tot[1]) }'
+}
+
+# machine: this machine for a benchmark report, as
+# "N CPUs (model), M GiB RAM, kernel".
+machine() {
+  local cpu mem
+  cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
+  mem=$(awk '/^MemTotal:/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)
+  printf '%s CPUs (%s), %s RAM, %s' "$(nproc)" "$cpu" "$mem" "$(uname -sr)"
+}

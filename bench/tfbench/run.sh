@@ -282,8 +282,6 @@ for the API, PostgreSQL and the MCP server to be scheduled in turn. Run it again
 on a quiet machine before reading much into the wall times; the CPU columns are
 the steadier comparison."
 
-cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
-mem=$(awk '/^MemTotal:/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)
 tf_version=$(terraform version | sed -n 1p)
 if [ -n "$reuse" ]; then
   setup="an API already running at $api_url (TFBENCH_API_URL),
@@ -304,7 +302,7 @@ configuration; each number is the median wall time of $runs runs of
 runs and the three configurations taking turns. Default \`-parallelism\` (10).
 
 - Date: $(date -u '+%Y-%m-%d %H:%M UTC')
-- Machine: $(nproc) CPUs ($cpu), $mem RAM, $(uname -sr); Terraform, the providers,
+- Machine: $(machine); Terraform, the providers,
   the API, PostgreSQL and the MCP server all share these CPUs (load average
   $load_before before the run, $load_after after it)
 - Software: $tf_version, $(go version | awk '{print $3}'), terraform-plugin-framework $(cd "$root" && go list -m -f '{{.Version}}' github.com/hashicorp/terraform-plugin-framework)
