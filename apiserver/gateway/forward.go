@@ -80,7 +80,7 @@ func send(ctx context.Context, up *mcp.ClientSession, method string, params mcp.
 // results, which an older upstream never sends and the SDK adds only in its
 // own handlers — the gateway answers from middleware.
 func completes(up *mcp.ClientSession, params mcp.Params) bool {
-	if params == nil || reflect.ValueOf(params).IsNil() {
+	if !hasParams(params) {
 		return false
 	}
 	v, _ := params.GetMeta()[mcp.MetaKeyProtocolVersion].(string)
@@ -90,24 +90,13 @@ func completes(up *mcp.ClientSession, params mcp.Params) bool {
 // markComplete is res with resultType "complete", for the result types that
 // carry one (the field is the SDK's own, set only by decoding).
 func markComplete(res mcp.Result) (mcp.Result, error) {
-	var out mcp.Result
-	switch r := res.(type) {
-	case *mcp.CallToolResult:
-		if r.NeedsInput() {
-			return res, nil
-		}
-		out = new(mcp.CallToolResult)
-	case *mcp.GetPromptResult:
-		if r.NeedsInput() {
-			return res, nil
-		}
-		out = new(mcp.GetPromptResult)
-	case *mcp.ReadResourceResult:
-		if r.NeedsInput() {
-			return res, nil
-		}
-		out = new(mcp.ReadResourceResult)
-	default:
+	// The three result types with a resultType are those that may need input.
+	r, ok := res.(interface{ NeedsInput() bool })
+	if !ok || r.NeedsInput() {
+		return res, nil
+	}
+	out, ok := reflect.New(reflect.TypeOf(res).Elem()).Interface().(mcp.Result)
+	if !ok {
 		return res, nil
 	}
 	fields := map[string]json.RawMessage{}

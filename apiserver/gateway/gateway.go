@@ -323,7 +323,7 @@ func (ep *endpoint) serverForSession(r *http.Request) *mcp.Server {
 	if r.Header.Get("Mcp-Session-Id") != "" {
 		return ep.versions
 	}
-	return newProxy(ep, callerOf(r.Context())).server
+	return newProxy(ep, callerOf(r.Context()), false).server
 }
 
 // record is the endpoint's record as last read.

@@ -97,8 +97,11 @@ const (
 	kindConnection = "connection"
 )
 
-func newProxy(ep *endpoint, caller Caller) *proxy {
-	p := &proxy{ep: ep, caller: caller}
+// newProxy is the proxy of a downstream session of caller at ep, or with
+// shared, a pooled proxy of its stateless requests (which the endpoint's
+// shared server serves, so it has no server of its own).
+func newProxy(ep *endpoint, caller Caller, shared bool) *proxy {
+	p := &proxy{ep: ep, caller: caller, shared: shared}
 	opts := &mcp.ServerOptions{Logger: ep.g.log}
 	if ep.agentID == nil {
 		row := ep.record()
@@ -116,8 +119,10 @@ func newProxy(ep *endpoint, caller Caller) *proxy {
 			p.legs = append(p.legs, ep.assignmentLeg(p, as))
 		}
 	}
-	p.server = mcp.NewServer(gatewayInfo, opts)
-	p.server.AddReceivingMiddleware(p.middleware)
+	if !shared {
+		p.server = mcp.NewServer(gatewayInfo, opts)
+		p.server.AddReceivingMiddleware(p.middleware)
+	}
 	return p
 }
 
@@ -422,7 +427,7 @@ func (l *leg) clientOptions(ip *mcp.InitializeParams) *mcp.ClientOptions {
 func (p *proxy) begin(ctx context.Context, ss *mcp.ServerSession, params mcp.Params) (done func()) {
 	c := &call{ctx: ctx, ss: ss}
 	// Params are pointers, nil for a request that sent none.
-	if params != nil && !reflect.ValueOf(params).IsNil() {
+	if hasParams(params) {
 		if tok := params.GetMeta()["progressToken"]; tok != nil {
 			c.token, c.orig = fmt.Sprint(tok), tok
 			if p.shared {
@@ -443,6 +448,12 @@ func (p *proxy) begin(ctx context.Context, ss *mcp.ServerSession, params mcp.Par
 		}
 		p.mu.Unlock()
 	}
+}
+
+// hasParams reports whether a request sent parameters: they are pointers,
+// nil (in a non-nil interface) for a request that sent none.
+func hasParams(params mcp.Params) bool {
+	return params != nil && !reflect.ValueOf(params).IsNil()
 }
 
 // progressTokens numbers the progress tokens pooled proxies send upstream.

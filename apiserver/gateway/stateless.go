@@ -79,7 +79,7 @@ func (ep *endpoint) pooledProxy(caller Caller, ss *mcp.ServerSession) *proxy {
 	// newProxy reads the endpoint's record under ep.mu: made unlocked, kept
 	// unless another request made one meanwhile (a proxy holds nothing
 	// before its first call).
-	return ep.takePooled(key, version, now, newProxy(ep, caller))
+	return ep.takePooled(key, version, now, newProxy(ep, caller, true))
 }
 
 // takePooled is the pooled proxy of key, replacing a stale one with made
@@ -102,7 +102,6 @@ func (ep *endpoint) takePooled(key string, version, now time.Time, made *proxy) 
 		if made == nil {
 			return nil
 		}
-		made.shared = true
 		e = &pooled{p: made, version: version, opened: now}
 		ep.pool[key] = e
 	}

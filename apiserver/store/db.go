@@ -184,28 +184,27 @@ func (s *Store) forget(query string, st *sqlx.Stmt) {
 // column it returns) or gone (a pooler or DISCARD ALL dropped it), the
 // statement is prepared afresh and the query run once more.
 func (s *Store) preparedGet(ctx context.Context, dest any, query string, args ...any) error {
-	for retried := false; ; retried = true {
-		st, err := s.prepared(ctx, query)
-		if err != nil {
-			return err
-		}
-		err = st.GetContext(ctx, dest, args...)
-		if retried || pq.As(err, pqerror.FeatureNotSupported, pqerror.InvalidSQLStatementName) == nil {
-			return err
-		}
-		s.forget(query, st)
-	}
+	return s.withPrepared(ctx, query, func(st *sqlx.Stmt) error { return st.GetContext(ctx, dest, args...) })
 }
 
 // preparedExec is ExecContext with query as a prepared statement, prepared
-// afresh as preparedGet does.
+// afresh as preparedGet's is.
 func (s *Store) preparedExec(ctx context.Context, query string, args ...any) error {
+	return s.withPrepared(ctx, query, func(st *sqlx.Stmt) error {
+		_, err := st.ExecContext(ctx, args...)
+		return err
+	})
+}
+
+// withPrepared runs fn on query's prepared statement, once more on a fresh
+// one when PostgreSQL reports it stale or gone.
+func (s *Store) withPrepared(ctx context.Context, query string, fn func(*sqlx.Stmt) error) error {
 	for retried := false; ; retried = true {
 		st, err := s.prepared(ctx, query)
 		if err != nil {
 			return err
 		}
-		_, err = st.ExecContext(ctx, args...)
+		err = fn(st)
 		if retried || pq.As(err, pqerror.FeatureNotSupported, pqerror.InvalidSQLStatementName) == nil {
 			return err
 		}
