@@ -467,19 +467,9 @@ func (s *Store) loadAssignments(ctx context.Context, q sqlx.ExtContext, agentIDs
 // agentError turns constraint violations into errors that say what is
 // wrong with a.
 func (s *Store) agentError(op string, a *Agent, err error) error {
-	switch constraint(err, pqerror.UniqueViolation) {
-	case "agents_tenant_id_name_key":
-		return ErrNameTaken
-	case "agents_pkey", "agents_tenant_id_id_key":
-		return fmt.Errorf("%s: id %s is already used by another agent", op, a.ID)
-	}
-	if constraint(err, pqerror.ForeignKeyViolation) != "" {
-		return fmt.Errorf("%s: tenant %s: %w", op, a.TenantID, ErrNotFound)
-	}
-	if constraint(err, pqerror.CheckViolation) == "agents_name_check" {
-		return fmt.Errorf("%s: the name must not be empty", op)
-	}
-	return s.fail(op, err)
+	return s.refusal(op, constraints{noun: "agent", id: a.ID, tenantID: a.TenantID,
+		nameKey: "agents_tenant_id_name_key", idKeys: []string{"agents_pkey", "agents_tenant_id_id_key"},
+		checks: map[string]string{"agents_name_check": "the name must not be empty"}}, err)
 }
 
 func (a Agent) utc() Agent {

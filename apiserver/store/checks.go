@@ -145,24 +145,25 @@ func (r CheckResult) status(passed, fallback string) (string, *string) {
 // be before a concurrent writer we waited for committed.
 const updatedAtSQL = `greatest(date_trunc('milliseconds', clock_timestamp()), updated_at)`
 
-// nextCheckAtSQL is the next_check_at of an update: the :next_check_at
-// parameter (from nextCheckAt), or the database's current time when it is
-// NULL.
-const nextCheckAtSQL = `COALESCE(date_trunc('milliseconds', CAST(:next_check_at AS timestamptz)),
-					date_trunc('milliseconds', clock_timestamp()))`
+// checkedSetSQL ends the SET list of a checked kind's update: what a
+// person may change of its check state, and the next check, due at the
+// database's current time when the :due_now parameter (a row's DueNow) is
+// set.
+const checkedSetSQL = `,
+				protocol_version = :protocol_version,
+				last_error_kind = :last_error_kind,
+				approved_tools_hash = :approved_tools_hash,
+				next_check_at = CASE WHEN :due_now THEN date_trunc('milliseconds', clock_timestamp())
+					ELSE date_trunc('milliseconds', CAST(:next_check_at AS timestamptz)) END,
+				updated_at = ` + updatedAtSQL
 
-// nextCheckAt is the :next_check_at of an update whose fn set dueNow and
-// next on a row whose next check was current: nil (the database clock)
-// when due now, else next, or current when next is zero.
-func nextCheckAt(dueNow bool, next, current time.Time) any {
-	switch {
-	case dueNow:
-		return nil
-	case next.IsZero():
+// nextCheckAt is the next check an update stores when its fn set next on a
+// row whose next check was current: current when next is zero.
+func nextCheckAt(next, current time.Time) time.Time {
+	if next.IsZero() {
 		return current
-	default:
-		return next
 	}
+	return next
 }
 
 func indexes(n int) []int {

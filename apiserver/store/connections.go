@@ -10,7 +10,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
-	"github.com/lib/pq/pqerror"
 )
 
 // Connection is a row of mcp_connections. TokenCiphertext and TokenKeyID hold
@@ -40,8 +39,8 @@ type Connection struct {
 
 	// DueNow, set by an UpdateConnection fn, makes the row due for a check
 	// at the database's current time (NextCheckAt is then ignored). It is
-	// not a column.
-	DueNow bool `db:"-"`
+	// a parameter of the update, not a column.
+	DueNow bool `db:"due_now"`
 }
 
 // ListConnectionsParams selects a page of a tenant's connections.
@@ -68,6 +67,15 @@ const connectionColumns = `id, tenant_id, name, server_url, auth_type, token_cip
 const getConnectionQuery = `SELECT ` + connectionColumns + ` FROM mcp_connections
 	WHERE tenant_id = $1 AND id = $2`
 
+// connections are the rows of mcp_connections.
+var connections = kind[Connection, Connection]{table: "mcp_connections", noun: "connection", columns: connectionColumns,
+	idType: "uuid", set: assign("name", "server_url", "auth_type", "token_ciphertext", "token_key_id", "status",
+		"instructions", "last_error") + `,
+				last_health_check_at = date_trunc('milliseconds', CAST(:last_health_check_at AS timestamptz)),
+				` + assign("capabilities", "server_name", "server_version") + checkedSetSQL,
+	cursor:  func(c Connection) Cursor { return Cursor{CreatedAt: c.CreatedAt, ID: c.ID.String()} },
+	refused: (*Store).connectionError}
+
 // CreateConnection inserts c. The caller sets ID, TenantID, Name, ServerURL,
 // AuthType and the token fields; the store sets Status to "unknown", clears
 // the health fields, makes the row due for a check and fills the stored
@@ -77,29 +85,12 @@ func (s *Store) CreateConnection(ctx context.Context, c *Connection) error {
 	if c.ID == uuid.Nil {
 		return errors.New("create connection: the caller must assign an id (the sealed token is bound to it)")
 	}
-	var row Connection
-	err := s.write(ctx, "create connection", func(q sqlx.ExtContext) error {
-		return namedGet(ctx, q, &row, `
+	return connections.create(ctx, s, c, `
 		INSERT INTO mcp_connections (id, tenant_id, name, server_url, auth_type, token_ciphertext, token_key_id,
 			status, next_check_at, created_at, updated_at)
 		VALUES (:id, :tenant_id, :name, :server_url, :auth_type, :token_ciphertext, :token_key_id,
-			'unknown', date_trunc('milliseconds', now()), date_trunc('milliseconds', now()), date_trunc('milliseconds', now()))
-		RETURNING `+connectionColumns,
-			map[string]any{
-				"id":               c.ID,
-				"tenant_id":        c.TenantID,
-				"name":             c.Name,
-				"server_url":       c.ServerURL,
-				"auth_type":        c.AuthType,
-				"token_ciphertext": c.TokenCiphertext,
-				"token_key_id":     c.TokenKeyID,
-			})
-	})
-	if err != nil {
-		return s.connectionError("create connection", c, err)
-	}
-	*c = row.utc()
-	return nil
+			'unknown', date_trunc('milliseconds', now()), date_trunc('milliseconds', now()), date_trunc('milliseconds', now()))`,
+		*c)
 }
 
 // GetConnection returns the tenant's connection id, or ErrNotFound (also when
@@ -121,11 +112,7 @@ func (s *Store) GetConnection(ctx context.Context, tenantID, id uuid.UUID) (Conn
 // on (created_at, id), so rows added while a client pages through never make
 // it see a row twice or miss one that existed when it started.
 func (s *Store) ListConnections(ctx context.Context, p ListConnectionsParams) ([]Connection, *Cursor, error) {
-	q := pageQuery{op: "list connections", table: "mcp_connections", columns: connectionColumns, idType: "uuid",
-		filters: map[string]*string{"name": p.Name, "status": p.Status}, limit: p.Limit, after: p.After}
-	return selectPage[Connection](ctx, s, p.TenantID, q, func(last Connection) Cursor {
-		return Cursor{CreatedAt: last.CreatedAt, ID: last.ID.String()}
-	})
+	return connections.list(ctx, s, p.TenantID, map[string]*string{"name": p.Name, "status": p.Status}, p.Limit, p.After)
 }
 
 // UpdateConnection changes the tenant's connection id under a row lock: it
@@ -139,73 +126,14 @@ func (s *Store) ListConnections(ctx context.Context, p ListConnectionsParams) ([
 // new name is used by another of its connections; ErrUnknownToolsHash: fn
 // approved a toolsHash the connection has never had.
 func (s *Store) UpdateConnection(ctx context.Context, tenantID, id uuid.UUID, fn func(*Connection) error) (Connection, error) {
-	var stored Connection
-	err := s.inTx(ctx, "update connection", func(tx *sqlx.Tx) error {
-		var current Connection
-		err := s.getByID(ctx, tx, "update connection", &current, "mcp_connections", connectionColumns, tenantID, id, true)
-		if err != nil {
-			return err
-		}
-		current = current.utc()
-		row := current
-		if err := fn(&row); err != nil {
-			return err
-		}
+	return connections.update(ctx, s, tenantID, id, fn, func(tx *sqlx.Tx, current, row Connection) (any, error) {
 		if err := checkApproval(ctx, tx, ConnectionRecords, id.String(), current.ApprovedToolsHash, row.ApprovedToolsHash); err != nil {
-			return s.fail("update connection", err)
+			return nil, s.fail("update connection", err)
 		}
-		// clock_timestamp, not now(): now() is when the transaction began,
-		// which may be before a concurrent writer we waited for committed.
-		err = namedGet(ctx, tx, &stored, `
-			UPDATE mcp_connections SET
-				name = :name,
-				server_url = :server_url,
-				auth_type = :auth_type,
-				token_ciphertext = :token_ciphertext,
-				token_key_id = :token_key_id,
-				status = :status,
-				instructions = :instructions,
-				last_error = :last_error,
-				last_health_check_at = date_trunc('milliseconds', CAST(:last_health_check_at AS timestamptz)),
-				capabilities = :capabilities,
-				server_name = :server_name,
-				server_version = :server_version,
-				protocol_version = :protocol_version,
-				last_error_kind = :last_error_kind,
-				approved_tools_hash = :approved_tools_hash,
-				next_check_at = `+nextCheckAtSQL+`,
-				updated_at = `+updatedAtSQL+`
-			WHERE tenant_id = :tenant_id AND id = :id
-			RETURNING `+connectionColumns,
-			map[string]any{
-				"tenant_id":            tenantID,
-				"id":                   id,
-				"name":                 row.Name,
-				"server_url":           row.ServerURL,
-				"auth_type":            row.AuthType,
-				"token_ciphertext":     row.TokenCiphertext,
-				"token_key_id":         row.TokenKeyID,
-				"status":               row.Status,
-				"instructions":         row.Instructions,
-				"last_error":           row.LastError,
-				"last_health_check_at": row.LastHealthCheckAt,
-				"capabilities":         row.Capabilities,
-				"server_name":          row.ServerName,
-				"server_version":       row.ServerVersion,
-				"protocol_version":     row.ProtocolVersion,
-				"last_error_kind":      row.LastErrorKind,
-				"approved_tools_hash":  row.ApprovedToolsHash,
-				"next_check_at":        nextCheckAt(row.DueNow, row.NextCheckAt, current.NextCheckAt),
-			})
-		if err != nil {
-			return s.connectionError("update connection", &row, err)
-		}
-		return s.audit(ctx, tx, "update connection")
+		row.ID, row.TenantID = current.ID, current.TenantID
+		row.NextCheckAt = nextCheckAt(row.NextCheckAt, current.NextCheckAt)
+		return row, nil
 	})
-	if err != nil {
-		return Connection{}, err
-	}
-	return stored.utc(), nil
 }
 
 // DeleteConnection deletes the tenant's connection id, or returns ErrNotFound.
@@ -263,10 +191,7 @@ func (s *Store) ClaimDueConnections(ctx context.Context, limit int, lease time.D
 	if err != nil {
 		return nil, s.fail("claim due connections", err)
 	}
-	for i := range rows {
-		rows[i] = rows[i].utc()
-	}
-	return rows, nil
+	return utcAll(rows), nil
 }
 
 // RecordConnectionCheck stores the result of checking c, a row as it was
@@ -386,35 +311,21 @@ func (s *Store) writeConnectionChecks(ctx context.Context, checks []Check[Connec
 	if err != nil {
 		return nil, s.fail("record connection checks", err)
 	}
-	for i := range stored {
-		stored[i] = stored[i].utc()
-	}
-	return stored, nil
+	return utcAll(stored), nil
 }
 
 // connectionError turns constraint violations into errors that say what is
 // wrong with c.
 func (s *Store) connectionError(op string, c *Connection, err error) error {
-	switch constraint(err, pqerror.UniqueViolation) {
-	case "mcp_connections_tenant_id_name_key":
-		return ErrNameTaken
-	case "mcp_connections_pkey":
-		return fmt.Errorf("%s: id %s is already used by another connection", op, c.ID)
-	}
-	if constraint(err, pqerror.ForeignKeyViolation) != "" {
-		return fmt.Errorf("%s: tenant %s: %w", op, c.TenantID, ErrNotFound)
-	}
-	switch constraint(err, pqerror.CheckViolation) {
-	case "mcp_connections_auth_type_check":
-		return fmt.Errorf("%s: auth type %q is neither bearer nor none", op, c.AuthType)
-	case "mcp_connections_status_check":
-		return fmt.Errorf("%s: status %q is not active, error or unknown", op, c.Status)
-	case "mcp_connections_token_pair_check":
-		return fmt.Errorf("%s: the token ciphertext and its key id must be set together", op)
-	case "mcp_connections_token_auth_check":
-		return fmt.Errorf("%s: auth type %q with a token present=%t; bearer needs a token and none must have none", op, c.AuthType, c.TokenCiphertext != nil)
-	}
-	return s.fail(op, err)
+	return s.refusal(op, constraints{noun: "connection", id: c.ID, tenantID: c.TenantID,
+		nameKey: "mcp_connections_tenant_id_name_key", idKeys: []string{"mcp_connections_pkey"},
+		checks: map[string]string{
+			"mcp_connections_auth_type_check":  fmt.Sprintf("auth type %q is neither bearer nor none", c.AuthType),
+			"mcp_connections_status_check":     fmt.Sprintf("status %q is not active, error or unknown", c.Status),
+			"mcp_connections_token_pair_check": "the token ciphertext and its key id must be set together",
+			"mcp_connections_token_auth_check": fmt.Sprintf("auth type %q with a token present=%t; bearer needs a token and none must have none",
+				c.AuthType, c.TokenCiphertext != nil),
+		}}, err)
 }
 
 // utc puts every time in UTC: lib/pq returns the session's time zone, and

@@ -41,6 +41,12 @@ func (e *ProjectNotEmptyError) Error() string {
 
 const projectColumns = `id, tenant_id, name, description, created_at, updated_at`
 
+// projects are the rows of projects.
+var projects = kind[Project, Project]{table: "projects", noun: "project", columns: projectColumns, idType: "text",
+	set:     assign("name", "description") + `, updated_at = ` + updatedAtSQL,
+	cursor:  func(p Project) Cursor { return Cursor{CreatedAt: p.CreatedAt, ID: p.ID} },
+	refused: (*Store).projectError}
+
 // CreateProject inserts p. The caller sets TenantID, Name and Description,
 // and may set ID (NewProjectID is used when it is empty); the store fills
 // the stored values back into p. ErrNameTaken: the tenant already has a
@@ -49,40 +55,22 @@ func (s *Store) CreateProject(ctx context.Context, p *Project) error {
 	if p.ID == "" {
 		p.ID = NewProjectID()
 	}
-	var row Project
-	err := s.write(ctx, "create project", func(q sqlx.ExtContext) error {
-		return namedGet(ctx, q, &row, `
+	return projects.create(ctx, s, p, `
 		INSERT INTO projects (id, tenant_id, name, description, created_at, updated_at)
 		VALUES (:id, :tenant_id, :name, :description,
-			date_trunc('milliseconds', now()), date_trunc('milliseconds', now()))
-		RETURNING `+projectColumns,
-			map[string]any{"id": p.ID, "tenant_id": p.TenantID, "name": p.Name, "description": p.Description})
-	})
-	if err != nil {
-		return s.projectError("create project", p, err)
-	}
-	*p = row.utc()
-	return nil
+			date_trunc('milliseconds', now()), date_trunc('milliseconds', now()))`, *p)
 }
 
 // GetProject returns the tenant's project id, or ErrNotFound (also when it
 // belongs to another tenant).
 func (s *Store) GetProject(ctx context.Context, tenantID uuid.UUID, id string) (Project, error) {
-	var p Project
-	if err := s.getByID(ctx, s.db, "get project", &p, "projects", projectColumns, tenantID, id, false); err != nil {
-		return Project{}, err
-	}
-	return p.utc(), nil
+	return projects.get(ctx, s, tenantID, id)
 }
 
 // ListProjects returns a page of the tenant's projects in creation order,
 // and the cursor of the next page when there is one.
 func (s *Store) ListProjects(ctx context.Context, p ListProjectsParams) ([]Project, *Cursor, error) {
-	q := pageQuery{op: "list projects", table: "projects", columns: projectColumns, idType: "text",
-		filters: map[string]*string{"name": p.Name}, limit: p.Limit, after: p.After}
-	return selectPage[Project](ctx, s, p.TenantID, q, func(last Project) Cursor {
-		return Cursor{CreatedAt: last.CreatedAt, ID: last.ID}
-	})
+	return projects.list(ctx, s, p.TenantID, map[string]*string{"name": p.Name}, p.Limit, p.After)
 }
 
 // UpdateProject changes the tenant's project id under a row lock: fn sees
@@ -91,34 +79,10 @@ func (s *Store) ListProjects(ctx context.Context, p ListProjectsParams) ([]Proje
 // database's current time. ErrNotFound: no such project for the tenant;
 // ErrNameTaken: the new name is used by another of its projects.
 func (s *Store) UpdateProject(ctx context.Context, tenantID uuid.UUID, id string, fn func(*Project) error) (Project, error) {
-	var stored Project
-	err := s.inTx(ctx, "update project", func(tx *sqlx.Tx) error {
-		var current Project
-		err := s.getByID(ctx, tx, "update project", &current, "projects", projectColumns, tenantID, id, true)
-		if err != nil {
-			return err
-		}
-		row := current.utc()
-		if err := fn(&row); err != nil {
-			return err
-		}
-		err = namedGet(ctx, tx, &stored, `
-			UPDATE projects SET
-				name = :name,
-				description = :description,
-				updated_at = greatest(date_trunc('milliseconds', clock_timestamp()), updated_at)
-			WHERE tenant_id = :tenant_id AND id = :id
-			RETURNING `+projectColumns,
-			map[string]any{"tenant_id": tenantID, "id": id, "name": row.Name, "description": row.Description})
-		if err != nil {
-			return s.projectError("update project", &row, err)
-		}
-		return s.audit(ctx, tx, "update project")
+	return projects.update(ctx, s, tenantID, id, fn, func(_ *sqlx.Tx, current, row Project) (any, error) {
+		row.ID, row.TenantID = current.ID, current.TenantID
+		return row, nil
 	})
-	if err != nil {
-		return Project{}, err
-	}
-	return stored.utc(), nil
 }
 
 // DeleteProject deletes the tenant's project id. A project that still has
@@ -163,22 +127,12 @@ func (s *Store) DeleteProject(ctx context.Context, tenantID uuid.UUID, id string
 // projectError turns constraint violations into errors that say what is
 // wrong with p.
 func (s *Store) projectError(op string, p *Project, err error) error {
-	switch constraint(err, pqerror.UniqueViolation) {
-	case "projects_tenant_id_name_key":
-		return ErrNameTaken
-	case "projects_pkey", "projects_tenant_id_id_key":
-		return fmt.Errorf("%s: id %s is already used by another project", op, p.ID)
-	}
-	if constraint(err, pqerror.ForeignKeyViolation) != "" {
-		return fmt.Errorf("%s: tenant %s: %w", op, p.TenantID, ErrNotFound)
-	}
-	switch constraint(err, pqerror.CheckViolation) {
-	case "projects_id_check":
-		return fmt.Errorf("%s: id %q is not %s followed by 1 to 64 letters and digits", op, p.ID, projectIDPrefix)
-	case "projects_name_check":
-		return fmt.Errorf("%s: the name must not be empty", op)
-	}
-	return s.fail(op, err)
+	return s.refusal(op, constraints{noun: "project", id: p.ID, tenantID: p.TenantID,
+		nameKey: "projects_tenant_id_name_key", idKeys: []string{"projects_pkey", "projects_tenant_id_id_key"},
+		checks: map[string]string{
+			"projects_id_check":   fmt.Sprintf("id %q is not %s followed by 1 to 64 letters and digits", p.ID, projectIDPrefix),
+			"projects_name_check": "the name must not be empty",
+		}}, err)
 }
 
 func (p Project) utc() Project {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
 
 	"github.com/jmoiron/sqlx"
 )
@@ -40,4 +41,122 @@ func (s *Store) deleteByID(ctx context.Context, op, table string, tenantID, id a
 		return deleteRow(ctx, s, q, op, `DELETE FROM `+table+` WHERE tenant_id = :tenant_id AND id = :id`,
 			map[string]any{"tenant_id": tenantID, "id": id})
 	})
+}
+
+// scanned is how a row of a kind is scanned: utc makes the record T of it,
+// with every time in UTC (lib/pq returns the session's time zone, and the
+// API speaks UTC).
+type scanned[T any] interface{ utc() T }
+
+// kind is what the create, get, list and update of one kind of record
+// share: R is how its row is scanned, T the record. Every field is this
+// package's constant, never caller input.
+type kind[R scanned[T], T any] struct {
+	table   string
+	noun    string // the record in operation names, such as "MCP server"
+	columns string // what every query returns, in the order of the table
+	idType  string // SQL type of the id column, for the keyset comparison
+	// set is the SET list of an update; its parameters are the row's
+	// columns.
+	set string
+	// cursor is the page cursor that follows a row.
+	cursor func(T) Cursor
+	// refused turns a write's constraint violations into errors that say
+	// what is wrong with rec.
+	refused func(s *Store, op string, rec *T, err error) error
+}
+
+// create runs insert, an INSERT ... RETURNING k.columns, with arg and the
+// audit event ctx carries, and fills the stored row back into rec.
+func (k kind[R, T]) create(ctx context.Context, s *Store, rec *T, insert string, arg any) error {
+	op := "create " + k.noun
+	var row R
+	err := s.write(ctx, op, func(q sqlx.ExtContext) error {
+		return namedGet(ctx, q, &row, insert+`
+		RETURNING `+k.columns, arg)
+	})
+	if err != nil {
+		return k.refused(s, op, rec, err)
+	}
+	*rec = row.utc()
+	return nil
+}
+
+// get returns the tenant's record id, or ErrNotFound (also when it belongs
+// to another tenant).
+func (k kind[R, T]) get(ctx context.Context, s *Store, tenantID, id any) (T, error) {
+	var row R
+	if err := s.getByID(ctx, s.db, "get "+k.noun, &row, k.table, k.columns, tenantID, id, false); err != nil {
+		var zero T
+		return zero, err
+	}
+	return row.utc(), nil
+}
+
+// list returns a page of the tenant's records in creation order, matching
+// filters (column to value; nil values match all), and the cursor of the
+// next page when there is one.
+func (k kind[R, T]) list(ctx context.Context, s *Store, tenantID any, filters map[string]*string, limit int, after *Cursor) ([]T, *Cursor, error) {
+	q := pageQuery{op: "list " + k.noun + "s", table: k.table, columns: k.columns, idType: k.idType,
+		filters: filters, limit: limit, after: after}
+	return selectPage[R](ctx, s, tenantID, q, k.cursor)
+}
+
+// update changes the tenant's record id under a row lock: it reads the
+// row, lets fn change a copy of it, and stores every column of k.set with
+// the argument prepare returns for the record as read and as fn left it
+// (prepare also checks what the kind allows). Errors of fn and prepare
+// come back as they are, and nothing is written then. The audit event ctx
+// carries goes in the same transaction. The stored row is returned.
+func (k kind[R, T]) update(ctx context.Context, s *Store, tenantID, id any, fn func(*T) error,
+	prepare func(tx *sqlx.Tx, current, row T) (any, error)) (T, error) {
+	op := "update " + k.noun
+	var stored R
+	err := s.inTx(ctx, op, func(tx *sqlx.Tx) error {
+		var read R
+		if err := s.getByID(ctx, tx, op, &read, k.table, k.columns, tenantID, id, true); err != nil {
+			return err
+		}
+		current := read.utc()
+		row := current
+		if err := fn(&row); err != nil {
+			return err
+		}
+		arg, err := prepare(tx, current, row)
+		if err != nil {
+			return err
+		}
+		err = namedGet(ctx, tx, &stored, `
+			UPDATE `+k.table+` SET `+k.set+`
+			WHERE tenant_id = :tenant_id AND id = :id
+			RETURNING `+k.columns, arg)
+		if err != nil {
+			return k.refused(s, op, &row, err)
+		}
+		return s.audit(ctx, tx, op)
+	})
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return stored.utc(), nil
+}
+
+// assign is the SET list that stores each of columns from the parameter of
+// its name.
+func assign(columns ...string) string {
+	set := make([]string, len(columns))
+	for i, c := range columns {
+		set[i] = c + " = :" + c
+	}
+	return strings.Join(set, ",\n\t\t\t\t")
+}
+
+// utcAll is rows as records.
+func utcAll[R scanned[T], T any](rows []R) []T {
+	out := make([]T, len(rows))
+	for i, r := range rows {
+		out[i] = r.utc()
+	}
+	return out
 }

@@ -11,7 +11,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
-	"github.com/lib/pq/pqerror"
 )
 
 // ErrProjectNotFound means a server names a project its tenant does not have.
@@ -51,9 +50,9 @@ type Server struct {
 	CheckState
 
 	// DueNow, set by an UpdateServer fn, makes the row due for a check at
-	// the database's current time (NextCheckAt is then ignored). It is not
-	// a column.
-	DueNow bool `db:"-"`
+	// the database's current time (NextCheckAt is then ignored). It is a
+	// parameter of the update, not a column.
+	DueNow bool `db:"due_now"`
 }
 
 // serverRow is how a Server is scanned: lib/pq's array type stays in the
@@ -124,6 +123,15 @@ const serverColumns = `id, tenant_id, project_id, name, description, url, transp
 	command, args, token_ciphertext, token_key_id, status, capabilities, server_name, server_version,
 	last_error, last_connected_at, instructions, next_check_at, created_at, updated_at, ` + checkStateColumns
 
+// servers are the rows of mcp_servers.
+var servers = kind[serverRow, Server]{table: "mcp_servers", noun: "MCP server", columns: serverColumns, idType: "text",
+	set: assign("project_id", "name", "description", "url", "transport_type", "connection_type", "command", "args",
+		"token_ciphertext", "token_key_id", "status", "capabilities", "server_name", "server_version", "last_error") + `,
+				last_connected_at = date_trunc('milliseconds', CAST(:last_connected_at AS timestamptz)),
+				` + assign("instructions") + checkedSetSQL,
+	cursor:  func(srv Server) Cursor { return Cursor{CreatedAt: srv.CreatedAt, ID: srv.ID} },
+	refused: (*Store).serverError}
+
 // CreateServer inserts srv. The caller sets ID (NewServerID; the sealed
 // token is bound to it), TenantID, ProjectID, Name, Description, the
 // transport fields and the token; the store sets Status to "connecting",
@@ -134,55 +142,26 @@ func (s *Store) CreateServer(ctx context.Context, srv *Server) error {
 	if srv.ID == "" {
 		return errors.New("create MCP server: the caller must assign an id (the sealed token is bound to it)")
 	}
-	var row serverRow
-	err := s.write(ctx, "create MCP server", func(q sqlx.ExtContext) error {
-		return namedGet(ctx, q, &row, `
+	return servers.create(ctx, s, srv, `
 		INSERT INTO mcp_servers (id, tenant_id, project_id, name, description, url, transport_type, connection_type,
 			command, args, token_ciphertext, token_key_id, status, next_check_at, created_at, updated_at)
 		VALUES (:id, :tenant_id, :project_id, :name, :description, :url, :transport_type, :connection_type,
 			:command, :args, :token_ciphertext, :token_key_id, 'connecting',
-			date_trunc('milliseconds', now()), date_trunc('milliseconds', now()), date_trunc('milliseconds', now()))
-		RETURNING `+serverColumns,
-			map[string]any{
-				"id":               srv.ID,
-				"tenant_id":        srv.TenantID,
-				"project_id":       srv.ProjectID,
-				"name":             srv.Name,
-				"description":      srv.Description,
-				"url":              srv.URL,
-				"transport_type":   srv.TransportType,
-				"connection_type":  srv.ConnectionType,
-				"command":          srv.Command,
-				"args":             pq.Array(srv.Args),
-				"token_ciphertext": srv.TokenCiphertext,
-				"token_key_id":     srv.TokenKeyID,
-			})
-	})
-	if err != nil {
-		return s.serverError("create MCP server", srv, err)
-	}
-	*srv = row.utc()
-	return nil
+			date_trunc('milliseconds', now()), date_trunc('milliseconds', now()), date_trunc('milliseconds', now()))`,
+		serverRow{*srv, srv.Args})
 }
 
 // GetServer returns the tenant's MCP server id, or ErrNotFound (also when it
 // belongs to another tenant).
 func (s *Store) GetServer(ctx context.Context, tenantID uuid.UUID, id string) (Server, error) {
-	var srv serverRow
-	if err := s.getByID(ctx, s.db, "get MCP server", &srv, "mcp_servers", serverColumns, tenantID, id, false); err != nil {
-		return Server{}, err
-	}
-	return srv.utc(), nil
+	return servers.get(ctx, s, tenantID, id)
 }
 
 // ListServers returns a page of the tenant's MCP servers in creation order,
 // and the cursor of the next page when there is one.
 func (s *Store) ListServers(ctx context.Context, p ListServersParams) ([]Server, *Cursor, error) {
-	q := pageQuery{op: "list MCP servers", table: "mcp_servers", columns: serverColumns, idType: "text",
-		filters: map[string]*string{"project_id": p.ProjectID, "name": p.Name, "status": p.Status}, limit: p.Limit, after: p.After}
-	return selectPage[serverRow, Server](ctx, s, p.TenantID, q, func(last Server) Cursor {
-		return Cursor{CreatedAt: last.CreatedAt, ID: last.ID}
-	})
+	return servers.list(ctx, s, p.TenantID, map[string]*string{"project_id": p.ProjectID, "name": p.Name, "status": p.Status},
+		p.Limit, p.After)
 }
 
 // UpdateServer changes the tenant's MCP server id under a row lock: it reads
@@ -196,84 +175,17 @@ func (s *Store) ListServers(ctx context.Context, p ListServersParams) ([]Server,
 // ErrNameTaken: the name is used by another server of the project;
 // ErrUnknownToolsHash: fn approved a toolsHash the server has never had.
 func (s *Store) UpdateServer(ctx context.Context, tenantID uuid.UUID, id string, fn func(*Server) error) (Server, error) {
-	var stored serverRow
-	err := s.inTx(ctx, "update MCP server", func(tx *sqlx.Tx) error {
-		var current serverRow
-		err := s.getByID(ctx, tx, "update MCP server", &current, "mcp_servers", serverColumns, tenantID, id, true)
-		if err != nil {
-			return err
-		}
-		was := current.utc()
-		row := was
-		if err := fn(&row); err != nil {
-			return err
-		}
+	return servers.update(ctx, s, tenantID, id, fn, func(tx *sqlx.Tx, was, row Server) (any, error) {
 		if err := checkApproval(ctx, tx, ServerRecords, id, was.ApprovedToolsHash, row.ApprovedToolsHash); err != nil {
-			return s.fail("update MCP server", err)
+			return nil, s.fail("update MCP server", err)
 		}
 		if err := s.checkStillProxy(ctx, tx, was, row); err != nil {
-			return err
+			return nil, err
 		}
-		err = namedGet(ctx, tx, &stored, `
-			UPDATE mcp_servers SET
-				project_id = :project_id,
-				name = :name,
-				description = :description,
-				url = :url,
-				transport_type = :transport_type,
-				connection_type = :connection_type,
-				command = :command,
-				args = :args,
-				token_ciphertext = :token_ciphertext,
-				token_key_id = :token_key_id,
-				status = :status,
-				capabilities = :capabilities,
-				server_name = :server_name,
-				server_version = :server_version,
-				last_error = :last_error,
-				last_connected_at = date_trunc('milliseconds', CAST(:last_connected_at AS timestamptz)),
-				instructions = :instructions,
-				protocol_version = :protocol_version,
-				last_error_kind = :last_error_kind,
-				approved_tools_hash = :approved_tools_hash,
-				next_check_at = `+nextCheckAtSQL+`,
-				updated_at = `+updatedAtSQL+`
-			WHERE tenant_id = :tenant_id AND id = :id
-			RETURNING `+serverColumns,
-			map[string]any{
-				"tenant_id":           tenantID,
-				"id":                  id,
-				"project_id":          row.ProjectID,
-				"name":                row.Name,
-				"description":         row.Description,
-				"url":                 row.URL,
-				"transport_type":      row.TransportType,
-				"connection_type":     row.ConnectionType,
-				"command":             row.Command,
-				"args":                pq.Array(row.Args),
-				"token_ciphertext":    row.TokenCiphertext,
-				"token_key_id":        row.TokenKeyID,
-				"status":              row.Status,
-				"capabilities":        row.Capabilities,
-				"server_name":         row.ServerName,
-				"server_version":      row.ServerVersion,
-				"last_error":          row.LastError,
-				"last_connected_at":   row.LastConnectedAt,
-				"instructions":        row.Instructions,
-				"protocol_version":    row.ProtocolVersion,
-				"last_error_kind":     row.LastErrorKind,
-				"approved_tools_hash": row.ApprovedToolsHash,
-				"next_check_at":       nextCheckAt(row.DueNow, row.NextCheckAt, was.NextCheckAt),
-			})
-		if err != nil {
-			return s.serverError("update MCP server", &row, err)
-		}
-		return s.audit(ctx, tx, "update MCP server")
+		row.ID, row.TenantID = was.ID, was.TenantID
+		row.NextCheckAt = nextCheckAt(row.NextCheckAt, was.NextCheckAt)
+		return serverRow{row, row.Args}, nil
 	})
-	if err != nil {
-		return Server{}, err
-	}
-	return stored.utc(), nil
 }
 
 // DeleteServer deletes the tenant's MCP server id, or returns ErrNotFound.
@@ -332,11 +244,7 @@ func (s *Store) ClaimDueServers(ctx context.Context, limit int, lease time.Durat
 	if err != nil {
 		return nil, s.fail("claim due MCP servers", err)
 	}
-	out := make([]Server, len(rows))
-	for i, r := range rows {
-		out[i] = r.utc()
-	}
-	return out, nil
+	return utcAll(rows), nil
 }
 
 // ClaimServer claims the tenant's MCP server id for a check as
@@ -504,11 +412,7 @@ func (s *Store) writeServerChecks(ctx context.Context, checks []Check[Server], w
 	if err != nil {
 		return nil, s.fail("record MCP server checks", err)
 	}
-	out := make([]Server, len(stored))
-	for i, r := range stored {
-		out[i] = r.utc()
-	}
-	return out, nil
+	return utcAll(stored), nil
 }
 
 // ReencryptServerTokens calls fn for every stored MCP server token, across
@@ -522,39 +426,20 @@ func (s *Store) ReencryptServerTokens(ctx context.Context, fn func(id string, ci
 // serverError turns constraint violations into errors that say what is
 // wrong with srv.
 func (s *Store) serverError(op string, srv *Server, err error) error {
-	switch constraint(err, pqerror.UniqueViolation) {
-	case "mcp_servers_project_id_name_key":
-		return ErrNameTaken
-	case "mcp_servers_pkey":
-		return fmt.Errorf("%s: id %s is already used by another MCP server", op, srv.ID)
-	}
-	switch constraint(err, pqerror.ForeignKeyViolation) {
-	case "mcp_servers_project_fkey":
-		return fmt.Errorf("%s: project %q: %w", op, srv.ProjectID, ErrProjectNotFound)
-	case "":
-	default:
-		return fmt.Errorf("%s: tenant %s: %w", op, srv.TenantID, ErrNotFound)
-	}
-	switch constraint(err, pqerror.CheckViolation) {
-	case "mcp_servers_id_check":
-		return fmt.Errorf("%s: id %q is not %s followed by 1 to 64 letters and digits", op, srv.ID, serverIDPrefix)
-	case "mcp_servers_name_check":
-		return fmt.Errorf("%s: the name must not be empty", op)
-	case "mcp_servers_transport_type_check":
-		return fmt.Errorf("%s: transport type %q is not stdio, http or sse", op, srv.TransportType)
-	case "mcp_servers_connection_type_check":
-		return fmt.Errorf("%s: connection type %q is neither direct nor proxy", op, srv.ConnectionType)
-	case "mcp_servers_status_check":
-		return fmt.Errorf("%s: status %q is not connecting, connected, disconnected or error", op, srv.Status)
-	case "mcp_servers_transport_fields_check":
-		return fmt.Errorf("%s: transport %q with url set=%t, command set=%t, args set=%t; stdio needs command and args and no url, http and sse need url and neither command nor args",
-			op, srv.TransportType, srv.URL != nil, srv.Command != nil, srv.Args != nil)
-	case "mcp_servers_token_pair_check":
-		return fmt.Errorf("%s: the token ciphertext and its key id must be set together", op)
-	case "mcp_servers_token_transport_check":
-		return fmt.Errorf("%s: a stdio server cannot have a bearer token", op)
-	}
-	return s.fail(op, err)
+	return s.refusal(op, constraints{noun: "MCP server", id: srv.ID, tenantID: srv.TenantID,
+		nameKey: "mcp_servers_project_id_name_key", idKeys: []string{"mcp_servers_pkey"},
+		foreign: map[string]error{"mcp_servers_project_fkey": fmt.Errorf("project %q: %w", srv.ProjectID, ErrProjectNotFound)},
+		checks: map[string]string{
+			"mcp_servers_id_check":              fmt.Sprintf("id %q is not %s followed by 1 to 64 letters and digits", srv.ID, serverIDPrefix),
+			"mcp_servers_name_check":            "the name must not be empty",
+			"mcp_servers_transport_type_check":  fmt.Sprintf("transport type %q is not stdio, http or sse", srv.TransportType),
+			"mcp_servers_connection_type_check": fmt.Sprintf("connection type %q is neither direct nor proxy", srv.ConnectionType),
+			"mcp_servers_status_check":          fmt.Sprintf("status %q is not connecting, connected, disconnected or error", srv.Status),
+			"mcp_servers_transport_fields_check": fmt.Sprintf("transport %q with url set=%t, command set=%t, args set=%t; stdio needs command and args and no url, http and sse need url and neither command nor args",
+				srv.TransportType, srv.URL != nil, srv.Command != nil, srv.Args != nil),
+			"mcp_servers_token_pair_check":      "the token ciphertext and its key id must be set together",
+			"mcp_servers_token_transport_check": "a stdio server cannot have a bearer token",
+		}}, err)
 }
 
 // qualifiedServerColumns is serverColumns for mcp_servers aliased as m.
