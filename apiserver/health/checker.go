@@ -75,15 +75,18 @@ type kind[R any] struct {
 	claim func(ctx context.Context, n int, lease time.Duration) ([]R, error)
 	// record stores a batch of results.
 	record func(ctx context.Context, checks []store.Check[R], interval time.Duration) ([]store.CheckOutcome[R], error)
-	// probe checks a record and says what it found, how long that took and
-	// the protocol version negotiated (for the log).
-	probe func(ctx context.Context, row R) store.CheckResult
+	// target is how to reach a record's MCP server, or why it must not be
+	// reached (a message for lastError and its kind).
+	target func(ctx context.Context, row R) (probe.Target, contract.ErrorKind, string)
 }
 
 // checker probes records of one kind and stores the results. It is a
 // Source and a Drainer of scheduled checks.
 type checker[R any] struct {
 	kind[R]
+	store    *store.Store
+	keyring  *secrets.Keyring
+	prober   *probe.Prober
 	interval time.Duration
 	lease    time.Duration
 	log      *slog.Logger
@@ -96,7 +99,8 @@ func newChecker[R any](cfg CheckerConfig, k kind[R]) (*checker[R], error) {
 	if cfg.Store == nil || cfg.Keyring == nil || cfg.Prober == nil {
 		return nil, fmt.Errorf("%s: Store, Keyring and Prober are all required", what)
 	}
-	c := &checker[R]{kind: k, interval: cfg.Interval, lease: cfg.Lease, log: cfg.Logger}
+	c := &checker[R]{kind: k, store: cfg.Store, keyring: cfg.Keyring, prober: cfg.Prober,
+		interval: cfg.Interval, lease: cfg.Lease, log: cfg.Logger}
 	if c.interval < 0 || c.lease < 0 {
 		return nil, fmt.Errorf("%s: interval (%s) and lease (%s) must not be negative", what, c.interval, c.lease)
 	}
@@ -196,6 +200,41 @@ func (c *checker[R]) check(ctx context.Context, row R) (R, error) {
 			return zero, err
 		}
 	}
+}
+
+// probe runs the MCP handshake with row's server and says what it found,
+// how long that took and the protocol version negotiated (for the log).
+func (c *checker[R]) probe(ctx context.Context, row R) store.CheckResult {
+	target, kind, msg := c.target(ctx, row)
+	if msg != "" {
+		return refused(kind, msg)
+	}
+	return resultOf(c.prober.Probe(ctx, target))
+}
+
+// targetOf is how to reach row's server, credentials included, exactly as
+// its checks do; a *probe.ConnectError says why it must not be reached.
+func (c *checker[R]) targetOf(ctx context.Context, row R) (probe.Target, error) {
+	t, kind, msg := c.target(ctx, row)
+	if msg != "" {
+		return probe.Target{}, &probe.ConnectError{Kind: kind, Message: msg}
+	}
+	return t, nil
+}
+
+// bearer opens row's sealed bearer token (ciphertext and keyID, bound to
+// the row by aad) into t, or says why it cannot (a message for lastError,
+// with ErrorAuth as its kind) and logs that for the operator.
+func (c *checker[R]) bearer(ctx context.Context, row R, t *probe.Target, ciphertext []byte, keyID *string, aad []byte) string {
+	token, err := openToken(c.keyring, ciphertext, keyID, aad)
+	if err != nil {
+		c.log.WarnContext(ctx, "cannot decrypt the bearer token of an "+c.noun+"; check MCP_API_SECRET_KEY and MCP_API_SECRET_KEY_PREVIOUS",
+			append(c.attrs(row), "error", err)...)
+		return tokenMessage(err)
+	}
+	t.BearerToken = string(token)
+	clear(token)
+	return ""
 }
 
 func (c *checker[R]) logResult(ctx context.Context, row R, r store.CheckResult) {

@@ -7,7 +7,6 @@ import (
 
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/probe"
-	"github.com/mcpconn/terraform-provider-mcp/apiserver/secrets"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/store"
 )
 
@@ -16,9 +15,6 @@ import (
 // scheduled checks (it is a Source). It is safe for concurrent use.
 type ConnectionChecker struct {
 	*checker[store.Connection]
-	store   *store.Store
-	keyring *secrets.Keyring
-	prober  *probe.Prober
 }
 
 var (
@@ -28,7 +24,7 @@ var (
 
 // NewConnectionChecker returns a ConnectionChecker configured by cfg.
 func NewConnectionChecker(cfg CheckerConfig) (*ConnectionChecker, error) {
-	c := &ConnectionChecker{store: cfg.Store, keyring: cfg.Keyring, prober: cfg.Prober}
+	c := &ConnectionChecker{}
 	var err error
 	c.checker, err = newChecker(cfg, kind[store.Connection]{
 		noun: "MCP connection",
@@ -38,7 +34,7 @@ func NewConnectionChecker(cfg CheckerConfig) (*ConnectionChecker, error) {
 		},
 		claim:  cfg.Store.ClaimDueConnections,
 		record: cfg.Store.RecordConnectionChecks,
-		probe:  c.probe,
+		target: c.target,
 	})
 	if err != nil {
 		return nil, err
@@ -61,25 +57,12 @@ func (c *ConnectionChecker) CheckConnection(ctx context.Context, tenantID, id uu
 	return c.check(ctx, row)
 }
 
-// probe runs the MCP handshake against row's endpoint.
-func (c *ConnectionChecker) probe(ctx context.Context, row store.Connection) store.CheckResult {
-	target, kind, msg := c.target(ctx, row)
-	if msg != "" {
-		return refused(kind, msg)
-	}
-	return resultOf(c.prober.Probe(ctx, target))
-}
-
 // ConnectionTarget is how to reach row's endpoint, credentials included,
 // exactly as its checks do — for the gateway, which opens sessions to the
 // connections agents are assigned. A *probe.ConnectError says why it must
 // not be reached.
 func (c *ConnectionChecker) ConnectionTarget(ctx context.Context, row store.Connection) (probe.Target, error) {
-	t, kind, msg := c.target(ctx, row)
-	if msg != "" {
-		return probe.Target{}, &probe.ConnectError{Kind: kind, Message: msg}
-	}
-	return t, nil
+	return c.targetOf(ctx, row)
 }
 
 // target is how to reach row's endpoint, or why it must not be reached (a
@@ -87,14 +70,9 @@ func (c *ConnectionChecker) ConnectionTarget(ctx context.Context, row store.Conn
 func (c *ConnectionChecker) target(ctx context.Context, row store.Connection) (probe.Target, contract.ErrorKind, string) {
 	target := probe.Target{Transport: contract.TransportHTTP, URL: row.ServerURL}
 	if row.AuthType == string(contract.AuthBearer) {
-		token, err := openToken(c.keyring, row.TokenCiphertext, row.TokenKeyID, store.ConnectionTokenAAD(row.ID))
-		if err != nil {
-			c.log.WarnContext(ctx, "cannot decrypt the bearer token of an MCP connection; check MCP_API_SECRET_KEY and MCP_API_SECRET_KEY_PREVIOUS",
-				"connection", row.ID, "tenant", row.TenantID, "error", err)
-			return target, contract.ErrorAuth, tokenMessage(err)
+		if msg := c.bearer(ctx, row, &target, row.TokenCiphertext, row.TokenKeyID, store.ConnectionTokenAAD(row.ID)); msg != "" {
+			return target, contract.ErrorAuth, msg
 		}
-		target.BearerToken = string(token)
-		clear(token)
 	}
 	return target, "", ""
 }

@@ -13,7 +13,6 @@ import (
 
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/probe"
-	"github.com/mcpconn/terraform-provider-mcp/apiserver/secrets"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/store"
 )
 
@@ -23,9 +22,6 @@ import (
 // safe for concurrent use.
 type ServerChecker struct {
 	*checker[store.Server]
-	store     *store.Store
-	keyring   *secrets.Keyring
-	prober    *probe.Prober
 	commands  []string
 	stdioPath string
 
@@ -39,8 +35,7 @@ var (
 
 // NewServerChecker returns a ServerChecker configured by cfg.
 func NewServerChecker(cfg CheckerConfig) (*ServerChecker, error) {
-	c := &ServerChecker{store: cfg.Store, keyring: cfg.Keyring, prober: cfg.Prober,
-		commands: slices.Clone(cfg.StdioCommands), stdioPath: cfg.StdioPath}
+	c := &ServerChecker{commands: slices.Clone(cfg.StdioCommands), stdioPath: cfg.StdioPath}
 	var err error
 	c.checker, err = newChecker(cfg, kind[store.Server]{
 		noun: "MCP server",
@@ -50,7 +45,7 @@ func NewServerChecker(cfg CheckerConfig) (*ServerChecker, error) {
 		},
 		claim:  cfg.Store.ClaimDueServers,
 		record: cfg.Store.RecordServerChecks,
-		probe:  c.probe,
+		target: c.target,
 	})
 	if err != nil {
 		return nil, err
@@ -111,26 +106,11 @@ func (c *ServerChecker) Wait() {
 	c.Drain()
 }
 
-// probe runs the MCP handshake with the server row describes and reports
-// the outcome as the store records it, with its duration and protocol
-// version for the log.
-func (c *ServerChecker) probe(ctx context.Context, row store.Server) store.CheckResult {
-	target, kind, msg := c.target(ctx, row)
-	if msg != "" {
-		return refused(kind, msg)
-	}
-	return resultOf(c.prober.Probe(ctx, target))
-}
-
 // ServerTarget is how to reach row's server, credentials included, exactly
 // as its checks do — for the gateway, which opens sessions to proxied
 // servers. A *probe.ConnectError says why it must not be reached.
 func (c *ServerChecker) ServerTarget(ctx context.Context, row store.Server) (probe.Target, error) {
-	t, kind, msg := c.target(ctx, row)
-	if msg != "" {
-		return probe.Target{}, &probe.ConnectError{Kind: kind, Message: msg}
-	}
-	return t, nil
+	return c.targetOf(ctx, row)
 }
 
 // target is how to reach row's server, or why it must not be reached (a
@@ -159,14 +139,9 @@ func (c *ServerChecker) target(ctx context.Context, row store.Server) (probe.Tar
 		t.URL = *row.URL
 		// The schema keeps the ciphertext and its key id together.
 		if row.TokenCiphertext != nil && row.TokenKeyID != nil {
-			token, err := openToken(c.keyring, row.TokenCiphertext, row.TokenKeyID, store.ServerTokenAAD(row.ID))
-			if err != nil {
-				c.log.WarnContext(ctx, "cannot decrypt the bearer token of an MCP server; check MCP_API_SECRET_KEY and MCP_API_SECRET_KEY_PREVIOUS",
-					"server", row.ID, "tenant", row.TenantID, "error", err)
-				return t, contract.ErrorAuth, tokenMessage(err)
+			if msg := c.bearer(ctx, row, &t, row.TokenCiphertext, row.TokenKeyID, store.ServerTokenAAD(row.ID)); msg != "" {
+				return t, contract.ErrorAuth, msg
 			}
-			t.BearerToken = string(token)
-			clear(token)
 		}
 	default:
 		return t, contract.ErrorUnreachable, fmt.Sprintf("unsupported transportType %q: use http, sse or stdio", row.TransportType)
