@@ -192,22 +192,10 @@ func (s *Store) ListAuditEvents(ctx context.Context, p ListAuditEventsParams) ([
 	}
 	where := []string{"tenant_id = :tenant_id"}
 	arg := map[string]any{"tenant_id": p.TenantID, "limit": p.Limit + 1}
-	if p.AgentID != nil {
-		where = append(where, "agent_id = :agent_id")
-		arg["agent_id"] = *p.AgentID
-	}
-	if p.RecordID != nil {
-		where = append(where, "record_id = :record_id")
-		arg["record_id"] = *p.RecordID
-	}
-	if p.Action != nil {
-		where = append(where, "action = :action")
-		arg["action"] = *p.Action
-	}
-	if p.Since != nil {
-		where = append(where, "at >= :since")
-		arg["since"] = *p.Since
-	}
+	where = filterOn(where, arg, "agent_id = :agent_id", "agent_id", p.AgentID)
+	where = filterOn(where, arg, "record_id = :record_id", "record_id", p.RecordID)
+	where = filterOn(where, arg, "action = :action", "action", p.Action)
+	where = filterOn(where, arg, "at >= :since", "since", p.Since)
 	if p.After != nil {
 		where = append(where, "(at, id) < (CAST(:after_at AS timestamptz), CAST(:after_id AS uuid))")
 		arg["after_at"], arg["after_id"] = p.After.CreatedAt, p.After.ID
@@ -229,6 +217,16 @@ func (s *Store) ListAuditEvents(ctx context.Context, p ListAuditEventsParams) ([
 	rows = rows[:p.Limit]
 	last := rows[len(rows)-1]
 	return rows, &Cursor{CreatedAt: last.At, ID: last.ID.String()}, nil
+}
+
+// filterOn is where with cond added, and arg with cond's parameter name
+// set to *v, when v is set; nil matches every row.
+func filterOn[T any](where []string, arg map[string]any, cond, name string, v *T) []string {
+	if v == nil {
+		return where
+	}
+	arg[name] = *v
+	return append(where, cond)
 }
 
 // newAuditEventID is a version 7 UUID, so ids of one millisecond still

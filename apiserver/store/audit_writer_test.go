@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"errors"
-	"net"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -167,13 +166,7 @@ func TestAuditWriterCloseFlushes(t *testing.T) {
 // written gets the error, promptly.
 func TestAuditWriterDatabaseDown(t *testing.T) {
 	t.Parallel()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	_ = l.Close()
-	s := openStore(t, "postgres://postgres@"+addr+"/db?sslmode=disable")
+	s := openUnreachableStore(t)
 	w := NewAuditWriter(s, AuditWriterOptions{WriteTimeout: 5 * time.Second})
 	defer w.Close()
 

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -165,6 +166,21 @@ func nextCheckAt(next, current time.Time) time.Time {
 	}
 	return next
 }
+
+// claimable checks the arguments of a claim of up to limit rows for lease.
+func claimable(op string, limit int, lease time.Duration) error {
+	if limit < 1 {
+		return fmt.Errorf("%s: limit must be at least 1, got %d", op, limit)
+	}
+	if lease <= 0 {
+		return fmt.Errorf("%s: lease must be positive, got %s", op, lease)
+	}
+	return nil
+}
+
+// leaseSQL is the next_check_at of a claimed row: the :lease_ms parameter
+// from the database's current time.
+const leaseSQL = `date_trunc('milliseconds', now()) + CAST(:lease_ms AS bigint) * interval '1 millisecond'`
 
 func indexes(n int) []int {
 	out := make([]int, n)

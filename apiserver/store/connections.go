@@ -166,11 +166,8 @@ func (s *Store) ReencryptConnectionTokens(ctx context.Context, fn func(id uuid.U
 // it expires. Concurrent claimers (replicas) get disjoint rows without
 // waiting on each other.
 func (s *Store) ClaimDueConnections(ctx context.Context, limit int, lease time.Duration) ([]Connection, error) {
-	if limit < 1 {
-		return nil, fmt.Errorf("claim due connections: limit must be at least 1, got %d", limit)
-	}
-	if lease <= 0 {
-		return nil, fmt.Errorf("claim due connections: lease must be positive, got %s", lease)
+	if err := claimable("claim due connections", limit, lease); err != nil {
+		return nil, err
 	}
 	// The ARRAY(...) subquery runs once, before the update, and its ids are
 	// then looked up by primary key. SKIP LOCKED makes replicas claim past
@@ -178,7 +175,7 @@ func (s *Store) ClaimDueConnections(ctx context.Context, limit int, lease time.D
 	rows := []Connection{}
 	err := namedSelect(ctx, s.db, &rows, `
 		UPDATE mcp_connections
-		SET next_check_at = date_trunc('milliseconds', now()) + CAST(:lease_ms AS bigint) * interval '1 millisecond'
+		SET next_check_at = `+leaseSQL+`
 		WHERE id = ANY(ARRAY(
 			SELECT id FROM mcp_connections
 			WHERE next_check_at <= now()

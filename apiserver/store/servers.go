@@ -220,11 +220,8 @@ func (s *Store) checkStillProxy(ctx context.Context, tx *sqlx.Tx, was, row Serve
 // is due again when it expires. Concurrent claimers get disjoint rows
 // without waiting on each other.
 func (s *Store) ClaimDueServers(ctx context.Context, limit int, lease time.Duration) ([]Server, error) {
-	if limit < 1 {
-		return nil, fmt.Errorf("claim due MCP servers: limit must be at least 1, got %d", limit)
-	}
-	if lease <= 0 {
-		return nil, fmt.Errorf("claim due MCP servers: lease must be positive, got %s", lease)
+	if err := claimable("claim due MCP servers", limit, lease); err != nil {
+		return nil, err
 	}
 	rows := []serverRow{}
 	err := namedSelect(ctx, s.db, &rows, `
@@ -236,7 +233,7 @@ func (s *Store) ClaimDueServers(ctx context.Context, limit int, lease time.Durat
 			FOR UPDATE SKIP LOCKED
 		)
 		UPDATE mcp_servers AS m
-		SET next_check_at = date_trunc('milliseconds', now()) + CAST(:lease_ms AS bigint) * interval '1 millisecond'
+		SET next_check_at = `+leaseSQL+`
 		FROM due
 		WHERE m.id = due.id
 		RETURNING `+qualifiedServerColumns,
@@ -253,13 +250,13 @@ func (s *Store) ClaimDueServers(ctx context.Context, limit int, lease time.Durat
 // the scheduler never both probe it. ok is false when the row is not due
 // (someone else holds it) or is disconnected; ErrNotFound: the row is gone.
 func (s *Store) ClaimServer(ctx context.Context, tenantID uuid.UUID, id string, lease time.Duration) (srv Server, ok bool, err error) {
-	if lease <= 0 {
-		return Server{}, false, fmt.Errorf("claim MCP server: lease must be positive, got %s", lease)
+	if err := claimable("claim MCP server", 1, lease); err != nil {
+		return Server{}, false, err
 	}
 	rows := []serverRow{}
 	err = namedSelect(ctx, s.db, &rows, `
 		UPDATE mcp_servers
-		SET next_check_at = date_trunc('milliseconds', now()) + CAST(:lease_ms AS bigint) * interval '1 millisecond'
+		SET next_check_at = `+leaseSQL+`
 		WHERE tenant_id = :tenant_id AND id = :id AND next_check_at <= now() AND status <> 'disconnected'
 		RETURNING `+serverColumns,
 		map[string]any{"tenant_id": tenantID, "id": id, "lease_ms": lease.Milliseconds()})

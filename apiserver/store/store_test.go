@@ -50,6 +50,19 @@ func openStore(t *testing.T, url string) *Store {
 	return s
 }
 
+// openUnreachableStore is a store whose database is a port nothing listens
+// on: one we just released.
+func openUnreachableStore(t *testing.T) *Store {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	_ = l.Close()
+	return openStore(t, "postgres://postgres@"+addr+"/db?sslmode=disable")
+}
+
 // newTenantStore is a new store with one tenant named name, for the tests
 // of one tenant's records.
 func newTenantStore(t *testing.T, name string) (context.Context, *Store, uuid.UUID) {
@@ -110,15 +123,7 @@ func TestOpenValidatesURL(t *testing.T) {
 }
 
 func TestOpenDoesNotNeedTheDatabase(t *testing.T) {
-	// Nothing listens on a port we just released.
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	_ = l.Close()
-
-	s := openStore(t, "postgres://postgres@"+addr+"/db?sslmode=disable")
+	s := openUnreachableStore(t)
 	if err := s.Ping(context.Background()); !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("Ping with nothing listening = %v, want ErrUnavailable", err)
 	}
@@ -552,16 +557,27 @@ func TestListFilters(t *testing.T) {
 	}
 }
 
-func TestCursor(t *testing.T) {
-	c := Cursor{CreatedAt: time.Date(2026, 1, 10, 14, 0, 0, 123_456_000, time.UTC), ID: uuid.New().String()}
+// cursorAt is the time of the cursors the cursor tests encode.
+var cursorAt = time.Date(2026, 1, 10, 14, 0, 0, 123_456_000, time.UTC)
+
+// roundTrip encodes a cursor at cursorAt with id, checks that the encoding
+// is URL-safe and decodes (as ids) to the same cursor, and returns it.
+func roundTrip(t *testing.T, id string, ids IDFormat) string {
+	t.Helper()
+	c := Cursor{CreatedAt: cursorAt, ID: id}
 	enc := c.Encode()
 	if strings.ContainsAny(enc, "+/=") {
 		t.Fatalf("Encode = %q, not URL-safe", enc)
 	}
-	got, err := DecodeCursor(enc, ConnectionIDs)
+	got, err := DecodeCursor(enc, ids)
 	if err != nil || !got.CreatedAt.Equal(c.CreatedAt) || got.ID != c.ID {
 		t.Fatalf("DecodeCursor(Encode(c)) = %+v, %v; want %+v", got, err, c)
 	}
+	return enc
+}
+
+func TestCursor(t *testing.T) {
+	enc := roundTrip(t, uuid.New().String(), ConnectionIDs)
 
 	wrongVersion := []byte(enc)
 	wrongVersion[0] = 'B' // first six bits of the version byte
@@ -570,7 +586,7 @@ func TestCursor(t *testing.T) {
 			t.Errorf("DecodeCursor(%q) = %v, want ErrInvalidCursor", bad, err)
 		}
 	}
-	_, err = DecodeCursor("nope", ConnectionIDs)
+	_, err := DecodeCursor("nope", ConnectionIDs)
 	if !strings.Contains(err.Error(), "nextCursor") {
 		t.Fatalf("cursor error %q does not say what to pass instead", err)
 	}
