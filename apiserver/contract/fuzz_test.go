@@ -15,8 +15,34 @@ import (
 // Their seed corpora (the f.Add calls and testdata/fuzz/<Name>/) run in every
 // `go test`; bench/fuzz.sh runs them for a bounded time with -fuzz.
 
+// fuzzValidator fuzzes validate, called name, from seeds: a refusal must
+// say why, and accepted checks what it accepts.
+func fuzzValidator(f *testing.F, name string, validate func(string) error, seeds []string, accepted func(t *testing.T, s string)) {
+	for _, s := range seeds {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if err := validate(s); err != nil {
+			if err.Error() == "" {
+				t.Fatalf("%s(%q) failed with an empty message", name, s)
+			}
+			return
+		}
+		accepted(t, s)
+	})
+}
+
+// storable fails t unless PostgreSQL can store s as text: valid UTF-8
+// without NUL bytes.
+func storable(t *testing.T, s string) {
+	t.Helper()
+	if !utf8.ValidString(s) || strings.ContainsRune(s, 0) {
+		t.Fatalf("accepted %q, which PostgreSQL cannot store as text", s)
+	}
+}
+
 func FuzzValidateServerURL(f *testing.F) {
-	for _, s := range []string{
+	fuzzValidator(f, "ValidateServerURL", ValidateServerURL, []string{
 		"https://mcp.example.com/oms",
 		"http://127.0.0.1:8080/mcp?x=1",
 		"http://[::1]:3000/",
@@ -34,20 +60,8 @@ func FuzzValidateServerURL(f *testing.F) {
 		"HTTP://EXAMPLE.COM/",
 		strings.Repeat("a", URLMaxLength+1),
 		"",
-	} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, raw string) {
-		err := ValidateServerURL(raw)
-		if err != nil {
-			if err.Error() == "" {
-				t.Fatalf("ValidateServerURL(%q) failed with an empty message", raw)
-			}
-			return
-		}
-		if !utf8.ValidString(raw) || strings.ContainsRune(raw, 0) {
-			t.Fatalf("accepted %q, which PostgreSQL cannot store as text", raw)
-		}
+	}, func(t *testing.T, raw string) {
+		storable(t, raw)
 		if len(raw) > URLMaxLength || strings.TrimSpace(raw) != raw {
 			t.Fatalf("accepted %q: too long or padded", raw)
 		}
@@ -68,7 +82,7 @@ func FuzzValidateServerURL(f *testing.F) {
 }
 
 func FuzzValidateName(f *testing.F) {
-	for _, s := range []string{
+	fuzzValidator(f, "ValidateName", ValidateName, []string{
 		"Order Management System",
 		"",
 		"   ",
@@ -79,20 +93,8 @@ func FuzzValidateName(f *testing.F) {
 		"\u0085",
 		strings.Repeat("é", NameMaxLength),
 		strings.Repeat("é", NameMaxLength+1),
-	} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, name string) {
-		err := ValidateName(name)
-		if err != nil {
-			if err.Error() == "" {
-				t.Fatalf("ValidateName(%q) failed with an empty message", name)
-			}
-			return
-		}
-		if !utf8.ValidString(name) || strings.ContainsRune(name, 0) {
-			t.Fatalf("accepted %q, which PostgreSQL cannot store as text", name)
-		}
+	}, func(t *testing.T, name string) {
+		storable(t, name)
 		if n := utf8.RuneCountInString(name); n < 1 || n > NameMaxLength {
 			t.Fatalf("accepted %q with %d characters", name, n)
 		}
@@ -106,27 +108,18 @@ func FuzzValidateName(f *testing.F) {
 }
 
 func FuzzValidateToken(f *testing.F) {
-	for _, s := range []string{"tok-123", "", "a b", "tok\n", "tök", strings.Repeat("x", TokenMaxLength+1)} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, token string) {
-		err := ValidateToken(token)
-		if err != nil {
-			if err.Error() == "" {
-				t.Fatalf("ValidateToken(%q) failed with an empty message", token)
+	fuzzValidator(f, "ValidateToken", ValidateToken, []string{"tok-123", "", "a b", "tok\n", "tök", strings.Repeat("x", TokenMaxLength+1)},
+		func(t *testing.T, token string) {
+			// The token goes into an Authorization header verbatim.
+			h := http.Header{}
+			h.Set("Authorization", "Bearer "+token)
+			if token == "" || len(token) > TokenMaxLength || h.Get("Authorization") != "Bearer "+token {
+				t.Fatalf("accepted %q", token)
 			}
-			return
-		}
-		// The token goes into an Authorization header verbatim.
-		h := http.Header{}
-		h.Set("Authorization", "Bearer "+token)
-		if token == "" || len(token) > TokenMaxLength || h.Get("Authorization") != "Bearer "+token {
-			t.Fatalf("accepted %q", token)
-		}
-		for i := 0; i < len(token); i++ {
-			if c := token[i]; c <= ' ' || c > '~' {
-				t.Fatalf("accepted %q with byte %#x", token, c)
+			for i := 0; i < len(token); i++ {
+				if c := token[i]; c <= ' ' || c > '~' {
+					t.Fatalf("accepted %q with byte %#x", token, c)
+				}
 			}
-		}
-	})
+		})
 }

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -116,6 +117,19 @@ func (e *env) get(tb testing.TB, id uuid.UUID) store.Connection {
 }
 
 // all lists every connection of e's tenant.
+// allChecked reports, for waitFor, whether every connection of the tenant
+// but those of except has been checked.
+func (e *env) allChecked(tb testing.TB, except ...uuid.UUID) func() bool {
+	return func() bool {
+		for _, conn := range e.all(tb) {
+			if !slices.Contains(except, conn.ID) && conn.LastHealthCheckAt == nil {
+				return false
+			}
+		}
+		return true
+	}
+}
+
 func (e *env) all(tb testing.TB) []store.Connection {
 	tb.Helper()
 	var out []store.Connection

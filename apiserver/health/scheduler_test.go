@@ -42,14 +42,7 @@ func TestSchedulerChecksDueRows(t *testing.T) {
 	c := e.checker(t, e.store, newProber(10*time.Second), time.Hour)
 	stop := runScheduler(t, newScheduler(t, SchedulerConfig{Sources: []Source{c}, Concurrency: 2, PollInterval: 10 * time.Millisecond}))
 
-	waitFor(t, "every due connection to be checked", func() bool {
-		for _, conn := range e.all(t) {
-			if conn.LastHealthCheckAt == nil {
-				return false
-			}
-		}
-		return true
-	})
+	waitFor(t, "every due connection to be checked", e.allChecked(t))
 	if err := stop(); err != nil {
 		t.Fatalf("Run = %v, want nil after its context ends", err)
 	}
@@ -81,14 +74,7 @@ func TestSchedulerHungServerDoesNotDelayOthers(t *testing.T) {
 	stop := runScheduler(t, newScheduler(t, SchedulerConfig{Sources: []Source{c}, Concurrency: 2, PollInterval: 10 * time.Millisecond}))
 
 	waitFor(t, "the hung server's probe to start", func() bool { return len(hung.Requests()) > 0 })
-	waitFor(t, "the other connections to be checked", func() bool {
-		for _, conn := range e.all(t) {
-			if conn.ID != stuck.ID && conn.LastHealthCheckAt == nil {
-				return false
-			}
-		}
-		return true
-	})
+	waitFor(t, "the other connections to be checked", e.allChecked(t, stuck.ID))
 	if got := e.get(t, stuck.ID); got.LastHealthCheckAt != nil {
 		t.Fatalf("the hung server's check finished (%v) before the others: the test proves nothing", deref(got.LastError))
 	}
@@ -144,14 +130,7 @@ func TestSchedulerReplicasShareTheWork(t *testing.T) {
 		stops = append(stops, runScheduler(t, newScheduler(t, SchedulerConfig{Sources: []Source{r}, Concurrency: 4, PollInterval: 5 * time.Millisecond})))
 	}
 
-	waitFor(t, "every connection to be checked", func() bool {
-		for _, conn := range e.all(t) {
-			if conn.LastHealthCheckAt == nil {
-				return false
-			}
-		}
-		return true
-	})
+	waitFor(t, "every connection to be checked", e.allChecked(t))
 	// Keep polling a while: a row claimed twice would show up now.
 	time.Sleep(200 * time.Millisecond)
 	for _, stop := range stops {
@@ -202,14 +181,7 @@ func TestSchedulerRecoversChecksLostInACrash(t *testing.T) {
 
 	survivor := e.checker(t, e.store, p, time.Hour)
 	stop := runScheduler(t, newScheduler(t, SchedulerConfig{Sources: []Source{survivor}, Concurrency: 2, PollInterval: 10 * time.Millisecond}))
-	waitFor(t, "the lost checks to be taken over", func() bool {
-		for _, conn := range e.all(t) {
-			if conn.LastHealthCheckAt == nil {
-				return false
-			}
-		}
-		return true
-	})
+	waitFor(t, "the lost checks to be taken over", e.allChecked(t))
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
@@ -252,14 +224,7 @@ func TestSchedulerBoundsConcurrency(t *testing.T) {
 	// Checks are claimed ahead of the workers, but no more than the concurrency ahead.
 	waitFor(t, "claims ahead of the workers", func() bool { return src.claimed() == 6 })
 	close(release)
-	waitFor(t, "every connection to be checked", func() bool {
-		for _, conn := range e.all(t) {
-			if conn.LastHealthCheckAt == nil {
-				return false
-			}
-		}
-		return true
-	})
+	waitFor(t, "every connection to be checked", e.allChecked(t))
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
