@@ -62,16 +62,9 @@ pg_start_free "$work/pg" 55533 -c max_connections=100 -c fsync=off -c synchronou
 pg_version=$("$PG_BIN/postgres" --version)
 "$PG_BIN/psql" -X -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -c "CREATE DATABASE mcp"
 
-api_port=$(free_port 18480)
-api_url="http://127.0.0.1:$api_port"
-api_key=$(new_api_key bench)
-log "starting mcp-api on $api_url (MCP_API_LOG_LEVEL=$log_level)"
-DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/mcp?sslmode=disable" \
-  MCP_API_SECRET_KEY=$(random_base64 32) \
-  MCP_API_BOOTSTRAP_KEY=$api_key \
-  MCP_API_LOG_LEVEL=$log_level \
-  MCP_API_ALLOW_PRIVATE_TARGETS=true \
-  serve_api "$work/mcp-api" "127.0.0.1:$api_port" "$work/api.log" --no-scheduler
+MCP_API_ALLOW_PRIVATE_TARGETS=true serve_bench_api "$work/mcp-api" 18480 bench \
+  "postgres://postgres@127.0.0.1:$PG_PORT/mcp?sslmode=disable" "$log_level" "$work/api.log" --no-scheduler
+api_url=$API_URL api_key=$API_KEY
 
 # api METHOD PATH [BODY]: the API's answer, or death naming the request.
 api() {

@@ -39,15 +39,9 @@ pg_version=$("$PG_BIN/postgres" --version)
 psql() { "$PG_BIN/psql" -X -q -h 127.0.0.1 -p "$PG_PORT" -U postgres "$@"; }
 psql -d postgres -c "CREATE DATABASE mcp" -c "CREATE DATABASE pgbench"
 
-api_port=$(free_port 18080)
-api_url="http://127.0.0.1:$api_port"
-api_key=$(new_api_key bench)
-log "starting mcp-api on $api_url (MCP_API_LOG_LEVEL=$log_level)"
-DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/mcp?sslmode=disable" \
-  MCP_API_SECRET_KEY=$(random_base64 32) \
-  MCP_API_BOOTSTRAP_KEY=$api_key \
-  MCP_API_LOG_LEVEL=$log_level \
-  serve_api "$work/mcp-api" "127.0.0.1:$api_port" "$work/api.log" --no-scheduler
+serve_bench_api "$work/mcp-api" 18080 bench "postgres://postgres@127.0.0.1:$PG_PORT/mcp?sslmode=disable" "$log_level" \
+  "$work/api.log" --no-scheduler
+api_url=$API_URL api_key=$API_KEY
 
 id=$(curl -fsS -X POST "$api_url/api/mcp-connections" -H "Authorization: Bearer $api_key" \
   -H 'Content-Type: application/json' \

@@ -1,9 +1,11 @@
 # shellcheck shell=bash
-# Sourced by scripts/demo.sh, bench/run.sh, bench/tfbench/run.sh and
-# bench/fuzz.sh: starting and stopping the product's pieces on this machine
-# (a throwaway PostgreSQL, mcp-api, the demo MCP server) so that every script
-# does it the same way. Before sourcing, set root (the checkout) and prog (the
-# name error messages start with).
+# Sourced by scripts/demo.sh, scripts/conformance.sh, bench/run.sh,
+# bench/gateway.sh, bench/tfbench/run.sh, bench/fuzz.sh and
+# apiserver/gateway/testdata/tsclient/install.sh: starting and stopping the
+# product's pieces on this machine (a throwaway PostgreSQL, mcp-api, the demo
+# MCP server) and installing the test tools, so that every script does it the
+# same way. Before sourcing, set root (the checkout) and prog (the name error
+# messages start with).
 
 log() { printf '==> %s\n' "$*" >&2; }
 die() { printf '%s: %s\n' "$prog" "$*" >&2; exit 1; }
@@ -109,6 +111,24 @@ serve_api() {
   nohup "$bin" serve --listen "$listen" "$@" >"$out" 2>&1 &
   API_PID=$!
   wait_http "http://$listen/readyz" "$API_PID" "mcp-api" "$out"
+}
+
+# serve_bench_api BIN FROM NAME DB LOG_LEVEL OUT [SERVE FLAG...]: serve_api
+# for a benchmark: on the first free loopback port from FROM, on the database
+# URL DB, with a fresh secret key, a fresh bootstrap key named NAME and
+# MCP_API_LOG_LEVEL=LOG_LEVEL (the caller's other MCP_API_* pass through),
+# output to OUT. Sets API_URL and API_KEY too. BENCH_API_NOTE, if set, is
+# added to the log line, as in "scheduler off, ".
+API_URL= API_KEY=
+serve_bench_api() {
+  local bin=$1 port name=$3 db=$4 level=$5 out=$6
+  port=$(free_port "$2")
+  shift 6
+  API_URL="http://127.0.0.1:$port"
+  API_KEY=$(new_api_key "$name")
+  log "starting mcp-api on $API_URL (${BENCH_API_NOTE:-}MCP_API_LOG_LEVEL=$level)"
+  DATABASE_URL=$db MCP_API_SECRET_KEY=$(random_base64 32) MCP_API_BOOTSTRAP_KEY=$API_KEY MCP_API_LOG_LEVEL=$level \
+    serve_api "$bin" "127.0.0.1:$port" "$out" "$@"
 }
 
 # serve_demo_mcp BIN LISTEN LOG: starts the demo MCP server (internal/demoserver,
@@ -230,4 +250,36 @@ machine() {
   cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
   mem=$(awk '/^MemTotal:/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)
   printf '%s CPUs (%s), %s RAM, %s' "$(nproc)" "$cpu" "$mem" "$(uname -sr)"
+}
+
+# npm_install DIR CHECK WHAT...: installs WHAT (npm packages, or the
+# dependencies of a package.json file, which is copied in) into DIR unless
+# CHECK (a path under DIR) exists. It installs into a scratch directory and
+# renames it into place, so an interrupted or concurrent run never leaves
+# half a cache.
+npm_install() {
+  local dir=$1 check=$2 what scratch
+  shift 2
+  [ -e "$dir/$check" ] && return 0
+  command -v npm >/dev/null 2>&1 || die "npm is not on PATH; install Node.js (which ships npm) first"
+  what=$*
+  mkdir -p "$(dirname "$dir")"
+  scratch=$(mktemp -d "$(dirname "$dir")/.install.XXXXXX")
+  if [ "${1##*/}" = package.json ]; then
+    cp "$1" "$scratch/"
+    shift
+  fi
+  log "installing $what into $dir"
+  if ! npm install --prefix "$scratch" --no-audit --no-fund --no-package-lock --loglevel=error "$@" >&2; then
+    rm -rf "$scratch"
+    die "npm install $what failed"
+  fi
+  if [ ! -e "$scratch/$check" ]; then
+    rm -rf "$scratch"
+    die "$what installed no $check; the package layout changed"
+  fi
+  if ! mv -T "$scratch" "$dir" 2>/dev/null; then
+    rm -rf "$scratch"
+    [ -e "$dir/$check" ] || die "could not move the install into $dir"
+  fi
 }

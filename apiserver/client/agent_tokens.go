@@ -2,23 +2,12 @@ package client
 
 import (
 	"context"
-	"net/url"
 
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
 )
 
-// AgentTokenListOptions pages GET /api/agents/{id}/tokens. Zero values mean
-// "from the start" and "the API's default page size".
-type AgentTokenListOptions struct {
-	// Limit is the page size, 1 to contract.MaxPageLimit.
-	Limit int
-	// Cursor is the NextCursor of the previous page.
-	Cursor string
-}
-
-func (o AgentTokenListOptions) query() url.Values {
-	return pageQuery(url.Values{}, o.Limit, o.Cursor)
-}
+// AgentTokenListOptions pages GET /api/agents/{id}/tokens.
+type AgentTokenListOptions = PageOptions
 
 // agentTokens is the tokens collection of one agent.
 func agentTokens(agentID string) collection {
@@ -43,9 +32,7 @@ func (c *Client) ListAgentTokens(ctx context.Context, agentID string, opts Agent
 // the last page and returns every token of the agent. Pages are of
 // opts.Limit, or of contract.MaxPageLimit when it is zero.
 func (c *Client) ListAllAgentTokens(ctx context.Context, agentID string, opts AgentTokenListOptions) ([]contract.AgentToken, error) {
-	return listEvery(agentsPath+"/{id}/tokens", &opts.Limit, &opts.Cursor,
-		func() (*contract.AgentTokenList, error) { return c.ListAgentTokens(ctx, agentID, opts) },
-		pageItems)
+	return listEveryPage(ctx, agentsPath+"/{id}/tokens", opts, below(agentID, c.ListAgentTokens))
 }
 
 // RevokeAgentToken revokes the token: the gateway refuses it from then on.

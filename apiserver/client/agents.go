@@ -26,9 +26,7 @@ func (c *Client) ListAgents(ctx context.Context, opts AgentListOptions) (*contra
 // last page and returns every agent. Pages are of opts.Limit, or of
 // contract.MaxPageLimit when it is zero.
 func (c *Client) ListAllAgents(ctx context.Context, opts AgentListOptions) ([]contract.Agent, error) {
-	return listEvery(agentsPath, &opts.Limit, &opts.Cursor,
-		func() (*contract.AgentList, error) { return c.ListAgents(ctx, opts) },
-		pageItems)
+	return listEveryPage(ctx, agentsPath, opts, c.ListAgents)
 }
 
 // CreateAgent creates an agent with its assignments. Like every create it

@@ -36,6 +36,8 @@ func (o AuditEventListOptions) query() url.Values {
 	return pageQuery(q, o.Limit, o.Cursor)
 }
 
+func (o *AuditEventListOptions) page() (limit *int, cursor *string) { return &o.Limit, &o.Cursor }
+
 // ListAuditEvents returns one page of the tenant's audit events, newest first.
 func (c *Client) ListAuditEvents(ctx context.Context, opts AuditEventListOptions) (*contract.AuditEventList, error) {
 	return fetch[contract.AuditEventList](ctx, c, get(auditEventsPath, opts.query()))
@@ -45,7 +47,5 @@ func (c *Client) ListAuditEvents(ctx context.Context, opts AuditEventListOptions
 // the oldest matching event and returns them all, newest first. Pages are
 // of opts.Limit, or of contract.MaxPageLimit when it is zero.
 func (c *Client) ListAllAuditEvents(ctx context.Context, opts AuditEventListOptions) ([]contract.AuditEvent, error) {
-	return listEvery(auditEventsPath, &opts.Limit, &opts.Cursor,
-		func() (*contract.AuditEventList, error) { return c.ListAuditEvents(ctx, opts) },
-		pageItems)
+	return listEveryPage(ctx, auditEventsPath, opts, c.ListAuditEvents)
 }

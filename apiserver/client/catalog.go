@@ -2,24 +2,9 @@ package client
 
 import (
 	"context"
-	"net/url"
 
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
 )
-
-// PageOptions pages a record's history: GET …/checks and …/catalog-changes
-// of a connection or a server. Zero values mean "from the newest" and "the
-// API's default page size".
-type PageOptions struct {
-	// Limit is the page size, 1 to contract.MaxPageLimit.
-	Limit int
-	// Cursor is the NextCursor of the previous page.
-	Cursor string
-}
-
-func (o PageOptions) query() url.Values {
-	return pageQuery(url.Values{}, o.Limit, o.Cursor)
-}
 
 // GetConnectionCatalog returns what the connection's last passing check
 // found its server offers. ErrNotFound both when the tenant has no such
@@ -37,9 +22,7 @@ func (c *Client) ListConnectionChecks(ctx context.Context, id string, opts PageO
 // ListAllConnectionChecks follows NextCursor from opts.Cursor (or the
 // newest) to the oldest kept check and returns them all, newest first.
 func (c *Client) ListAllConnectionChecks(ctx context.Context, id string, opts PageOptions) ([]contract.CheckEntry, error) {
-	return listEvery(connectionsPath+"/{id}/checks", &opts.Limit, &opts.Cursor,
-		func() (*contract.CheckList, error) { return c.ListConnectionChecks(ctx, id, opts) },
-		pageItems)
+	return listEveryPage(ctx, connectionsPath+"/{id}/checks", opts, below(id, c.ListConnectionChecks))
 }
 
 // ListConnectionCatalogChanges returns one page of the changes of the
@@ -51,9 +34,7 @@ func (c *Client) ListConnectionCatalogChanges(ctx context.Context, id string, op
 // ListAllConnectionCatalogChanges follows NextCursor from opts.Cursor (or
 // the newest) to the oldest change and returns them all, newest first.
 func (c *Client) ListAllConnectionCatalogChanges(ctx context.Context, id string, opts PageOptions) ([]contract.CatalogChange, error) {
-	return listEvery(connectionsPath+"/{id}/catalog-changes", &opts.Limit, &opts.Cursor,
-		func() (*contract.CatalogChangeList, error) { return c.ListConnectionCatalogChanges(ctx, id, opts) },
-		pageItems)
+	return listEveryPage(ctx, connectionsPath+"/{id}/catalog-changes", opts, below(id, c.ListConnectionCatalogChanges))
 }
 
 // GetServerCatalog returns what the server's last passing check found it
@@ -78,8 +59,7 @@ func (c *Client) ListServerChecks(ctx context.Context, id string, opts PageOptio
 // ListAllServerChecks follows NextCursor from opts.Cursor (or the newest)
 // to the oldest kept check and returns them all, newest first.
 func (c *Client) ListAllServerChecks(ctx context.Context, id string, opts PageOptions) ([]contract.CheckEntry, error) {
-	return listEvery(serversPath+"/{id}/checks", &opts.Limit, &opts.Cursor,
-		func() (*contract.CheckListEnvelope, error) { return c.ListServerChecks(ctx, id, opts) },
+	return listEvery(ctx, serversPath+"/{id}/checks", opts, below(id, c.ListServerChecks),
 		func(p *contract.CheckListEnvelope) ([]contract.CheckEntry, *string) { return p.Checks, p.NextCursor })
 }
 
@@ -93,8 +73,7 @@ func (c *Client) ListServerCatalogChanges(ctx context.Context, id string, opts P
 // ListAllServerCatalogChanges follows NextCursor from opts.Cursor (or the
 // newest) to the oldest change and returns them all, newest first.
 func (c *Client) ListAllServerCatalogChanges(ctx context.Context, id string, opts PageOptions) ([]contract.CatalogChange, error) {
-	return listEvery(serversPath+"/{id}/catalog-changes", &opts.Limit, &opts.Cursor,
-		func() (*contract.CatalogChangeListEnvelope, error) { return c.ListServerCatalogChanges(ctx, id, opts) },
+	return listEvery(ctx, serversPath+"/{id}/catalog-changes", opts, below(id, c.ListServerCatalogChanges),
 		func(p *contract.CatalogChangeListEnvelope) ([]contract.CatalogChange, *string) {
 			return p.Changes, p.NextCursor
 		})

@@ -26,6 +26,8 @@ func (o ConnectionListOptions) query() url.Values {
 	return pageQuery(filters("name", o.Name, "status", string(o.Status)), o.Limit, o.Cursor)
 }
 
+func (o *ConnectionListOptions) page() (limit *int, cursor *string) { return &o.Limit, &o.Cursor }
+
 // GetConnection returns the connection with the given id; ErrNotFound if the
 // caller's tenant has none.
 func (c *Client) GetConnection(ctx context.Context, id string) (*contract.Connection, error) {
@@ -41,9 +43,7 @@ func (c *Client) ListConnections(ctx context.Context, opts ConnectionListOptions
 // the last page and returns every connection. Pages are of opts.Limit, or of
 // contract.MaxPageLimit when it is zero.
 func (c *Client) ListAllConnections(ctx context.Context, opts ConnectionListOptions) ([]contract.Connection, error) {
-	return listEvery(connectionsPath, &opts.Limit, &opts.Cursor,
-		func() (*contract.ConnectionList, error) { return c.ListConnections(ctx, opts) },
-		pageItems)
+	return listEveryPage(ctx, connectionsPath, opts, c.ListConnections)
 }
 
 // CreateConnection registers a connection. A create is retried only when the

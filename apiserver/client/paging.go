@@ -1,6 +1,7 @@
 package client
 
 import (
+	"context"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -20,6 +21,23 @@ func pageQuery(q url.Values, limit int, cursor string) url.Values {
 	return q
 }
 
+// PageOptions pages a listing that takes no filters: an agent's tokens, and
+// a record's history (GET …/checks and …/catalog-changes of a connection or
+// a server). Zero values mean "from the start" (for a history, the newest)
+// and "the API's default page size".
+type PageOptions struct {
+	// Limit is the page size, 1 to contract.MaxPageLimit.
+	Limit int
+	// Cursor is the NextCursor of the previous page.
+	Cursor string
+}
+
+func (o PageOptions) query() url.Values {
+	return pageQuery(url.Values{}, o.Limit, o.Cursor)
+}
+
+func (o *PageOptions) page() (limit *int, cursor *string) { return &o.Limit, &o.Cursor }
+
 // NameListOptions filters and pages a list whose only filter is the name
 // (agents, projects). Zero values mean "no filter" and "the API's default
 // page size".
@@ -35,6 +53,8 @@ type NameListOptions struct {
 func (o NameListOptions) query() url.Values {
 	return pageQuery(filters("name", o.Name), o.Limit, o.Cursor)
 }
+
+func (o *NameListOptions) page() (limit *int, cursor *string) { return &o.Limit, &o.Cursor }
 
 // filters is the query of a listing's filters, given as name, value pairs;
 // an empty value leaves its filter out.
@@ -82,20 +102,38 @@ func listAll[T any](path, first string, page func(cursor string) ([]T, *string, 
 	}
 }
 
-// listEvery is a ListAll call: it sets *limit to allPagesLimit and calls
-// list with *cursor at each page in turn, from the one it holds; items
-// takes a page's records and its next cursor.
-func listEvery[P, T any](path string, limit *int, cursor *string, list func() (*P, error), items func(*P) ([]T, *string)) ([]T, error) {
+// paged is the options of a listing, which page it asks for.
+type paged[O any] interface {
+	*O
+	page() (limit *int, cursor *string)
+}
+
+// listEvery is a ListAll call: it sets the limit of opts to allPagesLimit
+// and calls list with opts at each page in turn, from the cursor opts
+// holds; items takes a page's records and its next cursor.
+func listEvery[O any, PO paged[O], P, T any](ctx context.Context, path string, opts O, list func(context.Context, O) (*P, error), items func(*P) ([]T, *string)) ([]T, error) {
+	limit, cursor := PO(&opts).page()
 	*limit = allPagesLimit(*limit)
 	return listAll(path, *cursor, func(next string) ([]T, *string, error) {
 		*cursor = next
-		page, err := list()
+		page, err := list(ctx, opts)
 		if err != nil {
 			return nil, nil, err
 		}
 		got, nextCursor := items(page)
 		return got, nextCursor, nil
 	})
+}
+
+// listEveryPage is listEvery for a listing of contract.Page[T] items.
+func listEveryPage[O any, PO paged[O], T any](ctx context.Context, path string, opts O, list func(context.Context, O) (*contract.Page[T], error)) ([]T, error) {
+	return listEvery[O, PO](ctx, path, opts, list, pageItems)
+}
+
+// below is list for the listing below the record id (its tokens, its
+// history).
+func below[O, P any](id string, list func(context.Context, string, O) (*P, error)) func(context.Context, O) (*P, error) {
+	return func(ctx context.Context, opts O) (*P, error) { return list(ctx, id, opts) }
 }
 
 // pageItems is the items function of listEvery for a contract.Page.

@@ -35,8 +35,7 @@ func (c *Client) ListProjects(ctx context.Context, opts ProjectListOptions) (*co
 // last page and returns every matching project. Pages are of opts.Limit, or
 // of contract.MaxPageLimit when it is zero.
 func (c *Client) ListAllProjects(ctx context.Context, opts ProjectListOptions) ([]contract.Project, error) {
-	return listEvery(projectsPath, &opts.Limit, &opts.Cursor,
-		func() (*contract.ProjectListEnvelope, error) { return c.ListProjects(ctx, opts) },
+	return listEvery(ctx, projectsPath, opts, c.ListProjects,
 		func(p *contract.ProjectListEnvelope) ([]contract.Project, *string) { return p.Projects, p.NextCursor })
 }
 

@@ -30,6 +30,18 @@ type flakyServer struct {
 	headers  []http.Header
 }
 
+// expectAttempts fails t unless the server saw want attempts; why, if
+// not empty, says why that many.
+func (s *flakyServer) expectAttempts(t *testing.T, want int32, why string) {
+	t.Helper()
+	if got := s.attempts.Load(); got != want {
+		if why != "" {
+			why = ": " + why
+		}
+		t.Errorf("attempts = %d, want %d%s", got, want, why)
+	}
+}
+
 func newFlakyServer(t *testing.T, failures int, status int, header http.Header) *flakyServer {
 	t.Helper()
 	fs := &flakyServer{}
@@ -95,9 +107,7 @@ func TestRetryTransientStatusThenSucceed(t *testing.T) {
 			if err != nil {
 				t.Fatalf("call failed after transient errors: %v", err)
 			}
-			if got := srv.attempts.Load(); got != 3 {
-				t.Errorf("attempts = %d, want 3", got)
-			}
+			srv.expectAttempts(t, 3, "")
 			if tt.post {
 				// The body is rewound for every attempt.
 				for i, b := range srv.bodies {
@@ -118,9 +128,7 @@ func TestPostNotRetriedOnAmbiguousGatewayError(t *testing.T) {
 		if !errors.Is(err, client.ErrUnavailable) {
 			t.Fatalf("status %d: err = %v, want ErrUnavailable", status, err)
 		}
-		if got := srv.attempts.Load(); got != 1 {
-			t.Errorf("status %d: a create reached the server %d times; a gateway error is ambiguous, so it must not be repeated", status, got)
-		}
+		srv.expectAttempts(t, 1, fmt.Sprintf("status %d: a gateway error is ambiguous, so a create must not be repeated", status))
 	}
 }
 
@@ -138,9 +146,7 @@ func TestRetriesAreBoundedAndKeepTheAPIMessage(t *testing.T) {
 	if !errors.Is(err, client.ErrUnavailable) {
 		t.Errorf("errors.Is(err, ErrUnavailable) = false for %v", err)
 	}
-	if got := srv.attempts.Load(); got != 4 {
-		t.Errorf("attempts = %d, want 1 + 3 retries", got)
-	}
+	srv.expectAttempts(t, 4, "1 + 3 retries")
 }
 
 func TestRetryAfterBeyondBudgetGivesUp(t *testing.T) {
@@ -150,9 +156,7 @@ func TestRetryAfterBeyondBudgetGivesUp(t *testing.T) {
 	if !errors.Is(err, client.ErrRateLimited) {
 		t.Fatalf("err = %v, want ErrRateLimited", err)
 	}
-	if got := srv.attempts.Load(); got != 1 {
-		t.Errorf("attempts = %d; a Retry-After of an hour exceeds the budget, so the client must stop at once", got)
-	}
+	srv.expectAttempts(t, 1, "a Retry-After of an hour exceeds the budget, so the client must stop at once")
 }
 
 func TestRetryAfterWithinBudgetIsRetried(t *testing.T) {
@@ -161,9 +165,7 @@ func TestRetryAfterWithinBudgetIsRetried(t *testing.T) {
 	if _, err := c.ListConnections(context.Background(), client.ConnectionListOptions{}); err != nil {
 		t.Fatalf("ListConnections: %v", err)
 	}
-	if got := srv.attempts.Load(); got != 2 {
-		t.Errorf("attempts = %d, want 2", got)
-	}
+	srv.expectAttempts(t, 2, "")
 }
 
 func TestRetryMaxZeroDisablesRetries(t *testing.T) {
@@ -172,9 +174,7 @@ func TestRetryMaxZeroDisablesRetries(t *testing.T) {
 	if _, err := c.ListConnections(context.Background(), client.ConnectionListOptions{}); !errors.Is(err, client.ErrUnavailable) {
 		t.Fatalf("err = %v, want ErrUnavailable", err)
 	}
-	if got := srv.attempts.Load(); got != 1 {
-		t.Errorf("attempts = %d, want 1", got)
-	}
+	srv.expectAttempts(t, 1, "")
 }
 
 func TestConnectionRefused(t *testing.T) {

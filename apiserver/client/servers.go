@@ -28,6 +28,8 @@ func (o ServerListOptions) query() url.Values {
 	return pageQuery(filters("projectId", o.ProjectID, "name", o.Name, "status", string(o.Status)), o.Limit, o.Cursor)
 }
 
+func (o *ServerListOptions) page() (limit *int, cursor *string) { return &o.Limit, &o.Cursor }
+
 // serverCall performs cl and unwraps the {"success":true,"server":{...}} envelope.
 func (c *Client) serverCall(ctx context.Context, cl call) (*contract.Server, error) {
 	out, err := fetchEnvelope(ctx, c, cl, func(e *contract.ServerEnvelope) bool { return e.Success && e.Server.ID != "" })
@@ -52,8 +54,7 @@ func (c *Client) ListServers(ctx context.Context, opts ServerListOptions) (*cont
 // last page and returns every matching server. Pages are of opts.Limit, or
 // of contract.MaxPageLimit when it is zero.
 func (c *Client) ListAllServers(ctx context.Context, opts ServerListOptions) ([]contract.Server, error) {
-	return listEvery(serversPath, &opts.Limit, &opts.Cursor,
-		func() (*contract.ServerListEnvelope, error) { return c.ListServers(ctx, opts) },
+	return listEvery(ctx, serversPath, opts, c.ListServers,
 		func(p *contract.ServerListEnvelope) ([]contract.Server, *string) { return p.Servers, p.NextCursor })
 }
 

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/gateway"
-	"github.com/mcpconn/terraform-provider-mcp/apiserver/secrets"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/store"
 )
 
@@ -90,23 +88,11 @@ func (a *authenticator) checkAgentToken(c *gin.Context, tok string) (store.Agent
 		unauthorized(c, "invalid agent token: too long to be one", true)
 		return store.AgentCaller{}, false
 	}
-	hash := secrets.HashAPIKey(tok)
-	found, ok := a.tokens.get(hash, time.Now())
+	// The entry ends with the token, should it expire first.
+	found, ok := lookUpCredential(a, c, a.tokens, tok, a.store.AgentForToken, func(f store.AgentCaller) *time.Time { return f.ExpiresAt },
+		"invalid agent token: it is unknown, revoked or expired; create a new one with POST /api/agents/{id}/tokens")
 	if !ok {
-		var err error
-		found, err = a.store.AgentForToken(c.Request.Context(), hash)
-		switch {
-		case err == nil:
-			// The entry ends with the token, should it expire first.
-			a.tokens.putUntil(hash, found, time.Now(), found.ExpiresAt)
-		case errors.Is(err, store.ErrNotFound):
-			unauthorized(c, "invalid agent token: it is unknown, revoked or expired; "+
-				"create a new one with POST /api/agents/{id}/tokens", true)
-			return store.AgentCaller{}, false
-		default:
-			a.lookupFailed(c, err)
-			return store.AgentCaller{}, false
-		}
+		return store.AgentCaller{}, false
 	}
 	c.Set(keyTenant, found.TenantID)
 	c.Set(keyAgent, found)

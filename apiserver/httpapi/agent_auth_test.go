@@ -63,6 +63,16 @@ type gatewaySetup struct {
 	project          string
 }
 
+// startGatewaySetup starts an API with the echo gateway and logs captured,
+// and makes the gateway setup in it.
+func startGatewaySetup(t *testing.T) (*logBuffer, *apitest.Server, *api, *gatewaySetup) {
+	t.Helper()
+	logs, logOpt := captureLogs()
+	s := apitest.Start(t, withEchoGateway(), logOpt)
+	a := newAPI(t, s)
+	return logs, s, a, newGatewaySetup(t, a)
+}
+
 func newGatewaySetup(t *testing.T, a *api) *gatewaySetup {
 	t.Helper()
 	g := &gatewaySetup{api: a}
@@ -116,10 +126,7 @@ func (r *response) expectChallenge(t *testing.T, invalidToken bool, want string)
 
 func TestAgentEndpointTakesOnlyThatAgentsTokens(t *testing.T) {
 	t.Parallel()
-	logs, logOpt := captureLogs()
-	s := apitest.Start(t, withEchoGateway(), logOpt)
-	a := newAPI(t, s)
-	g := newGatewaySetup(t, a)
+	logs, s, a, g := startGatewaySetup(t)
 	path := "/mcp/agents/" + g.bot.ID
 
 	var seen seenCaller
@@ -156,10 +163,7 @@ func TestAgentEndpointTakesOnlyThatAgentsTokens(t *testing.T) {
 // agent's token is a 403 naming agent and server.
 func TestServerEndpointTakesKeysAndAssignedAgents(t *testing.T) {
 	t.Parallel()
-	logs, logOpt := captureLogs()
-	s := apitest.Start(t, withEchoGateway(), logOpt)
-	a := newAPI(t, s)
-	g := newGatewaySetup(t, a)
+	logs, s, a, g := startGatewaySetup(t)
 	path := "/mcp/servers/" + g.server
 
 	var seen seenCaller

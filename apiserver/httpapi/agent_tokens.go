@@ -19,7 +19,7 @@ type agentTokens struct {
 // register adds the token routes to the agents' group: onAgent answers a
 // missing agent, onToken a missing token.
 func (h *agentTokens) register(g *gin.RouterGroup, onAgent, onToken errorHandler) {
-	g.GET("/:id/tokens", onAgent.wrap("list agent tokens", h.list))
+	g.GET("/:id/tokens", onAgent.wrap("list agent tokens", onList(h.listParams, h.store.ListAgentTokens, answerPage(toAgentToken))))
 	g.POST("/:id/tokens", onAgent.wrap("create agent token", h.create))
 	g.DELETE("/:id/tokens/:tokenId", onToken.wrap("revoke agent token", h.revoke))
 }
@@ -38,15 +38,8 @@ func toAgentToken(t store.AgentToken) contract.AgentToken {
 }
 
 func (h *agentTokens) create(c *gin.Context) error {
-	agentID, err := agentKind.pathID(c)
+	agentID, req, err := onRecordRequest(c, agentKind, func(req *contract.CreateAgentTokenRequest) error { return checkName(req.Name) })
 	if err != nil {
-		return err
-	}
-	var req contract.CreateAgentTokenRequest
-	if err := decodeObject(c.Request, &req); err != nil {
-		return err
-	}
-	if err := checkName(req.Name); err != nil {
 		return err
 	}
 	t := store.AgentToken{ID: newUUID(), TenantID: tenantOf(c), AgentID: agentID, Name: req.Name}
@@ -64,30 +57,22 @@ func (h *agentTokens) create(c *gin.Context) error {
 	}
 	out := toAgentToken(t)
 	out.Token = &plain
-	c.Header("Location", agentsPath+"/"+agentID.String()+"/tokens/"+t.ID.String())
-	c.JSON(http.StatusCreated, out)
+	answerCreated(c, agentsPath+"/"+agentID.String()+"/tokens/"+t.ID.String(), out)
 	return nil
 }
 
-func (h *agentTokens) list(c *gin.Context) error {
-	agentID, err := agentKind.pathID(c)
-	if err != nil {
-		return err
+// listParams reads the query of GET /api/agents/{id}/tokens.
+func (h *agentTokens) listParams(c *gin.Context) (p store.ListAgentTokensParams, err error) {
+	if p.AgentID, err = agentKind.pathID(c); err != nil {
+		return p, err
 	}
-	p := store.ListAgentTokensParams{TenantID: tenantOf(c), AgentID: agentID}
+	p.TenantID = tenantOf(c)
 	if p.Limit, p.After, err = parsePage(c, store.AgentTokenIDs); err != nil {
-		return err
+		return p, err
 	}
 	// An agent of another tenant, or none, is a 404 rather than an empty list.
-	if _, err := h.store.GetAgent(c.Request.Context(), p.TenantID, agentID); err != nil {
-		return err
-	}
-	rows, next, err := h.store.ListAgentTokens(c.Request.Context(), p)
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, pageOf(rows, next, toAgentToken))
-	return nil
+	_, err = h.store.GetAgent(c.Request.Context(), p.TenantID, p.AgentID)
+	return p, err
 }
 
 func (h *agentTokens) revoke(c *gin.Context) error {

@@ -33,11 +33,11 @@ type agents struct {
 
 func (h *agents) register(g *gin.RouterGroup) {
 	e := errorHandler{family: plainFamily, log: h.log, notFound: agentKind.notFound()}
-	g.GET("", e.wrap("list agents", h.list))
+	g.GET("", e.wrap("list agents", onList(listAgentsParams, h.store.ListAgents, h.answerPage)))
 	g.POST("", e.wrap("create agent", h.create))
 	g.GET("/:id", e.wrap("get agent", onRecord(agentKind, h.store.GetAgent, h.answer)))
 	g.PATCH("/:id", e.wrap("update agent", h.update))
-	g.DELETE("/:id", e.wrap("delete agent", h.delete))
+	g.DELETE("/:id", e.wrap("delete agent", onDelete(agentKind, h.store.DeleteAgent, noContent)))
 	(&agentTokens{store: h.store}).register(g, e, errorHandler{family: plainFamily, log: h.log, notFound: agentTokenKind.notFound()})
 }
 
@@ -67,64 +67,54 @@ func (h *agents) toAgent(c *gin.Context, a store.Agent) contract.Agent {
 	return out
 }
 
-func (h *agents) list(c *gin.Context) error {
-	p := store.ListAgentsParams{TenantID: tenantOf(c)}
-	var err error
-	if p.Limit, p.After, err = parsePage(c, store.AgentIDs); err != nil {
-		return err
-	}
-	if v := c.Query("name"); v != "" {
-		p.Name = &v
-	}
-	rows, next, err := h.store.ListAgents(c.Request.Context(), p)
-	if err != nil {
-		return err
-	}
+// listAgentsParams reads the query of GET /api/agents.
+func listAgentsParams(c *gin.Context) (p store.ListAgentsParams, err error) {
+	p = store.ListAgentsParams{TenantID: tenantOf(c), Name: queried(c, "name")}
+	p.Limit, p.After, err = parsePage(c, store.AgentIDs)
+	return p, err
+}
+
+func (h *agents) answerPage(c *gin.Context, rows []store.Agent, next *store.Cursor) {
 	c.JSON(http.StatusOK, pageOf(rows, next, func(a store.Agent) contract.Agent { return h.toAgent(c, a) }))
-	return nil
 }
 
 func (h *agents) create(c *gin.Context) error {
-	var req contract.CreateAgentRequest
-	if err := decodeObject(c.Request, &req); err != nil {
-		return err
-	}
-	list, err := storedAssignments(req.Assignments)
+	var list []store.Assignment
+	req, err := decoded(c, func(req *contract.CreateAgentRequest) error {
+		var err error
+		if list, err = storedAssignments(req.Assignments); err != nil {
+			return err
+		}
+		return firstError(checkName(req.Name), optional(req.Description, checkDescription))
+	})
 	if err != nil {
-		return err
-	}
-	if err := firstError(checkName(req.Name), optional(req.Description, checkDescription)); err != nil {
 		return err
 	}
 	a := store.Agent{ID: newUUID(), TenantID: tenantOf(c), Name: req.Name,
 		Description: emptyToNil(req.Description), Assignments: list}
-	if err := h.store.CreateAgent(auditedAs(c, agentKind.audit, "create", a.ID.String(), &a.ID), &a); err != nil {
+	if err := h.store.CreateAgent(agentKind.audited(c, "create", a.ID), &a); err != nil {
 		return agentWriteError(err, &req.Name)
 	}
-	c.Header("Location", agentsPath+"/"+a.ID.String())
-	c.JSON(http.StatusCreated, h.toAgent(c, a))
+	answerCreated(c, agentsPath+"/"+a.ID.String(), h.toAgent(c, a))
 	return nil
 }
 
 func (h *agents) update(c *gin.Context) error {
-	id, err := agentKind.pathID(c)
+	var list []store.Assignment
+	id, req, err := onRecordRequest(c, agentKind, func(req *contract.UpdateAgentRequest) error {
+		if err := firstError(optional(req.Name, checkName), optional(req.Description, checkDescription)); err != nil {
+			return err
+		}
+		var err error
+		if req.Assignments != nil {
+			list, err = storedAssignments(*req.Assignments)
+		}
+		return err
+	})
 	if err != nil {
 		return err
 	}
-	var req contract.UpdateAgentRequest
-	if err := decodeObject(c.Request, &req); err != nil {
-		return err
-	}
-	if err := firstError(optional(req.Name, checkName), optional(req.Description, checkDescription)); err != nil {
-		return err
-	}
-	var list []store.Assignment
-	if req.Assignments != nil {
-		if list, err = storedAssignments(*req.Assignments); err != nil {
-			return err
-		}
-	}
-	a, err := h.store.UpdateAgent(auditedAs(c, agentKind.audit, "update", id.String(), &id), tenantOf(c), id,
+	a, err := h.store.UpdateAgent(agentKind.audited(c, "update", id), tenantOf(c), id,
 		func(cur *store.Agent) error {
 			if req.Name != nil {
 				cur.Name = *req.Name
@@ -140,19 +130,7 @@ func (h *agents) update(c *gin.Context) error {
 	if err != nil {
 		return agentWriteError(err, req.Name)
 	}
-	c.JSON(http.StatusOK, h.toAgent(c, a))
-	return nil
-}
-
-func (h *agents) delete(c *gin.Context) error {
-	id, err := agentKind.pathID(c)
-	if err != nil {
-		return err
-	}
-	if err := h.store.DeleteAgent(auditedAs(c, agentKind.audit, "delete", id.String(), &id), tenantOf(c), id); err != nil {
-		return err
-	}
-	c.Status(http.StatusNoContent)
+	h.answer(c, a)
 	return nil
 }
 

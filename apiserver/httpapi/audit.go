@@ -3,7 +3,6 @@ package httpapi
 import (
 	"context"
 	"log/slog"
-	"net/http"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -15,11 +14,15 @@ import (
 
 // audited is the request's context carrying the audit event of the write
 // it is about to make: action is the kind's audit name and verb, such as
-// "connection.create", and recordID the written record. The store inserts
-// the event in the write's own transaction (store.WithAudit), so a write
-// that fails leaves no event and one that succeeds always has its event.
-func (k kind[ID]) audited(c *gin.Context, verb, recordID string) context.Context {
-	return auditedAs(c, k.audit, verb, recordID, nil)
+// "connection.create", and id the written record. The store inserts the
+// event in the write's own transaction (store.WithAudit), so a write that
+// fails leaves no event and one that succeeds always has its event.
+func (k kind[ID]) audited(c *gin.Context, verb string, id ID) context.Context {
+	var agent *uuid.UUID
+	if k.agentOf != nil {
+		agent = k.agentOf(id)
+	}
+	return auditedAs(c, k.audit, verb, k.text(id), agent)
 }
 
 // auditedAs is audited for a record of kind recordKind that belongs to
@@ -47,7 +50,7 @@ type auditEvents struct {
 
 func (h *auditEvents) register(g *gin.RouterGroup) {
 	e := errorHandler{family: plainFamily, log: h.log, notFound: "audit event not found"}
-	g.GET("", e.wrap("list audit events", h.list))
+	g.GET("", e.wrap("list audit events", onList(listAuditEventsParams, h.store.ListAuditEvents, answerPage(toAuditEvent))))
 }
 
 // toAuditEvent is the one place a stored event becomes the wire object.
@@ -75,36 +78,25 @@ func uuidString(id *uuid.UUID) *string {
 	return new(id.String())
 }
 
-func (h *auditEvents) list(c *gin.Context) error {
-	p := store.ListAuditEventsParams{TenantID: tenantOf(c)}
-	var err error
+// listAuditEventsParams reads the query of GET /api/audit-events.
+func listAuditEventsParams(c *gin.Context) (p store.ListAuditEventsParams, err error) {
+	p = store.ListAuditEventsParams{TenantID: tenantOf(c), RecordID: queried(c, "recordId"), Action: queried(c, "action")}
 	if p.Limit, p.After, err = parsePage(c, store.AuditEventIDs); err != nil {
-		return err
+		return p, err
 	}
 	if v := c.Query("agentId"); v != "" {
 		id, ok := parseUUID(v)
 		if !ok {
-			return badRequest("agentId must be an agent id (a UUID), got %q", clipped(v))
+			return p, badRequest("agentId must be an agent id (a UUID), got %q", clipped(v))
 		}
 		p.AgentID = &id
-	}
-	if v := c.Query("recordId"); v != "" {
-		p.RecordID = &v
-	}
-	if v := c.Query("action"); v != "" {
-		p.Action = &v
 	}
 	if v := c.Query("since"); v != "" {
 		t, err := time.Parse(time.RFC3339Nano, v)
 		if err != nil {
-			return badRequest("since must be an RFC 3339 timestamp such as 2026-01-02T15:04:05Z, got %q", clipped(v))
+			return p, badRequest("since must be an RFC 3339 timestamp such as 2026-01-02T15:04:05Z, got %q", clipped(v))
 		}
 		p.Since = &t
 	}
-	rows, next, err := h.store.ListAuditEvents(c.Request.Context(), p)
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, pageOf(rows, next, toAuditEvent))
-	return nil
+	return p, nil
 }

@@ -93,7 +93,7 @@ func (k checkedKind[ID]) unknownHash(err error, id ID, hash *string) error {
 	if !errors.Is(err, store.ErrUnknownToolsHash) || hash == nil {
 		return err
 	}
-	base := k.path + "/" + k.storeID(id)
+	base := k.path + "/" + k.text(id)
 	return badRequest("approvedToolsHash %q is not a toolsHash this %s has had; use one of its catalog's toolsHash values (GET %s/catalog or %s/catalog-changes)",
 		*hash, k.name, base, base)
 }

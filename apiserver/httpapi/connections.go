@@ -29,11 +29,11 @@ type connections struct {
 
 func (h *connections) register(g *gin.RouterGroup) {
 	e := errorHandler{family: plainFamily, log: h.log, notFound: connectionKind.notFound()}
-	g.GET("", e.wrap("list connections", h.list))
+	g.GET("", e.wrap("list connections", onList(listConnectionsParams, h.store.ListConnections, answerPage(toConnection))))
 	g.POST("", e.wrap("create connection", h.create))
 	g.GET("/:id", e.wrap("get connection", onRecord(connectionKind.kind, h.store.GetConnection, answerConnection)))
 	g.PATCH("/:id", e.wrap("update connection", h.update))
-	g.DELETE("/:id", e.wrap("delete connection", h.delete))
+	g.DELETE("/:id", e.wrap("delete connection", onDelete(connectionKind.kind, h.store.DeleteConnection, noContent)))
 	if h.checker != nil {
 		g.POST("/:id/health-check", e.wrap("health check", onRecord(connectionKind.kind, h.checker.CheckConnection, answerConnection)))
 	}
@@ -72,36 +72,20 @@ func (h *connections) token(conn *store.Connection) secretField {
 		ciphertext: &conn.TokenCiphertext, keyID: &conn.TokenKeyID, aad: store.ConnectionTokenAAD(conn.ID)}
 }
 
-func (h *connections) list(c *gin.Context) error {
-	// parameters the API does not know are ignored
-	p := store.ListConnectionsParams{TenantID: tenantOf(c)}
-	if v := c.Query("name"); v != "" {
-		p.Name = &v
+// listConnectionsParams reads the query of GET /api/mcp-connections;
+// parameters the API does not know are ignored.
+func listConnectionsParams(c *gin.Context) (p store.ListConnectionsParams, err error) {
+	p = store.ListConnectionsParams{TenantID: tenantOf(c), Name: queried(c, "name")}
+	if p.Status, err = queriedOneOf(c, "status", contract.ConnectionStatuses); err != nil {
+		return p, err
 	}
-	if v := c.Query("status"); v != "" {
-		if !contract.ConnectionStatus(v).Valid() {
-			return badRequest("status must be one of %s, got %q", quoteAll(contract.ConnectionStatuses), v)
-		}
-		p.Status = &v
-	}
-	var err error
-	if p.Limit, p.After, err = parsePage(c, store.ConnectionIDs); err != nil {
-		return err
-	}
-	rows, next, err := h.store.ListConnections(c.Request.Context(), p)
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, pageOf(rows, next, toConnection))
-	return nil
+	p.Limit, p.After, err = parsePage(c, store.ConnectionIDs)
+	return p, err
 }
 
 func (h *connections) create(c *gin.Context) error {
-	var req contract.CreateConnectionRequest
-	if err := decodeObject(c.Request, &req); err != nil {
-		return err
-	}
-	if err := validateCreateConnection(&req); err != nil {
+	req, err := decoded(c, validateCreateConnection)
+	if err != nil {
 		return err
 	}
 	conn := store.Connection{
@@ -116,11 +100,10 @@ func (h *connections) create(c *gin.Context) error {
 			return err
 		}
 	}
-	if err := h.store.CreateConnection(connectionKind.audited(c, "create", conn.ID.String()), &conn); err != nil {
+	if err := h.store.CreateConnection(connectionKind.audited(c, "create", conn.ID), &conn); err != nil {
 		return connectionKind.nameTaken(err, &req.Name)
 	}
-	c.Header("Location", connectionsPath+"/"+conn.ID.String())
-	c.JSON(http.StatusCreated, toConnection(conn))
+	answerCreated(c, connectionsPath+"/"+conn.ID.String(), toConnection(conn))
 	return nil
 }
 
@@ -184,21 +167,14 @@ func forbidTokenWithNone(a contract.AuthType, token *string) error {
 var errTokenWithNone = badRequest(`bearerToken must not be set when authType is "none"; set authType to "bearer" or remove bearerToken`)
 
 func (h *connections) update(c *gin.Context) error {
-	id, err := connectionKind.pathID(c)
+	id, req, err := onRecordRequest(c, connectionKind.kind, validateUpdateConnection)
 	if err != nil {
-		return err
-	}
-	var req contract.UpdateConnectionRequest
-	if err := decodeObject(c.Request, &req); err != nil {
-		return err
-	}
-	if err := validateUpdateConnection(&req); err != nil {
 		return err
 	}
 	// The decision runs on the locked row, so concurrent PATCHes of one
 	// connection apply one after the other rather than on stale reads.
-	conn, err := h.store.UpdateConnection(connectionKind.audited(c, "update", id.String()), tenantOf(c), id, func(cur *store.Connection) error {
-		if err := h.applyUpdate(cur, &req); err != nil {
+	conn, err := h.store.UpdateConnection(connectionKind.audited(c, "update", id), tenantOf(c), id, func(cur *store.Connection) error {
+		if err := h.applyUpdate(cur, req); err != nil {
 			return err
 		}
 		approve(req.ApprovedToolsHash, &cur.CheckState)
@@ -207,7 +183,7 @@ func (h *connections) update(c *gin.Context) error {
 	if err != nil {
 		return connectionKind.nameTaken(connectionKind.unknownHash(err, id, req.ApprovedToolsHash), req.Name)
 	}
-	c.JSON(http.StatusOK, toConnection(conn))
+	answerConnection(c, conn)
 	return nil
 }
 
@@ -263,17 +239,5 @@ func (h *connections) applyUpdate(cur *store.Connection, req *contract.UpdateCon
 		// due now, as a new connection is: nothing is known about the new endpoint
 		cur.DueNow = true
 	}
-	return nil
-}
-
-func (h *connections) delete(c *gin.Context) error {
-	id, err := connectionKind.pathID(c)
-	if err != nil {
-		return err
-	}
-	if err := h.store.DeleteConnection(connectionKind.audited(c, "delete", id.String()), tenantOf(c), id); err != nil {
-		return err
-	}
-	c.Status(http.StatusNoContent)
 	return nil
 }

@@ -168,9 +168,7 @@ func TestMalformedID(t *testing.T) {
 func TestTenantIsolation(t *testing.T) {
 	t.Parallel()
 	s := apitest.Start(t)
-	a := newAPI(t, s)
-	_, otherKey := s.NewTenant(t, "other")
-	b := a.as(otherKey)
+	a, b := twoTenants(t, s)
 
 	mine := a.create(map[string]any{"name": "shared name", "serverUrl": "https://a.example/mcp"})
 	theirs := b.create(map[string]any{"name": "shared name", "serverUrl": "https://b.example/mcp"})
@@ -181,14 +179,11 @@ func TestTenantIsolation(t *testing.T) {
 	path := "/api/mcp-connections/" + theirs.ID
 	a.expectHidden(t, path, "MCP connection not found", (*response).expectError)
 
-	var list contract.ConnectionList
-	a.do("GET", "/api/mcp-connections", nil).expect(t, http.StatusOK, &list)
-	if len(list.Data) != 1 || list.Data[0].ID != mine.ID {
-		t.Fatalf("tenant A lists %+v, want only its own connection", list.Data)
+	if ids := listedIDs(a, "/api/mcp-connections", "data"); !reflect.DeepEqual(ids, []string{mine.ID}) {
+		t.Fatalf("tenant A lists %v, want only its own connection", ids)
 	}
-	a.do("GET", "/api/mcp-connections?name=shared+name", nil).expect(t, http.StatusOK, &list)
-	if len(list.Data) != 1 || list.Data[0].ID != mine.ID {
-		t.Fatalf("name filter crosses tenants: %+v", list.Data)
+	if ids := listedIDs(a, "/api/mcp-connections?name=shared+name", "data"); !reflect.DeepEqual(ids, []string{mine.ID}) {
+		t.Fatalf("name filter crosses tenants: %v", ids)
 	}
 
 	var still contract.Connection

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -229,9 +230,6 @@ var updateSeeds = []string{
 	`{"name":null}`,
 	`{"bearerToken":"a b"}`,
 	`{"serverUrl":""}`,
-	`{}`,
-	`[]`,
-	``,
 }
 
 func FuzzUpdateConnection(f *testing.F) {
@@ -241,10 +239,7 @@ func FuzzUpdateConnection(f *testing.F) {
 	if err := fs.Store.CreateConnection(ctx, &taken); err != nil {
 		f.Fatal(err)
 	}
-	for _, s := range updateSeeds {
-		f.Add([]byte(s), false)
-		f.Add([]byte(s), true)
-	}
+	addWriteSeeds(f, updateSeeds...)
 	f.Fuzz(func(t *testing.T, body []byte, bearer bool) {
 		// Each input starts from a fresh, checked connection, so an input
 		// means the same thing whenever the fuzzer replays it.
@@ -450,29 +445,29 @@ func (fs *fuzzServer) checkReadBack(t *testing.T, path, key string, answer []byt
 // newProject creates a project through the API and returns its id.
 func (fs *fuzzServer) newProject(t testing.TB, name string) string {
 	t.Helper()
-	req := fs.request("POST", "/api/projects", []byte(fmt.Sprintf(`{"name":%q}`, name)))
-	rec := httptest.NewRecorder()
-	fs.handler.ServeHTTP(rec, req)
-	var env contract.ProjectEnvelope
-	if rec.Code != http.StatusCreated || json.Unmarshal(rec.Body.Bytes(), &env) != nil {
-		t.Fatalf("create project: %d %s", rec.Code, rec.Body)
-	}
-	return env.Project.ID
+	return fs.newRecord(t, "/api/projects", "project", fmt.Sprintf(`{"name":%q}`, name))
 }
 
 // newServer creates an http MCP server in project through the API and
 // returns its id.
 func (fs *fuzzServer) newServer(t testing.TB, project, name string) string {
 	t.Helper()
-	req := fs.request("POST", "/api/mcp/servers", []byte(fmt.Sprintf(
-		`{"projectId":%q,"name":%q,"transportType":"http","url":"https://a.example/mcp"}`, project, name)))
+	return fs.newRecord(t, "/api/mcp/servers", "server", fmt.Sprintf(
+		`{"projectId":%q,"name":%q,"transportType":"http","url":"https://a.example/mcp"}`, project, name))
+}
+
+// newRecord POSTs body to the envelope family's collection at path and
+// returns the id of the record its answer holds under key.
+func (fs *fuzzServer) newRecord(t testing.TB, path, key, body string) string {
+	t.Helper()
 	rec := httptest.NewRecorder()
-	fs.handler.ServeHTTP(rec, req)
-	var env contract.ServerEnvelope
-	if rec.Code != http.StatusCreated || json.Unmarshal(rec.Body.Bytes(), &env) != nil {
-		t.Fatalf("create server: %d %s", rec.Code, rec.Body)
+	fs.handler.ServeHTTP(rec, fs.request("POST", path, []byte(body)))
+	var env map[string]json.RawMessage
+	var created struct{ ID string }
+	if rec.Code != http.StatusCreated || json.Unmarshal(rec.Body.Bytes(), &env) != nil || json.Unmarshal(env[key], &created) != nil {
+		t.Fatalf("create %s: %d %s", key, rec.Code, rec.Body)
 	}
-	return env.Server.ID
+	return created.ID
 }
 
 var projectSeeds = []string{
@@ -488,33 +483,13 @@ var projectSeeds = []string{
 	`{"description":"no name"}`,
 	`{"name":null}`,
 	`{"name":["p"]}`,
-	`{}`,
-	`[]`,
-	``,
 }
 
 func FuzzProjectWrites(f *testing.F) {
 	fs := newFuzzServer(f)
 	fs.newProject(f, "taken")
-	for _, s := range projectSeeds {
-		f.Add([]byte(s), false)
-		f.Add([]byte(s), true)
-	}
-	// patch: PATCH a fresh project with body; otherwise POST body
-	f.Fuzz(func(t *testing.T, body []byte, patch bool) {
-		path, method, ok := "/api/projects", "POST", http.StatusCreated
-		if patch {
-			path, method, ok = "/api/projects/"+fs.newProject(t, "start "+uuid.NewString()), "PATCH", http.StatusOK
-		}
-		rec := fs.serve(t, method, path, body)
-		switch rec.Code {
-		case ok:
-			fs.checkReadBack(t, "/api/projects", "project", rec.Body.Bytes())
-		case http.StatusBadRequest, http.StatusConflict, http.StatusRequestEntityTooLarge:
-		default:
-			t.Fatalf("status %d: %s", rec.Code, rec.Body)
-		}
-	})
+	addWriteSeeds(f, projectSeeds...)
+	fs.fuzzWrites(f, "/api/projects", "project", func(t *testing.T) string { return fs.newProject(t, "start "+uuid.NewString()) })
 }
 
 var serverSeeds = []string{
@@ -537,31 +512,49 @@ var serverSeeds = []string{
 	`{"url":"https://b.example/mcp"}`,
 	`{"transportType":"stdio"}`,
 	`{"description":""}`,
-	`{}`,
-	`[]`,
-	``,
 }
 
 func FuzzServerWrites(f *testing.F) {
 	fs := newFuzzServer(f)
 	project := fs.newProject(f, "fuzz")
 	fs.newServer(f, project, "taken")
-	for _, s := range serverSeeds {
-		s = strings.ReplaceAll(s, "$P", project)
+	seeds := slices.Clone(serverSeeds)
+	for i, s := range seeds {
+		seeds[i] = strings.ReplaceAll(s, "$P", project)
+	}
+	addWriteSeeds(f, seeds...)
+	fs.fuzzWrites(f, "/api/mcp/servers", "server", func(t *testing.T) string { return fs.newServer(t, project, "start "+uuid.NewString()) },
+		http.StatusNotFound)
+}
+
+// emptyBodies are seeds of every write: an empty object, an array, nothing.
+var emptyBodies = []string{`{}`, `[]`, ``}
+
+// addWriteSeeds adds seeds, and emptyBodies, to f's corpus both as a POST's
+// body and as a PATCH's.
+func addWriteSeeds(f *testing.F, seeds ...string) {
+	for _, s := range append(seeds, emptyBodies...) {
 		f.Add([]byte(s), false)
 		f.Add([]byte(s), true)
 	}
-	// patch: PATCH a fresh server with body; otherwise POST body
+}
+
+// fuzzWrites fuzzes the writes of the collection at path: given patch, it
+// PATCHes a record fresh makes with the body, otherwise it POSTs the body.
+// A write that succeeds must read back as the key it answered; any other
+// must be a 400, 409, 413 or one of the statuses in also.
+func (fs *fuzzServer) fuzzWrites(f *testing.F, path, key string, fresh func(*testing.T) string, also ...int) {
+	refused := append([]int{http.StatusBadRequest, http.StatusConflict, http.StatusRequestEntityTooLarge}, also...)
 	f.Fuzz(func(t *testing.T, body []byte, patch bool) {
-		path, method, ok := "/api/mcp/servers", "POST", http.StatusCreated
+		target, method, ok := path, "POST", http.StatusCreated
 		if patch {
-			path, method, ok = "/api/mcp/servers/"+fs.newServer(t, project, "start "+uuid.NewString()), "PATCH", http.StatusOK
+			target, method, ok = path+"/"+fresh(t), "PATCH", http.StatusOK
 		}
-		rec := fs.serve(t, method, path, body)
-		switch rec.Code {
-		case ok:
-			fs.checkReadBack(t, "/api/mcp/servers", "server", rec.Body.Bytes())
-		case http.StatusBadRequest, http.StatusNotFound, http.StatusConflict, http.StatusRequestEntityTooLarge:
+		rec := fs.serve(t, method, target, body)
+		switch {
+		case rec.Code == ok:
+			fs.checkReadBack(t, path, key, rec.Body.Bytes())
+		case slices.Contains(refused, rec.Code):
 		default:
 			t.Fatalf("status %d: %s", rec.Code, rec.Body)
 		}

@@ -62,7 +62,7 @@ func (h history[ID]) catalog(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	stored, err := h.store.GetCatalog(c.Request.Context(), h.kind.records, tenantOf(c), h.kind.storeID(id))
+	stored, err := h.store.GetCatalog(c.Request.Context(), h.kind.records, tenantOf(c), h.kind.text(id))
 	if errors.Is(err, store.ErrNoCatalog) {
 		return &apiError{status: http.StatusNotFound, msg: h.kind.noCatalog()}
 	}
@@ -138,7 +138,7 @@ func answerHistory[ID, R, E any](h history[ID], c *gin.Context,
 	if err != nil {
 		return err
 	}
-	rows, next, err := list(c.Request.Context(), h.kind.records, tenantOf(c), h.kind.storeID(id), limit, after)
+	rows, next, err := list(c.Request.Context(), h.kind.records, tenantOf(c), h.kind.text(id), limit, after)
 	if err != nil {
 		return err
 	}

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"context"
 	"errors"
 	"strconv"
 
@@ -24,6 +23,11 @@ type kind[ID any] struct {
 	// idShape says what a valid id looks like, for the message of a bad one.
 	idShape string
 	parseID func(raw string) (ID, bool)
+	// text is an id as audit events and the store's side tables take it.
+	text func(ID) string
+	// agentOf is the agent a record belongs to, for its audit events; nil
+	// for kinds whose records belong to none.
+	agentOf func(ID) *uuid.UUID
 }
 
 // checkedKind is a kind of record that checks probe (connections and
@@ -35,48 +39,43 @@ type checkedKind[ID any] struct {
 	records store.RecordKind
 	// path is the collection's path, such as "/api/mcp-connections".
 	path string
-	// storeID is an id as the side tables' functions take it.
-	storeID func(ID) string
 }
 
 var (
 	connectionKind = checkedKind[uuid.UUID]{
-		kind: kind[uuid.UUID]{name: "MCP connection", aName: "an MCP connection", audit: "connection",
-			idShape: "a UUID", parseID: parseUUID},
-		records: store.ConnectionRecords, path: connectionsPath, storeID: uuid.UUID.String}
+		kind:    uuidKind("MCP connection", "an MCP connection", "connection"),
+		records: store.ConnectionRecords, path: connectionsPath}
 	serverKind = checkedKind[string]{
-		kind: kind[string]{name: "MCP server", aName: "an MCP server", audit: "server",
-			idShape: prefixedShape(contract.ServerIDPrefix), parseID: validatedBy(contract.ValidServerID)},
-		records: store.ServerRecords, path: serversPath, storeID: func(id string) string { return id }}
-	projectKind = kind[string]{name: "project", aName: "a project", audit: "project",
-		idShape: prefixedShape(contract.ProjectIDPrefix), parseID: validatedBy(contract.ValidProjectID)}
-	agentKind = kind[uuid.UUID]{name: "agent", aName: "an agent", audit: "agent",
-		idShape: "a UUID", parseID: parseUUID}
-	agentTokenKind = kind[uuid.UUID]{name: "agent token", aName: "an agent token", audit: "agent_token",
-		idShape: "a UUID", parseID: parseUUID}
+		kind:    prefixedKind("MCP server", "an MCP server", "server", contract.ServerIDPrefix, contract.ValidServerID),
+		records: store.ServerRecords, path: serversPath}
+	projectKind = prefixedKind("project", "a project", "project", contract.ProjectIDPrefix, contract.ValidProjectID)
+	// An agent's events carry its own id as their agent.
+	agentKind      = withAgent(uuidKind("agent", "an agent", "agent"), func(id uuid.UUID) *uuid.UUID { return &id })
+	agentTokenKind = uuidKind("agent token", "an agent token", "agent_token")
 )
+
+// uuidKind is a kind whose ids are UUIDs.
+func uuidKind(name, aName, audit string) kind[uuid.UUID] {
+	return kind[uuid.UUID]{name: name, aName: aName, audit: audit,
+		idShape: "a UUID", parseID: parseUUID, text: uuid.UUID.String}
+}
+
+// prefixedKind is a kind whose ids are prefix and letters and digits, as
+// valid checks.
+func prefixedKind(name, aName, audit, prefix string, valid func(string) bool) kind[string] {
+	return kind[string]{name: name, aName: aName, audit: audit,
+		idShape: prefixedShape(prefix), parseID: validatedBy(valid), text: func(id string) string { return id }}
+}
+
+// withAgent is k with the agent its records belong to.
+func withAgent[ID any](k kind[ID], agentOf func(ID) *uuid.UUID) kind[ID] {
+	k.agentOf = agentOf
+	return k
+}
 
 // pathID reads the :id path parameter, which must have the kind's id shape.
 func (k kind[ID]) pathID(c *gin.Context) (ID, error) {
 	return k.param(c, "id")
-}
-
-// onRecord is the handler of a route that reads or checks the record the
-// path's :id names and answers it: act gets the caller's tenant and the
-// id, answer writes what act returned.
-func onRecord[ID, R any](k kind[ID], act func(context.Context, uuid.UUID, ID) (R, error), answer func(*gin.Context, R)) func(*gin.Context) error {
-	return func(c *gin.Context) error {
-		id, err := k.pathID(c)
-		if err != nil {
-			return err
-		}
-		r, err := act(c.Request.Context(), tenantOf(c), id)
-		if err != nil {
-			return err
-		}
-		answer(c, r)
-		return nil
-	}
 }
 
 // param reads the path parameter name, which must have the kind's id shape.

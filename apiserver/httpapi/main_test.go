@@ -188,3 +188,11 @@ func assertTokensHidden(t *testing.T, databaseURL, table string, bodies [][]byte
 		}
 	}
 }
+
+// twoTenants is a client of s's tenant and one of another tenant of s.
+func twoTenants(t *testing.T, s *apitest.Server) (a, b *api) {
+	t.Helper()
+	a = newAPI(t, s)
+	_, otherKey := s.NewTenant(t, "other")
+	return a, a.as(otherKey)
+}

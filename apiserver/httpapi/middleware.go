@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -205,25 +206,39 @@ func (a *authenticator) checkAPIKey(c *gin.Context, key string) bool {
 		unauthorized(c, "invalid API key", true)
 		return false
 	}
-	hash := secrets.HashAPIKey(key)
-	found, ok := a.keys.get(hash, time.Now())
+	found, ok := lookUpCredential(a, c, a.keys, key, a.store.APIKeyForHash, func(store.APIKey) *time.Time { return nil }, "invalid API key")
 	if !ok {
-		var err error
-		found, err = a.store.APIKeyForHash(c.Request.Context(), hash)
-		switch {
-		case err == nil:
-			a.keys.put(hash, found, time.Now())
-		case errors.Is(err, store.ErrNotFound):
-			unauthorized(c, "invalid API key", true)
-			return false
-		default:
-			a.lookupFailed(c, err)
-			return false
-		}
+		return false
 	}
 	c.Set(keyTenant, found.TenantID)
 	c.Set(keyAPIKeyID, found.ID)
 	return true
+}
+
+// lookUpCredential finds what the credential cred stands for: in cache,
+// or else by lookup, after which the cache keeps it until end says (nil:
+// for the cache's ttl). When it is unknown, it answers a 401 with the
+// message unknown; when the lookup fails, a 503 or 500; both report false.
+func lookUpCredential[V any](a *authenticator, c *gin.Context, cache *credentialCache[V], cred string,
+	lookup func(context.Context, []byte) (V, error), end func(V) *time.Time, unknown string,
+) (V, bool) {
+	hash := secrets.HashAPIKey(cred)
+	found, ok := cache.get(hash, time.Now())
+	if ok {
+		return found, true
+	}
+	found, err := lookup(c.Request.Context(), hash)
+	switch {
+	case err == nil:
+		cache.putUntil(hash, found, time.Now(), end(found))
+		return found, true
+	case errors.Is(err, store.ErrNotFound):
+		unauthorized(c, unknown, true)
+	default:
+		a.lookupFailed(c, err)
+	}
+	var zero V
+	return zero, false
 }
 
 // lookupFailed answers a credential lookup that failed for want of the

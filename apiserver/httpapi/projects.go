@@ -1,11 +1,13 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
 
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/store"
@@ -19,11 +21,11 @@ type projects struct {
 
 func (h *projects) register(g *gin.RouterGroup) {
 	e := errorHandler{family: envelopeFamily, log: h.log, notFound: projectKind.notFound()}
-	g.GET("", e.wrap("list projects", h.list))
+	g.GET("", e.wrap("list projects", onList(listProjectsParams, h.store.ListProjects, answerProjects)))
 	g.POST("", e.wrap("create project", h.create))
 	g.GET("/:id", e.wrap("get project", onRecord(projectKind, h.store.GetProject, h.answer)))
 	g.PATCH("/:id", e.wrap("update project", h.update))
-	g.DELETE("/:id", e.wrap("delete project", h.delete))
+	g.DELETE("/:id", e.wrap("delete project", onDelete(projectKind, h.delete, answerDeleted)))
 }
 
 // toProject is the one place a stored row becomes the wire object.
@@ -38,47 +40,34 @@ func toProject(p store.Project) contract.Project {
 }
 
 // answer answers one project with 200.
-func (h *projects) answer(c *gin.Context, p store.Project) { h.ok(c, http.StatusOK, p) }
+func (h *projects) answer(c *gin.Context, p store.Project) { c.JSON(http.StatusOK, h.envelope(p)) }
 
-func (h *projects) ok(c *gin.Context, status int, p store.Project) {
-	c.JSON(status, contract.ProjectEnvelope{Success: true, Project: toProject(p)})
+func (h *projects) envelope(p store.Project) contract.ProjectEnvelope {
+	return contract.ProjectEnvelope{Success: true, Project: toProject(p)}
 }
 
-func (h *projects) list(c *gin.Context) error {
-	p := store.ListProjectsParams{TenantID: tenantOf(c)}
-	var err error
-	if p.Limit, p.After, err = parsePage(c, store.ProjectIDs); err != nil {
-		return err
-	}
-	if v := c.Query("name"); v != "" {
-		p.Name = &v
-	}
-	rows, next, err := h.store.ListProjects(c.Request.Context(), p)
-	if err != nil {
-		return err
-	}
-	out := contract.ProjectListEnvelope{Success: true, Projects: make([]contract.Project, 0, len(rows)), NextCursor: nextCursor(next)}
-	for _, row := range rows {
-		out.Projects = append(out.Projects, toProject(row))
-	}
-	c.JSON(http.StatusOK, out)
-	return nil
+// listProjectsParams reads the query of GET /api/projects.
+func listProjectsParams(c *gin.Context) (p store.ListProjectsParams, err error) {
+	p = store.ListProjectsParams{TenantID: tenantOf(c), Name: queried(c, "name")}
+	p.Limit, p.After, err = parsePage(c, store.ProjectIDs)
+	return p, err
+}
+
+func answerProjects(c *gin.Context, rows []store.Project, next *store.Cursor) {
+	page := pageOf(rows, next, toProject)
+	c.JSON(http.StatusOK, contract.ProjectListEnvelope{Success: true, Projects: page.Data, NextCursor: page.NextCursor})
 }
 
 func (h *projects) create(c *gin.Context) error {
-	var req contract.CreateProjectRequest
-	if err := decodeObject(c.Request, &req); err != nil {
-		return err
-	}
-	if err := validateCreateProject(&req); err != nil {
+	req, err := decoded(c, validateCreateProject)
+	if err != nil {
 		return err
 	}
 	p := store.Project{ID: store.NewProjectID(), TenantID: tenantOf(c), Name: req.Name, Description: emptyToNil(req.Description)}
 	if err := h.store.CreateProject(projectKind.audited(c, "create", p.ID), &p); err != nil {
 		return projectKind.nameTaken(err, &req.Name)
 	}
-	c.Header("Location", projectsPath+"/"+p.ID)
-	h.ok(c, http.StatusCreated, p)
+	answerCreated(c, projectsPath+"/"+p.ID, h.envelope(p))
 	return nil
 }
 
@@ -97,15 +86,8 @@ func validateUpdateProject(req *contract.UpdateProjectRequest) error {
 }
 
 func (h *projects) update(c *gin.Context) error {
-	id, err := projectKind.pathID(c)
+	id, req, err := onRecordRequest(c, projectKind, validateUpdateProject)
 	if err != nil {
-		return err
-	}
-	var req contract.UpdateProjectRequest
-	if err := decodeObject(c.Request, &req); err != nil {
-		return err
-	}
-	if err := validateUpdateProject(&req); err != nil {
 		return err
 	}
 	p, err := h.store.UpdateProject(projectKind.audited(c, "update", id), tenantOf(c), id, func(p *store.Project) error {
@@ -120,16 +102,13 @@ func (h *projects) update(c *gin.Context) error {
 	if err != nil {
 		return projectKind.nameTaken(err, req.Name)
 	}
-	h.ok(c, http.StatusOK, p)
+	h.answer(c, p)
 	return nil
 }
 
-func (h *projects) delete(c *gin.Context) error {
-	id, err := projectKind.pathID(c)
-	if err != nil {
-		return err
-	}
-	err = h.store.DeleteProject(projectKind.audited(c, "delete", id), tenantOf(c), id)
+// delete deletes a project that has no MCP servers.
+func (h *projects) delete(ctx context.Context, tenantID uuid.UUID, id string) error {
+	err := h.store.DeleteProject(ctx, tenantID, id)
 	if notEmpty, ok := errors.AsType[*store.ProjectNotEmptyError](err); ok {
 		servers := "MCP servers"
 		if notEmpty.Servers == 1 {
@@ -138,9 +117,8 @@ func (h *projects) delete(c *gin.Context) error {
 		return conflict("project %s still has %d %s; delete them, or move them to another project with PATCH %s/{id} and a new projectId, then delete the project",
 			id, notEmpty.Servers, servers, serversPath)
 	}
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, contract.SuccessBody{Success: true})
-	return nil
+	return err
 }
+
+// answerDeleted answers a deletion in the envelope family.
+func answerDeleted(c *gin.Context) { c.JSON(http.StatusOK, contract.SuccessBody{Success: true}) }

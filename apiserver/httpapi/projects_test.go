@@ -139,18 +139,14 @@ func TestProjectDeleteWithServers(t *testing.T) {
 func TestProjectTenantIsolation(t *testing.T) {
 	t.Parallel()
 	s := apitest.Start(t)
-	a := newAPI(t, s)
-	_, otherKey := s.NewTenant(t, "other")
-	b := a.as(otherKey)
+	a, b := twoTenants(t, s)
 	theirs := b.createProject("same name")
 	mine := a.createProject("same name")
 
 	path := "/api/projects/" + theirs.ID
 	a.expectHidden(t, path, "project not found", (*response).expectEnvelopeError)
-	var list contract.ProjectListEnvelope
-	a.do("GET", "/api/projects", nil).expect(t, http.StatusOK, &list)
-	if len(list.Projects) != 1 || list.Projects[0].ID != mine.ID {
-		t.Fatalf("tenant A lists %+v", list.Projects)
+	if ids := listedIDs(a, "/api/projects", "projects"); !reflect.DeepEqual(ids, []string{mine.ID}) {
+		t.Fatalf("tenant A lists %v", ids)
 	}
 	var still contract.ProjectEnvelope
 	b.do("GET", path, nil).expect(t, http.StatusOK, &still)
@@ -166,25 +162,7 @@ func TestProjectPagination(t *testing.T) {
 	for _, n := range []string{"a", "b", "c", "d", "e"} {
 		want[a.createProject(n).ID] = true
 	}
-	seen := map[string]bool{}
-	path := "/api/projects?limit=2"
-	for pages := 0; ; pages++ {
-		if pages > 3 {
-			t.Fatal("paging does not end")
-		}
-		var list contract.ProjectListEnvelope
-		a.do("GET", path, nil).expect(t, http.StatusOK, &list)
-		for _, p := range list.Projects {
-			if seen[p.ID] {
-				t.Fatalf("project %s on two pages", p.ID)
-			}
-			seen[p.ID] = true
-		}
-		if list.NextCursor == nil {
-			break
-		}
-		path = "/api/projects?limit=2&cursor=" + *list.NextCursor
-	}
+	seen := pagedIDs(a, "/api/projects", "projects")
 	if len(seen) != len(want) {
 		t.Fatalf("saw %d projects over the pages, want %d", len(seen), len(want))
 	}

@@ -38,11 +38,11 @@ type servers struct {
 
 func (h *servers) register(g *gin.RouterGroup) {
 	e := errorHandler{family: envelopeFamily, log: h.log, notFound: serverKind.notFound()}
-	g.GET("", e.wrap("list MCP servers", h.list))
+	g.GET("", e.wrap("list MCP servers", onList(listServersParams, h.store.ListServers, h.answerPage)))
 	g.POST("", e.wrap("create MCP server", h.create))
 	g.GET("/:id", e.wrap("get MCP server", onRecord(serverKind.kind, h.store.GetServer, h.answer)))
 	g.PATCH("/:id", e.wrap("update MCP server", h.update))
-	g.DELETE("/:id", e.wrap("delete MCP server", h.delete))
+	g.DELETE("/:id", e.wrap("delete MCP server", onDelete(serverKind.kind, h.store.DeleteServer, answerDeleted)))
 	g.POST("/:id/disconnect", e.wrap("disconnect MCP server", h.disconnect))
 	if h.checker != nil {
 		g.POST("/:id/connect", e.wrap("connect MCP server", onRecord(serverKind.kind, h.checker.CheckServer, h.answer)))
@@ -92,51 +92,35 @@ func (h *servers) token(s *store.Server) secretField {
 }
 
 // answer answers one server with 200.
-func (h *servers) answer(c *gin.Context, s store.Server) { h.ok(c, http.StatusOK, s) }
+func (h *servers) answer(c *gin.Context, s store.Server) { c.JSON(http.StatusOK, h.envelope(c, s)) }
 
-func (h *servers) ok(c *gin.Context, status int, s store.Server) {
-	c.JSON(status, contract.ServerEnvelope{Success: true, Server: h.toServer(c, s)})
+func (h *servers) envelope(c *gin.Context, s store.Server) contract.ServerEnvelope {
+	return contract.ServerEnvelope{Success: true, Server: h.toServer(c, s)}
 }
 
-func (h *servers) list(c *gin.Context) error {
-	p := store.ListServersParams{TenantID: tenantOf(c)}
-	var err error
+// listServersParams reads the query of GET /api/mcp/servers.
+func listServersParams(c *gin.Context) (p store.ListServersParams, err error) {
+	p = store.ListServersParams{TenantID: tenantOf(c), ProjectID: queried(c, "projectId"), Name: queried(c, "name")}
 	if p.Limit, p.After, err = parsePage(c, store.ServerIDs); err != nil {
-		return err
+		return p, err
 	}
-	if v := c.Query("projectId"); v != "" {
-		if err := checkProjectID(v); err != nil {
-			return err
+	if p.ProjectID != nil {
+		if err := checkProjectID(*p.ProjectID); err != nil {
+			return p, err
 		}
-		p.ProjectID = &v
 	}
-	if v := c.Query("status"); v != "" {
-		if !contract.ServerStatus(v).Valid() {
-			return badRequest("status must be one of %s, got %q", quoteAll(contract.ServerStatuses), v)
-		}
-		p.Status = &v
-	}
-	if v := c.Query("name"); v != "" {
-		p.Name = &v
-	}
-	rows, next, err := h.store.ListServers(c.Request.Context(), p)
-	if err != nil {
-		return err
-	}
-	out := contract.ServerListEnvelope{Success: true, Servers: make([]contract.Server, 0, len(rows)), NextCursor: nextCursor(next)}
-	for _, row := range rows {
-		out.Servers = append(out.Servers, h.toServer(c, row))
-	}
-	c.JSON(http.StatusOK, out)
-	return nil
+	p.Status, err = queriedOneOf(c, "status", contract.ServerStatuses)
+	return p, err
+}
+
+func (h *servers) answerPage(c *gin.Context, rows []store.Server, next *store.Cursor) {
+	page := pageOf(rows, next, func(s store.Server) contract.Server { return h.toServer(c, s) })
+	c.JSON(http.StatusOK, contract.ServerListEnvelope{Success: true, Servers: page.Data, NextCursor: page.NextCursor})
 }
 
 func (h *servers) create(c *gin.Context) error {
-	var req contract.CreateServerRequest
-	if err := decodeObject(c.Request, &req); err != nil {
-		return err
-	}
-	if err := h.validateCreate(&req); err != nil {
+	req, err := decoded(c, h.validateCreate)
+	if err != nil {
 		return err
 	}
 	s := store.Server{
@@ -164,8 +148,7 @@ func (h *servers) create(c *gin.Context) error {
 	if h.checker != nil {
 		h.checker.CheckServerInBackground(s.TenantID, s.ID)
 	}
-	c.Header("Location", serversPath+"/"+s.ID)
-	h.ok(c, http.StatusCreated, s)
+	answerCreated(c, serversPath+"/"+s.ID, h.envelope(c, s))
 	return nil
 }
 
@@ -345,15 +328,8 @@ func serverWriteError(err error, projectID, name string) error {
 }
 
 func (h *servers) update(c *gin.Context) error {
-	id, err := serverKind.pathID(c)
+	id, req, err := onRecordRequest(c, serverKind.kind, h.validateUpdate)
 	if err != nil {
-		return err
-	}
-	var req contract.UpdateServerRequest
-	if err := decodeObject(c.Request, &req); err != nil {
-		return err
-	}
-	if err := h.validateUpdate(&req); err != nil {
 		return err
 	}
 	var reprobe bool
@@ -361,7 +337,7 @@ func (h *servers) update(c *gin.Context) error {
 	tenantID := tenantOf(c)
 	s, err := h.store.UpdateServer(serverKind.audited(c, "update", id), tenantID, id, func(cur *store.Server) error {
 		var err error
-		reprobe, err = h.applyUpdate(cur, &req)
+		reprobe, err = h.applyUpdate(cur, req)
 		final = *cur
 		if err != nil {
 			return err
@@ -379,7 +355,7 @@ func (h *servers) update(c *gin.Context) error {
 	if reprobe && h.checker != nil {
 		h.checker.CheckServerInBackground(s.TenantID, s.ID)
 	}
-	h.ok(c, http.StatusOK, s)
+	h.answer(c, s)
 	return nil
 }
 
@@ -480,18 +456,6 @@ func (h *servers) applyUpdate(cur *store.Server, req *contract.UpdateServerReque
 	return true, nil
 }
 
-func (h *servers) delete(c *gin.Context) error {
-	id, err := serverKind.pathID(c)
-	if err != nil {
-		return err
-	}
-	if err := h.store.DeleteServer(serverKind.audited(c, "delete", id), tenantOf(c), id); err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, contract.SuccessBody{Success: true})
-	return nil
-}
-
 // disconnect marks the server disconnected, which the scheduler leaves
 // alone until the next connect. What the last probe learnt stays visible.
 func (h *servers) disconnect(c *gin.Context) error {
@@ -508,6 +472,6 @@ func (h *servers) disconnect(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	h.ok(c, http.StatusOK, s)
+	h.answer(c, s)
 	return nil
 }

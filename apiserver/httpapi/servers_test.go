@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"net/url"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -255,10 +254,8 @@ func TestServerCreateRejectsBadInput(t *testing.T) {
 			b.do("POST", "/api/mcp/servers", tc.body).expectEnvelopeError(t, status, tc.want)
 		})
 	}
-	var list contract.ServerListEnvelope
-	a.do("GET", "/api/mcp/servers", nil).expect(t, http.StatusOK, &list)
-	if len(list.Servers) != 1 {
-		t.Fatalf("rejected requests stored servers: %+v", list.Servers)
+	if ids := listedIDs(a, "/api/mcp/servers", "servers"); len(ids) != 1 {
+		t.Fatalf("rejected requests stored servers: %v", ids)
 	}
 }
 
@@ -448,9 +445,7 @@ func TestServerPatchSemantics(t *testing.T) {
 func TestServerTenantIsolation(t *testing.T) {
 	t.Parallel()
 	s, _ := startWithChecker(t, "", nil)
-	a := newAPI(t, s)
-	_, otherKey := s.NewTenant(t, "other")
-	b := a.as(otherKey)
+	a, b := twoTenants(t, s)
 
 	mine := a.createProject("p")
 	theirsProject := b.createProject("p")
@@ -508,28 +503,7 @@ func TestServerListFiltersAndPagination(t *testing.T) {
 	all[inQ.ID] = true
 	a.do("POST", "/api/mcp/servers/"+inQ.ID+"/disconnect", nil).expect(t, http.StatusOK, nil)
 
-	seen := map[string]bool{}
-	path := "/api/mcp/servers?limit=2"
-	for pages := 0; ; pages++ {
-		if pages > 3 {
-			t.Fatal("paging does not end")
-		}
-		var list contract.ServerListEnvelope
-		a.do("GET", path, nil).expect(t, http.StatusOK, &list)
-		if len(list.Servers) > 2 {
-			t.Fatalf("page of %d with limit 2", len(list.Servers))
-		}
-		for _, srv := range list.Servers {
-			if seen[srv.ID] {
-				t.Fatalf("server %s on two pages", srv.ID)
-			}
-			seen[srv.ID] = true
-		}
-		if list.NextCursor == nil {
-			break
-		}
-		path = "/api/mcp/servers?limit=2&cursor=" + url.QueryEscape(*list.NextCursor)
-	}
+	seen := pagedIDs(a, "/api/mcp/servers", "servers")
 	if !reflect.DeepEqual(seen, all) {
 		t.Fatalf("pages held %d servers, want %d", len(seen), len(all))
 	}

@@ -2,6 +2,7 @@ package probe
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/netip"
@@ -81,10 +82,18 @@ func (p *Prober) httpTransport(life context.Context, t Target, u *url.URL, wire 
 	return st, hc, rec
 }
 
-// stdioCommand is the child process for t (command at path), in a process
-// group of its own with exactly t's environment; when life ends the whole
-// group is killed.
-func (p *Prober) stdioCommand(life context.Context, t Target, path string) (*exec.Cmd, *headBuffer) {
+// stdioCommand is the child process for t, its command found on t's PATH,
+// in a process group of its own with exactly t's environment; when life
+// ends the whole group is killed. The error, when t has no command or it
+// is not found, is the message of an unreachable server.
+func (p *Prober) stdioCommand(life context.Context, t Target) (*exec.Cmd, *headBuffer, error) {
+	if t.Command == "" {
+		return nil, nil, errors.New("stdio server has no command to run")
+	}
+	path, err := lookPath(t.Command, t.Env)
+	if err != nil {
+		return nil, nil, err
+	}
 	cmd := exec.CommandContext(life, path, t.Args...)
 	cmd.Args[0] = t.Command
 	// Exactly the record's environment: nil would mean the API's own, secrets included.
@@ -97,7 +106,7 @@ func (p *Prober) stdioCommand(life context.Context, t Target, path string) (*exe
 	// A grandchild holding stderr open must not keep Wait from returning;
 	// shorter than the terminate delay, so the SDK's own wait sees the exit.
 	cmd.WaitDelay = p.terminateDelay / 2
-	return cmd, stderr
+	return cmd, stderr, nil
 }
 
 // ConnectError is why Connect could not open a session: Message for a
@@ -115,15 +124,26 @@ func (e *ConnectError) Error() string { return e.Message }
 // whole process group.
 type Session struct {
 	*mcp.ClientSession
-	once    sync.Once
-	release func()
+	releaser
 }
 
 // Close closes the session and releases what it holds; it is safe to call
 // more than once.
 func (s *Session) Close() error {
-	err := s.ClientSession.Close()
-	s.once.Do(s.release)
+	return s.closeThen(s.ClientSession.Close)
+}
+
+// releaser runs release once, after the first close of what embeds it.
+type releaser struct {
+	once    sync.Once
+	release func()
+}
+
+// closeThen calls shut, then release if it has not run yet, and returns
+// shut's error.
+func (r *releaser) closeThen(shut func() error) error {
+	err := shut()
+	r.once.Do(r.release)
 	return err
 }
 
@@ -173,16 +193,12 @@ func (p *Prober) connect(ctx context.Context, t Target, client *mcp.Client, mode
 			hc.CloseIdleConnections()
 			return fail(describeHTTP(hs, err, rec, t, u, p.timeout))
 		}
-		return &Session{ClientSession: cs, release: func() { end(); hc.CloseIdleConnections() }}, nil
+		return &Session{ClientSession: cs, releaser: releaser{release: func() { end(); hc.CloseIdleConnections() }}}, nil
 	case contract.TransportStdio:
-		if t.Command == "" {
-			return fail(contract.ErrorUnreachable, "stdio server has no command to run")
-		}
-		path, err := lookPath(t.Command, t.Env)
+		cmd, stderr, err := p.stdioCommand(life, t)
 		if err != nil {
 			return fail(contract.ErrorUnreachable, err.Error())
 		}
-		cmd, stderr := p.stdioCommand(life, t, path)
 		tr := &stdioTransport{inner: &mcp.CommandTransport{Command: cmd, TerminateDuration: p.terminateDelay}, wire: &rawCapture{}}
 		release := func() {
 			// The SDK signals only the direct child; its helpers go too.
@@ -198,7 +214,7 @@ func (p *Prober) connect(ctx context.Context, t Target, client *mcp.Client, mode
 			release()
 			return fail(describeStdio(hs, err, waitErr, stderr.String(), t, p.timeout))
 		}
-		return &Session{ClientSession: cs, release: release}, nil
+		return &Session{ClientSession: cs, releaser: releaser{release: release}}, nil
 	default:
 		return fail(contract.ErrorUnreachable, fmt.Sprintf("unsupported transport type %q: use http, sse or stdio", t.Transport))
 	}

@@ -104,7 +104,7 @@ func (t *checkTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if !closing {
 		t.rec.response(out, resp)
 	}
-	resp.Body = &releasingBody{ReadCloser: t.bound(out, resp, listCall), release: release}
+	resp.Body = &releasingBody{ReadCloser: t.bound(out, resp, listCall), releaser: releaser{release: release}}
 	return resp, nil
 }
 
@@ -159,14 +159,11 @@ func requestBody(req *http.Request) []byte {
 // releasingBody frees the request's context watch when the body is closed.
 type releasingBody struct {
 	io.ReadCloser
-	once    sync.Once
-	release func()
+	releaser
 }
 
 func (b *releasingBody) Close() error {
-	err := b.ReadCloser.Close()
-	b.once.Do(b.release)
-	return err
+	return b.closeThen(b.ReadCloser.Close)
 }
 
 // wireProblem is the last thing that went wrong on the wire during a check.

@@ -271,13 +271,7 @@ func TestProbeNotAnMCPServer(t *testing.T) {
 // free a moment ago, so connecting to it is refused.
 func refusedAddr(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
+	return strings.TrimPrefix(mcptest.ClosedURL(t), "http://")
 }
 
 func TestProbeUnreachable(t *testing.T) {

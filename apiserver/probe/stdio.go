@@ -27,15 +27,10 @@ const stderrKeep = 4 << 10
 // whole group is killed and the child reaped before this returns: the SDK
 // only ever signals the direct child, and a server's helpers would outlive it.
 func (p *Prober) probeStdio(ctx context.Context, t Target, limit time.Duration) Result {
-	if t.Command == "" {
-		return failed(contract.ErrorUnreachable, "stdio server has no command to run")
-	}
-	path, err := lookPath(t.Command, t.Env)
+	cmd, stderr, err := p.stdioCommand(ctx, t)
 	if err != nil {
 		return failed(contract.ErrorUnreachable, err.Error())
 	}
-
-	cmd, stderr := p.stdioCommand(ctx, t, path)
 	wire := &rawCapture{}
 	tr := &stdioTransport{inner: &mcp.CommandTransport{Command: cmd, TerminateDuration: p.terminateDelay}, wire: wire}
 	res, err := p.check(ctx, tr, wire)

@@ -86,18 +86,11 @@ else
   pg_version=$("$PG_BIN/postgres" --version | awk '{print "PostgreSQL", $3}')
   pg_start_free "$work/pg" 25432
 
-  api_port=$(free_port 28180)
-  api_url="http://127.0.0.1:$api_port"
-  api_key=$(new_api_key tfbench)
   sched_flag=()
   [ "$scheduler" = off ] && sched_flag=(--no-scheduler)
-  log "starting mcp-api on $api_url (scheduler $scheduler, MCP_API_LOG_LEVEL=$log_level)"
-  DATABASE_URL=$PG_URL \
-    MCP_API_SECRET_KEY=$(random_base64 32) \
-    MCP_API_BOOTSTRAP_KEY=$api_key \
-    MCP_API_ALLOW_PRIVATE_TARGETS=true \
-    MCP_API_LOG_LEVEL=$log_level \
-    serve_api "$work/bin/mcp-api" "127.0.0.1:$api_port" "$work/api.log" "${sched_flag[@]}"
+  BENCH_API_NOTE="scheduler $scheduler, " MCP_API_ALLOW_PRIVATE_TARGETS=true \
+    serve_bench_api "$work/bin/mcp-api" 28180 tfbench "$PG_URL" "$log_level" "$work/api.log" "${sched_flag[@]}"
+  api_url=$API_URL api_key=$API_KEY
 
   mcp_port=$(free_port 28190)
   mcp_url="http://127.0.0.1:$mcp_port/mcp"

@@ -27,47 +27,69 @@ type checkConfig struct {
 func checkConfigFrom(env func(string) string) (checkConfig, error) {
 	cfg := checkConfig{timeout: probe.DefaultTimeout, interval: health.DefaultInterval, concurrency: health.DefaultConcurrency,
 		history: store.DefaultCheckHistory}
-	var err error
-	if cfg.timeout, err = positiveDuration(env, envProbeTimeout, cfg.timeout, "10s"); err != nil {
-		return cfg, err
-	}
-	if cfg.interval, err = positiveDuration(env, envHealthInterval, cfg.interval, "60s"); err != nil {
-		return cfg, err
-	}
-	if v := env(envProbeConcurrency); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 1024 {
-			return cfg, configErrorf("%s must be a whole number from 1 to 1024, got %q", envProbeConcurrency, v)
-		}
-		cfg.concurrency = n
-	}
-	if v := env(envCheckHistory); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 100000 {
-			return cfg, configErrorf("%s must be a whole number from 1 to 100000, got %q", envCheckHistory, v)
-		}
-		cfg.history = n
-	}
-	if v := env(envAllowPrivate); v != "" {
-		b, err := strconv.ParseBool(strings.TrimSpace(v))
-		if err != nil {
-			return cfg, configErrorf("%s must be true or false, got %q", envAllowPrivate, v)
-		}
-		cfg.allowPrivate = b
-	}
-	return cfg, nil
+	// Every variable is read; the first that is wrong is reported.
+	return cfg, firstError(
+		positiveDuration(env, envProbeTimeout, &cfg.timeout, "10s"),
+		positiveDuration(env, envHealthInterval, &cfg.interval, "60s"),
+		wholeNumber(env, envProbeConcurrency, &cfg.concurrency, 1024),
+		wholeNumber(env, envCheckHistory, &cfg.history, 100000),
+		boolean(env, envAllowPrivate, &cfg.allowPrivate),
+	)
 }
 
-func positiveDuration(env func(string) string, name string, def time.Duration, example string) (time.Duration, error) {
+// wholeNumber sets *dst to the variable name when it is set: it must be a
+// whole number from 1 to most.
+func wholeNumber(env func(string) string, name string, dst *int, most int) error {
 	v := env(name)
 	if v == "" {
-		return def, nil
+		return nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > most {
+		return configErrorf("%s must be a whole number from 1 to %d, got %q", name, most, v)
+	}
+	*dst = n
+	return nil
+}
+
+// positiveDuration sets *dst to the variable name when it is set: it must
+// be a positive duration, such as example.
+func positiveDuration(env func(string) string, name string, dst *time.Duration, example string) error {
+	v := env(name)
+	if v == "" {
+		return nil
 	}
 	d, err := time.ParseDuration(v)
 	if err != nil || d <= 0 {
-		return 0, configErrorf("%s must be a positive duration such as %s, got %q", name, example, v)
+		return configErrorf("%s must be a positive duration such as %s, got %q", name, example, v)
 	}
-	return d, nil
+	*dst = d
+	return nil
+}
+
+// boolean sets *dst to the variable name when it is set: it must be true
+// or false (or another spelling strconv.ParseBool takes).
+func boolean(env func(string) string, name string, dst *bool) error {
+	v := env(name)
+	if v == "" {
+		return nil
+	}
+	b, err := strconv.ParseBool(strings.TrimSpace(v))
+	if err != nil {
+		return configErrorf("%s must be true or false, got %q", name, v)
+	}
+	*dst = b
+	return nil
+}
+
+// firstError is the first of errs that is not nil.
+func firstError(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // checkers are the one place each kind of record is probed and its result

@@ -34,21 +34,23 @@ type createResult struct {
 }
 
 // createLoop runs workers that create connections with unique names, one
-// after another, until stop is closed or a request gets no HTTP answer, and
+// after another, until stop is called or a request gets no HTTP answer, and
 // keeps every result. pause spaces one worker's requests.
 type createLoop struct {
 	url, key string
 	client   *http.Client
 	next     atomic.Int64
 	wg       sync.WaitGroup
+	done     chan struct{}
+	halt     sync.Once
 
 	mu      sync.Mutex
 	results []createResult
 }
 
-func startCreateLoop(t *testing.T, url, key string, workers int, pause time.Duration, stop <-chan struct{}) *createLoop {
+func startCreateLoop(t *testing.T, url, key string, workers int, pause time.Duration) *createLoop {
 	t.Helper()
-	l := &createLoop{url: url, key: key, client: &http.Client{
+	l := &createLoop{url: url, key: key, done: make(chan struct{}), client: &http.Client{
 		Transport: &http.Transport{MaxIdleConnsPerHost: workers},
 		Timeout:   time.Minute,
 	}}
@@ -57,7 +59,7 @@ func startCreateLoop(t *testing.T, url, key string, workers int, pause time.Dura
 		l.wg.Go(func() {
 			for {
 				select {
-				case <-stop:
+				case <-l.done:
 					return
 				default:
 				}
@@ -120,7 +122,10 @@ func (l *createLoop) count(status int) int {
 	return n
 }
 
+// stop ends the loop, if it is not over yet, and returns its results; it
+// may be called more than once.
 func (l *createLoop) stop() []createResult {
+	l.halt.Do(func() { close(l.done) })
 	l.wg.Wait()
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -138,15 +143,9 @@ func TestCreateLoopAcrossDatabaseRestart(t *testing.T) {
 	s := startServe(t, env, "--no-scheduler")
 	cluster := pgtest.SharedCluster(t)
 
-	stop := make(chan struct{})
-	loop := startCreateLoop(t, s.url, key, 4, 5*time.Millisecond, stop)
+	loop := startCreateLoop(t, s.url, key, 4, 5*time.Millisecond)
 	stopped := false
 	defer func() {
-		select {
-		case <-stop:
-		default:
-			close(stop)
-		}
 		loop.stop()
 		if stopped {
 			if err := cluster.StartServer(); err != nil {
@@ -167,7 +166,6 @@ func TestCreateLoopAcrossDatabaseRestart(t *testing.T) {
 	stopped = false
 	createdBefore := loop.count(http.StatusCreated)
 	s.waitFor(t, func() bool { return loop.count(http.StatusCreated) >= createdBefore+20 })
-	close(stop)
 	results := loop.stop()
 
 	var created []createResult
@@ -218,16 +216,8 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 	key := env["MCP_API_BOOTSTRAP_KEY"]
 	s := startServe(t, env, "--no-scheduler")
 
-	stop := make(chan struct{})
-	loop := startCreateLoop(t, s.url, key, 8, 0, stop)
-	defer func() {
-		select {
-		case <-stop:
-		default:
-			close(stop)
-		}
-		loop.stop()
-	}()
+	loop := startCreateLoop(t, s.url, key, 8, 0)
+	defer loop.stop()
 
 	const inFlight = 16
 	type answer struct {
@@ -308,7 +298,6 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 	if code := s.wait(t); code != 0 {
 		t.Fatalf("exit %d after SIGTERM; stderr:\n%s", code, s.stderr)
 	}
-	close(stop)
 	results := loop.stop()
 
 	ctx := context.Background()

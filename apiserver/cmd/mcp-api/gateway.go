@@ -2,7 +2,6 @@ package main
 
 import (
 	"log/slog"
-	"strconv"
 	"time"
 
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/gateway"
@@ -27,23 +26,14 @@ func gatewayConfigFrom(env func(string) string) (gatewayConfig, error) {
 	cfg := gatewayConfig{sessionIdle: gateway.DefaultSessionIdle, timeout: gateway.DefaultTimeout,
 		stdioMaxProcesses: gateway.DefaultStdioMaxProcesses}
 	var err error
-	if cfg.sessionIdle, err = positiveDuration(env, envGatewaySessionIdle, cfg.sessionIdle, "10m"); err != nil {
-		return cfg, err
-	}
-	if cfg.timeout, err = positiveDuration(env, envGatewayTimeout, cfg.timeout, "60s"); err != nil {
-		return cfg, err
-	}
-	if v := env(envStdioMaxProcesses); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 4096 {
-			return cfg, configErrorf("%s must be a whole number from 1 to 4096, got %q", envStdioMaxProcesses, v)
-		}
-		cfg.stdioMaxProcesses = n
-	}
-	if cfg.rateLimit, cfg.rateBurst, err = rateLimitFrom(env, envGatewayRateLimit, envGatewayRateBurst, "agent"); err != nil {
-		return cfg, err
-	}
-	return cfg, nil
+	cfg.rateLimit, cfg.rateBurst, err = rateLimitFrom(env, envGatewayRateLimit, envGatewayRateBurst, "agent")
+	// Every variable is read; the first that is wrong is reported.
+	return cfg, firstError(
+		positiveDuration(env, envGatewaySessionIdle, &cfg.sessionIdle, "10m"),
+		positiveDuration(env, envGatewayTimeout, &cfg.timeout, "60s"),
+		wholeNumber(env, envStdioMaxProcesses, &cfg.stdioMaxProcesses, 4096),
+		err,
+	)
 }
 
 // newGateway builds the gateway on the same outbound rules as the checks

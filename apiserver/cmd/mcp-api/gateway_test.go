@@ -20,6 +20,21 @@ import (
 )
 
 // bearer adds the API key to every request, as an agent's MCP client would.
+// connectThroughGateway opens an MCP session, as the client name, with the
+// gateway endpoint, authenticated with key.
+func connectThroughGateway(t *testing.T, ctx context.Context, name, endpoint, key string) *mcp.ClientSession {
+	t.Helper()
+	session, err := mcp.NewClient(&mcp.Implementation{Name: name, Version: "1"}, nil).Connect(ctx, &mcp.StreamableClientTransport{
+		Endpoint:   endpoint,
+		HTTPClient: &http.Client{Transport: bearer{key: key, next: http.DefaultTransport}},
+		MaxRetries: -1,
+	}, nil)
+	if err != nil {
+		t.Fatalf("connect through the gateway: %v", err)
+	}
+	return session
+}
+
 type bearer struct {
 	key  string
 	next http.RoundTripper
@@ -80,15 +95,7 @@ func TestServeProxiesMCPServers(t *testing.T) {
 	get(t, gatewayURL, "", http.StatusUnauthorized)
 
 	ctx := context.Background()
-	c := mcp.NewClient(&mcp.Implementation{Name: "serve-test", Version: "1"}, nil)
-	session, err := c.Connect(ctx, &mcp.StreamableClientTransport{
-		Endpoint:   gatewayURL,
-		HTTPClient: &http.Client{Transport: bearer{key: key, next: http.DefaultTransport}},
-		MaxRetries: -1,
-	}, nil)
-	if err != nil {
-		t.Fatalf("connect through the gateway: %v", err)
-	}
+	session := connectThroughGateway(t, ctx, "serve-test", gatewayURL, key)
 	defer session.Close()
 	tools, err := session.ListTools(ctx, nil)
 	if err != nil || len(tools.Tools) != 1 || tools.Tools[0].Name != "echo" {
@@ -183,14 +190,7 @@ func TestKilledReplicaLosesNoReturnedCall(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	session, err := mcp.NewClient(&mcp.Implementation{Name: "kill-test", Version: "1"}, nil).Connect(ctx, &mcp.StreamableClientTransport{
-		Endpoint:   url + "/mcp/servers/" + srv.Server.ID,
-		HTTPClient: &http.Client{Transport: bearer{key: key, next: http.DefaultTransport}},
-		MaxRetries: -1,
-	}, nil)
-	if err != nil {
-		t.Fatalf("connect through the gateway: %v", err)
-	}
+	session := connectThroughGateway(t, ctx, "kill-test", url+"/mcp/servers/"+srv.Server.ID, key)
 	defer session.Close()
 
 	// Calls in flight from several goroutines; the replica dies once 30

@@ -46,19 +46,25 @@ func startServe(t *testing.T, env map[string]string, args ...string) *serving {
 			t.Error("serve did not stop")
 		}
 	})
+	s.waitOK(t, "/healthz")
+	return s
+}
+
+// waitFor polls cond until it holds; the generous bound only keeps a broken
+// server from hanging the test run.
+// waitOK waits until GET path answers 200.
+func (s *serving) waitOK(t *testing.T, path string) {
+	t.Helper()
 	s.waitFor(t, func() bool {
-		resp, err := http.Get(s.url + "/healthz")
+		resp, err := http.Get(s.url + path)
 		if err != nil {
 			return false
 		}
 		resp.Body.Close()
 		return resp.StatusCode == http.StatusOK
 	})
-	return s
 }
 
-// waitFor polls cond until it holds; the generous bound only keeps a broken
-// server from hanging the test run.
 func (s *serving) waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(90 * time.Second)
@@ -278,14 +284,7 @@ func TestServeWaitsForDatabase(t *testing.T) {
 	s.waitFor(t, func() bool { return strings.Contains(s.stderr.String(), "database unreachable; retrying") })
 
 	restart()
-	s.waitFor(t, func() bool {
-		resp, err := http.Get(s.url + "/readyz")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	})
+	s.waitOK(t, "/readyz")
 	get(t, s.url+"/api/mcp-connections", env["MCP_API_BOOTSTRAP_KEY"], http.StatusOK)
 	s.stop()
 	if code := s.wait(t); code != 0 {

@@ -309,7 +309,44 @@ func holdSessions(c config) (held, error) {
 		}
 		wg.Wait()
 	}()
-	next := atomic.Int64{}
+	err := onEach(ctx, c.hold, func(ctx context.Context, i int) error {
+		cs, err := session(ctx, c.holdURL, c.apiKey, "2025-06-18")
+		if err != nil {
+			return fmt.Errorf("opening session %d: %w", i, err)
+		}
+		sessions[i] = cs
+		return nil
+	})
+	if err != nil {
+		return held{}, err
+	}
+	time.Sleep(2 * time.Second) // let the standalone streams settle
+	var rss held
+	if rss.idle, err = rssMB(c.pid); err != nil {
+		return rss, err
+	}
+	// Then every session makes one call, which opens its upstream session.
+	err = onEach(ctx, c.hold, func(ctx context.Context, i int) error {
+		if err := call(ctx, sessions[i], c.tool); err != nil {
+			return fmt.Errorf("calling in held session %d: %w", i, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return rss, err
+	}
+	time.Sleep(2 * time.Second)
+	if rss.used, err = rssMB(c.pid); err != nil {
+		return rss, err
+	}
+	return rss, nil
+}
+
+// onEach calls do(ctx, i) for every i below n on 16 workers, each call
+// bounded by a minute; a worker stops at its first failure, and the first
+// failure is returned once all have stopped.
+func onEach(ctx context.Context, n int, do func(ctx context.Context, i int) error) error {
+	var next atomic.Int64
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var firstErr error
@@ -317,50 +354,16 @@ func holdSessions(c config) (held, error) {
 		wg.Go(func() {
 			for {
 				i := int(next.Add(1)) - 1
-				if i >= c.hold {
+				if i >= n {
 					return
 				}
 				cctx, cancel := context.WithTimeout(ctx, time.Minute)
-				cs, err := session(cctx, c.holdURL, c.apiKey, "2025-06-18")
+				err := do(cctx, i)
 				cancel()
 				if err != nil {
 					mu.Lock()
 					if firstErr == nil {
-						firstErr = fmt.Errorf("opening session %d: %w", i, err)
-					}
-					mu.Unlock()
-					return
-				}
-				sessions[i] = cs
-			}
-		})
-	}
-	wg.Wait()
-	if firstErr != nil {
-		return held{}, firstErr
-	}
-	time.Sleep(2 * time.Second) // let the standalone streams settle
-	var rss held
-	var err error
-	if rss.idle, err = rssMB(c.pid); err != nil {
-		return rss, err
-	}
-	// Then every session makes one call, which opens its upstream session.
-	next.Store(0)
-	for range 16 {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= c.hold {
-					return
-				}
-				cctx, cancel := context.WithTimeout(ctx, time.Minute)
-				err := call(cctx, sessions[i], c.tool)
-				cancel()
-				if err != nil {
-					mu.Lock()
-					if firstErr == nil {
-						firstErr = fmt.Errorf("calling in held session %d: %w", i, err)
+						firstErr = err
 					}
 					mu.Unlock()
 					return
@@ -369,14 +372,7 @@ func holdSessions(c config) (held, error) {
 		})
 	}
 	wg.Wait()
-	if firstErr != nil {
-		return rss, firstErr
-	}
-	time.Sleep(2 * time.Second)
-	if rss.used, err = rssMB(c.pid); err != nil {
-		return rss, err
-	}
-	return rss, nil
+	return firstErr
 }
 
 // percentile is the q-quantile of the sorted durations (nearest rank).
