@@ -139,7 +139,7 @@ func forwardMeta(m mcp.Meta) mcp.Meta {
 // resources/read) in progress; nil when the gateway audits nothing or the
 // method is not audited.
 type auditing struct {
-	p      *proxy
+	ep     *endpoint
 	caller Caller
 	method string
 	start  time.Time
@@ -152,7 +152,11 @@ const auditRecordTimeout = 30 * time.Second
 const maxAuditError = 300
 
 func (p *proxy) startAudit(method string) *auditing {
-	if p.ep.g.audit == nil {
+	return p.ep.startAudit(p.caller, method)
+}
+
+func (ep *endpoint) startAudit(caller Caller, method string) *auditing {
+	if ep.g.audit == nil {
 		return nil
 	}
 	switch method {
@@ -160,7 +164,7 @@ func (p *proxy) startAudit(method string) *auditing {
 	default:
 		return nil
 	}
-	return &auditing{p: p, caller: p.caller, method: method, start: time.Now()}
+	return &auditing{ep: ep, caller: caller, method: method, start: time.Now()}
 }
 
 // done records the call's event — never its arguments or result — and
@@ -170,7 +174,16 @@ func (a *auditing) done(ctx context.Context, l *leg, name string, outcome contra
 	if a == nil {
 		return
 	}
-	ep := a.p.ep
+	if l == nil {
+		a.record(ctx, "", "", name, outcome, err)
+		return
+	}
+	a.record(ctx, l.kind, l.id, name, outcome, err)
+}
+
+// record is done for the record of kind and id ("" when there is none).
+func (a *auditing) record(ctx context.Context, kind, id, name string, outcome contract.AuditOutcome, err error) {
+	ep := a.ep
 	ev := store.AuditEvent{
 		TenantID: ep.key.tenant,
 		Action:   a.method,
@@ -185,8 +198,8 @@ func (a *auditing) done(ctx context.Context, l *leg, name string, outcome contra
 	if name != "" {
 		ev.Tool = new(name)
 	}
-	if l != nil {
-		ev.RecordKind, ev.RecordID = new(l.kind), new(l.id)
+	if kind != "" {
+		ev.RecordKind, ev.RecordID = new(kind), new(id)
 	}
 	switch {
 	case err != nil:

@@ -225,6 +225,10 @@ type endpoint struct {
 	hello        *mcp.InitializeResult
 	helloVersion time.Time
 	helloAt      time.Time
+	// passTo is how to reach the record, as read for the pass-through path
+	// (passthrough.go) on its version passAt.
+	passTo probe.Target
+	passAt time.Time
 }
 
 // Server resolves the tenant's server id to its MCP endpoint; a
@@ -309,6 +313,9 @@ func (ep *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if v := r.Header.Get("Mcp-Protocol-Version"); v >= statelessVersion {
+		if ep.passThrough(w, r) {
+			return
+		}
 		ep.stateless.ServeHTTP(w, r)
 		return
 	}

@@ -15,6 +15,8 @@ const (
 	// DefaultAuditWriteTimeout bounds one group's insert, so a database
 	// that hangs fails the waiters instead of holding them forever.
 	DefaultAuditWriteTimeout = 10 * time.Second
+	// DefaultAuditWriters is how many groups may be written at once.
+	DefaultAuditWriters = 4
 )
 
 // ErrAuditWriterClosed is what Record returns once Close has begun.
@@ -36,6 +38,12 @@ type AuditWriterOptions struct {
 	MaxWait time.Duration
 	// WriteTimeout bounds one insert (DefaultAuditWriteTimeout).
 	WriteTimeout time.Duration
+	// Writers is how many groups may be written at once
+	// (DefaultAuditWriters). With one, an event that arrives just after a
+	// group began waits for that group's round trip and then its own; with
+	// more, an idle writer takes it at once, and the groups still form under
+	// load, each writer gathering what queued while it was busy.
+	Writers int
 }
 
 // AuditWriter records audit events durably with group commit: concurrent
@@ -69,8 +77,18 @@ func NewAuditWriter(to AuditInserter, opts AuditWriterOptions) *AuditWriter {
 	if opts.WriteTimeout <= 0 {
 		opts.WriteTimeout = DefaultAuditWriteTimeout
 	}
+	if opts.Writers < 1 {
+		opts.Writers = DefaultAuditWriters
+	}
 	w := &AuditWriter{to: to, opts: opts, queue: make(chan auditRequest, opts.GroupSize), done: make(chan struct{})}
-	go w.run()
+	var running sync.WaitGroup
+	for range opts.Writers {
+		running.Go(w.run)
+	}
+	go func() {
+		running.Wait()
+		close(w.done)
+	}()
 	return w
 }
 
@@ -116,11 +134,11 @@ func (w *AuditWriter) Close() error {
 	return nil
 }
 
-// run is the one goroutine that writes: it takes the first waiting event,
-// gathers what else is queued (up to GroupSize, waiting up to MaxWait), and
-// writes the group, over and over until the queue is closed and empty.
+// run is one of the goroutines that write: it takes the first waiting
+// event, gathers what else is queued (up to GroupSize, waiting up to
+// MaxWait), and writes the group, over and over until the queue is closed
+// and empty.
 func (w *AuditWriter) run() {
-	defer close(w.done)
 	group := make([]auditRequest, 0, w.opts.GroupSize)
 	events := make([]AuditEvent, 0, w.opts.GroupSize)
 	for {

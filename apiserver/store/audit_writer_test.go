@@ -78,19 +78,20 @@ func TestAuditWriterGroupsConcurrentRecords(t *testing.T) {
 	}
 }
 
-// gatedInserter holds its first insert until gate is closed.
+// gatedInserter holds its first insert until gate is closed; the others
+// go through.
 type gatedInserter struct {
 	countingInserter
 	entered chan struct{}
 	gate    chan struct{}
-	once    sync.Once
+	first   atomic.Bool
 }
 
 func (g *gatedInserter) InsertAuditEvents(ctx context.Context, events []AuditEvent) error {
-	g.once.Do(func() {
+	if g.first.CompareAndSwap(false, true) {
 		close(g.entered)
 		<-g.gate
-	})
+	}
 	return g.countingInserter.InsertAuditEvents(ctx, events)
 }
 
@@ -102,7 +103,8 @@ func TestAuditWriterCloseFlushes(t *testing.T) {
 	s := newStore(t)
 	tenant := newTenant(t, s, "t")
 	ins := &gatedInserter{countingInserter: countingInserter{s: s}, entered: make(chan struct{}), gate: make(chan struct{})}
-	w := NewAuditWriter(ins, AuditWriterOptions{})
+	// One writer, so that the held group keeps the others queued.
+	w := NewAuditWriter(ins, AuditWriterOptions{Writers: 1})
 
 	const n = 5
 	errs := make(chan error, n+1)
@@ -159,6 +161,34 @@ func TestAuditWriterCloseFlushes(t *testing.T) {
 	}
 	if err := w.Close(); err != nil {
 		t.Fatalf("second Close: %v", err)
+	}
+}
+
+// TestAuditWriterGroupsDoNotWaitForEachOther: while one group's insert is
+// held, an event that comes later is written by another writer, and its
+// Record returns.
+func TestAuditWriterGroupsDoNotWaitForEachOther(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	tenant := newTenant(t, s, "t")
+	ins := &gatedInserter{countingInserter: countingInserter{s: s}, entered: make(chan struct{}), gate: make(chan struct{})}
+	w := NewAuditWriter(ins, AuditWriterOptions{Writers: 2})
+	defer w.Close()
+	held := make(chan error, 1)
+	go func() { held <- w.Record(context.Background(), gatewayEvent(tenant)) }()
+	<-ins.entered
+	ev := gatewayEvent(tenant)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := w.Record(ctx, ev); err != nil {
+		t.Fatalf("Record behind a held group: %v", err)
+	}
+	if !auditEventStored(t, s, ev.ID) {
+		t.Errorf("event %s is not in the table", ev.ID)
+	}
+	close(ins.gate)
+	if err := <-held; err != nil {
+		t.Errorf("the held Record: %v", err)
 	}
 }
 
