@@ -84,7 +84,7 @@ func (g *Gateway) serverLeg(ctx context.Context, row store.Server) (legRecord, e
 	if err != nil {
 		return legRecord{}, err
 	}
-	return legRecord{target: target, kind: store.ServerRecords, approved: row.ApprovedToolsHash}, nil
+	return legRecord{target: target, kind: store.ServerRecords, approved: row.ApprovedToolsHash, version: row.UpdatedAt}, nil
 }
 
 // assignmentLeg is the leg of one of the agent's assignments, whose record
@@ -118,7 +118,7 @@ func (ep *endpoint) assignmentLeg(p *proxy, as store.Assignment) *leg {
 			if err != nil {
 				return legRecord{}, err
 			}
-			return legRecord{target: target, kind: store.ConnectionRecords, approved: row.ApprovedToolsHash}, nil
+			return legRecord{target: target, kind: store.ConnectionRecords, approved: row.ApprovedToolsHash, version: row.UpdatedAt}, nil
 		}
 	default:
 		l.resolve = func(context.Context) (legRecord, error) {
@@ -311,9 +311,12 @@ func (p *proxy) listPrompts(ctx context.Context, ss *mcp.ServerSession) *mcp.Lis
 
 // route is the leg an agent's name belongs to (the longest prefix that
 // matches) and the upstream's name; nil when none does.
-func (p *proxy) route(name string) (*leg, string) {
+func (p *proxy) route(name string) (*leg, string) { return route(p.legs, name) }
+
+// route is the leg of legs an agent's name belongs to, and the upstream's name.
+func route(legs []*leg, name string) (*leg, string) {
 	var best *leg
-	for _, l := range p.legs {
+	for _, l := range legs {
 		pre := l.prefix + nameSeparator
 		if strings.HasPrefix(name, pre) && len(name) > len(pre) && (best == nil || len(l.prefix) > len(best.prefix)) {
 			best = l

@@ -156,6 +156,12 @@ type Gateway struct {
 	swept   time.Time
 	// stdio holds a token per stdio upstream process running.
 	stdio chan struct{}
+
+	// passMu guards what the pass-through path (passthrough.go) knows of
+	// each record: as last read, and the version its upstream last spoke.
+	passMu     sync.Mutex
+	passRecord map[recordKey]readRecord
+	spoken     map[recordKey]spokenVersion
 }
 
 // New returns a Gateway configured by cfg.
@@ -225,10 +231,6 @@ type endpoint struct {
 	hello        *mcp.InitializeResult
 	helloVersion time.Time
 	helloAt      time.Time
-	// passTo is how to reach the record, as read for the pass-through path
-	// (passthrough.go) on its version passAt.
-	passTo probe.Target
-	passAt time.Time
 }
 
 // Server resolves the tenant's server id to its MCP endpoint; a

@@ -11,35 +11,38 @@ import (
 	"mime"
 	"net/http"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/probe"
-	"github.com/mcpconn/terraform-provider-mcp/apiserver/store"
 )
 
-// The pass-through path of stateless calls. A 2026-07-28 tools/call to a
-// /mcp/servers endpoint whose upstream speaks the same version over
-// Streamable HTTP needs nothing of an MCP session on either side: the
-// request means the same to the upstream as it does to the gateway, and the
-// answer the same to the caller. Such a call is posted upstream as the
-// caller sent it — through the prober, with the record's credentials and
-// the address guard — and the answer streamed back as the upstream sent it,
-// read only as far as the audit needs (which call it answers, whether it is
-// an error). That costs one decode of the request's envelope instead of an
-// SDK server session, an SDK client call and their re-encodings.
+// The pass-through path of stateless calls. A 2026-07-28 tools/call whose
+// upstream speaks the same version over Streamable HTTP needs nothing of an
+// MCP session on either side: the request means the same to the upstream as
+// it does to the gateway, and the answer the same to the caller. Such a
+// call is posted upstream as the caller sent it (at an agent endpoint, with
+// the tool's prefix taken off its name) — through the prober, with the
+// record's credentials and the address guard — and the answer streamed back
+// as the upstream sent it, read only as far as the audit needs (which call
+// it answers, whether it is an error). That costs one decode of the
+// request's envelope instead of an SDK server session, an SDK client call
+// and their re-encodings.
 //
-// Everything else takes the SDK path (proxy.go): other methods, other
-// versions, pinned records (whose calls are judged against a live listing),
-// stdio and SSE upstreams, agent endpoints, and any request the gateway
-// would answer with an error of its own (a malformed body, missing or
-// mismatched Mcp-Method or Mcp-Name headers, a wrong media type), so that
-// the errors are the SDK's. So does the first call after the endpoint's
-// last upstream handshake is a minute old: it opens an upstream session,
-// which reads the upstream's version again.
+// Everything else takes the SDK path (proxy.go, agent.go): other methods,
+// other versions, pinned records (whose calls are judged against a live
+// listing), stdio and SSE upstreams, and any request the gateway would
+// answer with an error of its own (a malformed body, missing or mismatched
+// Mcp-Method or Mcp-Name headers, a wrong media type, a tool no assignment
+// has or allows), so that the errors and their audit events are the SDK
+// path's. So does a record's first call after its upstream's last
+// handshake is a minute old: it opens an upstream session, which reads the
+// upstream's version again.
 
 // maxPassEventBytes bounds one message of an upstream's event stream, as the
 // SDK path bounds it.
@@ -51,12 +54,10 @@ var passHeaders = []string{"Accept", "Mcp-Protocol-Version", "Mcp-Method", "Mcp-
 
 // passRequest is what the pass-through path reads of a request.
 type passRequest struct {
-	JSONRPC string          `json:"jsonrpc"`
-	ID      json.RawMessage `json:"id"`
-	Method  string          `json:"method"`
-	Params  struct {
-		Name string `json:"name"`
-	} `json:"params"`
+	JSONRPC string                     `json:"jsonrpc"`
+	ID      json.RawMessage            `json:"id"`
+	Method  string                     `json:"method"`
+	Params  map[string]json.RawMessage `json:"params"`
 }
 
 // passAnswer is what it reads of a message the upstream sends back.
@@ -74,11 +75,11 @@ type passAnswer struct {
 // passThrough serves r on the pass-through path when it can, and reports
 // whether it did; when it did not, r is as it came (its body unread).
 func (ep *endpoint) passThrough(w http.ResponseWriter, r *http.Request) bool {
-	if r.Method != http.MethodPost || r.Header.Get("Mcp-Method") != "tools/call" || ep.agentID != nil {
+	if r.Method != http.MethodPost || r.Header.Get("Mcp-Method") != "tools/call" {
 		return false
 	}
-	row, ok := ep.passable(r.Header.Get("Mcp-Protocol-Version"))
-	if !ok || !passMedia(r) {
+	version := r.Header.Get("Mcp-Protocol-Version")
+	if version < statelessVersion || !passMedia(r) {
 		return false
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
@@ -88,36 +89,159 @@ func (ep *endpoint) passThrough(w http.ResponseWriter, r *http.Request) bool {
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	var req passRequest
+	var name string
 	if json.Unmarshal(body, &req) != nil || req.JSONRPC != "2.0" || req.Method != "tools/call" || !validID(req.ID) ||
-		req.Params.Name == "" || r.Header.Get("Mcp-Name") != req.Params.Name {
+		json.Unmarshal(req.Params["name"], &name) != nil || name == "" || r.Header.Get("Mcp-Name") != name {
 		return false
 	}
-	target, err := ep.passTarget(r.Context(), row)
-	if err != nil {
-		return false // the SDK path says why it cannot be reached
+	c, ok := ep.passLeg(r.Context(), name, version)
+	if !ok {
+		return false
 	}
-	header := http.Header{}
+	c.id, c.body = req.ID, body
+	c.header = http.Header{}
 	for _, k := range passHeaders {
 		if vs := r.Header.Values(k); len(vs) > 0 {
-			header[k] = vs
+			c.header[k] = vs
 		}
 	}
 	for k, vs := range r.Header {
 		if strings.HasPrefix(k, "Mcp-Param-") {
-			header[k] = vs
+			c.header[k] = vs
 		}
 	}
-	ep.relay(w, r, passCall{req: req, body: body, header: header, target: target, row: row})
+	if c.tool != name {
+		// An agent's name for the tool: the upstream knows it by its own.
+		c.header.Set("Mcp-Name", c.tool)
+		req.Params["name"], _ = json.Marshal(c.tool)
+		if c.body, err = json.Marshal(req); err != nil {
+			return false
+		}
+	}
+	ep.relay(w, r, c)
 	return true
+}
+
+// passLeg is the call of name on the pass-through path — the record it
+// goes to and the upstream's name for the tool — when it can take it: the
+// record is an unpinned Streamable HTTP one whose upstream last spoke
+// version (on the record as it is now), and for an agent, name is one of
+// its assignments' tools that it may call. Anything else takes the SDK
+// path, which says what is wrong.
+func (ep *endpoint) passLeg(ctx context.Context, name, version string) (passCall, bool) {
+	var l *leg
+	tool := name
+	if ep.agentID == nil {
+		l = &leg{kind: kindServer, id: ep.record().ID, resolve: ep.serverRecord}
+	} else {
+		legs := []*leg{}
+		for _, as := range ep.agentRecord().Assignments {
+			legs = append(legs, ep.assignmentLeg(nil, as))
+		}
+		if l, tool = route(legs, name); l == nil || (l.allowed != nil && !slices.Contains(l.allowed, tool)) {
+			return passCall{}, false
+		}
+	}
+	key := recordKey{ep.key.tenant, l.kind, l.id}
+	rec, ok := ep.g.readForPass(ctx, key, l.resolve)
+	if !ok || rec.approved != nil || rec.target.Transport != contract.TransportHTTP || ep.g.spokenVersion(key, rec.version) != version {
+		return passCall{}, false
+	}
+	return passCall{kind: l.kind, record: l.id, tool: tool, target: rec.target}, true
+}
+
+// recordKey names a record the gateway reaches.
+type recordKey struct {
+	tenant   uuid.UUID
+	kind, id string
+}
+
+// readRecord is a record as read for the pass-through path, at readAt.
+type readRecord struct {
+	rec    legRecord
+	readAt time.Time
+}
+
+// spokenVersion is the protocol version a record's upstream agreed to in
+// its last handshake, on the record's version record, at at.
+type spokenVersion struct {
+	protocol string
+	record   time.Time
+	at       time.Time
+}
+
+// readForPass is key's record by resolve, read again once it is recordTTL
+// old (a PATCH or DELETE reaches the path within that bound, as it reaches
+// new sessions); false when it cannot be read.
+func (g *Gateway) readForPass(ctx context.Context, key recordKey, resolve func(context.Context) (legRecord, error)) (legRecord, bool) {
+	g.passMu.Lock()
+	e, ok := g.passRecord[key]
+	g.passMu.Unlock()
+	if ok && time.Since(e.readAt) < recordTTL {
+		return e.rec, true
+	}
+	rec, err := resolve(ctx)
+	if err != nil {
+		return legRecord{}, false
+	}
+	g.passMu.Lock()
+	defer g.passMu.Unlock()
+	if g.passRecord == nil {
+		g.passRecord = map[recordKey]readRecord{}
+	}
+	g.passRecord[key] = readRecord{rec: rec, readAt: time.Now()}
+	if len(g.passRecord) > maxPassRecords {
+		for k, e := range g.passRecord {
+			if time.Since(e.readAt) >= recordTTL {
+				delete(g.passRecord, k)
+			}
+		}
+	}
+	return rec, true
+}
+
+// maxPassRecords is how many records the pass-through path keeps before it
+// drops those it would read again anyway.
+const maxPassRecords = 1024
+
+// rememberSpoken keeps the version an upstream session of key agreed to.
+func (g *Gateway) rememberSpoken(key recordKey, record time.Time, protocol string) {
+	g.passMu.Lock()
+	defer g.passMu.Unlock()
+	if g.spoken == nil {
+		g.spoken = map[recordKey]spokenVersion{}
+	}
+	now := time.Now()
+	g.spoken[key] = spokenVersion{protocol: protocol, record: record, at: now}
+	if len(g.spoken) > maxPassRecords {
+		for k, v := range g.spoken {
+			if now.Sub(v.at) > helloMaxAge {
+				delete(g.spoken, k)
+			}
+		}
+	}
+}
+
+// spokenVersion is the version key's upstream last agreed to on the record's
+// version record, if that was less than helloMaxAge ago; else "".
+func (g *Gateway) spokenVersion(key recordKey, record time.Time) string {
+	g.passMu.Lock()
+	defer g.passMu.Unlock()
+	v, ok := g.spoken[key]
+	if !ok || !v.record.Equal(record) || time.Since(v.at) > helloMaxAge {
+		return ""
+	}
+	return v.protocol
 }
 
 // passCall is one call on the pass-through path.
 type passCall struct {
-	req    passRequest
-	body   []byte
-	header http.Header
-	target probe.Target
-	row    store.Server
+	// kind and record name the record, tool the upstream's name of the tool.
+	kind, record, tool string
+	target             probe.Target
+	id                 json.RawMessage
+	body               []byte
+	header             http.Header
 }
 
 // relay posts c upstream and streams the answer to w.
@@ -126,20 +250,20 @@ func (ep *endpoint) relay(w http.ResponseWriter, r *http.Request, c passCall) {
 	au := ep.startAudit(callerOf(r.Context()), "tools/call")
 	done := func(outcome contract.AuditOutcome, err error) {
 		if au != nil {
-			au.record(r.Context(), kindServer, c.row.ID, c.req.Params.Name, outcome, err)
+			au.record(r.Context(), c.kind, c.record, c.tool, outcome, err)
 		}
 	}
 	ctx, cancel := g.upstreamContext(r.Context())
 	defer cancel()
 	resp, err := g.dialer.Post(ctx, c.target, c.body, c.header)
 	if err != nil {
-		g.log.WarnContext(r.Context(), "gateway: cannot reach the upstream MCP server", "server", c.row.ID, "tenant", ep.key.tenant, "error", err)
+		g.log.WarnContext(r.Context(), "gateway: cannot reach the upstream MCP server", c.kind, c.record, "tenant", ep.key.tenant, "error", err)
 		err = unavailable(err)
 		if ctx.Err() != nil {
 			err = upstreamError(ctx, ctx.Err())
 		}
 		done(contract.OutcomeUnavailable, err)
-		writeRPCError(w, c.req.ID, err)
+		writeRPCError(w, c.id, err)
 		return
 	}
 	defer resp.Body.Close()
@@ -148,31 +272,31 @@ func (ep *endpoint) relay(w http.ResponseWriter, r *http.Request, c passCall) {
 	case resp.StatusCode < 200 || resp.StatusCode > 299:
 		err := refused(resp)
 		done(contract.OutcomeError, err)
-		writeRPCError(w, c.req.ID, err)
+		writeRPCError(w, c.id, err)
 	case ct == "application/json":
 		data, err := io.ReadAll(resp.Body)
 		var ans passAnswer
 		if err == nil {
 			err = json.Unmarshal(data, &ans)
 		}
-		if err == nil && (ans.Method != "" || !sameID(ans.ID, c.req.ID)) {
+		if err == nil && (ans.Method != "" || !sameID(ans.ID, c.id)) {
 			err = errors.New("the upstream MCP server answered with a message that does not answer the call")
 		}
 		if err != nil {
 			err = upstreamError(ctx, err)
 			done(contract.OutcomeError, err)
-			writeRPCError(w, c.req.ID, err)
+			writeRPCError(w, c.id, err)
 			return
 		}
 		done(ans.outcome())
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(data)
 	case ct == "text/event-stream":
-		ep.relayStream(ctx, w, resp.Body, c.req.ID, done)
+		ep.relayStream(ctx, w, resp.Body, c.id, done)
 	default:
 		err := upstreamError(ctx, fmt.Errorf("the upstream MCP server answered with %q, not JSON or an event stream", ct))
 		done(contract.OutcomeError, err)
-		writeRPCError(w, c.req.ID, err)
+		writeRPCError(w, c.id, err)
 	}
 }
 
@@ -233,46 +357,6 @@ func (a passAnswer) outcome() (contract.AuditOutcome, error) {
 		return contract.OutcomeError, nil
 	}
 	return contract.OutcomeOK, nil
-}
-
-// passable is the endpoint's record when r's call can take the
-// pass-through path: the caller speaks version, the upstream's last
-// handshake (on the record as it is now, and recent) said the same, and
-// the record is an unpinned Streamable HTTP one.
-func (ep *endpoint) passable(version string) (store.Server, bool) {
-	if version < statelessVersion {
-		return store.Server{}, false
-	}
-	ep.mu.Lock()
-	defer ep.mu.Unlock()
-	row := ep.row
-	if ep.hello == nil || ep.hello.ProtocolVersion != version || !ep.helloVersion.Equal(row.UpdatedAt) ||
-		time.Since(ep.helloAt) > helloMaxAge {
-		return store.Server{}, false
-	}
-	if row.ApprovedToolsHash != nil || row.TransportType != string(contract.TransportHTTP) {
-		return store.Server{}, false
-	}
-	return row, true
-}
-
-// passTarget is how to reach row, read once per version of the record.
-func (ep *endpoint) passTarget(ctx context.Context, row store.Server) (probe.Target, error) {
-	ep.mu.Lock()
-	if ep.passAt.Equal(row.UpdatedAt) && ep.passTo.URL != "" {
-		t := ep.passTo
-		ep.mu.Unlock()
-		return t, nil
-	}
-	ep.mu.Unlock()
-	t, err := ep.g.targets.ServerTarget(ctx, row)
-	if err != nil {
-		return probe.Target{}, err
-	}
-	ep.mu.Lock()
-	ep.passTo, ep.passAt = t, row.UpdatedAt
-	ep.mu.Unlock()
-	return t, nil
 }
 
 // passMedia reports whether r is a JSON request that takes both kinds of

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -132,16 +133,19 @@ func TestStatelessCallsPassThrough(t *testing.T) {
 		}
 	}
 
-	// Progress reaches the call on its own stream. The SDK client hands
-	// notifications to their handler apart from the answer, so the last may
-	// still be on its way when the call returns.
+	// Progress reaches the call on its own stream, before its answer. The
+	// SDK client hands notifications to their handler apart from the
+	// answer, so they may still be on their way when the call returns.
 	res, err := d.CallTool(ctx, &mcp.CallToolParams{Name: "progress", Arguments: map[string]any{"steps": 3},
 		Meta: mcp.Meta{"progressToken": "p-1"}})
 	if err != nil || text(t, res) != "done" {
 		t.Fatalf("progress: %v %+v", err, res)
 	}
-	if got := d.progressSeen(); len(got) < 2 || slices.ContainsFunc(got, func(s string) bool { return s != "p-1" }) {
-		t.Errorf("progress seen %v, want the call's own token p-1 (at least twice)", got)
+	for deadline := time.Now().Add(30 * time.Second); len(d.progressSeen()) < 3 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := d.progressSeen(); len(got) != 3 || slices.ContainsFunc(got, func(s string) bool { return s != "p-1" }) {
+		t.Errorf("progress seen %v, want the call's own token p-1 three times", got)
 	}
 	if res, err := d.CallTool(ctx, &mcp.CallToolParams{Name: "broken"}); err != nil || !res.IsError {
 		t.Errorf("broken: %v %+v, want an error result", err, res)
@@ -174,6 +178,108 @@ func TestStatelessCallsPassThrough(t *testing.T) {
 		got = append(got, *ev.Tool+" "+ev.Outcome)
 	}
 	want := []string{"echo ok", "echo ok", "echo ok", "echo ok", "progress ok", "broken error", "nope error", "echo error"}
+	if !slices.Equal(got, want) {
+		t.Errorf("events %q, want %q", got, want)
+	}
+}
+
+// watchedUpstream serves it (stateless, so at 2026-07-28 too) behind w,
+// which demands token.
+func watchedUpstream(t *testing.T, it *mcptest.Interactive, w *watched, token string) string {
+	t.Helper()
+	mcp.AddTool(it.Server, &mcp.Tool{Name: "broken", Description: "Answers with an error result."},
+		func(context.Context, *mcp.CallToolRequest, struct{}) (*mcp.CallToolResult, struct{}, error) {
+			return &mcp.CallToolResult{IsError: true, Content: []mcp.Content{&mcp.TextContent{Text: "it broke"}}}, struct{}{}, nil
+		})
+	h := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return it.Server }, &mcp.StreamableHTTPOptions{Stateless: true})
+	return mcptest.ServeHandler(t, w.wrap(token, h)).URL
+}
+
+// At an agent endpoint, a call takes the pass-through path to the record
+// its prefix names, under the upstream's own name for the tool, with that
+// record's credentials; what no assignment has or allows never leaves.
+func TestAgentCallsPassThrough(t *testing.T) {
+	e := newAgentEnv(t)
+	ctx := context.Background()
+	docs, srv := &watched{}, &watched{}
+	docsURL := watchedUpstream(t, mcptest.NewInteractive("docs"), docs, "docs-token-1a")
+	srvURL := watchedUpstream(t, mcptest.NewInteractive("srv"), srv, "srv-token-2b")
+	conn, err := e.client.CreateConnection(ctx, contract.CreateConnectionRequest{
+		Name: "Docs", ServerURL: docsURL, AuthType: contract.AuthBearer, BearerToken: new("docs-token-1a")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.client.CheckConnection(ctx, conn.ID); err != nil {
+		t.Fatal(err)
+	}
+	server, err := e.client.CreateServer(ctx, contract.CreateServerRequest{
+		ProjectID: e.project, Name: "Srv", URL: &srvURL, BearerToken: new("srv-token-2b"),
+		TransportType: contract.TransportHTTP, ConnectionType: contract.ConnectionProxy,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := e.client.CreateAgent(ctx, contract.CreateAgentRequest{Name: "passer", Assignments: []contract.Assignment{
+		{ConnectionID: &conn.ID, Prefix: "docs", AllowedTools: []string{"echo"}},
+		{ServerID: &server.ID, Prefix: "srv"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	agent := uuid.MustParse(a.ID)
+	token, _ := e.token(agent)
+	d := connect(t, e.url+"/mcp/agents/"+a.ID, token, "2026-07-28", "agent-caller")
+
+	for i := range 3 {
+		for _, tool := range []string{"docs__echo", "srv__echo"} {
+			res, err := d.CallTool(ctx, &mcp.CallToolParams{Name: tool, Arguments: map[string]any{"text": tool + strings.Repeat("!", i)}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := text(t, res); got != tool+strings.Repeat("!", i) {
+				t.Errorf("%s answered %q", tool, got)
+			}
+		}
+	}
+	if res, err := d.CallTool(ctx, &mcp.CallToolParams{Name: "srv__broken"}); err != nil || !res.IsError {
+		t.Errorf("srv__broken: %v %+v, want an error result", err, res)
+	}
+	for _, tool := range []string{"docs__broken", "nope__echo"} {
+		if _, err := d.CallTool(ctx, &mcp.CallToolParams{Name: tool}); err == nil {
+			t.Errorf("%s was called: no assignment allows it", tool)
+		}
+	}
+	for up, want := range map[*watched]string{docs: "docs-token-1a", srv: "srv-token-2b"} {
+		seen := up.seen()
+		if len(seen) < 3 {
+			t.Fatalf("an upstream saw %d calls, want at least 3: %+v", len(seen), seen)
+		}
+		for i, c := range seen {
+			if c.authorization != "Bearer "+want || strings.Contains(c.tool, "__") || c.param != c.tool {
+				t.Errorf("a call reached its upstream as %+v, want the upstream's own tool name and the record's token", c)
+			}
+			// The first call to each record opens its upstream session.
+			if i > 0 && c.client != "agent-caller" {
+				t.Errorf("call %+v took the SDK path, want pass-through", c)
+			}
+			if c.tool == "broken" && up == docs {
+				t.Errorf("a tool outside allowedTools reached the upstream")
+			}
+		}
+	}
+	var got []string
+	for _, ev := range e.audit.take() {
+		if ev.AgentID == nil || *ev.AgentID != agent {
+			t.Errorf("event %+v does not name the agent", ev)
+		}
+		rec := "-"
+		if ev.RecordKind != nil {
+			rec = *ev.RecordKind
+		}
+		got = append(got, rec+" "+*ev.Tool+" "+ev.Outcome)
+	}
+	want := []string{"connection echo ok", "server echo ok", "connection echo ok", "server echo ok", "connection echo ok", "server echo ok",
+		"server broken error", "connection broken blocked", "- nope__echo error"}
 	if !slices.Equal(got, want) {
 		t.Errorf("events %q, want %q", got, want)
 	}

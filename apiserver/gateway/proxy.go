@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -89,6 +90,8 @@ type legRecord struct {
 	target   probe.Target
 	kind     store.RecordKind
 	approved *string
+	// version is the record's own (its updated_at).
+	version time.Time
 }
 
 // Audit record kinds of the two kinds of legs.
@@ -331,6 +334,7 @@ func (l *leg) upstream(ctx context.Context, ss *mcp.ServerSession) (*probe.Sessi
 		p.ep.rememberHello(up.InitializeResult())
 	}
 	l.mu.Unlock()
+	g.rememberSpoken(recordKey{p.ep.key.tenant, l.kind, l.id}, rec.version, up.InitializeResult().ProtocolVersion)
 	go func() {
 		_ = up.Wait()
 		l.mu.Lock()
