@@ -12,8 +12,6 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
-	"runtime"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
@@ -145,7 +143,7 @@ func serve(ctx context.Context, c *cli, cfg serveConfig) error {
 		c.log.Info("bootstrap API key ready", "tenant_id", tenant.String(), "tenant_created", created)
 	}
 
-	tuneGC()
+	tuneGC(ctx)
 
 	chk, err := newCheckers(cfg.checks, st, cfg.keyring, cfg.stdioCommands, c.log)
 	if err != nil {
@@ -224,30 +222,6 @@ func serve(ctx context.Context, c *cli, cfg serveConfig) error {
 	}
 	c.log.Info("stopped")
 	return nil
-}
-
-// defaultGCPercent is serve's GOGC when the environment sets none. A read
-// allocates about 6 KB while the live heap is about 1 MB, so at Go's default
-// of 100 the collector ran every few hundred requests and took about 15% of
-// the server's CPU under load (bench/README.md); at 400 the heap settles near
-// 16 MB. GOGC in the environment overrides it, as the runtime documents.
-const defaultGCPercent = 400
-
-// tuneGC applies defaultGCPercent unless GOGC is set. It runs once the
-// migrations are applied: parsing them leaves some 16 MB of buffers behind,
-// which are collected first, or the raised percentage would let the heap
-// grow to five times that before the next collection (a peak RSS of 94 MB
-// instead of 35). Two collections, because the buffers sit in a sync.Pool,
-// whose contents survive one. There is no default soft memory limit: under
-// bench/run.sh the heap stays near 16 MB, and a 64 MiB one changed neither
-// peak RSS nor throughput; GOMEMLIMIT sets one, as the runtime documents.
-func tuneGC() {
-	if _, set := os.LookupEnv(envGOGC); set {
-		return
-	}
-	runtime.GC()
-	runtime.GC()
-	debug.SetGCPercent(defaultGCPercent)
 }
 
 // migrateWithRetry applies migrations, waiting up to wait for a database
