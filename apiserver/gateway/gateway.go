@@ -231,6 +231,10 @@ type endpoint struct {
 	hello        *mcp.InitializeResult
 	helloVersion time.Time
 	helloAt      time.Time
+	// legs route an agent's calls on the pass-through path, made on the
+	// agent's version legsOf (passLegs).
+	legs   []*leg
+	legsOf time.Time
 }
 
 // Server resolves the tenant's server id to its MCP endpoint; a

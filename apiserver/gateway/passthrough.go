@@ -134,11 +134,7 @@ func (ep *endpoint) passLeg(ctx context.Context, name, version string) (passCall
 	if ep.agentID == nil {
 		l = &leg{kind: kindServer, id: ep.record().ID, resolve: ep.serverRecord}
 	} else {
-		legs := []*leg{}
-		for _, as := range ep.agentRecord().Assignments {
-			legs = append(legs, ep.assignmentLeg(nil, as))
-		}
-		if l, tool = route(legs, name); l == nil || (l.allowed != nil && !slices.Contains(l.allowed, tool)) {
+		if l, tool = route(ep.passLegs(), name); l == nil || (l.allowed != nil && !slices.Contains(l.allowed, tool)) {
 			return passCall{}, false
 		}
 	}
@@ -148,6 +144,23 @@ func (ep *endpoint) passLeg(ctx context.Context, name, version string) (passCall
 		return passCall{}, false
 	}
 	return passCall{kind: l.kind, record: l.id, tool: tool, target: rec.target}, true
+}
+
+// passLegs are the legs of the agent's assignments as last read, made once
+// per version of the agent (they only route and resolve: no session of
+// theirs is ever opened).
+func (ep *endpoint) passLegs() []*leg {
+	ep.mu.Lock()
+	defer ep.mu.Unlock()
+	if ep.legsOf.Equal(ep.agent.UpdatedAt) && ep.legs != nil {
+		return ep.legs
+	}
+	legs := make([]*leg, 0, len(ep.agent.Assignments))
+	for _, as := range ep.agent.Assignments {
+		legs = append(legs, ep.assignmentLeg(nil, as))
+	}
+	ep.legs, ep.legsOf = legs, ep.agent.UpdatedAt
+	return legs
 }
 
 // recordKey names a record the gateway reaches.
