@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"slices"
@@ -282,5 +283,100 @@ func TestAgentCallsPassThrough(t *testing.T) {
 		"server broken error", "connection broken blocked", "- nope__echo error"}
 	if !slices.Equal(got, want) {
 		t.Errorf("events %q, want %q", got, want)
+	}
+}
+
+// hostile answers some tools/call requests itself, as a broken or hostile
+// upstream would, and leaves the rest to h.
+func hostile(h http.Handler, hung chan struct{}) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		var msg struct {
+			ID json.RawMessage `json:"id"`
+		}
+		_ = json.Unmarshal(body, &msg)
+		sse := func() {
+			w.Header().Set("Content-Type", "text/event-stream")
+			w.WriteHeader(http.StatusOK)
+		}
+		switch r.Header.Get("Mcp-Name") {
+		case "other-id":
+			sse()
+			fmt.Fprint(w, "event: message\ndata: {\"jsonrpc\":\"2.0\",\"id\":987654,\"result\":{\"content\":[]}}\n\n")
+		case "huge":
+			w.Header().Set("Content-Type", "application/json")
+			chunk := bytes.Repeat([]byte("x"), 1<<20)
+			fmt.Fprintf(w, `{"jsonrpc":"2.0","id":%s,"result":{"content":[{"type":"text","text":"`, msg.ID)
+			for range 100 {
+				if _, err := w.Write(chunk); err != nil {
+					return
+				}
+			}
+		case "flood":
+			sse()
+			for i := range 2000 {
+				fmt.Fprintf(w, "event: message\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/message\",\"params\":{\"level\":\"info\",\"data\":%d}}\n\n", i)
+			}
+			fmt.Fprintf(w, "event: message\ndata: {\"jsonrpc\":\"2.0\",\"id\":%s,\"result\":{\"content\":[{\"type\":\"text\",\"text\":\"after the flood\"}]}}\n\n", msg.ID)
+		case "hang":
+			sse()
+			w.(http.Flusher).Flush()
+			hung <- struct{}{}
+			<-r.Context().Done()
+		default:
+			h.ServeHTTP(w, r)
+		}
+	})
+}
+
+// An upstream that answers another request's id, sends 100 MiB, floods
+// notifications or hangs fails only its own call, promptly and with a
+// reason, on the pass-through path.
+func TestHostileUpstreamOnPassThrough(t *testing.T) {
+	e := newAgentEnv(t)
+	it := mcptest.NewInteractive("hostile")
+	hung := make(chan struct{}, 1)
+	h := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return it.Server }, &mcp.StreamableHTTPOptions{Stateless: true})
+	url := mcptest.ServeHandler(t, hostile(h, hung)).URL
+	id := e.server(t, "hostile", url)
+	key := uuid.New()
+	e.mu.Lock()
+	e.callers["k"] = gateway.Caller{Tenant: e.api.TenantID, APIKeyID: &key}
+	e.mu.Unlock()
+	d := connect(t, e.url+"/mcp/servers/"+id, "k", "2026-07-28", "c")
+	ctx := context.Background()
+	// The first call reads the upstream's version; the rest pass through.
+	if _, err := d.CallTool(ctx, &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{"text": "warm"}}); err != nil {
+		t.Fatal(err)
+	}
+
+	hangCtx, cancel := context.WithCancel(ctx)
+	hangDone := make(chan error, 1)
+	go func() {
+		_, err := d.CallTool(hangCtx, &mcp.CallToolParams{Name: "hang"})
+		hangDone <- err
+	}()
+	<-hung
+	for _, c := range []struct{ tool, want string }{
+		{"other-id", "without a result"},
+		{"huge", "size limit"},
+	} {
+		_, err := d.CallTool(ctx, &mcp.CallToolParams{Name: c.tool})
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want an error saying %q", c.tool, err, c.want)
+		}
+	}
+	res, err := d.CallTool(ctx, &mcp.CallToolParams{Name: "flood"})
+	if err != nil || text(t, res) != "after the flood" {
+		t.Errorf("flood: %v %+v, want its answer after the notifications", err, res)
+	}
+	res, err = d.CallTool(ctx, &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{"text": "alive"}})
+	if err != nil || text(t, res) != "alive" {
+		t.Errorf("a call while another hangs: %v", err)
+	}
+	cancel()
+	if err := <-hangDone; err == nil {
+		t.Error("the hung call returned no error")
 	}
 }
