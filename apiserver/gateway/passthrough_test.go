@@ -321,7 +321,7 @@ func hostile(h http.Handler, hung chan struct{}) http.Handler {
 			fmt.Fprintf(w, "event: message\ndata: {\"jsonrpc\":\"2.0\",\"id\":%s,\"result\":{\"content\":[{\"type\":\"text\",\"text\":\"after the flood\"}]}}\n\n", msg.ID)
 		case "hang":
 			sse()
-			w.(http.Flusher).Flush()
+			_ = http.NewResponseController(w).Flush()
 			hung <- struct{}{}
 			<-r.Context().Done()
 		default:
