@@ -228,28 +228,42 @@ func (l *leg) named(name, what string) string {
 	return full
 }
 
+// allPages is every item of an upstream listing, page by page (page reads
+// the one at cursor and returns the next cursor), at most maxPages of them,
+// all within the gateway's timeout for one call.
+func allPages[T any](ctx context.Context, g *Gateway, page func(context.Context, string) ([]T, string, error)) ([]T, error) {
+	uctx, cancel := g.upstreamContext(ctx)
+	defer cancel()
+	var items []T
+	cursor := ""
+	for range maxPages {
+		got, next, err := page(uctx, cursor)
+		if err != nil {
+			return nil, upstreamError(uctx, err)
+		}
+		items = append(items, got...)
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	return items, nil
+}
+
 func (p *proxy) listTools(ctx context.Context, ss *mcp.ServerSession) *mcp.ListToolsResult {
 	lists := eachLeg(p, func(l *leg) ([]*mcp.Tool, error) {
 		up, pin, err := l.upstream(ctx, ss)
 		if err != nil {
 			return nil, err
 		}
-		uctx, cancel := p.ep.g.upstreamContext(ctx)
-		defer cancel()
-		var tools []*mcp.Tool
-		params := &mcp.ListToolsParams{}
-		for range maxPages {
-			res, err := up.ListTools(uctx, params)
+		tools, err := allPages(ctx, p.ep.g, func(ctx context.Context, cursor string) ([]*mcp.Tool, string, error) {
+			res, err := up.ListTools(ctx, &mcp.ListToolsParams{Cursor: cursor})
 			if err != nil {
-				return nil, upstreamError(uctx, err)
+				return nil, "", err
 			}
-			tools = append(tools, res.Tools...)
-			if res.NextCursor == "" {
-				break
-			}
-			params = &mcp.ListToolsParams{Cursor: res.NextCursor}
-		}
-		return pin.listed(tools), nil
+			return res.Tools, res.NextCursor, nil
+		})
+		return pin.listed(tools), err
 	}, "tools")
 	out := &mcp.ListToolsResult{Tools: []*mcp.Tool{}, Cacheable: agentListing}
 	for i, l := range p.legs {
@@ -276,22 +290,13 @@ func (p *proxy) listPrompts(ctx context.Context, ss *mcp.ServerSession) *mcp.Lis
 		if c := up.InitializeResult().Capabilities; c == nil || c.Prompts == nil {
 			return nil, nil
 		}
-		uctx, cancel := p.ep.g.upstreamContext(ctx)
-		defer cancel()
-		var prompts []*mcp.Prompt
-		params := &mcp.ListPromptsParams{}
-		for range maxPages {
-			res, err := up.ListPrompts(uctx, params)
+		return allPages(ctx, p.ep.g, func(ctx context.Context, cursor string) ([]*mcp.Prompt, string, error) {
+			res, err := up.ListPrompts(ctx, &mcp.ListPromptsParams{Cursor: cursor})
 			if err != nil {
-				return nil, upstreamError(uctx, err)
+				return nil, "", err
 			}
-			prompts = append(prompts, res.Prompts...)
-			if res.NextCursor == "" {
-				break
-			}
-			params = &mcp.ListPromptsParams{Cursor: res.NextCursor}
-		}
-		return prompts, nil
+			return res.Prompts, res.NextCursor, nil
+		})
 	}, "prompts")
 	out := &mcp.ListPromptsResult{Prompts: []*mcp.Prompt{}, Cacheable: agentListing}
 	for i, l := range p.legs {

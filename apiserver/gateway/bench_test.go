@@ -5,56 +5,36 @@ import (
 	"net/http"
 	"os"
 	"testing"
-	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/apitest"
-	"github.com/mcpconn/terraform-provider-mcp/apiserver/client"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/gateway"
-	"github.com/mcpconn/terraform-provider-mcp/apiserver/httpapi"
-	"github.com/mcpconn/terraform-provider-mcp/apiserver/probe"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/store"
 	"github.com/mcpconn/terraform-provider-mcp/internal/mcptest"
 )
 
 // BenchmarkStatelessToolsCall is a stateless tools/call through the whole
-// API (HTTP layer, auth, gateway, audit) to a stateless upstream, for
-// profiling the hot path in one process (make bench measures it against
-// the upstream called directly):
+// API (HTTP layer, auth, gateway, audit unless BENCH_NO_AUDIT is set) to a
+// stateless upstream, for profiling the hot path in one process (make
+// bench measures it against the upstream called directly):
 //
 //	go test ./apiserver/gateway -run '^$' -bench StatelessToolsCall -cpuprofile cpu.out
 func BenchmarkStatelessToolsCall(b *testing.B) {
-	api := apitest.Start(b, apitest.WithProbes(), apitest.WithConfig(func(s *apitest.Server, cfg *httpapi.Config) {
-		audit := store.NewAuditWriter(s.Store, store.AuditWriterOptions{})
-		b.Cleanup(func() { _ = audit.Close() })
-		g, err := gateway.New(gateway.Config{
-			Servers: s.Store, Catalogs: s.Store, Targets: s.ServerChecker, Audit: benchAudit(audit),
-			Dialer:  probe.New(probe.Options{Timeout: 10 * time.Second, AllowPrivate: true}),
-			Timeout: gatewayTimeout,
-		})
-		if err != nil {
-			b.Fatal(err)
+	e := newEnv(b, func(s *apitest.Server, gc *gateway.Config) {
+		gc.Agents, gc.ConnectionTargets = nil, nil
+		if os.Getenv("BENCH_NO_AUDIT") == "" {
+			audit := store.NewAuditWriter(s.Store, store.AuditWriterOptions{})
+			b.Cleanup(func() { _ = audit.Close() })
+			gc.Audit = audit
 		}
-		b.Cleanup(g.Close)
-		cfg.Gateway = g
-	}))
+	})
 	upstream := mcptest.ServeStreamable(b, mcptest.NewInteractive("upstream").Server, mcptest.Config{})
+	endpoint := e.endpoint(e.register(b, "bench", upstream.URL, contract.ConnectionProxy))
+	e.api.ServerChecker.Wait()
 	ctx := context.Background()
-	c := newBenchClient(b, api)
-	p, err := c.CreateProject(ctx, contract.CreateProjectRequest{Name: "bench"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	srv, err := c.CreateServer(ctx, contract.CreateServerRequest{ProjectID: p.ID, Name: "bench", URL: &upstream.URL,
-		TransportType: contract.TransportHTTP, ConnectionType: contract.ConnectionProxy})
-	if err != nil {
-		b.Fatal(err)
-	}
-	api.ServerChecker.Wait()
-	endpoint := api.URL + "/mcp/servers/" + srv.ID
-	hc := &http.Client{Transport: &bearer{key: api.APIKey, base: &http.Transport{MaxIdleConnsPerHost: 64}}}
+	hc := &http.Client{Transport: &bearer{key: e.api.APIKey, base: &http.Transport{MaxIdleConnsPerHost: 64}}}
 	b.SetParallelism(8)
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
@@ -73,19 +53,4 @@ func BenchmarkStatelessToolsCall(b *testing.B) {
 			}
 		}
 	})
-}
-
-func newBenchClient(b *testing.B, api *apitest.Server) *client.Client {
-	c, err := client.New(api.URL, api.APIKey, client.WithRetryMax(0))
-	if err != nil {
-		b.Fatal(err)
-	}
-	return c
-}
-
-func benchAudit(w *store.AuditWriter) gateway.Auditor {
-	if os.Getenv("BENCH_NO_AUDIT") != "" {
-		return nil
-	}
-	return w
 }

@@ -33,45 +33,45 @@ func forward(ctx context.Context, up *mcp.ClientSession, method string, params m
 func send(ctx context.Context, up *mcp.ClientSession, method string, params mcp.Params) (mcp.Result, error) {
 	switch p := params.(type) {
 	case *mcp.ListToolsParams:
-		if p == nil {
-			p = &mcp.ListToolsParams{}
-		}
-		return up.ListTools(ctx, &mcp.ListToolsParams{Meta: forwardMeta(p.Meta), Cursor: p.Cursor})
+		return up.ListTools(ctx, upward(p))
 	case *mcp.CallToolParamsRaw:
+		if p == nil {
+			return nil, errParams
+		}
 		out := &mcp.CallToolParams{Meta: forwardMeta(p.Meta), Name: p.Name, InputResponses: p.InputResponses, RequestState: p.RequestState}
 		if len(p.Arguments) > 0 {
 			out.Arguments = p.Arguments
 		}
 		return up.CallTool(ctx, out)
 	case *mcp.ListPromptsParams:
-		if p == nil {
-			p = &mcp.ListPromptsParams{}
-		}
-		return up.ListPrompts(ctx, &mcp.ListPromptsParams{Meta: forwardMeta(p.Meta), Cursor: p.Cursor})
+		return up.ListPrompts(ctx, upward(p))
 	case *mcp.GetPromptParams:
-		q := *p
-		q.Meta = forwardMeta(p.Meta)
-		return up.GetPrompt(ctx, &q)
+		return up.GetPrompt(ctx, upward(p))
 	case *mcp.ListResourcesParams:
-		if p == nil {
-			p = &mcp.ListResourcesParams{}
-		}
-		return up.ListResources(ctx, &mcp.ListResourcesParams{Meta: forwardMeta(p.Meta), Cursor: p.Cursor})
+		return up.ListResources(ctx, upward(p))
 	case *mcp.ListResourceTemplatesParams:
-		if p == nil {
-			p = &mcp.ListResourceTemplatesParams{}
-		}
-		return up.ListResourceTemplates(ctx, &mcp.ListResourceTemplatesParams{Meta: forwardMeta(p.Meta), Cursor: p.Cursor})
+		return up.ListResourceTemplates(ctx, upward(p))
 	case *mcp.ReadResourceParams:
-		q := *p
-		q.Meta = forwardMeta(p.Meta)
-		return up.ReadResource(ctx, &q)
+		return up.ReadResource(ctx, upward(p))
 	case *mcp.CompleteParams:
-		q := *p
-		q.Meta = forwardMeta(p.Meta)
-		return up.Complete(ctx, &q)
+		return up.Complete(ctx, upward(p))
 	}
 	return nil, &jsonrpc.Error{Code: jsonrpc.CodeMethodNotFound, Message: fmt.Sprintf("method %q is not served through the gateway", method)}
+}
+
+// upward is a copy of a downstream request's parameters (empty ones for a
+// request that sent none) to send upstream: its _meta without the keys that
+// describe the downstream's own protocol.
+func upward[P any, PP interface {
+	*P
+	mcp.Params
+}](p PP) PP {
+	q := PP(new(P))
+	if p != nil {
+		*q = *p
+	}
+	q.SetMeta(forwardMeta(q.GetMeta()))
+	return q
 }
 
 // completes reports whether an answer of up to params must be marked

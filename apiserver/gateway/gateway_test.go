@@ -53,6 +53,13 @@ func connect(t *testing.T, endpoint, key, version, name string) *downstream {
 			return &mcp.CreateMessageResult{Model: "test", Role: "assistant", Content: &mcp.TextContent{Text: "sampled by " + name}}, nil //nolint:staticcheck // sampling is what is tested
 		},
 	})
+	d.ClientSession = dial(t, endpoint, key, version, client)
+	return d
+}
+
+// dial connects client to endpoint with key at version, for the test.
+func dial(t *testing.T, endpoint, key, version string, client *mcp.Client) *mcp.ClientSession {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cs, err := client.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: endpoint, HTTPClient: httpClient(key), MaxRetries: -1},
@@ -64,8 +71,7 @@ func connect(t *testing.T, endpoint, key, version, name string) *downstream {
 	if got := cs.InitializeResult().ProtocolVersion; got != version {
 		t.Fatalf("negotiated %s, want %s", got, version)
 	}
-	d.ClientSession = cs
-	return d
+	return cs
 }
 
 func text(t *testing.T, res *mcp.CallToolResult) string {

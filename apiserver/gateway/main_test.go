@@ -29,7 +29,8 @@ type env struct {
 // gatewayTimeout bounds calls forwarded upstream in these tests.
 const gatewayTimeout = 20 * time.Second
 
-func newEnv(t *testing.T) *env {
+// newEnv starts the env; adjust may change the gateway's configuration.
+func newEnv(t testing.TB, adjust ...func(*apitest.Server, *gateway.Config)) *env {
 	t.Helper()
 	api := apitest.Start(t, apitest.WithProbes(), apitest.WithConfig(func(s *apitest.Server, cfg *httpapi.Config) {
 		gc := gateway.Config{
@@ -41,6 +42,9 @@ func newEnv(t *testing.T) *env {
 			ConnectionTargets: s.ConnectionChecker,
 			Dialer:            probe.New(probe.Options{Timeout: 10 * time.Second, AllowPrivate: true, StdioTerminateDelay: 200 * time.Millisecond}),
 			Timeout:           gatewayTimeout,
+		}
+		for _, fn := range adjust {
+			fn(s, &gc)
 		}
 		g, err := gateway.New(gc)
 		if err != nil {
@@ -61,7 +65,7 @@ func newEnv(t *testing.T) *env {
 }
 
 // register creates a server record for url and returns its id.
-func (e *env) register(t *testing.T, name, url string, conn contract.ConnectionType) string {
+func (e *env) register(t testing.TB, name, url string, conn contract.ConnectionType) string {
 	t.Helper()
 	srv, err := e.client.CreateServer(context.Background(), contract.CreateServerRequest{
 		ProjectID: e.project, Name: name, URL: &url,

@@ -57,18 +57,7 @@ func pinConnect(t *testing.T, endpoint, key, version string) *pinClient {
 			}
 		},
 	})
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cs, err := client.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: endpoint, HTTPClient: httpClient(key), MaxRetries: -1},
-		&mcp.ClientSessionOptions{ProtocolVersion: version})
-	if err != nil {
-		t.Fatalf("connect at %s: %v", version, err)
-	}
-	t.Cleanup(func() { _ = cs.Close() })
-	if got := cs.InitializeResult().ProtocolVersion; got != version {
-		t.Fatalf("negotiated %s, want %s", got, version)
-	}
-	c.ClientSession = cs
+	c.ClientSession = dial(t, endpoint, key, version, client)
 	return c
 }
 

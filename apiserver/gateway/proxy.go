@@ -195,28 +195,11 @@ func (p *proxy) receive(next mcp.MethodHandler) mcp.MethodHandler {
 				return nil, upstreamError(ctx, err)
 			}
 			return next(dctx, method, req)
-		case "resources/subscribe":
-			if !subscribable(up) {
-				return nil, &jsonrpc.Error{Code: jsonrpc.CodeMethodNotFound, Message: "the upstream MCP server does not support resource subscriptions"}
-			}
-			params, ok := req.GetParams().(*mcp.SubscribeParams)
-			if !ok {
-				return nil, errParams
-			}
-			if err := up.Subscribe(ctx, &mcp.SubscribeParams{Meta: forwardMeta(params.Meta), URI: params.URI}); err != nil {
-				return nil, upstreamError(ctx, err)
-			}
-			return next(dctx, method, req)
-		case "resources/unsubscribe":
-			if !subscribable(up) {
-				return nil, &jsonrpc.Error{Code: jsonrpc.CodeMethodNotFound, Message: "the upstream MCP server does not support resource subscriptions"}
-			}
-			params, ok := req.GetParams().(*mcp.UnsubscribeParams)
-			if !ok {
-				return nil, errParams
-			}
-			if err := up.Unsubscribe(ctx, &mcp.UnsubscribeParams{Meta: forwardMeta(params.Meta), URI: params.URI}); err != nil {
-				return nil, upstreamError(ctx, err)
+		case "resources/subscribe", "resources/unsubscribe":
+			// The SDK keeps the subscription (so updates reach this
+			// session) once the upstream has taken it.
+			if err := subscribe(ctx, up, req.GetParams()); err != nil {
+				return nil, err
 			}
 			return next(dctx, method, req)
 		case "tools/call":

@@ -163,6 +163,26 @@ func describe(res mcp.Result, up *mcp.InitializeResult) {
 	}
 }
 
+// subscribe passes a resources/subscribe or resources/unsubscribe on to up.
+func subscribe(ctx context.Context, up *probe.Session, params mcp.Params) error {
+	if !subscribable(up) {
+		return &jsonrpc.Error{Code: jsonrpc.CodeMethodNotFound, Message: "the upstream MCP server does not support resource subscriptions"}
+	}
+	if !hasParams(params) {
+		return errParams
+	}
+	var err error
+	switch p := params.(type) {
+	case *mcp.SubscribeParams:
+		err = up.Subscribe(ctx, &mcp.SubscribeParams{Meta: forwardMeta(p.Meta), URI: p.URI})
+	case *mcp.UnsubscribeParams:
+		err = up.Unsubscribe(ctx, &mcp.UnsubscribeParams{Meta: forwardMeta(p.Meta), URI: p.URI})
+	default:
+		return errParams
+	}
+	return upstreamError(ctx, err)
+}
+
 // subscribable reports whether the upstream offers resource subscriptions.
 func subscribable(up *probe.Session) bool {
 	c := up.InitializeResult().Capabilities
