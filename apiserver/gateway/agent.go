@@ -384,6 +384,7 @@ func (p *proxy) callTool(ctx context.Context, ss *mcp.ServerSession, params *mcp
 	q := *params
 	q.Name = name
 	res, err := forward(uctx, up.ClientSession, "tools/call", &q)
+	l.settle(up)
 	err = upstreamError(uctx, err)
 	au.done(ctx, l, name, outcomeOf(res, err), err)
 	return res, err
@@ -408,6 +409,7 @@ func (p *proxy) getPrompt(ctx context.Context, ss *mcp.ServerSession, params *mc
 	q := *params
 	q.Name = name
 	res, err := forward(uctx, up.ClientSession, "prompts/get", &q)
+	l.settle(up)
 	err = upstreamError(uctx, err)
 	au.done(ctx, l, name, outcomeOf(res, err), err)
 	return res, err

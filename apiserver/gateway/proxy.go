@@ -83,6 +83,38 @@ type leg struct {
 	mu   sync.Mutex
 	up   *probe.Session
 	pin  *pinning
+	// handled counts what up's notification handlers passed on (settle).
+	handled *atomic.Uint64
+}
+
+// settleWait bounds how long an answer waits for the notifications before it.
+const settleWait = time.Second
+
+// settle waits until the handlers of up have passed on every progress and
+// logging notification up has read so far: the SDK hands those to their
+// handlers apart from the answer that follows them on the wire, and the
+// downstream must hear them before that answer, as the upstream sent them.
+// One the SDK never handed on (it could not decode it) is given up on after
+// settleWait, and not waited for again.
+func (l *leg) settle(up *probe.Session) {
+	l.mu.Lock()
+	handled := l.handled
+	if l.up != up {
+		handled = nil
+	}
+	l.mu.Unlock()
+	want := up.Notices()
+	if handled == nil || handled.Load() >= want {
+		return
+	}
+	for deadline := time.Now().Add(settleWait); handled.Load() < want; {
+		if time.Now().After(deadline) {
+			for n := handled.Load(); n < want && !handled.CompareAndSwap(n, want); n = handled.Load() {
+			}
+			return
+		}
+		time.Sleep(200 * time.Microsecond)
+	}
 }
 
 // legRecord is what a leg needs of its record when it opens.
@@ -213,6 +245,7 @@ func (p *proxy) receive(next mcp.MethodHandler) mcp.MethodHandler {
 			}
 		}
 		res, err := forward(ctx, up.ClientSession, method, req.GetParams())
+		l.settle(up)
 		err = upstreamError(ctx, err)
 		if lt, ok := res.(*mcp.ListToolsResult); ok && err == nil && pin != nil {
 			// A copy: the SDK client may keep lt in its list cache.
@@ -297,7 +330,8 @@ func (l *leg) upstream(ctx context.Context, ss *mcp.ServerSession) (*probe.Sessi
 		// for them): every call is judged on a listing read for it.
 		pin.maxAge = 0
 	}
-	client := mcp.NewClient(clientInfo, l.clientOptions(ss.InitializeParams()))
+	handled := new(atomic.Uint64)
+	client := mcp.NewClient(clientInfo, l.clientOptions(ss.InitializeParams(), handled))
 	client.AddReceivingMiddleware(p.serverRequests)
 	up, err = g.connect(ctx, rec.target, client, p.shared)
 	if err != nil {
@@ -312,7 +346,7 @@ func (l *leg) upstream(ctx context.Context, ss *mcp.ServerSession) (*probe.Sessi
 		return nil, nil, errors.New("the MCP session has ended")
 	}
 	l.mu.Lock()
-	l.up, l.pin = up, pin
+	l.up, l.pin, l.handled = up, pin, handled
 	if !p.agent {
 		p.ep.rememberHello(up.InitializeResult())
 	}
@@ -360,7 +394,10 @@ var clientInfo = &mcp.Implementation{Name: "mcpconn-gateway", Version: "1.0.0"}
 // clientOptions mirror the downstream client: the upstream may ask for
 // sampling, elicitation or roots exactly when the downstream offers them,
 // and gets the answer from it.
-func (l *leg) clientOptions(ip *mcp.InitializeParams) *mcp.ClientOptions {
+//
+// handled counts the notifications of the request's kind (progress,
+// logging) the handlers have passed on, for settle.
+func (l *leg) clientOptions(ip *mcp.InitializeParams, handled *atomic.Uint64) *mcp.ClientOptions {
 	p := l.p
 	caps := &mcp.ClientCapabilities{}
 	version := ""
@@ -371,10 +408,17 @@ func (l *leg) clientOptions(ip *mcp.InitializeParams) *mcp.ClientOptions {
 		}
 	}
 	opts := &mcp.ClientOptions{
-		Logger:                      p.ep.g.log,
-		Capabilities:                caps,
-		LoggingMessageHandler:       p.logMessage, //nolint:staticcheck // deprecated at 2026-07-28, still passed through for older clients
-		ProgressNotificationHandler: p.progress,
+		Logger:       p.ep.g.log,
+		Capabilities: caps,
+		//nolint:staticcheck // deprecated at 2026-07-28, still passed through for older clients
+		LoggingMessageHandler: func(ctx context.Context, r *mcp.LoggingMessageRequest) {
+			p.logMessage(ctx, r)
+			handled.Add(1)
+		},
+		ProgressNotificationHandler: func(ctx context.Context, r *mcp.ProgressNotificationClientRequest) {
+			p.progress(ctx, r)
+			handled.Add(1)
+		},
 	}
 	if !p.shared {
 		// A pooled session has no downstream session to tell, and a

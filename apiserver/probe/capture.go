@@ -52,6 +52,9 @@ type rawCapture struct {
 	got        bool
 	// over is set once an answer larger than maxMessageBytes was cut off.
 	over atomic.Bool
+	// notices counts the progress and logging notifications a session's
+	// event streams carried (Session.Notices).
+	notices atomic.Uint64
 }
 
 // arm readies the capture for the next request of method.

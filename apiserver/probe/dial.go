@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
@@ -125,6 +126,21 @@ func (e *ConnectError) Error() string { return e.Message }
 type Session struct {
 	*mcp.ClientSession
 	releaser
+	// notices counts the notifications its streams carried; nil for stdio.
+	notices *atomic.Uint64
+}
+
+// Notices is how many progress and logging notifications (the ones that
+// belong to a request) the server has sent the session over HTTP so far,
+// as read from the wire: the SDK hands them to their handlers apart from
+// the answers that follow them, so a caller that must pass both on in
+// order waits until its handlers have taken as many. Zero for stdio, whose
+// messages are not counted.
+func (s *Session) Notices() uint64 {
+	if s.notices == nil {
+		return 0
+	}
+	return s.notices.Load()
 }
 
 // Close closes the session and releases what it holds; it is safe to call
@@ -187,13 +203,14 @@ func (p *Prober) connect(ctx context.Context, t Target, client *mcp.Client, mode
 		if msg != "" {
 			return fail(kind, msg)
 		}
-		transport, hc, rec := p.httpTransport(life, t, u, &rawCapture{}, mode)
+		wire := &rawCapture{}
+		transport, hc, rec := p.httpTransport(life, t, u, wire, mode)
 		cs, err := client.Connect(hs, transport, nil)
 		if err != nil {
 			hc.CloseIdleConnections()
 			return fail(describeHTTP(hs, err, rec, t, u, p.timeout))
 		}
-		return &Session{ClientSession: cs, releaser: releaser{release: func() { end(); hc.CloseIdleConnections() }}}, nil
+		return &Session{ClientSession: cs, notices: &wire.notices, releaser: releaser{release: func() { end(); hc.CloseIdleConnections() }}}, nil
 	case contract.TransportStdio:
 		cmd, stderr, err := p.stdioCommand(life, t)
 		if err != nil {

@@ -125,6 +125,10 @@ func (t *checkTransport) bound(req *http.Request, resp *http.Response, listCall 
 	if resp.StatusCode < 200 || resp.StatusCode >= 300 {
 		return body
 	}
+	if stream && t.unbounded {
+		// A session's stream: its notifications are counted.
+		body = &noticeBody{ReadCloser: body, count: &t.wire.notices}
+	}
 	switch {
 	case stream && (listCall || req.Method == http.MethodGet):
 		return &tapBody{ReadCloser: body, wire: t.wire, sse: true}
