@@ -17,12 +17,15 @@ import (
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
 )
 
-// checkStateFields are what checks tell about a record beyond its status,
-// the same on connections and servers (SPEC §8): what the server offered
-// at its last passing check, and why the last check failed.
+// checkStateFields are what checks tell about a record, the same on
+// connections and servers (SPEC §8): its status, what the server offered
+// at its last passing check, and why the last check failed. Each kind
+// describes status and last_error in its own words.
 // ApprovedToolsHash is the one a person writes; the resources make it
 // optional, the data sources computed.
 type checkStateFields struct {
+	Status               types.String `tfsdk:"status"`
+	LastError            types.String `tfsdk:"last_error"`
 	Capabilities         types.Object `tfsdk:"capabilities"`
 	ServerImplementation types.Object `tfsdk:"server_implementation"`
 	ProtocolVersion      types.String `tfsdk:"protocol_version"`
@@ -48,15 +51,17 @@ var (
 )
 
 // checkStateFieldsOf converts what the API returns of a record's checks.
-func checkStateFieldsOf(caps *contract.Capabilities, impl *contract.Implementation, cs contract.CheckState) checkStateFields {
+func checkStateFieldsOf(status string, lastError *string, caps *contract.Capabilities, impl *contract.Implementation, cs contract.CheckState) checkStateFields {
 	f := checkStateFields{
+		Status:               types.StringValue(status),
+		LastError:            types.StringPointerValue(lastError),
 		Capabilities:         types.ObjectNull(capabilitiesType),
 		ServerImplementation: types.ObjectNull(implementationType),
 		ProtocolVersion:      types.StringPointerValue(cs.ProtocolVersion),
 		LastErrorKind:        types.StringNull(),
 		ToolCount:            types.Int64Null(),
 		ToolsHash:            types.StringPointerValue(cs.ToolsHash),
-		ToolsChangedAt:       types.StringNull(),
+		ToolsChangedAt:       timeOrNull(cs.ToolsChangedAt),
 		ToolsDrift:           types.BoolValue(cs.ToolsDrift),
 		ApprovedToolsHash:    types.StringPointerValue(cs.ApprovedToolsHash),
 	}
@@ -78,9 +83,6 @@ func checkStateFieldsOf(caps *contract.Capabilities, impl *contract.Implementati
 	}
 	if cs.ToolCount != nil {
 		f.ToolCount = types.Int64Value(int64(*cs.ToolCount))
-	}
-	if cs.ToolsChangedAt != nil {
-		f.ToolsChangedAt = types.StringValue(cs.ToolsChangedAt.String())
 	}
 	return f
 }

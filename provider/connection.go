@@ -9,40 +9,26 @@ import (
 // connectionFields are the attributes every view of an MCP connection
 // shares: the resource, the data source and the list data source's elements.
 type connectionFields struct {
-	ID                types.String `tfsdk:"id"`
+	recordFields
 	TenantID          types.String `tfsdk:"tenant_id"`
-	Name              types.String `tfsdk:"name"`
 	ServerURL         types.String `tfsdk:"server_url"`
 	AuthType          types.String `tfsdk:"auth_type"`
-	Status            types.String `tfsdk:"status"`
 	Instructions      types.String `tfsdk:"instructions"`
-	LastError         types.String `tfsdk:"last_error"`
 	LastHealthCheckAt types.String `tfsdk:"last_health_check_at"`
-	CreatedAt         types.String `tfsdk:"created_at"`
-	UpdatedAt         types.String `tfsdk:"updated_at"`
 	checkStateFields
 }
 
 // connectionFieldsOf converts the API's view of a connection.
 func connectionFieldsOf(c *contract.Connection) connectionFields {
-	f := connectionFields{
-		ID:                types.StringValue(c.ID),
+	return connectionFields{
+		recordFields:      recordFieldsOf(c.ID, c.Name, c.CreatedAt, c.UpdatedAt),
 		TenantID:          types.StringValue(c.TenantID),
-		Name:              types.StringValue(c.Name),
 		ServerURL:         types.StringValue(c.ServerURL),
 		AuthType:          types.StringValue(string(c.AuthType)),
-		Status:            types.StringValue(string(c.Status)),
 		Instructions:      types.StringPointerValue(c.Instructions),
-		LastError:         types.StringPointerValue(c.LastError),
-		LastHealthCheckAt: types.StringNull(),
-		CreatedAt:         types.StringValue(c.CreatedAt.String()),
-		UpdatedAt:         types.StringValue(c.UpdatedAt.String()),
-		checkStateFields:  checkStateFieldsOf(c.Capabilities, c.ServerImplementation, c.CheckState),
+		LastHealthCheckAt: timeOrNull(c.LastHealthCheckAt),
+		checkStateFields:  checkStateFieldsOf(string(c.Status), c.LastError, c.Capabilities, c.ServerImplementation, c.CheckState),
 	}
-	if c.LastHealthCheckAt != nil {
-		f.LastHealthCheckAt = types.StringValue(c.LastHealthCheckAt.String())
-	}
-	return f
 }
 
 // Descriptions shared by the resource and the data sources, so the docs

@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/client"
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
 )
 
 // importableResource is what every resource implements beyond Resource:
@@ -164,4 +165,31 @@ func lookupByIDOrName[T any](ctx context.Context, diags *diag.Diagnostics, rec r
 		fmt.Sprintf("No %s named %q exists in the tenant of the provider's api_key. Names are case-sensitive; %s",
 			rec.kind, n, nameHint))
 	return nil
+}
+
+// recordFields are the attributes every kind of record has: embedded in
+// each kind's fields, so they are declared and converted once.
+type recordFields struct {
+	ID        types.String `tfsdk:"id"`
+	Name      types.String `tfsdk:"name"`
+	CreatedAt types.String `tfsdk:"created_at"`
+	UpdatedAt types.String `tfsdk:"updated_at"`
+}
+
+// recordFieldsOf converts what the API returns of every record.
+func recordFieldsOf(id, name string, createdAt, updatedAt contract.Time) recordFields {
+	return recordFields{
+		ID:        types.StringValue(id),
+		Name:      types.StringValue(name),
+		CreatedAt: types.StringValue(createdAt.String()),
+		UpdatedAt: types.StringValue(updatedAt.String()),
+	}
+}
+
+// timeOrNull is t as RFC 3339, or null when the API has none.
+func timeOrNull(t *contract.Time) types.String {
+	if t == nil {
+		return types.StringNull()
+	}
+	return types.StringValue(t.String())
 }

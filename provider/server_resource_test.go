@@ -807,9 +807,8 @@ resource "mcp_server" "test" {
 func httpModel() serverResourceModel {
 	return serverResourceModel{
 		serverFields: serverFields{
-			ID:             types.StringValue("mcp_abc"),
+			recordFields:   recordFields{ID: types.StringValue("mcp_abc"), Name: types.StringValue("srv")},
 			ProjectID:      types.StringValue("proj_a"),
-			Name:           types.StringValue("srv"),
 			Description:    types.StringNull(),
 			TransportType:  types.StringValue("http"),
 			ConnectionType: types.StringValue("direct"),
