@@ -99,5 +99,9 @@ const (
 	descAgentUpdatedAt = "When the agent last changed, RFC 3339 in UTC."
 )
 
+// agentDescs are the descriptions of the attributes every kind has.
+var agentDescs = recordDescs{id: descAgentID, name: descAgentName, description: descAgentDesc,
+	createdAt: descAgentCreatedAt, updatedAt: descAgentUpdatedAt}
+
 // agentRecord is how diagnostics name agents.
 var agentRecord = record{kind: "agent", noun: "agent", typeName: "mcp_agent", nameScope: "within a tenant", exampleID: "<agent-uuid>", checkID: checkAgentID}

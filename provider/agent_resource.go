@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
@@ -12,8 +13,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
@@ -34,32 +33,18 @@ type agentResource struct {
 }
 
 func (r *agentResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
-	stable := []planmodifier.String{stringplanmodifier.UseStateForUnknown()}
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "An AI agent that uses MCP connections and proxied MCP servers through the API's gateway, " +
 			"never holding their credentials. The agent is handed `gateway_url` and a token (`mcp_agent_token`); " +
 			"there it finds the tools of every `assignment` as `<prefix>__<tool>`, limited to `allowed_tools`, and " +
 			"`instructions` composed from the assigned records.",
 		Attributes: map[string]schema.Attribute{
-			"id":        schema.StringAttribute{Computed: true, MarkdownDescription: descAgentID, PlanModifiers: stable},
-			"tenant_id": schema.StringAttribute{Computed: true, MarkdownDescription: descAgentTenantID, PlanModifiers: stable},
-			"name": schema.StringAttribute{
-				Required:            true,
-				MarkdownDescription: descAgentName + " Renaming updates the agent in place.",
-				Validators:          []validator.String{validName()},
-			},
-			"description": schema.StringAttribute{
-				Optional:            true,
-				MarkdownDescription: descAgentDesc + " Must not be empty: omit it to have none.",
-				Validators:          []validator.String{validDescription()},
-			},
+			"tenant_id": stableComputed(descAgentTenantID),
 			// Composed from the assigned records' instructions, which a
 			// health check may change at any time: no UseStateForUnknown.
 			"instructions": schema.StringAttribute{Computed: true, MarkdownDescription: descAgentInstructions},
 			// Built from the id alone, so it is stable once known.
-			"gateway_url": schema.StringAttribute{Computed: true, MarkdownDescription: descAgentGatewayURL, PlanModifiers: stable},
-			"created_at":  schema.StringAttribute{Computed: true, MarkdownDescription: descAgentCreatedAt, PlanModifiers: stable},
-			"updated_at":  schema.StringAttribute{Computed: true, MarkdownDescription: descAgentUpdatedAt},
+			"gateway_url": stableComputed(descAgentGatewayURL),
 		},
 		Blocks: map[string]schema.Block{
 			"assignment": schema.ListNestedBlock{
@@ -99,6 +84,7 @@ func (r *agentResource) Schema(_ context.Context, _ resource.SchemaRequest, resp
 			},
 		},
 	}
+	maps.Copy(resp.Schema.Attributes, r.rec.resourceAttributes(agentDescs))
 }
 
 // ValidateConfig checks, at plan time, that every assignment names exactly

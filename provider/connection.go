@@ -1,6 +1,9 @@
 package provider
 
 import (
+	"maps"
+
+	dsschema "github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
@@ -49,6 +52,26 @@ const (
 	descConnectionCreatedAt = "When the connection was registered, RFC 3339 in UTC."
 	descConnectionUpdatedAt = "When the connection last changed, by an update or a health check, RFC 3339 in UTC."
 )
+
+// connectionDataSourceAttributes are the attributes of a connection in the
+// data sources (mcp_connection, each of mcp_connections), besides id and
+// name, which each declares its own way.
+func connectionDataSourceAttributes() map[string]dsschema.Attribute {
+	attrs := dataSourceComputed.strs(map[string]string{
+		"tenant_id":            descConnectionTenantID,
+		"server_url":           descConnectionURL,
+		"auth_type":            descConnectionAuthType,
+		"instructions":         descConnectionInstructions,
+		"last_health_check_at": descConnectionLastCheck,
+	})
+	maps.Copy(attrs, connectionDescs.dataSourceAttributes())
+	maps.Copy(attrs, checkStateDataSourceAttributes(descConnectionStatus, descConnectionLastError))
+	return attrs
+}
+
+// connectionDescs are the descriptions of the attributes every kind has.
+var connectionDescs = recordDescs{id: descConnectionID, name: descConnectionName,
+	createdAt: descConnectionCreatedAt, updatedAt: descConnectionUpdatedAt}
 
 // connectionRecord is how diagnostics name MCP connections.
 var connectionRecord = record{

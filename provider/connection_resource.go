@@ -11,9 +11,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
@@ -41,19 +39,12 @@ type connectionResourceModel struct {
 
 func (r *connectionResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	authTypes := contract.Strings(contract.AuthTypes)
-	stable := []planmodifier.String{stringplanmodifier.UseStateForUnknown()}
 
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "An MCP connection: an external MCP server that your AI agents can call, registered with " +
 			"the MCP connections API together with the credentials the API uses to reach it.",
 		Attributes: map[string]schema.Attribute{
-			"id":        schema.StringAttribute{Computed: true, MarkdownDescription: descConnectionID, PlanModifiers: stable},
-			"tenant_id": schema.StringAttribute{Computed: true, MarkdownDescription: descConnectionTenantID, PlanModifiers: stable},
-			"name": schema.StringAttribute{
-				Required:            true,
-				MarkdownDescription: descConnectionName + " Renaming updates the connection in place.",
-				Validators:          []validator.String{validName()},
-			},
+			"tenant_id": stableComputed(descConnectionTenantID),
 			"server_url": schema.StringAttribute{
 				Required: true,
 				MarkdownDescription: descConnectionURL + " Must not embed credentials; use `auth_type = \"bearer\"` and a token instead. " +
@@ -82,15 +73,12 @@ func (r *connectionResource) Schema(_ context.Context, _ resource.SchemaRequest,
 			// These change by themselves (health checks), so they get no
 			// UseStateForUnknown: a stale planned value would make apply
 			// report an inconsistent result.
-			"status":               schema.StringAttribute{Computed: true, MarkdownDescription: descConnectionStatus},
-			"instructions":         schema.StringAttribute{Computed: true, MarkdownDescription: descConnectionInstructions},
-			"last_error":           schema.StringAttribute{Computed: true, MarkdownDescription: descConnectionLastError},
-			"last_health_check_at": schema.StringAttribute{Computed: true, MarkdownDescription: descConnectionLastCheck},
-			"created_at":           schema.StringAttribute{Computed: true, MarkdownDescription: descConnectionCreatedAt, PlanModifiers: stable},
-			"updated_at":           schema.StringAttribute{Computed: true, MarkdownDescription: descConnectionUpdatedAt},
+			"instructions":         resourceComputed.str(descConnectionInstructions),
+			"last_health_check_at": resourceComputed.str(descConnectionLastCheck),
 		},
 	}
-	maps.Copy(resp.Schema.Attributes, checkStateResourceAttributes())
+	maps.Copy(resp.Schema.Attributes, r.rec.resourceAttributes(connectionDescs))
+	maps.Copy(resp.Schema.Attributes, checkStateResourceAttributes(descConnectionStatus, descConnectionLastError))
 	maps.Copy(resp.Schema.Attributes, bearerToken.stringAttributes(writeOnlyDocs{
 		stored: "Token the API sends to the MCP server when `auth_type` is `bearer`.",
 		storedMore: "The API never returns the token, so a token changed outside Terraform is not detected: " +

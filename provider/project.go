@@ -30,5 +30,9 @@ const (
 	descProjectUpdatedAt = "When the project last changed, RFC 3339 in UTC."
 )
 
+// projectDescs are the descriptions of the attributes every kind has.
+var projectDescs = recordDescs{id: descProjectID, name: descProjectName, description: descProjectDesc,
+	createdAt: descProjectCreatedAt, updatedAt: descProjectUpdatedAt}
+
 // projectRecord is how diagnostics name projects.
 var projectRecord = record{kind: "project", noun: "project", typeName: "mcp_project", nameScope: "within a tenant", exampleID: "proj_abc123", checkID: checkProjectID}

@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
-	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/client"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
@@ -18,14 +17,8 @@ func NewProjectDataSource() datasource.DataSource {
 			"to give an `mcp_server` the `project_id` of a project managed elsewhere.",
 		idDescription: "Id of the project to look up (`proj_...`).",
 		idValidator:   validProjectID(),
-		attributes: func() map[string]schema.Attribute {
-			return map[string]schema.Attribute{
-				"description": schema.StringAttribute{Computed: true, MarkdownDescription: descProjectDesc + " Null when it has none."},
-				"created_at":  schema.StringAttribute{Computed: true, MarkdownDescription: descProjectCreatedAt},
-				"updated_at":  schema.StringAttribute{Computed: true, MarkdownDescription: descProjectUpdatedAt},
-			}
-		},
-		get: (*client.Client).GetProject,
+		descs:         projectDescs,
+		get:           (*client.Client).GetProject,
 		list: func(c *client.Client, ctx context.Context, name string) ([]contract.Project, error) {
 			return c.ListAllProjects(ctx, client.ProjectListOptions{Name: name})
 		},

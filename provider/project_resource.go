@@ -7,9 +7,6 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/client"
@@ -28,25 +25,10 @@ type projectResource struct {
 }
 
 func (r *projectResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
-	stable := []planmodifier.String{stringplanmodifier.UseStateForUnknown()}
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "A project: a named group of MCP servers (`mcp_server`) within your tenant. " +
 			"A project that still has servers cannot be deleted; Terraform deletes the servers that refer to it first.",
-		Attributes: map[string]schema.Attribute{
-			"id": schema.StringAttribute{Computed: true, MarkdownDescription: descProjectID, PlanModifiers: stable},
-			"name": schema.StringAttribute{
-				Required:            true,
-				MarkdownDescription: descProjectName + " Renaming updates the project in place.",
-				Validators:          []validator.String{validName()},
-			},
-			"description": schema.StringAttribute{
-				Optional:            true,
-				MarkdownDescription: descProjectDesc + " Must not be empty: omit it to have none.",
-				Validators:          []validator.String{validDescription()},
-			},
-			"created_at": schema.StringAttribute{Computed: true, MarkdownDescription: descProjectCreatedAt, PlanModifiers: stable},
-			"updated_at": schema.StringAttribute{Computed: true, MarkdownDescription: descProjectUpdatedAt},
-		},
+		Attributes: r.rec.resourceAttributes(projectDescs),
 	}
 }
 

@@ -88,6 +88,10 @@ const (
 // (an http or sse server has null args).
 var emptyArgs = types.ListValueMust(types.StringType, nil)
 
+// serverDescs are the descriptions of the attributes every kind has.
+var serverDescs = recordDescs{id: descServerID, name: descServerName, description: descServerDesc,
+	createdAt: descServerCreatedAt, updatedAt: descServerUpdatedAt}
+
 // serverRecord is how diagnostics name MCP servers.
 var serverRecord = record{kind: "MCP server", noun: "MCP server", typeName: "mcp_server", nameScope: "within a project", exampleID: "mcp_abc123", checkID: checkServerID}
 

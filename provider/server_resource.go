@@ -14,7 +14,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -44,7 +43,6 @@ type serverResourceModel struct {
 func (r *serverResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	transports := contract.Strings(contract.TransportTypes)
 	connections := contract.Strings(contract.ConnectionTypes)
-	stable := []planmodifier.String{stringplanmodifier.UseStateForUnknown()}
 
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "An MCP server registered in a project (`mcp_project`): reached over Streamable HTTP, " +
@@ -53,21 +51,10 @@ func (r *serverResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 			"`connect_on_apply = false`), so the applied state holds the real `status`, `capabilities` and " +
 			"`server_implementation`.",
 		Attributes: map[string]schema.Attribute{
-			"id": schema.StringAttribute{Computed: true, MarkdownDescription: descServerID, PlanModifiers: stable},
 			"project_id": schema.StringAttribute{
 				Required:            true,
 				MarkdownDescription: descServerProjectID + " Changing it moves the server to the other project in place.",
 				Validators:          []validator.String{validProjectID()},
-			},
-			"name": schema.StringAttribute{
-				Required:            true,
-				MarkdownDescription: descServerName + " Renaming updates the server in place.",
-				Validators:          []validator.String{validName()},
-			},
-			"description": schema.StringAttribute{
-				Optional:            true,
-				MarkdownDescription: descServerDesc + " Must not be empty: omit it to have none.",
-				Validators:          []validator.String{validDescription()},
 			},
 			"transport_type": schema.StringAttribute{
 				Optional: true,
@@ -117,11 +104,7 @@ func (r *serverResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 			// These change by themselves (probes), so they get no
 			// UseStateForUnknown: a stale planned value would make apply
 			// report an inconsistent result.
-			"status":            schema.StringAttribute{Computed: true, MarkdownDescription: descServerStatus},
-			"last_error":        schema.StringAttribute{Computed: true, MarkdownDescription: descServerLastError},
-			"last_connected_at": schema.StringAttribute{Computed: true, MarkdownDescription: descServerLastConnectedAt},
-			"created_at":        schema.StringAttribute{Computed: true, MarkdownDescription: descServerCreatedAt, PlanModifiers: stable},
-			"updated_at":        schema.StringAttribute{Computed: true, MarkdownDescription: descServerUpdatedAt},
+			"last_connected_at": resourceComputed.str(descServerLastConnectedAt),
 			"gateway_url": schema.StringAttribute{
 				Computed:            true,
 				MarkdownDescription: descServerGatewayURL,
@@ -129,7 +112,8 @@ func (r *serverResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 			},
 		},
 	}
-	maps.Copy(resp.Schema.Attributes, checkStateResourceAttributes())
+	maps.Copy(resp.Schema.Attributes, r.rec.resourceAttributes(serverDescs))
+	maps.Copy(resp.Schema.Attributes, checkStateResourceAttributes(descServerStatus, descServerLastError))
 	maps.Copy(resp.Schema.Attributes, bearerToken.stringAttributes(writeOnlyDocs{
 		stored: "Token the API sends as `Authorization: Bearer <token>` to an `http` or `sse` server.",
 		storedMore: "The API never returns the token, so a token changed outside Terraform is not detected. " +
