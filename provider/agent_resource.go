@@ -159,27 +159,13 @@ func (r *agentResource) Create(ctx context.Context, req resource.CreateRequest, 
 }
 
 func (r *agentResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	var state agentFields
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	a, err := r.client.GetAgent(ctx, state.ID.ValueString())
-	if errors.Is(err, client.ErrNotFound) {
-		// Deleted outside Terraform: dropping it from state makes the plan re-create it.
-		tflog.Warn(ctx, "agent no longer exists; removing it from state", map[string]any{"id": state.ID.ValueString()})
-		resp.State.RemoveResource(ctx)
-		return
-	}
-	if err != nil {
-		agentRecord.addError(&resp.Diagnostics, r.client, fmt.Sprintf("read agent %s", state.ID.ValueString()), err)
-		return
-	}
-	// Everything the API returns replaces state, so edits made outside
-	// Terraform (assignments included) show up as a diff.
-	fields, diags := agentFieldsOf(ctx, a)
-	resp.Diagnostics.Append(diags...)
-	resp.Diagnostics.Append(resp.State.Set(ctx, fields)...)
+	readRecord(ctx, &r.recordResource, req, resp, (*client.Client).GetAgent,
+		func(state *agentFields, a *contract.Agent) (diags diag.Diagnostics) {
+			// Everything the API returns replaces state, so edits made outside
+			// Terraform (assignments included) show up as a diff.
+			*state, diags = agentFieldsOf(ctx, a)
+			return diags
+		})
 }
 
 func (r *agentResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
@@ -191,13 +177,8 @@ func (r *agentResource) Update(ctx context.Context, req resource.UpdateRequest, 
 	}
 	id := state.ID.ValueString()
 	var body contract.UpdateAgentRequest
-	if !plan.Name.Equal(state.Name) {
-		body.Name = plan.Name.ValueStringPointer()
-	}
-	if !plan.Description.Equal(state.Description) {
-		// An empty description is how the API is told to remove it.
-		body.Description = new(plan.Description.ValueString())
-	}
+	body.Name = changedString(plan.Name, state.Name)
+	body.Description = changedDescription(plan.Description, state.Description)
 	// The planned list has unknown prefixes where the API's default
 	// applies, so it never equals state then; sending the whole list is
 	// what PATCH wants anyway (it replaces it).

@@ -155,27 +155,19 @@ func (r *connectionResource) Create(ctx context.Context, req resource.CreateRequ
 }
 
 func (r *connectionResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	var state connectionResourceModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-
-	conn, err := r.client.GetConnection(ctx, state.ID.ValueString())
-	if !r.readFound(ctx, resp, state.ID.ValueString(), err) {
-		return
-	}
-
-	// Everything the API returns replaces state, so edits made outside
-	// Terraform show up as a diff. The tokens are never returned and keep
-	// their state values.
-	state.connectionFields = connectionFieldsOf(conn)
-	state.BearerTokenWO = types.StringNull()
-	if state.CheckOnApply.IsNull() {
-		// after an import: the schema default, so the next plan shows no change
-		state.CheckOnApply = types.BoolValue(true)
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
+	readRecord(ctx, &r.recordResource, req, resp, (*client.Client).GetConnection,
+		func(state *connectionResourceModel, conn *contract.Connection) diag.Diagnostics {
+			// Everything the API returns replaces state, so edits made outside
+			// Terraform show up as a diff. The tokens are never returned and keep
+			// their state values.
+			state.connectionFields = connectionFieldsOf(conn)
+			state.BearerTokenWO = types.StringNull()
+			if state.CheckOnApply.IsNull() {
+				// after an import: the schema default, so the next plan shows no change
+				state.CheckOnApply = types.BoolValue(true)
+			}
+			return nil
+		})
 }
 
 func (r *connectionResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
@@ -257,12 +249,8 @@ func (r *connectionResource) approve(ctx context.Context, diags *diag.Diagnostic
 // unchanged endpoint or credential does not reset the connection's status.
 func connectionUpdateRequest(plan, state, config connectionResourceModel) (contract.UpdateConnectionRequest, bool) {
 	var body contract.UpdateConnectionRequest
-	if !plan.Name.Equal(state.Name) {
-		body.Name = plan.Name.ValueStringPointer()
-	}
-	if !plan.ServerURL.Equal(state.ServerURL) {
-		body.ServerURL = plan.ServerURL.ValueStringPointer()
-	}
+	body.Name = changedString(plan.Name, state.Name)
+	body.ServerURL = changedString(plan.ServerURL, state.ServerURL)
 	authChanged := !plan.AuthType.Equal(state.AuthType)
 	if authChanged {
 		body.AuthType = new(contract.AuthType(plan.AuthType.ValueString()))

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
@@ -49,16 +50,11 @@ func (r *projectResource) Create(ctx context.Context, req resource.CreateRequest
 }
 
 func (r *projectResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	var state projectFields
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	p, err := r.client.GetProject(ctx, state.ID.ValueString())
-	if !r.readFound(ctx, resp, state.ID.ValueString(), err) {
-		return
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, projectFieldsOf(p))...)
+	readRecord(ctx, &r.recordResource, req, resp, (*client.Client).GetProject,
+		func(state *projectFields, p *contract.Project) diag.Diagnostics {
+			*state = projectFieldsOf(p)
+			return nil
+		})
 }
 
 func (r *projectResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
@@ -71,13 +67,8 @@ func (r *projectResource) Update(ctx context.Context, req resource.UpdateRequest
 	id := state.ID.ValueString()
 
 	var body contract.UpdateProjectRequest
-	if !plan.Name.Equal(state.Name) {
-		body.Name = plan.Name.ValueStringPointer()
-	}
-	if !plan.Description.Equal(state.Description) {
-		// An empty description is how the API is told to remove it.
-		body.Description = new(plan.Description.ValueString())
-	}
+	body.Name = changedString(plan.Name, state.Name)
+	body.Description = changedDescription(plan.Description, state.Description)
 	var (
 		p   *contract.Project
 		err error

@@ -94,6 +94,29 @@ func (r *recordResource) readFound(ctx context.Context, resp *resource.ReadRespo
 	return true
 }
 
+// readRecord is Read for a resource whose state M is refreshed from the
+// API's record T: it reads the record in state with get, drops a record
+// deleted outside Terraform (readFound), and otherwise lets refresh put
+// the API's answer into the state model before it is saved.
+func readRecord[M, T any](ctx context.Context, r *recordResource, req resource.ReadRequest, resp *resource.ReadResponse,
+	get func(c *client.Client, ctx context.Context, id string) (*T, error), refresh func(state *M, got *T) diag.Diagnostics) {
+	var (
+		state M
+		id    types.String
+	)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("id"), &id)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	got, err := get(r.client, ctx, id.ValueString())
+	if !r.readFound(ctx, resp, id.ValueString(), err) {
+		return
+	}
+	resp.Diagnostics.Append(refresh(&state, got)...)
+	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
+}
+
 // recordDataSource is what every data source shares: the kind of record it
 // reads, its type name and the API client.
 type recordDataSource struct {
@@ -192,4 +215,22 @@ func timeOrNull(t *contract.Time) types.String {
 		return types.StringNull()
 	}
 	return types.StringValue(t.String())
+}
+
+// changedString is the planned value when it differs from state's, else
+// nil: an update sends only what changed.
+func changedString(plan, state types.String) *string {
+	if plan.Equal(state) {
+		return nil
+	}
+	return plan.ValueStringPointer()
+}
+
+// changedDescription is changedString for a description, which the API
+// removes when it is sent empty: a removed one is sent as "".
+func changedDescription(plan, state types.String) *string {
+	if plan.Equal(state) {
+		return nil
+	}
+	return new(plan.ValueString())
 }

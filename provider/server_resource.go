@@ -266,27 +266,19 @@ func (r *serverResource) connect(ctx context.Context, id, name string, diags *di
 }
 
 func (r *serverResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	var state serverResourceModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-
-	s, err := r.client.GetServer(ctx, state.ID.ValueString())
-	if !r.readFound(ctx, resp, state.ID.ValueString(), err) {
-		return
-	}
-
-	// Everything the API returns replaces state, so edits made outside
-	// Terraform show up as a diff. The tokens are never returned and keep
-	// their state values.
-	state.serverFields = serverFieldsOf(s, state.Args)
-	state.BearerTokenWO = types.StringNull()
-	if state.ConnectOnApply.IsNull() {
-		// After an import: the default, so that the plan stays empty.
-		state.ConnectOnApply = types.BoolValue(true)
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
+	readRecord(ctx, &r.recordResource, req, resp, (*client.Client).GetServer,
+		func(state *serverResourceModel, s *contract.Server) diag.Diagnostics {
+			// Everything the API returns replaces state, so edits made outside
+			// Terraform show up as a diff. The tokens are never returned and keep
+			// their state values.
+			state.serverFields = serverFieldsOf(s, state.Args)
+			state.BearerTokenWO = types.StringNull()
+			if state.ConnectOnApply.IsNull() {
+				// After an import: the default, so that the plan stays empty.
+				state.ConnectOnApply = types.BoolValue(true)
+			}
+			return nil
+		})
 }
 
 func (r *serverResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
@@ -349,16 +341,9 @@ func serverUpdateRequest(ctx context.Context, plan, state, config serverResource
 		body  contract.UpdateServerRequest
 		diags diag.Diagnostics
 	)
-	if !plan.ProjectID.Equal(state.ProjectID) {
-		body.ProjectID = plan.ProjectID.ValueStringPointer()
-	}
-	if !plan.Name.Equal(state.Name) {
-		body.Name = plan.Name.ValueStringPointer()
-	}
-	if !plan.Description.Equal(state.Description) {
-		// An empty description is how the API is told to remove it.
-		body.Description = new(plan.Description.ValueString())
-	}
+	body.ProjectID = changedString(plan.ProjectID, state.ProjectID)
+	body.Name = changedString(plan.Name, state.Name)
+	body.Description = changedDescription(plan.Description, state.Description)
 	if !plan.ConnectionType.Equal(state.ConnectionType) {
 		body.ConnectionType = new(contract.ConnectionType(plan.ConnectionType.ValueString()))
 	}
