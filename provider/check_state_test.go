@@ -155,19 +155,15 @@ func TestAccConnection_approvedOnCreate(t *testing.T) {
 	}
 	hash := *other.ToolsHash
 
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testFactories,
-		CheckDestroy:             e.checkDestroyed,
-		Steps: []resource.TestStep{{
-			Config:          approvedConfig(e, cs.URL),
-			ConfigVariables: config.Variables{"approved": config.StringVariable(hash)},
-			ConfigStateChecks: append(passedCheckState(addr, 1),
-				statecheck.ExpectKnownValue(addr, attr("approved_tools_hash"), knownvalue.StringExact(hash)),
-				statecheck.ExpectKnownValue(addr, attr("tools_hash"), knownvalue.StringExact(hash)),
-				statecheck.ExpectKnownValue(addr, attr("tools_drift"), knownvalue.Bool(false)),
-			),
-		}},
-	})
+	parallelTest(t, e.checkDestroyed, []resource.TestStep{{
+		Config:          approvedConfig(e, cs.URL),
+		ConfigVariables: config.Variables{"approved": config.StringVariable(hash)},
+		ConfigStateChecks: append(passedCheckState(addr, 1),
+			statecheck.ExpectKnownValue(addr, attr("approved_tools_hash"), knownvalue.StringExact(hash)),
+			statecheck.ExpectKnownValue(addr, attr("tools_hash"), knownvalue.StringExact(hash)),
+			statecheck.ExpectKnownValue(addr, attr("tools_drift"), knownvalue.Bool(false)),
+		),
+	}})
 }
 
 // TestAccConnection_approvalRefusedOnCreate approves a hash the record
@@ -177,31 +173,25 @@ func TestAccConnection_approvalRefusedOnCreate(t *testing.T) {
 	e := newAccEnv(t, apitest.WithProbes())
 	cs := startChangingServer(t)
 
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testFactories,
-		CheckDestroy:             e.checkDestroyed,
-		Steps: []resource.TestStep{
-			{
-				Config:          approvedConfig(e, cs.URL),
-				ConfigVariables: config.Variables{"approved": config.StringVariable("sha256:ABC")},
-				PlanOnly:        true,
-				ExpectError:     regexp.MustCompile(`(?s)Invalid approved_tools_hash.*64\s+lower-case\s+hex\s+digits`),
-			},
-			{
-				Config:          approvedConfig(e, cs.URL),
-				ConfigVariables: config.Variables{"approved": config.StringVariable(neverHad)},
-				ExpectError: regexp.MustCompile(`(?s)Approved tools hash not accepted.*was\s+saved.*its\s+tools_hash\s+now\s+is\s+sha256:` +
-					`.*Apply\s+without\s+approved_tools_hash`),
-			},
-			{
-				// The tainted connection from the failed create is replaced, not duplicated.
-				Config: approvedConfig(e, cs.URL),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionDestroyBeforeCreate),
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(addr, attr("approved_tools_hash"), knownvalue.Null()),
-				},
+	parallelTest(t, e.checkDestroyed, []resource.TestStep{
+		{
+			Config:          approvedConfig(e, cs.URL),
+			ConfigVariables: config.Variables{"approved": config.StringVariable("sha256:ABC")},
+			PlanOnly:        true,
+			ExpectError:     regexp.MustCompile(`(?s)Invalid approved_tools_hash.*64\s+lower-case\s+hex\s+digits`),
+		},
+		{
+			Config:          approvedConfig(e, cs.URL),
+			ConfigVariables: config.Variables{"approved": config.StringVariable(neverHad)},
+			ExpectError: regexp.MustCompile(`(?s)Approved tools hash not accepted.*was\s+saved.*its\s+tools_hash\s+now\s+is\s+sha256:` +
+				`.*Apply\s+without\s+approved_tools_hash`),
+		},
+		{
+			// The tainted connection from the failed create is replaced, not duplicated.
+			Config:           approvedConfig(e, cs.URL),
+			ConfigPlanChecks: planned(addr, plancheck.ResourceActionDestroyBeforeCreate),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(addr, attr("approved_tools_hash"), knownvalue.Null()),
 			},
 		},
 	})

@@ -260,9 +260,7 @@ resource "mcp_connection" "test" {
   bearer_token_wo_version = 3
 }
 `, second.URL),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
-				}},
+				ConfigPlanChecks: planned(addr, plancheck.ResourceActionUpdate),
 				ConfigStateChecks: append(checkedActive("second server"),
 					statecheck.ExpectKnownValue(addr, attr("name"), knownvalue.StringExact("checked and renamed")),
 				),
@@ -283,75 +281,71 @@ func TestAccConnectionHealth_checkOnApplyOff(t *testing.T) {
 		none            int
 	)
 
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testFactories,
-		CheckDestroy:             e.checkDestroyed,
-		Steps: []resource.TestStep{
-			{
-				Config: cfg("  check_on_apply = false\n"),
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(addr, attr("check_on_apply"), knownvalue.Bool(false)),
-					statecheck.ExpectKnownValue(addr, attr("status"), knownvalue.StringExact("unknown")),
-					statecheck.ExpectKnownValue(addr, attr("instructions"), knownvalue.Null()),
-					statecheck.ExpectKnownValue(addr, attr("last_error"), knownvalue.Null()),
-					statecheck.ExpectKnownValue(addr, attr("last_health_check_at"), knownvalue.Null()),
-				},
-				Check: resource.ComposeAggregateTestCheckFunc(
-					untouched(mcp, &none),
-					keepID(addr, &id),
-				),
+	parallelTest(t, e.checkDestroyed, []resource.TestStep{
+		{
+			Config: cfg("  check_on_apply = false\n"),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(addr, attr("check_on_apply"), knownvalue.Bool(false)),
+				statecheck.ExpectKnownValue(addr, attr("status"), knownvalue.StringExact("unknown")),
+				statecheck.ExpectKnownValue(addr, attr("instructions"), knownvalue.Null()),
+				statecheck.ExpectKnownValue(addr, attr("last_error"), knownvalue.Null()),
+				statecheck.ExpectKnownValue(addr, attr("last_health_check_at"), knownvalue.Null()),
 			},
-			{
-				// The scheduler checks it; terraform refresh reads the result,
-				// and the plan after it is empty.
-				PreConfig:    func() { e.checkNow(t, id) },
-				RefreshState: true,
-				RefreshPlanChecks: resource.RefreshPlanChecks{PostRefresh: []plancheck.PlanCheck{
-					plancheck.ExpectEmptyPlan(),
-				}},
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr(addr, "status", "active"),
-					resource.TestCheckResourceAttr(addr, "instructions", "checked later"),
-					resource.TestCheckNoResourceAttr(addr, "last_error"),
-					resource.TestMatchResourceAttr(addr, "last_health_check_at", timestamp),
-					func(s *terraform.State) error {
-						scheduledAt = s.RootModule().Resources[addr].Primary.Attributes["last_health_check_at"]
-						return nil
-					},
-				),
-			},
-			{
-				// Turning check_on_apply on checks the connection in that apply.
-				Config: cfg(""),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: append(unknownHealth(),
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
-					plancheck.ExpectKnownValue(addr, attr("check_on_apply"), knownvalue.Bool(true)),
-				)},
-				ConfigStateChecks: checkedActive("checked later"),
-				Check: func(s *terraform.State) error {
-					if got := s.RootModule().Resources[addr].Primary.Attributes["last_health_check_at"]; got == scheduledAt {
-						return fmt.Errorf("last_health_check_at is still the scheduler's %s: turning check_on_apply on did not check", got)
-					}
+			Check: resource.ComposeAggregateTestCheckFunc(
+				untouched(mcp, &none),
+				keepID(addr, &id),
+			),
+		},
+		{
+			// The scheduler checks it; terraform refresh reads the result,
+			// and the plan after it is empty.
+			PreConfig:    func() { e.checkNow(t, id) },
+			RefreshState: true,
+			RefreshPlanChecks: resource.RefreshPlanChecks{PostRefresh: []plancheck.PlanCheck{
+				plancheck.ExpectEmptyPlan(),
+			}},
+			Check: resource.ComposeAggregateTestCheckFunc(
+				resource.TestCheckResourceAttr(addr, "status", "active"),
+				resource.TestCheckResourceAttr(addr, "instructions", "checked later"),
+				resource.TestCheckNoResourceAttr(addr, "last_error"),
+				resource.TestMatchResourceAttr(addr, "last_health_check_at", timestamp),
+				func(s *terraform.State) error {
+					scheduledAt = s.RootModule().Resources[addr].Primary.Attributes["last_health_check_at"]
 					return nil
 				},
+			),
+		},
+		{
+			// Turning check_on_apply on checks the connection in that apply.
+			Config: cfg(""),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: append(unknownHealth(),
+				plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
+				plancheck.ExpectKnownValue(addr, attr("check_on_apply"), knownvalue.Bool(true)),
+			)},
+			ConfigStateChecks: checkedActive("checked later"),
+			Check: func(s *terraform.State) error {
+				if got := s.RootModule().Resources[addr].Primary.Attributes["last_health_check_at"]; got == scheduledAt {
+					return fmt.Errorf("last_health_check_at is still the scheduler's %s: turning check_on_apply on did not check", got)
+				}
+				return nil
 			},
-			{
-				// The server goes away and the scheduler notices: an ordinary
-				// plan and apply pick that up without planning any change.
-				PreConfig: func() {
-					mcp.HTTP.Close()
-					e.checkNow(t, id)
-				},
-				Config: cfg(""),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectEmptyPlan(),
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(addr, attr("status"), knownvalue.StringExact("error")),
-					statecheck.ExpectKnownValue(addr, attr("last_error"), mentions("connection refused")),
-					// A failed check keeps what the server said when it last answered.
-					statecheck.ExpectKnownValue(addr, attr("instructions"), knownvalue.StringExact("checked later")),
-				},
+		},
+		{
+			// The server goes away and the scheduler notices: an ordinary
+			// plan and apply pick that up without planning any change.
+			PreConfig: func() {
+				mcp.HTTP.Close()
+				e.checkNow(t, id)
+			},
+			Config: cfg(""),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectEmptyPlan(),
+			}},
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(addr, attr("status"), knownvalue.StringExact("error")),
+				statecheck.ExpectKnownValue(addr, attr("last_error"), mentions("connection refused")),
+				// A failed check keeps what the server said when it last answered.
+				statecheck.ExpectKnownValue(addr, attr("instructions"), knownvalue.StringExact("checked later")),
 			},
 		},
 	})
@@ -373,18 +367,14 @@ func TestAccConnectionHealth_failedChecks(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newAccEnv(t, apitest.WithProbes())
-			resource.ParallelTest(t, resource.TestCase{
-				ProtoV6ProviderFactories: testFactories,
-				CheckDestroy:             e.checkDestroyed,
-				Steps: []resource.TestStep{{
-					Config: connectionConfig(e, tt.name, tt.start(t), ""),
-					ConfigStateChecks: []statecheck.StateCheck{
-						statecheck.ExpectKnownValue(addr, attr("status"), knownvalue.StringExact("error")),
-						statecheck.ExpectKnownValue(addr, attr("last_error"), tt.lastError),
-						statecheck.ExpectKnownValue(addr, attr("instructions"), knownvalue.Null()),
-					},
-				}},
-			})
+			parallelTest(t, e.checkDestroyed, []resource.TestStep{{
+				Config: connectionConfig(e, tt.name, tt.start(t), ""),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, attr("status"), knownvalue.StringExact("error")),
+					statecheck.ExpectKnownValue(addr, attr("last_error"), tt.lastError),
+					statecheck.ExpectKnownValue(addr, attr("instructions"), knownvalue.Null()),
+				},
+			}})
 		})
 	}
 }
@@ -397,21 +387,17 @@ func TestAccConnectionHealth_noProbes(t *testing.T) {
 	mcp := mcptest.StartHTTP(t, mcptest.Config{Instructions: "never asked"})
 	var none int
 
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testFactories,
-		CheckDestroy:             e.checkDestroyed,
-		Steps: []resource.TestStep{{
-			Config: connectionConfig(e, "unprobed", mcp.URL, ""),
-			ConfigStateChecks: []statecheck.StateCheck{
-				statecheck.ExpectKnownValue(addr, attr("id"), knownvalue.NotNull()),
-				statecheck.ExpectKnownValue(addr, attr("status"), knownvalue.StringExact("unknown")),
-				statecheck.ExpectKnownValue(addr, attr("instructions"), knownvalue.Null()),
-				statecheck.ExpectKnownValue(addr, attr("last_error"), knownvalue.Null()),
-				statecheck.ExpectKnownValue(addr, attr("last_health_check_at"), knownvalue.Null()),
-			},
-			Check: untouched(mcp, &none),
-		}},
-	})
+	parallelTest(t, e.checkDestroyed, []resource.TestStep{{
+		Config: connectionConfig(e, "unprobed", mcp.URL, ""),
+		ConfigStateChecks: []statecheck.StateCheck{
+			statecheck.ExpectKnownValue(addr, attr("id"), knownvalue.NotNull()),
+			statecheck.ExpectKnownValue(addr, attr("status"), knownvalue.StringExact("unknown")),
+			statecheck.ExpectKnownValue(addr, attr("instructions"), knownvalue.Null()),
+			statecheck.ExpectKnownValue(addr, attr("last_error"), knownvalue.Null()),
+			statecheck.ExpectKnownValue(addr, attr("last_health_check_at"), knownvalue.Null()),
+		},
+		Check: untouched(mcp, &none),
+	}})
 }
 
 // TestConnectionHealthCheck_notRun calls the resource's health check against

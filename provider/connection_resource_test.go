@@ -64,11 +64,9 @@ func importStep(addr string, ignore ...string) resource.TestStep {
 // earlier step sets it).
 func recreatedStep(cfg, addr, noun string, firstID *string, deleteIt func()) resource.TestStep {
 	return resource.TestStep{
-		PreConfig: deleteIt,
-		Config:    cfg,
-		ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-			plancheck.ExpectResourceAction(addr, plancheck.ResourceActionCreate),
-		}},
+		PreConfig:        deleteIt,
+		Config:           cfg,
+		ConfigPlanChecks: planned(addr, plancheck.ResourceActionCreate),
 		Check: func(s *terraform.State) error {
 			id, err := idOf(s, addr)
 			if err == nil && id == *firstID {
@@ -90,10 +88,9 @@ func TestAccConnection_lifecycle(t *testing.T) {
 		Steps: []resource.TestStep{
 			{
 				Config: connectionConfig(e, "Order Management System", "https://mcp.example.com/oms", ""),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionCreate),
+				ConfigPlanChecks: planned(addr, plancheck.ResourceActionCreate,
 					plancheck.ExpectUnknownValue(addr, attr("status")),
-				}},
+				),
 				ConfigStateChecks: []statecheck.StateCheck{
 					sameID.AddStateValue(addr, attr("id")),
 					statecheck.ExpectKnownValue(addr, attr("id"), knownvalue.StringRegexp(regexp.MustCompile(`^[0-9a-f-]{36}$`))),
@@ -123,13 +120,12 @@ resource "mcp_connection" "test" {
   bearer_token_wo_version = 1
 }
 `,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
+				ConfigPlanChecks: planned(addr, plancheck.ResourceActionUpdate,
 					// Stable values are carried, self-changing ones are left open.
 					plancheck.ExpectKnownValue(addr, attr("tenant_id"), knownvalue.StringExact(e.srv.TenantID.String())),
 					plancheck.ExpectUnknownValue(addr, attr("updated_at")),
 					absentFromPlan{"lifecycle-token-1"},
-				}},
+				),
 				ConfigStateChecks: []statecheck.StateCheck{
 					sameID.AddStateValue(addr, attr("id")),
 					statecheck.ExpectKnownValue(addr, attr("name"), knownvalue.StringExact("OMS")),
@@ -145,10 +141,8 @@ resource "mcp_connection" "test" {
 			importStep(addr, "bearer_token", "bearer_token_wo", "bearer_token_wo_version"),
 			{
 				// Back to no authentication: the API drops the stored token.
-				Config: connectionConfig(e, "OMS", "https://mcp.example.com/oms/v2", ""),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
-				}},
+				Config:           connectionConfig(e, "OMS", "https://mcp.example.com/oms/v2", ""),
+				ConfigPlanChecks: planned(addr, plancheck.ResourceActionUpdate),
 				ConfigStateChecks: []statecheck.StateCheck{
 					sameID.AddStateValue(addr, attr("id")),
 					statecheck.ExpectKnownValue(addr, attr("auth_type"), knownvalue.StringExact("none")),
@@ -204,10 +198,9 @@ resource "mcp_connection" "test" {
 			},
 			{
 				Config: cfg("wo-token-2", 2),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
+				ConfigPlanChecks: planned(addr, plancheck.ResourceActionUpdate,
 					absentFromPlan{"wo-token-2"},
-				}},
+				),
 				ConfigStateChecks: []statecheck.StateCheck{
 					sameID.AddStateValue(addr, attr("id")),
 					statecheck.ExpectKnownValue(addr, attr("bearer_token_wo_version"), knownvalue.Int64Exact(2)),
@@ -232,32 +225,27 @@ resource "mcp_connection" "test" {
 }
 `, token)
 	}
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testFactories,
-		CheckDestroy:             e.checkDestroyed,
-		Steps: []resource.TestStep{
-			{
-				Config: cfg("plain-token-1"),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectSensitiveValue(addr, attr("bearer_token")),
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(addr, attr("bearer_token"), knownvalue.StringExact("plain-token-1")),
-					statecheck.ExpectSensitiveValue(addr, attr("bearer_token")),
-				},
-				Check: e.checkToken(t, "plain-token-1"),
+	parallelTest(t, e.checkDestroyed, []resource.TestStep{
+		{
+			Config: cfg("plain-token-1"),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectSensitiveValue(addr, attr("bearer_token")),
+			}},
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(addr, attr("bearer_token"), knownvalue.StringExact("plain-token-1")),
+				statecheck.ExpectSensitiveValue(addr, attr("bearer_token")),
 			},
-			{
-				Config: cfg("plain-token-2"),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
-				}},
-				Check: e.checkToken(t, "plain-token-2"),
-			},
-			{
-				// Moving to the write-only token sends it even though the old
-				// token is unchanged on the API side.
-				Config: e.providerBlock() + `
+			Check: e.checkToken(t, "plain-token-1"),
+		},
+		{
+			Config:           cfg("plain-token-2"),
+			ConfigPlanChecks: planned(addr, plancheck.ResourceActionUpdate),
+			Check:            e.checkToken(t, "plain-token-2"),
+		},
+		{
+			// Moving to the write-only token sends it even though the old
+			// token is unchanged on the API side.
+			Config: e.providerBlock() + `
 resource "mcp_connection" "test" {
   name                    = "sensitive"
   server_url              = "https://mcp.example.com/sensitive"
@@ -266,12 +254,11 @@ resource "mcp_connection" "test" {
   bearer_token_wo_version = 1
 }
 `,
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(addr, attr("bearer_token"), knownvalue.Null()),
-					absentFromState{"now-write-only"},
-				},
-				Check: e.checkToken(t, "now-write-only"),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(addr, attr("bearer_token"), knownvalue.Null()),
+				absentFromState{"now-write-only"},
 			},
+			Check: e.checkToken(t, "now-write-only"),
 		},
 	})
 }
@@ -285,15 +272,11 @@ func TestAccConnection_deletedOutOfBand(t *testing.T) {
 			t.Fatalf("deleting out of band: %v", err)
 		}
 	}
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testFactories,
-		CheckDestroy:             e.checkDestroyed,
-		Steps: []resource.TestStep{
-			createdStep(cfg, addr, &firstID),
-			// Refresh finds it gone: a plan to re-create, not an error.
-			goneStep(cfg, deleteIt),
-			recreatedStep(cfg, addr, "connection", &firstID, nil),
-		},
+	parallelTest(t, e.checkDestroyed, []resource.TestStep{
+		createdStep(cfg, addr, &firstID),
+		// Refresh finds it gone: a plan to re-create, not an error.
+		goneStep(cfg, deleteIt),
+		recreatedStep(cfg, addr, "connection", &firstID, nil),
 	})
 }
 
@@ -327,11 +310,10 @@ resource "mcp_connection" "test" {
 					}
 				},
 				Config: cfg,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
+				ConfigPlanChecks: planned(addr, plancheck.ResourceActionUpdate,
 					plancheck.ExpectKnownValue(addr, attr("name"), knownvalue.StringExact("drifting")),
 					plancheck.ExpectKnownValue(addr, attr("auth_type"), knownvalue.StringExact("bearer")),
-				}},
+				),
 				Check: resource.ComposeAggregateTestCheckFunc(
 					e.checkToken(t, "drift-token"),
 					func(*terraform.State) error {
@@ -358,14 +340,10 @@ func TestAccConnection_duplicateName(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testFactories,
-		CheckDestroy:             e.checkDestroyed,
-		Steps: []resource.TestStep{{
-			Config:      connectionConfig(e, "taken", "https://mcp.example.com/other", ""),
-			ExpectError: regexp.MustCompile(`(?s)MCP connection name already in use.*"taken"\s+already\s+exists.*Choose\s+another\s+name`),
-		}},
-	})
+	parallelTest(t, e.checkDestroyed, []resource.TestStep{{
+		Config:      connectionConfig(e, "taken", "https://mcp.example.com/other", ""),
+		ExpectError: regexp.MustCompile(`(?s)MCP connection name already in use.*"taken"\s+already\s+exists.*Choose\s+another\s+name`),
+	}})
 }
 
 func TestAccConnection_import(t *testing.T) {
@@ -418,11 +396,9 @@ resource "mcp_connection" "test" {
 			{
 				// After import only the token, which the API never returns,
 				// differs; applying sends it and converges.
-				Config: cfg,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
-				}},
-				Check: e.checkToken(t, "pre-existing"),
+				Config:           cfg,
+				ConfigPlanChecks: planned(addr, plancheck.ResourceActionUpdate),
+				Check:            e.checkToken(t, "pre-existing"),
 			},
 		},
 	})

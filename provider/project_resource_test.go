@@ -33,74 +33,66 @@ func TestAccProject_lifecycle(t *testing.T) {
 	sameID := statecheck.CompareValue(compare.ValuesSame())
 	sameCreated := statecheck.CompareValue(compare.ValuesSame())
 
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testFactories,
-		CheckDestroy:             e.checkProjectsDestroyed,
-		Steps: []resource.TestStep{
-			{
-				Config: e.providerBlock() + `
+	parallelTest(t, e.checkProjectsDestroyed, []resource.TestStep{
+		{
+			Config: e.providerBlock() + `
 resource "mcp_project" "test" {
   name        = "Payments"
   description = "Agents of the payments team"
 }
 `,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(projectAddr, plancheck.ResourceActionCreate),
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					sameID.AddStateValue(projectAddr, attr("id")),
-					sameCreated.AddStateValue(projectAddr, attr("created_at")),
-					statecheck.ExpectKnownValue(projectAddr, attr("id"), knownvalue.StringRegexp(projectIDPattern)),
-					statecheck.ExpectKnownValue(projectAddr, attr("name"), knownvalue.StringExact("Payments")),
-					statecheck.ExpectKnownValue(projectAddr, attr("description"), knownvalue.StringExact("Agents of the payments team")),
-					statecheck.ExpectKnownValue(projectAddr, attr("created_at"), knownvalue.StringRegexp(timestampPattern)),
-					statecheck.ExpectKnownValue(projectAddr, attr("updated_at"), knownvalue.StringRegexp(timestampPattern)),
-				},
+			ConfigPlanChecks: planned(projectAddr, plancheck.ResourceActionCreate),
+			ConfigStateChecks: []statecheck.StateCheck{
+				sameID.AddStateValue(projectAddr, attr("id")),
+				sameCreated.AddStateValue(projectAddr, attr("created_at")),
+				statecheck.ExpectKnownValue(projectAddr, attr("id"), knownvalue.StringRegexp(projectIDPattern)),
+				statecheck.ExpectKnownValue(projectAddr, attr("name"), knownvalue.StringExact("Payments")),
+				statecheck.ExpectKnownValue(projectAddr, attr("description"), knownvalue.StringExact("Agents of the payments team")),
+				statecheck.ExpectKnownValue(projectAddr, attr("created_at"), knownvalue.StringRegexp(timestampPattern)),
+				statecheck.ExpectKnownValue(projectAddr, attr("updated_at"), knownvalue.StringRegexp(timestampPattern)),
 			},
-			{
-				// Rename and drop the description, in place.
-				Config: e.providerBlock() + `
+		},
+		{
+			// Rename and drop the description, in place.
+			Config: e.providerBlock() + `
 resource "mcp_project" "test" {
   name = "Billing"
 }
 `,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(projectAddr, plancheck.ResourceActionUpdate),
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					sameID.AddStateValue(projectAddr, attr("id")),
-					sameCreated.AddStateValue(projectAddr, attr("created_at")),
-					statecheck.ExpectKnownValue(projectAddr, attr("name"), knownvalue.StringExact("Billing")),
-					statecheck.ExpectKnownValue(projectAddr, attr("description"), knownvalue.Null()),
-				},
-				Check: func(s *terraform.State) error {
-					id, err := idOf(s, projectAddr)
-					if err != nil {
-						return err
-					}
-					p, err := e.client.GetProject(context.Background(), id)
-					if err != nil {
-						return err
-					}
-					if p.Name != "Billing" || p.Description != nil {
-						return fmt.Errorf("the API holds %+v, want name Billing and no description", p)
-					}
-					return nil
-				},
+			ConfigPlanChecks: planned(projectAddr, plancheck.ResourceActionUpdate),
+			ConfigStateChecks: []statecheck.StateCheck{
+				sameID.AddStateValue(projectAddr, attr("id")),
+				sameCreated.AddStateValue(projectAddr, attr("created_at")),
+				statecheck.ExpectKnownValue(projectAddr, attr("name"), knownvalue.StringExact("Billing")),
+				statecheck.ExpectKnownValue(projectAddr, attr("description"), knownvalue.Null()),
 			},
-			importStep(projectAddr),
-			{
-				ResourceName:  projectAddr,
-				ImportState:   true,
-				ImportStateId: "3f0b8a52-6a0e-4a39-9d7a-0b5d3f0c1a11",
-				ExpectError:   regexp.MustCompile(`(?s)Invalid import ID.*must be a project id such as proj_abc123.*terraform import mcp_project\.example`),
+			Check: func(s *terraform.State) error {
+				id, err := idOf(s, projectAddr)
+				if err != nil {
+					return err
+				}
+				p, err := e.client.GetProject(context.Background(), id)
+				if err != nil {
+					return err
+				}
+				if p.Name != "Billing" || p.Description != nil {
+					return fmt.Errorf("the API holds %+v, want name Billing and no description", p)
+				}
+				return nil
 			},
-			{
-				ResourceName:  projectAddr,
-				ImportState:   true,
-				ImportStateId: "proj_doesnotexist",
-				ExpectError:   regexp.MustCompile(`Cannot import non-existent remote object`),
-			},
+		},
+		importStep(projectAddr),
+		{
+			ResourceName:  projectAddr,
+			ImportState:   true,
+			ImportStateId: "3f0b8a52-6a0e-4a39-9d7a-0b5d3f0c1a11",
+			ExpectError:   regexp.MustCompile(`(?s)Invalid import ID.*must be a project id such as proj_abc123.*terraform import mcp_project\.example`),
+		},
+		{
+			ResourceName:  projectAddr,
+			ImportState:   true,
+			ImportStateId: "proj_doesnotexist",
+			ExpectError:   regexp.MustCompile(`Cannot import non-existent remote object`),
 		},
 	})
 }
@@ -114,50 +106,45 @@ resource "mcp_project" "test" {
 }
 `
 	var firstID string
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testFactories,
-		CheckDestroy:             e.checkProjectsDestroyed,
-		Steps: []resource.TestStep{
-			createdStep(cfg, projectAddr, &firstID),
-			{
-				// Renamed and re-described by hand: the plan puts it back in place.
-				PreConfig: func() {
-					_, err := e.client.UpdateProject(context.Background(), firstID, contract.UpdateProjectRequest{
-						Name: new("renamed-by-hand"), Description: new("edited by hand"),
-					})
-					if err != nil {
-						t.Fatalf("changing out of band: %v", err)
-					}
-				},
-				Config: cfg,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(projectAddr, plancheck.ResourceActionUpdate),
-					plancheck.ExpectKnownValue(projectAddr, attr("name"), knownvalue.StringExact("drifting")),
-				}},
-				Check: func(*terraform.State) error {
-					p, err := e.client.GetProject(context.Background(), firstID)
-					if err != nil {
-						return err
-					}
-					if p.Name != "drifting" || p.Description == nil || *p.Description != "as configured" {
-						return fmt.Errorf("apply did not repair the project: %+v", p)
-					}
-					return nil
-				},
+	parallelTest(t, e.checkProjectsDestroyed, []resource.TestStep{
+		createdStep(cfg, projectAddr, &firstID),
+		{
+			// Renamed and re-described by hand: the plan puts it back in place.
+			PreConfig: func() {
+				_, err := e.client.UpdateProject(context.Background(), firstID, contract.UpdateProjectRequest{
+					Name: new("renamed-by-hand"), Description: new("edited by hand"),
+				})
+				if err != nil {
+					t.Fatalf("changing out of band: %v", err)
+				}
 			},
-			{
-				// Deleted by hand: refresh drops it and the plan re-creates it.
-				PreConfig: func() {
-					if err := e.client.DeleteProject(context.Background(), firstID); err != nil {
-						t.Fatalf("deleting out of band: %v", err)
-					}
-				},
-				Config:             cfg,
-				PlanOnly:           true,
-				ExpectNonEmptyPlan: true,
+			Config: cfg,
+			ConfigPlanChecks: planned(projectAddr, plancheck.ResourceActionUpdate,
+				plancheck.ExpectKnownValue(projectAddr, attr("name"), knownvalue.StringExact("drifting")),
+			),
+			Check: func(*terraform.State) error {
+				p, err := e.client.GetProject(context.Background(), firstID)
+				if err != nil {
+					return err
+				}
+				if p.Name != "drifting" || p.Description == nil || *p.Description != "as configured" {
+					return fmt.Errorf("apply did not repair the project: %+v", p)
+				}
+				return nil
 			},
-			recreatedStep(cfg, projectAddr, "project", &firstID, nil),
 		},
+		{
+			// Deleted by hand: refresh drops it and the plan re-creates it.
+			PreConfig: func() {
+				if err := e.client.DeleteProject(context.Background(), firstID); err != nil {
+					t.Fatalf("deleting out of band: %v", err)
+				}
+			},
+			Config:             cfg,
+			PlanOnly:           true,
+			ExpectNonEmptyPlan: true,
+		},
+		recreatedStep(cfg, projectAddr, "project", &firstID, nil),
 	})
 }
 
@@ -173,41 +160,37 @@ resource "mcp_project" "test" {
   name = "kept-alive"
 }
 `
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testFactories,
-		CheckDestroy:             e.checkProjectsDestroyed,
-		Steps: []resource.TestStep{
-			{
-				Config: e.providerBlock() + `
+	parallelTest(t, e.checkProjectsDestroyed, []resource.TestStep{
+		{
+			Config: e.providerBlock() + `
 resource "mcp_project" "test" {
   name = "taken"
 }
 `,
-				ExpectError: regexp.MustCompile(`(?s)Project name already in use.*"taken"\s+already\s+exists.*unique\s+within\s+a\s+tenant`),
+			ExpectError: regexp.MustCompile(`(?s)Project name already in use.*"taken"\s+already\s+exists.*unique\s+within\s+a\s+tenant`),
+		},
+		createdStep(cfg, projectAddr, &projectID),
+		{
+			// A server made outside Terraform keeps the project alive.
+			PreConfig: func() {
+				s, err := e.client.CreateServer(ctx, contract.CreateServerRequest{
+					ProjectID: projectID, Name: "stray", URL: new("https://mcp.example.com/mcp"),
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				strayID = s.ID
 			},
-			createdStep(cfg, projectAddr, &projectID),
-			{
-				// A server made outside Terraform keeps the project alive.
-				PreConfig: func() {
-					s, err := e.client.CreateServer(ctx, contract.CreateServerRequest{
-						ProjectID: projectID, Name: "stray", URL: new("https://mcp.example.com/mcp"),
-					})
-					if err != nil {
-						t.Fatal(err)
-					}
-					strayID = s.ID
-				},
-				Config:      e.providerBlock(),
-				ExpectError: regexp.MustCompile(`(?s)Project still has MCP servers.*still\s+has\s+1\s+MCP\s+server.*terraform\s+import\s+mcp_server`),
+			Config:      e.providerBlock(),
+			ExpectError: regexp.MustCompile(`(?s)Project still has MCP servers.*still\s+has\s+1\s+MCP\s+server.*terraform\s+import\s+mcp_server`),
+		},
+		{
+			PreConfig: func() {
+				if err := e.client.DeleteServer(ctx, strayID); err != nil {
+					t.Fatal(err)
+				}
 			},
-			{
-				PreConfig: func() {
-					if err := e.client.DeleteServer(ctx, strayID); err != nil {
-						t.Fatal(err)
-					}
-				},
-				Config: e.providerBlock(),
-			},
+			Config: e.providerBlock(),
 		},
 	})
 }

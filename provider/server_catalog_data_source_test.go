@@ -70,65 +70,61 @@ func TestAccServerCatalog_drift(t *testing.T) {
 	hash := *other.ToolsHash
 	vars := config.Variables{"approved": config.StringVariable(hash)}
 
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testFactories,
-		CheckDestroy:             e.checkServersDestroyed,
-		Steps: []resource.TestStep{
-			{
-				Config:          serverCatalogConfig(e, projectID, cs.URL),
-				ConfigVariables: vars,
-				ConfigStateChecks: append(passedCheckState(serverAddr, 2),
-					statecheck.ExpectKnownValue(serverAddr, attr("approved_tools_hash"), knownvalue.StringExact(hash)),
-					statecheck.ExpectKnownValue(serverAddr, attr("tools_hash"), knownvalue.StringExact(hash)),
-					statecheck.ExpectKnownValue(serverAddr, attr("tools_drift"), knownvalue.Bool(false)),
-					statecheck.ExpectKnownValue(serverCatalogAddr, attr("tools_hash"), knownvalue.StringExact(hash)),
-					statecheck.ExpectKnownValue(serverCatalogAddr, attr("tools"), knownvalue.ListSizeExact(2)),
-				),
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckTypeSetElemNestedAttrs(serverCatalogAddr, "tools.*", map[string]string{"name": "get_order"}),
-					resource.TestMatchResourceAttr(serverCatalogAddr, "tools.0.hash", hashPattern),
-					resource.TestMatchResourceAttr(serverCatalogAddr, "tools.0.input_schema", regexp.MustCompile(`^\{.*\}$`)),
-				),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{
-					expectCheck{name: "offers_get_order", status: tfjson.CheckStatusPass},
-				}},
+	parallelTest(t, e.checkServersDestroyed, []resource.TestStep{
+		{
+			Config:          serverCatalogConfig(e, projectID, cs.URL),
+			ConfigVariables: vars,
+			ConfigStateChecks: append(passedCheckState(serverAddr, 2),
+				statecheck.ExpectKnownValue(serverAddr, attr("approved_tools_hash"), knownvalue.StringExact(hash)),
+				statecheck.ExpectKnownValue(serverAddr, attr("tools_hash"), knownvalue.StringExact(hash)),
+				statecheck.ExpectKnownValue(serverAddr, attr("tools_drift"), knownvalue.Bool(false)),
+				statecheck.ExpectKnownValue(serverCatalogAddr, attr("tools_hash"), knownvalue.StringExact(hash)),
+				statecheck.ExpectKnownValue(serverCatalogAddr, attr("tools"), knownvalue.ListSizeExact(2)),
+			),
+			Check: resource.ComposeAggregateTestCheckFunc(
+				resource.TestCheckTypeSetElemNestedAttrs(serverCatalogAddr, "tools.*", map[string]string{"name": "get_order"}),
+				resource.TestMatchResourceAttr(serverCatalogAddr, "tools.0.hash", hashPattern),
+				resource.TestMatchResourceAttr(serverCatalogAddr, "tools.0.input_schema", regexp.MustCompile(`^\{.*\}$`)),
+			),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{
+				expectCheck{name: "offers_get_order", status: tfjson.CheckStatusPass},
+			}},
+		},
+		{
+			// The server drops get_order and the API probes it again.
+			PreConfig: func() {
+				cs.RemoveTools("get_order")
+				list, err := e.client.ListAllServers(ctx, client.ServerListOptions{ProjectID: projectID, Name: "catalog"})
+				if err != nil || len(list) != 1 {
+					t.Fatalf("servers named catalog: %d, %v", len(list), err)
+				}
+				if _, err := e.client.ConnectServer(ctx, list[0].ID); err != nil {
+					t.Fatalf("ConnectServer: %v", err)
+				}
 			},
-			{
-				// The server drops get_order and the API probes it again.
-				PreConfig: func() {
-					cs.RemoveTools("get_order")
-					list, err := e.client.ListAllServers(ctx, client.ServerListOptions{ProjectID: projectID, Name: "catalog"})
-					if err != nil || len(list) != 1 {
-						t.Fatalf("servers named catalog: %d, %v", len(list), err)
-					}
-					if _, err := e.client.ConnectServer(ctx, list[0].ID); err != nil {
-						t.Fatalf("ConnectServer: %v", err)
-					}
-				},
-				Config:          serverCatalogConfig(e, projectID, cs.URL),
-				ConfigVariables: vars,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectEmptyPlan(),
-					expectCheck{name: "offers_get_order", status: tfjson.CheckStatusFail, message: "no longer offers get_order"},
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(serverAddr, attr("tools_drift"), knownvalue.Bool(true)),
-					statecheck.ExpectKnownValue(serverAddr, attr("tool_count"), knownvalue.Int64Exact(1)),
-					statecheck.CompareValuePairs(serverAddr, attr("approved_tools_hash"), serverAddr, attr("tools_hash"), compare.ValuesDiffer()),
-					statecheck.ExpectKnownValue(serverCatalogAddr, attr("tools"), knownvalue.ListSizeExact(1)),
-				},
+			Config:          serverCatalogConfig(e, projectID, cs.URL),
+			ConfigVariables: vars,
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectEmptyPlan(),
+				expectCheck{name: "offers_get_order", status: tfjson.CheckStatusFail, message: "no longer offers get_order"},
+			}},
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(serverAddr, attr("tools_drift"), knownvalue.Bool(true)),
+				statecheck.ExpectKnownValue(serverAddr, attr("tool_count"), knownvalue.Int64Exact(1)),
+				statecheck.CompareValuePairs(serverAddr, attr("approved_tools_hash"), serverAddr, attr("tools_hash"), compare.ValuesDiffer()),
+				statecheck.ExpectKnownValue(serverCatalogAddr, attr("tools"), knownvalue.ListSizeExact(1)),
 			},
-			{
-				Config:          serverCatalogConfig(e, projectID, cs.URL),
-				ConfigVariables: config.Variables{"approved": config.StringVariable("sha256:" + hash[len("sha256:"):len(hash)-1])},
-				PlanOnly:        true,
-				ExpectError:     regexp.MustCompile(`Invalid approved_tools_hash`),
-			},
-			{
-				Config:          serverCatalogConfig(e, projectID, cs.URL),
-				ConfigVariables: config.Variables{"approved": config.StringVariable(neverHad)},
-				ExpectError:     regexp.MustCompile(`(?s)Approved tools hash not accepted.*MCP\s+server\s+"catalog".*Apply\s+without\s+approved_tools_hash`),
-			},
+		},
+		{
+			Config:          serverCatalogConfig(e, projectID, cs.URL),
+			ConfigVariables: config.Variables{"approved": config.StringVariable("sha256:" + hash[len("sha256:"):len(hash)-1])},
+			PlanOnly:        true,
+			ExpectError:     regexp.MustCompile(`Invalid approved_tools_hash`),
+		},
+		{
+			Config:          serverCatalogConfig(e, projectID, cs.URL),
+			ConfigVariables: config.Variables{"approved": config.StringVariable(neverHad)},
+			ExpectError:     regexp.MustCompile(`(?s)Approved tools hash not accepted.*MCP\s+server\s+"catalog".*Apply\s+without\s+approved_tools_hash`),
 		},
 	})
 }
@@ -138,12 +134,9 @@ func TestAccServerCatalog_missing(t *testing.T) {
 	e := newServerAccEnv(t, "")
 	projectID := e.project(t, "missing")
 
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testFactories,
-		CheckDestroy:             e.checkServersDestroyed,
-		Steps: []resource.TestStep{
-			{
-				Config: e.providerBlock() + fmt.Sprintf(`
+	parallelTest(t, e.checkServersDestroyed, []resource.TestStep{
+		{
+			Config: e.providerBlock() + fmt.Sprintf(`
 resource "mcp_server" "test" {
   project_id       = %q
   name             = "unchecked"
@@ -155,16 +148,15 @@ data "mcp_server_catalog" "test" {
   server_id = mcp_server.test.id
 }
 `, projectID, mcptest.ClosedURL(t)+"/mcp"),
-				ExpectError: regexp.MustCompile(`(?s)No catalog yet.*MCP\s+server\s+"unchecked".*exists`),
-			},
-			{
-				Config: e.providerBlock() + `
+			ExpectError: regexp.MustCompile(`(?s)No catalog yet.*MCP\s+server\s+"unchecked".*exists`),
+		},
+		{
+			Config: e.providerBlock() + `
 data "mcp_server_catalog" "test" {
   server_id = "mcp_missing0"
 }
 `,
-				ExpectError: regexp.MustCompile(`(?s)MCP server not found.*mcp_missing0`),
-			},
+			ExpectError: regexp.MustCompile(`(?s)MCP server not found.*mcp_missing0`),
 		},
 	})
 }

@@ -41,12 +41,9 @@ resource "mcp_server" "test" {
 			})),
 		)
 	}
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testFactories,
-		CheckDestroy:             e.checkServersDestroyed,
-		Steps: []resource.TestStep{
-			{
-				Config: base + `
+	parallelTest(t, e.checkServersDestroyed, []resource.TestStep{
+		{
+			Config: base + `
 data "mcp_server" "by_id" {
   id = mcp_server.test.id
 }
@@ -55,51 +52,50 @@ data "mcp_server" "by_name" {
   project_id = mcp_project.test.id
 }
 `,
-				ConfigStateChecks: checks,
-			},
-			{
-				Config:      base + `data "mcp_server" "none" {}`,
-				ExpectError: regexp.MustCompile(`(?s)Missing MCP server lookup.*Set id.*or name and project_id`),
-			},
-			{
-				Config: base + `
+			ConfigStateChecks: checks,
+		},
+		{
+			Config:      base + `data "mcp_server" "none" {}`,
+			ExpectError: regexp.MustCompile(`(?s)Missing MCP server lookup.*Set id.*or name and project_id`),
+		},
+		{
+			Config: base + `
 data "mcp_server" "both" {
   id   = mcp_server.test.id
   name = "Inventory"
 }
 `,
-				ExpectError: regexp.MustCompile(`(?s)Conflicting MCP server lookup`),
-			},
-			{
-				Config:      base + `data "mcp_server" "no_project" { name = "Inventory" }`,
-				ExpectError: regexp.MustCompile(`(?s)Missing project_id.*unique only within a\s+project`),
-			},
-			{
-				Config: base + `
+			ExpectError: regexp.MustCompile(`(?s)Conflicting MCP server lookup`),
+		},
+		{
+			Config:      base + `data "mcp_server" "no_project" { name = "Inventory" }`,
+			ExpectError: regexp.MustCompile(`(?s)Missing project_id.*unique only within a\s+project`),
+		},
+		{
+			Config: base + `
 data "mcp_server" "extra_project" {
   id         = mcp_server.test.id
   project_id = mcp_project.test.id
 }
 `,
-				ExpectError: regexp.MustCompile(`(?s)project_id not used with id`),
-			},
-			{
-				Config:      base + `data "mcp_server" "bad" { id = "proj_abc" }`,
-				ExpectError: regexp.MustCompile(`(?s)Invalid MCP server id.*must be an MCP server id such as mcp_abc123`),
-			},
-			{
-				Config:      base + `data "mcp_server" "missing" { id = "mcp_nosuchserver" }`,
-				ExpectError: regexp.MustCompile(`(?s)MCP server not found.*No MCP server with id mcp_nosuchserver`),
-			},
-			{
-				Config: base + `
+			ExpectError: regexp.MustCompile(`(?s)project_id not used with id`),
+		},
+		{
+			Config:      base + `data "mcp_server" "bad" { id = "proj_abc" }`,
+			ExpectError: regexp.MustCompile(`(?s)Invalid MCP server id.*must be an MCP server id such as mcp_abc123`),
+		},
+		{
+			Config:      base + `data "mcp_server" "missing" { id = "mcp_nosuchserver" }`,
+			ExpectError: regexp.MustCompile(`(?s)MCP server not found.*No MCP server with id mcp_nosuchserver`),
+		},
+		{
+			Config: base + `
 data "mcp_server" "missing" {
   name       = "inventory"
   project_id = mcp_project.test.id
 }
 `,
-				ExpectError: regexp.MustCompile(`(?s)MCP server not found.*No MCP server named "inventory" exists in\s+project\s+proj_`),
-			},
+			ExpectError: regexp.MustCompile(`(?s)MCP server not found.*No MCP server named "inventory" exists in\s+project\s+proj_`),
 		},
 	})
 	if !slices.ContainsFunc(mcp.Requests(), func(r mcptest.Request) bool { return r.Method == "POST" }) {

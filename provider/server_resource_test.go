@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -21,7 +20,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfversion"
 
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/apitest"
-	"github.com/mcpconn/terraform-provider-mcp/apiserver/client"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/health"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/httpapi"
@@ -38,10 +36,7 @@ var serverIDPattern = regexp.MustCompile(`^mcp_[A-Za-z0-9]+$`)
 // the stdio programs in stdioDir named by stdio.
 func newServerAccEnv(t *testing.T, stdioDir string, stdio ...string) *accEnv {
 	t.Helper()
-	if os.Getenv(resource.EnvTfAcc) == "" {
-		t.Skipf("acceptance test: set %s=1 to run it", resource.EnvTfAcc)
-	}
-	srv := apitest.Start(t, apitest.WithConfig(func(s *apitest.Server, cfg *httpapi.Config) {
+	return newAccEnv(t, apitest.WithConfig(func(s *apitest.Server, cfg *httpapi.Config) {
 		sc, err := health.NewServerChecker(health.CheckerConfig{
 			Store:         s.Store,
 			Keyring:       s.Keyring,
@@ -58,11 +53,6 @@ func newServerAccEnv(t *testing.T, stdioDir string, stdio ...string) *accEnv {
 		cfg.ServerChecker = sc
 		cfg.StdioCommands = stdio
 	}))
-	c, err := client.New(srv.URL, srv.APIKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &accEnv{srv: srv, client: c}
 }
 
 // project makes a project outside Terraform, for configurations that only
@@ -135,78 +125,71 @@ resource "mcp_server" "test" {
 	}
 	sameID := statecheck.CompareValue(compare.ValuesSame())
 
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testFactories,
-		CheckDestroy:             e.checkServersDestroyed,
-		Steps: []resource.TestStep{
-			{
-				Config: cfg("Production Server", mcp.URL, `description = "Main production MCP server"`),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(serverAddr, plancheck.ResourceActionCreate),
-					plancheck.ExpectUnknownValue(serverAddr, attr("status")),
-					plancheck.ExpectKnownValue(serverAddr, attr("transport_type"), knownvalue.StringExact("http")),
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					sameID.AddStateValue(serverAddr, attr("id")),
-					statecheck.ExpectKnownValue(serverAddr, attr("id"), knownvalue.StringRegexp(serverIDPattern)),
-					statecheck.CompareValuePairs(serverAddr, attr("project_id"), projectAddr, attr("id"), compare.ValuesSame()),
-					statecheck.ExpectKnownValue(serverAddr, attr("name"), knownvalue.StringExact("Production Server")),
-					statecheck.ExpectKnownValue(serverAddr, attr("description"), knownvalue.StringExact("Main production MCP server")),
-					statecheck.ExpectKnownValue(serverAddr, attr("url"), knownvalue.StringExact(mcp.URL)),
-					statecheck.ExpectKnownValue(serverAddr, attr("transport_type"), knownvalue.StringExact("http")),
-					statecheck.ExpectKnownValue(serverAddr, attr("connection_type"), knownvalue.StringExact("direct")),
-					statecheck.ExpectKnownValue(serverAddr, attr("command"), knownvalue.Null()),
-					statecheck.ExpectKnownValue(serverAddr, attr("args"), knownvalue.Null()),
-					statecheck.ExpectKnownValue(serverAddr, attr("connect_on_apply"), knownvalue.Bool(true)),
-					statecheck.ExpectKnownValue(serverAddr, attr("status"), knownvalue.StringExact("connected")),
-					statecheck.ExpectKnownValue(serverAddr, attr("capabilities"), knownvalue.ObjectExact(map[string]knownvalue.Check{
-						"tools": knownvalue.Bool(true), "resources": knownvalue.Bool(true), "prompts": knownvalue.Bool(false),
-					})),
-					statecheck.ExpectKnownValue(serverAddr, attr("server_implementation"), knownvalue.ObjectExact(map[string]knownvalue.Check{
-						"name": knownvalue.StringExact("Example MCP"), "version": knownvalue.StringExact("1.0.0"),
-					})),
-					statecheck.ExpectKnownValue(serverAddr, attr("last_error"), knownvalue.Null()),
-					statecheck.ExpectKnownValue(serverAddr, attr("last_connected_at"), knownvalue.StringRegexp(timestampPattern)),
-					statecheck.ExpectKnownValue(serverAddr, attr("created_at"), knownvalue.StringRegexp(timestampPattern)),
-					statecheck.ExpectKnownValue(serverAddr, attr("updated_at"), knownvalue.StringRegexp(timestampPattern)),
-					statecheck.ExpectKnownValue(serverAddr, attr("bearer_token"), knownvalue.Null()),
-				},
+	parallelTest(t, e.checkServersDestroyed, []resource.TestStep{
+		{
+			Config: cfg("Production Server", mcp.URL, `description = "Main production MCP server"`),
+			ConfigPlanChecks: planned(serverAddr, plancheck.ResourceActionCreate,
+				plancheck.ExpectUnknownValue(serverAddr, attr("status")),
+				plancheck.ExpectKnownValue(serverAddr, attr("transport_type"), knownvalue.StringExact("http")),
+			),
+			ConfigStateChecks: []statecheck.StateCheck{
+				sameID.AddStateValue(serverAddr, attr("id")),
+				statecheck.ExpectKnownValue(serverAddr, attr("id"), knownvalue.StringRegexp(serverIDPattern)),
+				statecheck.CompareValuePairs(serverAddr, attr("project_id"), projectAddr, attr("id"), compare.ValuesSame()),
+				statecheck.ExpectKnownValue(serverAddr, attr("name"), knownvalue.StringExact("Production Server")),
+				statecheck.ExpectKnownValue(serverAddr, attr("description"), knownvalue.StringExact("Main production MCP server")),
+				statecheck.ExpectKnownValue(serverAddr, attr("url"), knownvalue.StringExact(mcp.URL)),
+				statecheck.ExpectKnownValue(serverAddr, attr("transport_type"), knownvalue.StringExact("http")),
+				statecheck.ExpectKnownValue(serverAddr, attr("connection_type"), knownvalue.StringExact("direct")),
+				statecheck.ExpectKnownValue(serverAddr, attr("command"), knownvalue.Null()),
+				statecheck.ExpectKnownValue(serverAddr, attr("args"), knownvalue.Null()),
+				statecheck.ExpectKnownValue(serverAddr, attr("connect_on_apply"), knownvalue.Bool(true)),
+				statecheck.ExpectKnownValue(serverAddr, attr("status"), knownvalue.StringExact("connected")),
+				statecheck.ExpectKnownValue(serverAddr, attr("capabilities"), knownvalue.ObjectExact(map[string]knownvalue.Check{
+					"tools": knownvalue.Bool(true), "resources": knownvalue.Bool(true), "prompts": knownvalue.Bool(false),
+				})),
+				statecheck.ExpectKnownValue(serverAddr, attr("server_implementation"), knownvalue.ObjectExact(map[string]knownvalue.Check{
+					"name": knownvalue.StringExact("Example MCP"), "version": knownvalue.StringExact("1.0.0"),
+				})),
+				statecheck.ExpectKnownValue(serverAddr, attr("last_error"), knownvalue.Null()),
+				statecheck.ExpectKnownValue(serverAddr, attr("last_connected_at"), knownvalue.StringRegexp(timestampPattern)),
+				statecheck.ExpectKnownValue(serverAddr, attr("created_at"), knownvalue.StringRegexp(timestampPattern)),
+				statecheck.ExpectKnownValue(serverAddr, attr("updated_at"), knownvalue.StringRegexp(timestampPattern)),
+				statecheck.ExpectKnownValue(serverAddr, attr("bearer_token"), knownvalue.Null()),
 			},
-			{
-				// A new url is connected to on apply: nothing listens there, so
-				// the state holds the failure, and the apply still succeeds.
-				Config: cfg("Prod", closed, `connection_type = "proxy"`),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(serverAddr, plancheck.ResourceActionUpdate),
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					sameID.AddStateValue(serverAddr, attr("id")),
-					statecheck.ExpectKnownValue(serverAddr, attr("name"), knownvalue.StringExact("Prod")),
-					statecheck.ExpectKnownValue(serverAddr, attr("description"), knownvalue.Null()),
-					statecheck.ExpectKnownValue(serverAddr, attr("connection_type"), knownvalue.StringExact("proxy")),
-					statecheck.ExpectKnownValue(serverAddr, attr("status"), knownvalue.StringExact("error")),
-					statecheck.ExpectKnownValue(serverAddr, attr("last_error"), knownvalue.StringRegexp(regexp.MustCompile(`.+`))),
-					statecheck.ExpectKnownValue(serverAddr, attr("capabilities"), knownvalue.Null()),
-					statecheck.ExpectKnownValue(serverAddr, attr("server_implementation"), knownvalue.Null()),
-				},
+		},
+		{
+			// A new url is connected to on apply: nothing listens there, so
+			// the state holds the failure, and the apply still succeeds.
+			Config:           cfg("Prod", closed, `connection_type = "proxy"`),
+			ConfigPlanChecks: planned(serverAddr, plancheck.ResourceActionUpdate),
+			ConfigStateChecks: []statecheck.StateCheck{
+				sameID.AddStateValue(serverAddr, attr("id")),
+				statecheck.ExpectKnownValue(serverAddr, attr("name"), knownvalue.StringExact("Prod")),
+				statecheck.ExpectKnownValue(serverAddr, attr("description"), knownvalue.Null()),
+				statecheck.ExpectKnownValue(serverAddr, attr("connection_type"), knownvalue.StringExact("proxy")),
+				statecheck.ExpectKnownValue(serverAddr, attr("status"), knownvalue.StringExact("error")),
+				statecheck.ExpectKnownValue(serverAddr, attr("last_error"), knownvalue.StringRegexp(regexp.MustCompile(`.+`))),
+				statecheck.ExpectKnownValue(serverAddr, attr("capabilities"), knownvalue.Null()),
+				statecheck.ExpectKnownValue(serverAddr, attr("server_implementation"), knownvalue.Null()),
 			},
-			{
-				// Back to the live server: connected again.
-				Config: cfg("Prod", mcp.URL, `connection_type = "proxy"`),
-				ConfigStateChecks: []statecheck.StateCheck{
-					sameID.AddStateValue(serverAddr, attr("id")),
-					statecheck.ExpectKnownValue(serverAddr, attr("status"), knownvalue.StringExact("connected")),
-					statecheck.ExpectKnownValue(serverAddr, attr("last_error"), knownvalue.Null()),
-				},
+		},
+		{
+			// Back to the live server: connected again.
+			Config: cfg("Prod", mcp.URL, `connection_type = "proxy"`),
+			ConfigStateChecks: []statecheck.StateCheck{
+				sameID.AddStateValue(serverAddr, attr("id")),
+				statecheck.ExpectKnownValue(serverAddr, attr("status"), knownvalue.StringExact("connected")),
+				statecheck.ExpectKnownValue(serverAddr, attr("last_error"), knownvalue.Null()),
 			},
-			{
-				ResourceName:      serverAddr,
-				ImportState:       true,
-				ImportStateVerify: true,
-				// The API's own background probe, started by the update, may
-				// record its (equal) result after the apply's connect did.
-				ImportStateVerifyIgnore: []string{"last_connected_at", "updated_at"},
-			},
+		},
+		{
+			ResourceName:      serverAddr,
+			ImportState:       true,
+			ImportStateVerify: true,
+			// The API's own background probe, started by the update, may
+			// record its (equal) result after the apply's connect did.
+			ImportStateVerifyIgnore: []string{"last_connected_at", "updated_at"},
 		},
 	})
 }
@@ -262,10 +245,9 @@ resource "mcp_server" "test" {
 			{
 				PreConfig: watch.mark,
 				Config:    cfg(token2, 2),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(serverAddr, plancheck.ResourceActionUpdate),
+				ConfigPlanChecks: planned(serverAddr, plancheck.ResourceActionUpdate,
 					absentFromPlan{token2},
-				}},
+				),
 				ConfigStateChecks: []statecheck.StateCheck{
 					sameID.AddStateValue(serverAddr, attr("id")),
 					statecheck.ExpectKnownValue(serverAddr, attr("status"), knownvalue.StringExact("connected")),
@@ -302,11 +284,8 @@ func TestAccServer_sensitiveBearerToken(t *testing.T) {
 	e := newServerAccEnv(t, "")
 	project := e.project(t, "sensitive")
 	mcp := mcptest.StartHTTP(t, mcptest.Config{Tools: true, BearerToken: "plain-token"})
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testFactories,
-		CheckDestroy:             e.checkServersDestroyed,
-		Steps: []resource.TestStep{{
-			Config: e.providerBlock() + fmt.Sprintf(`
+	parallelTest(t, e.checkServersDestroyed, []resource.TestStep{{
+		Config: e.providerBlock() + fmt.Sprintf(`
 resource "mcp_server" "test" {
   project_id   = %q
   name         = "sensitive"
@@ -314,16 +293,15 @@ resource "mcp_server" "test" {
   bearer_token = "plain-token"
 }
 `, project, mcp.URL),
-			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-				plancheck.ExpectSensitiveValue(serverAddr, attr("bearer_token")),
-			}},
-			ConfigStateChecks: []statecheck.StateCheck{
-				statecheck.ExpectSensitiveValue(serverAddr, attr("bearer_token")),
-				statecheck.ExpectKnownValue(serverAddr, attr("status"), knownvalue.StringExact("connected")),
-			},
-			Check: (&tokenWatch{mcp: mcp}).saw("plain-token"),
+		ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+			plancheck.ExpectSensitiveValue(serverAddr, attr("bearer_token")),
 		}},
-	})
+		ConfigStateChecks: []statecheck.StateCheck{
+			statecheck.ExpectSensitiveValue(serverAddr, attr("bearer_token")),
+			statecheck.ExpectKnownValue(serverAddr, attr("status"), knownvalue.StringExact("connected")),
+		},
+		Check: (&tokenWatch{mcp: mcp}).saw("plain-token"),
+	}})
 }
 
 func TestAccServer_connectOnApply(t *testing.T) {
@@ -340,28 +318,22 @@ resource "mcp_server" "test" {
 }
 `, project, mcp.URL, connect)
 	}
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testFactories,
-		CheckDestroy:             e.checkServersDestroyed,
-		Steps: []resource.TestStep{
-			{
-				// Not connected on apply: the state holds what the create answered.
-				Config: cfg(false),
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(serverAddr, attr("status"), knownvalue.StringExact("connecting")),
-					statecheck.ExpectKnownValue(serverAddr, attr("connect_on_apply"), knownvalue.Bool(false)),
-				},
+	parallelTest(t, e.checkServersDestroyed, []resource.TestStep{
+		{
+			// Not connected on apply: the state holds what the create answered.
+			Config: cfg(false),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(serverAddr, attr("status"), knownvalue.StringExact("connecting")),
+				statecheck.ExpectKnownValue(serverAddr, attr("connect_on_apply"), knownvalue.Bool(false)),
 			},
-			{
-				// Turning it on connects now.
-				Config: cfg(true),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(serverAddr, plancheck.ResourceActionUpdate),
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(serverAddr, attr("status"), knownvalue.StringExact("connected")),
-					statecheck.ExpectKnownValue(serverAddr, attr("server_implementation").AtMapKey("name"), knownvalue.StringExact("mcptest-modern")),
-				},
+		},
+		{
+			// Turning it on connects now.
+			Config:           cfg(true),
+			ConfigPlanChecks: planned(serverAddr, plancheck.ResourceActionUpdate),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(serverAddr, attr("status"), knownvalue.StringExact("connected")),
+				statecheck.ExpectKnownValue(serverAddr, attr("server_implementation").AtMapKey("name"), knownvalue.StringExact("mcptest-modern")),
 			},
 		},
 	})
@@ -372,22 +344,18 @@ resource "mcp_server" "test" {
 func TestAccServer_apiWithoutProber(t *testing.T) {
 	e := newAccEnv(t)
 	project := e.project(t, "unprobed")
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testFactories,
-		CheckDestroy:             e.checkServersDestroyed,
-		Steps: []resource.TestStep{{
-			Config: e.providerBlock() + fmt.Sprintf(`
+	parallelTest(t, e.checkServersDestroyed, []resource.TestStep{{
+		Config: e.providerBlock() + fmt.Sprintf(`
 resource "mcp_server" "test" {
   project_id = %q
   name       = "unprobed"
   url        = "https://mcp.example.com/mcp"
 }
 `, project),
-			ConfigStateChecks: []statecheck.StateCheck{
-				statecheck.ExpectKnownValue(serverAddr, attr("status"), knownvalue.StringExact("connecting")),
-			},
-		}},
-	})
+		ConfigStateChecks: []statecheck.StateCheck{
+			statecheck.ExpectKnownValue(serverAddr, attr("status"), knownvalue.StringExact("connecting")),
+		},
+	}})
 }
 
 func TestAccServer_stdio(t *testing.T) {
@@ -398,12 +366,9 @@ func TestAccServer_stdio(t *testing.T) {
 	mcp := mcptest.StartHTTP(t, mcptest.Config{Name: "remote"})
 	sameID := statecheck.CompareValue(compare.ValuesSame())
 
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testFactories,
-		CheckDestroy:             e.checkServersDestroyed,
-		Steps: []resource.TestStep{
-			{
-				Config: e.providerBlock() + fmt.Sprintf(`
+	parallelTest(t, e.checkServersDestroyed, []resource.TestStep{
+		{
+			Config: e.providerBlock() + fmt.Sprintf(`
 resource "mcp_server" "test" {
   project_id     = %q
   name           = "local"
@@ -411,18 +376,18 @@ resource "mcp_server" "test" {
   command        = %q
 }
 `, project, command),
-				ConfigStateChecks: []statecheck.StateCheck{
-					sameID.AddStateValue(serverAddr, attr("id")),
-					statecheck.ExpectKnownValue(serverAddr, attr("command"), knownvalue.StringExact(command)),
-					// The API's empty list reads as the configuration's null.
-					statecheck.ExpectKnownValue(serverAddr, attr("args"), knownvalue.Null()),
-					statecheck.ExpectKnownValue(serverAddr, attr("url"), knownvalue.Null()),
-					statecheck.ExpectKnownValue(serverAddr, attr("status"), knownvalue.StringExact("connected")),
-				},
+			ConfigStateChecks: []statecheck.StateCheck{
+				sameID.AddStateValue(serverAddr, attr("id")),
+				statecheck.ExpectKnownValue(serverAddr, attr("command"), knownvalue.StringExact(command)),
+				// The API's empty list reads as the configuration's null.
+				statecheck.ExpectKnownValue(serverAddr, attr("args"), knownvalue.Null()),
+				statecheck.ExpectKnownValue(serverAddr, attr("url"), knownvalue.Null()),
+				statecheck.ExpectKnownValue(serverAddr, attr("status"), knownvalue.StringExact("connected")),
 			},
-			{
-				// An explicit empty list stays one.
-				Config: e.providerBlock() + fmt.Sprintf(`
+		},
+		{
+			// An explicit empty list stays one.
+			Config: e.providerBlock() + fmt.Sprintf(`
 resource "mcp_server" "test" {
   project_id     = %q
   name           = "local"
@@ -431,43 +396,41 @@ resource "mcp_server" "test" {
   args           = []
 }
 `, project, command),
-				ConfigStateChecks: []statecheck.StateCheck{
-					sameID.AddStateValue(serverAddr, attr("id")),
-					statecheck.ExpectKnownValue(serverAddr, attr("args"), knownvalue.ListSizeExact(0)),
-				},
+			ConfigStateChecks: []statecheck.StateCheck{
+				sameID.AddStateValue(serverAddr, attr("id")),
+				statecheck.ExpectKnownValue(serverAddr, attr("args"), knownvalue.ListSizeExact(0)),
 			},
-			{
-				ResourceName:      serverAddr,
-				ImportState:       true,
-				ImportStateVerify: true,
-				// [] and null read the same after import; a background probe
-				// may have recorded after the apply's connect.
-				ImportStateVerifyIgnore: []string{"args", "last_connected_at", "updated_at"},
-			},
-			{
-				// Switching to http in place.
-				Config: e.providerBlock() + fmt.Sprintf(`
+		},
+		{
+			ResourceName:      serverAddr,
+			ImportState:       true,
+			ImportStateVerify: true,
+			// [] and null read the same after import; a background probe
+			// may have recorded after the apply's connect.
+			ImportStateVerifyIgnore: []string{"args", "last_connected_at", "updated_at"},
+		},
+		{
+			// Switching to http in place.
+			Config: e.providerBlock() + fmt.Sprintf(`
 resource "mcp_server" "test" {
   project_id = %q
   name       = "local"
   url        = %q
 }
 `, project, mcp.URL),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(serverAddr, plancheck.ResourceActionUpdate),
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					sameID.AddStateValue(serverAddr, attr("id")),
-					statecheck.ExpectKnownValue(serverAddr, attr("transport_type"), knownvalue.StringExact("http")),
-					statecheck.ExpectKnownValue(serverAddr, attr("command"), knownvalue.Null()),
-					statecheck.ExpectKnownValue(serverAddr, attr("args"), knownvalue.Null()),
-					statecheck.ExpectKnownValue(serverAddr, attr("status"), knownvalue.StringExact("connected")),
-					statecheck.ExpectKnownValue(serverAddr, attr("server_implementation").AtMapKey("name"), knownvalue.StringExact("remote")),
-				},
+			ConfigPlanChecks: planned(serverAddr, plancheck.ResourceActionUpdate),
+			ConfigStateChecks: []statecheck.StateCheck{
+				sameID.AddStateValue(serverAddr, attr("id")),
+				statecheck.ExpectKnownValue(serverAddr, attr("transport_type"), knownvalue.StringExact("http")),
+				statecheck.ExpectKnownValue(serverAddr, attr("command"), knownvalue.Null()),
+				statecheck.ExpectKnownValue(serverAddr, attr("args"), knownvalue.Null()),
+				statecheck.ExpectKnownValue(serverAddr, attr("status"), knownvalue.StringExact("connected")),
+				statecheck.ExpectKnownValue(serverAddr, attr("server_implementation").AtMapKey("name"), knownvalue.StringExact("remote")),
 			},
-			{
-				// And back to stdio, now with arguments.
-				Config: e.providerBlock() + fmt.Sprintf(`
+		},
+		{
+			// And back to stdio, now with arguments.
+			Config: e.providerBlock() + fmt.Sprintf(`
 resource "mcp_server" "test" {
   project_id     = %q
   name           = "local"
@@ -476,20 +439,20 @@ resource "mcp_server" "test" {
   args           = ["-name", "from-args"]
 }
 `, project, command),
-				ConfigStateChecks: []statecheck.StateCheck{
-					sameID.AddStateValue(serverAddr, attr("id")),
-					statecheck.ExpectKnownValue(serverAddr, attr("url"), knownvalue.Null()),
-					statecheck.ExpectKnownValue(serverAddr, attr("args"), knownvalue.ListExact([]knownvalue.Check{
-						knownvalue.StringExact("-name"), knownvalue.StringExact("from-args"),
-					})),
-					// The name the child reports proves the arguments reached it.
-					statecheck.ExpectKnownValue(serverAddr, attr("status"), knownvalue.StringExact("connected")),
-					statecheck.ExpectKnownValue(serverAddr, attr("server_implementation").AtMapKey("name"), knownvalue.StringExact("from-args")),
-				},
+			ConfigStateChecks: []statecheck.StateCheck{
+				sameID.AddStateValue(serverAddr, attr("id")),
+				statecheck.ExpectKnownValue(serverAddr, attr("url"), knownvalue.Null()),
+				statecheck.ExpectKnownValue(serverAddr, attr("args"), knownvalue.ListExact([]knownvalue.Check{
+					knownvalue.StringExact("-name"), knownvalue.StringExact("from-args"),
+				})),
+				// The name the child reports proves the arguments reached it.
+				statecheck.ExpectKnownValue(serverAddr, attr("status"), knownvalue.StringExact("connected")),
+				statecheck.ExpectKnownValue(serverAddr, attr("server_implementation").AtMapKey("name"), knownvalue.StringExact("from-args")),
 			},
-			{
-				// A command off the allowlist is the API's refusal, with its words.
-				Config: e.providerBlock() + fmt.Sprintf(`
+		},
+		{
+			// A command off the allowlist is the API's refusal, with its words.
+			Config: e.providerBlock() + fmt.Sprintf(`
 resource "mcp_server" "test" {
   project_id     = %q
   name           = "local"
@@ -497,8 +460,7 @@ resource "mcp_server" "test" {
   command        = "node"
 }
 `, project),
-				ExpectError: regexp.MustCompile(`(?s)MCP API rejected the request.*command "node" is\s+not\s+allowed.*MCP_API_STDIO_COMMANDS`),
-			},
+			ExpectError: regexp.MustCompile(`(?s)MCP API rejected the request.*command "node" is\s+not\s+allowed.*MCP_API_STDIO_COMMANDS`),
 		},
 	})
 }
@@ -523,52 +485,46 @@ resource "mcp_server" "test" {
   bearer_token    = "pre-existing"
 }
 `, project, mcp.URL)
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testFactories,
-		CheckDestroy:             e.checkServersDestroyed,
-		Steps: []resource.TestStep{
-			{
-				Config:        cfg,
-				ResourceName:  serverAddr,
-				ImportState:   true,
-				ImportStateId: "proj_abc",
-				ExpectError:   regexp.MustCompile(`(?s)Invalid import ID.*must be an MCP server id such as mcp_abc123.*terraform import mcp_server\.example`),
+	parallelTest(t, e.checkServersDestroyed, []resource.TestStep{
+		{
+			Config:        cfg,
+			ResourceName:  serverAddr,
+			ImportState:   true,
+			ImportStateId: "proj_abc",
+			ExpectError:   regexp.MustCompile(`(?s)Invalid import ID.*must be an MCP server id such as mcp_abc123.*terraform import mcp_server\.example`),
+		},
+		{
+			Config:        cfg,
+			ResourceName:  serverAddr,
+			ImportState:   true,
+			ImportStateId: "mcp_doesnotexist",
+			ExpectError:   regexp.MustCompile(`Cannot import non-existent remote object`),
+		},
+		{
+			Config:             cfg,
+			ResourceName:       serverAddr,
+			ImportState:        true,
+			ImportStateId:      s.ID,
+			ImportStatePersist: true,
+			ImportStateCheck: func(states []*terraform.InstanceState) error {
+				a := states[0].Attributes
+				if len(states) != 1 || a["name"] != "made-elsewhere" || a["connection_type"] != "proxy" ||
+					a["project_id"] != project || a["connect_on_apply"] != "true" || a["bearer_token"] != "" {
+					return fmt.Errorf("imported %+v", a)
+				}
+				return nil
 			},
-			{
-				Config:        cfg,
-				ResourceName:  serverAddr,
-				ImportState:   true,
-				ImportStateId: "mcp_doesnotexist",
-				ExpectError:   regexp.MustCompile(`Cannot import non-existent remote object`),
+		},
+		{
+			// Only the token, which the API never returns, differs; sending
+			// the same token again is no endpoint change for the API.
+			Config:           cfg,
+			ConfigPlanChecks: planned(serverAddr, plancheck.ResourceActionUpdate),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(serverAddr, attr("id"), knownvalue.StringExact(s.ID)),
+				statecheck.ExpectKnownValue(serverAddr, attr("status"), knownvalue.StringExact("connected")),
 			},
-			{
-				Config:             cfg,
-				ResourceName:       serverAddr,
-				ImportState:        true,
-				ImportStateId:      s.ID,
-				ImportStatePersist: true,
-				ImportStateCheck: func(states []*terraform.InstanceState) error {
-					a := states[0].Attributes
-					if len(states) != 1 || a["name"] != "made-elsewhere" || a["connection_type"] != "proxy" ||
-						a["project_id"] != project || a["connect_on_apply"] != "true" || a["bearer_token"] != "" {
-						return fmt.Errorf("imported %+v", a)
-					}
-					return nil
-				},
-			},
-			{
-				// Only the token, which the API never returns, differs; sending
-				// the same token again is no endpoint change for the API.
-				Config: cfg,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(serverAddr, plancheck.ResourceActionUpdate),
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(serverAddr, attr("id"), knownvalue.StringExact(s.ID)),
-					statecheck.ExpectKnownValue(serverAddr, attr("status"), knownvalue.StringExact("connected")),
-				},
-				Check: (&tokenWatch{mcp: mcp}).saw("pre-existing"),
-			},
+			Check: (&tokenWatch{mcp: mcp}).saw("pre-existing"),
 		},
 	})
 }
@@ -591,80 +547,73 @@ resource "mcp_server" "test" {
 }
 `, mcp.URL)
 	var firstID, projectA, projectB string
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testFactories,
-		CheckDestroy:             e.checkServersDestroyed,
-		Steps: []resource.TestStep{
-			{
-				Config: cfg,
-				Check: func(s *terraform.State) (err error) {
-					if projectA, err = idOf(s, "mcp_project.a"); err != nil {
-						return err
-					}
-					if projectB, err = idOf(s, "mcp_project.b"); err != nil {
-						return err
-					}
-					firstID, err = idOf(s, serverAddr)
+	parallelTest(t, e.checkServersDestroyed, []resource.TestStep{
+		{
+			Config: cfg,
+			Check: func(s *terraform.State) (err error) {
+				if projectA, err = idOf(s, "mcp_project.a"); err != nil {
 					return err
-				},
-			},
-			{
-				// Renamed, moved, re-pointed and disconnected by hand: the apply
-				// puts it back and connects again.
-				PreConfig: func() {
-					ctx := context.Background()
-					_, err := e.client.UpdateServer(ctx, firstID, contract.UpdateServerRequest{
-						Name: new("renamed-by-hand"), ProjectID: new(projectB), URL: new(mcptest.ClosedURL(t) + "/mcp"),
-						Description: new(""),
-					})
-					if err == nil {
-						_, err = e.client.DisconnectServer(ctx, firstID)
-					}
-					if err != nil {
-						t.Fatalf("changing out of band: %v", err)
-					}
-				},
-				Config: cfg,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(serverAddr, plancheck.ResourceActionUpdate),
-					plancheck.ExpectKnownValue(serverAddr, attr("name"), knownvalue.StringExact("drifting")),
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(serverAddr, attr("status"), knownvalue.StringExact("connected")),
-				},
-				Check: func(*terraform.State) error {
-					s, err := e.client.GetServer(context.Background(), firstID)
-					if err != nil {
-						return err
-					}
-					if s.Name != "drifting" || s.ProjectID != projectA || s.URL == nil || *s.URL != mcp.URL ||
-						s.Description == nil || *s.Description != "as configured" || s.Status != contract.ServerConnected {
-						return fmt.Errorf("apply did not repair the server: %+v", s)
-					}
-					return nil
-				},
-			},
-			{
-				// Moving it to the other project in configuration is an update, not a replacement.
-				Config: strings.Replace(cfg, "project_id  = mcp_project.a.id", "project_id  = mcp_project.b.id", 1),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(serverAddr, plancheck.ResourceActionUpdate),
-				}},
-				Check: func(s *terraform.State) error {
-					id, err := idOf(s, serverAddr)
-					if err == nil && id != firstID {
-						err = fmt.Errorf("moving replaced the server: %s, was %s", id, firstID)
-					}
-					return err
-				},
-			},
-			// Deleted by hand: refresh drops it and the plan re-creates it.
-			recreatedStep(cfg, serverAddr, "server", &firstID, func() {
-				if err := e.client.DeleteServer(context.Background(), firstID); err != nil {
-					t.Fatalf("deleting out of band: %v", err)
 				}
-			}),
+				if projectB, err = idOf(s, "mcp_project.b"); err != nil {
+					return err
+				}
+				firstID, err = idOf(s, serverAddr)
+				return err
+			},
 		},
+		{
+			// Renamed, moved, re-pointed and disconnected by hand: the apply
+			// puts it back and connects again.
+			PreConfig: func() {
+				ctx := context.Background()
+				_, err := e.client.UpdateServer(ctx, firstID, contract.UpdateServerRequest{
+					Name: new("renamed-by-hand"), ProjectID: new(projectB), URL: new(mcptest.ClosedURL(t) + "/mcp"),
+					Description: new(""),
+				})
+				if err == nil {
+					_, err = e.client.DisconnectServer(ctx, firstID)
+				}
+				if err != nil {
+					t.Fatalf("changing out of band: %v", err)
+				}
+			},
+			Config: cfg,
+			ConfigPlanChecks: planned(serverAddr, plancheck.ResourceActionUpdate,
+				plancheck.ExpectKnownValue(serverAddr, attr("name"), knownvalue.StringExact("drifting")),
+			),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(serverAddr, attr("status"), knownvalue.StringExact("connected")),
+			},
+			Check: func(*terraform.State) error {
+				s, err := e.client.GetServer(context.Background(), firstID)
+				if err != nil {
+					return err
+				}
+				if s.Name != "drifting" || s.ProjectID != projectA || s.URL == nil || *s.URL != mcp.URL ||
+					s.Description == nil || *s.Description != "as configured" || s.Status != contract.ServerConnected {
+					return fmt.Errorf("apply did not repair the server: %+v", s)
+				}
+				return nil
+			},
+		},
+		{
+			// Moving it to the other project in configuration is an update, not a replacement.
+			Config:           strings.Replace(cfg, "project_id  = mcp_project.a.id", "project_id  = mcp_project.b.id", 1),
+			ConfigPlanChecks: planned(serverAddr, plancheck.ResourceActionUpdate),
+			Check: func(s *terraform.State) error {
+				id, err := idOf(s, serverAddr)
+				if err == nil && id != firstID {
+					err = fmt.Errorf("moving replaced the server: %s, was %s", id, firstID)
+				}
+				return err
+			},
+		},
+		// Deleted by hand: refresh drops it and the plan re-creates it.
+		recreatedStep(cfg, serverAddr, "server", &firstID, func() {
+			if err := e.client.DeleteServer(context.Background(), firstID); err != nil {
+				t.Fatalf("deleting out of band: %v", err)
+			}
+		}),
 	})
 }
 
@@ -676,30 +625,26 @@ func TestAccServer_duplicateName(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testFactories,
-		CheckDestroy:             e.checkServersDestroyed,
-		Steps: []resource.TestStep{
-			{
-				Config: e.providerBlock() + fmt.Sprintf(`
+	parallelTest(t, e.checkServersDestroyed, []resource.TestStep{
+		{
+			Config: e.providerBlock() + fmt.Sprintf(`
 resource "mcp_server" "test" {
   project_id = %q
   name       = "taken"
   url        = "https://mcp.example.com/other"
 }
 `, project),
-				ExpectError: regexp.MustCompile(`(?s)MCP server name already in use.*"taken"\s+already\s+exists.*unique\s+within\s+a\s+project`),
-			},
-			{
-				Config: e.providerBlock() + `
+			ExpectError: regexp.MustCompile(`(?s)MCP server name already in use.*"taken"\s+already\s+exists.*unique\s+within\s+a\s+project`),
+		},
+		{
+			Config: e.providerBlock() + `
 resource "mcp_server" "test" {
   project_id = "proj_nosuchproject"
   name       = "orphan"
   url        = "https://mcp.example.com/other"
 }
 `,
-				ExpectError: regexp.MustCompile(`(?s)MCP API rejected the request.*"proj_nosuchproject"\s+is\s+not\s+one\s+of\s+your\s+projects`),
-			},
+			ExpectError: regexp.MustCompile(`(?s)MCP API rejected the request.*"proj_nosuchproject"\s+is\s+not\s+one\s+of\s+your\s+projects`),
 		},
 	})
 }
@@ -770,11 +715,8 @@ args = [` + strings.Repeat(`"a", `, contract.MaxArgs+1) + `]`, fmt.Sprintf(`Inva
 func TestAccServer_unknownValues(t *testing.T) {
 	e := newServerAccEnv(t, "")
 	mcp := mcptest.StartModern(t)
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testFactories,
-		CheckDestroy:             e.checkServersDestroyed,
-		Steps: []resource.TestStep{{
-			Config: e.providerBlock() + fmt.Sprintf(`
+	parallelTest(t, e.checkServersDestroyed, []resource.TestStep{{
+		Config: e.providerBlock() + fmt.Sprintf(`
 resource "terraform_data" "in" {
   input = {
     transport = "http"
@@ -791,16 +733,15 @@ resource "mcp_server" "test" {
   url            = terraform_data.in.output.url
 }
 `, mcp.URL),
-			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-				plancheck.ExpectUnknownValue(serverAddr, attr("transport_type")),
-				plancheck.ExpectUnknownValue(serverAddr, attr("url")),
-			}},
-			ConfigStateChecks: []statecheck.StateCheck{
-				statecheck.ExpectKnownValue(serverAddr, attr("transport_type"), knownvalue.StringExact("http")),
-				statecheck.ExpectKnownValue(serverAddr, attr("status"), knownvalue.StringExact("connected")),
-			},
+		ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+			plancheck.ExpectUnknownValue(serverAddr, attr("transport_type")),
+			plancheck.ExpectUnknownValue(serverAddr, attr("url")),
 		}},
-	})
+		ConfigStateChecks: []statecheck.StateCheck{
+			statecheck.ExpectKnownValue(serverAddr, attr("transport_type"), knownvalue.StringExact("http")),
+			statecheck.ExpectKnownValue(serverAddr, attr("status"), knownvalue.StringExact("connected")),
+		},
+	}})
 }
 
 // httpModel is a configured http server as state, plan and config hold it.
