@@ -223,12 +223,11 @@ resource "mcp_agent" "test" {
 		},
 		{
 			// Assignments changed outside Terraform show as a diff...
-			PreConfig: func() {
+			PreConfig: changeOutOfBand(t, func(ctx context.Context) error {
 				as := []contract.Assignment{{ServerID: &serverID, Prefix: "ledger"}}
-				if _, err := e.client.UpdateAgent(ctx, firstID, contract.UpdateAgentRequest{Name: new("Renamed"), Assignments: &as}); err != nil {
-					t.Fatalf("changing out of band: %v", err)
-				}
-			},
+				_, err := e.client.UpdateAgent(ctx, firstID, contract.UpdateAgentRequest{Name: new("Renamed"), Assignments: &as})
+				return err
+			}),
 			Config:             cfg,
 			PlanOnly:           true,
 			ExpectNonEmptyPlan: true,
@@ -254,23 +253,8 @@ resource "mcp_agent" "test" {
 				return nil
 			},
 		},
-		{
-			// Deleted outside Terraform: a plan to re-create, not an error.
-			PreConfig: func() {
-				if err := e.client.DeleteAgent(ctx, firstID); err != nil {
-					t.Fatalf("deleting out of band: %v", err)
-				}
-			},
-			Config:           cfg,
-			ConfigPlanChecks: planned(agentAddr, plancheck.ResourceActionCreate),
-			Check: func(s *terraform.State) error {
-				id, err := idOf(s, agentAddr)
-				if err == nil && id == firstID {
-					err = fmt.Errorf("id %s was not replaced by a new agent", id)
-				}
-				return err
-			},
-		},
+		// Deleted outside Terraform: a plan to re-create, not an error.
+		recreatedStep(cfg, agentAddr, "agent", &firstID, deleteOutOfBand(t, e.client.DeleteAgent, &firstID)),
 	})
 }
 
@@ -305,25 +289,10 @@ data "mcp_agent" "by_id" {
 			statecheck.ExpectKnownValue(ds, attr("instructions"), knownvalue.StringRegexp(omsThenLedger)),
 		)
 	}
-	parallelTest(t, e.checkAgentsDestroyed, []resource.TestStep{
-		{Config: cfg, ConfigStateChecks: checks},
-		{
-			Config: e.providerBlock() + `
-data "mcp_agent" "test" {
-  name = "Nobody"
-}
-`,
-			ExpectError: regexp.MustCompile(`(?s)Agent not found.*No agent named "Nobody"`),
-		},
-		{
-			Config: e.providerBlock() + `
-data "mcp_agent" "test" {
-  id = "3f0b8a52-6a0e-4a39-9d7a-0b5d3f0c1a11"
-}
-`,
-			ExpectError: regexp.MustCompile(`(?s)Agent not found.*No agent with id 3f0b8a52`),
-		},
-	})
+	parallelTest(t, e.checkAgentsDestroyed, append([]resource.TestStep{{Config: cfg, ConfigStateChecks: checks}},
+		notFoundSteps(e.providerBlock(), "mcp_agent", "3f0b8a52-6a0e-4a39-9d7a-0b5d3f0c1a11", "Nobody",
+			regexp.MustCompile(`(?s)Agent not found.*No agent with id 3f0b8a52`),
+			regexp.MustCompile(`(?s)Agent not found.*No agent named "Nobody"`))...))
 }
 
 // TestAccAgent_serverGatewayURL follows gateway_url of an mcp_server as it
@@ -452,10 +421,7 @@ resource "mcp_agent_token" "test" {
 		PlanOnly:    true,
 		ExpectError: regexp.MustCompile(`(?s)Missing Attribute Configuration.*Exactly one of these attributes must be configured: \[id,name\]`),
 	})
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testFactories,
-		Steps:                    steps,
-	})
+	parallelTest(t, nil, steps)
 }
 
 // TestAccAgent_applyTimeRefusals covers what only the API can check: the

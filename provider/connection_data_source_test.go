@@ -28,38 +28,21 @@ resource "mcp_connection" "test" {
 	)
 	steps := append([]resource.TestStep{{Config: base + lookupConfig("mcp_connection", addr), ConfigStateChecks: checks}},
 		exactlyOneSteps(base, "mcp_connection", addr)...)
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testFactories,
-		CheckDestroy:             e.checkDestroyed,
-		Steps: append(steps, []resource.TestStep{
-			{
-				Config: base + `
-data "mcp_connection" "missing" {
-  id = "3f0b8a52-6a0e-4a39-9d7a-0b5d3f0c1a11"
-}
-`,
-				ExpectError: regexp.MustCompile(`(?s)MCP connection not found.*No MCP connection with id\s+3f0b8a52-6a0e-4a39-9d7a-0b5d3f0c1a11`),
-			},
-			{
-				Config: base + `
-data "mcp_connection" "missing" {
-  name = "no such connection"
-}
-`,
-				ExpectError: regexp.MustCompile(`(?s)MCP connection not found.*No MCP connection named\s+"no such connection"`),
-			},
-			{
-				Config: base + `
+	steps = append(steps, notFoundSteps(base, "mcp_connection", "3f0b8a52-6a0e-4a39-9d7a-0b5d3f0c1a11", "no such connection",
+		regexp.MustCompile(`(?s)MCP connection not found.*No MCP connection with id\s+3f0b8a52-6a0e-4a39-9d7a-0b5d3f0c1a11`),
+		regexp.MustCompile(`(?s)MCP connection not found.*No MCP connection named\s+"no such connection"`))...)
+	parallelTest(t, e.checkDestroyed, append(steps, []resource.TestStep{
+		{
+			Config: base + `
 data "mcp_connection" "bad" {
   id = "inventory"
 }
 `,
-				ExpectError: regexp.MustCompile(`(?s)Invalid connection id.*must be a connection id \(a UUID`),
-			},
-			{
-				// A valid last step, so the post-test destroy has a valid configuration.
-				Config: base,
-			},
-		}...),
-	})
+			ExpectError: regexp.MustCompile(`(?s)Invalid connection id.*must be a connection id \(a UUID`),
+		},
+		{
+			// A valid last step, so the post-test destroy has a valid configuration.
+			Config: base,
+		},
+	}...))
 }

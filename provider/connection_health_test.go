@@ -15,7 +15,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
-	"github.com/hashicorp/terraform-plugin-testing/tfversion"
 
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/apitest"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/client"
@@ -140,61 +139,51 @@ func TestAccConnectionHealth_checkedOnCreate(t *testing.T) {
 	const instructions = "Use list_orders before cancel_order."
 	mcp := mcptest.StartHTTP(t, mcptest.Config{Instructions: instructions, Tools: true, BearerToken: "create-token"})
 
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testFactories,
-		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.RequireAbove(tfversion.Version1_11_0)},
-		CheckDestroy:             e.checkDestroyed,
-		Steps: []resource.TestStep{{
-			Config: bearerConfig(e, mcp.URL, "create-token", 1),
-			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: append(unknownHealth(),
-				plancheck.ExpectResourceAction(addr, plancheck.ResourceActionCreate),
-				plancheck.ExpectKnownValue(addr, attr("check_on_apply"), knownvalue.Bool(true)),
-			)},
-			ConfigStateChecks: append(checkedActive(instructions),
-				statecheck.ExpectKnownValue(addr, attr("check_on_apply"), knownvalue.Bool(true)),
-				// The check is the last write, so it is also the update time.
-				statecheck.CompareValuePairs(addr, attr("updated_at"), addr, attr("last_health_check_at"), compare.ValuesSame()),
-				absentFromState{"create-token"},
-			),
-			Check: resource.ComposeAggregateTestCheckFunc(
-				authorizedAs(mcp, "create-token"),
-				e.checkToken(t, "create-token"),
-			),
-		}},
-	})
+	writeOnlyTest(t, e.checkDestroyed, []resource.TestStep{{
+		Config: bearerConfig(e, mcp.URL, "create-token", 1),
+		ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: append(unknownHealth(),
+			plancheck.ExpectResourceAction(addr, plancheck.ResourceActionCreate),
+			plancheck.ExpectKnownValue(addr, attr("check_on_apply"), knownvalue.Bool(true)),
+		)},
+		ConfigStateChecks: append(checkedActive(instructions),
+			statecheck.ExpectKnownValue(addr, attr("check_on_apply"), knownvalue.Bool(true)),
+			// The check is the last write, so it is also the update time.
+			statecheck.CompareValuePairs(addr, attr("updated_at"), addr, attr("last_health_check_at"), compare.ValuesSame()),
+			absentFromState{"create-token"},
+		),
+		Check: resource.ComposeAggregateTestCheckFunc(
+			authorizedAs(mcp, "create-token"),
+			e.checkToken(t, "create-token"),
+		),
+	}})
 }
 
 func TestAccConnectionHealth_wrongToken(t *testing.T) {
 	e := newAccEnv(t, apitest.WithProbes())
 	mcp := mcptest.StartHTTP(t, mcptest.Config{Instructions: "guarded", BearerToken: "the-right-token"})
 
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testFactories,
-		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.RequireAbove(tfversion.Version1_11_0)},
-		CheckDestroy:             e.checkDestroyed,
-		Steps: []resource.TestStep{
-			{
-				// A failing check is the connection's state, not a failed apply.
-				Config: bearerConfig(e, mcp.URL, "a-wrong-token", 1),
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(addr, attr("status"), knownvalue.StringExact("error")),
-					statecheck.ExpectKnownValue(addr, attr("last_error"), mentions("HTTP 401", "check the bearer token")),
-					statecheck.ExpectKnownValue(addr, attr("instructions"), knownvalue.Null()),
-					statecheck.ExpectKnownValue(addr, attr("last_health_check_at"), knownvalue.StringRegexp(timestamp)),
-					absentFromState{"a-wrong-token"},
-				},
-				Check: authorizedAs(mcp, "a-wrong-token"),
+	writeOnlyTest(t, e.checkDestroyed, []resource.TestStep{
+		{
+			// A failing check is the connection's state, not a failed apply.
+			Config: bearerConfig(e, mcp.URL, "a-wrong-token", 1),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(addr, attr("status"), knownvalue.StringExact("error")),
+				statecheck.ExpectKnownValue(addr, attr("last_error"), mentions("HTTP 401", "check the bearer token")),
+				statecheck.ExpectKnownValue(addr, attr("instructions"), knownvalue.Null()),
+				statecheck.ExpectKnownValue(addr, attr("last_health_check_at"), knownvalue.StringRegexp(timestamp)),
+				absentFromState{"a-wrong-token"},
 			},
-			{
-				// What last_error says to do: fix the token. The new one is
-				// sent and checked in the same apply.
-				Config: bearerConfig(e, mcp.URL, "the-right-token", 2),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: append(unknownHealth(),
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
-				)},
-				ConfigStateChecks: checkedActive("guarded"),
-				Check:             lastAuthorizedAs(mcp, "the-right-token"),
-			},
+			Check: authorizedAs(mcp, "a-wrong-token"),
+		},
+		{
+			// What last_error says to do: fix the token. The new one is
+			// sent and checked in the same apply.
+			Config: bearerConfig(e, mcp.URL, "the-right-token", 2),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: append(unknownHealth(),
+				plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
+			)},
+			ConfigStateChecks: checkedActive("guarded"),
+			Check:             lastAuthorizedAs(mcp, "the-right-token"),
 		},
 	})
 }
@@ -206,52 +195,48 @@ func TestAccConnectionHealth_recheckedOnUpdate(t *testing.T) {
 	checkedAt := statecheck.CompareValue(compare.ValuesDiffer())
 	var seen int
 
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testFactories,
-		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.RequireAbove(tfversion.Version1_11_0)},
-		CheckDestroy:             e.checkDestroyed,
-		Steps: []resource.TestStep{
-			{
-				Config:            bearerConfig(e, first.URL, "shared-token", 1),
-				ConfigStateChecks: append(checkedActive("first server"), checkedAt.AddStateValue(addr, attr("last_health_check_at"))),
+	writeOnlyTest(t, e.checkDestroyed, []resource.TestStep{
+		{
+			Config:            bearerConfig(e, first.URL, "shared-token", 1),
+			ConfigStateChecks: append(checkedActive("first server"), checkedAt.AddStateValue(addr, attr("last_health_check_at"))),
+		},
+		{
+			// A new URL: the API forgets the old server's instructions and
+			// the provider checks the new one, with the token it kept.
+			Config: bearerConfig(e, second.URL, "shared-token", 1),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: append(unknownHealth(),
+				plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
+			)},
+			ConfigStateChecks: append(checkedActive("second server"), checkedAt.AddStateValue(addr, attr("last_health_check_at"))),
+			Check:             authorizedAs(second, "shared-token"),
+		},
+		{
+			// A new token is checked too: the server refuses this one.
+			Config: bearerConfig(e, second.URL, "rotated-token", 2),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: append(unknownHealth(),
+				plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
+			)},
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(addr, attr("status"), knownvalue.StringExact("error")),
+				statecheck.ExpectKnownValue(addr, attr("last_error"), mentions("HTTP 401", "check the bearer token")),
+				checkedAt.AddStateValue(addr, attr("last_health_check_at")),
 			},
-			{
-				// A new URL: the API forgets the old server's instructions and
-				// the provider checks the new one, with the token it kept.
-				Config: bearerConfig(e, second.URL, "shared-token", 1),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: append(unknownHealth(),
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
-				)},
-				ConfigStateChecks: append(checkedActive("second server"), checkedAt.AddStateValue(addr, attr("last_health_check_at"))),
-				Check:             authorizedAs(second, "shared-token"),
-			},
-			{
-				// A new token is checked too: the server refuses this one.
-				Config: bearerConfig(e, second.URL, "rotated-token", 2),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: append(unknownHealth(),
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
-				)},
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(addr, attr("status"), knownvalue.StringExact("error")),
-					statecheck.ExpectKnownValue(addr, attr("last_error"), mentions("HTTP 401", "check the bearer token")),
-					checkedAt.AddStateValue(addr, attr("last_health_check_at")),
-				},
-				Check: lastAuthorizedAs(second, "rotated-token"),
-			},
-			{
-				Config: bearerConfig(e, second.URL, "shared-token", 3),
-				ConfigStateChecks: append(checkedActive("second server"),
-					checkedAt.AddStateValue(addr, attr("last_health_check_at")),
-					absentFromState{"shared-token"},
-					absentFromState{"rotated-token"},
-				),
-				Check: lastAuthorizedAs(second, "shared-token"),
-			},
-			{
-				// A rename changes neither endpoint nor credentials: no check,
-				// and the result of the last one stays.
-				PreConfig: func() { seen = len(second.Requests()) },
-				Config: e.providerBlock() + fmt.Sprintf(`
+			Check: lastAuthorizedAs(second, "rotated-token"),
+		},
+		{
+			Config: bearerConfig(e, second.URL, "shared-token", 3),
+			ConfigStateChecks: append(checkedActive("second server"),
+				checkedAt.AddStateValue(addr, attr("last_health_check_at")),
+				absentFromState{"shared-token"},
+				absentFromState{"rotated-token"},
+			),
+			Check: lastAuthorizedAs(second, "shared-token"),
+		},
+		{
+			// A rename changes neither endpoint nor credentials: no check,
+			// and the result of the last one stays.
+			PreConfig: func() { seen = len(second.Requests()) },
+			Config: e.providerBlock() + fmt.Sprintf(`
 resource "mcp_connection" "test" {
   name                    = "checked and renamed"
   server_url              = %q
@@ -260,12 +245,11 @@ resource "mcp_connection" "test" {
   bearer_token_wo_version = 3
 }
 `, second.URL),
-				ConfigPlanChecks: planned(addr, plancheck.ResourceActionUpdate),
-				ConfigStateChecks: append(checkedActive("second server"),
-					statecheck.ExpectKnownValue(addr, attr("name"), knownvalue.StringExact("checked and renamed")),
-				),
-				Check: untouched(second, &seen),
-			},
+			ConfigPlanChecks: planned(addr, plancheck.ResourceActionUpdate),
+			ConfigStateChecks: append(checkedActive("second server"),
+				statecheck.ExpectKnownValue(addr, attr("name"), knownvalue.StringExact("checked and renamed")),
+			),
+			Check: untouched(second, &seen),
 		},
 	})
 }
@@ -440,17 +424,12 @@ func TestAccConnectionHealth_import(t *testing.T) {
 	e := newAccEnv(t, apitest.WithProbes())
 	mcp := mcptest.StartHTTP(t, mcptest.Config{Instructions: "importable", BearerToken: "import-token"})
 
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testFactories,
-		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.RequireAbove(tfversion.Version1_11_0)},
-		CheckDestroy:             e.checkDestroyed,
-		Steps: []resource.TestStep{
-			{
-				Config:            bearerConfig(e, mcp.URL, "import-token", 1),
-				ConfigStateChecks: checkedActive("importable"),
-			},
-			// The API never returns a token; the version is Terraform's own bookkeeping.
-			importStep(addr, "bearer_token", "bearer_token_wo", "bearer_token_wo_version"),
+	writeOnlyTest(t, e.checkDestroyed, []resource.TestStep{
+		{
+			Config:            bearerConfig(e, mcp.URL, "import-token", 1),
+			ConfigStateChecks: checkedActive("importable"),
 		},
+		// The API never returns a token; the version is Terraform's own bookkeeping.
+		importStep(addr, "bearer_token", "bearer_token_wo", "bearer_token_wo_version"),
 	})
 }

@@ -13,105 +13,43 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
-	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
-	"github.com/hashicorp/terraform-plugin-testing/tfversion"
 
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
 )
 
 const addr = "mcp_connection.test"
 
-func attr(name string) tfjsonpath.Path { return tfjsonpath.New(name) }
-
-// idOf reads the id of the resource at address a from a state.
-func idOf(s *terraform.State, a string) (string, error) {
-	rs, ok := s.RootModule().Resources[a]
-	if !ok {
-		return "", fmt.Errorf("%s is not in state", a)
-	}
-	return rs.Primary.ID, nil
-}
-
-// createdStep applies cfg and keeps the id of the resource at addr in *id,
-// for the steps after it.
-func createdStep(cfg, addr string, id *string) resource.TestStep {
-	return resource.TestStep{Config: cfg, Check: keepID(addr, id)}
-}
-
-// keepID keeps the id of the resource at addr in *id.
-func keepID(addr string, id *string) resource.TestCheckFunc {
-	return func(s *terraform.State) (err error) {
-		*id, err = idOf(s, addr)
-		return err
-	}
-}
-
-// goneStep plans cfg after deleteIt removed the record outside Terraform:
-// refresh finds it gone, which is a plan to re-create it, not an error.
-func goneStep(cfg string, deleteIt func()) resource.TestStep {
-	return resource.TestStep{PreConfig: deleteIt, Config: cfg, PlanOnly: true, ExpectNonEmptyPlan: true}
-}
-
-// importStep imports the resource at addr by its id and verifies that the
-// import reads back what state holds, but for the attributes ignore.
-func importStep(addr string, ignore ...string) resource.TestStep {
-	return resource.TestStep{ResourceName: addr, ImportState: true, ImportStateVerify: true, ImportStateVerifyIgnore: ignore}
-}
-
-// recreatedStep applies cfg to a record deleted outside Terraform (by
-// deleteIt, or by an earlier step when it is nil) and asserts that the plan
-// creates addr again, under an id other than *firstID (a pointer: an
-// earlier step sets it).
-func recreatedStep(cfg, addr, noun string, firstID *string, deleteIt func()) resource.TestStep {
-	return resource.TestStep{
-		PreConfig:        deleteIt,
-		Config:           cfg,
-		ConfigPlanChecks: planned(addr, plancheck.ResourceActionCreate),
-		Check: func(s *terraform.State) error {
-			id, err := idOf(s, addr)
-			if err == nil && id == *firstID {
-				err = fmt.Errorf("id %s was not replaced by a new %s", id, noun)
-			}
-			return err
-		},
-	}
-}
-
 func TestAccConnection_lifecycle(t *testing.T) {
 	e := newAccEnv(t)
 	sameID := statecheck.CompareValue(compare.ValuesSame())
 
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testFactories,
-		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.RequireAbove(tfversion.Version1_11_0)},
-		CheckDestroy:             e.checkDestroyed,
-		Steps: []resource.TestStep{
-			{
-				Config: connectionConfig(e, "Order Management System", "https://mcp.example.com/oms", ""),
-				ConfigPlanChecks: planned(addr, plancheck.ResourceActionCreate,
-					plancheck.ExpectUnknownValue(addr, attr("status")),
-				),
-				ConfigStateChecks: []statecheck.StateCheck{
-					sameID.AddStateValue(addr, attr("id")),
-					statecheck.ExpectKnownValue(addr, attr("id"), knownvalue.StringRegexp(regexp.MustCompile(`^[0-9a-f-]{36}$`))),
-					statecheck.ExpectKnownValue(addr, attr("tenant_id"), knownvalue.StringExact(e.srv.TenantID.String())),
-					statecheck.ExpectKnownValue(addr, attr("name"), knownvalue.StringExact("Order Management System")),
-					statecheck.ExpectKnownValue(addr, attr("server_url"), knownvalue.StringExact("https://mcp.example.com/oms")),
-					statecheck.ExpectKnownValue(addr, attr("auth_type"), knownvalue.StringExact("none")),
-					statecheck.ExpectKnownValue(addr, attr("status"), knownvalue.StringExact("unknown")),
-					statecheck.ExpectKnownValue(addr, attr("instructions"), knownvalue.Null()),
-					statecheck.ExpectKnownValue(addr, attr("last_error"), knownvalue.Null()),
-					statecheck.ExpectKnownValue(addr, attr("last_health_check_at"), knownvalue.Null()),
-					statecheck.ExpectKnownValue(addr, attr("created_at"), knownvalue.StringRegexp(regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$`))),
-					statecheck.ExpectKnownValue(addr, attr("updated_at"), knownvalue.NotNull()),
-					statecheck.ExpectKnownValue(addr, attr("bearer_token"), knownvalue.Null()),
-					statecheck.ExpectKnownValue(addr, attr("bearer_token_wo"), knownvalue.Null()),
-				},
-				Check: e.checkToken(t, ""),
+	writeOnlyTest(t, e.checkDestroyed, []resource.TestStep{
+		{
+			Config: connectionConfig(e, "Order Management System", "https://mcp.example.com/oms", ""),
+			ConfigPlanChecks: planned(addr, plancheck.ResourceActionCreate,
+				plancheck.ExpectUnknownValue(addr, attr("status")),
+			),
+			ConfigStateChecks: []statecheck.StateCheck{
+				sameID.AddStateValue(addr, attr("id")),
+				statecheck.ExpectKnownValue(addr, attr("id"), knownvalue.StringRegexp(regexp.MustCompile(`^[0-9a-f-]{36}$`))),
+				statecheck.ExpectKnownValue(addr, attr("tenant_id"), knownvalue.StringExact(e.srv.TenantID.String())),
+				statecheck.ExpectKnownValue(addr, attr("name"), knownvalue.StringExact("Order Management System")),
+				statecheck.ExpectKnownValue(addr, attr("server_url"), knownvalue.StringExact("https://mcp.example.com/oms")),
+				statecheck.ExpectKnownValue(addr, attr("auth_type"), knownvalue.StringExact("none")),
+				statecheck.ExpectKnownValue(addr, attr("status"), knownvalue.StringExact("unknown")),
+				statecheck.ExpectKnownValue(addr, attr("instructions"), knownvalue.Null()),
+				statecheck.ExpectKnownValue(addr, attr("last_error"), knownvalue.Null()),
+				statecheck.ExpectKnownValue(addr, attr("last_health_check_at"), knownvalue.Null()),
+				statecheck.ExpectKnownValue(addr, attr("created_at"), knownvalue.StringRegexp(regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$`))),
+				statecheck.ExpectKnownValue(addr, attr("updated_at"), knownvalue.NotNull()),
+				statecheck.ExpectKnownValue(addr, attr("bearer_token"), knownvalue.Null()),
+				statecheck.ExpectKnownValue(addr, attr("bearer_token_wo"), knownvalue.Null()),
 			},
-			{
-				// Rename, move and switch to bearer in place.
-				Config: e.providerBlock() + `
+			Check: e.checkToken(t, ""),
+		},
+		{
+			// Rename, move and switch to bearer in place.
+			Config: e.providerBlock() + `
 resource "mcp_connection" "test" {
   name                    = "OMS"
   server_url              = "https://mcp.example.com/oms/v2"
@@ -120,36 +58,35 @@ resource "mcp_connection" "test" {
   bearer_token_wo_version = 1
 }
 `,
-				ConfigPlanChecks: planned(addr, plancheck.ResourceActionUpdate,
-					// Stable values are carried, self-changing ones are left open.
-					plancheck.ExpectKnownValue(addr, attr("tenant_id"), knownvalue.StringExact(e.srv.TenantID.String())),
-					plancheck.ExpectUnknownValue(addr, attr("updated_at")),
-					absentFromPlan{"lifecycle-token-1"},
-				),
-				ConfigStateChecks: []statecheck.StateCheck{
-					sameID.AddStateValue(addr, attr("id")),
-					statecheck.ExpectKnownValue(addr, attr("name"), knownvalue.StringExact("OMS")),
-					statecheck.ExpectKnownValue(addr, attr("server_url"), knownvalue.StringExact("https://mcp.example.com/oms/v2")),
-					statecheck.ExpectKnownValue(addr, attr("auth_type"), knownvalue.StringExact("bearer")),
-					statecheck.ExpectKnownValue(addr, attr("bearer_token_wo"), knownvalue.Null()),
-					statecheck.ExpectKnownValue(addr, attr("bearer_token_wo_version"), knownvalue.Int64Exact(1)),
-					absentFromState{"lifecycle-token-1"},
-				},
-				Check: e.checkToken(t, "lifecycle-token-1"),
+			ConfigPlanChecks: planned(addr, plancheck.ResourceActionUpdate,
+				// Stable values are carried, self-changing ones are left open.
+				plancheck.ExpectKnownValue(addr, attr("tenant_id"), knownvalue.StringExact(e.srv.TenantID.String())),
+				plancheck.ExpectUnknownValue(addr, attr("updated_at")),
+				absentFromPlan{"lifecycle-token-1"},
+			),
+			ConfigStateChecks: []statecheck.StateCheck{
+				sameID.AddStateValue(addr, attr("id")),
+				statecheck.ExpectKnownValue(addr, attr("name"), knownvalue.StringExact("OMS")),
+				statecheck.ExpectKnownValue(addr, attr("server_url"), knownvalue.StringExact("https://mcp.example.com/oms/v2")),
+				statecheck.ExpectKnownValue(addr, attr("auth_type"), knownvalue.StringExact("bearer")),
+				statecheck.ExpectKnownValue(addr, attr("bearer_token_wo"), knownvalue.Null()),
+				statecheck.ExpectKnownValue(addr, attr("bearer_token_wo_version"), knownvalue.Int64Exact(1)),
+				absentFromState{"lifecycle-token-1"},
 			},
-			// The API never returns a token, and the version is Terraform's own bookkeeping.
-			importStep(addr, "bearer_token", "bearer_token_wo", "bearer_token_wo_version"),
-			{
-				// Back to no authentication: the API drops the stored token.
-				Config:           connectionConfig(e, "OMS", "https://mcp.example.com/oms/v2", ""),
-				ConfigPlanChecks: planned(addr, plancheck.ResourceActionUpdate),
-				ConfigStateChecks: []statecheck.StateCheck{
-					sameID.AddStateValue(addr, attr("id")),
-					statecheck.ExpectKnownValue(addr, attr("auth_type"), knownvalue.StringExact("none")),
-					statecheck.ExpectKnownValue(addr, attr("bearer_token_wo_version"), knownvalue.Null()),
-				},
-				Check: e.checkToken(t, ""),
+			Check: e.checkToken(t, "lifecycle-token-1"),
+		},
+		// The API never returns a token, and the version is Terraform's own bookkeeping.
+		importStep(addr, "bearer_token", "bearer_token_wo", "bearer_token_wo_version"),
+		{
+			// Back to no authentication: the API drops the stored token.
+			Config:           connectionConfig(e, "OMS", "https://mcp.example.com/oms/v2", ""),
+			ConfigPlanChecks: planned(addr, plancheck.ResourceActionUpdate),
+			ConfigStateChecks: []statecheck.StateCheck{
+				sameID.AddStateValue(addr, attr("id")),
+				statecheck.ExpectKnownValue(addr, attr("auth_type"), knownvalue.StringExact("none")),
+				statecheck.ExpectKnownValue(addr, attr("bearer_token_wo_version"), knownvalue.Null()),
 			},
+			Check: e.checkToken(t, ""),
 		},
 	})
 }
@@ -169,46 +106,41 @@ resource "mcp_connection" "test" {
 	}
 	sameID := statecheck.CompareValue(compare.ValuesSame())
 
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testFactories,
-		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.RequireAbove(tfversion.Version1_11_0)},
-		CheckDestroy:             e.checkDestroyed,
-		Steps: []resource.TestStep{
-			{
-				Config: cfg("wo-token-1", 1),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					absentFromPlan{"wo-token-1"},
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					sameID.AddStateValue(addr, attr("id")),
-					statecheck.ExpectKnownValue(addr, attr("bearer_token_wo"), knownvalue.Null()),
-					statecheck.ExpectKnownValue(addr, attr("bearer_token"), knownvalue.Null()),
-					absentFromState{"wo-token-1"},
-				},
-				Check: e.checkToken(t, "wo-token-1"),
+	writeOnlyTest(t, e.checkDestroyed, []resource.TestStep{
+		{
+			Config: cfg("wo-token-1", 1),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				absentFromPlan{"wo-token-1"},
+			}},
+			ConfigStateChecks: []statecheck.StateCheck{
+				sameID.AddStateValue(addr, attr("id")),
+				statecheck.ExpectKnownValue(addr, attr("bearer_token_wo"), knownvalue.Null()),
+				statecheck.ExpectKnownValue(addr, attr("bearer_token"), knownvalue.Null()),
+				absentFromState{"wo-token-1"},
 			},
-			{
-				// Terraform cannot see a write-only value change: without a
-				// version bump nothing is planned and the API keeps the old token.
-				Config: cfg("wo-token-2", 1),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectEmptyPlan(),
-				}},
-				Check: e.checkToken(t, "wo-token-1"),
+			Check: e.checkToken(t, "wo-token-1"),
+		},
+		{
+			// Terraform cannot see a write-only value change: without a
+			// version bump nothing is planned and the API keeps the old token.
+			Config: cfg("wo-token-2", 1),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectEmptyPlan(),
+			}},
+			Check: e.checkToken(t, "wo-token-1"),
+		},
+		{
+			Config: cfg("wo-token-2", 2),
+			ConfigPlanChecks: planned(addr, plancheck.ResourceActionUpdate,
+				absentFromPlan{"wo-token-2"},
+			),
+			ConfigStateChecks: []statecheck.StateCheck{
+				sameID.AddStateValue(addr, attr("id")),
+				statecheck.ExpectKnownValue(addr, attr("bearer_token_wo_version"), knownvalue.Int64Exact(2)),
+				absentFromState{"wo-token-2"},
+				absentFromState{"wo-token-1"},
 			},
-			{
-				Config: cfg("wo-token-2", 2),
-				ConfigPlanChecks: planned(addr, plancheck.ResourceActionUpdate,
-					absentFromPlan{"wo-token-2"},
-				),
-				ConfigStateChecks: []statecheck.StateCheck{
-					sameID.AddStateValue(addr, attr("id")),
-					statecheck.ExpectKnownValue(addr, attr("bearer_token_wo_version"), knownvalue.Int64Exact(2)),
-					absentFromState{"wo-token-2"},
-					absentFromState{"wo-token-1"},
-				},
-				Check: e.checkToken(t, "wo-token-2"),
-			},
+			Check: e.checkToken(t, "wo-token-2"),
 		},
 	})
 }
@@ -267,11 +199,7 @@ func TestAccConnection_deletedOutOfBand(t *testing.T) {
 	e := newAccEnv(t)
 	cfg := connectionConfig(e, "vanishing", "https://mcp.example.com/vanishing", "")
 	var firstID string
-	deleteIt := func() {
-		if err := e.client.DeleteConnection(context.Background(), firstID); err != nil {
-			t.Fatalf("deleting out of band: %v", err)
-		}
-	}
+	deleteIt := deleteOutOfBand(t, e.client.DeleteConnection, &firstID)
 	parallelTest(t, e.checkDestroyed, []resource.TestStep{
 		createdStep(cfg, addr, &firstID),
 		// Refresh finds it gone: a plan to re-create, not an error.
@@ -292,42 +220,35 @@ resource "mcp_connection" "test" {
 }
 `
 	var id string
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testFactories,
-		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.RequireAbove(tfversion.Version1_11_0)},
-		CheckDestroy:             e.checkDestroyed,
-		Steps: []resource.TestStep{
-			createdStep(cfg, addr, &id),
-			{
-				// Someone renames it, moves it and drops its credentials in the API.
-				PreConfig: func() {
-					none := contract.AuthNone
-					_, err := e.client.UpdateConnection(context.Background(), id, contract.UpdateConnectionRequest{
-						Name: new("renamed-by-hand"), ServerURL: new("https://elsewhere.example.com/mcp"), AuthType: &none,
-					})
+	writeOnlyTest(t, e.checkDestroyed, []resource.TestStep{
+		createdStep(cfg, addr, &id),
+		{
+			// Someone renames it, moves it and drops its credentials in the API.
+			PreConfig: changeOutOfBand(t, func(ctx context.Context) error {
+				none := contract.AuthNone
+				_, err := e.client.UpdateConnection(ctx, id, contract.UpdateConnectionRequest{
+					Name: new("renamed-by-hand"), ServerURL: new("https://elsewhere.example.com/mcp"), AuthType: &none,
+				})
+				return err
+			}),
+			Config: cfg,
+			ConfigPlanChecks: planned(addr, plancheck.ResourceActionUpdate,
+				plancheck.ExpectKnownValue(addr, attr("name"), knownvalue.StringExact("drifting")),
+				plancheck.ExpectKnownValue(addr, attr("auth_type"), knownvalue.StringExact("bearer")),
+			),
+			Check: resource.ComposeAggregateTestCheckFunc(
+				e.checkToken(t, "drift-token"),
+				func(*terraform.State) error {
+					conn, err := e.client.GetConnection(context.Background(), id)
 					if err != nil {
-						t.Fatalf("changing out of band: %v", err)
+						return err
 					}
+					if conn.Name != "drifting" || conn.ServerURL != "https://mcp.example.com/drifting" || conn.AuthType != contract.AuthBearer {
+						return fmt.Errorf("apply did not repair the connection: %+v", conn)
+					}
+					return nil
 				},
-				Config: cfg,
-				ConfigPlanChecks: planned(addr, plancheck.ResourceActionUpdate,
-					plancheck.ExpectKnownValue(addr, attr("name"), knownvalue.StringExact("drifting")),
-					plancheck.ExpectKnownValue(addr, attr("auth_type"), knownvalue.StringExact("bearer")),
-				),
-				Check: resource.ComposeAggregateTestCheckFunc(
-					e.checkToken(t, "drift-token"),
-					func(*terraform.State) error {
-						conn, err := e.client.GetConnection(context.Background(), id)
-						if err != nil {
-							return err
-						}
-						if conn.Name != "drifting" || conn.ServerURL != "https://mcp.example.com/drifting" || conn.AuthType != contract.AuthBearer {
-							return fmt.Errorf("apply did not repair the connection: %+v", conn)
-						}
-						return nil
-					},
-				),
-			},
+			),
 		},
 	})
 }
@@ -456,24 +377,16 @@ bearer_token = "has space"`, `Invalid bearer token.*printable ASCII`},
 			ExpectError: regexp.MustCompile(`(?s)` + tt.want),
 		}
 	}
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testFactories,
-		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.RequireAbove(tfversion.Version1_11_0)},
-		Steps:                    steps,
-	})
+	writeOnlyTest(t, nil, steps)
 }
 
 // TestAccConnection_unknownValues feeds values known only after apply into
 // every attribute the validators and ValidateConfig look at.
 func TestAccConnection_unknownValues(t *testing.T) {
 	e := newAccEnv(t)
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testFactories,
-		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.RequireAbove(tfversion.Version1_11_0)},
-		CheckDestroy:             e.checkDestroyed,
-		Steps: []resource.TestStep{
-			{
-				Config: e.providerBlock() + `
+	writeOnlyTest(t, e.checkDestroyed, []resource.TestStep{
+		{
+			Config: e.providerBlock() + `
 resource "terraform_data" "in" {
   input = {
     name  = "from-terraform-data"
@@ -489,21 +402,21 @@ resource "mcp_connection" "test" {
   bearer_token_wo_version = 1
 }
 `,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectUnknownValue(addr, attr("name")),
-					plancheck.ExpectUnknownValue(addr, attr("auth_type")),
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(addr, attr("name"), knownvalue.StringExact("from-terraform-data")),
-					statecheck.ExpectKnownValue(addr, attr("server_url"), knownvalue.StringExact("https://mcp.example.com/from-terraform-data")),
-					statecheck.ExpectKnownValue(addr, attr("auth_type"), knownvalue.StringExact("bearer")),
-				},
-				Check: e.checkToken(t, "token-from-terraform-data"),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectUnknownValue(addr, attr("name")),
+				plancheck.ExpectUnknownValue(addr, attr("auth_type")),
+			}},
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(addr, attr("name"), knownvalue.StringExact("from-terraform-data")),
+				statecheck.ExpectKnownValue(addr, attr("server_url"), knownvalue.StringExact("https://mcp.example.com/from-terraform-data")),
+				statecheck.ExpectKnownValue(addr, attr("auth_type"), knownvalue.StringExact("bearer")),
 			},
-			{
-				// An unknown that turns out invalid is caught at apply, when
-				// Terraform validates the configuration again with known values.
-				Config: e.providerBlock() + `
+			Check: e.checkToken(t, "token-from-terraform-data"),
+		},
+		{
+			// An unknown that turns out invalid is caught at apply, when
+			// Terraform validates the configuration again with known values.
+			Config: e.providerBlock() + `
 resource "terraform_data" "in" {
   input = {
     name  = "from-terraform-data"
@@ -528,8 +441,7 @@ resource "mcp_connection" "late" {
   bearer_token = "a-token"
 }
 `,
-				ExpectError: regexp.MustCompile(`(?s)Bearer token without bearer authentication.*mcp_connection\.late`),
-			},
+			ExpectError: regexp.MustCompile(`(?s)Bearer token without bearer authentication.*mcp_connection\.late`),
 		},
 	})
 }

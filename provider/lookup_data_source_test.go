@@ -34,6 +34,15 @@ func sameAs(addr string, sources []string, attrs ...string) []statecheck.StateCh
 	return checks
 }
 
+// notFoundSteps look up, after base, a record of typeName that does not
+// exist: by id, which fails with byID, and by name, which fails with byName.
+func notFoundSteps(base, typeName, id, name string, byID, byName *regexp.Regexp) []resource.TestStep {
+	return []resource.TestStep{
+		{Config: base + fmt.Sprintf("data %q \"missing\" {\n  id = %q\n}\n", typeName, id), ExpectError: byID},
+		{Config: base + fmt.Sprintf("data %q \"missing\" {\n  name = %q\n}\n", typeName, name), ExpectError: byName},
+	}
+}
+
 // exactlyOneSteps are the refusals every lookup data source shares, after
 // base: a lookup with neither id nor name, and one with both (of the
 // resource at addr).

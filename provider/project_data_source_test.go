@@ -24,18 +24,7 @@ resource "mcp_project" "test" {
 			ExpectError: regexp.MustCompile(`(?s)Invalid project id.*must be a project id such as proj_abc123`),
 		},
 	}, exactlyOneSteps(base, "mcp_project", projectAddr)...)
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testFactories,
-		CheckDestroy:             e.checkProjectsDestroyed,
-		Steps: append(steps, []resource.TestStep{
-			{
-				Config:      base + `data "mcp_project" "missing" { id = "proj_nosuchproject" }`,
-				ExpectError: regexp.MustCompile(`(?s)Project not found.*No project with id proj_nosuchproject`),
-			},
-			{
-				Config:      base + `data "mcp_project" "missing" { name = "looked up" }`,
-				ExpectError: regexp.MustCompile(`(?s)Project not found.*No project named "looked up".*case-sensitive`),
-			},
-		}...),
-	})
+	parallelTest(t, e.checkProjectsDestroyed, append(steps, notFoundSteps(base, "mcp_project", "proj_nosuchproject", "looked up",
+		regexp.MustCompile(`(?s)Project not found.*No project with id proj_nosuchproject`),
+		regexp.MustCompile(`(?s)Project not found.*No project named "looked up".*case-sensitive`))...))
 }

@@ -110,14 +110,12 @@ resource "mcp_project" "test" {
 		createdStep(cfg, projectAddr, &firstID),
 		{
 			// Renamed and re-described by hand: the plan puts it back in place.
-			PreConfig: func() {
-				_, err := e.client.UpdateProject(context.Background(), firstID, contract.UpdateProjectRequest{
+			PreConfig: changeOutOfBand(t, func(ctx context.Context) error {
+				_, err := e.client.UpdateProject(ctx, firstID, contract.UpdateProjectRequest{
 					Name: new("renamed-by-hand"), Description: new("edited by hand"),
 				})
-				if err != nil {
-					t.Fatalf("changing out of band: %v", err)
-				}
-			},
+				return err
+			}),
 			Config: cfg,
 			ConfigPlanChecks: planned(projectAddr, plancheck.ResourceActionUpdate,
 				plancheck.ExpectKnownValue(projectAddr, attr("name"), knownvalue.StringExact("drifting")),
@@ -133,17 +131,8 @@ resource "mcp_project" "test" {
 				return nil
 			},
 		},
-		{
-			// Deleted by hand: refresh drops it and the plan re-creates it.
-			PreConfig: func() {
-				if err := e.client.DeleteProject(context.Background(), firstID); err != nil {
-					t.Fatalf("deleting out of band: %v", err)
-				}
-			},
-			Config:             cfg,
-			PlanOnly:           true,
-			ExpectNonEmptyPlan: true,
-		},
+		// Deleted by hand: refresh drops it and the plan re-creates it.
+		goneStep(cfg, deleteOutOfBand(t, e.client.DeleteProject, &firstID)),
 		recreatedStep(cfg, projectAddr, "project", &firstID, nil),
 	})
 }
@@ -211,5 +200,5 @@ description = ""`, `Invalid description.*must not be empty; to have no descripti
 			ExpectError: regexp.MustCompile(`(?s)` + tt.want),
 		}
 	}
-	resource.ParallelTest(t, resource.TestCase{ProtoV6ProviderFactories: testFactories, Steps: steps})
+	parallelTest(t, nil, steps)
 }

@@ -42,19 +42,6 @@ var testFactories = map[string]func() (tfprotov6.ProviderServer, error){
 	"mcp": providerserver.NewProtocol6WithError(testProvider()),
 }
 
-// parallelTest runs the acceptance test steps against this provider, in
-// parallel with the other tests, and checkDestroy after them.
-func parallelTest(t *testing.T, checkDestroy resource.TestCheckFunc, steps []resource.TestStep) {
-	t.Helper()
-	resource.ParallelTest(t, resource.TestCase{ProtoV6ProviderFactories: testFactories, CheckDestroy: checkDestroy, Steps: steps})
-}
-
-// planned checks, before apply, that the plan has action for the resource
-// at addr, and then the more checks.
-func planned(addr string, action plancheck.ResourceActionType, more ...plancheck.PlanCheck) resource.ConfigPlanChecks {
-	return resource.ConfigPlanChecks{PreApply: append([]plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, action)}, more...)}
-}
-
 // accEnv is one acceptance test's API server and a client to arrange and
 // inspect it outside Terraform.
 type accEnv struct {

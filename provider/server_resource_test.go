@@ -17,7 +17,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
-	"github.com/hashicorp/terraform-plugin-testing/tfversion"
 
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/apitest"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
@@ -215,55 +214,51 @@ resource "mcp_server" "test" {
 	}
 	sameID := statecheck.CompareValue(compare.ValuesSame())
 
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testFactories,
-		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.RequireAbove(tfversion.Version1_11_0)},
-		CheckDestroy:             e.checkServersDestroyed,
-		Steps: []resource.TestStep{
-			{
-				Config: cfg(token1, 1),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					absentFromPlan{token1},
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					sameID.AddStateValue(serverAddr, attr("id")),
-					statecheck.ExpectKnownValue(serverAddr, attr("transport_type"), knownvalue.StringExact("sse")),
-					statecheck.ExpectKnownValue(serverAddr, attr("status"), knownvalue.StringExact("error")),
-					statecheck.ExpectKnownValue(serverAddr, attr("bearer_token_wo"), knownvalue.Null()),
-					statecheck.ExpectKnownValue(serverAddr, attr("bearer_token"), knownvalue.Null()),
-					absentFromState{token1},
-				},
-				Check: watch.saw(token1),
+	writeOnlyTest(t, e.checkServersDestroyed, []resource.TestStep{
+		{
+			Config: cfg(token1, 1),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				absentFromPlan{token1},
+			}},
+			ConfigStateChecks: []statecheck.StateCheck{
+				sameID.AddStateValue(serverAddr, attr("id")),
+				statecheck.ExpectKnownValue(serverAddr, attr("transport_type"), knownvalue.StringExact("sse")),
+				statecheck.ExpectKnownValue(serverAddr, attr("status"), knownvalue.StringExact("error")),
+				statecheck.ExpectKnownValue(serverAddr, attr("bearer_token_wo"), knownvalue.Null()),
+				statecheck.ExpectKnownValue(serverAddr, attr("bearer_token"), knownvalue.Null()),
+				absentFromState{token1},
 			},
-			{
-				// Without a version bump Terraform cannot see the new token.
-				Config: cfg(token2, 1),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectEmptyPlan(),
-				}},
+			Check: watch.saw(token1),
+		},
+		{
+			// Without a version bump Terraform cannot see the new token.
+			Config: cfg(token2, 1),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectEmptyPlan(),
+			}},
+		},
+		{
+			PreConfig: watch.mark,
+			Config:    cfg(token2, 2),
+			ConfigPlanChecks: planned(serverAddr, plancheck.ResourceActionUpdate,
+				absentFromPlan{token2},
+			),
+			ConfigStateChecks: []statecheck.StateCheck{
+				sameID.AddStateValue(serverAddr, attr("id")),
+				statecheck.ExpectKnownValue(serverAddr, attr("status"), knownvalue.StringExact("connected")),
+				statecheck.ExpectKnownValue(serverAddr, attr("capabilities"), knownvalue.ObjectExact(map[string]knownvalue.Check{
+					"tools": knownvalue.Bool(false), "resources": knownvalue.Bool(false), "prompts": knownvalue.Bool(true),
+				})),
+				statecheck.ExpectKnownValue(serverAddr, attr("bearer_token_wo_version"), knownvalue.Int64Exact(2)),
+				absentFromState{token1},
+				absentFromState{token2},
 			},
-			{
-				PreConfig: watch.mark,
-				Config:    cfg(token2, 2),
-				ConfigPlanChecks: planned(serverAddr, plancheck.ResourceActionUpdate,
-					absentFromPlan{token2},
-				),
-				ConfigStateChecks: []statecheck.StateCheck{
-					sameID.AddStateValue(serverAddr, attr("id")),
-					statecheck.ExpectKnownValue(serverAddr, attr("status"), knownvalue.StringExact("connected")),
-					statecheck.ExpectKnownValue(serverAddr, attr("capabilities"), knownvalue.ObjectExact(map[string]knownvalue.Check{
-						"tools": knownvalue.Bool(false), "resources": knownvalue.Bool(false), "prompts": knownvalue.Bool(true),
-					})),
-					statecheck.ExpectKnownValue(serverAddr, attr("bearer_token_wo_version"), knownvalue.Int64Exact(2)),
-					absentFromState{token1},
-					absentFromState{token2},
-				},
-				Check: watch.saw(token2),
-			},
-			{
-				// Dropping the token removes it from the server: the handshake fails again.
-				PreConfig: watch.mark,
-				Config: e.providerBlock() + fmt.Sprintf(`
+			Check: watch.saw(token2),
+		},
+		{
+			// Dropping the token removes it from the server: the handshake fails again.
+			PreConfig: watch.mark,
+			Config: e.providerBlock() + fmt.Sprintf(`
 resource "mcp_server" "test" {
   project_id     = %q
   name           = "events"
@@ -271,11 +266,10 @@ resource "mcp_server" "test" {
   url            = %q
 }
 `, project, mcp.URL),
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(serverAddr, attr("status"), knownvalue.StringExact("error")),
-				},
-				Check: watch.saw(""),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(serverAddr, attr("status"), knownvalue.StringExact("error")),
 			},
+			Check: watch.saw(""),
 		},
 	})
 }
@@ -564,8 +558,7 @@ resource "mcp_server" "test" {
 		{
 			// Renamed, moved, re-pointed and disconnected by hand: the apply
 			// puts it back and connects again.
-			PreConfig: func() {
-				ctx := context.Background()
+			PreConfig: changeOutOfBand(t, func(ctx context.Context) error {
 				_, err := e.client.UpdateServer(ctx, firstID, contract.UpdateServerRequest{
 					Name: new("renamed-by-hand"), ProjectID: new(projectB), URL: new(mcptest.ClosedURL(t) + "/mcp"),
 					Description: new(""),
@@ -573,10 +566,8 @@ resource "mcp_server" "test" {
 				if err == nil {
 					_, err = e.client.DisconnectServer(ctx, firstID)
 				}
-				if err != nil {
-					t.Fatalf("changing out of band: %v", err)
-				}
-			},
+				return err
+			}),
 			Config: cfg,
 			ConfigPlanChecks: planned(serverAddr, plancheck.ResourceActionUpdate,
 				plancheck.ExpectKnownValue(serverAddr, attr("name"), knownvalue.StringExact("drifting")),
@@ -609,11 +600,7 @@ resource "mcp_server" "test" {
 			},
 		},
 		// Deleted by hand: refresh drops it and the plan re-creates it.
-		recreatedStep(cfg, serverAddr, "server", &firstID, func() {
-			if err := e.client.DeleteServer(context.Background(), firstID); err != nil {
-				t.Fatalf("deleting out of band: %v", err)
-			}
-		}),
+		recreatedStep(cfg, serverAddr, "server", &firstID, deleteOutOfBand(t, e.client.DeleteServer, &firstID)),
 	})
 }
 
@@ -703,11 +690,7 @@ args = [` + strings.Repeat(`"a", `, contract.MaxArgs+1) + `]`, fmt.Sprintf(`Inva
 			ExpectError: regexp.MustCompile(`(?s)` + strings.ReplaceAll(tt.want, " ", `\s+`)),
 		}
 	}
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testFactories,
-		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.RequireAbove(tfversion.Version1_11_0)},
-		Steps:                    steps,
-	})
+	writeOnlyTest(t, nil, steps)
 }
 
 // TestAccServer_unknownValues feeds values known only after apply into the
