@@ -68,16 +68,7 @@ resource "mcp_connection" "oms" {
   name       = "Order Management System"
   server_url = %q
 }
-resource "mcp_project" "test" {
-  name = "agents"
-}
-resource "mcp_server" "ledger" {
-  project_id      = mcp_project.test.id
-  name            = "Ledger"
-  url             = %q
-  connection_type = "proxy"
-}
-`, oms.URL, ledger.URL)
+`, oms.URL) + serverInProject("agents", "ledger", "Ledger", fmt.Sprintf("url = %q", ledger.URL), `connection_type = "proxy"`)
 }
 
 // Instructions as the API composes them (SPEC §10): "## <record name>",
@@ -302,17 +293,8 @@ func TestAccAgent_serverGatewayURL(t *testing.T) {
 	e := newAccEnv(t, apitest.WithProbes())
 	mcp := mcptest.StartModern(t)
 	cfg := func(connType string) string {
-		return e.providerBlock() + fmt.Sprintf(`
-resource "mcp_project" "test" {
-  name = "gateway"
-}
-resource "mcp_server" "test" {
-  project_id      = mcp_project.test.id
-  name            = "switching"
-  url             = %q
-  connection_type = %q
-}
-`, mcp.URL, connType)
+		return e.providerBlock() + serverInProject("gateway", "test", "switching",
+			fmt.Sprintf("url = %q", mcp.URL), fmt.Sprintf("connection_type = %q", connType))
 	}
 	parallelTest(t, e.checkServersDestroyed, []resource.TestStep{
 		{
@@ -433,16 +415,8 @@ resource "mcp_connection" "ledger" {
   name       = "Ledger"
   server_url = "https://mcp.example.com/ledger"
 }
-resource "mcp_project" "test" {
-  name = "refusals"
-}
-resource "mcp_server" "ledger" {
-  project_id       = mcp_project.test.id
-  name             = "ledger"
-  url              = "https://mcp.example.com/ledger"
-  connection_type  = "proxy"
-  connect_on_apply = false
-}
+` + serverInProject("refusals", "ledger", "ledger",
+		`url = "https://mcp.example.com/ledger"`, `connection_type = "proxy"`, "connect_on_apply = false") + `
 resource "mcp_server" "direct" {
   project_id       = mcp_project.test.id
   name             = "direct"

@@ -121,17 +121,18 @@ resource "mcp_connection" "test" {
 `, name, url, extra)
 }
 
-// bearerConfig is mcp_connection.test at url with a write-only token.
-func bearerConfig(e *accEnv, url, token string, version int) string {
+// bearerConfig is mcp_connection.test named name at url, with a
+// write-only token.
+func bearerConfig(e *accEnv, name, url, token string, version int) string {
 	return e.providerBlock() + fmt.Sprintf(`
 resource "mcp_connection" "test" {
-  name                    = "checked"
+  name                    = %q
   server_url              = %q
   auth_type               = "bearer"
   bearer_token_wo         = %q
   bearer_token_wo_version = %d
 }
-`, url, token, version)
+`, name, url, token, version)
 }
 
 func TestAccConnectionHealth_checkedOnCreate(t *testing.T) {
@@ -140,7 +141,7 @@ func TestAccConnectionHealth_checkedOnCreate(t *testing.T) {
 	mcp := mcptest.StartHTTP(t, mcptest.Config{Instructions: instructions, Tools: true, BearerToken: "create-token"})
 
 	writeOnlyTest(t, e.checkDestroyed, []resource.TestStep{{
-		Config: bearerConfig(e, mcp.URL, "create-token", 1),
+		Config: bearerConfig(e, "checked", mcp.URL, "create-token", 1),
 		ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: append(unknownHealth(),
 			plancheck.ExpectResourceAction(addr, plancheck.ResourceActionCreate),
 			plancheck.ExpectKnownValue(addr, attr("check_on_apply"), knownvalue.Bool(true)),
@@ -165,7 +166,7 @@ func TestAccConnectionHealth_wrongToken(t *testing.T) {
 	writeOnlyTest(t, e.checkDestroyed, []resource.TestStep{
 		{
 			// A failing check is the connection's state, not a failed apply.
-			Config: bearerConfig(e, mcp.URL, "a-wrong-token", 1),
+			Config: bearerConfig(e, "checked", mcp.URL, "a-wrong-token", 1),
 			ConfigStateChecks: []statecheck.StateCheck{
 				statecheck.ExpectKnownValue(addr, attr("status"), knownvalue.StringExact("error")),
 				statecheck.ExpectKnownValue(addr, attr("last_error"), mentions("HTTP 401", "check the bearer token")),
@@ -178,7 +179,7 @@ func TestAccConnectionHealth_wrongToken(t *testing.T) {
 		{
 			// What last_error says to do: fix the token. The new one is
 			// sent and checked in the same apply.
-			Config: bearerConfig(e, mcp.URL, "the-right-token", 2),
+			Config: bearerConfig(e, "checked", mcp.URL, "the-right-token", 2),
 			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: append(unknownHealth(),
 				plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
 			)},
@@ -197,13 +198,13 @@ func TestAccConnectionHealth_recheckedOnUpdate(t *testing.T) {
 
 	writeOnlyTest(t, e.checkDestroyed, []resource.TestStep{
 		{
-			Config:            bearerConfig(e, first.URL, "shared-token", 1),
+			Config:            bearerConfig(e, "checked", first.URL, "shared-token", 1),
 			ConfigStateChecks: append(checkedActive("first server"), checkedAt.AddStateValue(addr, attr("last_health_check_at"))),
 		},
 		{
 			// A new URL: the API forgets the old server's instructions and
 			// the provider checks the new one, with the token it kept.
-			Config: bearerConfig(e, second.URL, "shared-token", 1),
+			Config: bearerConfig(e, "checked", second.URL, "shared-token", 1),
 			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: append(unknownHealth(),
 				plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
 			)},
@@ -212,7 +213,7 @@ func TestAccConnectionHealth_recheckedOnUpdate(t *testing.T) {
 		},
 		{
 			// A new token is checked too: the server refuses this one.
-			Config: bearerConfig(e, second.URL, "rotated-token", 2),
+			Config: bearerConfig(e, "checked", second.URL, "rotated-token", 2),
 			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: append(unknownHealth(),
 				plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
 			)},
@@ -224,7 +225,7 @@ func TestAccConnectionHealth_recheckedOnUpdate(t *testing.T) {
 			Check: lastAuthorizedAs(second, "rotated-token"),
 		},
 		{
-			Config: bearerConfig(e, second.URL, "shared-token", 3),
+			Config: bearerConfig(e, "checked", second.URL, "shared-token", 3),
 			ConfigStateChecks: append(checkedActive("second server"),
 				checkedAt.AddStateValue(addr, attr("last_health_check_at")),
 				absentFromState{"shared-token"},
@@ -235,16 +236,8 @@ func TestAccConnectionHealth_recheckedOnUpdate(t *testing.T) {
 		{
 			// A rename changes neither endpoint nor credentials: no check,
 			// and the result of the last one stays.
-			PreConfig: func() { seen = len(second.Requests()) },
-			Config: e.providerBlock() + fmt.Sprintf(`
-resource "mcp_connection" "test" {
-  name                    = "checked and renamed"
-  server_url              = %q
-  auth_type               = "bearer"
-  bearer_token_wo         = "shared-token"
-  bearer_token_wo_version = 3
-}
-`, second.URL),
+			PreConfig:        func() { seen = len(second.Requests()) },
+			Config:           bearerConfig(e, "checked and renamed", second.URL, "shared-token", 3),
 			ConfigPlanChecks: planned(addr, plancheck.ResourceActionUpdate),
 			ConfigStateChecks: append(checkedActive("second server"),
 				statecheck.ExpectKnownValue(addr, attr("name"), knownvalue.StringExact("checked and renamed")),
@@ -426,7 +419,7 @@ func TestAccConnectionHealth_import(t *testing.T) {
 
 	writeOnlyTest(t, e.checkDestroyed, []resource.TestStep{
 		{
-			Config:            bearerConfig(e, mcp.URL, "import-token", 1),
+			Config:            bearerConfig(e, "checked", mcp.URL, "import-token", 1),
 			ConfigStateChecks: checkedActive("importable"),
 		},
 		// The API never returns a token; the version is Terraform's own bookkeeping.

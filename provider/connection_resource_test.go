@@ -49,15 +49,7 @@ func TestAccConnection_lifecycle(t *testing.T) {
 		},
 		{
 			// Rename, move and switch to bearer in place.
-			Config: e.providerBlock() + `
-resource "mcp_connection" "test" {
-  name                    = "OMS"
-  server_url              = "https://mcp.example.com/oms/v2"
-  auth_type               = "bearer"
-  bearer_token_wo         = "lifecycle-token-1"
-  bearer_token_wo_version = 1
-}
-`,
+			Config: bearerConfig(e, "OMS", "https://mcp.example.com/oms/v2", "lifecycle-token-1", 1),
 			ConfigPlanChecks: planned(addr, plancheck.ResourceActionUpdate,
 				// Stable values are carried, self-changing ones are left open.
 				plancheck.ExpectKnownValue(addr, attr("tenant_id"), knownvalue.StringExact(e.srv.TenantID.String())),
@@ -94,15 +86,7 @@ resource "mcp_connection" "test" {
 func TestAccConnection_writeOnlyTokenRotation(t *testing.T) {
 	e := newAccEnv(t)
 	cfg := func(token string, version int) string {
-		return e.providerBlock() + fmt.Sprintf(`
-resource "mcp_connection" "test" {
-  name                    = "rotating"
-  server_url              = "https://mcp.example.com/rotating"
-  auth_type               = "bearer"
-  bearer_token_wo         = %q
-  bearer_token_wo_version = %d
-}
-`, token, version)
+		return bearerConfig(e, "rotating", "https://mcp.example.com/rotating", token, version)
 	}
 	sameID := statecheck.CompareValue(compare.ValuesSame())
 
@@ -177,15 +161,7 @@ resource "mcp_connection" "test" {
 		{
 			// Moving to the write-only token sends it even though the old
 			// token is unchanged on the API side.
-			Config: e.providerBlock() + `
-resource "mcp_connection" "test" {
-  name                    = "sensitive"
-  server_url              = "https://mcp.example.com/sensitive"
-  auth_type               = "bearer"
-  bearer_token_wo         = "now-write-only"
-  bearer_token_wo_version = 1
-}
-`,
+			Config: bearerConfig(e, "sensitive", "https://mcp.example.com/sensitive", "now-write-only", 1),
 			ConfigStateChecks: []statecheck.StateCheck{
 				statecheck.ExpectKnownValue(addr, attr("bearer_token"), knownvalue.Null()),
 				absentFromState{"now-write-only"},
@@ -210,15 +186,7 @@ func TestAccConnection_deletedOutOfBand(t *testing.T) {
 
 func TestAccConnection_changedOutOfBand(t *testing.T) {
 	e := newAccEnv(t)
-	cfg := e.providerBlock() + `
-resource "mcp_connection" "test" {
-  name                    = "drifting"
-  server_url              = "https://mcp.example.com/drifting"
-  auth_type               = "bearer"
-  bearer_token_wo         = "drift-token"
-  bearer_token_wo_version = 1
-}
-`
+	cfg := bearerConfig(e, "drifting", "https://mcp.example.com/drifting", "drift-token", 1)
 	var id string
 	writeOnlyTest(t, e.checkDestroyed, []resource.TestStep{
 		createdStep(cfg, addr, &id),

@@ -17,17 +17,8 @@ import (
 func TestAccServerDataSource(t *testing.T) {
 	e := newServerAccEnv(t, "")
 	mcp := mcptest.StartHTTP(t, mcptest.Config{Name: "looked-up", Version: "0.9.0", Tools: true})
-	base := e.providerBlock() + fmt.Sprintf(`
-resource "mcp_project" "test" {
-  name = "lookups"
-}
-resource "mcp_server" "test" {
-  project_id  = mcp_project.test.id
-  name        = "Inventory"
-  description = "found by id and by name"
-  url         = %q
-}
-`, mcp.URL)
+	base := e.providerBlock() + serverInProject("lookups", "test", "Inventory",
+		`description = "found by id and by name"`, fmt.Sprintf("url = %q", mcp.URL))
 	var checks []statecheck.StateCheck
 	for _, ds := range []string{"data.mcp_server.by_id", "data.mcp_server.by_name"} {
 		for _, a := range []string{"id", "project_id", "name", "description", "transport_type", "connection_type", "url",

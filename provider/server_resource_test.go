@@ -110,17 +110,7 @@ func TestAccServer_http(t *testing.T) {
 	mcp := mcptest.StartHTTP(t, mcptest.Config{Name: "Example MCP", Version: "1.0.0", Tools: true, Resources: true})
 	closed := mcptest.ClosedURL(t) + "/mcp"
 	cfg := func(name, url, extra string) string {
-		return e.providerBlock() + fmt.Sprintf(`
-resource "mcp_project" "test" {
-  name = "servers"
-}
-resource "mcp_server" "test" {
-  project_id = mcp_project.test.id
-  name       = %q
-  url        = %q
-  %s
-}
-`, name, url, extra)
+		return e.providerBlock() + serverInProject("servers", "test", name, fmt.Sprintf("url = %q", url), extra)
 	}
 	sameID := statecheck.CompareValue(compare.ValuesSame())
 
@@ -359,17 +349,21 @@ func TestAccServer_stdio(t *testing.T) {
 	project := e.project(t, "local")
 	mcp := mcptest.StartHTTP(t, mcptest.Config{Name: "remote"})
 	sameID := statecheck.CompareValue(compare.ValuesSame())
-
-	parallelTest(t, e.checkServersDestroyed, []resource.TestStep{
-		{
-			Config: e.providerBlock() + fmt.Sprintf(`
+	// stdio is the server started as command, with the attribute lines extra.
+	stdio := func(command, extra string) string {
+		return e.providerBlock() + fmt.Sprintf(`
 resource "mcp_server" "test" {
   project_id     = %q
   name           = "local"
   transport_type = "stdio"
   command        = %q
-}
-`, project, command),
+%s}
+`, project, command, extra)
+	}
+
+	parallelTest(t, e.checkServersDestroyed, []resource.TestStep{
+		{
+			Config: stdio(command, ""),
 			ConfigStateChecks: []statecheck.StateCheck{
 				sameID.AddStateValue(serverAddr, attr("id")),
 				statecheck.ExpectKnownValue(serverAddr, attr("command"), knownvalue.StringExact(command)),
@@ -381,15 +375,7 @@ resource "mcp_server" "test" {
 		},
 		{
 			// An explicit empty list stays one.
-			Config: e.providerBlock() + fmt.Sprintf(`
-resource "mcp_server" "test" {
-  project_id     = %q
-  name           = "local"
-  transport_type = "stdio"
-  command        = %q
-  args           = []
-}
-`, project, command),
+			Config: stdio(command, "  args           = []\n"),
 			ConfigStateChecks: []statecheck.StateCheck{
 				sameID.AddStateValue(serverAddr, attr("id")),
 				statecheck.ExpectKnownValue(serverAddr, attr("args"), knownvalue.ListSizeExact(0)),
@@ -424,15 +410,7 @@ resource "mcp_server" "test" {
 		},
 		{
 			// And back to stdio, now with arguments.
-			Config: e.providerBlock() + fmt.Sprintf(`
-resource "mcp_server" "test" {
-  project_id     = %q
-  name           = "local"
-  transport_type = "stdio"
-  command        = %q
-  args           = ["-name", "from-args"]
-}
-`, project, command),
+			Config: stdio(command, `  args           = ["-name", "from-args"]`+"\n"),
 			ConfigStateChecks: []statecheck.StateCheck{
 				sameID.AddStateValue(serverAddr, attr("id")),
 				statecheck.ExpectKnownValue(serverAddr, attr("url"), knownvalue.Null()),
@@ -446,14 +424,7 @@ resource "mcp_server" "test" {
 		},
 		{
 			// A command off the allowlist is the API's refusal, with its words.
-			Config: e.providerBlock() + fmt.Sprintf(`
-resource "mcp_server" "test" {
-  project_id     = %q
-  name           = "local"
-  transport_type = "stdio"
-  command        = "node"
-}
-`, project),
+			Config:      stdio("node", ""),
 			ExpectError: regexp.MustCompile(`(?s)MCP API rejected the request.*command "node" is\s+not\s+allowed.*MCP_API_STDIO_COMMANDS`),
 		},
 	})
@@ -706,16 +677,8 @@ resource "terraform_data" "in" {
     url       = %q
   }
 }
-resource "mcp_project" "test" {
-  name = "unknowns"
-}
-resource "mcp_server" "test" {
-  project_id     = mcp_project.test.id
-  name           = "unknowns"
-  transport_type = terraform_data.in.output.transport
-  url            = terraform_data.in.output.url
-}
-`, mcp.URL),
+`, mcp.URL) + serverInProject("unknowns", "test", "unknowns",
+			"transport_type = terraform_data.in.output.transport", "url = terraform_data.in.output.url"),
 		ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 			plancheck.ExpectUnknownValue(serverAddr, attr("transport_type")),
 			plancheck.ExpectUnknownValue(serverAddr, attr("url")),

@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
@@ -113,4 +114,23 @@ func changeOutOfBand(t *testing.T, change func(ctx context.Context) error) func(
 			t.Fatalf("changing out of band: %v", err)
 		}
 	}
+}
+
+// serverInProject is the configuration of mcp_project.test named project
+// and, in it, the mcp_server labelled label named name, with one more
+// attribute for each of attrs ("url = ...").
+func serverInProject(project, label, name string, attrs ...string) string {
+	var lines strings.Builder
+	for _, a := range attrs {
+		lines.WriteString("  " + a + "\n")
+	}
+	return fmt.Sprintf(`
+resource "mcp_project" "test" {
+  name = %q
+}
+resource "mcp_server" %q {
+  project_id = mcp_project.test.id
+  name       = %q
+%s}
+`, project, label, name, lines.String())
 }
