@@ -18,7 +18,7 @@ func NewAgentDataSource() datasource.DataSource {
 		description: "Looks up one agent of your tenant by `id` or by `name` (set exactly one), for example to " +
 			"issue an `mcp_agent_token` for an agent managed elsewhere, or to hand out its `gateway_url`.",
 		idDescription: "UUID of the agent to look up, as in `mcp_agent.<name>.id`.",
-		idValidator:   validAgentID(),
+		idValidator:   validAgentID,
 		descs:         agentDescs,
 		attributes: func() map[string]schema.Attribute {
 			return map[string]schema.Attribute{

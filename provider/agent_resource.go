@@ -55,12 +55,12 @@ func (r *agentResource) Schema(_ context.Context, _ resource.SchemaRequest, resp
 						"connection_id": schema.StringAttribute{
 							Optional:            true,
 							MarkdownDescription: descAssignmentConnectionID + " Set exactly one of `connection_id` and `server_id`.",
-							Validators:          []validator.String{validConnectionID()},
+							Validators:          []validator.String{validConnectionID},
 						},
 						"server_id": schema.StringAttribute{
 							Optional:            true,
 							MarkdownDescription: descAssignmentServerID + " Set exactly one of `connection_id` and `server_id`.",
-							Validators:          []validator.String{validServerID()},
+							Validators:          []validator.String{validServerID},
 						},
 						// No UseStateForUnknown: the default follows the
 						// record's name, and the blocks may have moved.
@@ -71,7 +71,7 @@ func (r *agentResource) Schema(_ context.Context, _ resource.SchemaRequest, resp
 								"and `_`, without `__`. Defaults to the record's name lowercased, every run of other characters "+
 								"turned into `_`, without leading or trailing `_`, at most %d characters (`tools` when nothing is left).",
 								contract.PrefixMaxLength, contract.PrefixMaxLength),
-							Validators: []validator.String{validPrefix()},
+							Validators: []validator.String{validPrefix},
 						},
 						"allowed_tools": schema.SetAttribute{
 							ElementType:         types.StringType,

@@ -158,7 +158,7 @@ func checkStateResourceAttributes(status, lastError string) map[string]rsschema.
 	return checkStateAttributes[rsschema.Attribute](resourceComputed, status, lastError, rsschema.StringAttribute{
 		Optional:            true,
 		MarkdownDescription: descApprovedToolsHashResource,
-		Validators:          []validator.String{validToolsHash()},
+		Validators:          []validator.String{validToolsHash},
 	})
 }
 

@@ -16,7 +16,7 @@ func NewConnectionDataSource() datasource.DataSource {
 		description: "Looks up one MCP connection of your tenant by `id` or by `name` (set exactly one). " +
 			"The bearer token is never returned.",
 		idDescription: "UUID of the connection to look up, as in `mcp_connection.<name>.id`.",
-		idValidator:   validConnectionID(),
+		idValidator:   validConnectionID,
 		descs:         connectionDescs,
 		attributes:    connectionDataSourceAttributes,
 		get:           (*client.Client).GetConnection,

@@ -49,7 +49,7 @@ func (r *connectionResource) Schema(_ context.Context, _ resource.SchemaRequest,
 				Required: true,
 				MarkdownDescription: descConnectionURL + " Must not embed credentials; use `auth_type = \"bearer\"` and a token instead. " +
 					"Changing it updates the connection in place and resets `status` to `unknown` until the next health check.",
-				Validators: []validator.String{validServerURL()},
+				Validators: []validator.String{validServerURL},
 			},
 			"auth_type": schema.StringAttribute{
 				Optional: true,
@@ -85,7 +85,7 @@ func (r *connectionResource) Schema(_ context.Context, _ resource.SchemaRequest,
 			"change it here to send it again.",
 		writeOnly: "Write-only token the API sends to the MCP server when `auth_type` is `bearer`: it is sent to " +
 			"the API but never stored in the plan or state.",
-	}, validToken()))
+	}, validToken))
 }
 
 // ValidateConfig checks the auth_type/token combination at plan time. An
@@ -181,17 +181,9 @@ func (r *connectionResource) Update(ctx context.Context, req resource.UpdateRequ
 	id := state.ID.ValueString()
 
 	body, changed := connectionUpdateRequest(plan, state, config)
-	var (
-		conn *contract.Connection
-		err  error
-	)
-	if changed {
-		conn, err = r.client.UpdateConnection(ctx, id, body)
-	} else {
-		// Only Terraform-side values changed (e.g. bearer_token_wo_version
-		// removed); refresh the computed attributes without writing.
-		conn, err = r.client.GetConnection(ctx, id)
-	}
+	// Unchanged when only Terraform-side values changed (e.g.
+	// bearer_token_wo_version removed).
+	conn, err := updateOrGet(ctx, r.client, id, body, changed, (*client.Client).UpdateConnection, (*client.Client).GetConnection)
 	if err != nil {
 		connectionRecord.addWriteError(&resp.Diagnostics, r.client, fmt.Sprintf("update MCP connection %q (%s)", plan.Name.ValueString(), id), err)
 		return

@@ -352,9 +352,7 @@ bearer_token = "has space"`, `Invalid bearer token.*printable ASCII`},
 // every attribute the validators and ValidateConfig look at.
 func TestAccConnection_unknownValues(t *testing.T) {
 	e := newAccEnv(t)
-	writeOnlyTest(t, e.checkDestroyed, []resource.TestStep{
-		{
-			Config: e.providerBlock() + `
+	unknowns := e.providerBlock() + `
 resource "terraform_data" "in" {
   input = {
     name  = "from-terraform-data"
@@ -369,7 +367,10 @@ resource "mcp_connection" "test" {
   bearer_token_wo         = terraform_data.in.output.token
   bearer_token_wo_version = 1
 }
-`,
+`
+	writeOnlyTest(t, e.checkDestroyed, []resource.TestStep{
+		{
+			Config: unknowns,
 			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 				plancheck.ExpectUnknownValue(addr, attr("name")),
 				plancheck.ExpectUnknownValue(addr, attr("auth_type")),
@@ -384,23 +385,9 @@ resource "mcp_connection" "test" {
 		{
 			// An unknown that turns out invalid is caught at apply, when
 			// Terraform validates the configuration again with known values.
-			Config: e.providerBlock() + `
-resource "terraform_data" "in" {
-  input = {
-    name  = "from-terraform-data"
-    auth  = "bearer"
-    token = "token-from-terraform-data"
-  }
-}
+			Config: unknowns + `
 resource "terraform_data" "bad" {
   input = "none"
-}
-resource "mcp_connection" "test" {
-  name                    = terraform_data.in.output.name
-  server_url              = "https://mcp.example.com/${terraform_data.in.output.name}"
-  auth_type               = terraform_data.in.output.auth
-  bearer_token_wo         = terraform_data.in.output.token
-  bearer_token_wo_version = 1
 }
 resource "mcp_connection" "late" {
   name         = "late"

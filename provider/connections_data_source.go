@@ -42,7 +42,7 @@ func (d *connectionsDataSource) Schema(_ context.Context, _ datasource.SchemaReq
 			"name": schema.StringAttribute{
 				Optional:            true,
 				MarkdownDescription: "Only list connections with this name. Omit to list all.",
-				Validators:          []validator.String{validName()},
+				Validators:          []validator.String{validName},
 			},
 			"status": schema.StringAttribute{
 				Optional: true,

@@ -56,7 +56,7 @@ func (d *lookupDataSource[T, F]) Schema(_ context.Context, _ datasource.SchemaRe
 			Optional:            true,
 			Computed:            true,
 			MarkdownDescription: "Name of the " + d.rec.noun + " to look up, matched exactly (case-sensitive). Set either `id` or `name`.",
-			Validators:          []validator.String{validName()},
+			Validators:          []validator.String{validName},
 		},
 	})
 }

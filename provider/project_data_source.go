@@ -16,7 +16,7 @@ func NewProjectDataSource() datasource.DataSource {
 		description: "Looks up one project of your tenant by `id` or by `name` (set exactly one), for example " +
 			"to give an `mcp_server` the `project_id` of a project managed elsewhere.",
 		idDescription: "Id of the project to look up (`proj_...`).",
-		idValidator:   validProjectID(),
+		idValidator:   validProjectID,
 		descs:         projectDescs,
 		get:           (*client.Client).GetProject,
 		list: func(c *client.Client, ctx context.Context, name string) ([]contract.Project, error) {

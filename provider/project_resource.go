@@ -69,15 +69,8 @@ func (r *projectResource) Update(ctx context.Context, req resource.UpdateRequest
 	var body contract.UpdateProjectRequest
 	body.Name = changedString(plan.Name, state.Name)
 	body.Description = changedDescription(plan.Description, state.Description)
-	var (
-		p   *contract.Project
-		err error
-	)
-	if body.Name != nil || body.Description != nil {
-		p, err = r.client.UpdateProject(ctx, id, body)
-	} else {
-		p, err = r.client.GetProject(ctx, id)
-	}
+	p, err := updateOrGet(ctx, r.client, id, body, body.Name != nil || body.Description != nil,
+		(*client.Client).UpdateProject, (*client.Client).GetProject)
 	if err != nil {
 		projectRecord.addWriteError(&resp.Diagnostics, r.client, fmt.Sprintf("update project %q (%s)", plan.Name.ValueString(), id), err)
 		return

@@ -234,3 +234,15 @@ func changedDescription(plan, state types.String) *string {
 	}
 	return new(plan.ValueString())
 }
+
+// updateOrGet sends body, the changes of the record id, with update, or,
+// when nothing the API holds changed, only reads the record back with get
+// for its computed attributes: an update with nothing in it is no write.
+func updateOrGet[T, B any](ctx context.Context, c *client.Client, id string, body B, changed bool,
+	update func(c *client.Client, ctx context.Context, id string, body B) (*T, error),
+	get func(c *client.Client, ctx context.Context, id string) (*T, error)) (*T, error) {
+	if changed {
+		return update(c, ctx, id, body)
+	}
+	return get(c, ctx, id)
+}

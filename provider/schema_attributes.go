@@ -94,7 +94,7 @@ func (r record) resourceAttributes(d recordDescs) map[string]rsschema.Attribute 
 		"name": rsschema.StringAttribute{
 			Required:            true,
 			MarkdownDescription: d.name + " Renaming updates the " + strings.TrimPrefix(r.noun, "MCP ") + " in place.",
-			Validators:          []validator.String{validName()},
+			Validators:          []validator.String{validName},
 		},
 		"created_at": stableComputed(d.createdAt),
 		"updated_at": resourceComputed.str(d.updatedAt),
@@ -103,7 +103,7 @@ func (r record) resourceAttributes(d recordDescs) map[string]rsschema.Attribute 
 		attrs["description"] = rsschema.StringAttribute{
 			Optional:            true,
 			MarkdownDescription: d.description + " Must not be empty: omit it to have none.",
-			Validators:          []validator.String{validDescription()},
+			Validators:          []validator.String{validDescription},
 		}
 	}
 	return attrs

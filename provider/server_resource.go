@@ -54,7 +54,7 @@ func (r *serverResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 			"project_id": schema.StringAttribute{
 				Required:            true,
 				MarkdownDescription: descServerProjectID + " Changing it moves the server to the other project in place.",
-				Validators:          []validator.String{validProjectID()},
+				Validators:          []validator.String{validProjectID},
 			},
 			"transport_type": schema.StringAttribute{
 				Optional: true,
@@ -76,13 +76,13 @@ func (r *serverResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 				Optional: true,
 				MarkdownDescription: descServerURL + " Required for `http` and `sse`, not allowed for `stdio`. Must not " +
 					"embed credentials; use a bearer token instead.",
-				Validators: []validator.String{validServerURL()},
+				Validators: []validator.String{validServerURL},
 			},
 			"command": schema.StringAttribute{
 				Optional: true,
 				MarkdownDescription: descServerCommand + " Required for `stdio`, not allowed otherwise. Never a path or a " +
 					"shell line: put arguments in `args`.",
-				Validators: []validator.String{validCommand()},
+				Validators: []validator.String{validCommand},
 			},
 			"args": schema.ListAttribute{
 				ElementType:         types.StringType,
@@ -121,7 +121,7 @@ func (r *serverResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 		writeOnly: "Write-only token the API sends as `Authorization: Bearer <token>` to an `http` or `sse` server: " +
 			"sent to the API but never stored in the plan or state.",
 		writeOnlyMore: "Not allowed for `stdio`.",
-	}, validToken()))
+	}, validToken))
 }
 
 // ValidateConfig checks the attributes each transport needs and forbids, at
@@ -297,17 +297,10 @@ func (r *serverResource) Update(ctx context.Context, req resource.UpdateRequest,
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	var (
-		s   *contract.Server
-		err error
-	)
-	if body != (contract.UpdateServerRequest{}) {
-		s, err = r.client.UpdateServer(ctx, id, body)
-	} else {
-		// Only Terraform-side values changed (connect_on_apply, a removed
-		// bearer_token_wo_version); refresh the computed attributes.
-		s, err = r.client.GetServer(ctx, id)
-	}
+	// Unchanged when only Terraform-side values changed (connect_on_apply,
+	// a removed bearer_token_wo_version).
+	s, err := updateOrGet(ctx, r.client, id, body, body != (contract.UpdateServerRequest{}),
+		(*client.Client).UpdateServer, (*client.Client).GetServer)
 	if err != nil {
 		serverRecord.addWriteError(&resp.Diagnostics, r.client, fmt.Sprintf("update MCP server %q (%s)", name, id), err)
 		return
