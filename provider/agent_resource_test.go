@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hashicorp/terraform-plugin-testing/compare"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
@@ -82,7 +81,7 @@ func TestAccAgent_lifecycle(t *testing.T) {
 	e := newAccEnv(t, apitest.WithProbes())
 	records := agentRecords(t)
 	cfg := func(agent string) string { return e.providerBlock() + records + agent }
-	sameID := statecheck.CompareValue(compare.ValuesSame())
+	sameID := sameValues()
 
 	parallelTest(t, e.checkAgentsDestroyed, []resource.TestStep{
 		{
@@ -112,10 +111,10 @@ resource "mcp_agent" "test" {
 				statecheck.ExpectKnownValue(agentAddr, attr("tenant_id"), knownvalue.StringExact(e.srv.TenantID.String())),
 				statecheck.ExpectKnownValue(agentAddr, attr("name"), knownvalue.StringExact("Support")),
 				statecheck.ExpectKnownValue(agentAddr, attr("description"), knownvalue.StringExact("Answers customers")),
-				statecheck.CompareValuePairs(agentAddr, assignmentAttr(0, "connection_id"), "mcp_connection.oms", attr("id"), compare.ValuesSame()),
+				samePair(agentAddr, assignmentAttr(0, "connection_id"), "mcp_connection.oms", attr("id")),
 				statecheck.ExpectKnownValue(agentAddr, assignmentAttr(0, "server_id"), knownvalue.Null()),
 				statecheck.ExpectKnownValue(agentAddr, assignmentAttr(0, "allowed_tools"), knownvalue.Null()),
-				statecheck.CompareValuePairs(agentAddr, assignmentAttr(1, "server_id"), "mcp_server.ledger", attr("id"), compare.ValuesSame()),
+				samePair(agentAddr, assignmentAttr(1, "server_id"), "mcp_server.ledger", attr("id")),
 				statecheck.ExpectKnownValue(agentAddr, assignmentAttr(1, "connection_id"), knownvalue.Null()),
 				// The API's default: the server's name, lowercased.
 				statecheck.ExpectKnownValue(agentAddr, assignmentAttr(1, "prefix"), knownvalue.StringExact("ledger")),
@@ -230,7 +229,7 @@ resource "mcp_agent" "test" {
 			ConfigStateChecks: []statecheck.StateCheck{
 				statecheck.ExpectKnownValue(agentAddr, attr("name"), knownvalue.StringExact("Drifting")),
 				statecheck.ExpectKnownValue(agentAddr, attr("assignment"), knownvalue.ListSizeExact(1)),
-				statecheck.CompareValuePairs(agentAddr, assignmentAttr(0, "connection_id"), "mcp_connection.oms", attr("id"), compare.ValuesSame()),
+				samePair(agentAddr, assignmentAttr(0, "connection_id"), "mcp_connection.oms", attr("id")),
 				statecheck.ExpectKnownValue(agentAddr, assignmentAttr(0, "server_id"), knownvalue.Null()),
 			},
 			Check: func(*terraform.State) error {

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/types"
-	"github.com/hashicorp/terraform-plugin-testing/compare"
 	"github.com/hashicorp/terraform-plugin-testing/config"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
@@ -82,7 +81,7 @@ resource "mcp_agent_token" "test" {
 			return nil
 		}
 	}
-	differentToken := statecheck.CompareValue(compare.ValuesDiffer())
+	differentToken := differentValues()
 	vars := config.Variables{} // filled in PreConfig, once the ids are known
 	const importedTokenAddr = "mcp_agent_token.imported"
 
@@ -96,7 +95,7 @@ resource "mcp_agent_token" "test" {
 			ConfigStateChecks: []statecheck.StateCheck{
 				differentToken.AddStateValue(tokenAddr, attr("token")),
 				statecheck.ExpectKnownValue(tokenAddr, attr("id"), knownvalue.StringRegexp(uuidPattern)),
-				statecheck.CompareValuePairs(tokenAddr, attr("agent_id"), agentAddr, attr("id"), compare.ValuesSame()),
+				samePair(tokenAddr, attr("agent_id"), agentAddr, attr("id")),
 				statecheck.ExpectKnownValue(tokenAddr, attr("name"), knownvalue.StringExact("ci")),
 				statecheck.ExpectKnownValue(tokenAddr, attr("expires_at"), knownvalue.Null()),
 				statecheck.ExpectKnownValue(tokenAddr, attr("token"),
@@ -158,7 +157,7 @@ resource "mcp_agent_token" "imported" {
 			ConfigStateChecks: []statecheck.StateCheck{
 				statecheck.ExpectKnownValue(importedTokenAddr, attr("token"), knownvalue.Null()),
 				statecheck.ExpectKnownValue(importedTokenAddr, attr("expires_at"), knownvalue.StringExact(expires)),
-				statecheck.CompareValuePairs(importedTokenAddr, attr("id"), tokenAddr, attr("id"), compare.ValuesSame()),
+				samePair(importedTokenAddr, attr("id"), tokenAddr, attr("id")),
 			},
 			Check: listed(&secondID),
 		},

@@ -92,6 +92,41 @@ func (c expectCheck) CheckPlan(_ context.Context, req plancheck.CheckPlanRequest
 	resp.Error = fmt.Errorf("the plan has no result for check block %q", c.name)
 }
 
+// getOrderCheck is the catalog data source typeName, labelled test, of the
+// record at recordAddr (its id attribute idAttr), and the check block
+// offers_get_order asserting that the record's server still offers get_order.
+func getOrderCheck(typeName, idAttr, recordAddr string) string {
+	return fmt.Sprintf(`
+data %[1]q "test" {
+  %[2]s = %[3]s.id
+}
+
+check "offers_get_order" {
+  assert {
+    condition     = contains([for t in data.%[1]s.test.tools : t.name], "get_order")
+    error_message = "The MCP server no longer offers get_order."
+  }
+}
+`, typeName, idAttr, recordAddr)
+}
+
+// getOrderOffered checks, after apply, that the check block of
+// getOrderCheck passes.
+func getOrderOffered() resource.ConfigPlanChecks {
+	return resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{
+		expectCheck{name: "offers_get_order", status: tfjson.CheckStatusPass},
+	}}
+}
+
+// getOrderDropped checks that a plan changes nothing but that the check
+// block of getOrderCheck fails, the server no longer offering get_order.
+func getOrderDropped() resource.ConfigPlanChecks {
+	return resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+		plancheck.ExpectEmptyPlan(),
+		expectCheck{name: "offers_get_order", status: tfjson.CheckStatusFail, message: "no longer offers get_order"},
+	}}
+}
+
 // unknownCheckState asserts that a plan leaves open every attribute a
 // check writes, which is what no UseStateForUnknown means.
 func unknownCheckState(address string) []plancheck.PlanCheck {

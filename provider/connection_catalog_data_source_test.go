@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	tfjson "github.com/hashicorp/terraform-json"
-	"github.com/hashicorp/terraform-plugin-testing/compare"
 	"github.com/hashicorp/terraform-plugin-testing/config"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
@@ -26,18 +24,7 @@ const connectionCatalogAddr = "data.mcp_connection_catalog.test"
 // catalogCheckConfig is mcp_connection.test, its catalog, and a check block
 // asserting that the server still offers get_order.
 func catalogCheckConfig(e *accEnv, url string) string {
-	return approvedConfig(e, url) + `
-data "mcp_connection_catalog" "test" {
-  connection_id = mcp_connection.test.id
-}
-
-check "offers_get_order" {
-  assert {
-    condition     = contains([for t in data.mcp_connection_catalog.test.tools : t.name], "get_order")
-    error_message = "The MCP server no longer offers get_order."
-  }
-}
-`
+	return approvedConfig(e, url) + getOrderCheck("mcp_connection_catalog", "connection_id", addr)
 }
 
 // connectionIDOf returns the id of the only connection named name, outside Terraform.
@@ -58,7 +45,7 @@ func TestAccConnectionCatalog_drift(t *testing.T) {
 	cs := startChangingServer(t)
 	cs.addTool("get_order", "Returns one order by id.")
 	vars := config.Variables{} // filled in PreConfig, once the hash is known
-	changedAt := statecheck.CompareValue(compare.ValuesDiffer())
+	changedAt := differentValues()
 	var hash string
 
 	parallelTest(t, e.checkDestroyed, []resource.TestStep{
@@ -73,7 +60,7 @@ func TestAccConnectionCatalog_drift(t *testing.T) {
 				statecheck.ExpectKnownValue(connectionCatalogAddr, attr("resources"), knownvalue.ListExact(nil)),
 				statecheck.ExpectKnownValue(connectionCatalogAddr, attr("truncated"), knownvalue.Bool(false)),
 				statecheck.ExpectKnownValue(connectionCatalogAddr, attr("observed_at"), knownvalue.StringRegexp(timestamp)),
-				statecheck.CompareValuePairs(connectionCatalogAddr, attr("tools_hash"), addr, attr("tools_hash"), compare.ValuesSame()),
+				samePair(connectionCatalogAddr, attr("tools_hash"), addr, attr("tools_hash")),
 				changedAt.AddStateValue(addr, attr("tools_changed_at")),
 			),
 			Check: resource.ComposeAggregateTestCheckFunc(
@@ -94,9 +81,7 @@ func TestAccConnectionCatalog_drift(t *testing.T) {
 					return nil
 				},
 			),
-			ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{
-				expectCheck{name: "offers_get_order", status: tfjson.CheckStatusPass},
-			}},
+			ConfigPlanChecks: getOrderOffered(),
 		},
 		{
 			// Approve what the first check read.
@@ -107,7 +92,7 @@ func TestAccConnectionCatalog_drift(t *testing.T) {
 				plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
 			)},
 			ConfigStateChecks: []statecheck.StateCheck{
-				statecheck.CompareValuePairs(addr, attr("approved_tools_hash"), addr, attr("tools_hash"), compare.ValuesSame()),
+				samePair(addr, attr("approved_tools_hash"), addr, attr("tools_hash")),
 				statecheck.ExpectKnownValue(addr, attr("tools_drift"), knownvalue.Bool(false)),
 			},
 		},
@@ -117,16 +102,13 @@ func TestAccConnectionCatalog_drift(t *testing.T) {
 				cs.RemoveTools("get_order")
 				e.checkNow(t, e.connectionIDOf(t, "approved"))
 			},
-			Config:          catalogCheckConfig(e, cs.URL),
-			ConfigVariables: vars,
-			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-				plancheck.ExpectEmptyPlan(),
-				expectCheck{name: "offers_get_order", status: tfjson.CheckStatusFail, message: "no longer offers get_order"},
-			}},
+			Config:           catalogCheckConfig(e, cs.URL),
+			ConfigVariables:  vars,
+			ConfigPlanChecks: getOrderDropped(),
 			ConfigStateChecks: []statecheck.StateCheck{
 				statecheck.ExpectKnownValue(addr, attr("tools_drift"), knownvalue.Bool(true)),
 				statecheck.ExpectKnownValue(addr, attr("tool_count"), knownvalue.Int64Exact(1)),
-				statecheck.CompareValuePairs(addr, attr("approved_tools_hash"), addr, attr("tools_hash"), compare.ValuesDiffer()),
+				differentPair(addr, attr("approved_tools_hash"), addr, attr("tools_hash")),
 				statecheck.ExpectKnownValue(connectionCatalogAddr, attr("tools"), knownvalue.ListExact([]knownvalue.Check{
 					knownvalue.ObjectPartial(map[string]knownvalue.Check{
 						"name": knownvalue.StringExact("echo"), "hash": knownvalue.StringRegexp(hashPattern),

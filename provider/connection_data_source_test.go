@@ -4,7 +4,6 @@ import (
 	"regexp"
 	"testing"
 
-	"github.com/hashicorp/terraform-plugin-testing/compare"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
@@ -22,7 +21,7 @@ resource "mcp_connection" "test" {
 `
 	checks := append(sameAs(addr, []string{"data.mcp_connection.by_id"}, "id", "tenant_id", "name", "server_url", "auth_type",
 		"status", "instructions", "last_error", "last_health_check_at", "created_at", "updated_at"),
-		statecheck.CompareValuePairs("data.mcp_connection.by_name", attr("id"), addr, attr("id"), compare.ValuesSame()),
+		samePair("data.mcp_connection.by_name", attr("id"), addr, attr("id")),
 		statecheck.ExpectKnownValue("data.mcp_connection.by_name", attr("server_url"), knownvalue.StringExact("https://mcp.example.com/inventory")),
 		statecheck.ExpectKnownValue("data.mcp_connection.by_name", attr("auth_type"), knownvalue.StringExact("bearer")),
 	)

@@ -9,7 +9,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
-	"github.com/hashicorp/terraform-plugin-testing/compare"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
@@ -149,7 +148,7 @@ func TestAccConnectionHealth_checkedOnCreate(t *testing.T) {
 		ConfigStateChecks: append(checkedActive(instructions),
 			statecheck.ExpectKnownValue(addr, attr("check_on_apply"), knownvalue.Bool(true)),
 			// The check is the last write, so it is also the update time.
-			statecheck.CompareValuePairs(addr, attr("updated_at"), addr, attr("last_health_check_at"), compare.ValuesSame()),
+			samePair(addr, attr("updated_at"), addr, attr("last_health_check_at")),
 			absentFromState{"create-token"},
 		),
 		Check: resource.ComposeAggregateTestCheckFunc(
@@ -193,7 +192,7 @@ func TestAccConnectionHealth_recheckedOnUpdate(t *testing.T) {
 	e := newAccEnv(t, apitest.WithProbes())
 	first := mcptest.StartHTTP(t, mcptest.Config{Instructions: "first server", BearerToken: "shared-token"})
 	second := mcptest.StartHTTP(t, mcptest.Config{Instructions: "second server", BearerToken: "shared-token", Stateful: true})
-	checkedAt := statecheck.CompareValue(compare.ValuesDiffer())
+	checkedAt := differentValues()
 	var seen int
 
 	writeOnlyTest(t, e.checkDestroyed, []resource.TestStep{

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hashicorp/terraform-plugin-testing/compare"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
@@ -21,7 +20,7 @@ const addr = "mcp_connection.test"
 
 func TestAccConnection_lifecycle(t *testing.T) {
 	e := newAccEnv(t)
-	sameID := statecheck.CompareValue(compare.ValuesSame())
+	sameID := sameValues()
 
 	writeOnlyTest(t, e.checkDestroyed, []resource.TestStep{
 		{
@@ -88,7 +87,7 @@ func TestAccConnection_writeOnlyTokenRotation(t *testing.T) {
 	cfg := func(token string, version int) string {
 		return bearerConfig(e, "rotating", "https://mcp.example.com/rotating", token, version)
 	}
-	sameID := statecheck.CompareValue(compare.ValuesSame())
+	sameID := sameValues()
 
 	writeOnlyTest(t, e.checkDestroyed, []resource.TestStep{
 		{

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"regexp"
 
-	"github.com/hashicorp/terraform-plugin-testing/compare"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 )
@@ -28,7 +27,7 @@ func sameAs(addr string, sources []string, attrs ...string) []statecheck.StateCh
 	var checks []statecheck.StateCheck
 	for _, ds := range sources {
 		for _, a := range attrs {
-			checks = append(checks, statecheck.CompareValuePairs(addr, attr(a), ds, attr(a), compare.ValuesSame()))
+			checks = append(checks, samePair(addr, attr(a), ds, attr(a)))
 		}
 	}
 	return checks

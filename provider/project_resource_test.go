@@ -6,7 +6,6 @@ import (
 	"regexp"
 	"testing"
 
-	"github.com/hashicorp/terraform-plugin-testing/compare"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
@@ -30,8 +29,8 @@ func (e *accEnv) checkProjectsDestroyed(s *terraform.State) error {
 
 func TestAccProject_lifecycle(t *testing.T) {
 	e := newAccEnv(t)
-	sameID := statecheck.CompareValue(compare.ValuesSame())
-	sameCreated := statecheck.CompareValue(compare.ValuesSame())
+	sameID := sameValues()
+	sameCreated := sameValues()
 
 	parallelTest(t, e.checkProjectsDestroyed, []resource.TestStep{
 		{

@@ -6,12 +6,9 @@ import (
 	"regexp"
 	"testing"
 
-	tfjson "github.com/hashicorp/terraform-json"
-	"github.com/hashicorp/terraform-plugin-testing/compare"
 	"github.com/hashicorp/terraform-plugin-testing/config"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
-	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/client"
@@ -37,18 +34,7 @@ resource "mcp_server" "test" {
   url                 = %q
   approved_tools_hash = var.approved
 }
-
-data "mcp_server_catalog" "test" {
-  server_id = mcp_server.test.id
-}
-
-check "offers_get_order" {
-  assert {
-    condition     = contains([for t in data.mcp_server_catalog.test.tools : t.name], "get_order")
-    error_message = "The MCP server no longer offers get_order."
-  }
-}
-`, projectID, url)
+`, projectID, url) + getOrderCheck("mcp_server_catalog", "server_id", serverAddr)
 }
 
 // TestAccServerCatalog_drift creates a server already approved (the hash
@@ -86,9 +72,7 @@ func TestAccServerCatalog_drift(t *testing.T) {
 				resource.TestMatchResourceAttr(serverCatalogAddr, "tools.0.hash", hashPattern),
 				resource.TestMatchResourceAttr(serverCatalogAddr, "tools.0.input_schema", regexp.MustCompile(`^\{.*\}$`)),
 			),
-			ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{
-				expectCheck{name: "offers_get_order", status: tfjson.CheckStatusPass},
-			}},
+			ConfigPlanChecks: getOrderOffered(),
 		},
 		{
 			// The server drops get_order and the API probes it again.
@@ -102,16 +86,13 @@ func TestAccServerCatalog_drift(t *testing.T) {
 					t.Fatalf("ConnectServer: %v", err)
 				}
 			},
-			Config:          serverCatalogConfig(e, projectID, cs.URL),
-			ConfigVariables: vars,
-			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-				plancheck.ExpectEmptyPlan(),
-				expectCheck{name: "offers_get_order", status: tfjson.CheckStatusFail, message: "no longer offers get_order"},
-			}},
+			Config:           serverCatalogConfig(e, projectID, cs.URL),
+			ConfigVariables:  vars,
+			ConfigPlanChecks: getOrderDropped(),
 			ConfigStateChecks: []statecheck.StateCheck{
 				statecheck.ExpectKnownValue(serverAddr, attr("tools_drift"), knownvalue.Bool(true)),
 				statecheck.ExpectKnownValue(serverAddr, attr("tool_count"), knownvalue.Int64Exact(1)),
-				statecheck.CompareValuePairs(serverAddr, attr("approved_tools_hash"), serverAddr, attr("tools_hash"), compare.ValuesDiffer()),
+				differentPair(serverAddr, attr("approved_tools_hash"), serverAddr, attr("tools_hash")),
 				statecheck.ExpectKnownValue(serverCatalogAddr, attr("tools"), knownvalue.ListSizeExact(1)),
 			},
 		},

@@ -6,7 +6,6 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/hashicorp/terraform-plugin-testing/compare"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
@@ -19,12 +18,10 @@ func TestAccServerDataSource(t *testing.T) {
 	mcp := mcptest.StartHTTP(t, mcptest.Config{Name: "looked-up", Version: "0.9.0", Tools: true})
 	base := e.providerBlock() + serverInProject("lookups", "test", "Inventory",
 		`description = "found by id and by name"`, fmt.Sprintf("url = %q", mcp.URL))
-	var checks []statecheck.StateCheck
-	for _, ds := range []string{"data.mcp_server.by_id", "data.mcp_server.by_name"} {
-		for _, a := range []string{"id", "project_id", "name", "description", "transport_type", "connection_type", "url",
-			"command", "args", "capabilities", "server_implementation", "last_error", "created_at"} {
-			checks = append(checks, statecheck.CompareValuePairs(serverAddr, attr(a), ds, attr(a), compare.ValuesSame()))
-		}
+	sources := []string{"data.mcp_server.by_id", "data.mcp_server.by_name"}
+	checks := sameAs(serverAddr, sources, "id", "project_id", "name", "description", "transport_type", "connection_type", "url",
+		"command", "args", "capabilities", "server_implementation", "last_error", "created_at")
+	for _, ds := range sources {
 		checks = append(checks,
 			statecheck.ExpectKnownValue(ds, attr("status"), knownvalue.StringExact("connected")),
 			statecheck.ExpectKnownValue(ds, attr("server_implementation"), knownvalue.ObjectExact(map[string]knownvalue.Check{

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/types"
-	"github.com/hashicorp/terraform-plugin-testing/compare"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
@@ -112,7 +111,7 @@ func TestAccServer_http(t *testing.T) {
 	cfg := func(name, url, extra string) string {
 		return e.providerBlock() + serverInProject("servers", "test", name, fmt.Sprintf("url = %q", url), extra)
 	}
-	sameID := statecheck.CompareValue(compare.ValuesSame())
+	sameID := sameValues()
 
 	parallelTest(t, e.checkServersDestroyed, []resource.TestStep{
 		{
@@ -124,7 +123,7 @@ func TestAccServer_http(t *testing.T) {
 			ConfigStateChecks: []statecheck.StateCheck{
 				sameID.AddStateValue(serverAddr, attr("id")),
 				statecheck.ExpectKnownValue(serverAddr, attr("id"), knownvalue.StringRegexp(serverIDPattern)),
-				statecheck.CompareValuePairs(serverAddr, attr("project_id"), projectAddr, attr("id"), compare.ValuesSame()),
+				samePair(serverAddr, attr("project_id"), projectAddr, attr("id")),
 				statecheck.ExpectKnownValue(serverAddr, attr("name"), knownvalue.StringExact("Production Server")),
 				statecheck.ExpectKnownValue(serverAddr, attr("description"), knownvalue.StringExact("Main production MCP server")),
 				statecheck.ExpectKnownValue(serverAddr, attr("url"), knownvalue.StringExact(mcp.URL)),
@@ -202,7 +201,7 @@ resource "mcp_server" "test" {
 }
 `, project, mcp.URL, token, version)
 	}
-	sameID := statecheck.CompareValue(compare.ValuesSame())
+	sameID := sameValues()
 
 	writeOnlyTest(t, e.checkServersDestroyed, []resource.TestStep{
 		{
@@ -348,7 +347,7 @@ func TestAccServer_stdio(t *testing.T) {
 	e := newServerAccEnv(t, filepath.Clean(dir), command)
 	project := e.project(t, "local")
 	mcp := mcptest.StartHTTP(t, mcptest.Config{Name: "remote"})
-	sameID := statecheck.CompareValue(compare.ValuesSame())
+	sameID := sameValues()
 	// stdio is the server started as command, with the attribute lines extra.
 	stdio := func(command, extra string) string {
 		return e.providerBlock() + fmt.Sprintf(`

@@ -6,8 +6,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hashicorp/terraform-plugin-testing/compare"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 	"github.com/hashicorp/terraform-plugin-testing/tfversion"
@@ -133,4 +135,29 @@ resource "mcp_server" %q {
   name       = %q
 %s}
 `, project, label, name, lines.String())
+}
+
+// valueSeries compares the values of an attribute that the steps add to it.
+type valueSeries interface {
+	AddStateValue(resourceAddress string, attributePath tfjsonpath.Path) statecheck.StateCheck
+}
+
+// sameValues checks that every value added to it is the one before, such
+// as an id that an update in place keeps.
+func sameValues() valueSeries { return statecheck.CompareValue(compare.ValuesSame()) }
+
+// differentValues checks that every value added to it differs from the one
+// before.
+func differentValues() valueSeries { return statecheck.CompareValue(compare.ValuesDiffer()) }
+
+// samePair checks that attribute a of the resource at addrA holds what
+// attribute b of the one at addrB holds.
+func samePair(addrA string, a tfjsonpath.Path, addrB string, b tfjsonpath.Path) statecheck.StateCheck {
+	return statecheck.CompareValuePairs(addrA, a, addrB, b, compare.ValuesSame())
+}
+
+// differentPair checks that attribute a of the resource at addrA differs
+// from attribute b of the one at addrB.
+func differentPair(addrA string, a tfjsonpath.Path, addrB string, b tfjsonpath.Path) statecheck.StateCheck {
+	return statecheck.CompareValuePairs(addrA, a, addrB, b, compare.ValuesDiffer())
 }
