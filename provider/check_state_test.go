@@ -130,12 +130,8 @@ func getOrderDropped() resource.ConfigPlanChecks {
 // unknownCheckState asserts that a plan leaves open every attribute a
 // check writes, which is what no UseStateForUnknown means.
 func unknownCheckState(address string) []plancheck.PlanCheck {
-	var checks []plancheck.PlanCheck
-	for _, a := range []string{"protocol_version", "last_error_kind", "tool_count", "tools_hash", "tools_changed_at",
-		"tools_drift", "capabilities", "server_implementation"} {
-		checks = append(checks, plancheck.ExpectUnknownValue(address, attr(a)))
-	}
-	return checks
+	return unknownValues(address, "protocol_version", "last_error_kind", "tool_count", "tools_hash", "tools_changed_at",
+		"tools_drift", "capabilities", "server_implementation")
 }
 
 // passedCheckState asserts the check state of a passing check of a

@@ -11,14 +11,7 @@ import (
 
 func TestAccConnectionDataSource(t *testing.T) {
 	e := newAccEnv(t)
-	base := e.providerBlock() + `
-resource "mcp_connection" "test" {
-  name         = "Inventory"
-  server_url   = "https://mcp.example.com/inventory"
-  auth_type    = "bearer"
-  bearer_token = "inventory-token"
-}
-`
+	base := storedTokenConfig(e, "Inventory", "https://mcp.example.com/inventory", "inventory-token")
 	checks := append(sameAs(addr, []string{"data.mcp_connection.by_id"}, "id", "tenant_id", "name", "server_url", "auth_type",
 		"status", "instructions", "last_error", "last_health_check_at", "created_at", "updated_at"),
 		samePair("data.mcp_connection.by_name", attr("id"), addr, attr("id")),

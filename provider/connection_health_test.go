@@ -37,11 +37,7 @@ func mentions(parts ...string) knownvalue.Check {
 // writes open: a planned value the check then changed would make Terraform
 // report an inconsistent result after apply.
 func unknownHealth() []plancheck.PlanCheck {
-	checks := make([]plancheck.PlanCheck, 0, 5)
-	for _, a := range []string{"status", "instructions", "last_error", "last_health_check_at", "updated_at"} {
-		checks = append(checks, plancheck.ExpectUnknownValue(addr, attr(a)))
-	}
-	return checks
+	return unknownValues(addr, "status", "instructions", "last_error", "last_health_check_at", "updated_at")
 }
 
 // checkedActive asserts a passing check of a server that returned instructions.
@@ -107,31 +103,6 @@ func (e *accEnv) checkNow(t *testing.T, id string) {
 	if _, err := e.srv.ConnectionChecker.CheckConnection(context.Background(), e.srv.TenantID, uid); err != nil {
 		t.Fatalf("checking connection %s out of band: %v", id, err)
 	}
-}
-
-// connectionConfig is mcp_connection.test named name at url, with the
-// attribute lines extra.
-func connectionConfig(e *accEnv, name, url, extra string) string {
-	return e.providerBlock() + fmt.Sprintf(`
-resource "mcp_connection" "test" {
-  name       = %q
-  server_url = %q
-%s}
-`, name, url, extra)
-}
-
-// bearerConfig is mcp_connection.test named name at url, with a
-// write-only token.
-func bearerConfig(e *accEnv, name, url, token string, version int) string {
-	return e.providerBlock() + fmt.Sprintf(`
-resource "mcp_connection" "test" {
-  name                    = %q
-  server_url              = %q
-  auth_type               = "bearer"
-  bearer_token_wo         = %q
-  bearer_token_wo_version = %d
-}
-`, name, url, token, version)
 }
 
 func TestAccConnectionHealth_checkedOnCreate(t *testing.T) {

@@ -18,6 +18,30 @@ import (
 
 const addr = "mcp_connection.test"
 
+// connectionConfig is mcp_connection.test named name at url, with the
+// attribute lines extra.
+func connectionConfig(e *accEnv, name, url, extra string) string {
+	return e.providerBlock() + fmt.Sprintf(`
+resource "mcp_connection" "test" {
+  name       = %q
+  server_url = %q
+%s}
+`, name, url, extra)
+}
+
+// bearerConfig is mcp_connection.test named name at url, with a
+// write-only token.
+func bearerConfig(e *accEnv, name, url, token string, version int) string {
+	return connectionConfig(e, name, url, fmt.Sprintf(
+		"  auth_type               = \"bearer\"\n  bearer_token_wo         = %q\n  bearer_token_wo_version = %d\n", token, version))
+}
+
+// storedTokenConfig is mcp_connection.test named name at url, with a token
+// stored in state (bearer_token).
+func storedTokenConfig(e *accEnv, name, url, token string) string {
+	return connectionConfig(e, name, url, fmt.Sprintf("  auth_type    = \"bearer\"\n  bearer_token = %q\n", token))
+}
+
 func TestAccConnection_lifecycle(t *testing.T) {
 	e := newAccEnv(t)
 	sameID := sameValues()
@@ -131,14 +155,7 @@ func TestAccConnection_writeOnlyTokenRotation(t *testing.T) {
 func TestAccConnection_sensitiveBearerToken(t *testing.T) {
 	e := newAccEnv(t)
 	cfg := func(token string) string {
-		return e.providerBlock() + fmt.Sprintf(`
-resource "mcp_connection" "test" {
-  name         = "sensitive"
-  server_url   = "https://mcp.example.com/sensitive"
-  auth_type    = "bearer"
-  bearer_token = %q
-}
-`, token)
+		return storedTokenConfig(e, "sensitive", "https://mcp.example.com/sensitive", token)
 	}
 	parallelTest(t, e.checkDestroyed, []resource.TestStep{
 		{
@@ -243,14 +260,7 @@ func TestAccConnection_import(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := e.providerBlock() + `
-resource "mcp_connection" "test" {
-  name         = "made-elsewhere"
-  server_url   = "https://mcp.example.com/elsewhere"
-  auth_type    = "bearer"
-  bearer_token = "pre-existing"
-}
-`
+	cfg := storedTokenConfig(e, "made-elsewhere", "https://mcp.example.com/elsewhere", "pre-existing")
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testFactories,
 		Steps: []resource.TestStep{
@@ -369,11 +379,8 @@ resource "mcp_connection" "test" {
 `
 	writeOnlyTest(t, e.checkDestroyed, []resource.TestStep{
 		{
-			Config: unknowns,
-			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-				plancheck.ExpectUnknownValue(addr, attr("name")),
-				plancheck.ExpectUnknownValue(addr, attr("auth_type")),
-			}},
+			Config:           unknowns,
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: unknownValues(addr, "name", "auth_type")},
 			ConfigStateChecks: []statecheck.StateCheck{
 				statecheck.ExpectKnownValue(addr, attr("name"), knownvalue.StringExact("from-terraform-data")),
 				statecheck.ExpectKnownValue(addr, attr("server_url"), knownvalue.StringExact("https://mcp.example.com/from-terraform-data")),

@@ -9,12 +9,7 @@ import (
 
 func TestAccProjectDataSource(t *testing.T) {
 	e := newAccEnv(t)
-	base := e.providerBlock() + `
-resource "mcp_project" "test" {
-  name        = "Looked up"
-  description = "found by id and by name"
-}
-`
+	base := projectConfig(e, "Looked up", "found by id and by name")
 	checks := sameAs(projectAddr, []string{"data.mcp_project.by_id", "data.mcp_project.by_name"},
 		"id", "name", "description", "created_at", "updated_at")
 	steps := append([]resource.TestStep{

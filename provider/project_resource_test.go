@@ -27,6 +27,19 @@ func (e *accEnv) checkProjectsDestroyed(s *terraform.State) error {
 	return checkGone(s, "mcp_project", "project", e.client.GetProject)
 }
 
+// projectConfig is mcp_project.test named name, described by description
+// unless it is "".
+func projectConfig(e *accEnv, name, description string) string {
+	if description != "" {
+		description = fmt.Sprintf("  description = %q\n", description)
+	}
+	return e.providerBlock() + fmt.Sprintf(`
+resource "mcp_project" "test" {
+  name = %q
+%s}
+`, name, description)
+}
+
 func TestAccProject_lifecycle(t *testing.T) {
 	e := newAccEnv(t)
 	sameID := sameValues()
@@ -34,12 +47,7 @@ func TestAccProject_lifecycle(t *testing.T) {
 
 	parallelTest(t, e.checkProjectsDestroyed, []resource.TestStep{
 		{
-			Config: e.providerBlock() + `
-resource "mcp_project" "test" {
-  name        = "Payments"
-  description = "Agents of the payments team"
-}
-`,
+			Config:           projectConfig(e, "Payments", "Agents of the payments team"),
 			ConfigPlanChecks: planned(projectAddr, plancheck.ResourceActionCreate),
 			ConfigStateChecks: []statecheck.StateCheck{
 				sameID.AddStateValue(projectAddr, attr("id")),
@@ -53,11 +61,7 @@ resource "mcp_project" "test" {
 		},
 		{
 			// Rename and drop the description, in place.
-			Config: e.providerBlock() + `
-resource "mcp_project" "test" {
-  name = "Billing"
-}
-`,
+			Config:           projectConfig(e, "Billing", ""),
 			ConfigPlanChecks: planned(projectAddr, plancheck.ResourceActionUpdate),
 			ConfigStateChecks: []statecheck.StateCheck{
 				sameID.AddStateValue(projectAddr, attr("id")),
@@ -98,12 +102,7 @@ resource "mcp_project" "test" {
 
 func TestAccProject_drift(t *testing.T) {
 	e := newAccEnv(t)
-	cfg := e.providerBlock() + `
-resource "mcp_project" "test" {
-  name        = "drifting"
-  description = "as configured"
-}
-`
+	cfg := projectConfig(e, "drifting", "as configured")
 	var firstID string
 	parallelTest(t, e.checkProjectsDestroyed, []resource.TestStep{
 		createdStep(cfg, projectAddr, &firstID),
@@ -143,18 +142,10 @@ func TestAccProject_conflicts(t *testing.T) {
 		t.Fatal(err)
 	}
 	var projectID, strayID string
-	cfg := e.providerBlock() + `
-resource "mcp_project" "test" {
-  name = "kept-alive"
-}
-`
+	cfg := projectConfig(e, "kept-alive", "")
 	parallelTest(t, e.checkProjectsDestroyed, []resource.TestStep{
 		{
-			Config: e.providerBlock() + `
-resource "mcp_project" "test" {
-  name = "taken"
-}
-`,
+			Config:      projectConfig(e, "taken", ""),
 			ExpectError: regexp.MustCompile(`(?s)Project name already in use.*"taken"\s+already\s+exists.*unique\s+within\s+a\s+tenant`),
 		},
 		createdStep(cfg, projectAddr, &projectID),

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"strconv"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/config"
@@ -27,14 +28,8 @@ variable "approved" {
   type    = string
   default = null
 }
-
-resource "mcp_server" "test" {
-  project_id          = %q
-  name                = "catalog"
-  url                 = %q
-  approved_tools_hash = var.approved
-}
-`, projectID, url) + getOrderCheck("mcp_server_catalog", "server_id", serverAddr)
+`) + serverBlock("test", strconv.Quote(projectID), "catalog", fmt.Sprintf("url = %q", url), "approved_tools_hash = var.approved") +
+		getOrderCheck("mcp_server_catalog", "server_id", serverAddr)
 }
 
 // TestAccServerCatalog_drift creates a server already approved (the hash
@@ -117,18 +112,11 @@ func TestAccServerCatalog_missing(t *testing.T) {
 
 	parallelTest(t, e.checkServersDestroyed, []resource.TestStep{
 		{
-			Config: e.providerBlock() + fmt.Sprintf(`
-resource "mcp_server" "test" {
-  project_id       = %q
-  name             = "unchecked"
-  url              = %q
-  connect_on_apply = false
-}
-
+			Config: e.serverConfig(projectID, "unchecked", fmt.Sprintf("url = %q", mcptest.ClosedURL(t)+"/mcp"), "connect_on_apply = false") + `
 data "mcp_server_catalog" "test" {
   server_id = mcp_server.test.id
 }
-`, projectID, mcptest.ClosedURL(t)+"/mcp"),
+`,
 			ExpectError: regexp.MustCompile(`(?s)No catalog yet.*MCP\s+server\s+"unchecked".*exists`),
 		},
 		{

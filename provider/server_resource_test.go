@@ -190,16 +190,8 @@ func TestAccServer_sseWriteOnlyToken(t *testing.T) {
 	mcp := mcptest.StartSSE(t, mcptest.Config{Prompts: true, BearerToken: token2})
 	watch := &tokenWatch{mcp: mcp}
 	cfg := func(token string, version int) string {
-		return e.providerBlock() + fmt.Sprintf(`
-resource "mcp_server" "test" {
-  project_id              = %q
-  name                    = "events"
-  transport_type          = "sse"
-  url                     = %q
-  bearer_token_wo         = %q
-  bearer_token_wo_version = %d
-}
-`, project, mcp.URL, token, version)
+		return e.serverConfig(project, "events", `transport_type = "sse"`, fmt.Sprintf("url = %q", mcp.URL),
+			fmt.Sprintf("bearer_token_wo = %q", token), fmt.Sprintf("bearer_token_wo_version = %d", version))
 	}
 	sameID := sameValues()
 
@@ -247,14 +239,7 @@ resource "mcp_server" "test" {
 		{
 			// Dropping the token removes it from the server: the handshake fails again.
 			PreConfig: watch.mark,
-			Config: e.providerBlock() + fmt.Sprintf(`
-resource "mcp_server" "test" {
-  project_id     = %q
-  name           = "events"
-  transport_type = "sse"
-  url            = %q
-}
-`, project, mcp.URL),
+			Config:    e.serverConfig(project, "events", `transport_type = "sse"`, fmt.Sprintf("url = %q", mcp.URL)),
 			ConfigStateChecks: []statecheck.StateCheck{
 				statecheck.ExpectKnownValue(serverAddr, attr("status"), knownvalue.StringExact("error")),
 			},
@@ -268,14 +253,7 @@ func TestAccServer_sensitiveBearerToken(t *testing.T) {
 	project := e.project(t, "sensitive")
 	mcp := mcptest.StartHTTP(t, mcptest.Config{Tools: true, BearerToken: "plain-token"})
 	parallelTest(t, e.checkServersDestroyed, []resource.TestStep{{
-		Config: e.providerBlock() + fmt.Sprintf(`
-resource "mcp_server" "test" {
-  project_id   = %q
-  name         = "sensitive"
-  url          = %q
-  bearer_token = "plain-token"
-}
-`, project, mcp.URL),
+		Config: e.serverConfig(project, "sensitive", fmt.Sprintf("url = %q", mcp.URL), `bearer_token = "plain-token"`),
 		ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 			plancheck.ExpectSensitiveValue(serverAddr, attr("bearer_token")),
 		}},
@@ -292,14 +270,7 @@ func TestAccServer_connectOnApply(t *testing.T) {
 	project := e.project(t, "lazy")
 	mcp := mcptest.StartModern(t)
 	cfg := func(connect bool) string {
-		return e.providerBlock() + fmt.Sprintf(`
-resource "mcp_server" "test" {
-  project_id       = %q
-  name             = "lazy"
-  url              = %q
-  connect_on_apply = %t
-}
-`, project, mcp.URL, connect)
+		return e.serverConfig(project, "lazy", fmt.Sprintf("url = %q", mcp.URL), fmt.Sprintf("connect_on_apply = %t", connect))
 	}
 	parallelTest(t, e.checkServersDestroyed, []resource.TestStep{
 		{
@@ -328,13 +299,7 @@ func TestAccServer_apiWithoutProber(t *testing.T) {
 	e := newAccEnv(t)
 	project := e.project(t, "unprobed")
 	parallelTest(t, e.checkServersDestroyed, []resource.TestStep{{
-		Config: e.providerBlock() + fmt.Sprintf(`
-resource "mcp_server" "test" {
-  project_id = %q
-  name       = "unprobed"
-  url        = "https://mcp.example.com/mcp"
-}
-`, project),
+		Config: e.serverConfig(project, "unprobed", `url = "https://mcp.example.com/mcp"`),
 		ConfigStateChecks: []statecheck.StateCheck{
 			statecheck.ExpectKnownValue(serverAddr, attr("status"), knownvalue.StringExact("connecting")),
 		},
@@ -348,21 +313,14 @@ func TestAccServer_stdio(t *testing.T) {
 	project := e.project(t, "local")
 	mcp := mcptest.StartHTTP(t, mcptest.Config{Name: "remote"})
 	sameID := sameValues()
-	// stdio is the server started as command, with the attribute lines extra.
-	stdio := func(command, extra string) string {
-		return e.providerBlock() + fmt.Sprintf(`
-resource "mcp_server" "test" {
-  project_id     = %q
-  name           = "local"
-  transport_type = "stdio"
-  command        = %q
-%s}
-`, project, command, extra)
+	// stdio is the server started as command, with the further attributes attrs.
+	stdio := func(command string, attrs ...string) string {
+		return e.serverConfig(project, "local", append([]string{`transport_type = "stdio"`, fmt.Sprintf("command = %q", command)}, attrs...)...)
 	}
 
 	parallelTest(t, e.checkServersDestroyed, []resource.TestStep{
 		{
-			Config: stdio(command, ""),
+			Config: stdio(command),
 			ConfigStateChecks: []statecheck.StateCheck{
 				sameID.AddStateValue(serverAddr, attr("id")),
 				statecheck.ExpectKnownValue(serverAddr, attr("command"), knownvalue.StringExact(command)),
@@ -374,7 +332,7 @@ resource "mcp_server" "test" {
 		},
 		{
 			// An explicit empty list stays one.
-			Config: stdio(command, "  args           = []\n"),
+			Config: stdio(command, "args = []"),
 			ConfigStateChecks: []statecheck.StateCheck{
 				sameID.AddStateValue(serverAddr, attr("id")),
 				statecheck.ExpectKnownValue(serverAddr, attr("args"), knownvalue.ListSizeExact(0)),
@@ -390,13 +348,7 @@ resource "mcp_server" "test" {
 		},
 		{
 			// Switching to http in place.
-			Config: e.providerBlock() + fmt.Sprintf(`
-resource "mcp_server" "test" {
-  project_id = %q
-  name       = "local"
-  url        = %q
-}
-`, project, mcp.URL),
+			Config:           e.serverConfig(project, "local", fmt.Sprintf("url = %q", mcp.URL)),
 			ConfigPlanChecks: planned(serverAddr, plancheck.ResourceActionUpdate),
 			ConfigStateChecks: []statecheck.StateCheck{
 				sameID.AddStateValue(serverAddr, attr("id")),
@@ -409,7 +361,7 @@ resource "mcp_server" "test" {
 		},
 		{
 			// And back to stdio, now with arguments.
-			Config: stdio(command, `  args           = ["-name", "from-args"]`+"\n"),
+			Config: stdio(command, `args = ["-name", "from-args"]`),
 			ConfigStateChecks: []statecheck.StateCheck{
 				sameID.AddStateValue(serverAddr, attr("id")),
 				statecheck.ExpectKnownValue(serverAddr, attr("url"), knownvalue.Null()),
@@ -423,7 +375,7 @@ resource "mcp_server" "test" {
 		},
 		{
 			// A command off the allowlist is the API's refusal, with its words.
-			Config:      stdio("node", ""),
+			Config:      stdio("node"),
 			ExpectError: regexp.MustCompile(`(?s)MCP API rejected the request.*command "node" is\s+not\s+allowed.*MCP_API_STDIO_COMMANDS`),
 		},
 	})
@@ -440,15 +392,8 @@ func TestAccServer_import(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := e.providerBlock() + fmt.Sprintf(`
-resource "mcp_server" "test" {
-  project_id      = %q
-  name            = "made-elsewhere"
-  url             = %q
-  connection_type = "proxy"
-  bearer_token    = "pre-existing"
-}
-`, project, mcp.URL)
+	cfg := e.serverConfig(project, "made-elsewhere", fmt.Sprintf("url = %q", mcp.URL), `connection_type = "proxy"`,
+		`bearer_token = "pre-existing"`)
 	parallelTest(t, e.checkServersDestroyed, []resource.TestStep{
 		{
 			Config:        cfg,
@@ -496,20 +441,18 @@ resource "mcp_server" "test" {
 func TestAccServer_drift(t *testing.T) {
 	e := newServerAccEnv(t, "")
 	mcp := mcptest.StartLegacy(t)
-	cfg := e.providerBlock() + fmt.Sprintf(`
+	// inProject is the configuration with the server in the project projectExpr.
+	inProject := func(projectExpr string) string {
+		return e.providerBlock() + `
 resource "mcp_project" "a" {
   name = "a"
 }
 resource "mcp_project" "b" {
   name = "b"
 }
-resource "mcp_server" "test" {
-  project_id  = mcp_project.a.id
-  name        = "drifting"
-  description = "as configured"
-  url         = %q
-}
-`, mcp.URL)
+` + serverBlock("test", projectExpr, "drifting", `description = "as configured"`, fmt.Sprintf("url = %q", mcp.URL))
+	}
+	cfg := inProject("mcp_project.a.id")
 	var firstID, projectA, projectB string
 	parallelTest(t, e.checkServersDestroyed, []resource.TestStep{
 		{
@@ -559,7 +502,7 @@ resource "mcp_server" "test" {
 		},
 		{
 			// Moving it to the other project in configuration is an update, not a replacement.
-			Config:           strings.Replace(cfg, "project_id  = mcp_project.a.id", "project_id  = mcp_project.b.id", 1),
+			Config:           inProject("mcp_project.b.id"),
 			ConfigPlanChecks: planned(serverAddr, plancheck.ResourceActionUpdate),
 			Check: func(s *terraform.State) error {
 				id, err := idOf(s, serverAddr)
@@ -584,13 +527,7 @@ func TestAccServer_duplicateName(t *testing.T) {
 	}
 	parallelTest(t, e.checkServersDestroyed, []resource.TestStep{
 		{
-			Config: e.providerBlock() + fmt.Sprintf(`
-resource "mcp_server" "test" {
-  project_id = %q
-  name       = "taken"
-  url        = "https://mcp.example.com/other"
-}
-`, project),
+			Config:      e.serverConfig(project, "taken", `url = "https://mcp.example.com/other"`),
 			ExpectError: regexp.MustCompile(`(?s)MCP server name already in use.*"taken"\s+already\s+exists.*unique\s+within\s+a\s+project`),
 		},
 		{
@@ -678,10 +615,7 @@ resource "terraform_data" "in" {
 }
 `, mcp.URL) + serverInProject("unknowns", "test", "unknowns",
 			"transport_type = terraform_data.in.output.transport", "url = terraform_data.in.output.url"),
-		ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-			plancheck.ExpectUnknownValue(serverAddr, attr("transport_type")),
-			plancheck.ExpectUnknownValue(serverAddr, attr("url")),
-		}},
+		ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: unknownValues(serverAddr, "transport_type", "url")},
 		ConfigStateChecks: []statecheck.StateCheck{
 			statecheck.ExpectKnownValue(serverAddr, attr("transport_type"), knownvalue.StringExact("http")),
 			statecheck.ExpectKnownValue(serverAddr, attr("status"), knownvalue.StringExact("connected")),

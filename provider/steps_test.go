@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -118,23 +119,36 @@ func changeOutOfBand(t *testing.T, change func(ctx context.Context) error) func(
 	}
 }
 
-// serverInProject is the configuration of mcp_project.test named project
-// and, in it, the mcp_server labelled label named name, with one more
-// attribute for each of attrs ("url = ...").
-func serverInProject(project, label, name string, attrs ...string) string {
+// serverBlock is the mcp_server labelled label in the project projectExpr
+// (an HCL expression), named name, with one more attribute for each of
+// attrs ("url = ...").
+func serverBlock(label, projectExpr, name string, attrs ...string) string {
 	var lines strings.Builder
 	for _, a := range attrs {
 		lines.WriteString("  " + a + "\n")
 	}
 	return fmt.Sprintf(`
+resource "mcp_server" %q {
+  project_id = %s
+  name       = %q
+%s}
+`, label, projectExpr, name, lines.String())
+}
+
+// serverConfig is the provider block and mcp_server.test in the project
+// projectID, made outside Terraform (serverBlock).
+func (e *accEnv) serverConfig(projectID, name string, attrs ...string) string {
+	return e.providerBlock() + serverBlock("test", strconv.Quote(projectID), name, attrs...)
+}
+
+// serverInProject is the configuration of mcp_project.test named project
+// and, in it, the mcp_server labelled label (serverBlock).
+func serverInProject(project, label, name string, attrs ...string) string {
+	return fmt.Sprintf(`
 resource "mcp_project" "test" {
   name = %q
 }
-resource "mcp_server" %q {
-  project_id = mcp_project.test.id
-  name       = %q
-%s}
-`, project, label, name, lines.String())
+`, project) + serverBlock(label, "mcp_project.test.id", name, attrs...)
 }
 
 // valueSeries compares the values of an attribute that the steps add to it.
@@ -160,4 +174,14 @@ func samePair(addrA string, a tfjsonpath.Path, addrB string, b tfjsonpath.Path) 
 // from attribute b of the one at addrB.
 func differentPair(addrA string, a tfjsonpath.Path, addrB string, b tfjsonpath.Path) statecheck.StateCheck {
 	return statecheck.CompareValuePairs(addrA, a, addrB, b, compare.ValuesDiffer())
+}
+
+// unknownValues checks that a plan leaves each of attrs of the resource at
+// addr unknown, to be known after apply.
+func unknownValues(addr string, attrs ...string) []plancheck.PlanCheck {
+	checks := make([]plancheck.PlanCheck, 0, len(attrs))
+	for _, a := range attrs {
+		checks = append(checks, plancheck.ExpectUnknownValue(addr, attr(a)))
+	}
+	return checks
 }
