@@ -152,15 +152,19 @@ func passedCheckState(address string, tools int) []statecheck.StateCheck {
 	}
 }
 
-// approvedConfig is mcp_connection.test at url with approved_tools_hash
-// from the variable "approved" (null unless set).
-func approvedConfig(e *accEnv, url string) string {
-	return e.providerBlock() + fmt.Sprintf(`
+// approvedVariable is the variable "approved", null unless set, that the
+// configurations give approved_tools_hash.
+const approvedVariable = `
 variable "approved" {
   type    = string
   default = null
 }
+`
 
+// approvedConfig is mcp_connection.test at url with approved_tools_hash
+// from the variable "approved" (null unless set).
+func approvedConfig(e *accEnv, url string) string {
+	return e.providerBlock() + approvedVariable + fmt.Sprintf(`
 resource "mcp_connection" "test" {
   name                = "approved"
   server_url          = %q

@@ -23,12 +23,7 @@ const serverCatalogAddr = "data.mcp_server_catalog.test"
 // approved_tools_hash from the variable "approved", its catalog, and a
 // check block asserting that the server still offers get_order.
 func serverCatalogConfig(e *accEnv, projectID, url string) string {
-	return e.providerBlock() + fmt.Sprintf(`
-variable "approved" {
-  type    = string
-  default = null
-}
-`) + serverBlock("test", strconv.Quote(projectID), "catalog", fmt.Sprintf("url = %q", url), "approved_tools_hash = var.approved") +
+	return e.providerBlock() + approvedVariable + serverBlock("test", strconv.Quote(projectID), "catalog", fmt.Sprintf("url = %q", url), "approved_tools_hash = var.approved") +
 		getOrderCheck("mcp_server_catalog", "server_id", serverAddr)
 }
 

@@ -43,6 +43,7 @@ func planned(addr string, action plancheck.ResourceActionType, more ...plancheck
 	return resource.ConfigPlanChecks{PreApply: append([]plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, action)}, more...)}
 }
 
+// attr is the path of the top-level attribute name.
 func attr(name string) tfjsonpath.Path { return tfjsonpath.New(name) }
 
 // idOf reads the id of the resource at address a from a state.
