@@ -15,15 +15,12 @@ import (
 // agentFields are the attributes every view of an agent shares: the
 // resource and the data source.
 type agentFields struct {
-	ID           types.String `tfsdk:"id"`
+	recordFields
 	TenantID     types.String `tfsdk:"tenant_id"`
-	Name         types.String `tfsdk:"name"`
 	Description  types.String `tfsdk:"description"`
 	Assignments  types.List   `tfsdk:"assignment"`
 	Instructions types.String `tfsdk:"instructions"`
 	GatewayURL   types.String `tfsdk:"gateway_url"`
-	CreatedAt    types.String `tfsdk:"created_at"`
-	UpdatedAt    types.String `tfsdk:"updated_at"`
 }
 
 // assignmentModel is one element of assignment.
@@ -50,15 +47,12 @@ func agentFieldsOf(ctx context.Context, a *contract.Agent) (agentFields, diag.Di
 	}
 	list, diags := types.ListValueFrom(ctx, assignmentType, models)
 	return agentFields{
-		ID:           types.StringValue(a.ID),
+		recordFields: recordFieldsOf(a.ID, a.Name, a.CreatedAt, a.UpdatedAt),
 		TenantID:     types.StringValue(a.TenantID),
-		Name:         types.StringValue(a.Name),
 		Description:  types.StringPointerValue(a.Description),
 		Assignments:  list,
 		Instructions: types.StringPointerValue(a.Instructions),
 		GatewayURL:   types.StringValue(a.GatewayURL),
-		CreatedAt:    types.StringValue(a.CreatedAt.String()),
-		UpdatedAt:    types.StringValue(a.UpdatedAt.String()),
 	}, diags
 }
 
@@ -104,6 +98,10 @@ const (
 	descAgentCreatedAt = "When the agent was created, RFC 3339 in UTC."
 	descAgentUpdatedAt = "When the agent last changed, RFC 3339 in UTC."
 )
+
+// agentDescs are the descriptions of the attributes every kind has.
+var agentDescs = recordDescs{id: descAgentID, name: descAgentName, description: descAgentDesc,
+	createdAt: descAgentCreatedAt, updatedAt: descAgentUpdatedAt}
 
 // agentRecord is how diagnostics name agents.
 var agentRecord = record{kind: "agent", noun: "agent", typeName: "mcp_agent", nameScope: "within a tenant", exampleID: "<agent-uuid>", checkID: checkAgentID}

@@ -18,11 +18,11 @@ func NewAgentDataSource() datasource.DataSource {
 		description: "Looks up one agent of your tenant by `id` or by `name` (set exactly one), for example to " +
 			"issue an `mcp_agent_token` for an agent managed elsewhere, or to hand out its `gateway_url`.",
 		idDescription: "UUID of the agent to look up, as in `mcp_agent.<name>.id`.",
-		idValidator:   validAgentID(),
+		idValidator:   validAgentID,
+		descs:         agentDescs,
 		attributes: func() map[string]schema.Attribute {
 			return map[string]schema.Attribute{
-				"tenant_id":   schema.StringAttribute{Computed: true, MarkdownDescription: descAgentTenantID},
-				"description": schema.StringAttribute{Computed: true, MarkdownDescription: descAgentDesc + " Null when it has none."},
+				"tenant_id": schema.StringAttribute{Computed: true, MarkdownDescription: descAgentTenantID},
 				"assignment": schema.ListNestedAttribute{
 					Computed:            true,
 					MarkdownDescription: descAssignment,
@@ -41,8 +41,6 @@ func NewAgentDataSource() datasource.DataSource {
 				},
 				"instructions": schema.StringAttribute{Computed: true, MarkdownDescription: descAgentInstructions},
 				"gateway_url":  schema.StringAttribute{Computed: true, MarkdownDescription: descAgentGatewayURL},
-				"created_at":   schema.StringAttribute{Computed: true, MarkdownDescription: descAgentCreatedAt},
-				"updated_at":   schema.StringAttribute{Computed: true, MarkdownDescription: descAgentUpdatedAt},
 			}
 		},
 		get: (*client.Client).GetAgent,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
@@ -12,8 +13,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
@@ -34,32 +33,18 @@ type agentResource struct {
 }
 
 func (r *agentResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
-	stable := []planmodifier.String{stringplanmodifier.UseStateForUnknown()}
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "An AI agent that uses MCP connections and proxied MCP servers through the API's gateway, " +
 			"never holding their credentials. The agent is handed `gateway_url` and a token (`mcp_agent_token`); " +
 			"there it finds the tools of every `assignment` as `<prefix>__<tool>`, limited to `allowed_tools`, and " +
 			"`instructions` composed from the assigned records.",
 		Attributes: map[string]schema.Attribute{
-			"id":        schema.StringAttribute{Computed: true, MarkdownDescription: descAgentID, PlanModifiers: stable},
-			"tenant_id": schema.StringAttribute{Computed: true, MarkdownDescription: descAgentTenantID, PlanModifiers: stable},
-			"name": schema.StringAttribute{
-				Required:            true,
-				MarkdownDescription: descAgentName + " Renaming updates the agent in place.",
-				Validators:          []validator.String{validName()},
-			},
-			"description": schema.StringAttribute{
-				Optional:            true,
-				MarkdownDescription: descAgentDesc + " Must not be empty: omit it to have none.",
-				Validators:          []validator.String{validDescription()},
-			},
+			"tenant_id": stableComputed(descAgentTenantID),
 			// Composed from the assigned records' instructions, which a
 			// health check may change at any time: no UseStateForUnknown.
 			"instructions": schema.StringAttribute{Computed: true, MarkdownDescription: descAgentInstructions},
 			// Built from the id alone, so it is stable once known.
-			"gateway_url": schema.StringAttribute{Computed: true, MarkdownDescription: descAgentGatewayURL, PlanModifiers: stable},
-			"created_at":  schema.StringAttribute{Computed: true, MarkdownDescription: descAgentCreatedAt, PlanModifiers: stable},
-			"updated_at":  schema.StringAttribute{Computed: true, MarkdownDescription: descAgentUpdatedAt},
+			"gateway_url": stableComputed(descAgentGatewayURL),
 		},
 		Blocks: map[string]schema.Block{
 			"assignment": schema.ListNestedBlock{
@@ -70,12 +55,12 @@ func (r *agentResource) Schema(_ context.Context, _ resource.SchemaRequest, resp
 						"connection_id": schema.StringAttribute{
 							Optional:            true,
 							MarkdownDescription: descAssignmentConnectionID + " Set exactly one of `connection_id` and `server_id`.",
-							Validators:          []validator.String{validConnectionID()},
+							Validators:          []validator.String{validConnectionID},
 						},
 						"server_id": schema.StringAttribute{
 							Optional:            true,
 							MarkdownDescription: descAssignmentServerID + " Set exactly one of `connection_id` and `server_id`.",
-							Validators:          []validator.String{validServerID()},
+							Validators:          []validator.String{validServerID},
 						},
 						// No UseStateForUnknown: the default follows the
 						// record's name, and the blocks may have moved.
@@ -86,7 +71,7 @@ func (r *agentResource) Schema(_ context.Context, _ resource.SchemaRequest, resp
 								"and `_`, without `__`. Defaults to the record's name lowercased, every run of other characters "+
 								"turned into `_`, without leading or trailing `_`, at most %d characters (`tools` when nothing is left).",
 								contract.PrefixMaxLength, contract.PrefixMaxLength),
-							Validators: []validator.String{validPrefix()},
+							Validators: []validator.String{validPrefix},
 						},
 						"allowed_tools": schema.SetAttribute{
 							ElementType:         types.StringType,
@@ -99,6 +84,7 @@ func (r *agentResource) Schema(_ context.Context, _ resource.SchemaRequest, resp
 			},
 		},
 	}
+	maps.Copy(resp.Schema.Attributes, r.rec.resourceAttributes(agentDescs))
 }
 
 // ValidateConfig checks, at plan time, that every assignment names exactly
@@ -173,27 +159,13 @@ func (r *agentResource) Create(ctx context.Context, req resource.CreateRequest, 
 }
 
 func (r *agentResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	var state agentFields
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	a, err := r.client.GetAgent(ctx, state.ID.ValueString())
-	if errors.Is(err, client.ErrNotFound) {
-		// Deleted outside Terraform: dropping it from state makes the plan re-create it.
-		tflog.Warn(ctx, "agent no longer exists; removing it from state", map[string]any{"id": state.ID.ValueString()})
-		resp.State.RemoveResource(ctx)
-		return
-	}
-	if err != nil {
-		agentRecord.addError(&resp.Diagnostics, r.client, fmt.Sprintf("read agent %s", state.ID.ValueString()), err)
-		return
-	}
-	// Everything the API returns replaces state, so edits made outside
-	// Terraform (assignments included) show up as a diff.
-	fields, diags := agentFieldsOf(ctx, a)
-	resp.Diagnostics.Append(diags...)
-	resp.Diagnostics.Append(resp.State.Set(ctx, fields)...)
+	readRecord(ctx, &r.recordResource, req, resp, (*client.Client).GetAgent,
+		func(state *agentFields, a *contract.Agent) (diags diag.Diagnostics) {
+			// Everything the API returns replaces state, so edits made outside
+			// Terraform (assignments included) show up as a diff.
+			*state, diags = agentFieldsOf(ctx, a)
+			return diags
+		})
 }
 
 func (r *agentResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
@@ -205,13 +177,8 @@ func (r *agentResource) Update(ctx context.Context, req resource.UpdateRequest, 
 	}
 	id := state.ID.ValueString()
 	var body contract.UpdateAgentRequest
-	if !plan.Name.Equal(state.Name) {
-		body.Name = plan.Name.ValueStringPointer()
-	}
-	if !plan.Description.Equal(state.Description) {
-		// An empty description is how the API is told to remove it.
-		body.Description = new(plan.Description.ValueString())
-	}
+	body.Name = changedString(plan.Name, state.Name)
+	body.Description = changedDescription(plan.Description, state.Description)
 	// The planned list has unknown prefixes where the API's default
 	// applies, so it never equals state then; sending the whole list is
 	// what PATCH wants anyway (it replaces it).

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hashicorp/terraform-plugin-testing/compare"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
@@ -68,16 +67,7 @@ resource "mcp_connection" "oms" {
   name       = "Order Management System"
   server_url = %q
 }
-resource "mcp_project" "test" {
-  name = "agents"
-}
-resource "mcp_server" "ledger" {
-  project_id      = mcp_project.test.id
-  name            = "Ledger"
-  url             = %q
-  connection_type = "proxy"
-}
-`, oms.URL, ledger.URL)
+`, oms.URL) + serverInProject("agents", "ledger", "Ledger", fmt.Sprintf("url = %q", ledger.URL), `connection_type = "proxy"`)
 }
 
 // Instructions as the API composes them (SPEC §10): "## <record name>",
@@ -91,14 +81,11 @@ func TestAccAgent_lifecycle(t *testing.T) {
 	e := newAccEnv(t, apitest.WithProbes())
 	records := agentRecords(t)
 	cfg := func(agent string) string { return e.providerBlock() + records + agent }
-	sameID := statecheck.CompareValue(compare.ValuesSame())
+	sameID := sameValues()
 
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testFactories,
-		CheckDestroy:             e.checkAgentsDestroyed,
-		Steps: []resource.TestStep{
-			{
-				Config: cfg(`
+	parallelTest(t, e.checkAgentsDestroyed, []resource.TestStep{
+		{
+			Config: cfg(`
 resource "mcp_agent" "test" {
   name        = "Support"
   description = "Answers customers"
@@ -112,41 +99,40 @@ resource "mcp_agent" "test" {
   }
 }
 `),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(agentAddr, plancheck.ResourceActionCreate),
-					plancheck.ExpectUnknownValue(agentAddr, attr("instructions")),
-					plancheck.ExpectUnknownValue(agentAddr, attr("gateway_url")),
-					plancheck.ExpectUnknownValue(agentAddr, assignmentAttr(1, "prefix")),
-					plancheck.ExpectKnownValue(agentAddr, assignmentAttr(0, "prefix"), knownvalue.StringExact("oms")),
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					sameID.AddStateValue(agentAddr, attr("id")),
-					statecheck.ExpectKnownValue(agentAddr, attr("id"), knownvalue.StringRegexp(uuidPattern)),
-					statecheck.ExpectKnownValue(agentAddr, attr("tenant_id"), knownvalue.StringExact(e.srv.TenantID.String())),
-					statecheck.ExpectKnownValue(agentAddr, attr("name"), knownvalue.StringExact("Support")),
-					statecheck.ExpectKnownValue(agentAddr, attr("description"), knownvalue.StringExact("Answers customers")),
-					statecheck.CompareValuePairs(agentAddr, assignmentAttr(0, "connection_id"), "mcp_connection.oms", attr("id"), compare.ValuesSame()),
-					statecheck.ExpectKnownValue(agentAddr, assignmentAttr(0, "server_id"), knownvalue.Null()),
-					statecheck.ExpectKnownValue(agentAddr, assignmentAttr(0, "allowed_tools"), knownvalue.Null()),
-					statecheck.CompareValuePairs(agentAddr, assignmentAttr(1, "server_id"), "mcp_server.ledger", attr("id"), compare.ValuesSame()),
-					statecheck.ExpectKnownValue(agentAddr, assignmentAttr(1, "connection_id"), knownvalue.Null()),
-					// The API's default: the server's name, lowercased.
-					statecheck.ExpectKnownValue(agentAddr, assignmentAttr(1, "prefix"), knownvalue.StringExact("ledger")),
-					statecheck.ExpectKnownValue(agentAddr, assignmentAttr(1, "allowed_tools"),
-						knownvalue.SetExact([]knownvalue.Check{knownvalue.StringExact("echo")})),
-					statecheck.ExpectKnownValue(agentAddr, attr("instructions"), knownvalue.StringRegexp(omsThenLedger)),
-					statecheck.ExpectKnownValue(agentAddr, attr("created_at"), knownvalue.StringRegexp(timestampPattern)),
-					statecheck.ExpectKnownValue(agentAddr, attr("updated_at"), knownvalue.StringRegexp(timestampPattern)),
-				},
-				Check: resource.ComposeAggregateTestCheckFunc(
-					checkGatewayURL(agentAddr, "agents"),
-					checkGatewayURL("mcp_server.ledger", "servers"),
-				),
+			ConfigPlanChecks: planned(agentAddr, plancheck.ResourceActionCreate,
+				plancheck.ExpectUnknownValue(agentAddr, attr("instructions")),
+				plancheck.ExpectUnknownValue(agentAddr, attr("gateway_url")),
+				plancheck.ExpectUnknownValue(agentAddr, assignmentAttr(1, "prefix")),
+				plancheck.ExpectKnownValue(agentAddr, assignmentAttr(0, "prefix"), knownvalue.StringExact("oms")),
+			),
+			ConfigStateChecks: []statecheck.StateCheck{
+				sameID.AddStateValue(agentAddr, attr("id")),
+				statecheck.ExpectKnownValue(agentAddr, attr("id"), knownvalue.StringRegexp(uuidPattern)),
+				statecheck.ExpectKnownValue(agentAddr, attr("tenant_id"), knownvalue.StringExact(e.srv.TenantID.String())),
+				statecheck.ExpectKnownValue(agentAddr, attr("name"), knownvalue.StringExact("Support")),
+				statecheck.ExpectKnownValue(agentAddr, attr("description"), knownvalue.StringExact("Answers customers")),
+				samePair(agentAddr, assignmentAttr(0, "connection_id"), "mcp_connection.oms", attr("id")),
+				statecheck.ExpectKnownValue(agentAddr, assignmentAttr(0, "server_id"), knownvalue.Null()),
+				statecheck.ExpectKnownValue(agentAddr, assignmentAttr(0, "allowed_tools"), knownvalue.Null()),
+				samePair(agentAddr, assignmentAttr(1, "server_id"), "mcp_server.ledger", attr("id")),
+				statecheck.ExpectKnownValue(agentAddr, assignmentAttr(1, "connection_id"), knownvalue.Null()),
+				// The API's default: the server's name, lowercased.
+				statecheck.ExpectKnownValue(agentAddr, assignmentAttr(1, "prefix"), knownvalue.StringExact("ledger")),
+				statecheck.ExpectKnownValue(agentAddr, assignmentAttr(1, "allowed_tools"),
+					knownvalue.SetExact([]knownvalue.Check{knownvalue.StringExact("echo")})),
+				statecheck.ExpectKnownValue(agentAddr, attr("instructions"), knownvalue.StringRegexp(omsThenLedger)),
+				statecheck.ExpectKnownValue(agentAddr, attr("created_at"), knownvalue.StringRegexp(timestampPattern)),
+				statecheck.ExpectKnownValue(agentAddr, attr("updated_at"), knownvalue.StringRegexp(timestampPattern)),
 			},
-			{
-				// The order composes the instructions; allowed_tools moves
-				// from one record to the other, and an empty set means none.
-				Config: cfg(`
+			Check: resource.ComposeAggregateTestCheckFunc(
+				checkGatewayURL(agentAddr, "agents"),
+				checkGatewayURL("mcp_server.ledger", "servers"),
+			),
+		},
+		{
+			// The order composes the instructions; allowed_tools moves
+			// from one record to the other, and an empty set means none.
+			Config: cfg(`
 resource "mcp_agent" "test" {
   name = "Support desk"
   assignment {
@@ -159,43 +145,41 @@ resource "mcp_agent" "test" {
   }
 }
 `),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(agentAddr, plancheck.ResourceActionUpdate),
-					plancheck.ExpectUnknownValue(agentAddr, attr("instructions")),
-					plancheck.ExpectUnknownValue(agentAddr, attr("updated_at")),
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					sameID.AddStateValue(agentAddr, attr("id")),
-					statecheck.ExpectKnownValue(agentAddr, attr("name"), knownvalue.StringExact("Support desk")),
-					statecheck.ExpectKnownValue(agentAddr, attr("description"), knownvalue.Null()),
-					statecheck.ExpectKnownValue(agentAddr, assignmentAttr(0, "prefix"), knownvalue.StringExact("ledger")),
-					statecheck.ExpectKnownValue(agentAddr, assignmentAttr(0, "allowed_tools"), knownvalue.Null()),
-					statecheck.ExpectKnownValue(agentAddr, assignmentAttr(1, "prefix"), knownvalue.StringExact("orders")),
-					statecheck.ExpectKnownValue(agentAddr, assignmentAttr(1, "allowed_tools"), knownvalue.SetSizeExact(0)),
-					statecheck.ExpectKnownValue(agentAddr, attr("instructions"), knownvalue.StringRegexp(ledgerThenOMS)),
-				},
-				Check: checkGatewayURL(agentAddr, "agents"),
+			ConfigPlanChecks: planned(agentAddr, plancheck.ResourceActionUpdate,
+				plancheck.ExpectUnknownValue(agentAddr, attr("instructions")),
+				plancheck.ExpectUnknownValue(agentAddr, attr("updated_at")),
+			),
+			ConfigStateChecks: []statecheck.StateCheck{
+				sameID.AddStateValue(agentAddr, attr("id")),
+				statecheck.ExpectKnownValue(agentAddr, attr("name"), knownvalue.StringExact("Support desk")),
+				statecheck.ExpectKnownValue(agentAddr, attr("description"), knownvalue.Null()),
+				statecheck.ExpectKnownValue(agentAddr, assignmentAttr(0, "prefix"), knownvalue.StringExact("ledger")),
+				statecheck.ExpectKnownValue(agentAddr, assignmentAttr(0, "allowed_tools"), knownvalue.Null()),
+				statecheck.ExpectKnownValue(agentAddr, assignmentAttr(1, "prefix"), knownvalue.StringExact("orders")),
+				statecheck.ExpectKnownValue(agentAddr, assignmentAttr(1, "allowed_tools"), knownvalue.SetSizeExact(0)),
+				statecheck.ExpectKnownValue(agentAddr, attr("instructions"), knownvalue.StringRegexp(ledgerThenOMS)),
 			},
-			importStep(agentAddr),
-			{
-				// Without assignments the agent has no records and no instructions.
-				Config: cfg(`
+			Check: checkGatewayURL(agentAddr, "agents"),
+		},
+		importStep(agentAddr),
+		{
+			// Without assignments the agent has no records and no instructions.
+			Config: cfg(`
 resource "mcp_agent" "test" {
   name = "Support desk"
 }
 `),
-				ConfigStateChecks: []statecheck.StateCheck{
-					sameID.AddStateValue(agentAddr, attr("id")),
-					statecheck.ExpectKnownValue(agentAddr, attr("assignment"), knownvalue.ListSizeExact(0)),
-					statecheck.ExpectKnownValue(agentAddr, attr("instructions"), knownvalue.Null()),
-				},
+			ConfigStateChecks: []statecheck.StateCheck{
+				sameID.AddStateValue(agentAddr, attr("id")),
+				statecheck.ExpectKnownValue(agentAddr, attr("assignment"), knownvalue.ListSizeExact(0)),
+				statecheck.ExpectKnownValue(agentAddr, attr("instructions"), knownvalue.Null()),
 			},
-			{
-				ResourceName:  agentAddr,
-				ImportState:   true,
-				ImportStateId: "not-a-uuid",
-				ExpectError:   regexp.MustCompile(`(?s)Invalid import ID.*must be an agent id.*terraform import mcp_agent\.example`),
-			},
+		},
+		{
+			ResourceName:  agentAddr,
+			ImportState:   true,
+			ImportStateId: "not-a-uuid",
+			ExpectError:   regexp.MustCompile(`(?s)Invalid import ID.*must be an agent id.*terraform import mcp_agent\.example`),
 		},
 	})
 }
@@ -212,79 +196,55 @@ resource "mcp_agent" "test" {
 `
 	var firstID, serverID string
 	ctx := context.Background()
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testFactories,
-		CheckDestroy:             e.checkAgentsDestroyed,
-		Steps: []resource.TestStep{
-			{
-				Config: cfg,
-				ConfigStateChecks: []statecheck.StateCheck{
-					// "Order Management System", as the API's default prefix.
-					statecheck.ExpectKnownValue(agentAddr, assignmentAttr(0, "prefix"), knownvalue.StringExact("order_management_system")),
-				},
-				Check: func(s *terraform.State) (err error) {
-					if firstID, err = idOf(s, agentAddr); err != nil {
-						return err
-					}
-					serverID, err = idOf(s, "mcp_server.ledger")
+	parallelTest(t, e.checkAgentsDestroyed, []resource.TestStep{
+		{
+			Config: cfg,
+			ConfigStateChecks: []statecheck.StateCheck{
+				// "Order Management System", as the API's default prefix.
+				statecheck.ExpectKnownValue(agentAddr, assignmentAttr(0, "prefix"), knownvalue.StringExact("order_management_system")),
+			},
+			Check: func(s *terraform.State) (err error) {
+				if firstID, err = idOf(s, agentAddr); err != nil {
 					return err
-				},
-			},
-			{
-				// Assignments changed outside Terraform show as a diff...
-				PreConfig: func() {
-					as := []contract.Assignment{{ServerID: &serverID, Prefix: "ledger"}}
-					if _, err := e.client.UpdateAgent(ctx, firstID, contract.UpdateAgentRequest{Name: new("Renamed"), Assignments: &as}); err != nil {
-						t.Fatalf("changing out of band: %v", err)
-					}
-				},
-				Config:             cfg,
-				PlanOnly:           true,
-				ExpectNonEmptyPlan: true,
-			},
-			{
-				// ...that apply repairs in place.
-				Config: cfg,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(agentAddr, plancheck.ResourceActionUpdate),
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(agentAddr, attr("name"), knownvalue.StringExact("Drifting")),
-					statecheck.ExpectKnownValue(agentAddr, attr("assignment"), knownvalue.ListSizeExact(1)),
-					statecheck.CompareValuePairs(agentAddr, assignmentAttr(0, "connection_id"), "mcp_connection.oms", attr("id"), compare.ValuesSame()),
-					statecheck.ExpectKnownValue(agentAddr, assignmentAttr(0, "server_id"), knownvalue.Null()),
-				},
-				Check: func(*terraform.State) error {
-					a, err := e.client.GetAgent(ctx, firstID)
-					if err != nil {
-						return err
-					}
-					if a.Name != "Drifting" || len(a.Assignments) != 1 || a.Assignments[0].ConnectionID == nil {
-						return fmt.Errorf("the API holds %+v after the repair", a)
-					}
-					return nil
-				},
-			},
-			{
-				// Deleted outside Terraform: a plan to re-create, not an error.
-				PreConfig: func() {
-					if err := e.client.DeleteAgent(ctx, firstID); err != nil {
-						t.Fatalf("deleting out of band: %v", err)
-					}
-				},
-				Config: cfg,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(agentAddr, plancheck.ResourceActionCreate),
-				}},
-				Check: func(s *terraform.State) error {
-					id, err := idOf(s, agentAddr)
-					if err == nil && id == firstID {
-						err = fmt.Errorf("id %s was not replaced by a new agent", id)
-					}
-					return err
-				},
+				}
+				serverID, err = idOf(s, "mcp_server.ledger")
+				return err
 			},
 		},
+		{
+			// Assignments changed outside Terraform show as a diff...
+			PreConfig: changeOutOfBand(t, func(ctx context.Context) error {
+				as := []contract.Assignment{{ServerID: &serverID, Prefix: "ledger"}}
+				_, err := e.client.UpdateAgent(ctx, firstID, contract.UpdateAgentRequest{Name: new("Renamed"), Assignments: &as})
+				return err
+			}),
+			Config:             cfg,
+			PlanOnly:           true,
+			ExpectNonEmptyPlan: true,
+		},
+		{
+			// ...that apply repairs in place.
+			Config:           cfg,
+			ConfigPlanChecks: planned(agentAddr, plancheck.ResourceActionUpdate),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(agentAddr, attr("name"), knownvalue.StringExact("Drifting")),
+				statecheck.ExpectKnownValue(agentAddr, attr("assignment"), knownvalue.ListSizeExact(1)),
+				samePair(agentAddr, assignmentAttr(0, "connection_id"), "mcp_connection.oms", attr("id")),
+				statecheck.ExpectKnownValue(agentAddr, assignmentAttr(0, "server_id"), knownvalue.Null()),
+			},
+			Check: func(*terraform.State) error {
+				a, err := e.client.GetAgent(ctx, firstID)
+				if err != nil {
+					return err
+				}
+				if a.Name != "Drifting" || len(a.Assignments) != 1 || a.Assignments[0].ConnectionID == nil {
+					return fmt.Errorf("the API holds %+v after the repair", a)
+				}
+				return nil
+			},
+		},
+		// Deleted outside Terraform: a plan to re-create, not an error.
+		recreatedStep(cfg, agentAddr, "agent", &firstID, deleteOutOfBand(t, e.client.DeleteAgent, &firstID)),
 	})
 }
 
@@ -319,29 +279,10 @@ data "mcp_agent" "by_id" {
 			statecheck.ExpectKnownValue(ds, attr("instructions"), knownvalue.StringRegexp(omsThenLedger)),
 		)
 	}
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testFactories,
-		CheckDestroy:             e.checkAgentsDestroyed,
-		Steps: []resource.TestStep{
-			{Config: cfg, ConfigStateChecks: checks},
-			{
-				Config: e.providerBlock() + `
-data "mcp_agent" "test" {
-  name = "Nobody"
-}
-`,
-				ExpectError: regexp.MustCompile(`(?s)Agent not found.*No agent named "Nobody"`),
-			},
-			{
-				Config: e.providerBlock() + `
-data "mcp_agent" "test" {
-  id = "3f0b8a52-6a0e-4a39-9d7a-0b5d3f0c1a11"
-}
-`,
-				ExpectError: regexp.MustCompile(`(?s)Agent not found.*No agent with id 3f0b8a52`),
-			},
-		},
-	})
+	parallelTest(t, e.checkAgentsDestroyed, append([]resource.TestStep{{Config: cfg, ConfigStateChecks: checks}},
+		notFoundSteps(e.providerBlock(), "mcp_agent", "3f0b8a52-6a0e-4a39-9d7a-0b5d3f0c1a11", "Nobody",
+			regexp.MustCompile(`(?s)Agent not found.*No agent with id 3f0b8a52`),
+			regexp.MustCompile(`(?s)Agent not found.*No agent named "Nobody"`))...))
 }
 
 // TestAccAgent_serverGatewayURL follows gateway_url of an mcp_server as it
@@ -351,55 +292,41 @@ func TestAccAgent_serverGatewayURL(t *testing.T) {
 	e := newAccEnv(t, apitest.WithProbes())
 	mcp := mcptest.StartModern(t)
 	cfg := func(connType string) string {
-		return e.providerBlock() + fmt.Sprintf(`
-resource "mcp_project" "test" {
-  name = "gateway"
-}
-resource "mcp_server" "test" {
-  project_id      = mcp_project.test.id
-  name            = "switching"
-  url             = %q
-  connection_type = %q
-}
-`, mcp.URL, connType)
+		return e.providerBlock() + serverInProject("gateway", "test", "switching",
+			fmt.Sprintf("url = %q", mcp.URL), fmt.Sprintf("connection_type = %q", connType))
 	}
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testFactories,
-		CheckDestroy:             e.checkServersDestroyed,
-		Steps: []resource.TestStep{
-			{
-				Config: cfg("direct"),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectKnownValue(serverAddr, attr("gateway_url"), knownvalue.Null()),
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(serverAddr, attr("gateway_url"), knownvalue.Null()),
-				},
+	parallelTest(t, e.checkServersDestroyed, []resource.TestStep{
+		{
+			Config: cfg("direct"),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectKnownValue(serverAddr, attr("gateway_url"), knownvalue.Null()),
+			}},
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(serverAddr, attr("gateway_url"), knownvalue.Null()),
 			},
-			{
-				Config: cfg("proxy"),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectUnknownValue(serverAddr, attr("gateway_url")),
-				}},
-				Check: checkGatewayURL(serverAddr, "servers"),
-			},
-			{
-				// Staying proxied keeps the URL known in the plan.
-				Config: strings.Replace(cfg("proxy"), `"switching"`, `"switched"`, 1),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(serverAddr, plancheck.ResourceActionUpdate),
-					plancheck.ExpectKnownValue(serverAddr, attr("gateway_url"), knownvalue.StringRegexp(regexp.MustCompile(`/mcp/servers/mcp_`))),
-				}},
-				Check: checkGatewayURL(serverAddr, "servers"),
-			},
-			{
-				Config: cfg("direct"),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectKnownValue(serverAddr, attr("gateway_url"), knownvalue.Null()),
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(serverAddr, attr("gateway_url"), knownvalue.Null()),
-				},
+		},
+		{
+			Config: cfg("proxy"),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectUnknownValue(serverAddr, attr("gateway_url")),
+			}},
+			Check: checkGatewayURL(serverAddr, "servers"),
+		},
+		{
+			// Staying proxied keeps the URL known in the plan.
+			Config: strings.Replace(cfg("proxy"), `"switching"`, `"switched"`, 1),
+			ConfigPlanChecks: planned(serverAddr, plancheck.ResourceActionUpdate,
+				plancheck.ExpectKnownValue(serverAddr, attr("gateway_url"), knownvalue.StringRegexp(regexp.MustCompile(`/mcp/servers/mcp_`))),
+			),
+			Check: checkGatewayURL(serverAddr, "servers"),
+		},
+		{
+			Config: cfg("direct"),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectKnownValue(serverAddr, attr("gateway_url"), knownvalue.Null()),
+			}},
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(serverAddr, attr("gateway_url"), knownvalue.Null()),
 			},
 		},
 	})
@@ -475,10 +402,7 @@ resource "mcp_agent_token" "test" {
 		PlanOnly:    true,
 		ExpectError: regexp.MustCompile(`(?s)Missing Attribute Configuration.*Exactly one of these attributes must be configured: \[id,name\]`),
 	})
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testFactories,
-		Steps:                    steps,
-	})
+	parallelTest(t, nil, steps)
 }
 
 // TestAccAgent_applyTimeRefusals covers what only the API can check: the
@@ -490,16 +414,8 @@ resource "mcp_connection" "ledger" {
   name       = "Ledger"
   server_url = "https://mcp.example.com/ledger"
 }
-resource "mcp_project" "test" {
-  name = "refusals"
-}
-resource "mcp_server" "ledger" {
-  project_id       = mcp_project.test.id
-  name             = "ledger"
-  url              = "https://mcp.example.com/ledger"
-  connection_type  = "proxy"
-  connect_on_apply = false
-}
+` + serverInProject("refusals", "ledger", "ledger",
+		`url = "https://mcp.example.com/ledger"`, `connection_type = "proxy"`, "connect_on_apply = false") + `
 resource "mcp_server" "direct" {
   project_id       = mcp_project.test.id
   name             = "direct"
@@ -507,12 +423,9 @@ resource "mcp_server" "direct" {
   connect_on_apply = false
 }
 `
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testFactories,
-		CheckDestroy:             e.checkAgentsDestroyed,
-		Steps: []resource.TestStep{
-			{
-				Config: records + `
+	parallelTest(t, e.checkAgentsDestroyed, []resource.TestStep{
+		{
+			Config: records + `
 resource "mcp_agent" "test" {
   name = "clash"
   assignment {
@@ -523,10 +436,10 @@ resource "mcp_agent" "test" {
   }
 }
 `,
-				ExpectError: regexp.MustCompile(`(?s)Duplicate\s+assignment\s+prefix.*"ledger"\s+is\s+already\s+used.*Set\s+prefix`),
-			},
-			{
-				Config: records + `
+			ExpectError: regexp.MustCompile(`(?s)Duplicate\s+assignment\s+prefix.*"ledger"\s+is\s+already\s+used.*Set\s+prefix`),
+		},
+		{
+			Config: records + `
 resource "mcp_agent" "test" {
   name = "direct"
   assignment {
@@ -534,8 +447,7 @@ resource "mcp_agent" "test" {
   }
 }
 `,
-				ExpectError: regexp.MustCompile(`(?s)MCP API rejected the request.*not\s+a\s+proxy\s+server`),
-			},
+			ExpectError: regexp.MustCompile(`(?s)MCP API rejected the request.*not\s+a\s+proxy\s+server`),
 		},
 	})
 }

@@ -67,14 +67,14 @@ func (r *agentTokenResource) Schema(_ context.Context, _ resource.SchemaRequest,
 			"agent_id": schema.StringAttribute{
 				Required:            true,
 				MarkdownDescription: "UUID of the agent the token is for, as in `mcp_agent.<name>.id`. Changing it issues a new token.",
-				Validators:          []validator.String{validAgentID()},
+				Validators:          []validator.String{validAgentID},
 				PlanModifiers:       replace,
 			},
 			"name": schema.StringAttribute{
 				Required: true,
 				MarkdownDescription: "What the token is for, such as `ci` or `laptop`, 1–200 characters; shown in the " +
 					"token list and the audit events. Changing it issues a new token.",
-				Validators:    []validator.String{validName()},
+				Validators:    []validator.String{validName},
 				PlanModifiers: replace,
 			},
 			"expires_at": schema.StringAttribute{
@@ -83,7 +83,7 @@ func (r *agentTokenResource) Schema(_ context.Context, _ resource.SchemaRequest,
 					"`2027-01-31T00:00:00Z`. Without it the token is valid until revoked. Changing it issues a new token; " +
 					"an expired token stays in state (and the list) until it is replaced or destroyed. Another spelling of the " +
 					"same instant changes nothing.",
-				Validators: []validator.String{validExpiresAt()},
+				Validators: []validator.String{validExpiresAt},
 				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplaceIf(
 					func(_ context.Context, req planmodifier.StringRequest, resp *stringplanmodifier.RequiresReplaceIfFuncResponse) {
 						// After an import state holds the API's spelling of the

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/types"
-	"github.com/hashicorp/terraform-plugin-testing/compare"
 	"github.com/hashicorp/terraform-plugin-testing/config"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
@@ -82,71 +81,65 @@ resource "mcp_agent_token" "test" {
 			return nil
 		}
 	}
-	differentToken := statecheck.CompareValue(compare.ValuesDiffer())
+	differentToken := differentValues()
 	vars := config.Variables{} // filled in PreConfig, once the ids are known
 	const importedTokenAddr = "mcp_agent_token.imported"
 
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testFactories,
-		CheckDestroy:             e.checkAgentsDestroyed,
-		Steps: []resource.TestStep{
-			{
-				Config: token(""),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(tokenAddr, plancheck.ResourceActionCreate),
-					plancheck.ExpectUnknownValue(tokenAddr, attr("token")),
-					plancheck.ExpectSensitiveValue(tokenAddr, attr("token")),
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					differentToken.AddStateValue(tokenAddr, attr("token")),
-					statecheck.ExpectKnownValue(tokenAddr, attr("id"), knownvalue.StringRegexp(uuidPattern)),
-					statecheck.CompareValuePairs(tokenAddr, attr("agent_id"), agentAddr, attr("id"), compare.ValuesSame()),
-					statecheck.ExpectKnownValue(tokenAddr, attr("name"), knownvalue.StringExact("ci")),
-					statecheck.ExpectKnownValue(tokenAddr, attr("expires_at"), knownvalue.Null()),
-					statecheck.ExpectKnownValue(tokenAddr, attr("token"),
-						knownvalue.StringRegexp(regexp.MustCompile(`^`+contract.AgentTokenPrefix+`.{16,}$`))),
-					statecheck.ExpectSensitiveValue(tokenAddr, attr("token")),
-					statecheck.ExpectKnownValue(tokenAddr, attr("created_at"), knownvalue.StringRegexp(timestampPattern)),
-				},
-				Check: resource.ComposeAggregateTestCheckFunc(ids, func(*terraform.State) error {
-					firstID = secondID
-					return listed(&firstID)(nil)
-				}),
+	parallelTest(t, e.checkAgentsDestroyed, []resource.TestStep{
+		{
+			Config: token(""),
+			ConfigPlanChecks: planned(tokenAddr, plancheck.ResourceActionCreate,
+				plancheck.ExpectUnknownValue(tokenAddr, attr("token")),
+				plancheck.ExpectSensitiveValue(tokenAddr, attr("token")),
+			),
+			ConfigStateChecks: []statecheck.StateCheck{
+				differentToken.AddStateValue(tokenAddr, attr("token")),
+				statecheck.ExpectKnownValue(tokenAddr, attr("id"), knownvalue.StringRegexp(uuidPattern)),
+				samePair(tokenAddr, attr("agent_id"), agentAddr, attr("id")),
+				statecheck.ExpectKnownValue(tokenAddr, attr("name"), knownvalue.StringExact("ci")),
+				statecheck.ExpectKnownValue(tokenAddr, attr("expires_at"), knownvalue.Null()),
+				statecheck.ExpectKnownValue(tokenAddr, attr("token"),
+					knownvalue.StringRegexp(regexp.MustCompile(`^`+contract.AgentTokenPrefix+`.{16,}$`))),
+				statecheck.ExpectSensitiveValue(tokenAddr, attr("token")),
+				statecheck.ExpectKnownValue(tokenAddr, attr("created_at"), knownvalue.StringRegexp(timestampPattern)),
 			},
-			{
-				// A new expires_at issues a new token and revokes the old one.
-				Config: token(fmt.Sprintf("expires_at = %q", expires)),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(tokenAddr, plancheck.ResourceActionDestroyBeforeCreate),
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					differentToken.AddStateValue(tokenAddr, attr("token")),
-					// Kept as configured, though the API formats it its own way.
-					statecheck.ExpectKnownValue(tokenAddr, attr("expires_at"), knownvalue.StringExact(expires)),
-				},
-				Check: resource.ComposeAggregateTestCheckFunc(ids, func(*terraform.State) error {
-					if secondID == firstID {
-						return fmt.Errorf("token %s was not replaced", firstID)
-					}
-					return listed(&secondID)(nil)
-				}),
+			Check: resource.ComposeAggregateTestCheckFunc(ids, func(*terraform.State) error {
+				firstID = secondID
+				return listed(&firstID)(nil)
+			}),
+		},
+		{
+			// A new expires_at issues a new token and revokes the old one.
+			Config:           token(fmt.Sprintf("expires_at = %q", expires)),
+			ConfigPlanChecks: planned(tokenAddr, plancheck.ResourceActionDestroyBeforeCreate),
+			ConfigStateChecks: []statecheck.StateCheck{
+				differentToken.AddStateValue(tokenAddr, attr("token")),
+				// Kept as configured, though the API formats it its own way.
+				statecheck.ExpectKnownValue(tokenAddr, attr("expires_at"), knownvalue.StringExact(expires)),
 			},
-			{
-				ResourceName:      tokenAddr,
-				ImportState:       true,
-				ImportStateVerify: true,
-				ImportStateIdFunc: func(*terraform.State) (string, error) { return agentID + "/" + secondID, nil },
-				// The value cannot be recovered; the API formats the time its own way.
-				ImportStateVerifyIgnore: []string{"token", "expires_at"},
-			},
-			{
-				// Imported for real (a second resource on the same token): the
-				// value cannot be recovered, and the API's spelling of
-				// expires_at is no reason to replace the token, only to take
-				// the configured one.
-				PreConfig:       func() { vars["import_id"] = config.StringVariable(agentID + "/" + secondID) },
-				ConfigVariables: vars,
-				Config: token(fmt.Sprintf("expires_at = %q", expires)) + fmt.Sprintf(`
+			Check: resource.ComposeAggregateTestCheckFunc(ids, func(*terraform.State) error {
+				if secondID == firstID {
+					return fmt.Errorf("token %s was not replaced", firstID)
+				}
+				return listed(&secondID)(nil)
+			}),
+		},
+		{
+			ResourceName:      tokenAddr,
+			ImportState:       true,
+			ImportStateVerify: true,
+			ImportStateIdFunc: func(*terraform.State) (string, error) { return agentID + "/" + secondID, nil },
+			// The value cannot be recovered; the API formats the time its own way.
+			ImportStateVerifyIgnore: []string{"token", "expires_at"},
+		},
+		{
+			// Imported for real (a second resource on the same token): the
+			// value cannot be recovered, and the API's spelling of
+			// expires_at is no reason to replace the token, only to take
+			// the configured one.
+			PreConfig:       func() { vars["import_id"] = config.StringVariable(agentID + "/" + secondID) },
+			ConfigVariables: vars,
+			Config: token(fmt.Sprintf("expires_at = %q", expires)) + fmt.Sprintf(`
 variable "import_id" {
   type = string
 }
@@ -160,43 +153,38 @@ resource "mcp_agent_token" "imported" {
   expires_at = %q
 }
 `, expires),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(importedTokenAddr, plancheck.ResourceActionUpdate),
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(importedTokenAddr, attr("token"), knownvalue.Null()),
-					statecheck.ExpectKnownValue(importedTokenAddr, attr("expires_at"), knownvalue.StringExact(expires)),
-					statecheck.CompareValuePairs(importedTokenAddr, attr("id"), tokenAddr, attr("id"), compare.ValuesSame()),
-				},
-				Check: listed(&secondID),
+			ConfigPlanChecks: planned(importedTokenAddr, plancheck.ResourceActionUpdate),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(importedTokenAddr, attr("token"), knownvalue.Null()),
+				statecheck.ExpectKnownValue(importedTokenAddr, attr("expires_at"), knownvalue.StringExact(expires)),
+				samePair(importedTokenAddr, attr("id"), tokenAddr, attr("id")),
 			},
-			{
-				ResourceName:  tokenAddr,
-				ImportState:   true,
-				ImportStateId: "just-one-id",
-				// The step runs in the previous step's configuration.
-				ConfigVariables: vars,
-				ExpectError:     regexp.MustCompile(`(?s)Invalid import ID.*<agent_id>/<token_id>`),
+			Check: listed(&secondID),
+		},
+		{
+			ResourceName:  tokenAddr,
+			ImportState:   true,
+			ImportStateId: "just-one-id",
+			// The step runs in the previous step's configuration.
+			ConfigVariables: vars,
+			ExpectError:     regexp.MustCompile(`(?s)Invalid import ID.*<agent_id>/<token_id>`),
+		},
+		{
+			// Revoked outside Terraform: a plan to issue a new one.
+			PreConfig: func() {
+				if err := e.client.RevokeAgentToken(context.Background(), agentID, secondID); err != nil {
+					t.Fatalf("revoking out of band: %v", err)
+				}
 			},
-			{
-				// Revoked outside Terraform: a plan to issue a new one.
-				PreConfig: func() {
-					if err := e.client.RevokeAgentToken(context.Background(), agentID, secondID); err != nil {
-						t.Fatalf("revoking out of band: %v", err)
-					}
-				},
-				Config: token(fmt.Sprintf("expires_at = %q", expires)),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(tokenAddr, plancheck.ResourceActionCreate),
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{differentToken.AddStateValue(tokenAddr, attr("token"))},
-				Check:             ids,
-			},
-			{
-				// Removing the resource revokes the token: the list no longer has it.
-				Config: agent,
-				Check:  listed(),
-			},
+			Config:            token(fmt.Sprintf("expires_at = %q", expires)),
+			ConfigPlanChecks:  planned(tokenAddr, plancheck.ResourceActionCreate),
+			ConfigStateChecks: []statecheck.StateCheck{differentToken.AddStateValue(tokenAddr, attr("token"))},
+			Check:             ids,
+		},
+		{
+			// Removing the resource revokes the token: the list no longer has it.
+			Config: agent,
+			Check:  listed(),
 		},
 	})
 }

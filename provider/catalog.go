@@ -192,16 +192,7 @@ func catalogFieldsOf(c *contract.Catalog) catalogFields {
 
 // catalogAttributes are the computed attributes of both catalog data sources.
 func catalogAttributes() map[string]schema.Attribute {
-	str := func(desc string) schema.StringAttribute {
-		return schema.StringAttribute{Computed: true, MarkdownDescription: desc}
-	}
-	list := func(desc string, attrs map[string]schema.Attribute) schema.ListNestedAttribute {
-		return schema.ListNestedAttribute{
-			Computed:            true,
-			MarkdownDescription: desc,
-			NestedObject:        schema.NestedAttributeObject{Attributes: attrs},
-		}
-	}
+	str, list := dataSourceComputed.str, dataSourceComputed.list
 	return map[string]schema.Attribute{
 		"tools": list("The tools the server offers, in the server's order. Empty when it offers none.", map[string]schema.Attribute{
 			"name":        str("The tool's name, as agents call it."),
@@ -232,8 +223,8 @@ func catalogAttributes() map[string]schema.Attribute {
 		"tools_hash": str("Hash of all the tools: `sha256:` and the hex SHA-256 of the sorted lines `<name> <hash>`. " +
 			"The same value as the record's `tools_hash`, and what `approved_tools_hash` takes."),
 		"observed_at": str("When the check that read this catalog ran, RFC 3339 in UTC."),
-		"truncated": schema.BoolAttribute{Computed: true, MarkdownDescription: "`true` when the server offered more " +
-			"than the API keeps (1,000 items of a kind, 4 MiB in all): the lists hold the first ones only."},
+		"truncated": dataSourceComputed.boolean("`true` when the server offered more " +
+			"than the API keeps (1,000 items of a kind, 4 MiB in all): the lists hold the first ones only."),
 	}
 }
 

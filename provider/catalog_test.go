@@ -56,13 +56,13 @@ func TestCatalogFieldsOf(t *testing.T) {
 // TestCheckStateFieldsOf: before the first passing check everything a
 // check reads is null and there is no drift.
 func TestCheckStateFieldsOf(t *testing.T) {
-	f := checkStateFieldsOf(nil, nil, contract.CheckState{LastErrorKind: new(contract.ErrorTimeout)})
+	f := checkStateFieldsOf("error", nil, nil, nil, contract.CheckState{LastErrorKind: new(contract.ErrorTimeout)})
 	if !f.Capabilities.IsNull() || !f.ServerImplementation.IsNull() || !f.ToolCount.IsNull() || !f.ToolsHash.IsNull() ||
 		!f.ToolsChangedAt.IsNull() || !f.ApprovedToolsHash.IsNull() || f.ToolsDrift.ValueBool() ||
 		f.LastErrorKind.ValueString() != "timeout" {
 		t.Errorf("checkStateFieldsOf = %+v", f)
 	}
-	f = checkStateFieldsOf(&contract.Capabilities{Tools: true}, &contract.Implementation{Name: "n", Version: "v"},
+	f = checkStateFieldsOf("active", nil, &contract.Capabilities{Tools: true}, &contract.Implementation{Name: "n", Version: "v"},
 		contract.CheckState{ToolCount: new(3)})
 	if f.ToolCount.ValueInt64() != 3 || f.Capabilities.Attributes()["tools"].String() != "true" ||
 		f.ServerImplementation.Attributes()["name"].String() != `"n"` {

@@ -17,12 +17,15 @@ import (
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
 )
 
-// checkStateFields are what checks tell about a record beyond its status,
-// the same on connections and servers (SPEC §8): what the server offered
-// at its last passing check, and why the last check failed.
+// checkStateFields are what checks tell about a record, the same on
+// connections and servers (SPEC §8): its status, what the server offered
+// at its last passing check, and why the last check failed. Each kind
+// describes status and last_error in its own words.
 // ApprovedToolsHash is the one a person writes; the resources make it
 // optional, the data sources computed.
 type checkStateFields struct {
+	Status               types.String `tfsdk:"status"`
+	LastError            types.String `tfsdk:"last_error"`
 	Capabilities         types.Object `tfsdk:"capabilities"`
 	ServerImplementation types.Object `tfsdk:"server_implementation"`
 	ProtocolVersion      types.String `tfsdk:"protocol_version"`
@@ -48,15 +51,17 @@ var (
 )
 
 // checkStateFieldsOf converts what the API returns of a record's checks.
-func checkStateFieldsOf(caps *contract.Capabilities, impl *contract.Implementation, cs contract.CheckState) checkStateFields {
+func checkStateFieldsOf(status string, lastError *string, caps *contract.Capabilities, impl *contract.Implementation, cs contract.CheckState) checkStateFields {
 	f := checkStateFields{
+		Status:               types.StringValue(status),
+		LastError:            types.StringPointerValue(lastError),
 		Capabilities:         types.ObjectNull(capabilitiesType),
 		ServerImplementation: types.ObjectNull(implementationType),
 		ProtocolVersion:      types.StringPointerValue(cs.ProtocolVersion),
 		LastErrorKind:        types.StringNull(),
 		ToolCount:            types.Int64Null(),
 		ToolsHash:            types.StringPointerValue(cs.ToolsHash),
-		ToolsChangedAt:       types.StringNull(),
+		ToolsChangedAt:       timeOrNull(cs.ToolsChangedAt),
 		ToolsDrift:           types.BoolValue(cs.ToolsDrift),
 		ApprovedToolsHash:    types.StringPointerValue(cs.ApprovedToolsHash),
 	}
@@ -78,9 +83,6 @@ func checkStateFieldsOf(caps *contract.Capabilities, impl *contract.Implementati
 	}
 	if cs.ToolCount != nil {
 		f.ToolCount = types.Int64Value(int64(*cs.ToolCount))
-	}
-	if cs.ToolsChangedAt != nil {
-		f.ToolsChangedAt = types.StringValue(cs.ToolsChangedAt.String())
 	}
 	return f
 }
@@ -124,64 +126,47 @@ var (
 	}
 )
 
-// checkStateResourceAttributes are the resources' attributes of
-// checkStateFields. Checks change every one of the computed ones by
-// themselves, so none gets UseStateForUnknown: a stale planned value would
-// make apply report an inconsistent result.
-func checkStateResourceAttributes() map[string]rsschema.Attribute {
-	caps := map[string]rsschema.Attribute{}
+// checkStateAttributes are the attributes of checkStateFields, built by k;
+// status and last_error say what they mean for the record's kind.
+// approvedToolsHash is the one attribute a resource and a data source
+// declare differently. Checks change every computed one by themselves, so
+// none gets UseStateForUnknown: a stale planned value would make apply
+// report an inconsistent result.
+func checkStateAttributes[A any](k computedAttrs[A], status, lastError string, approvedToolsHash A) map[string]A {
+	caps := map[string]A{}
 	for name, desc := range capabilityDescs {
-		caps[name] = rsschema.BoolAttribute{Computed: true, MarkdownDescription: desc}
+		caps[name] = k.boolean(desc)
 	}
-	impl := map[string]rsschema.Attribute{}
-	for name, desc := range implementationDescs {
-		impl[name] = rsschema.StringAttribute{Computed: true, MarkdownDescription: desc}
+	return map[string]A{
+		"status":                k.str(status),
+		"last_error":            k.str(lastError),
+		"capabilities":          k.object(descCapabilities, caps),
+		"server_implementation": k.object(descImplementation, k.strs(implementationDescs)),
+		"protocol_version":      k.str(descProtocolVersion),
+		"last_error_kind":       k.str(descLastErrorKind),
+		"tool_count":            k.int64(descToolCount),
+		"tools_hash":            k.str(descToolsHash),
+		"tools_changed_at":      k.str(descToolsChangedAt),
+		"tools_drift":           k.boolean(descToolsDrift),
+		"approved_tools_hash":   approvedToolsHash,
 	}
-	str := func(desc string) rsschema.StringAttribute {
-		return rsschema.StringAttribute{Computed: true, MarkdownDescription: desc}
-	}
-	return map[string]rsschema.Attribute{
-		"capabilities":          rsschema.SingleNestedAttribute{Computed: true, MarkdownDescription: descCapabilities, Attributes: caps},
-		"server_implementation": rsschema.SingleNestedAttribute{Computed: true, MarkdownDescription: descImplementation, Attributes: impl},
-		"protocol_version":      str(descProtocolVersion),
-		"last_error_kind":       str(descLastErrorKind),
-		"tool_count":            rsschema.Int64Attribute{Computed: true, MarkdownDescription: descToolCount},
-		"tools_hash":            str(descToolsHash),
-		"tools_changed_at":      str(descToolsChangedAt),
-		"tools_drift":           rsschema.BoolAttribute{Computed: true, MarkdownDescription: descToolsDrift},
-		"approved_tools_hash": rsschema.StringAttribute{
-			Optional:            true,
-			MarkdownDescription: descApprovedToolsHashResource,
-			Validators:          []validator.String{validToolsHash()},
-		},
-	}
+}
+
+// checkStateResourceAttributes are the resources' attributes of
+// checkStateFields: approved_tools_hash is the one a person writes.
+func checkStateResourceAttributes(status, lastError string) map[string]rsschema.Attribute {
+	return checkStateAttributes[rsschema.Attribute](resourceComputed, status, lastError, rsschema.StringAttribute{
+		Optional:            true,
+		MarkdownDescription: descApprovedToolsHashResource,
+		Validators:          []validator.String{validToolsHash},
+	})
 }
 
 // checkStateDataSourceAttributes are the data sources' attributes of
 // checkStateFields, all computed.
-func checkStateDataSourceAttributes() map[string]dsschema.Attribute {
-	caps := map[string]dsschema.Attribute{}
-	for name, desc := range capabilityDescs {
-		caps[name] = dsschema.BoolAttribute{Computed: true, MarkdownDescription: desc}
-	}
-	impl := map[string]dsschema.Attribute{}
-	for name, desc := range implementationDescs {
-		impl[name] = dsschema.StringAttribute{Computed: true, MarkdownDescription: desc}
-	}
-	str := func(desc string) dsschema.StringAttribute {
-		return dsschema.StringAttribute{Computed: true, MarkdownDescription: desc}
-	}
-	return map[string]dsschema.Attribute{
-		"capabilities":          dsschema.SingleNestedAttribute{Computed: true, MarkdownDescription: descCapabilities, Attributes: caps},
-		"server_implementation": dsschema.SingleNestedAttribute{Computed: true, MarkdownDescription: descImplementation, Attributes: impl},
-		"protocol_version":      str(descProtocolVersion),
-		"last_error_kind":       str(descLastErrorKind),
-		"tool_count":            dsschema.Int64Attribute{Computed: true, MarkdownDescription: descToolCount},
-		"tools_hash":            str(descToolsHash),
-		"tools_changed_at":      str(descToolsChangedAt),
-		"tools_drift":           dsschema.BoolAttribute{Computed: true, MarkdownDescription: descToolsDrift},
-		"approved_tools_hash":   str(descApprovedToolsHash + " Null when none is set."),
-	}
+func checkStateDataSourceAttributes(status, lastError string) map[string]dsschema.Attribute {
+	return checkStateAttributes(dataSourceComputed, status, lastError,
+		dataSourceComputed.str(descApprovedToolsHash+" Null when none is set."))
 }
 
 // addApprovalError reports that setting approved_tools_hash failed after

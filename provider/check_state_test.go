@@ -92,15 +92,46 @@ func (c expectCheck) CheckPlan(_ context.Context, req plancheck.CheckPlanRequest
 	resp.Error = fmt.Errorf("the plan has no result for check block %q", c.name)
 }
 
+// getOrderCheck is the catalog data source typeName, labelled test, of the
+// record at recordAddr (its id attribute idAttr), and the check block
+// offers_get_order asserting that the record's server still offers get_order.
+func getOrderCheck(typeName, idAttr, recordAddr string) string {
+	return fmt.Sprintf(`
+data %[1]q "test" {
+  %[2]s = %[3]s.id
+}
+
+check "offers_get_order" {
+  assert {
+    condition     = contains([for t in data.%[1]s.test.tools : t.name], "get_order")
+    error_message = "The MCP server no longer offers get_order."
+  }
+}
+`, typeName, idAttr, recordAddr)
+}
+
+// getOrderOffered checks, after apply, that the check block of
+// getOrderCheck passes.
+func getOrderOffered() resource.ConfigPlanChecks {
+	return resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{
+		expectCheck{name: "offers_get_order", status: tfjson.CheckStatusPass},
+	}}
+}
+
+// getOrderDropped checks that a plan changes nothing but that the check
+// block of getOrderCheck fails, the server no longer offering get_order.
+func getOrderDropped() resource.ConfigPlanChecks {
+	return resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+		plancheck.ExpectEmptyPlan(),
+		expectCheck{name: "offers_get_order", status: tfjson.CheckStatusFail, message: "no longer offers get_order"},
+	}}
+}
+
 // unknownCheckState asserts that a plan leaves open every attribute a
 // check writes, which is what no UseStateForUnknown means.
 func unknownCheckState(address string) []plancheck.PlanCheck {
-	var checks []plancheck.PlanCheck
-	for _, a := range []string{"protocol_version", "last_error_kind", "tool_count", "tools_hash", "tools_changed_at",
-		"tools_drift", "capabilities", "server_implementation"} {
-		checks = append(checks, plancheck.ExpectUnknownValue(address, attr(a)))
-	}
-	return checks
+	return unknownValues(address, "protocol_version", "last_error_kind", "tool_count", "tools_hash", "tools_changed_at",
+		"tools_drift", "capabilities", "server_implementation")
 }
 
 // passedCheckState asserts the check state of a passing check of a
@@ -121,15 +152,19 @@ func passedCheckState(address string, tools int) []statecheck.StateCheck {
 	}
 }
 
-// approvedConfig is mcp_connection.test at url with approved_tools_hash
-// from the variable "approved" (null unless set).
-func approvedConfig(e *accEnv, url string) string {
-	return e.providerBlock() + fmt.Sprintf(`
+// approvedVariable is the variable "approved", null unless set, that the
+// configurations give approved_tools_hash.
+const approvedVariable = `
 variable "approved" {
   type    = string
   default = null
 }
+`
 
+// approvedConfig is mcp_connection.test at url with approved_tools_hash
+// from the variable "approved" (null unless set).
+func approvedConfig(e *accEnv, url string) string {
+	return e.providerBlock() + approvedVariable + fmt.Sprintf(`
 resource "mcp_connection" "test" {
   name                = "approved"
   server_url          = %q
@@ -155,19 +190,15 @@ func TestAccConnection_approvedOnCreate(t *testing.T) {
 	}
 	hash := *other.ToolsHash
 
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testFactories,
-		CheckDestroy:             e.checkDestroyed,
-		Steps: []resource.TestStep{{
-			Config:          approvedConfig(e, cs.URL),
-			ConfigVariables: config.Variables{"approved": config.StringVariable(hash)},
-			ConfigStateChecks: append(passedCheckState(addr, 1),
-				statecheck.ExpectKnownValue(addr, attr("approved_tools_hash"), knownvalue.StringExact(hash)),
-				statecheck.ExpectKnownValue(addr, attr("tools_hash"), knownvalue.StringExact(hash)),
-				statecheck.ExpectKnownValue(addr, attr("tools_drift"), knownvalue.Bool(false)),
-			),
-		}},
-	})
+	parallelTest(t, e.checkDestroyed, []resource.TestStep{{
+		Config:          approvedConfig(e, cs.URL),
+		ConfigVariables: config.Variables{"approved": config.StringVariable(hash)},
+		ConfigStateChecks: append(passedCheckState(addr, 1),
+			statecheck.ExpectKnownValue(addr, attr("approved_tools_hash"), knownvalue.StringExact(hash)),
+			statecheck.ExpectKnownValue(addr, attr("tools_hash"), knownvalue.StringExact(hash)),
+			statecheck.ExpectKnownValue(addr, attr("tools_drift"), knownvalue.Bool(false)),
+		),
+	}})
 }
 
 // TestAccConnection_approvalRefusedOnCreate approves a hash the record
@@ -177,31 +208,25 @@ func TestAccConnection_approvalRefusedOnCreate(t *testing.T) {
 	e := newAccEnv(t, apitest.WithProbes())
 	cs := startChangingServer(t)
 
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testFactories,
-		CheckDestroy:             e.checkDestroyed,
-		Steps: []resource.TestStep{
-			{
-				Config:          approvedConfig(e, cs.URL),
-				ConfigVariables: config.Variables{"approved": config.StringVariable("sha256:ABC")},
-				PlanOnly:        true,
-				ExpectError:     regexp.MustCompile(`(?s)Invalid approved_tools_hash.*64\s+lower-case\s+hex\s+digits`),
-			},
-			{
-				Config:          approvedConfig(e, cs.URL),
-				ConfigVariables: config.Variables{"approved": config.StringVariable(neverHad)},
-				ExpectError: regexp.MustCompile(`(?s)Approved tools hash not accepted.*was\s+saved.*its\s+tools_hash\s+now\s+is\s+sha256:` +
-					`.*Apply\s+without\s+approved_tools_hash`),
-			},
-			{
-				// The tainted connection from the failed create is replaced, not duplicated.
-				Config: approvedConfig(e, cs.URL),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionDestroyBeforeCreate),
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(addr, attr("approved_tools_hash"), knownvalue.Null()),
-				},
+	parallelTest(t, e.checkDestroyed, []resource.TestStep{
+		{
+			Config:          approvedConfig(e, cs.URL),
+			ConfigVariables: config.Variables{"approved": config.StringVariable("sha256:ABC")},
+			PlanOnly:        true,
+			ExpectError:     regexp.MustCompile(`(?s)Invalid approved_tools_hash.*64\s+lower-case\s+hex\s+digits`),
+		},
+		{
+			Config:          approvedConfig(e, cs.URL),
+			ConfigVariables: config.Variables{"approved": config.StringVariable(neverHad)},
+			ExpectError: regexp.MustCompile(`(?s)Approved tools hash not accepted.*was\s+saved.*its\s+tools_hash\s+now\s+is\s+sha256:` +
+				`.*Apply\s+without\s+approved_tools_hash`),
+		},
+		{
+			// The tainted connection from the failed create is replaced, not duplicated.
+			Config:           approvedConfig(e, cs.URL),
+			ConfigPlanChecks: planned(addr, plancheck.ResourceActionDestroyBeforeCreate),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(addr, attr("approved_tools_hash"), knownvalue.Null()),
 			},
 		},
 	})

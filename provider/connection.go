@@ -1,6 +1,9 @@
 package provider
 
 import (
+	"maps"
+
+	dsschema "github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
@@ -9,40 +12,26 @@ import (
 // connectionFields are the attributes every view of an MCP connection
 // shares: the resource, the data source and the list data source's elements.
 type connectionFields struct {
-	ID                types.String `tfsdk:"id"`
+	recordFields
 	TenantID          types.String `tfsdk:"tenant_id"`
-	Name              types.String `tfsdk:"name"`
 	ServerURL         types.String `tfsdk:"server_url"`
 	AuthType          types.String `tfsdk:"auth_type"`
-	Status            types.String `tfsdk:"status"`
 	Instructions      types.String `tfsdk:"instructions"`
-	LastError         types.String `tfsdk:"last_error"`
 	LastHealthCheckAt types.String `tfsdk:"last_health_check_at"`
-	CreatedAt         types.String `tfsdk:"created_at"`
-	UpdatedAt         types.String `tfsdk:"updated_at"`
 	checkStateFields
 }
 
 // connectionFieldsOf converts the API's view of a connection.
 func connectionFieldsOf(c *contract.Connection) connectionFields {
-	f := connectionFields{
-		ID:                types.StringValue(c.ID),
+	return connectionFields{
+		recordFields:      recordFieldsOf(c.ID, c.Name, c.CreatedAt, c.UpdatedAt),
 		TenantID:          types.StringValue(c.TenantID),
-		Name:              types.StringValue(c.Name),
 		ServerURL:         types.StringValue(c.ServerURL),
 		AuthType:          types.StringValue(string(c.AuthType)),
-		Status:            types.StringValue(string(c.Status)),
 		Instructions:      types.StringPointerValue(c.Instructions),
-		LastError:         types.StringPointerValue(c.LastError),
-		LastHealthCheckAt: types.StringNull(),
-		CreatedAt:         types.StringValue(c.CreatedAt.String()),
-		UpdatedAt:         types.StringValue(c.UpdatedAt.String()),
-		checkStateFields:  checkStateFieldsOf(c.Capabilities, c.ServerImplementation, c.CheckState),
+		LastHealthCheckAt: timeOrNull(c.LastHealthCheckAt),
+		checkStateFields:  checkStateFieldsOf(string(c.Status), c.LastError, c.Capabilities, c.ServerImplementation, c.CheckState),
 	}
-	if c.LastHealthCheckAt != nil {
-		f.LastHealthCheckAt = types.StringValue(c.LastHealthCheckAt.String())
-	}
-	return f
 }
 
 // Descriptions shared by the resource and the data sources, so the docs
@@ -63,6 +52,26 @@ const (
 	descConnectionCreatedAt = "When the connection was registered, RFC 3339 in UTC."
 	descConnectionUpdatedAt = "When the connection last changed, by an update or a health check, RFC 3339 in UTC."
 )
+
+// connectionDataSourceAttributes are the attributes of a connection in the
+// data sources (mcp_connection, each of mcp_connections), besides id and
+// name, which each declares its own way.
+func connectionDataSourceAttributes() map[string]dsschema.Attribute {
+	attrs := dataSourceComputed.strs(map[string]string{
+		"tenant_id":            descConnectionTenantID,
+		"server_url":           descConnectionURL,
+		"auth_type":            descConnectionAuthType,
+		"instructions":         descConnectionInstructions,
+		"last_health_check_at": descConnectionLastCheck,
+	})
+	maps.Copy(attrs, connectionDescs.dataSourceAttributes())
+	maps.Copy(attrs, checkStateDataSourceAttributes(descConnectionStatus, descConnectionLastError))
+	return attrs
+}
+
+// connectionDescs are the descriptions of the attributes every kind has.
+var connectionDescs = recordDescs{id: descConnectionID, name: descConnectionName,
+	createdAt: descConnectionCreatedAt, updatedAt: descConnectionUpdatedAt}
 
 // connectionRecord is how diagnostics name MCP connections.
 var connectionRecord = record{

@@ -18,7 +18,7 @@ func NewConnectionCatalogDataSource() datasource.DataSource {
 			"assert that the tools your agents need are still offered.",
 		idAttr:        "connection_id",
 		idDescription: "UUID of the connection, as in `mcp_connection.<name>.id`.",
-		idValidator:   validConnectionID(),
+		idValidator:   validConnectionID,
 		notFoundHint:  "Check the id; the mcp_connections data source lists the connections that exist.",
 		catalog: func(ctx context.Context, c *client.Client, id string) (*contract.Catalog, error) {
 			return c.GetConnectionCatalog(ctx, id)

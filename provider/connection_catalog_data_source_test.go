@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	tfjson "github.com/hashicorp/terraform-json"
-	"github.com/hashicorp/terraform-plugin-testing/compare"
 	"github.com/hashicorp/terraform-plugin-testing/config"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
@@ -26,18 +24,7 @@ const connectionCatalogAddr = "data.mcp_connection_catalog.test"
 // catalogCheckConfig is mcp_connection.test, its catalog, and a check block
 // asserting that the server still offers get_order.
 func catalogCheckConfig(e *accEnv, url string) string {
-	return approvedConfig(e, url) + `
-data "mcp_connection_catalog" "test" {
-  connection_id = mcp_connection.test.id
-}
-
-check "offers_get_order" {
-  assert {
-    condition     = contains([for t in data.mcp_connection_catalog.test.tools : t.name], "get_order")
-    error_message = "The MCP server no longer offers get_order."
-  }
-}
-`
+	return approvedConfig(e, url) + getOrderCheck("mcp_connection_catalog", "connection_id", addr)
 }
 
 // connectionIDOf returns the id of the only connection named name, outside Terraform.
@@ -58,110 +45,101 @@ func TestAccConnectionCatalog_drift(t *testing.T) {
 	cs := startChangingServer(t)
 	cs.addTool("get_order", "Returns one order by id.")
 	vars := config.Variables{} // filled in PreConfig, once the hash is known
-	changedAt := statecheck.CompareValue(compare.ValuesDiffer())
+	changedAt := differentValues()
 	var hash string
 
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testFactories,
-		CheckDestroy:             e.checkDestroyed,
-		Steps: []resource.TestStep{
-			{
-				Config:          catalogCheckConfig(e, cs.URL),
-				ConfigVariables: vars,
-				ConfigStateChecks: append(passedCheckState(addr, 2),
-					statecheck.ExpectKnownValue(addr, attr("tools_drift"), knownvalue.Bool(false)),
-					statecheck.ExpectKnownValue(addr, attr("approved_tools_hash"), knownvalue.Null()),
-					statecheck.ExpectKnownValue(connectionCatalogAddr, attr("tools"), knownvalue.ListSizeExact(2)),
-					statecheck.ExpectKnownValue(connectionCatalogAddr, attr("prompts"), knownvalue.ListExact(nil)),
-					statecheck.ExpectKnownValue(connectionCatalogAddr, attr("resources"), knownvalue.ListExact(nil)),
-					statecheck.ExpectKnownValue(connectionCatalogAddr, attr("truncated"), knownvalue.Bool(false)),
-					statecheck.ExpectKnownValue(connectionCatalogAddr, attr("observed_at"), knownvalue.StringRegexp(timestamp)),
-					statecheck.CompareValuePairs(connectionCatalogAddr, attr("tools_hash"), addr, attr("tools_hash"), compare.ValuesSame()),
-					changedAt.AddStateValue(addr, attr("tools_changed_at")),
-				),
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckTypeSetElemNestedAttrs(connectionCatalogAddr, "tools.*", map[string]string{
-						"name": "get_order", "description": "Returns one order by id.",
+	parallelTest(t, e.checkDestroyed, []resource.TestStep{
+		{
+			Config:          catalogCheckConfig(e, cs.URL),
+			ConfigVariables: vars,
+			ConfigStateChecks: append(passedCheckState(addr, 2),
+				statecheck.ExpectKnownValue(addr, attr("tools_drift"), knownvalue.Bool(false)),
+				statecheck.ExpectKnownValue(addr, attr("approved_tools_hash"), knownvalue.Null()),
+				statecheck.ExpectKnownValue(connectionCatalogAddr, attr("tools"), knownvalue.ListSizeExact(2)),
+				statecheck.ExpectKnownValue(connectionCatalogAddr, attr("prompts"), knownvalue.ListExact(nil)),
+				statecheck.ExpectKnownValue(connectionCatalogAddr, attr("resources"), knownvalue.ListExact(nil)),
+				statecheck.ExpectKnownValue(connectionCatalogAddr, attr("truncated"), knownvalue.Bool(false)),
+				statecheck.ExpectKnownValue(connectionCatalogAddr, attr("observed_at"), knownvalue.StringRegexp(timestamp)),
+				samePair(connectionCatalogAddr, attr("tools_hash"), addr, attr("tools_hash")),
+				changedAt.AddStateValue(addr, attr("tools_changed_at")),
+			),
+			Check: resource.ComposeAggregateTestCheckFunc(
+				resource.TestCheckTypeSetElemNestedAttrs(connectionCatalogAddr, "tools.*", map[string]string{
+					"name": "get_order", "description": "Returns one order by id.",
+				}),
+				resource.TestCheckTypeSetElemNestedAttrs(connectionCatalogAddr, "tools.*", map[string]string{"name": "echo"}),
+				resource.TestMatchResourceAttr(connectionCatalogAddr, "tools.0.hash", hashPattern),
+				resource.TestMatchResourceAttr(connectionCatalogAddr, "tools.1.hash", hashPattern),
+				resource.TestMatchResourceAttr(connectionCatalogAddr, "tools.0.input_schema", regexp.MustCompile(`^\{.*"type":"object".*\}$`)),
+				resource.TestMatchResourceAttr(connectionCatalogAddr, "tools.1.input_schema", regexp.MustCompile(`^\{.*"properties":\{.*\}$`)),
+				func(s *terraform.State) error {
+					rs := s.RootModule().Resources[addr]
+					if rs == nil {
+						return fmt.Errorf("%s not in state", addr)
+					}
+					hash = rs.Primary.Attributes["tools_hash"]
+					return nil
+				},
+			),
+			ConfigPlanChecks: getOrderOffered(),
+		},
+		{
+			// Approve what the first check read.
+			PreConfig:       func() { vars["approved"] = config.StringVariable(hash) },
+			Config:          catalogCheckConfig(e, cs.URL),
+			ConfigVariables: vars,
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: append(unknownCheckState(addr),
+				plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
+			)},
+			ConfigStateChecks: []statecheck.StateCheck{
+				samePair(addr, attr("approved_tools_hash"), addr, attr("tools_hash")),
+				statecheck.ExpectKnownValue(addr, attr("tools_drift"), knownvalue.Bool(false)),
+			},
+		},
+		{
+			// The server drops get_order and the API's scheduler checks it.
+			PreConfig: func() {
+				cs.RemoveTools("get_order")
+				e.checkNow(t, e.connectionIDOf(t, "approved"))
+			},
+			Config:           catalogCheckConfig(e, cs.URL),
+			ConfigVariables:  vars,
+			ConfigPlanChecks: getOrderDropped(),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(addr, attr("tools_drift"), knownvalue.Bool(true)),
+				statecheck.ExpectKnownValue(addr, attr("tool_count"), knownvalue.Int64Exact(1)),
+				differentPair(addr, attr("approved_tools_hash"), addr, attr("tools_hash")),
+				statecheck.ExpectKnownValue(connectionCatalogAddr, attr("tools"), knownvalue.ListExact([]knownvalue.Check{
+					knownvalue.ObjectPartial(map[string]knownvalue.Check{
+						"name": knownvalue.StringExact("echo"), "hash": knownvalue.StringRegexp(hashPattern),
 					}),
-					resource.TestCheckTypeSetElemNestedAttrs(connectionCatalogAddr, "tools.*", map[string]string{"name": "echo"}),
-					resource.TestMatchResourceAttr(connectionCatalogAddr, "tools.0.hash", hashPattern),
-					resource.TestMatchResourceAttr(connectionCatalogAddr, "tools.1.hash", hashPattern),
-					resource.TestMatchResourceAttr(connectionCatalogAddr, "tools.0.input_schema", regexp.MustCompile(`^\{.*"type":"object".*\}$`)),
-					resource.TestMatchResourceAttr(connectionCatalogAddr, "tools.1.input_schema", regexp.MustCompile(`^\{.*"properties":\{.*\}$`)),
-					func(s *terraform.State) error {
-						rs := s.RootModule().Resources[addr]
-						if rs == nil {
-							return fmt.Errorf("%s not in state", addr)
-						}
-						hash = rs.Primary.Attributes["tools_hash"]
-						return nil
-					},
-				),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{
-					expectCheck{name: "offers_get_order", status: tfjson.CheckStatusPass},
-				}},
+				})),
+				changedAt.AddStateValue(addr, attr("tools_changed_at")),
 			},
-			{
-				// Approve what the first check read.
-				PreConfig:       func() { vars["approved"] = config.StringVariable(hash) },
-				Config:          catalogCheckConfig(e, cs.URL),
-				ConfigVariables: vars,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: append(unknownCheckState(addr),
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
-				)},
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.CompareValuePairs(addr, attr("approved_tools_hash"), addr, attr("tools_hash"), compare.ValuesSame()),
-					statecheck.ExpectKnownValue(addr, attr("tools_drift"), knownvalue.Bool(false)),
-				},
+		},
+		{
+			// A hash the record never had is refused at apply, with what to do.
+			Config:          catalogCheckConfig(e, cs.URL),
+			ConfigVariables: config.Variables{"approved": config.StringVariable(neverHad)},
+			ExpectError: regexp.MustCompile(`(?s)Approved tools hash not accepted.*refused\s+approved_tools_hash.*` +
+				`Apply\s+without\s+approved_tools_hash,\s+read\s+tools_hash`),
+		},
+		{
+			// Removing approved_tools_hash removes the approval.
+			PreConfig:       func() { delete(vars, "approved") },
+			Config:          catalogCheckConfig(e, cs.URL),
+			ConfigVariables: vars,
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(addr, attr("approved_tools_hash"), knownvalue.Null()),
+				statecheck.ExpectKnownValue(addr, attr("tools_drift"), knownvalue.Bool(false)),
 			},
-			{
-				// The server drops get_order and the API's scheduler checks it.
-				PreConfig: func() {
-					cs.RemoveTools("get_order")
-					e.checkNow(t, e.connectionIDOf(t, "approved"))
-				},
-				Config:          catalogCheckConfig(e, cs.URL),
-				ConfigVariables: vars,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectEmptyPlan(),
-					expectCheck{name: "offers_get_order", status: tfjson.CheckStatusFail, message: "no longer offers get_order"},
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(addr, attr("tools_drift"), knownvalue.Bool(true)),
-					statecheck.ExpectKnownValue(addr, attr("tool_count"), knownvalue.Int64Exact(1)),
-					statecheck.CompareValuePairs(addr, attr("approved_tools_hash"), addr, attr("tools_hash"), compare.ValuesDiffer()),
-					statecheck.ExpectKnownValue(connectionCatalogAddr, attr("tools"), knownvalue.ListExact([]knownvalue.Check{
-						knownvalue.ObjectPartial(map[string]knownvalue.Check{
-							"name": knownvalue.StringExact("echo"), "hash": knownvalue.StringRegexp(hashPattern),
-						}),
-					})),
-					changedAt.AddStateValue(addr, attr("tools_changed_at")),
-				},
-			},
-			{
-				// A hash the record never had is refused at apply, with what to do.
-				Config:          catalogCheckConfig(e, cs.URL),
-				ConfigVariables: config.Variables{"approved": config.StringVariable(neverHad)},
-				ExpectError: regexp.MustCompile(`(?s)Approved tools hash not accepted.*refused\s+approved_tools_hash.*` +
-					`Apply\s+without\s+approved_tools_hash,\s+read\s+tools_hash`),
-			},
-			{
-				// Removing approved_tools_hash removes the approval.
-				PreConfig:       func() { delete(vars, "approved") },
-				Config:          catalogCheckConfig(e, cs.URL),
-				ConfigVariables: vars,
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(addr, attr("approved_tools_hash"), knownvalue.Null()),
-					statecheck.ExpectKnownValue(addr, attr("tools_drift"), knownvalue.Bool(false)),
-				},
-			},
-			{
-				ResourceName:      addr,
-				ImportState:       true,
-				ImportStateVerify: true,
-				Config:            catalogCheckConfig(e, cs.URL),
-				ConfigVariables:   vars,
-			},
+		},
+		{
+			ResourceName:      addr,
+			ImportState:       true,
+			ImportStateVerify: true,
+			Config:            catalogCheckConfig(e, cs.URL),
+			ConfigVariables:   vars,
 		},
 	})
 }
@@ -171,22 +149,19 @@ func TestAccConnectionCatalog_drift(t *testing.T) {
 func TestAccConnectionCatalog_missing(t *testing.T) {
 	e := newAccEnv(t, apitest.WithProbes())
 
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testFactories,
-		CheckDestroy:             e.checkDestroyed,
-		Steps: []resource.TestStep{
-			{
-				// First: the post-test destroy uses the last step's configuration.
-				Config: e.providerBlock() + `
+	parallelTest(t, e.checkDestroyed, []resource.TestStep{
+		{
+			// First: the post-test destroy uses the last step's configuration.
+			Config: e.providerBlock() + `
 data "mcp_connection_catalog" "test" {
   connection_id = "not-a-uuid"
 }
 `,
-				PlanOnly:    true,
-				ExpectError: regexp.MustCompile(`Invalid connection id`),
-			},
-			{
-				Config: e.providerBlock() + fmt.Sprintf(`
+			PlanOnly:    true,
+			ExpectError: regexp.MustCompile(`Invalid connection id`),
+		},
+		{
+			Config: e.providerBlock() + fmt.Sprintf(`
 resource "mcp_connection" "test" {
   name           = "unchecked"
   server_url     = %q
@@ -197,16 +172,15 @@ data "mcp_connection_catalog" "test" {
   connection_id = mcp_connection.test.id
 }
 `, mcptest.ClosedURL(t)+"/mcp"),
-				ExpectError: regexp.MustCompile(`(?s)No catalog yet.*"unchecked".*exists,\s+but\s+no\s+check\s+of\s+it\s+has\s+passed`),
-			},
-			{
-				Config: e.providerBlock() + `
+			ExpectError: regexp.MustCompile(`(?s)No catalog yet.*"unchecked".*exists,\s+but\s+no\s+check\s+of\s+it\s+has\s+passed`),
+		},
+		{
+			Config: e.providerBlock() + `
 data "mcp_connection_catalog" "test" {
   connection_id = "3f0b8a52-6a0e-4a39-9d7a-0b5d3f0c1a11"
 }
 `,
-				ExpectError: regexp.MustCompile(`(?s)MCP connection not found.*3f0b8a52-6a0e-4a39-9d7a-0b5d3f0c1a11`),
-			},
+			ExpectError: regexp.MustCompile(`(?s)MCP connection not found.*3f0b8a52-6a0e-4a39-9d7a-0b5d3f0c1a11`),
 		},
 	})
 }

@@ -9,13 +9,11 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
-	"github.com/hashicorp/terraform-plugin-testing/compare"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
-	"github.com/hashicorp/terraform-plugin-testing/tfversion"
 
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/apitest"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/client"
@@ -39,11 +37,7 @@ func mentions(parts ...string) knownvalue.Check {
 // writes open: a planned value the check then changed would make Terraform
 // report an inconsistent result after apply.
 func unknownHealth() []plancheck.PlanCheck {
-	checks := make([]plancheck.PlanCheck, 0, 5)
-	for _, a := range []string{"status", "instructions", "last_error", "last_health_check_at", "updated_at"} {
-		checks = append(checks, plancheck.ExpectUnknownValue(addr, attr(a)))
-	}
-	return checks
+	return unknownValues(addr, "status", "instructions", "last_error", "last_health_check_at", "updated_at")
 }
 
 // checkedActive asserts a passing check of a server that returned instructions.
@@ -111,90 +105,56 @@ func (e *accEnv) checkNow(t *testing.T, id string) {
 	}
 }
 
-// connectionConfig is mcp_connection.test named name at url, with the
-// attribute lines extra.
-func connectionConfig(e *accEnv, name, url, extra string) string {
-	return e.providerBlock() + fmt.Sprintf(`
-resource "mcp_connection" "test" {
-  name       = %q
-  server_url = %q
-%s}
-`, name, url, extra)
-}
-
-// bearerConfig is mcp_connection.test at url with a write-only token.
-func bearerConfig(e *accEnv, url, token string, version int) string {
-	return e.providerBlock() + fmt.Sprintf(`
-resource "mcp_connection" "test" {
-  name                    = "checked"
-  server_url              = %q
-  auth_type               = "bearer"
-  bearer_token_wo         = %q
-  bearer_token_wo_version = %d
-}
-`, url, token, version)
-}
-
 func TestAccConnectionHealth_checkedOnCreate(t *testing.T) {
 	e := newAccEnv(t, apitest.WithProbes())
 	const instructions = "Use list_orders before cancel_order."
 	mcp := mcptest.StartHTTP(t, mcptest.Config{Instructions: instructions, Tools: true, BearerToken: "create-token"})
 
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testFactories,
-		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.RequireAbove(tfversion.Version1_11_0)},
-		CheckDestroy:             e.checkDestroyed,
-		Steps: []resource.TestStep{{
-			Config: bearerConfig(e, mcp.URL, "create-token", 1),
-			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: append(unknownHealth(),
-				plancheck.ExpectResourceAction(addr, plancheck.ResourceActionCreate),
-				plancheck.ExpectKnownValue(addr, attr("check_on_apply"), knownvalue.Bool(true)),
-			)},
-			ConfigStateChecks: append(checkedActive(instructions),
-				statecheck.ExpectKnownValue(addr, attr("check_on_apply"), knownvalue.Bool(true)),
-				// The check is the last write, so it is also the update time.
-				statecheck.CompareValuePairs(addr, attr("updated_at"), addr, attr("last_health_check_at"), compare.ValuesSame()),
-				absentFromState{"create-token"},
-			),
-			Check: resource.ComposeAggregateTestCheckFunc(
-				authorizedAs(mcp, "create-token"),
-				e.checkToken(t, "create-token"),
-			),
-		}},
-	})
+	writeOnlyTest(t, e.checkDestroyed, []resource.TestStep{{
+		Config: bearerConfig(e, "checked", mcp.URL, "create-token", 1),
+		ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: append(unknownHealth(),
+			plancheck.ExpectResourceAction(addr, plancheck.ResourceActionCreate),
+			plancheck.ExpectKnownValue(addr, attr("check_on_apply"), knownvalue.Bool(true)),
+		)},
+		ConfigStateChecks: append(checkedActive(instructions),
+			statecheck.ExpectKnownValue(addr, attr("check_on_apply"), knownvalue.Bool(true)),
+			// The check is the last write, so it is also the update time.
+			samePair(addr, attr("updated_at"), addr, attr("last_health_check_at")),
+			absentFromState{"create-token"},
+		),
+		Check: resource.ComposeAggregateTestCheckFunc(
+			authorizedAs(mcp, "create-token"),
+			e.checkToken(t, "create-token"),
+		),
+	}})
 }
 
 func TestAccConnectionHealth_wrongToken(t *testing.T) {
 	e := newAccEnv(t, apitest.WithProbes())
 	mcp := mcptest.StartHTTP(t, mcptest.Config{Instructions: "guarded", BearerToken: "the-right-token"})
 
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testFactories,
-		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.RequireAbove(tfversion.Version1_11_0)},
-		CheckDestroy:             e.checkDestroyed,
-		Steps: []resource.TestStep{
-			{
-				// A failing check is the connection's state, not a failed apply.
-				Config: bearerConfig(e, mcp.URL, "a-wrong-token", 1),
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(addr, attr("status"), knownvalue.StringExact("error")),
-					statecheck.ExpectKnownValue(addr, attr("last_error"), mentions("HTTP 401", "check the bearer token")),
-					statecheck.ExpectKnownValue(addr, attr("instructions"), knownvalue.Null()),
-					statecheck.ExpectKnownValue(addr, attr("last_health_check_at"), knownvalue.StringRegexp(timestamp)),
-					absentFromState{"a-wrong-token"},
-				},
-				Check: authorizedAs(mcp, "a-wrong-token"),
+	writeOnlyTest(t, e.checkDestroyed, []resource.TestStep{
+		{
+			// A failing check is the connection's state, not a failed apply.
+			Config: bearerConfig(e, "checked", mcp.URL, "a-wrong-token", 1),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(addr, attr("status"), knownvalue.StringExact("error")),
+				statecheck.ExpectKnownValue(addr, attr("last_error"), mentions("HTTP 401", "check the bearer token")),
+				statecheck.ExpectKnownValue(addr, attr("instructions"), knownvalue.Null()),
+				statecheck.ExpectKnownValue(addr, attr("last_health_check_at"), knownvalue.StringRegexp(timestamp)),
+				absentFromState{"a-wrong-token"},
 			},
-			{
-				// What last_error says to do: fix the token. The new one is
-				// sent and checked in the same apply.
-				Config: bearerConfig(e, mcp.URL, "the-right-token", 2),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: append(unknownHealth(),
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
-				)},
-				ConfigStateChecks: checkedActive("guarded"),
-				Check:             lastAuthorizedAs(mcp, "the-right-token"),
-			},
+			Check: authorizedAs(mcp, "a-wrong-token"),
+		},
+		{
+			// What last_error says to do: fix the token. The new one is
+			// sent and checked in the same apply.
+			Config: bearerConfig(e, "checked", mcp.URL, "the-right-token", 2),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: append(unknownHealth(),
+				plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
+			)},
+			ConfigStateChecks: checkedActive("guarded"),
+			Check:             lastAuthorizedAs(mcp, "the-right-token"),
 		},
 	})
 }
@@ -203,71 +163,56 @@ func TestAccConnectionHealth_recheckedOnUpdate(t *testing.T) {
 	e := newAccEnv(t, apitest.WithProbes())
 	first := mcptest.StartHTTP(t, mcptest.Config{Instructions: "first server", BearerToken: "shared-token"})
 	second := mcptest.StartHTTP(t, mcptest.Config{Instructions: "second server", BearerToken: "shared-token", Stateful: true})
-	checkedAt := statecheck.CompareValue(compare.ValuesDiffer())
+	checkedAt := differentValues()
 	var seen int
 
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testFactories,
-		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.RequireAbove(tfversion.Version1_11_0)},
-		CheckDestroy:             e.checkDestroyed,
-		Steps: []resource.TestStep{
-			{
-				Config:            bearerConfig(e, first.URL, "shared-token", 1),
-				ConfigStateChecks: append(checkedActive("first server"), checkedAt.AddStateValue(addr, attr("last_health_check_at"))),
+	writeOnlyTest(t, e.checkDestroyed, []resource.TestStep{
+		{
+			Config:            bearerConfig(e, "checked", first.URL, "shared-token", 1),
+			ConfigStateChecks: append(checkedActive("first server"), checkedAt.AddStateValue(addr, attr("last_health_check_at"))),
+		},
+		{
+			// A new URL: the API forgets the old server's instructions and
+			// the provider checks the new one, with the token it kept.
+			Config: bearerConfig(e, "checked", second.URL, "shared-token", 1),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: append(unknownHealth(),
+				plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
+			)},
+			ConfigStateChecks: append(checkedActive("second server"), checkedAt.AddStateValue(addr, attr("last_health_check_at"))),
+			Check:             authorizedAs(second, "shared-token"),
+		},
+		{
+			// A new token is checked too: the server refuses this one.
+			Config: bearerConfig(e, "checked", second.URL, "rotated-token", 2),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: append(unknownHealth(),
+				plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
+			)},
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(addr, attr("status"), knownvalue.StringExact("error")),
+				statecheck.ExpectKnownValue(addr, attr("last_error"), mentions("HTTP 401", "check the bearer token")),
+				checkedAt.AddStateValue(addr, attr("last_health_check_at")),
 			},
-			{
-				// A new URL: the API forgets the old server's instructions and
-				// the provider checks the new one, with the token it kept.
-				Config: bearerConfig(e, second.URL, "shared-token", 1),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: append(unknownHealth(),
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
-				)},
-				ConfigStateChecks: append(checkedActive("second server"), checkedAt.AddStateValue(addr, attr("last_health_check_at"))),
-				Check:             authorizedAs(second, "shared-token"),
-			},
-			{
-				// A new token is checked too: the server refuses this one.
-				Config: bearerConfig(e, second.URL, "rotated-token", 2),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: append(unknownHealth(),
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
-				)},
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(addr, attr("status"), knownvalue.StringExact("error")),
-					statecheck.ExpectKnownValue(addr, attr("last_error"), mentions("HTTP 401", "check the bearer token")),
-					checkedAt.AddStateValue(addr, attr("last_health_check_at")),
-				},
-				Check: lastAuthorizedAs(second, "rotated-token"),
-			},
-			{
-				Config: bearerConfig(e, second.URL, "shared-token", 3),
-				ConfigStateChecks: append(checkedActive("second server"),
-					checkedAt.AddStateValue(addr, attr("last_health_check_at")),
-					absentFromState{"shared-token"},
-					absentFromState{"rotated-token"},
-				),
-				Check: lastAuthorizedAs(second, "shared-token"),
-			},
-			{
-				// A rename changes neither endpoint nor credentials: no check,
-				// and the result of the last one stays.
-				PreConfig: func() { seen = len(second.Requests()) },
-				Config: e.providerBlock() + fmt.Sprintf(`
-resource "mcp_connection" "test" {
-  name                    = "checked and renamed"
-  server_url              = %q
-  auth_type               = "bearer"
-  bearer_token_wo         = "shared-token"
-  bearer_token_wo_version = 3
-}
-`, second.URL),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
-				}},
-				ConfigStateChecks: append(checkedActive("second server"),
-					statecheck.ExpectKnownValue(addr, attr("name"), knownvalue.StringExact("checked and renamed")),
-				),
-				Check: untouched(second, &seen),
-			},
+			Check: lastAuthorizedAs(second, "rotated-token"),
+		},
+		{
+			Config: bearerConfig(e, "checked", second.URL, "shared-token", 3),
+			ConfigStateChecks: append(checkedActive("second server"),
+				checkedAt.AddStateValue(addr, attr("last_health_check_at")),
+				absentFromState{"shared-token"},
+				absentFromState{"rotated-token"},
+			),
+			Check: lastAuthorizedAs(second, "shared-token"),
+		},
+		{
+			// A rename changes neither endpoint nor credentials: no check,
+			// and the result of the last one stays.
+			PreConfig:        func() { seen = len(second.Requests()) },
+			Config:           bearerConfig(e, "checked and renamed", second.URL, "shared-token", 3),
+			ConfigPlanChecks: planned(addr, plancheck.ResourceActionUpdate),
+			ConfigStateChecks: append(checkedActive("second server"),
+				statecheck.ExpectKnownValue(addr, attr("name"), knownvalue.StringExact("checked and renamed")),
+			),
+			Check: untouched(second, &seen),
 		},
 	})
 }
@@ -283,75 +228,71 @@ func TestAccConnectionHealth_checkOnApplyOff(t *testing.T) {
 		none            int
 	)
 
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testFactories,
-		CheckDestroy:             e.checkDestroyed,
-		Steps: []resource.TestStep{
-			{
-				Config: cfg("  check_on_apply = false\n"),
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(addr, attr("check_on_apply"), knownvalue.Bool(false)),
-					statecheck.ExpectKnownValue(addr, attr("status"), knownvalue.StringExact("unknown")),
-					statecheck.ExpectKnownValue(addr, attr("instructions"), knownvalue.Null()),
-					statecheck.ExpectKnownValue(addr, attr("last_error"), knownvalue.Null()),
-					statecheck.ExpectKnownValue(addr, attr("last_health_check_at"), knownvalue.Null()),
-				},
-				Check: resource.ComposeAggregateTestCheckFunc(
-					untouched(mcp, &none),
-					keepID(addr, &id),
-				),
+	parallelTest(t, e.checkDestroyed, []resource.TestStep{
+		{
+			Config: cfg("  check_on_apply = false\n"),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(addr, attr("check_on_apply"), knownvalue.Bool(false)),
+				statecheck.ExpectKnownValue(addr, attr("status"), knownvalue.StringExact("unknown")),
+				statecheck.ExpectKnownValue(addr, attr("instructions"), knownvalue.Null()),
+				statecheck.ExpectKnownValue(addr, attr("last_error"), knownvalue.Null()),
+				statecheck.ExpectKnownValue(addr, attr("last_health_check_at"), knownvalue.Null()),
 			},
-			{
-				// The scheduler checks it; terraform refresh reads the result,
-				// and the plan after it is empty.
-				PreConfig:    func() { e.checkNow(t, id) },
-				RefreshState: true,
-				RefreshPlanChecks: resource.RefreshPlanChecks{PostRefresh: []plancheck.PlanCheck{
-					plancheck.ExpectEmptyPlan(),
-				}},
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr(addr, "status", "active"),
-					resource.TestCheckResourceAttr(addr, "instructions", "checked later"),
-					resource.TestCheckNoResourceAttr(addr, "last_error"),
-					resource.TestMatchResourceAttr(addr, "last_health_check_at", timestamp),
-					func(s *terraform.State) error {
-						scheduledAt = s.RootModule().Resources[addr].Primary.Attributes["last_health_check_at"]
-						return nil
-					},
-				),
-			},
-			{
-				// Turning check_on_apply on checks the connection in that apply.
-				Config: cfg(""),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: append(unknownHealth(),
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
-					plancheck.ExpectKnownValue(addr, attr("check_on_apply"), knownvalue.Bool(true)),
-				)},
-				ConfigStateChecks: checkedActive("checked later"),
-				Check: func(s *terraform.State) error {
-					if got := s.RootModule().Resources[addr].Primary.Attributes["last_health_check_at"]; got == scheduledAt {
-						return fmt.Errorf("last_health_check_at is still the scheduler's %s: turning check_on_apply on did not check", got)
-					}
+			Check: resource.ComposeAggregateTestCheckFunc(
+				untouched(mcp, &none),
+				keepID(addr, &id),
+			),
+		},
+		{
+			// The scheduler checks it; terraform refresh reads the result,
+			// and the plan after it is empty.
+			PreConfig:    func() { e.checkNow(t, id) },
+			RefreshState: true,
+			RefreshPlanChecks: resource.RefreshPlanChecks{PostRefresh: []plancheck.PlanCheck{
+				plancheck.ExpectEmptyPlan(),
+			}},
+			Check: resource.ComposeAggregateTestCheckFunc(
+				resource.TestCheckResourceAttr(addr, "status", "active"),
+				resource.TestCheckResourceAttr(addr, "instructions", "checked later"),
+				resource.TestCheckNoResourceAttr(addr, "last_error"),
+				resource.TestMatchResourceAttr(addr, "last_health_check_at", timestamp),
+				func(s *terraform.State) error {
+					scheduledAt = s.RootModule().Resources[addr].Primary.Attributes["last_health_check_at"]
 					return nil
 				},
+			),
+		},
+		{
+			// Turning check_on_apply on checks the connection in that apply.
+			Config: cfg(""),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: append(unknownHealth(),
+				plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
+				plancheck.ExpectKnownValue(addr, attr("check_on_apply"), knownvalue.Bool(true)),
+			)},
+			ConfigStateChecks: checkedActive("checked later"),
+			Check: func(s *terraform.State) error {
+				if got := s.RootModule().Resources[addr].Primary.Attributes["last_health_check_at"]; got == scheduledAt {
+					return fmt.Errorf("last_health_check_at is still the scheduler's %s: turning check_on_apply on did not check", got)
+				}
+				return nil
 			},
-			{
-				// The server goes away and the scheduler notices: an ordinary
-				// plan and apply pick that up without planning any change.
-				PreConfig: func() {
-					mcp.HTTP.Close()
-					e.checkNow(t, id)
-				},
-				Config: cfg(""),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectEmptyPlan(),
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(addr, attr("status"), knownvalue.StringExact("error")),
-					statecheck.ExpectKnownValue(addr, attr("last_error"), mentions("connection refused")),
-					// A failed check keeps what the server said when it last answered.
-					statecheck.ExpectKnownValue(addr, attr("instructions"), knownvalue.StringExact("checked later")),
-				},
+		},
+		{
+			// The server goes away and the scheduler notices: an ordinary
+			// plan and apply pick that up without planning any change.
+			PreConfig: func() {
+				mcp.HTTP.Close()
+				e.checkNow(t, id)
+			},
+			Config: cfg(""),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectEmptyPlan(),
+			}},
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(addr, attr("status"), knownvalue.StringExact("error")),
+				statecheck.ExpectKnownValue(addr, attr("last_error"), mentions("connection refused")),
+				// A failed check keeps what the server said when it last answered.
+				statecheck.ExpectKnownValue(addr, attr("instructions"), knownvalue.StringExact("checked later")),
 			},
 		},
 	})
@@ -373,18 +314,14 @@ func TestAccConnectionHealth_failedChecks(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newAccEnv(t, apitest.WithProbes())
-			resource.ParallelTest(t, resource.TestCase{
-				ProtoV6ProviderFactories: testFactories,
-				CheckDestroy:             e.checkDestroyed,
-				Steps: []resource.TestStep{{
-					Config: connectionConfig(e, tt.name, tt.start(t), ""),
-					ConfigStateChecks: []statecheck.StateCheck{
-						statecheck.ExpectKnownValue(addr, attr("status"), knownvalue.StringExact("error")),
-						statecheck.ExpectKnownValue(addr, attr("last_error"), tt.lastError),
-						statecheck.ExpectKnownValue(addr, attr("instructions"), knownvalue.Null()),
-					},
-				}},
-			})
+			parallelTest(t, e.checkDestroyed, []resource.TestStep{{
+				Config: connectionConfig(e, tt.name, tt.start(t), ""),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, attr("status"), knownvalue.StringExact("error")),
+					statecheck.ExpectKnownValue(addr, attr("last_error"), tt.lastError),
+					statecheck.ExpectKnownValue(addr, attr("instructions"), knownvalue.Null()),
+				},
+			}})
 		})
 	}
 }
@@ -397,21 +334,17 @@ func TestAccConnectionHealth_noProbes(t *testing.T) {
 	mcp := mcptest.StartHTTP(t, mcptest.Config{Instructions: "never asked"})
 	var none int
 
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testFactories,
-		CheckDestroy:             e.checkDestroyed,
-		Steps: []resource.TestStep{{
-			Config: connectionConfig(e, "unprobed", mcp.URL, ""),
-			ConfigStateChecks: []statecheck.StateCheck{
-				statecheck.ExpectKnownValue(addr, attr("id"), knownvalue.NotNull()),
-				statecheck.ExpectKnownValue(addr, attr("status"), knownvalue.StringExact("unknown")),
-				statecheck.ExpectKnownValue(addr, attr("instructions"), knownvalue.Null()),
-				statecheck.ExpectKnownValue(addr, attr("last_error"), knownvalue.Null()),
-				statecheck.ExpectKnownValue(addr, attr("last_health_check_at"), knownvalue.Null()),
-			},
-			Check: untouched(mcp, &none),
-		}},
-	})
+	parallelTest(t, e.checkDestroyed, []resource.TestStep{{
+		Config: connectionConfig(e, "unprobed", mcp.URL, ""),
+		ConfigStateChecks: []statecheck.StateCheck{
+			statecheck.ExpectKnownValue(addr, attr("id"), knownvalue.NotNull()),
+			statecheck.ExpectKnownValue(addr, attr("status"), knownvalue.StringExact("unknown")),
+			statecheck.ExpectKnownValue(addr, attr("instructions"), knownvalue.Null()),
+			statecheck.ExpectKnownValue(addr, attr("last_error"), knownvalue.Null()),
+			statecheck.ExpectKnownValue(addr, attr("last_health_check_at"), knownvalue.Null()),
+		},
+		Check: untouched(mcp, &none),
+	}})
 }
 
 // TestConnectionHealthCheck_notRun calls the resource's health check against
@@ -454,17 +387,12 @@ func TestAccConnectionHealth_import(t *testing.T) {
 	e := newAccEnv(t, apitest.WithProbes())
 	mcp := mcptest.StartHTTP(t, mcptest.Config{Instructions: "importable", BearerToken: "import-token"})
 
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testFactories,
-		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.RequireAbove(tfversion.Version1_11_0)},
-		CheckDestroy:             e.checkDestroyed,
-		Steps: []resource.TestStep{
-			{
-				Config:            bearerConfig(e, mcp.URL, "import-token", 1),
-				ConfigStateChecks: checkedActive("importable"),
-			},
-			// The API never returns a token; the version is Terraform's own bookkeeping.
-			importStep(addr, "bearer_token", "bearer_token_wo", "bearer_token_wo_version"),
+	writeOnlyTest(t, e.checkDestroyed, []resource.TestStep{
+		{
+			Config:            bearerConfig(e, "checked", mcp.URL, "import-token", 1),
+			ConfigStateChecks: checkedActive("importable"),
 		},
+		// The API never returns a token; the version is Terraform's own bookkeeping.
+		importStep(addr, "bearer_token", "bearer_token_wo", "bearer_token_wo_version"),
 	})
 }

@@ -11,9 +11,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
@@ -41,24 +39,17 @@ type connectionResourceModel struct {
 
 func (r *connectionResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	authTypes := contract.Strings(contract.AuthTypes)
-	stable := []planmodifier.String{stringplanmodifier.UseStateForUnknown()}
 
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "An MCP connection: an external MCP server that your AI agents can call, registered with " +
 			"the MCP connections API together with the credentials the API uses to reach it.",
 		Attributes: map[string]schema.Attribute{
-			"id":        schema.StringAttribute{Computed: true, MarkdownDescription: descConnectionID, PlanModifiers: stable},
-			"tenant_id": schema.StringAttribute{Computed: true, MarkdownDescription: descConnectionTenantID, PlanModifiers: stable},
-			"name": schema.StringAttribute{
-				Required:            true,
-				MarkdownDescription: descConnectionName + " Renaming updates the connection in place.",
-				Validators:          []validator.String{validName()},
-			},
+			"tenant_id": stableComputed(descConnectionTenantID),
 			"server_url": schema.StringAttribute{
 				Required: true,
 				MarkdownDescription: descConnectionURL + " Must not embed credentials; use `auth_type = \"bearer\"` and a token instead. " +
 					"Changing it updates the connection in place and resets `status` to `unknown` until the next health check.",
-				Validators: []validator.String{validServerURL()},
+				Validators: []validator.String{validServerURL},
 			},
 			"auth_type": schema.StringAttribute{
 				Optional: true,
@@ -82,22 +73,19 @@ func (r *connectionResource) Schema(_ context.Context, _ resource.SchemaRequest,
 			// These change by themselves (health checks), so they get no
 			// UseStateForUnknown: a stale planned value would make apply
 			// report an inconsistent result.
-			"status":               schema.StringAttribute{Computed: true, MarkdownDescription: descConnectionStatus},
-			"instructions":         schema.StringAttribute{Computed: true, MarkdownDescription: descConnectionInstructions},
-			"last_error":           schema.StringAttribute{Computed: true, MarkdownDescription: descConnectionLastError},
-			"last_health_check_at": schema.StringAttribute{Computed: true, MarkdownDescription: descConnectionLastCheck},
-			"created_at":           schema.StringAttribute{Computed: true, MarkdownDescription: descConnectionCreatedAt, PlanModifiers: stable},
-			"updated_at":           schema.StringAttribute{Computed: true, MarkdownDescription: descConnectionUpdatedAt},
+			"instructions":         resourceComputed.str(descConnectionInstructions),
+			"last_health_check_at": resourceComputed.str(descConnectionLastCheck),
 		},
 	}
-	maps.Copy(resp.Schema.Attributes, checkStateResourceAttributes())
+	maps.Copy(resp.Schema.Attributes, r.rec.resourceAttributes(connectionDescs))
+	maps.Copy(resp.Schema.Attributes, checkStateResourceAttributes(descConnectionStatus, descConnectionLastError))
 	maps.Copy(resp.Schema.Attributes, bearerToken.stringAttributes(writeOnlyDocs{
 		stored: "Token the API sends to the MCP server when `auth_type` is `bearer`.",
 		storedMore: "The API never returns the token, so a token changed outside Terraform is not detected: " +
 			"change it here to send it again.",
 		writeOnly: "Write-only token the API sends to the MCP server when `auth_type` is `bearer`: it is sent to " +
 			"the API but never stored in the plan or state.",
-	}, validToken()))
+	}, validToken))
 }
 
 // ValidateConfig checks the auth_type/token combination at plan time. An
@@ -167,27 +155,19 @@ func (r *connectionResource) Create(ctx context.Context, req resource.CreateRequ
 }
 
 func (r *connectionResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	var state connectionResourceModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-
-	conn, err := r.client.GetConnection(ctx, state.ID.ValueString())
-	if !r.readFound(ctx, resp, state.ID.ValueString(), err) {
-		return
-	}
-
-	// Everything the API returns replaces state, so edits made outside
-	// Terraform show up as a diff. The tokens are never returned and keep
-	// their state values.
-	state.connectionFields = connectionFieldsOf(conn)
-	state.BearerTokenWO = types.StringNull()
-	if state.CheckOnApply.IsNull() {
-		// after an import: the schema default, so the next plan shows no change
-		state.CheckOnApply = types.BoolValue(true)
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
+	readRecord(ctx, &r.recordResource, req, resp, (*client.Client).GetConnection,
+		func(state *connectionResourceModel, conn *contract.Connection) diag.Diagnostics {
+			// Everything the API returns replaces state, so edits made outside
+			// Terraform show up as a diff. The tokens are never returned and keep
+			// their state values.
+			state.connectionFields = connectionFieldsOf(conn)
+			state.BearerTokenWO = types.StringNull()
+			if state.CheckOnApply.IsNull() {
+				// after an import: the schema default, so the next plan shows no change
+				state.CheckOnApply = types.BoolValue(true)
+			}
+			return nil
+		})
 }
 
 func (r *connectionResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
@@ -201,17 +181,9 @@ func (r *connectionResource) Update(ctx context.Context, req resource.UpdateRequ
 	id := state.ID.ValueString()
 
 	body, changed := connectionUpdateRequest(plan, state, config)
-	var (
-		conn *contract.Connection
-		err  error
-	)
-	if changed {
-		conn, err = r.client.UpdateConnection(ctx, id, body)
-	} else {
-		// Only Terraform-side values changed (e.g. bearer_token_wo_version
-		// removed); refresh the computed attributes without writing.
-		conn, err = r.client.GetConnection(ctx, id)
-	}
+	// Unchanged when only Terraform-side values changed (e.g.
+	// bearer_token_wo_version removed).
+	conn, err := updateOrGet(ctx, r.client, id, body, changed, (*client.Client).UpdateConnection, (*client.Client).GetConnection)
 	if err != nil {
 		connectionRecord.addWriteError(&resp.Diagnostics, r.client, fmt.Sprintf("update MCP connection %q (%s)", plan.Name.ValueString(), id), err)
 		return
@@ -269,12 +241,8 @@ func (r *connectionResource) approve(ctx context.Context, diags *diag.Diagnostic
 // unchanged endpoint or credential does not reset the connection's status.
 func connectionUpdateRequest(plan, state, config connectionResourceModel) (contract.UpdateConnectionRequest, bool) {
 	var body contract.UpdateConnectionRequest
-	if !plan.Name.Equal(state.Name) {
-		body.Name = plan.Name.ValueStringPointer()
-	}
-	if !plan.ServerURL.Equal(state.ServerURL) {
-		body.ServerURL = plan.ServerURL.ValueStringPointer()
-	}
+	body.Name = changedString(plan.Name, state.Name)
+	body.ServerURL = changedString(plan.ServerURL, state.ServerURL)
 	authChanged := !plan.AuthType.Equal(state.AuthType)
 	if authChanged {
 		body.AuthType = new(contract.AuthType(plan.AuthType.ValueString()))

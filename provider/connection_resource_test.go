@@ -7,155 +7,101 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hashicorp/terraform-plugin-testing/compare"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
-	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
-	"github.com/hashicorp/terraform-plugin-testing/tfversion"
 
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
 )
 
 const addr = "mcp_connection.test"
 
-func attr(name string) tfjsonpath.Path { return tfjsonpath.New(name) }
-
-// idOf reads the id of the resource at address a from a state.
-func idOf(s *terraform.State, a string) (string, error) {
-	rs, ok := s.RootModule().Resources[a]
-	if !ok {
-		return "", fmt.Errorf("%s is not in state", a)
-	}
-	return rs.Primary.ID, nil
+// connectionConfig is mcp_connection.test named name at url, with the
+// attribute lines extra.
+func connectionConfig(e *accEnv, name, url, extra string) string {
+	return e.providerBlock() + fmt.Sprintf(`
+resource "mcp_connection" "test" {
+  name       = %q
+  server_url = %q
+%s}
+`, name, url, extra)
 }
 
-// createdStep applies cfg and keeps the id of the resource at addr in *id,
-// for the steps after it.
-func createdStep(cfg, addr string, id *string) resource.TestStep {
-	return resource.TestStep{Config: cfg, Check: keepID(addr, id)}
+// bearerConfig is mcp_connection.test named name at url, with a
+// write-only token.
+func bearerConfig(e *accEnv, name, url, token string, version int) string {
+	return connectionConfig(e, name, url, fmt.Sprintf(
+		"  auth_type               = \"bearer\"\n  bearer_token_wo         = %q\n  bearer_token_wo_version = %d\n", token, version))
 }
 
-// keepID keeps the id of the resource at addr in *id.
-func keepID(addr string, id *string) resource.TestCheckFunc {
-	return func(s *terraform.State) (err error) {
-		*id, err = idOf(s, addr)
-		return err
-	}
-}
-
-// goneStep plans cfg after deleteIt removed the record outside Terraform:
-// refresh finds it gone, which is a plan to re-create it, not an error.
-func goneStep(cfg string, deleteIt func()) resource.TestStep {
-	return resource.TestStep{PreConfig: deleteIt, Config: cfg, PlanOnly: true, ExpectNonEmptyPlan: true}
-}
-
-// importStep imports the resource at addr by its id and verifies that the
-// import reads back what state holds, but for the attributes ignore.
-func importStep(addr string, ignore ...string) resource.TestStep {
-	return resource.TestStep{ResourceName: addr, ImportState: true, ImportStateVerify: true, ImportStateVerifyIgnore: ignore}
-}
-
-// recreatedStep applies cfg to a record deleted outside Terraform (by
-// deleteIt, or by an earlier step when it is nil) and asserts that the plan
-// creates addr again, under an id other than *firstID (a pointer: an
-// earlier step sets it).
-func recreatedStep(cfg, addr, noun string, firstID *string, deleteIt func()) resource.TestStep {
-	return resource.TestStep{
-		PreConfig: deleteIt,
-		Config:    cfg,
-		ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-			plancheck.ExpectResourceAction(addr, plancheck.ResourceActionCreate),
-		}},
-		Check: func(s *terraform.State) error {
-			id, err := idOf(s, addr)
-			if err == nil && id == *firstID {
-				err = fmt.Errorf("id %s was not replaced by a new %s", id, noun)
-			}
-			return err
-		},
-	}
+// storedTokenConfig is mcp_connection.test named name at url, with a token
+// stored in state (bearer_token).
+func storedTokenConfig(e *accEnv, name, url, token string) string {
+	return connectionConfig(e, name, url, fmt.Sprintf("  auth_type    = \"bearer\"\n  bearer_token = %q\n", token))
 }
 
 func TestAccConnection_lifecycle(t *testing.T) {
 	e := newAccEnv(t)
-	sameID := statecheck.CompareValue(compare.ValuesSame())
+	sameID := sameValues()
 
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testFactories,
-		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.RequireAbove(tfversion.Version1_11_0)},
-		CheckDestroy:             e.checkDestroyed,
-		Steps: []resource.TestStep{
-			{
-				Config: connectionConfig(e, "Order Management System", "https://mcp.example.com/oms", ""),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionCreate),
-					plancheck.ExpectUnknownValue(addr, attr("status")),
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					sameID.AddStateValue(addr, attr("id")),
-					statecheck.ExpectKnownValue(addr, attr("id"), knownvalue.StringRegexp(regexp.MustCompile(`^[0-9a-f-]{36}$`))),
-					statecheck.ExpectKnownValue(addr, attr("tenant_id"), knownvalue.StringExact(e.srv.TenantID.String())),
-					statecheck.ExpectKnownValue(addr, attr("name"), knownvalue.StringExact("Order Management System")),
-					statecheck.ExpectKnownValue(addr, attr("server_url"), knownvalue.StringExact("https://mcp.example.com/oms")),
-					statecheck.ExpectKnownValue(addr, attr("auth_type"), knownvalue.StringExact("none")),
-					statecheck.ExpectKnownValue(addr, attr("status"), knownvalue.StringExact("unknown")),
-					statecheck.ExpectKnownValue(addr, attr("instructions"), knownvalue.Null()),
-					statecheck.ExpectKnownValue(addr, attr("last_error"), knownvalue.Null()),
-					statecheck.ExpectKnownValue(addr, attr("last_health_check_at"), knownvalue.Null()),
-					statecheck.ExpectKnownValue(addr, attr("created_at"), knownvalue.StringRegexp(regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$`))),
-					statecheck.ExpectKnownValue(addr, attr("updated_at"), knownvalue.NotNull()),
-					statecheck.ExpectKnownValue(addr, attr("bearer_token"), knownvalue.Null()),
-					statecheck.ExpectKnownValue(addr, attr("bearer_token_wo"), knownvalue.Null()),
-				},
-				Check: e.checkToken(t, ""),
+	writeOnlyTest(t, e.checkDestroyed, []resource.TestStep{
+		{
+			Config: connectionConfig(e, "Order Management System", "https://mcp.example.com/oms", ""),
+			ConfigPlanChecks: planned(addr, plancheck.ResourceActionCreate,
+				plancheck.ExpectUnknownValue(addr, attr("status")),
+			),
+			ConfigStateChecks: []statecheck.StateCheck{
+				sameID.AddStateValue(addr, attr("id")),
+				statecheck.ExpectKnownValue(addr, attr("id"), knownvalue.StringRegexp(regexp.MustCompile(`^[0-9a-f-]{36}$`))),
+				statecheck.ExpectKnownValue(addr, attr("tenant_id"), knownvalue.StringExact(e.srv.TenantID.String())),
+				statecheck.ExpectKnownValue(addr, attr("name"), knownvalue.StringExact("Order Management System")),
+				statecheck.ExpectKnownValue(addr, attr("server_url"), knownvalue.StringExact("https://mcp.example.com/oms")),
+				statecheck.ExpectKnownValue(addr, attr("auth_type"), knownvalue.StringExact("none")),
+				statecheck.ExpectKnownValue(addr, attr("status"), knownvalue.StringExact("unknown")),
+				statecheck.ExpectKnownValue(addr, attr("instructions"), knownvalue.Null()),
+				statecheck.ExpectKnownValue(addr, attr("last_error"), knownvalue.Null()),
+				statecheck.ExpectKnownValue(addr, attr("last_health_check_at"), knownvalue.Null()),
+				statecheck.ExpectKnownValue(addr, attr("created_at"), knownvalue.StringRegexp(regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$`))),
+				statecheck.ExpectKnownValue(addr, attr("updated_at"), knownvalue.NotNull()),
+				statecheck.ExpectKnownValue(addr, attr("bearer_token"), knownvalue.Null()),
+				statecheck.ExpectKnownValue(addr, attr("bearer_token_wo"), knownvalue.Null()),
 			},
-			{
-				// Rename, move and switch to bearer in place.
-				Config: e.providerBlock() + `
-resource "mcp_connection" "test" {
-  name                    = "OMS"
-  server_url              = "https://mcp.example.com/oms/v2"
-  auth_type               = "bearer"
-  bearer_token_wo         = "lifecycle-token-1"
-  bearer_token_wo_version = 1
-}
-`,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
-					// Stable values are carried, self-changing ones are left open.
-					plancheck.ExpectKnownValue(addr, attr("tenant_id"), knownvalue.StringExact(e.srv.TenantID.String())),
-					plancheck.ExpectUnknownValue(addr, attr("updated_at")),
-					absentFromPlan{"lifecycle-token-1"},
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					sameID.AddStateValue(addr, attr("id")),
-					statecheck.ExpectKnownValue(addr, attr("name"), knownvalue.StringExact("OMS")),
-					statecheck.ExpectKnownValue(addr, attr("server_url"), knownvalue.StringExact("https://mcp.example.com/oms/v2")),
-					statecheck.ExpectKnownValue(addr, attr("auth_type"), knownvalue.StringExact("bearer")),
-					statecheck.ExpectKnownValue(addr, attr("bearer_token_wo"), knownvalue.Null()),
-					statecheck.ExpectKnownValue(addr, attr("bearer_token_wo_version"), knownvalue.Int64Exact(1)),
-					absentFromState{"lifecycle-token-1"},
-				},
-				Check: e.checkToken(t, "lifecycle-token-1"),
+			Check: e.checkToken(t, ""),
+		},
+		{
+			// Rename, move and switch to bearer in place.
+			Config: bearerConfig(e, "OMS", "https://mcp.example.com/oms/v2", "lifecycle-token-1", 1),
+			ConfigPlanChecks: planned(addr, plancheck.ResourceActionUpdate,
+				// Stable values are carried, self-changing ones are left open.
+				plancheck.ExpectKnownValue(addr, attr("tenant_id"), knownvalue.StringExact(e.srv.TenantID.String())),
+				plancheck.ExpectUnknownValue(addr, attr("updated_at")),
+				absentFromPlan{"lifecycle-token-1"},
+			),
+			ConfigStateChecks: []statecheck.StateCheck{
+				sameID.AddStateValue(addr, attr("id")),
+				statecheck.ExpectKnownValue(addr, attr("name"), knownvalue.StringExact("OMS")),
+				statecheck.ExpectKnownValue(addr, attr("server_url"), knownvalue.StringExact("https://mcp.example.com/oms/v2")),
+				statecheck.ExpectKnownValue(addr, attr("auth_type"), knownvalue.StringExact("bearer")),
+				statecheck.ExpectKnownValue(addr, attr("bearer_token_wo"), knownvalue.Null()),
+				statecheck.ExpectKnownValue(addr, attr("bearer_token_wo_version"), knownvalue.Int64Exact(1)),
+				absentFromState{"lifecycle-token-1"},
 			},
-			// The API never returns a token, and the version is Terraform's own bookkeeping.
-			importStep(addr, "bearer_token", "bearer_token_wo", "bearer_token_wo_version"),
-			{
-				// Back to no authentication: the API drops the stored token.
-				Config: connectionConfig(e, "OMS", "https://mcp.example.com/oms/v2", ""),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					sameID.AddStateValue(addr, attr("id")),
-					statecheck.ExpectKnownValue(addr, attr("auth_type"), knownvalue.StringExact("none")),
-					statecheck.ExpectKnownValue(addr, attr("bearer_token_wo_version"), knownvalue.Null()),
-				},
-				Check: e.checkToken(t, ""),
+			Check: e.checkToken(t, "lifecycle-token-1"),
+		},
+		// The API never returns a token, and the version is Terraform's own bookkeeping.
+		importStep(addr, "bearer_token", "bearer_token_wo", "bearer_token_wo_version"),
+		{
+			// Back to no authentication: the API drops the stored token.
+			Config:           connectionConfig(e, "OMS", "https://mcp.example.com/oms/v2", ""),
+			ConfigPlanChecks: planned(addr, plancheck.ResourceActionUpdate),
+			ConfigStateChecks: []statecheck.StateCheck{
+				sameID.AddStateValue(addr, attr("id")),
+				statecheck.ExpectKnownValue(addr, attr("auth_type"), knownvalue.StringExact("none")),
+				statecheck.ExpectKnownValue(addr, attr("bearer_token_wo_version"), knownvalue.Null()),
 			},
+			Check: e.checkToken(t, ""),
 		},
 	})
 }
@@ -163,59 +109,45 @@ resource "mcp_connection" "test" {
 func TestAccConnection_writeOnlyTokenRotation(t *testing.T) {
 	e := newAccEnv(t)
 	cfg := func(token string, version int) string {
-		return e.providerBlock() + fmt.Sprintf(`
-resource "mcp_connection" "test" {
-  name                    = "rotating"
-  server_url              = "https://mcp.example.com/rotating"
-  auth_type               = "bearer"
-  bearer_token_wo         = %q
-  bearer_token_wo_version = %d
-}
-`, token, version)
+		return bearerConfig(e, "rotating", "https://mcp.example.com/rotating", token, version)
 	}
-	sameID := statecheck.CompareValue(compare.ValuesSame())
+	sameID := sameValues()
 
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testFactories,
-		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.RequireAbove(tfversion.Version1_11_0)},
-		CheckDestroy:             e.checkDestroyed,
-		Steps: []resource.TestStep{
-			{
-				Config: cfg("wo-token-1", 1),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					absentFromPlan{"wo-token-1"},
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					sameID.AddStateValue(addr, attr("id")),
-					statecheck.ExpectKnownValue(addr, attr("bearer_token_wo"), knownvalue.Null()),
-					statecheck.ExpectKnownValue(addr, attr("bearer_token"), knownvalue.Null()),
-					absentFromState{"wo-token-1"},
-				},
-				Check: e.checkToken(t, "wo-token-1"),
+	writeOnlyTest(t, e.checkDestroyed, []resource.TestStep{
+		{
+			Config: cfg("wo-token-1", 1),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				absentFromPlan{"wo-token-1"},
+			}},
+			ConfigStateChecks: []statecheck.StateCheck{
+				sameID.AddStateValue(addr, attr("id")),
+				statecheck.ExpectKnownValue(addr, attr("bearer_token_wo"), knownvalue.Null()),
+				statecheck.ExpectKnownValue(addr, attr("bearer_token"), knownvalue.Null()),
+				absentFromState{"wo-token-1"},
 			},
-			{
-				// Terraform cannot see a write-only value change: without a
-				// version bump nothing is planned and the API keeps the old token.
-				Config: cfg("wo-token-2", 1),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectEmptyPlan(),
-				}},
-				Check: e.checkToken(t, "wo-token-1"),
+			Check: e.checkToken(t, "wo-token-1"),
+		},
+		{
+			// Terraform cannot see a write-only value change: without a
+			// version bump nothing is planned and the API keeps the old token.
+			Config: cfg("wo-token-2", 1),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectEmptyPlan(),
+			}},
+			Check: e.checkToken(t, "wo-token-1"),
+		},
+		{
+			Config: cfg("wo-token-2", 2),
+			ConfigPlanChecks: planned(addr, plancheck.ResourceActionUpdate,
+				absentFromPlan{"wo-token-2"},
+			),
+			ConfigStateChecks: []statecheck.StateCheck{
+				sameID.AddStateValue(addr, attr("id")),
+				statecheck.ExpectKnownValue(addr, attr("bearer_token_wo_version"), knownvalue.Int64Exact(2)),
+				absentFromState{"wo-token-2"},
+				absentFromState{"wo-token-1"},
 			},
-			{
-				Config: cfg("wo-token-2", 2),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
-					absentFromPlan{"wo-token-2"},
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					sameID.AddStateValue(addr, attr("id")),
-					statecheck.ExpectKnownValue(addr, attr("bearer_token_wo_version"), knownvalue.Int64Exact(2)),
-					absentFromState{"wo-token-2"},
-					absentFromState{"wo-token-1"},
-				},
-				Check: e.checkToken(t, "wo-token-2"),
-			},
+			Check: e.checkToken(t, "wo-token-2"),
 		},
 	})
 }
@@ -223,55 +155,34 @@ resource "mcp_connection" "test" {
 func TestAccConnection_sensitiveBearerToken(t *testing.T) {
 	e := newAccEnv(t)
 	cfg := func(token string) string {
-		return e.providerBlock() + fmt.Sprintf(`
-resource "mcp_connection" "test" {
-  name         = "sensitive"
-  server_url   = "https://mcp.example.com/sensitive"
-  auth_type    = "bearer"
-  bearer_token = %q
-}
-`, token)
+		return storedTokenConfig(e, "sensitive", "https://mcp.example.com/sensitive", token)
 	}
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testFactories,
-		CheckDestroy:             e.checkDestroyed,
-		Steps: []resource.TestStep{
-			{
-				Config: cfg("plain-token-1"),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectSensitiveValue(addr, attr("bearer_token")),
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(addr, attr("bearer_token"), knownvalue.StringExact("plain-token-1")),
-					statecheck.ExpectSensitiveValue(addr, attr("bearer_token")),
-				},
-				Check: e.checkToken(t, "plain-token-1"),
+	parallelTest(t, e.checkDestroyed, []resource.TestStep{
+		{
+			Config: cfg("plain-token-1"),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectSensitiveValue(addr, attr("bearer_token")),
+			}},
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(addr, attr("bearer_token"), knownvalue.StringExact("plain-token-1")),
+				statecheck.ExpectSensitiveValue(addr, attr("bearer_token")),
 			},
-			{
-				Config: cfg("plain-token-2"),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
-				}},
-				Check: e.checkToken(t, "plain-token-2"),
+			Check: e.checkToken(t, "plain-token-1"),
+		},
+		{
+			Config:           cfg("plain-token-2"),
+			ConfigPlanChecks: planned(addr, plancheck.ResourceActionUpdate),
+			Check:            e.checkToken(t, "plain-token-2"),
+		},
+		{
+			// Moving to the write-only token sends it even though the old
+			// token is unchanged on the API side.
+			Config: bearerConfig(e, "sensitive", "https://mcp.example.com/sensitive", "now-write-only", 1),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(addr, attr("bearer_token"), knownvalue.Null()),
+				absentFromState{"now-write-only"},
 			},
-			{
-				// Moving to the write-only token sends it even though the old
-				// token is unchanged on the API side.
-				Config: e.providerBlock() + `
-resource "mcp_connection" "test" {
-  name                    = "sensitive"
-  server_url              = "https://mcp.example.com/sensitive"
-  auth_type               = "bearer"
-  bearer_token_wo         = "now-write-only"
-  bearer_token_wo_version = 1
-}
-`,
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(addr, attr("bearer_token"), knownvalue.Null()),
-					absentFromState{"now-write-only"},
-				},
-				Check: e.checkToken(t, "now-write-only"),
-			},
+			Check: e.checkToken(t, "now-write-only"),
 		},
 	})
 }
@@ -280,72 +191,48 @@ func TestAccConnection_deletedOutOfBand(t *testing.T) {
 	e := newAccEnv(t)
 	cfg := connectionConfig(e, "vanishing", "https://mcp.example.com/vanishing", "")
 	var firstID string
-	deleteIt := func() {
-		if err := e.client.DeleteConnection(context.Background(), firstID); err != nil {
-			t.Fatalf("deleting out of band: %v", err)
-		}
-	}
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testFactories,
-		CheckDestroy:             e.checkDestroyed,
-		Steps: []resource.TestStep{
-			createdStep(cfg, addr, &firstID),
-			// Refresh finds it gone: a plan to re-create, not an error.
-			goneStep(cfg, deleteIt),
-			recreatedStep(cfg, addr, "connection", &firstID, nil),
-		},
+	deleteIt := deleteOutOfBand(t, e.client.DeleteConnection, &firstID)
+	parallelTest(t, e.checkDestroyed, []resource.TestStep{
+		createdStep(cfg, addr, &firstID),
+		// Refresh finds it gone: a plan to re-create, not an error.
+		goneStep(cfg, deleteIt),
+		recreatedStep(cfg, addr, "connection", &firstID, nil),
 	})
 }
 
 func TestAccConnection_changedOutOfBand(t *testing.T) {
 	e := newAccEnv(t)
-	cfg := e.providerBlock() + `
-resource "mcp_connection" "test" {
-  name                    = "drifting"
-  server_url              = "https://mcp.example.com/drifting"
-  auth_type               = "bearer"
-  bearer_token_wo         = "drift-token"
-  bearer_token_wo_version = 1
-}
-`
+	cfg := bearerConfig(e, "drifting", "https://mcp.example.com/drifting", "drift-token", 1)
 	var id string
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testFactories,
-		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.RequireAbove(tfversion.Version1_11_0)},
-		CheckDestroy:             e.checkDestroyed,
-		Steps: []resource.TestStep{
-			createdStep(cfg, addr, &id),
-			{
-				// Someone renames it, moves it and drops its credentials in the API.
-				PreConfig: func() {
-					none := contract.AuthNone
-					_, err := e.client.UpdateConnection(context.Background(), id, contract.UpdateConnectionRequest{
-						Name: new("renamed-by-hand"), ServerURL: new("https://elsewhere.example.com/mcp"), AuthType: &none,
-					})
+	writeOnlyTest(t, e.checkDestroyed, []resource.TestStep{
+		createdStep(cfg, addr, &id),
+		{
+			// Someone renames it, moves it and drops its credentials in the API.
+			PreConfig: changeOutOfBand(t, func(ctx context.Context) error {
+				none := contract.AuthNone
+				_, err := e.client.UpdateConnection(ctx, id, contract.UpdateConnectionRequest{
+					Name: new("renamed-by-hand"), ServerURL: new("https://elsewhere.example.com/mcp"), AuthType: &none,
+				})
+				return err
+			}),
+			Config: cfg,
+			ConfigPlanChecks: planned(addr, plancheck.ResourceActionUpdate,
+				plancheck.ExpectKnownValue(addr, attr("name"), knownvalue.StringExact("drifting")),
+				plancheck.ExpectKnownValue(addr, attr("auth_type"), knownvalue.StringExact("bearer")),
+			),
+			Check: resource.ComposeAggregateTestCheckFunc(
+				e.checkToken(t, "drift-token"),
+				func(*terraform.State) error {
+					conn, err := e.client.GetConnection(context.Background(), id)
 					if err != nil {
-						t.Fatalf("changing out of band: %v", err)
+						return err
 					}
+					if conn.Name != "drifting" || conn.ServerURL != "https://mcp.example.com/drifting" || conn.AuthType != contract.AuthBearer {
+						return fmt.Errorf("apply did not repair the connection: %+v", conn)
+					}
+					return nil
 				},
-				Config: cfg,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
-					plancheck.ExpectKnownValue(addr, attr("name"), knownvalue.StringExact("drifting")),
-					plancheck.ExpectKnownValue(addr, attr("auth_type"), knownvalue.StringExact("bearer")),
-				}},
-				Check: resource.ComposeAggregateTestCheckFunc(
-					e.checkToken(t, "drift-token"),
-					func(*terraform.State) error {
-						conn, err := e.client.GetConnection(context.Background(), id)
-						if err != nil {
-							return err
-						}
-						if conn.Name != "drifting" || conn.ServerURL != "https://mcp.example.com/drifting" || conn.AuthType != contract.AuthBearer {
-							return fmt.Errorf("apply did not repair the connection: %+v", conn)
-						}
-						return nil
-					},
-				),
-			},
+			),
 		},
 	})
 }
@@ -358,14 +245,10 @@ func TestAccConnection_duplicateName(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testFactories,
-		CheckDestroy:             e.checkDestroyed,
-		Steps: []resource.TestStep{{
-			Config:      connectionConfig(e, "taken", "https://mcp.example.com/other", ""),
-			ExpectError: regexp.MustCompile(`(?s)MCP connection name already in use.*"taken"\s+already\s+exists.*Choose\s+another\s+name`),
-		}},
-	})
+	parallelTest(t, e.checkDestroyed, []resource.TestStep{{
+		Config:      connectionConfig(e, "taken", "https://mcp.example.com/other", ""),
+		ExpectError: regexp.MustCompile(`(?s)MCP connection name already in use.*"taken"\s+already\s+exists.*Choose\s+another\s+name`),
+	}})
 }
 
 func TestAccConnection_import(t *testing.T) {
@@ -377,14 +260,7 @@ func TestAccConnection_import(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := e.providerBlock() + `
-resource "mcp_connection" "test" {
-  name         = "made-elsewhere"
-  server_url   = "https://mcp.example.com/elsewhere"
-  auth_type    = "bearer"
-  bearer_token = "pre-existing"
-}
-`
+	cfg := storedTokenConfig(e, "made-elsewhere", "https://mcp.example.com/elsewhere", "pre-existing")
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testFactories,
 		Steps: []resource.TestStep{
@@ -418,11 +294,9 @@ resource "mcp_connection" "test" {
 			{
 				// After import only the token, which the API never returns,
 				// differs; applying sends it and converges.
-				Config: cfg,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
-				}},
-				Check: e.checkToken(t, "pre-existing"),
+				Config:           cfg,
+				ConfigPlanChecks: planned(addr, plancheck.ResourceActionUpdate),
+				Check:            e.checkToken(t, "pre-existing"),
 			},
 		},
 	})
@@ -480,24 +354,14 @@ bearer_token = "has space"`, `Invalid bearer token.*printable ASCII`},
 			ExpectError: regexp.MustCompile(`(?s)` + tt.want),
 		}
 	}
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testFactories,
-		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.RequireAbove(tfversion.Version1_11_0)},
-		Steps:                    steps,
-	})
+	writeOnlyTest(t, nil, steps)
 }
 
 // TestAccConnection_unknownValues feeds values known only after apply into
 // every attribute the validators and ValidateConfig look at.
 func TestAccConnection_unknownValues(t *testing.T) {
 	e := newAccEnv(t)
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testFactories,
-		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.RequireAbove(tfversion.Version1_11_0)},
-		CheckDestroy:             e.checkDestroyed,
-		Steps: []resource.TestStep{
-			{
-				Config: e.providerBlock() + `
+	unknowns := e.providerBlock() + `
 resource "terraform_data" "in" {
   input = {
     name  = "from-terraform-data"
@@ -512,38 +376,24 @@ resource "mcp_connection" "test" {
   bearer_token_wo         = terraform_data.in.output.token
   bearer_token_wo_version = 1
 }
-`,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectUnknownValue(addr, attr("name")),
-					plancheck.ExpectUnknownValue(addr, attr("auth_type")),
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(addr, attr("name"), knownvalue.StringExact("from-terraform-data")),
-					statecheck.ExpectKnownValue(addr, attr("server_url"), knownvalue.StringExact("https://mcp.example.com/from-terraform-data")),
-					statecheck.ExpectKnownValue(addr, attr("auth_type"), knownvalue.StringExact("bearer")),
-				},
-				Check: e.checkToken(t, "token-from-terraform-data"),
+`
+	writeOnlyTest(t, e.checkDestroyed, []resource.TestStep{
+		{
+			Config:           unknowns,
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: unknownValues(addr, "name", "auth_type")},
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(addr, attr("name"), knownvalue.StringExact("from-terraform-data")),
+				statecheck.ExpectKnownValue(addr, attr("server_url"), knownvalue.StringExact("https://mcp.example.com/from-terraform-data")),
+				statecheck.ExpectKnownValue(addr, attr("auth_type"), knownvalue.StringExact("bearer")),
 			},
-			{
-				// An unknown that turns out invalid is caught at apply, when
-				// Terraform validates the configuration again with known values.
-				Config: e.providerBlock() + `
-resource "terraform_data" "in" {
-  input = {
-    name  = "from-terraform-data"
-    auth  = "bearer"
-    token = "token-from-terraform-data"
-  }
-}
+			Check: e.checkToken(t, "token-from-terraform-data"),
+		},
+		{
+			// An unknown that turns out invalid is caught at apply, when
+			// Terraform validates the configuration again with known values.
+			Config: unknowns + `
 resource "terraform_data" "bad" {
   input = "none"
-}
-resource "mcp_connection" "test" {
-  name                    = terraform_data.in.output.name
-  server_url              = "https://mcp.example.com/${terraform_data.in.output.name}"
-  auth_type               = terraform_data.in.output.auth
-  bearer_token_wo         = terraform_data.in.output.token
-  bearer_token_wo_version = 1
 }
 resource "mcp_connection" "late" {
   name         = "late"
@@ -552,8 +402,7 @@ resource "mcp_connection" "late" {
   bearer_token = "a-token"
 }
 `,
-				ExpectError: regexp.MustCompile(`(?s)Bearer token without bearer authentication.*mcp_connection\.late`),
-			},
+			ExpectError: regexp.MustCompile(`(?s)Bearer token without bearer authentication.*mcp_connection\.late`),
 		},
 	})
 }

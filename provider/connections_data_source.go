@@ -33,23 +33,8 @@ type connectionsDataSourceModel struct {
 
 func (d *connectionsDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
 	statuses := contract.Strings(contract.ConnectionStatuses)
-	str := func(desc string) schema.StringAttribute {
-		return schema.StringAttribute{Computed: true, MarkdownDescription: desc}
-	}
-	element := map[string]schema.Attribute{
-		"id":                   str(descConnectionID),
-		"tenant_id":            str(descConnectionTenantID),
-		"name":                 str(descConnectionName),
-		"server_url":           str(descConnectionURL),
-		"auth_type":            str(descConnectionAuthType),
-		"status":               str(descConnectionStatus),
-		"instructions":         str(descConnectionInstructions),
-		"last_error":           str(descConnectionLastError),
-		"last_health_check_at": str(descConnectionLastCheck),
-		"created_at":           str(descConnectionCreatedAt),
-		"updated_at":           str(descConnectionUpdatedAt),
-	}
-	maps.Copy(element, checkStateDataSourceAttributes())
+	element := connectionDataSourceAttributes()
+	maps.Copy(element, dataSourceComputed.strs(map[string]string{"id": descConnectionID, "name": descConnectionName}))
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Lists the MCP connections of your tenant, optionally filtered by name or status. " +
 			"All pages are read. Bearer tokens are never returned.",
@@ -57,7 +42,7 @@ func (d *connectionsDataSource) Schema(_ context.Context, _ datasource.SchemaReq
 			"name": schema.StringAttribute{
 				Optional:            true,
 				MarkdownDescription: "Only list connections with this name. Omit to list all.",
-				Validators:          []validator.String{validName()},
+				Validators:          []validator.String{validName},
 			},
 			"status": schema.StringAttribute{
 				Optional: true,

@@ -29,7 +29,9 @@ type lookupDataSource[T, F any] struct {
 	description   string
 	idDescription string // what the id looks like
 	idValidator   validator.String
-	// attributes are the computed attributes besides id and name.
+	descs         recordDescs
+	// attributes are the kind's own computed attributes, besides those of
+	// recordFields and the description; nil for a kind without any.
 	attributes func() map[string]schema.Attribute
 	get        func(c *client.Client, ctx context.Context, id string) (*T, error)
 	// list lists the records the API's name filter matches.
@@ -39,7 +41,10 @@ type lookupDataSource[T, F any] struct {
 }
 
 func (d *lookupDataSource[T, F]) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
-	resp.Schema = schema.Schema{MarkdownDescription: d.description, Attributes: d.attributes()}
+	resp.Schema = schema.Schema{MarkdownDescription: d.description, Attributes: d.descs.dataSourceAttributes()}
+	if d.attributes != nil {
+		maps.Copy(resp.Schema.Attributes, d.attributes())
+	}
 	maps.Copy(resp.Schema.Attributes, map[string]schema.Attribute{
 		"id": schema.StringAttribute{
 			Optional:            true,
@@ -51,7 +56,7 @@ func (d *lookupDataSource[T, F]) Schema(_ context.Context, _ datasource.SchemaRe
 			Optional:            true,
 			Computed:            true,
 			MarkdownDescription: "Name of the " + d.rec.noun + " to look up, matched exactly (case-sensitive). Set either `id` or `name`.",
-			Validators:          []validator.String{validName()},
+			Validators:          []validator.String{validName},
 		},
 	})
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"regexp"
 
-	"github.com/hashicorp/terraform-plugin-testing/compare"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 )
@@ -28,10 +27,19 @@ func sameAs(addr string, sources []string, attrs ...string) []statecheck.StateCh
 	var checks []statecheck.StateCheck
 	for _, ds := range sources {
 		for _, a := range attrs {
-			checks = append(checks, statecheck.CompareValuePairs(addr, attr(a), ds, attr(a), compare.ValuesSame()))
+			checks = append(checks, samePair(addr, attr(a), ds, attr(a)))
 		}
 	}
 	return checks
+}
+
+// notFoundSteps look up, after base, a record of typeName that does not
+// exist: by id, which fails with byID, and by name, which fails with byName.
+func notFoundSteps(base, typeName, id, name string, byID, byName *regexp.Regexp) []resource.TestStep {
+	return []resource.TestStep{
+		{Config: base + fmt.Sprintf("data %q \"missing\" {\n  id = %q\n}\n", typeName, id), ExpectError: byID},
+		{Config: base + fmt.Sprintf("data %q \"missing\" {\n  name = %q\n}\n", typeName, name), ExpectError: byName},
+	}
 }
 
 // exactlyOneSteps are the refusals every lookup data source shares, after

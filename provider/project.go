@@ -8,21 +8,15 @@ import (
 
 // projectFields are the attributes of a project, in the resource and the data source alike.
 type projectFields struct {
-	ID          types.String `tfsdk:"id"`
-	Name        types.String `tfsdk:"name"`
+	recordFields
 	Description types.String `tfsdk:"description"`
-	CreatedAt   types.String `tfsdk:"created_at"`
-	UpdatedAt   types.String `tfsdk:"updated_at"`
 }
 
 // projectFieldsOf converts the API's view of a project.
 func projectFieldsOf(p *contract.Project) projectFields {
 	return projectFields{
-		ID:          types.StringValue(p.ID),
-		Name:        types.StringValue(p.Name),
-		Description: types.StringPointerValue(p.Description),
-		CreatedAt:   types.StringValue(p.CreatedAt.String()),
-		UpdatedAt:   types.StringValue(p.UpdatedAt.String()),
+		recordFields: recordFieldsOf(p.ID, p.Name, p.CreatedAt, p.UpdatedAt),
+		Description:  types.StringPointerValue(p.Description),
 	}
 }
 
@@ -35,6 +29,10 @@ const (
 	descProjectCreatedAt = "When the project was created, RFC 3339 in UTC."
 	descProjectUpdatedAt = "When the project last changed, RFC 3339 in UTC."
 )
+
+// projectDescs are the descriptions of the attributes every kind has.
+var projectDescs = recordDescs{id: descProjectID, name: descProjectName, description: descProjectDesc,
+	createdAt: descProjectCreatedAt, updatedAt: descProjectUpdatedAt}
 
 // projectRecord is how diagnostics name projects.
 var projectRecord = record{kind: "project", noun: "project", typeName: "mcp_project", nameScope: "within a tenant", exampleID: "proj_abc123", checkID: checkProjectID}

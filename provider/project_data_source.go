@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
-	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/client"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
@@ -17,15 +16,9 @@ func NewProjectDataSource() datasource.DataSource {
 		description: "Looks up one project of your tenant by `id` or by `name` (set exactly one), for example " +
 			"to give an `mcp_server` the `project_id` of a project managed elsewhere.",
 		idDescription: "Id of the project to look up (`proj_...`).",
-		idValidator:   validProjectID(),
-		attributes: func() map[string]schema.Attribute {
-			return map[string]schema.Attribute{
-				"description": schema.StringAttribute{Computed: true, MarkdownDescription: descProjectDesc + " Null when it has none."},
-				"created_at":  schema.StringAttribute{Computed: true, MarkdownDescription: descProjectCreatedAt},
-				"updated_at":  schema.StringAttribute{Computed: true, MarkdownDescription: descProjectUpdatedAt},
-			}
-		},
-		get: (*client.Client).GetProject,
+		idValidator:   validProjectID,
+		descs:         projectDescs,
+		get:           (*client.Client).GetProject,
 		list: func(c *client.Client, ctx context.Context, name string) ([]contract.Project, error) {
 			return c.ListAllProjects(ctx, client.ProjectListOptions{Name: name})
 		},

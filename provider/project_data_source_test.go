@@ -9,12 +9,7 @@ import (
 
 func TestAccProjectDataSource(t *testing.T) {
 	e := newAccEnv(t)
-	base := e.providerBlock() + `
-resource "mcp_project" "test" {
-  name        = "Looked up"
-  description = "found by id and by name"
-}
-`
+	base := projectConfig(e, "Looked up", "found by id and by name")
 	checks := sameAs(projectAddr, []string{"data.mcp_project.by_id", "data.mcp_project.by_name"},
 		"id", "name", "description", "created_at", "updated_at")
 	steps := append([]resource.TestStep{
@@ -24,18 +19,7 @@ resource "mcp_project" "test" {
 			ExpectError: regexp.MustCompile(`(?s)Invalid project id.*must be a project id such as proj_abc123`),
 		},
 	}, exactlyOneSteps(base, "mcp_project", projectAddr)...)
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testFactories,
-		CheckDestroy:             e.checkProjectsDestroyed,
-		Steps: append(steps, []resource.TestStep{
-			{
-				Config:      base + `data "mcp_project" "missing" { id = "proj_nosuchproject" }`,
-				ExpectError: regexp.MustCompile(`(?s)Project not found.*No project with id proj_nosuchproject`),
-			},
-			{
-				Config:      base + `data "mcp_project" "missing" { name = "looked up" }`,
-				ExpectError: regexp.MustCompile(`(?s)Project not found.*No project named "looked up".*case-sensitive`),
-			},
-		}...),
-	})
+	parallelTest(t, e.checkProjectsDestroyed, append(steps, notFoundSteps(base, "mcp_project", "proj_nosuchproject", "looked up",
+		regexp.MustCompile(`(?s)Project not found.*No project with id proj_nosuchproject`),
+		regexp.MustCompile(`(?s)Project not found.*No project named "looked up".*case-sensitive`))...))
 }

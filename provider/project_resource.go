@@ -5,11 +5,9 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/client"
@@ -28,25 +26,10 @@ type projectResource struct {
 }
 
 func (r *projectResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
-	stable := []planmodifier.String{stringplanmodifier.UseStateForUnknown()}
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "A project: a named group of MCP servers (`mcp_server`) within your tenant. " +
 			"A project that still has servers cannot be deleted; Terraform deletes the servers that refer to it first.",
-		Attributes: map[string]schema.Attribute{
-			"id": schema.StringAttribute{Computed: true, MarkdownDescription: descProjectID, PlanModifiers: stable},
-			"name": schema.StringAttribute{
-				Required:            true,
-				MarkdownDescription: descProjectName + " Renaming updates the project in place.",
-				Validators:          []validator.String{validName()},
-			},
-			"description": schema.StringAttribute{
-				Optional:            true,
-				MarkdownDescription: descProjectDesc + " Must not be empty: omit it to have none.",
-				Validators:          []validator.String{validDescription()},
-			},
-			"created_at": schema.StringAttribute{Computed: true, MarkdownDescription: descProjectCreatedAt, PlanModifiers: stable},
-			"updated_at": schema.StringAttribute{Computed: true, MarkdownDescription: descProjectUpdatedAt},
-		},
+		Attributes: r.rec.resourceAttributes(projectDescs),
 	}
 }
 
@@ -67,16 +50,11 @@ func (r *projectResource) Create(ctx context.Context, req resource.CreateRequest
 }
 
 func (r *projectResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	var state projectFields
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	p, err := r.client.GetProject(ctx, state.ID.ValueString())
-	if !r.readFound(ctx, resp, state.ID.ValueString(), err) {
-		return
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, projectFieldsOf(p))...)
+	readRecord(ctx, &r.recordResource, req, resp, (*client.Client).GetProject,
+		func(state *projectFields, p *contract.Project) diag.Diagnostics {
+			*state = projectFieldsOf(p)
+			return nil
+		})
 }
 
 func (r *projectResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
@@ -89,22 +67,10 @@ func (r *projectResource) Update(ctx context.Context, req resource.UpdateRequest
 	id := state.ID.ValueString()
 
 	var body contract.UpdateProjectRequest
-	if !plan.Name.Equal(state.Name) {
-		body.Name = plan.Name.ValueStringPointer()
-	}
-	if !plan.Description.Equal(state.Description) {
-		// An empty description is how the API is told to remove it.
-		body.Description = new(plan.Description.ValueString())
-	}
-	var (
-		p   *contract.Project
-		err error
-	)
-	if body.Name != nil || body.Description != nil {
-		p, err = r.client.UpdateProject(ctx, id, body)
-	} else {
-		p, err = r.client.GetProject(ctx, id)
-	}
+	body.Name = changedString(plan.Name, state.Name)
+	body.Description = changedDescription(plan.Description, state.Description)
+	p, err := updateOrGet(ctx, r.client, id, body, body.Name != nil || body.Description != nil,
+		(*client.Client).UpdateProject, (*client.Client).GetProject)
 	if err != nil {
 		projectRecord.addWriteError(&resp.Diagnostics, r.client, fmt.Sprintf("update project %q (%s)", plan.Name.ValueString(), id), err)
 		return

@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/client"
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
 )
 
 // importableResource is what every resource implements beyond Resource:
@@ -93,6 +94,29 @@ func (r *recordResource) readFound(ctx context.Context, resp *resource.ReadRespo
 	return true
 }
 
+// readRecord is Read for a resource whose state M is refreshed from the
+// API's record T: it reads the record in state with get, drops a record
+// deleted outside Terraform (readFound), and otherwise lets refresh put
+// the API's answer into the state model before it is saved.
+func readRecord[M, T any](ctx context.Context, r *recordResource, req resource.ReadRequest, resp *resource.ReadResponse,
+	get func(c *client.Client, ctx context.Context, id string) (*T, error), refresh func(state *M, got *T) diag.Diagnostics) {
+	var (
+		state M
+		id    types.String
+	)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("id"), &id)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	got, err := get(r.client, ctx, id.ValueString())
+	if !r.readFound(ctx, resp, id.ValueString(), err) {
+		return
+	}
+	resp.Diagnostics.Append(refresh(&state, got)...)
+	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
+}
+
 // recordDataSource is what every data source shares: the kind of record it
 // reads, its type name and the API client.
 type recordDataSource struct {
@@ -164,4 +188,61 @@ func lookupByIDOrName[T any](ctx context.Context, diags *diag.Diagnostics, rec r
 		fmt.Sprintf("No %s named %q exists in the tenant of the provider's api_key. Names are case-sensitive; %s",
 			rec.kind, n, nameHint))
 	return nil
+}
+
+// recordFields are the attributes every kind of record has: embedded in
+// each kind's fields, so they are declared and converted once.
+type recordFields struct {
+	ID        types.String `tfsdk:"id"`
+	Name      types.String `tfsdk:"name"`
+	CreatedAt types.String `tfsdk:"created_at"`
+	UpdatedAt types.String `tfsdk:"updated_at"`
+}
+
+// recordFieldsOf converts what the API returns of every record.
+func recordFieldsOf(id, name string, createdAt, updatedAt contract.Time) recordFields {
+	return recordFields{
+		ID:        types.StringValue(id),
+		Name:      types.StringValue(name),
+		CreatedAt: types.StringValue(createdAt.String()),
+		UpdatedAt: types.StringValue(updatedAt.String()),
+	}
+}
+
+// timeOrNull is t as RFC 3339, or null when the API has none.
+func timeOrNull(t *contract.Time) types.String {
+	if t == nil {
+		return types.StringNull()
+	}
+	return types.StringValue(t.String())
+}
+
+// changedString is the planned value when it differs from state's, else
+// nil: an update sends only what changed.
+func changedString(plan, state types.String) *string {
+	if plan.Equal(state) {
+		return nil
+	}
+	return plan.ValueStringPointer()
+}
+
+// changedDescription is changedString for a description, which the API
+// removes when it is sent empty: a removed one is sent as "".
+func changedDescription(plan, state types.String) *string {
+	if plan.Equal(state) {
+		return nil
+	}
+	return new(plan.ValueString())
+}
+
+// updateOrGet sends body, the changes of the record id, with update, or,
+// when nothing the API holds changed, only reads the record back with get
+// for its computed attributes: an update with nothing in it is no write.
+func updateOrGet[T, B any](ctx context.Context, c *client.Client, id string, body B, changed bool,
+	update func(c *client.Client, ctx context.Context, id string, body B) (*T, error),
+	get func(c *client.Client, ctx context.Context, id string) (*T, error)) (*T, error) {
+	if changed {
+		return update(c, ctx, id, body)
+	}
+	return get(c, ctx, id)
 }

@@ -324,14 +324,10 @@ func TestAccResilience_retriesTransientFailures(t *testing.T) {
 	p.start(t, e.srv.URL)
 	names := connectionNames("retry", 3)
 
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testFactories,
-		CheckDestroy:             e.checkDestroyed,
-		Steps: []resource.TestStep{{
-			Config: providerConfig(p.URL, e.srv.APIKey) + connectionSet(names),
-			Check:  e.checkExactlyOnce(names),
-		}},
-	})
+	parallelTest(t, e.checkDestroyed, []resource.TestStep{{
+		Config: providerConfig(p.URL, e.srv.APIKey) + connectionSet(names),
+		Check:  e.checkExactlyOnce(names),
+	}})
 
 	for kind, faults := range p.faults {
 		seen, injected := p.counts(kind)
@@ -365,14 +361,10 @@ func TestAccResilience_rateLimited(t *testing.T) {
 	p.start(t, e.srv.URL)
 	names := connectionNames("limited", 10)
 
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testFactories,
-		CheckDestroy:             e.checkDestroyed,
-		Steps: []resource.TestStep{{
-			Config: providerConfig(p.URL, e.srv.APIKey) + connectionSet(names),
-			Check:  e.checkExactlyOnce(names),
-		}},
-	})
+	parallelTest(t, e.checkDestroyed, []resource.TestStep{{
+		Config: providerConfig(p.URL, e.srv.APIKey) + connectionSet(names),
+		Check:  e.checkExactlyOnce(names),
+	}})
 
 	limited := 0
 	for _, kind := range []string{kindConfigure, kindCreate, kindRead, kindDelete, kindOther} {

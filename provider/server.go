@@ -15,21 +15,16 @@ import (
 // serverFields are the attributes every view of an MCP server shares: the
 // resource and the data source.
 type serverFields struct {
-	ID              types.String `tfsdk:"id"`
+	recordFields
 	ProjectID       types.String `tfsdk:"project_id"`
-	Name            types.String `tfsdk:"name"`
 	Description     types.String `tfsdk:"description"`
 	TransportType   types.String `tfsdk:"transport_type"`
 	ConnectionType  types.String `tfsdk:"connection_type"`
 	URL             types.String `tfsdk:"url"`
 	Command         types.String `tfsdk:"command"`
 	Args            types.List   `tfsdk:"args"`
-	Status          types.String `tfsdk:"status"`
-	LastError       types.String `tfsdk:"last_error"`
 	LastConnectedAt types.String `tfsdk:"last_connected_at"`
 	GatewayURL      types.String `tfsdk:"gateway_url"`
-	CreatedAt       types.String `tfsdk:"created_at"`
-	UpdatedAt       types.String `tfsdk:"updated_at"`
 	checkStateFields
 }
 
@@ -39,22 +34,17 @@ type serverFields struct {
 // args at all, so an empty answer keeps whichever of the two was there.
 func serverFieldsOf(s *contract.Server, priorArgs types.List) serverFields {
 	f := serverFields{
-		ID:               types.StringValue(s.ID),
+		recordFields:     recordFieldsOf(s.ID, s.Name, s.CreatedAt, s.UpdatedAt),
 		ProjectID:        types.StringValue(s.ProjectID),
-		Name:             types.StringValue(s.Name),
 		Description:      types.StringPointerValue(s.Description),
 		TransportType:    types.StringValue(string(s.TransportType)),
 		ConnectionType:   types.StringValue(string(s.ConnectionType)),
 		URL:              types.StringPointerValue(s.URL),
 		Command:          types.StringPointerValue(s.Command),
 		Args:             types.ListNull(types.StringType),
-		Status:           types.StringValue(string(s.Status)),
-		LastError:        types.StringPointerValue(s.LastError),
-		LastConnectedAt:  types.StringNull(),
+		LastConnectedAt:  timeOrNull(s.LastConnectedAt),
 		GatewayURL:       types.StringPointerValue(s.GatewayURL),
-		CreatedAt:        types.StringValue(s.CreatedAt.String()),
-		UpdatedAt:        types.StringValue(s.UpdatedAt.String()),
-		checkStateFields: checkStateFieldsOf(s.Capabilities, s.ServerImplementation, s.CheckState),
+		checkStateFields: checkStateFieldsOf(string(s.Status), s.LastError, s.Capabilities, s.ServerImplementation, s.CheckState),
 	}
 	switch {
 	case len(s.Args) > 0:
@@ -65,9 +55,6 @@ func serverFieldsOf(s *contract.Server, priorArgs types.List) serverFields {
 		f.Args = types.ListValueMust(types.StringType, elems)
 	case s.Args != nil && !priorArgs.IsNull() && !priorArgs.IsUnknown() && len(priorArgs.Elements()) == 0:
 		f.Args = types.ListValueMust(types.StringType, []fwattr.Value{})
-	}
-	if s.LastConnectedAt != nil {
-		f.LastConnectedAt = types.StringValue(s.LastConnectedAt.String())
 	}
 	return f
 }
@@ -100,6 +87,10 @@ const (
 // emptyArgs makes a stdio server without arguments read as an empty list
 // (an http or sse server has null args).
 var emptyArgs = types.ListValueMust(types.StringType, nil)
+
+// serverDescs are the descriptions of the attributes every kind has.
+var serverDescs = recordDescs{id: descServerID, name: descServerName, description: descServerDesc,
+	createdAt: descServerCreatedAt, updatedAt: descServerUpdatedAt}
 
 // serverRecord is how diagnostics name MCP servers.
 var serverRecord = record{kind: "MCP server", noun: "MCP server", typeName: "mcp_server", nameScope: "within a project", exampleID: "mcp_abc123", checkID: checkServerID}

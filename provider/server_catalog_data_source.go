@@ -18,7 +18,7 @@ func NewServerCatalogDataSource() datasource.DataSource {
 			"assert that the tools your agents need are still offered.",
 		idAttr:        "server_id",
 		idDescription: "Id of the MCP server (`mcp_...`), as in `mcp_server.<name>.id`.",
-		idValidator:   validServerID(),
+		idValidator:   validServerID,
 		notFoundHint:  "Check the id, or look the server up with the mcp_server data source by name and project_id.",
 		catalog: func(ctx context.Context, c *client.Client, id string) (*contract.Catalog, error) {
 			return c.GetServerCatalog(ctx, id)

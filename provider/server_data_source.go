@@ -31,9 +31,7 @@ type serverDataSource struct {
 }
 
 func (d *serverDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
-	str := func(desc string) schema.StringAttribute {
-		return schema.StringAttribute{Computed: true, MarkdownDescription: desc}
-	}
+	str := dataSourceComputed.str
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Looks up one MCP server of your tenant by `id`, or by `name` within a project " +
 			"(`project_id`). Set either `id`, or `name` and `project_id`. The bearer token is never returned.",
@@ -42,22 +40,21 @@ func (d *serverDataSource) Schema(_ context.Context, _ datasource.SchemaRequest,
 				Optional:            true,
 				Computed:            true,
 				MarkdownDescription: "Id of the server to look up (`mcp_...`). Set either `id`, or `name` and `project_id`.",
-				Validators:          []validator.String{validServerID()},
+				Validators:          []validator.String{validServerID},
 			},
 			"name": schema.StringAttribute{
 				Optional: true,
 				Computed: true,
 				MarkdownDescription: "Name of the server to look up, matched exactly (case-sensitive) within `project_id`, " +
 					"which is then required: names are unique only within a project.",
-				Validators: []validator.String{validName()},
+				Validators: []validator.String{validName},
 			},
 			"project_id": schema.StringAttribute{
 				Optional:            true,
 				Computed:            true,
 				MarkdownDescription: descServerProjectID + " Required with `name`; computed when looking up by `id`.",
-				Validators:          []validator.String{validProjectID()},
+				Validators:          []validator.String{validProjectID},
 			},
-			"description":     str(descServerDesc + " Null when it has none."),
 			"transport_type":  str(descServerTransport),
 			"connection_type": str(descServerConnectionType),
 			"url":             str(descServerURL),
@@ -67,15 +64,12 @@ func (d *serverDataSource) Schema(_ context.Context, _ datasource.SchemaRequest,
 				Computed:            true,
 				MarkdownDescription: descServerArgs + " Null for `http` and `sse`.",
 			},
-			"status":            str(descServerStatus),
-			"last_error":        str(descServerLastError),
 			"last_connected_at": str(descServerLastConnectedAt),
-			"created_at":        str(descServerCreatedAt),
-			"updated_at":        str(descServerUpdatedAt),
 			"gateway_url":       str(descServerGatewayURL),
 		},
 	}
-	maps.Copy(resp.Schema.Attributes, checkStateDataSourceAttributes())
+	maps.Copy(resp.Schema.Attributes, serverDescs.dataSourceAttributes())
+	maps.Copy(resp.Schema.Attributes, checkStateDataSourceAttributes(descServerStatus, descServerLastError))
 }
 
 // ValidateConfig allows exactly id, or name with project_id. Unknown values

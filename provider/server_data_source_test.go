@@ -6,7 +6,6 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/hashicorp/terraform-plugin-testing/compare"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
@@ -17,23 +16,12 @@ import (
 func TestAccServerDataSource(t *testing.T) {
 	e := newServerAccEnv(t, "")
 	mcp := mcptest.StartHTTP(t, mcptest.Config{Name: "looked-up", Version: "0.9.0", Tools: true})
-	base := e.providerBlock() + fmt.Sprintf(`
-resource "mcp_project" "test" {
-  name = "lookups"
-}
-resource "mcp_server" "test" {
-  project_id  = mcp_project.test.id
-  name        = "Inventory"
-  description = "found by id and by name"
-  url         = %q
-}
-`, mcp.URL)
-	var checks []statecheck.StateCheck
-	for _, ds := range []string{"data.mcp_server.by_id", "data.mcp_server.by_name"} {
-		for _, a := range []string{"id", "project_id", "name", "description", "transport_type", "connection_type", "url",
-			"command", "args", "capabilities", "server_implementation", "last_error", "created_at"} {
-			checks = append(checks, statecheck.CompareValuePairs(serverAddr, attr(a), ds, attr(a), compare.ValuesSame()))
-		}
+	base := e.providerBlock() + serverInProject("lookups", "test", "Inventory",
+		`description = "found by id and by name"`, fmt.Sprintf("url = %q", mcp.URL))
+	sources := []string{"data.mcp_server.by_id", "data.mcp_server.by_name"}
+	checks := sameAs(serverAddr, sources, "id", "project_id", "name", "description", "transport_type", "connection_type", "url",
+		"command", "args", "capabilities", "server_implementation", "last_error", "created_at")
+	for _, ds := range sources {
 		checks = append(checks,
 			statecheck.ExpectKnownValue(ds, attr("status"), knownvalue.StringExact("connected")),
 			statecheck.ExpectKnownValue(ds, attr("server_implementation"), knownvalue.ObjectExact(map[string]knownvalue.Check{
@@ -41,12 +29,9 @@ resource "mcp_server" "test" {
 			})),
 		)
 	}
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testFactories,
-		CheckDestroy:             e.checkServersDestroyed,
-		Steps: []resource.TestStep{
-			{
-				Config: base + `
+	parallelTest(t, e.checkServersDestroyed, []resource.TestStep{
+		{
+			Config: base + `
 data "mcp_server" "by_id" {
   id = mcp_server.test.id
 }
@@ -55,51 +40,50 @@ data "mcp_server" "by_name" {
   project_id = mcp_project.test.id
 }
 `,
-				ConfigStateChecks: checks,
-			},
-			{
-				Config:      base + `data "mcp_server" "none" {}`,
-				ExpectError: regexp.MustCompile(`(?s)Missing MCP server lookup.*Set id.*or name and project_id`),
-			},
-			{
-				Config: base + `
+			ConfigStateChecks: checks,
+		},
+		{
+			Config:      base + `data "mcp_server" "none" {}`,
+			ExpectError: regexp.MustCompile(`(?s)Missing MCP server lookup.*Set id.*or name and project_id`),
+		},
+		{
+			Config: base + `
 data "mcp_server" "both" {
   id   = mcp_server.test.id
   name = "Inventory"
 }
 `,
-				ExpectError: regexp.MustCompile(`(?s)Conflicting MCP server lookup`),
-			},
-			{
-				Config:      base + `data "mcp_server" "no_project" { name = "Inventory" }`,
-				ExpectError: regexp.MustCompile(`(?s)Missing project_id.*unique only within a\s+project`),
-			},
-			{
-				Config: base + `
+			ExpectError: regexp.MustCompile(`(?s)Conflicting MCP server lookup`),
+		},
+		{
+			Config:      base + `data "mcp_server" "no_project" { name = "Inventory" }`,
+			ExpectError: regexp.MustCompile(`(?s)Missing project_id.*unique only within a\s+project`),
+		},
+		{
+			Config: base + `
 data "mcp_server" "extra_project" {
   id         = mcp_server.test.id
   project_id = mcp_project.test.id
 }
 `,
-				ExpectError: regexp.MustCompile(`(?s)project_id not used with id`),
-			},
-			{
-				Config:      base + `data "mcp_server" "bad" { id = "proj_abc" }`,
-				ExpectError: regexp.MustCompile(`(?s)Invalid MCP server id.*must be an MCP server id such as mcp_abc123`),
-			},
-			{
-				Config:      base + `data "mcp_server" "missing" { id = "mcp_nosuchserver" }`,
-				ExpectError: regexp.MustCompile(`(?s)MCP server not found.*No MCP server with id mcp_nosuchserver`),
-			},
-			{
-				Config: base + `
+			ExpectError: regexp.MustCompile(`(?s)project_id not used with id`),
+		},
+		{
+			Config:      base + `data "mcp_server" "bad" { id = "proj_abc" }`,
+			ExpectError: regexp.MustCompile(`(?s)Invalid MCP server id.*must be an MCP server id such as mcp_abc123`),
+		},
+		{
+			Config:      base + `data "mcp_server" "missing" { id = "mcp_nosuchserver" }`,
+			ExpectError: regexp.MustCompile(`(?s)MCP server not found.*No MCP server with id mcp_nosuchserver`),
+		},
+		{
+			Config: base + `
 data "mcp_server" "missing" {
   name       = "inventory"
   project_id = mcp_project.test.id
 }
 `,
-				ExpectError: regexp.MustCompile(`(?s)MCP server not found.*No MCP server named "inventory" exists in\s+project\s+proj_`),
-			},
+			ExpectError: regexp.MustCompile(`(?s)MCP server not found.*No MCP server named "inventory" exists in\s+project\s+proj_`),
 		},
 	})
 	if !slices.ContainsFunc(mcp.Requests(), func(r mcptest.Request) bool { return r.Method == "POST" }) {

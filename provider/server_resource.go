@@ -14,7 +14,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -44,7 +43,6 @@ type serverResourceModel struct {
 func (r *serverResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	transports := contract.Strings(contract.TransportTypes)
 	connections := contract.Strings(contract.ConnectionTypes)
-	stable := []planmodifier.String{stringplanmodifier.UseStateForUnknown()}
 
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "An MCP server registered in a project (`mcp_project`): reached over Streamable HTTP, " +
@@ -53,21 +51,10 @@ func (r *serverResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 			"`connect_on_apply = false`), so the applied state holds the real `status`, `capabilities` and " +
 			"`server_implementation`.",
 		Attributes: map[string]schema.Attribute{
-			"id": schema.StringAttribute{Computed: true, MarkdownDescription: descServerID, PlanModifiers: stable},
 			"project_id": schema.StringAttribute{
 				Required:            true,
 				MarkdownDescription: descServerProjectID + " Changing it moves the server to the other project in place.",
-				Validators:          []validator.String{validProjectID()},
-			},
-			"name": schema.StringAttribute{
-				Required:            true,
-				MarkdownDescription: descServerName + " Renaming updates the server in place.",
-				Validators:          []validator.String{validName()},
-			},
-			"description": schema.StringAttribute{
-				Optional:            true,
-				MarkdownDescription: descServerDesc + " Must not be empty: omit it to have none.",
-				Validators:          []validator.String{validDescription()},
+				Validators:          []validator.String{validProjectID},
 			},
 			"transport_type": schema.StringAttribute{
 				Optional: true,
@@ -89,13 +76,13 @@ func (r *serverResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 				Optional: true,
 				MarkdownDescription: descServerURL + " Required for `http` and `sse`, not allowed for `stdio`. Must not " +
 					"embed credentials; use a bearer token instead.",
-				Validators: []validator.String{validServerURL()},
+				Validators: []validator.String{validServerURL},
 			},
 			"command": schema.StringAttribute{
 				Optional: true,
 				MarkdownDescription: descServerCommand + " Required for `stdio`, not allowed otherwise. Never a path or a " +
 					"shell line: put arguments in `args`.",
-				Validators: []validator.String{validCommand()},
+				Validators: []validator.String{validCommand},
 			},
 			"args": schema.ListAttribute{
 				ElementType:         types.StringType,
@@ -117,11 +104,7 @@ func (r *serverResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 			// These change by themselves (probes), so they get no
 			// UseStateForUnknown: a stale planned value would make apply
 			// report an inconsistent result.
-			"status":            schema.StringAttribute{Computed: true, MarkdownDescription: descServerStatus},
-			"last_error":        schema.StringAttribute{Computed: true, MarkdownDescription: descServerLastError},
-			"last_connected_at": schema.StringAttribute{Computed: true, MarkdownDescription: descServerLastConnectedAt},
-			"created_at":        schema.StringAttribute{Computed: true, MarkdownDescription: descServerCreatedAt, PlanModifiers: stable},
-			"updated_at":        schema.StringAttribute{Computed: true, MarkdownDescription: descServerUpdatedAt},
+			"last_connected_at": resourceComputed.str(descServerLastConnectedAt),
 			"gateway_url": schema.StringAttribute{
 				Computed:            true,
 				MarkdownDescription: descServerGatewayURL,
@@ -129,7 +112,8 @@ func (r *serverResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 			},
 		},
 	}
-	maps.Copy(resp.Schema.Attributes, checkStateResourceAttributes())
+	maps.Copy(resp.Schema.Attributes, r.rec.resourceAttributes(serverDescs))
+	maps.Copy(resp.Schema.Attributes, checkStateResourceAttributes(descServerStatus, descServerLastError))
 	maps.Copy(resp.Schema.Attributes, bearerToken.stringAttributes(writeOnlyDocs{
 		stored: "Token the API sends as `Authorization: Bearer <token>` to an `http` or `sse` server.",
 		storedMore: "The API never returns the token, so a token changed outside Terraform is not detected. " +
@@ -137,7 +121,7 @@ func (r *serverResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 		writeOnly: "Write-only token the API sends as `Authorization: Bearer <token>` to an `http` or `sse` server: " +
 			"sent to the API but never stored in the plan or state.",
 		writeOnlyMore: "Not allowed for `stdio`.",
-	}, validToken()))
+	}, validToken))
 }
 
 // ValidateConfig checks the attributes each transport needs and forbids, at
@@ -282,27 +266,19 @@ func (r *serverResource) connect(ctx context.Context, id, name string, diags *di
 }
 
 func (r *serverResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	var state serverResourceModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-
-	s, err := r.client.GetServer(ctx, state.ID.ValueString())
-	if !r.readFound(ctx, resp, state.ID.ValueString(), err) {
-		return
-	}
-
-	// Everything the API returns replaces state, so edits made outside
-	// Terraform show up as a diff. The tokens are never returned and keep
-	// their state values.
-	state.serverFields = serverFieldsOf(s, state.Args)
-	state.BearerTokenWO = types.StringNull()
-	if state.ConnectOnApply.IsNull() {
-		// After an import: the default, so that the plan stays empty.
-		state.ConnectOnApply = types.BoolValue(true)
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
+	readRecord(ctx, &r.recordResource, req, resp, (*client.Client).GetServer,
+		func(state *serverResourceModel, s *contract.Server) diag.Diagnostics {
+			// Everything the API returns replaces state, so edits made outside
+			// Terraform show up as a diff. The tokens are never returned and keep
+			// their state values.
+			state.serverFields = serverFieldsOf(s, state.Args)
+			state.BearerTokenWO = types.StringNull()
+			if state.ConnectOnApply.IsNull() {
+				// After an import: the default, so that the plan stays empty.
+				state.ConnectOnApply = types.BoolValue(true)
+			}
+			return nil
+		})
 }
 
 func (r *serverResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
@@ -321,17 +297,10 @@ func (r *serverResource) Update(ctx context.Context, req resource.UpdateRequest,
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	var (
-		s   *contract.Server
-		err error
-	)
-	if body != (contract.UpdateServerRequest{}) {
-		s, err = r.client.UpdateServer(ctx, id, body)
-	} else {
-		// Only Terraform-side values changed (connect_on_apply, a removed
-		// bearer_token_wo_version); refresh the computed attributes.
-		s, err = r.client.GetServer(ctx, id)
-	}
+	// Unchanged when only Terraform-side values changed (connect_on_apply,
+	// a removed bearer_token_wo_version).
+	s, err := updateOrGet(ctx, r.client, id, body, body != (contract.UpdateServerRequest{}),
+		(*client.Client).UpdateServer, (*client.Client).GetServer)
 	if err != nil {
 		serverRecord.addWriteError(&resp.Diagnostics, r.client, fmt.Sprintf("update MCP server %q (%s)", name, id), err)
 		return
@@ -365,16 +334,9 @@ func serverUpdateRequest(ctx context.Context, plan, state, config serverResource
 		body  contract.UpdateServerRequest
 		diags diag.Diagnostics
 	)
-	if !plan.ProjectID.Equal(state.ProjectID) {
-		body.ProjectID = plan.ProjectID.ValueStringPointer()
-	}
-	if !plan.Name.Equal(state.Name) {
-		body.Name = plan.Name.ValueStringPointer()
-	}
-	if !plan.Description.Equal(state.Description) {
-		// An empty description is how the API is told to remove it.
-		body.Description = new(plan.Description.ValueString())
-	}
+	body.ProjectID = changedString(plan.ProjectID, state.ProjectID)
+	body.Name = changedString(plan.Name, state.Name)
+	body.Description = changedDescription(plan.Description, state.Description)
 	if !plan.ConnectionType.Equal(state.ConnectionType) {
 		body.ConnectionType = new(contract.ConnectionType(plan.ConnectionType.ValueString()))
 	}

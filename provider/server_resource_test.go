@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -12,16 +11,13 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/types"
-	"github.com/hashicorp/terraform-plugin-testing/compare"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
-	"github.com/hashicorp/terraform-plugin-testing/tfversion"
 
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/apitest"
-	"github.com/mcpconn/terraform-provider-mcp/apiserver/client"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/health"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/httpapi"
@@ -38,10 +34,7 @@ var serverIDPattern = regexp.MustCompile(`^mcp_[A-Za-z0-9]+$`)
 // the stdio programs in stdioDir named by stdio.
 func newServerAccEnv(t *testing.T, stdioDir string, stdio ...string) *accEnv {
 	t.Helper()
-	if os.Getenv(resource.EnvTfAcc) == "" {
-		t.Skipf("acceptance test: set %s=1 to run it", resource.EnvTfAcc)
-	}
-	srv := apitest.Start(t, apitest.WithConfig(func(s *apitest.Server, cfg *httpapi.Config) {
+	return newAccEnv(t, apitest.WithConfig(func(s *apitest.Server, cfg *httpapi.Config) {
 		sc, err := health.NewServerChecker(health.CheckerConfig{
 			Store:         s.Store,
 			Keyring:       s.Keyring,
@@ -58,11 +51,6 @@ func newServerAccEnv(t *testing.T, stdioDir string, stdio ...string) *accEnv {
 		cfg.ServerChecker = sc
 		cfg.StdioCommands = stdio
 	}))
-	c, err := client.New(srv.URL, srv.APIKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &accEnv{srv: srv, client: c}
 }
 
 // project makes a project outside Terraform, for configurations that only
@@ -121,92 +109,75 @@ func TestAccServer_http(t *testing.T) {
 	mcp := mcptest.StartHTTP(t, mcptest.Config{Name: "Example MCP", Version: "1.0.0", Tools: true, Resources: true})
 	closed := mcptest.ClosedURL(t) + "/mcp"
 	cfg := func(name, url, extra string) string {
-		return e.providerBlock() + fmt.Sprintf(`
-resource "mcp_project" "test" {
-  name = "servers"
-}
-resource "mcp_server" "test" {
-  project_id = mcp_project.test.id
-  name       = %q
-  url        = %q
-  %s
-}
-`, name, url, extra)
+		return e.providerBlock() + serverInProject("servers", "test", name, fmt.Sprintf("url = %q", url), extra)
 	}
-	sameID := statecheck.CompareValue(compare.ValuesSame())
+	sameID := sameValues()
 
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testFactories,
-		CheckDestroy:             e.checkServersDestroyed,
-		Steps: []resource.TestStep{
-			{
-				Config: cfg("Production Server", mcp.URL, `description = "Main production MCP server"`),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(serverAddr, plancheck.ResourceActionCreate),
-					plancheck.ExpectUnknownValue(serverAddr, attr("status")),
-					plancheck.ExpectKnownValue(serverAddr, attr("transport_type"), knownvalue.StringExact("http")),
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					sameID.AddStateValue(serverAddr, attr("id")),
-					statecheck.ExpectKnownValue(serverAddr, attr("id"), knownvalue.StringRegexp(serverIDPattern)),
-					statecheck.CompareValuePairs(serverAddr, attr("project_id"), projectAddr, attr("id"), compare.ValuesSame()),
-					statecheck.ExpectKnownValue(serverAddr, attr("name"), knownvalue.StringExact("Production Server")),
-					statecheck.ExpectKnownValue(serverAddr, attr("description"), knownvalue.StringExact("Main production MCP server")),
-					statecheck.ExpectKnownValue(serverAddr, attr("url"), knownvalue.StringExact(mcp.URL)),
-					statecheck.ExpectKnownValue(serverAddr, attr("transport_type"), knownvalue.StringExact("http")),
-					statecheck.ExpectKnownValue(serverAddr, attr("connection_type"), knownvalue.StringExact("direct")),
-					statecheck.ExpectKnownValue(serverAddr, attr("command"), knownvalue.Null()),
-					statecheck.ExpectKnownValue(serverAddr, attr("args"), knownvalue.Null()),
-					statecheck.ExpectKnownValue(serverAddr, attr("connect_on_apply"), knownvalue.Bool(true)),
-					statecheck.ExpectKnownValue(serverAddr, attr("status"), knownvalue.StringExact("connected")),
-					statecheck.ExpectKnownValue(serverAddr, attr("capabilities"), knownvalue.ObjectExact(map[string]knownvalue.Check{
-						"tools": knownvalue.Bool(true), "resources": knownvalue.Bool(true), "prompts": knownvalue.Bool(false),
-					})),
-					statecheck.ExpectKnownValue(serverAddr, attr("server_implementation"), knownvalue.ObjectExact(map[string]knownvalue.Check{
-						"name": knownvalue.StringExact("Example MCP"), "version": knownvalue.StringExact("1.0.0"),
-					})),
-					statecheck.ExpectKnownValue(serverAddr, attr("last_error"), knownvalue.Null()),
-					statecheck.ExpectKnownValue(serverAddr, attr("last_connected_at"), knownvalue.StringRegexp(timestampPattern)),
-					statecheck.ExpectKnownValue(serverAddr, attr("created_at"), knownvalue.StringRegexp(timestampPattern)),
-					statecheck.ExpectKnownValue(serverAddr, attr("updated_at"), knownvalue.StringRegexp(timestampPattern)),
-					statecheck.ExpectKnownValue(serverAddr, attr("bearer_token"), knownvalue.Null()),
-				},
+	parallelTest(t, e.checkServersDestroyed, []resource.TestStep{
+		{
+			Config: cfg("Production Server", mcp.URL, `description = "Main production MCP server"`),
+			ConfigPlanChecks: planned(serverAddr, plancheck.ResourceActionCreate,
+				plancheck.ExpectUnknownValue(serverAddr, attr("status")),
+				plancheck.ExpectKnownValue(serverAddr, attr("transport_type"), knownvalue.StringExact("http")),
+			),
+			ConfigStateChecks: []statecheck.StateCheck{
+				sameID.AddStateValue(serverAddr, attr("id")),
+				statecheck.ExpectKnownValue(serverAddr, attr("id"), knownvalue.StringRegexp(serverIDPattern)),
+				samePair(serverAddr, attr("project_id"), projectAddr, attr("id")),
+				statecheck.ExpectKnownValue(serverAddr, attr("name"), knownvalue.StringExact("Production Server")),
+				statecheck.ExpectKnownValue(serverAddr, attr("description"), knownvalue.StringExact("Main production MCP server")),
+				statecheck.ExpectKnownValue(serverAddr, attr("url"), knownvalue.StringExact(mcp.URL)),
+				statecheck.ExpectKnownValue(serverAddr, attr("transport_type"), knownvalue.StringExact("http")),
+				statecheck.ExpectKnownValue(serverAddr, attr("connection_type"), knownvalue.StringExact("direct")),
+				statecheck.ExpectKnownValue(serverAddr, attr("command"), knownvalue.Null()),
+				statecheck.ExpectKnownValue(serverAddr, attr("args"), knownvalue.Null()),
+				statecheck.ExpectKnownValue(serverAddr, attr("connect_on_apply"), knownvalue.Bool(true)),
+				statecheck.ExpectKnownValue(serverAddr, attr("status"), knownvalue.StringExact("connected")),
+				statecheck.ExpectKnownValue(serverAddr, attr("capabilities"), knownvalue.ObjectExact(map[string]knownvalue.Check{
+					"tools": knownvalue.Bool(true), "resources": knownvalue.Bool(true), "prompts": knownvalue.Bool(false),
+				})),
+				statecheck.ExpectKnownValue(serverAddr, attr("server_implementation"), knownvalue.ObjectExact(map[string]knownvalue.Check{
+					"name": knownvalue.StringExact("Example MCP"), "version": knownvalue.StringExact("1.0.0"),
+				})),
+				statecheck.ExpectKnownValue(serverAddr, attr("last_error"), knownvalue.Null()),
+				statecheck.ExpectKnownValue(serverAddr, attr("last_connected_at"), knownvalue.StringRegexp(timestampPattern)),
+				statecheck.ExpectKnownValue(serverAddr, attr("created_at"), knownvalue.StringRegexp(timestampPattern)),
+				statecheck.ExpectKnownValue(serverAddr, attr("updated_at"), knownvalue.StringRegexp(timestampPattern)),
+				statecheck.ExpectKnownValue(serverAddr, attr("bearer_token"), knownvalue.Null()),
 			},
-			{
-				// A new url is connected to on apply: nothing listens there, so
-				// the state holds the failure, and the apply still succeeds.
-				Config: cfg("Prod", closed, `connection_type = "proxy"`),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(serverAddr, plancheck.ResourceActionUpdate),
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					sameID.AddStateValue(serverAddr, attr("id")),
-					statecheck.ExpectKnownValue(serverAddr, attr("name"), knownvalue.StringExact("Prod")),
-					statecheck.ExpectKnownValue(serverAddr, attr("description"), knownvalue.Null()),
-					statecheck.ExpectKnownValue(serverAddr, attr("connection_type"), knownvalue.StringExact("proxy")),
-					statecheck.ExpectKnownValue(serverAddr, attr("status"), knownvalue.StringExact("error")),
-					statecheck.ExpectKnownValue(serverAddr, attr("last_error"), knownvalue.StringRegexp(regexp.MustCompile(`.+`))),
-					statecheck.ExpectKnownValue(serverAddr, attr("capabilities"), knownvalue.Null()),
-					statecheck.ExpectKnownValue(serverAddr, attr("server_implementation"), knownvalue.Null()),
-				},
+		},
+		{
+			// A new url is connected to on apply: nothing listens there, so
+			// the state holds the failure, and the apply still succeeds.
+			Config:           cfg("Prod", closed, `connection_type = "proxy"`),
+			ConfigPlanChecks: planned(serverAddr, plancheck.ResourceActionUpdate),
+			ConfigStateChecks: []statecheck.StateCheck{
+				sameID.AddStateValue(serverAddr, attr("id")),
+				statecheck.ExpectKnownValue(serverAddr, attr("name"), knownvalue.StringExact("Prod")),
+				statecheck.ExpectKnownValue(serverAddr, attr("description"), knownvalue.Null()),
+				statecheck.ExpectKnownValue(serverAddr, attr("connection_type"), knownvalue.StringExact("proxy")),
+				statecheck.ExpectKnownValue(serverAddr, attr("status"), knownvalue.StringExact("error")),
+				statecheck.ExpectKnownValue(serverAddr, attr("last_error"), knownvalue.StringRegexp(regexp.MustCompile(`.+`))),
+				statecheck.ExpectKnownValue(serverAddr, attr("capabilities"), knownvalue.Null()),
+				statecheck.ExpectKnownValue(serverAddr, attr("server_implementation"), knownvalue.Null()),
 			},
-			{
-				// Back to the live server: connected again.
-				Config: cfg("Prod", mcp.URL, `connection_type = "proxy"`),
-				ConfigStateChecks: []statecheck.StateCheck{
-					sameID.AddStateValue(serverAddr, attr("id")),
-					statecheck.ExpectKnownValue(serverAddr, attr("status"), knownvalue.StringExact("connected")),
-					statecheck.ExpectKnownValue(serverAddr, attr("last_error"), knownvalue.Null()),
-				},
+		},
+		{
+			// Back to the live server: connected again.
+			Config: cfg("Prod", mcp.URL, `connection_type = "proxy"`),
+			ConfigStateChecks: []statecheck.StateCheck{
+				sameID.AddStateValue(serverAddr, attr("id")),
+				statecheck.ExpectKnownValue(serverAddr, attr("status"), knownvalue.StringExact("connected")),
+				statecheck.ExpectKnownValue(serverAddr, attr("last_error"), knownvalue.Null()),
 			},
-			{
-				ResourceName:      serverAddr,
-				ImportState:       true,
-				ImportStateVerify: true,
-				// The API's own background probe, started by the update, may
-				// record its (equal) result after the apply's connect did.
-				ImportStateVerifyIgnore: []string{"last_connected_at", "updated_at"},
-			},
+		},
+		{
+			ResourceName:      serverAddr,
+			ImportState:       true,
+			ImportStateVerify: true,
+			// The API's own background probe, started by the update, may
+			// record its (equal) result after the apply's connect did.
+			ImportStateVerifyIgnore: []string{"last_connected_at", "updated_at"},
 		},
 	})
 }
@@ -219,81 +190,60 @@ func TestAccServer_sseWriteOnlyToken(t *testing.T) {
 	mcp := mcptest.StartSSE(t, mcptest.Config{Prompts: true, BearerToken: token2})
 	watch := &tokenWatch{mcp: mcp}
 	cfg := func(token string, version int) string {
-		return e.providerBlock() + fmt.Sprintf(`
-resource "mcp_server" "test" {
-  project_id              = %q
-  name                    = "events"
-  transport_type          = "sse"
-  url                     = %q
-  bearer_token_wo         = %q
-  bearer_token_wo_version = %d
-}
-`, project, mcp.URL, token, version)
+		return e.serverConfig(project, "events", `transport_type = "sse"`, fmt.Sprintf("url = %q", mcp.URL),
+			fmt.Sprintf("bearer_token_wo = %q", token), fmt.Sprintf("bearer_token_wo_version = %d", version))
 	}
-	sameID := statecheck.CompareValue(compare.ValuesSame())
+	sameID := sameValues()
 
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testFactories,
-		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.RequireAbove(tfversion.Version1_11_0)},
-		CheckDestroy:             e.checkServersDestroyed,
-		Steps: []resource.TestStep{
-			{
-				Config: cfg(token1, 1),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					absentFromPlan{token1},
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					sameID.AddStateValue(serverAddr, attr("id")),
-					statecheck.ExpectKnownValue(serverAddr, attr("transport_type"), knownvalue.StringExact("sse")),
-					statecheck.ExpectKnownValue(serverAddr, attr("status"), knownvalue.StringExact("error")),
-					statecheck.ExpectKnownValue(serverAddr, attr("bearer_token_wo"), knownvalue.Null()),
-					statecheck.ExpectKnownValue(serverAddr, attr("bearer_token"), knownvalue.Null()),
-					absentFromState{token1},
-				},
-				Check: watch.saw(token1),
+	writeOnlyTest(t, e.checkServersDestroyed, []resource.TestStep{
+		{
+			Config: cfg(token1, 1),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				absentFromPlan{token1},
+			}},
+			ConfigStateChecks: []statecheck.StateCheck{
+				sameID.AddStateValue(serverAddr, attr("id")),
+				statecheck.ExpectKnownValue(serverAddr, attr("transport_type"), knownvalue.StringExact("sse")),
+				statecheck.ExpectKnownValue(serverAddr, attr("status"), knownvalue.StringExact("error")),
+				statecheck.ExpectKnownValue(serverAddr, attr("bearer_token_wo"), knownvalue.Null()),
+				statecheck.ExpectKnownValue(serverAddr, attr("bearer_token"), knownvalue.Null()),
+				absentFromState{token1},
 			},
-			{
-				// Without a version bump Terraform cannot see the new token.
-				Config: cfg(token2, 1),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectEmptyPlan(),
-				}},
+			Check: watch.saw(token1),
+		},
+		{
+			// Without a version bump Terraform cannot see the new token.
+			Config: cfg(token2, 1),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectEmptyPlan(),
+			}},
+		},
+		{
+			PreConfig: watch.mark,
+			Config:    cfg(token2, 2),
+			ConfigPlanChecks: planned(serverAddr, plancheck.ResourceActionUpdate,
+				absentFromPlan{token2},
+			),
+			ConfigStateChecks: []statecheck.StateCheck{
+				sameID.AddStateValue(serverAddr, attr("id")),
+				statecheck.ExpectKnownValue(serverAddr, attr("status"), knownvalue.StringExact("connected")),
+				statecheck.ExpectKnownValue(serverAddr, attr("capabilities"), knownvalue.ObjectExact(map[string]knownvalue.Check{
+					"tools": knownvalue.Bool(false), "resources": knownvalue.Bool(false), "prompts": knownvalue.Bool(true),
+				})),
+				statecheck.ExpectKnownValue(serverAddr, attr("bearer_token_wo_version"), knownvalue.Int64Exact(2)),
+				absentFromState{token1},
+				absentFromState{token2},
 			},
-			{
-				PreConfig: watch.mark,
-				Config:    cfg(token2, 2),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(serverAddr, plancheck.ResourceActionUpdate),
-					absentFromPlan{token2},
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					sameID.AddStateValue(serverAddr, attr("id")),
-					statecheck.ExpectKnownValue(serverAddr, attr("status"), knownvalue.StringExact("connected")),
-					statecheck.ExpectKnownValue(serverAddr, attr("capabilities"), knownvalue.ObjectExact(map[string]knownvalue.Check{
-						"tools": knownvalue.Bool(false), "resources": knownvalue.Bool(false), "prompts": knownvalue.Bool(true),
-					})),
-					statecheck.ExpectKnownValue(serverAddr, attr("bearer_token_wo_version"), knownvalue.Int64Exact(2)),
-					absentFromState{token1},
-					absentFromState{token2},
-				},
-				Check: watch.saw(token2),
+			Check: watch.saw(token2),
+		},
+		{
+			// Dropping the token removes it from the server: the handshake fails again.
+			PreConfig: watch.mark,
+			Config:    e.serverConfig(project, "events", `transport_type = "sse"`, fmt.Sprintf("url = %q", mcp.URL)),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(serverAddr, attr("status"), knownvalue.StringExact("error")),
 			},
-			{
-				// Dropping the token removes it from the server: the handshake fails again.
-				PreConfig: watch.mark,
-				Config: e.providerBlock() + fmt.Sprintf(`
-resource "mcp_server" "test" {
-  project_id     = %q
-  name           = "events"
-  transport_type = "sse"
-  url            = %q
-}
-`, project, mcp.URL),
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(serverAddr, attr("status"), knownvalue.StringExact("error")),
-				},
-				Check: watch.saw(""),
-			},
+			Check: watch.saw(""),
 		},
 	})
 }
@@ -302,28 +252,17 @@ func TestAccServer_sensitiveBearerToken(t *testing.T) {
 	e := newServerAccEnv(t, "")
 	project := e.project(t, "sensitive")
 	mcp := mcptest.StartHTTP(t, mcptest.Config{Tools: true, BearerToken: "plain-token"})
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testFactories,
-		CheckDestroy:             e.checkServersDestroyed,
-		Steps: []resource.TestStep{{
-			Config: e.providerBlock() + fmt.Sprintf(`
-resource "mcp_server" "test" {
-  project_id   = %q
-  name         = "sensitive"
-  url          = %q
-  bearer_token = "plain-token"
-}
-`, project, mcp.URL),
-			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-				plancheck.ExpectSensitiveValue(serverAddr, attr("bearer_token")),
-			}},
-			ConfigStateChecks: []statecheck.StateCheck{
-				statecheck.ExpectSensitiveValue(serverAddr, attr("bearer_token")),
-				statecheck.ExpectKnownValue(serverAddr, attr("status"), knownvalue.StringExact("connected")),
-			},
-			Check: (&tokenWatch{mcp: mcp}).saw("plain-token"),
+	parallelTest(t, e.checkServersDestroyed, []resource.TestStep{{
+		Config: e.serverConfig(project, "sensitive", fmt.Sprintf("url = %q", mcp.URL), `bearer_token = "plain-token"`),
+		ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+			plancheck.ExpectSensitiveValue(serverAddr, attr("bearer_token")),
 		}},
-	})
+		ConfigStateChecks: []statecheck.StateCheck{
+			statecheck.ExpectSensitiveValue(serverAddr, attr("bearer_token")),
+			statecheck.ExpectKnownValue(serverAddr, attr("status"), knownvalue.StringExact("connected")),
+		},
+		Check: (&tokenWatch{mcp: mcp}).saw("plain-token"),
+	}})
 }
 
 func TestAccServer_connectOnApply(t *testing.T) {
@@ -331,37 +270,24 @@ func TestAccServer_connectOnApply(t *testing.T) {
 	project := e.project(t, "lazy")
 	mcp := mcptest.StartModern(t)
 	cfg := func(connect bool) string {
-		return e.providerBlock() + fmt.Sprintf(`
-resource "mcp_server" "test" {
-  project_id       = %q
-  name             = "lazy"
-  url              = %q
-  connect_on_apply = %t
-}
-`, project, mcp.URL, connect)
+		return e.serverConfig(project, "lazy", fmt.Sprintf("url = %q", mcp.URL), fmt.Sprintf("connect_on_apply = %t", connect))
 	}
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testFactories,
-		CheckDestroy:             e.checkServersDestroyed,
-		Steps: []resource.TestStep{
-			{
-				// Not connected on apply: the state holds what the create answered.
-				Config: cfg(false),
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(serverAddr, attr("status"), knownvalue.StringExact("connecting")),
-					statecheck.ExpectKnownValue(serverAddr, attr("connect_on_apply"), knownvalue.Bool(false)),
-				},
+	parallelTest(t, e.checkServersDestroyed, []resource.TestStep{
+		{
+			// Not connected on apply: the state holds what the create answered.
+			Config: cfg(false),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(serverAddr, attr("status"), knownvalue.StringExact("connecting")),
+				statecheck.ExpectKnownValue(serverAddr, attr("connect_on_apply"), knownvalue.Bool(false)),
 			},
-			{
-				// Turning it on connects now.
-				Config: cfg(true),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(serverAddr, plancheck.ResourceActionUpdate),
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(serverAddr, attr("status"), knownvalue.StringExact("connected")),
-					statecheck.ExpectKnownValue(serverAddr, attr("server_implementation").AtMapKey("name"), knownvalue.StringExact("mcptest-modern")),
-				},
+		},
+		{
+			// Turning it on connects now.
+			Config:           cfg(true),
+			ConfigPlanChecks: planned(serverAddr, plancheck.ResourceActionUpdate),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(serverAddr, attr("status"), knownvalue.StringExact("connected")),
+				statecheck.ExpectKnownValue(serverAddr, attr("server_implementation").AtMapKey("name"), knownvalue.StringExact("mcptest-modern")),
 			},
 		},
 	})
@@ -372,22 +298,12 @@ resource "mcp_server" "test" {
 func TestAccServer_apiWithoutProber(t *testing.T) {
 	e := newAccEnv(t)
 	project := e.project(t, "unprobed")
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testFactories,
-		CheckDestroy:             e.checkServersDestroyed,
-		Steps: []resource.TestStep{{
-			Config: e.providerBlock() + fmt.Sprintf(`
-resource "mcp_server" "test" {
-  project_id = %q
-  name       = "unprobed"
-  url        = "https://mcp.example.com/mcp"
-}
-`, project),
-			ConfigStateChecks: []statecheck.StateCheck{
-				statecheck.ExpectKnownValue(serverAddr, attr("status"), knownvalue.StringExact("connecting")),
-			},
-		}},
-	})
+	parallelTest(t, e.checkServersDestroyed, []resource.TestStep{{
+		Config: e.serverConfig(project, "unprobed", `url = "https://mcp.example.com/mcp"`),
+		ConfigStateChecks: []statecheck.StateCheck{
+			statecheck.ExpectKnownValue(serverAddr, attr("status"), knownvalue.StringExact("connecting")),
+		},
+	}})
 }
 
 func TestAccServer_stdio(t *testing.T) {
@@ -396,109 +312,71 @@ func TestAccServer_stdio(t *testing.T) {
 	e := newServerAccEnv(t, filepath.Clean(dir), command)
 	project := e.project(t, "local")
 	mcp := mcptest.StartHTTP(t, mcptest.Config{Name: "remote"})
-	sameID := statecheck.CompareValue(compare.ValuesSame())
+	sameID := sameValues()
+	// stdio is the server started as command, with the further attributes attrs.
+	stdio := func(command string, attrs ...string) string {
+		return e.serverConfig(project, "local", append([]string{`transport_type = "stdio"`, fmt.Sprintf("command = %q", command)}, attrs...)...)
+	}
 
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testFactories,
-		CheckDestroy:             e.checkServersDestroyed,
-		Steps: []resource.TestStep{
-			{
-				Config: e.providerBlock() + fmt.Sprintf(`
-resource "mcp_server" "test" {
-  project_id     = %q
-  name           = "local"
-  transport_type = "stdio"
-  command        = %q
-}
-`, project, command),
-				ConfigStateChecks: []statecheck.StateCheck{
-					sameID.AddStateValue(serverAddr, attr("id")),
-					statecheck.ExpectKnownValue(serverAddr, attr("command"), knownvalue.StringExact(command)),
-					// The API's empty list reads as the configuration's null.
-					statecheck.ExpectKnownValue(serverAddr, attr("args"), knownvalue.Null()),
-					statecheck.ExpectKnownValue(serverAddr, attr("url"), knownvalue.Null()),
-					statecheck.ExpectKnownValue(serverAddr, attr("status"), knownvalue.StringExact("connected")),
-				},
+	parallelTest(t, e.checkServersDestroyed, []resource.TestStep{
+		{
+			Config: stdio(command),
+			ConfigStateChecks: []statecheck.StateCheck{
+				sameID.AddStateValue(serverAddr, attr("id")),
+				statecheck.ExpectKnownValue(serverAddr, attr("command"), knownvalue.StringExact(command)),
+				// The API's empty list reads as the configuration's null.
+				statecheck.ExpectKnownValue(serverAddr, attr("args"), knownvalue.Null()),
+				statecheck.ExpectKnownValue(serverAddr, attr("url"), knownvalue.Null()),
+				statecheck.ExpectKnownValue(serverAddr, attr("status"), knownvalue.StringExact("connected")),
 			},
-			{
-				// An explicit empty list stays one.
-				Config: e.providerBlock() + fmt.Sprintf(`
-resource "mcp_server" "test" {
-  project_id     = %q
-  name           = "local"
-  transport_type = "stdio"
-  command        = %q
-  args           = []
-}
-`, project, command),
-				ConfigStateChecks: []statecheck.StateCheck{
-					sameID.AddStateValue(serverAddr, attr("id")),
-					statecheck.ExpectKnownValue(serverAddr, attr("args"), knownvalue.ListSizeExact(0)),
-				},
+		},
+		{
+			// An explicit empty list stays one.
+			Config: stdio(command, "args = []"),
+			ConfigStateChecks: []statecheck.StateCheck{
+				sameID.AddStateValue(serverAddr, attr("id")),
+				statecheck.ExpectKnownValue(serverAddr, attr("args"), knownvalue.ListSizeExact(0)),
 			},
-			{
-				ResourceName:      serverAddr,
-				ImportState:       true,
-				ImportStateVerify: true,
-				// [] and null read the same after import; a background probe
-				// may have recorded after the apply's connect.
-				ImportStateVerifyIgnore: []string{"args", "last_connected_at", "updated_at"},
+		},
+		{
+			ResourceName:      serverAddr,
+			ImportState:       true,
+			ImportStateVerify: true,
+			// [] and null read the same after import; a background probe
+			// may have recorded after the apply's connect.
+			ImportStateVerifyIgnore: []string{"args", "last_connected_at", "updated_at"},
+		},
+		{
+			// Switching to http in place.
+			Config:           e.serverConfig(project, "local", fmt.Sprintf("url = %q", mcp.URL)),
+			ConfigPlanChecks: planned(serverAddr, plancheck.ResourceActionUpdate),
+			ConfigStateChecks: []statecheck.StateCheck{
+				sameID.AddStateValue(serverAddr, attr("id")),
+				statecheck.ExpectKnownValue(serverAddr, attr("transport_type"), knownvalue.StringExact("http")),
+				statecheck.ExpectKnownValue(serverAddr, attr("command"), knownvalue.Null()),
+				statecheck.ExpectKnownValue(serverAddr, attr("args"), knownvalue.Null()),
+				statecheck.ExpectKnownValue(serverAddr, attr("status"), knownvalue.StringExact("connected")),
+				statecheck.ExpectKnownValue(serverAddr, attr("server_implementation").AtMapKey("name"), knownvalue.StringExact("remote")),
 			},
-			{
-				// Switching to http in place.
-				Config: e.providerBlock() + fmt.Sprintf(`
-resource "mcp_server" "test" {
-  project_id = %q
-  name       = "local"
-  url        = %q
-}
-`, project, mcp.URL),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(serverAddr, plancheck.ResourceActionUpdate),
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					sameID.AddStateValue(serverAddr, attr("id")),
-					statecheck.ExpectKnownValue(serverAddr, attr("transport_type"), knownvalue.StringExact("http")),
-					statecheck.ExpectKnownValue(serverAddr, attr("command"), knownvalue.Null()),
-					statecheck.ExpectKnownValue(serverAddr, attr("args"), knownvalue.Null()),
-					statecheck.ExpectKnownValue(serverAddr, attr("status"), knownvalue.StringExact("connected")),
-					statecheck.ExpectKnownValue(serverAddr, attr("server_implementation").AtMapKey("name"), knownvalue.StringExact("remote")),
-				},
+		},
+		{
+			// And back to stdio, now with arguments.
+			Config: stdio(command, `args = ["-name", "from-args"]`),
+			ConfigStateChecks: []statecheck.StateCheck{
+				sameID.AddStateValue(serverAddr, attr("id")),
+				statecheck.ExpectKnownValue(serverAddr, attr("url"), knownvalue.Null()),
+				statecheck.ExpectKnownValue(serverAddr, attr("args"), knownvalue.ListExact([]knownvalue.Check{
+					knownvalue.StringExact("-name"), knownvalue.StringExact("from-args"),
+				})),
+				// The name the child reports proves the arguments reached it.
+				statecheck.ExpectKnownValue(serverAddr, attr("status"), knownvalue.StringExact("connected")),
+				statecheck.ExpectKnownValue(serverAddr, attr("server_implementation").AtMapKey("name"), knownvalue.StringExact("from-args")),
 			},
-			{
-				// And back to stdio, now with arguments.
-				Config: e.providerBlock() + fmt.Sprintf(`
-resource "mcp_server" "test" {
-  project_id     = %q
-  name           = "local"
-  transport_type = "stdio"
-  command        = %q
-  args           = ["-name", "from-args"]
-}
-`, project, command),
-				ConfigStateChecks: []statecheck.StateCheck{
-					sameID.AddStateValue(serverAddr, attr("id")),
-					statecheck.ExpectKnownValue(serverAddr, attr("url"), knownvalue.Null()),
-					statecheck.ExpectKnownValue(serverAddr, attr("args"), knownvalue.ListExact([]knownvalue.Check{
-						knownvalue.StringExact("-name"), knownvalue.StringExact("from-args"),
-					})),
-					// The name the child reports proves the arguments reached it.
-					statecheck.ExpectKnownValue(serverAddr, attr("status"), knownvalue.StringExact("connected")),
-					statecheck.ExpectKnownValue(serverAddr, attr("server_implementation").AtMapKey("name"), knownvalue.StringExact("from-args")),
-				},
-			},
-			{
-				// A command off the allowlist is the API's refusal, with its words.
-				Config: e.providerBlock() + fmt.Sprintf(`
-resource "mcp_server" "test" {
-  project_id     = %q
-  name           = "local"
-  transport_type = "stdio"
-  command        = "node"
-}
-`, project),
-				ExpectError: regexp.MustCompile(`(?s)MCP API rejected the request.*command "node" is\s+not\s+allowed.*MCP_API_STDIO_COMMANDS`),
-			},
+		},
+		{
+			// A command off the allowlist is the API's refusal, with its words.
+			Config:      stdio("node"),
+			ExpectError: regexp.MustCompile(`(?s)MCP API rejected the request.*command "node" is\s+not\s+allowed.*MCP_API_STDIO_COMMANDS`),
 		},
 	})
 }
@@ -514,61 +392,48 @@ func TestAccServer_import(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := e.providerBlock() + fmt.Sprintf(`
-resource "mcp_server" "test" {
-  project_id      = %q
-  name            = "made-elsewhere"
-  url             = %q
-  connection_type = "proxy"
-  bearer_token    = "pre-existing"
-}
-`, project, mcp.URL)
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testFactories,
-		CheckDestroy:             e.checkServersDestroyed,
-		Steps: []resource.TestStep{
-			{
-				Config:        cfg,
-				ResourceName:  serverAddr,
-				ImportState:   true,
-				ImportStateId: "proj_abc",
-				ExpectError:   regexp.MustCompile(`(?s)Invalid import ID.*must be an MCP server id such as mcp_abc123.*terraform import mcp_server\.example`),
+	cfg := e.serverConfig(project, "made-elsewhere", fmt.Sprintf("url = %q", mcp.URL), `connection_type = "proxy"`,
+		`bearer_token = "pre-existing"`)
+	parallelTest(t, e.checkServersDestroyed, []resource.TestStep{
+		{
+			Config:        cfg,
+			ResourceName:  serverAddr,
+			ImportState:   true,
+			ImportStateId: "proj_abc",
+			ExpectError:   regexp.MustCompile(`(?s)Invalid import ID.*must be an MCP server id such as mcp_abc123.*terraform import mcp_server\.example`),
+		},
+		{
+			Config:        cfg,
+			ResourceName:  serverAddr,
+			ImportState:   true,
+			ImportStateId: "mcp_doesnotexist",
+			ExpectError:   regexp.MustCompile(`Cannot import non-existent remote object`),
+		},
+		{
+			Config:             cfg,
+			ResourceName:       serverAddr,
+			ImportState:        true,
+			ImportStateId:      s.ID,
+			ImportStatePersist: true,
+			ImportStateCheck: func(states []*terraform.InstanceState) error {
+				a := states[0].Attributes
+				if len(states) != 1 || a["name"] != "made-elsewhere" || a["connection_type"] != "proxy" ||
+					a["project_id"] != project || a["connect_on_apply"] != "true" || a["bearer_token"] != "" {
+					return fmt.Errorf("imported %+v", a)
+				}
+				return nil
 			},
-			{
-				Config:        cfg,
-				ResourceName:  serverAddr,
-				ImportState:   true,
-				ImportStateId: "mcp_doesnotexist",
-				ExpectError:   regexp.MustCompile(`Cannot import non-existent remote object`),
+		},
+		{
+			// Only the token, which the API never returns, differs; sending
+			// the same token again is no endpoint change for the API.
+			Config:           cfg,
+			ConfigPlanChecks: planned(serverAddr, plancheck.ResourceActionUpdate),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(serverAddr, attr("id"), knownvalue.StringExact(s.ID)),
+				statecheck.ExpectKnownValue(serverAddr, attr("status"), knownvalue.StringExact("connected")),
 			},
-			{
-				Config:             cfg,
-				ResourceName:       serverAddr,
-				ImportState:        true,
-				ImportStateId:      s.ID,
-				ImportStatePersist: true,
-				ImportStateCheck: func(states []*terraform.InstanceState) error {
-					a := states[0].Attributes
-					if len(states) != 1 || a["name"] != "made-elsewhere" || a["connection_type"] != "proxy" ||
-						a["project_id"] != project || a["connect_on_apply"] != "true" || a["bearer_token"] != "" {
-						return fmt.Errorf("imported %+v", a)
-					}
-					return nil
-				},
-			},
-			{
-				// Only the token, which the API never returns, differs; sending
-				// the same token again is no endpoint change for the API.
-				Config: cfg,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(serverAddr, plancheck.ResourceActionUpdate),
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(serverAddr, attr("id"), knownvalue.StringExact(s.ID)),
-					statecheck.ExpectKnownValue(serverAddr, attr("status"), knownvalue.StringExact("connected")),
-				},
-				Check: (&tokenWatch{mcp: mcp}).saw("pre-existing"),
-			},
+			Check: (&tokenWatch{mcp: mcp}).saw("pre-existing"),
 		},
 	})
 }
@@ -576,95 +441,79 @@ resource "mcp_server" "test" {
 func TestAccServer_drift(t *testing.T) {
 	e := newServerAccEnv(t, "")
 	mcp := mcptest.StartLegacy(t)
-	cfg := e.providerBlock() + fmt.Sprintf(`
+	// inProject is the configuration with the server in the project projectExpr.
+	inProject := func(projectExpr string) string {
+		return e.providerBlock() + `
 resource "mcp_project" "a" {
   name = "a"
 }
 resource "mcp_project" "b" {
   name = "b"
 }
-resource "mcp_server" "test" {
-  project_id  = mcp_project.a.id
-  name        = "drifting"
-  description = "as configured"
-  url         = %q
-}
-`, mcp.URL)
+` + serverBlock("test", projectExpr, "drifting", `description = "as configured"`, fmt.Sprintf("url = %q", mcp.URL))
+	}
+	cfg := inProject("mcp_project.a.id")
 	var firstID, projectA, projectB string
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testFactories,
-		CheckDestroy:             e.checkServersDestroyed,
-		Steps: []resource.TestStep{
-			{
-				Config: cfg,
-				Check: func(s *terraform.State) (err error) {
-					if projectA, err = idOf(s, "mcp_project.a"); err != nil {
-						return err
-					}
-					if projectB, err = idOf(s, "mcp_project.b"); err != nil {
-						return err
-					}
-					firstID, err = idOf(s, serverAddr)
+	parallelTest(t, e.checkServersDestroyed, []resource.TestStep{
+		{
+			Config: cfg,
+			Check: func(s *terraform.State) (err error) {
+				if projectA, err = idOf(s, "mcp_project.a"); err != nil {
 					return err
-				},
-			},
-			{
-				// Renamed, moved, re-pointed and disconnected by hand: the apply
-				// puts it back and connects again.
-				PreConfig: func() {
-					ctx := context.Background()
-					_, err := e.client.UpdateServer(ctx, firstID, contract.UpdateServerRequest{
-						Name: new("renamed-by-hand"), ProjectID: new(projectB), URL: new(mcptest.ClosedURL(t) + "/mcp"),
-						Description: new(""),
-					})
-					if err == nil {
-						_, err = e.client.DisconnectServer(ctx, firstID)
-					}
-					if err != nil {
-						t.Fatalf("changing out of band: %v", err)
-					}
-				},
-				Config: cfg,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(serverAddr, plancheck.ResourceActionUpdate),
-					plancheck.ExpectKnownValue(serverAddr, attr("name"), knownvalue.StringExact("drifting")),
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(serverAddr, attr("status"), knownvalue.StringExact("connected")),
-				},
-				Check: func(*terraform.State) error {
-					s, err := e.client.GetServer(context.Background(), firstID)
-					if err != nil {
-						return err
-					}
-					if s.Name != "drifting" || s.ProjectID != projectA || s.URL == nil || *s.URL != mcp.URL ||
-						s.Description == nil || *s.Description != "as configured" || s.Status != contract.ServerConnected {
-						return fmt.Errorf("apply did not repair the server: %+v", s)
-					}
-					return nil
-				},
-			},
-			{
-				// Moving it to the other project in configuration is an update, not a replacement.
-				Config: strings.Replace(cfg, "project_id  = mcp_project.a.id", "project_id  = mcp_project.b.id", 1),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(serverAddr, plancheck.ResourceActionUpdate),
-				}},
-				Check: func(s *terraform.State) error {
-					id, err := idOf(s, serverAddr)
-					if err == nil && id != firstID {
-						err = fmt.Errorf("moving replaced the server: %s, was %s", id, firstID)
-					}
-					return err
-				},
-			},
-			// Deleted by hand: refresh drops it and the plan re-creates it.
-			recreatedStep(cfg, serverAddr, "server", &firstID, func() {
-				if err := e.client.DeleteServer(context.Background(), firstID); err != nil {
-					t.Fatalf("deleting out of band: %v", err)
 				}
-			}),
+				if projectB, err = idOf(s, "mcp_project.b"); err != nil {
+					return err
+				}
+				firstID, err = idOf(s, serverAddr)
+				return err
+			},
 		},
+		{
+			// Renamed, moved, re-pointed and disconnected by hand: the apply
+			// puts it back and connects again.
+			PreConfig: changeOutOfBand(t, func(ctx context.Context) error {
+				_, err := e.client.UpdateServer(ctx, firstID, contract.UpdateServerRequest{
+					Name: new("renamed-by-hand"), ProjectID: new(projectB), URL: new(mcptest.ClosedURL(t) + "/mcp"),
+					Description: new(""),
+				})
+				if err == nil {
+					_, err = e.client.DisconnectServer(ctx, firstID)
+				}
+				return err
+			}),
+			Config: cfg,
+			ConfigPlanChecks: planned(serverAddr, plancheck.ResourceActionUpdate,
+				plancheck.ExpectKnownValue(serverAddr, attr("name"), knownvalue.StringExact("drifting")),
+			),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(serverAddr, attr("status"), knownvalue.StringExact("connected")),
+			},
+			Check: func(*terraform.State) error {
+				s, err := e.client.GetServer(context.Background(), firstID)
+				if err != nil {
+					return err
+				}
+				if s.Name != "drifting" || s.ProjectID != projectA || s.URL == nil || *s.URL != mcp.URL ||
+					s.Description == nil || *s.Description != "as configured" || s.Status != contract.ServerConnected {
+					return fmt.Errorf("apply did not repair the server: %+v", s)
+				}
+				return nil
+			},
+		},
+		{
+			// Moving it to the other project in configuration is an update, not a replacement.
+			Config:           inProject("mcp_project.b.id"),
+			ConfigPlanChecks: planned(serverAddr, plancheck.ResourceActionUpdate),
+			Check: func(s *terraform.State) error {
+				id, err := idOf(s, serverAddr)
+				if err == nil && id != firstID {
+					err = fmt.Errorf("moving replaced the server: %s, was %s", id, firstID)
+				}
+				return err
+			},
+		},
+		// Deleted by hand: refresh drops it and the plan re-creates it.
+		recreatedStep(cfg, serverAddr, "server", &firstID, deleteOutOfBand(t, e.client.DeleteServer, &firstID)),
 	})
 }
 
@@ -676,30 +525,20 @@ func TestAccServer_duplicateName(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testFactories,
-		CheckDestroy:             e.checkServersDestroyed,
-		Steps: []resource.TestStep{
-			{
-				Config: e.providerBlock() + fmt.Sprintf(`
-resource "mcp_server" "test" {
-  project_id = %q
-  name       = "taken"
-  url        = "https://mcp.example.com/other"
-}
-`, project),
-				ExpectError: regexp.MustCompile(`(?s)MCP server name already in use.*"taken"\s+already\s+exists.*unique\s+within\s+a\s+project`),
-			},
-			{
-				Config: e.providerBlock() + `
+	parallelTest(t, e.checkServersDestroyed, []resource.TestStep{
+		{
+			Config:      e.serverConfig(project, "taken", `url = "https://mcp.example.com/other"`),
+			ExpectError: regexp.MustCompile(`(?s)MCP server name already in use.*"taken"\s+already\s+exists.*unique\s+within\s+a\s+project`),
+		},
+		{
+			Config: e.providerBlock() + `
 resource "mcp_server" "test" {
   project_id = "proj_nosuchproject"
   name       = "orphan"
   url        = "https://mcp.example.com/other"
 }
 `,
-				ExpectError: regexp.MustCompile(`(?s)MCP API rejected the request.*"proj_nosuchproject"\s+is\s+not\s+one\s+of\s+your\s+projects`),
-			},
+			ExpectError: regexp.MustCompile(`(?s)MCP API rejected the request.*"proj_nosuchproject"\s+is\s+not\s+one\s+of\s+your\s+projects`),
 		},
 	})
 }
@@ -758,11 +597,7 @@ args = [` + strings.Repeat(`"a", `, contract.MaxArgs+1) + `]`, fmt.Sprintf(`Inva
 			ExpectError: regexp.MustCompile(`(?s)` + strings.ReplaceAll(tt.want, " ", `\s+`)),
 		}
 	}
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testFactories,
-		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.RequireAbove(tfversion.Version1_11_0)},
-		Steps:                    steps,
-	})
+	writeOnlyTest(t, nil, steps)
 }
 
 // TestAccServer_unknownValues feeds values known only after apply into the
@@ -770,46 +605,30 @@ args = [` + strings.Repeat(`"a", `, contract.MaxArgs+1) + `]`, fmt.Sprintf(`Inva
 func TestAccServer_unknownValues(t *testing.T) {
 	e := newServerAccEnv(t, "")
 	mcp := mcptest.StartModern(t)
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testFactories,
-		CheckDestroy:             e.checkServersDestroyed,
-		Steps: []resource.TestStep{{
-			Config: e.providerBlock() + fmt.Sprintf(`
+	parallelTest(t, e.checkServersDestroyed, []resource.TestStep{{
+		Config: e.providerBlock() + fmt.Sprintf(`
 resource "terraform_data" "in" {
   input = {
     transport = "http"
     url       = %q
   }
 }
-resource "mcp_project" "test" {
-  name = "unknowns"
-}
-resource "mcp_server" "test" {
-  project_id     = mcp_project.test.id
-  name           = "unknowns"
-  transport_type = terraform_data.in.output.transport
-  url            = terraform_data.in.output.url
-}
-`, mcp.URL),
-			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-				plancheck.ExpectUnknownValue(serverAddr, attr("transport_type")),
-				plancheck.ExpectUnknownValue(serverAddr, attr("url")),
-			}},
-			ConfigStateChecks: []statecheck.StateCheck{
-				statecheck.ExpectKnownValue(serverAddr, attr("transport_type"), knownvalue.StringExact("http")),
-				statecheck.ExpectKnownValue(serverAddr, attr("status"), knownvalue.StringExact("connected")),
-			},
-		}},
-	})
+`, mcp.URL) + serverInProject("unknowns", "test", "unknowns",
+			"transport_type = terraform_data.in.output.transport", "url = terraform_data.in.output.url"),
+		ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: unknownValues(serverAddr, "transport_type", "url")},
+		ConfigStateChecks: []statecheck.StateCheck{
+			statecheck.ExpectKnownValue(serverAddr, attr("transport_type"), knownvalue.StringExact("http")),
+			statecheck.ExpectKnownValue(serverAddr, attr("status"), knownvalue.StringExact("connected")),
+		},
+	}})
 }
 
 // httpModel is a configured http server as state, plan and config hold it.
 func httpModel() serverResourceModel {
 	return serverResourceModel{
 		serverFields: serverFields{
-			ID:             types.StringValue("mcp_abc"),
+			recordFields:   recordFields{ID: types.StringValue("mcp_abc"), Name: types.StringValue("srv")},
 			ProjectID:      types.StringValue("proj_a"),
-			Name:           types.StringValue("srv"),
 			Description:    types.StringNull(),
 			TransportType:  types.StringValue("http"),
 			ConnectionType: types.StringValue("direct"),

@@ -37,53 +37,39 @@ func (v checkString) ValidateString(_ context.Context, req validator.StringReque
 	}
 }
 
-func validName() validator.String {
-	return checkString{
-		summary: "Invalid name",
-		about:   "must be 1 to 200 characters without control characters",
-		check:   contract.ValidateName,
-	}
-}
-
-func validServerURL() validator.String {
-	return checkString{
-		summary: "Invalid MCP server URL",
-		about:   "must be an absolute http or https URL",
-		check:   contract.ValidateServerURL,
-	}
-}
-
-func validToken() validator.String {
-	return checkString{
-		summary: "Invalid bearer token",
-		// The value is never echoed: the rule's text does not include it.
-		about: "must be printable ASCII without spaces",
-		check: contract.ValidateToken,
-	}
-}
-
-func validConnectionID() validator.String {
-	return checkString{
-		summary: "Invalid connection id",
-		about:   "must be a UUID",
-		check:   checkConnectionID,
-	}
-}
-
-func validServerID() validator.String {
-	return checkString{summary: "Invalid MCP server id", about: "must be an MCP server id (mcp_...)", check: checkServerID}
-}
-
-func validProjectID() validator.String {
-	return checkString{summary: "Invalid project id", about: "must be a project id (proj_...)", check: checkProjectID}
-}
+// The plan-time checks of single strings: each is one of the API's rules,
+// in its words.
+var (
+	validName = checkString{summary: "Invalid name",
+		about: "must be 1 to 200 characters without control characters", check: contract.ValidateName}
+	validServerURL = checkString{summary: "Invalid MCP server URL",
+		about: "must be an absolute http or https URL", check: contract.ValidateServerURL}
+	// The value is never echoed: the rule's text does not include it.
+	validToken = checkString{summary: "Invalid bearer token",
+		about: "must be printable ASCII without spaces", check: contract.ValidateToken}
+	validConnectionID = checkString{summary: "Invalid connection id", about: "must be a UUID", check: checkConnectionID}
+	validAgentID      = checkString{summary: "Invalid agent id", about: "must be a UUID", check: checkAgentID}
+	validServerID     = checkString{summary: "Invalid MCP server id", about: "must be an MCP server id (mcp_...)", check: checkServerID}
+	validProjectID    = checkString{summary: "Invalid project id", about: "must be a project id (proj_...)", check: checkProjectID}
+	validPrefix       = checkString{summary: "Invalid assignment prefix",
+		about: fmt.Sprintf("must be 1 to %d characters from a-z, 0-9 and _, without __", contract.PrefixMaxLength),
+		check: contract.ValidatePrefix}
+	validExpiresAt = checkString{summary: "Invalid expires_at",
+		about: "must be an RFC 3339 timestamp such as 2027-01-31T00:00:00Z", check: checkTimestamp}
+	validDescription = checkString{summary: "Invalid description",
+		about: "must be 1 to 2000 characters without control characters other than line breaks and tabs",
+		check: checkDescription}
+	validCommand = checkString{summary: "Invalid command",
+		about: "must be a bare program name such as npx, without a path, spaces or shell characters",
+		check: contract.ValidateCommand}
+	validToolsHash = checkString{summary: "Invalid approved_tools_hash",
+		about: `must be "sha256:" followed by 64 lower-case hex digits, as in tools_hash`, check: checkToolsHash}
+)
 
 // checkConnectionID accepts only the canonical 36-character UUID form the API uses.
 func checkConnectionID(id string) error { return checkUUID("a connection id", id) }
 
-func validAgentID() validator.String {
-	return checkString{summary: "Invalid agent id", about: "must be a UUID", check: checkAgentID}
-}
+func checkAgentID(id string) error { return checkUUID("an agent id", id) }
 
 // checkUUID accepts only the canonical 36-character UUID form the API uses;
 // what names the kind of id in the message.
@@ -94,22 +80,21 @@ func checkUUID(what, id string) error {
 	return nil
 }
 
-func checkAgentID(id string) error { return checkUUID("an agent id", id) }
-
-func validPrefix() validator.String {
-	return checkString{
-		summary: "Invalid assignment prefix",
-		about:   fmt.Sprintf("must be 1 to %d characters from a-z, 0-9 and _, without __", contract.PrefixMaxLength),
-		check:   contract.ValidatePrefix,
-	}
+func checkServerID(id string) error {
+	return checkPrefixedID("an MCP server id", contract.ServerIDPrefix, contract.ValidServerID, id)
 }
 
-func validExpiresAt() validator.String {
-	return checkString{
-		summary: "Invalid expires_at",
-		about:   "must be an RFC 3339 timestamp such as 2027-01-31T00:00:00Z",
-		check:   checkTimestamp,
+func checkProjectID(id string) error {
+	return checkPrefixedID("a project id", contract.ProjectIDPrefix, contract.ValidProjectID, id)
+}
+
+// checkPrefixedID accepts the ids valid says are prefix followed by letters
+// and digits; what names the kind of id in the message.
+func checkPrefixedID(what, prefix string, valid func(string) bool, id string) error {
+	if !valid(id) {
+		return fmt.Errorf("must be %s such as %sabc123 (%q followed by letters and digits), got %q", what, prefix, prefix, id)
 	}
+	return nil
 }
 
 // checkTimestamp accepts what the API does: RFC 3339 with a time zone. The
@@ -126,41 +111,14 @@ func checkTimestamp(s string) error {
 	return nil
 }
 
-func checkServerID(id string) error {
-	if !contract.ValidServerID(id) {
-		return fmt.Errorf("must be an MCP server id such as mcp_abc123 (%q followed by letters and digits), got %q", contract.ServerIDPrefix, id)
+// checkDescription is the API's rule, and refuses an empty description: the
+// API stores one as none, which would read back as null and never match
+// the configuration.
+func checkDescription(s string) error {
+	if s == "" {
+		return fmt.Errorf("must not be empty; to have no description, remove the argument")
 	}
-	return nil
-}
-
-func checkProjectID(id string) error {
-	if !contract.ValidProjectID(id) {
-		return fmt.Errorf("must be a project id such as proj_abc123 (%q followed by letters and digits), got %q", contract.ProjectIDPrefix, id)
-	}
-	return nil
-}
-
-func validDescription() validator.String {
-	return checkString{
-		summary: "Invalid description",
-		about:   "must be 1 to 2000 characters without control characters other than line breaks and tabs",
-		check: func(s string) error {
-			if s == "" {
-				// The API stores an empty description as none, which would
-				// read back as null and never match the configuration.
-				return fmt.Errorf("must not be empty; to have no description, remove the argument")
-			}
-			return contract.ValidateDescription(s)
-		},
-	}
-}
-
-func validCommand() validator.String {
-	return checkString{
-		summary: "Invalid command",
-		about:   "must be a bare program name such as npx, without a path, spaces or shell characters",
-		check:   contract.ValidateCommand,
-	}
+	return contract.ValidateDescription(s)
 }
 
 // validArgs applies the API's limits on stdio arguments at plan time.
@@ -204,14 +162,6 @@ func (validArgs) ValidateList(ctx context.Context, req validator.ListRequest, re
 	}
 	if err := contract.ValidateArgs(known); err != nil {
 		resp.Diagnostics.AddAttributeError(req.Path, "Invalid args", req.Path.String()+" "+err.Error()+".")
-	}
-}
-
-func validToolsHash() validator.String {
-	return checkString{
-		summary: "Invalid approved_tools_hash",
-		about:   `must be "sha256:" followed by 64 lower-case hex digits, as in tools_hash`,
-		check:   checkToolsHash,
 	}
 }
 
