@@ -131,16 +131,13 @@ func (ep *endpoint) assignmentLeg(p *proxy, as store.Assignment) *leg {
 // aggregate is the receiving middleware of an agent session.
 func (p *proxy) aggregate(next mcp.MethodHandler) mcp.MethodHandler {
 	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
-		ss, _ := req.GetSession().(*mcp.ServerSession)
-		p.attach(ss)
+		ss := p.session(req)
 		switch method {
 		case "initialize", "server/discover":
-			res, err := next(ctx, method, req)
-			if err != nil {
-				return res, err
-			}
-			p.describeAgent(res)
-			return res, nil
+			return handshake(ctx, next, method, req, func(res mcp.Result) error {
+				p.describeAgent(res)
+				return nil
+			})
 		case "ping", "notifications/initialized", "notifications/cancelled", "notifications/progress",
 			"notifications/roots/list_changed":
 			return next(ctx, method, req)
@@ -265,16 +262,25 @@ func (p *proxy) listTools(ctx context.Context, ss *mcp.ServerSession) *mcp.ListT
 		})
 		return pin.listed(tools), err
 	}, "tools")
-	out := &mcp.ListToolsResult{Tools: []*mcp.Tool{}, Cacheable: agentListing}
-	for i, l := range p.legs {
-		for _, t := range lists[i] {
-			if t == nil || (l.allowed != nil && !slices.Contains(l.allowed, t.Name)) {
+	allowed := func(l *leg, t *mcp.Tool) bool { return l.allowed == nil || slices.Contains(l.allowed, t.Name) }
+	return &mcp.ListToolsResult{Tools: prefixed(p.legs, lists, "tool", func(t *mcp.Tool) *string { return &t.Name }, allowed),
+		Cacheable: agentListing}
+}
+
+// prefixed is every leg's items that keep admits, as copies named
+// <prefix>__<name> (name points at an item's name), leaving out those whose
+// names would be too long.
+func prefixed[T any](legs []*leg, lists [][]*T, what string, name func(*T) *string, keep func(*leg, *T) bool) []*T {
+	out := []*T{}
+	for i, l := range legs {
+		for _, it := range lists[i] {
+			if it == nil || !keep(l, it) {
 				continue
 			}
-			if name := l.named(t.Name, "tool"); name != "" {
-				c := *t
-				c.Name = name
-				out.Tools = append(out.Tools, &c)
+			if full := l.named(*name(it), what); full != "" {
+				c := *it
+				*name(&c) = full
+				out = append(out, &c)
 			}
 		}
 	}
@@ -298,20 +304,9 @@ func (p *proxy) listPrompts(ctx context.Context, ss *mcp.ServerSession) *mcp.Lis
 			return res.Prompts, res.NextCursor, nil
 		})
 	}, "prompts")
-	out := &mcp.ListPromptsResult{Prompts: []*mcp.Prompt{}, Cacheable: agentListing}
-	for i, l := range p.legs {
-		for _, pr := range lists[i] {
-			if pr == nil {
-				continue
-			}
-			if name := l.named(pr.Name, "prompt"); name != "" {
-				c := *pr
-				c.Name = name
-				out.Prompts = append(out.Prompts, &c)
-			}
-		}
-	}
-	return out
+	all := func(*leg, *mcp.Prompt) bool { return true }
+	return &mcp.ListPromptsResult{Prompts: prefixed(p.legs, lists, "prompt", func(pr *mcp.Prompt) *string { return &pr.Name }, all),
+		Cacheable: agentListing}
 }
 
 // route is the leg an agent's name belongs to (the longest prefix that

@@ -167,28 +167,25 @@ func newProxy(ep *endpoint, caller Caller, shared bool) *proxy {
 func (p *proxy) receive(next mcp.MethodHandler) mcp.MethodHandler {
 	l := p.legs[0]
 	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
-		ss, _ := req.GetSession().(*mcp.ServerSession)
-		p.attach(ss)
+		ss := p.session(req)
 		switch method {
 		case "initialize", "server/discover":
-			res, err := next(ctx, method, req)
-			if err != nil {
-				return res, err
-			}
-			// The upstream's own handshake describes the session; the
-			// endpoint's last one will do, so that a session opens its
-			// upstream (connection, stdio process) on its first request
-			// rather than holding one while it idles.
-			hello := p.ep.lastHello()
-			if hello == nil {
-				up, _, err := l.upstream(ctx, ss)
-				if err != nil {
-					return nil, err
+			return handshake(ctx, next, method, req, func(res mcp.Result) error {
+				// The upstream's own handshake describes the session; the
+				// endpoint's last one will do, so that a session opens its
+				// upstream (connection, stdio process) on its first request
+				// rather than holding one while it idles.
+				hello := p.ep.lastHello()
+				if hello == nil {
+					up, _, err := l.upstream(ctx, ss)
+					if err != nil {
+						return err
+					}
+					hello = up.InitializeResult()
 				}
-				hello = up.InitializeResult()
-			}
-			describe(res, hello)
-			return res, nil
+				describe(res, hello)
+				return nil
+			})
 		case "notifications/initialized", "notifications/cancelled", "notifications/progress",
 			"notifications/roots/list_changed":
 			// Cancellation ends the handler's context, which cancels
@@ -256,6 +253,27 @@ func (p *proxy) receive(next mcp.MethodHandler) mcp.MethodHandler {
 		au.done(dctx, l, auditName(req.GetParams()), outcomeOf(res, err), err)
 		return res, err
 	}
+}
+
+// session is the downstream session of req, which p attaches to on its
+// first request.
+func (p *proxy) session(req mcp.Request) *mcp.ServerSession {
+	ss, _ := req.GetSession().(*mcp.ServerSession)
+	p.attach(ss)
+	return ss
+}
+
+// handshake is the SDK's answer to an initialize or server/discover, made
+// the gateway's by describe.
+func handshake(ctx context.Context, next mcp.MethodHandler, method string, req mcp.Request, describe func(mcp.Result) error) (mcp.Result, error) {
+	res, err := next(ctx, method, req)
+	if err != nil {
+		return res, err
+	}
+	if err := describe(res); err != nil {
+		return nil, err
+	}
+	return res, nil
 }
 
 // errParams answers a request whose parameters the SDK did not decode to
