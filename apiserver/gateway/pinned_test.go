@@ -175,3 +175,49 @@ func TestPinnedCatalog(t *testing.T) {
 		})
 	}
 }
+
+// An approval set, or removed, while a session is open holds that session
+// to it within the gateway's record bound (recordTTL).
+func TestApprovalChangeReachesOpenSessions(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	for _, v := range []string{"2025-11-25", "2026-07-28"} {
+		t.Run(v, func(t *testing.T) {
+			srv, _, open := pinnedUpstream(t, e)
+			c := pinConnect(t, e.endpoint(open), e.api.APIKey, v)
+			if got := c.toolNames(t); got != allThree {
+				t.Fatalf("tools before any change: %s", got)
+			}
+			mcptest.AddEchoTool(srv, "tool-00003", "A new tool.")
+			cat, err := e.client.GetServerCatalog(ctx, open)
+			if err != nil || len(cat.Tools) != 3 {
+				t.Fatalf("catalog of %s: %+v, %v", open, cat, err)
+			}
+			until := func(want string) {
+				t.Helper()
+				got := c.toolNames(t)
+				for deadline := time.Now().Add(30 * time.Second); got != want && time.Now().Before(deadline); got = c.toolNames(t) {
+					time.Sleep(50 * time.Millisecond)
+				}
+				if got != want {
+					t.Fatalf("tools %s, want %s", got, want)
+				}
+			}
+			until(allThree + ",tool-00003")
+
+			if _, err := e.client.UpdateServer(ctx, open, contract.UpdateServerRequest{ApprovedToolsHash: &cat.ToolsHash}); err != nil {
+				t.Fatal(err)
+			}
+			until(allThree)
+			refused(t, c.echo(t, "tool-00003"), "tool-00003", "is not in the approved catalog")
+
+			if _, err := e.client.UpdateServer(ctx, open, contract.UpdateServerRequest{ApprovedToolsHash: new("")}); err != nil {
+				t.Fatal(err)
+			}
+			until(allThree + ",tool-00003")
+			if err := c.echo(t, "tool-00003"); err != nil {
+				t.Errorf("tool-00003 once the approval is removed: %v", err)
+			}
+		})
+	}
+}

@@ -316,6 +316,10 @@ func (l *leg) upstream(ctx context.Context, ss *mcp.ServerSession) (*probe.Sessi
 	up, pin := l.up, l.pin
 	l.mu.Unlock()
 	if up != nil {
+		pin, err := l.repin(ctx, up, pin)
+		if err != nil {
+			return nil, nil, err
+		}
 		return up, pin, nil
 	}
 	p.mu.Lock()
@@ -382,6 +386,38 @@ func (l *leg) upstream(ctx context.Context, ss *mcp.ServerSession) (*probe.Sessi
 		}
 	}()
 	return up, pin, nil
+}
+
+// repin is the pinning of the leg's record as it is now, read at most once
+// per recordTTL: a session opened before its record's approvedToolsHash
+// was set, changed or removed is held to the new one within that bound.
+// A record that cannot be read keeps the pinning the session has.
+func (l *leg) repin(ctx context.Context, up *probe.Session, pin *pinning) (*pinning, error) {
+	g, tenant := l.p.ep.g, l.p.ep.key.tenant
+	rec, ok := g.readForPass(ctx, recordKey{tenant, l.kind, l.id}, l.resolve)
+	if !ok {
+		return pin, nil
+	}
+	approved := ""
+	if rec.approved != nil {
+		approved = *rec.approved
+	}
+	if (pin == nil && approved == "") || (pin != nil && pin.approvedHash == approved) {
+		return pin, nil
+	}
+	next, err := g.pinningFor(ctx, rec.kind, tenant, l.id, rec.approved)
+	if err != nil {
+		return nil, err
+	}
+	if next != nil && l.p.shared {
+		next.maxAge = 0
+	}
+	l.mu.Lock()
+	if l.up == up {
+		l.pin = next
+	}
+	l.mu.Unlock()
+	return next, nil
 }
 
 // close ends the leg's upstream session, if it has one.
