@@ -25,6 +25,7 @@ import (
 	"github.com/lib/pq"
 	"github.com/lib/pq/pqerror"
 
+	"github.com/mcpconn/terraform-provider-mcp/internal/mcptest"
 	"github.com/mcpconn/terraform-provider-mcp/internal/pgtest"
 )
 
@@ -54,13 +55,7 @@ func openStore(t *testing.T, url string) *Store {
 // on: one we just released.
 func openUnreachableStore(t *testing.T) *Store {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	_ = l.Close()
-	return openStore(t, "postgres://postgres@"+addr+"/db?sslmode=disable")
+	return openStore(t, "postgres://postgres@"+mcptest.ClosedAddr(t)+"/db?sslmode=disable")
 }
 
 // newTenantStore is a new store with one tenant named name, for the tests
@@ -305,9 +300,10 @@ func TestConnectionCRUD(t *testing.T) {
 	keyID := "0123456789abcdef"
 	c := Connection{
 		ID: uuid.New(), TenantID: tenant, Name: "Order Management System", ServerURL: "https://mcp.example.com/oms",
-		AuthType: "bearer", TokenCiphertext: []byte{1, 2, 3}, TokenKeyID: &keyID,
+		AuthType: "bearer", SealedToken: SealedToken{TokenCiphertext: []byte{1, 2, 3}, TokenKeyID: &keyID},
 		// The store decides these on create.
-		Status: "active", Instructions: new("ignored"), LastError: new("ignored"), LastHealthCheckAt: new(time.Now()),
+		Health:            Health{Status: "active", Instructions: new("ignored"), LastError: new("ignored")},
+		LastHealthCheckAt: new(time.Now()),
 	}
 	before := time.Now().Add(-time.Second)
 	if err := s.CreateConnection(ctx, &c); err != nil {
@@ -665,7 +661,7 @@ func TestReencryptConnectionTokens(t *testing.T) {
 		}
 		c := Connection{
 			ID: uuid.New(), TenantID: tenants[i%2], Name: fmt.Sprintf("c%03d", i), ServerURL: "https://x",
-			AuthType: "bearer", TokenCiphertext: []byte(keyID + ":" + fmt.Sprint(i)), TokenKeyID: new(keyID),
+			AuthType: "bearer", SealedToken: SealedToken{TokenCiphertext: []byte(keyID + ":" + fmt.Sprint(i)), TokenKeyID: new(keyID)},
 		}
 		if err := s.CreateConnection(ctx, &c); err != nil {
 			t.Fatal(err)

@@ -270,13 +270,20 @@ func StartHung(t testing.TB) *Server {
 // server that is down.
 func ClosedURL(t testing.TB) string {
 	t.Helper()
+	return "http://" + ClosedAddr(t)
+}
+
+// ClosedAddr returns a loopback host:port on which nothing listens: the
+// address of a server that is down, or a free port to start one on.
+func ClosedAddr(t testing.TB) string {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	addr := l.Addr().String()
 	l.Close()
-	return "http://" + addr
+	return addr
 }
 
 // StartStatic serves the same response to every request at URL: a stand-in
