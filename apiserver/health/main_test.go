@@ -26,6 +26,7 @@ import (
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/store"
 	"github.com/mcpconn/terraform-provider-mcp/internal/mcptest"
 	"github.com/mcpconn/terraform-provider-mcp/internal/pgtest"
+	"github.com/mcpconn/terraform-provider-mcp/internal/poll"
 )
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Run(m)) }
@@ -151,12 +152,8 @@ func (e *env) all(tb testing.TB) []store.Connection {
 // failure; nothing asserts how fast it goes.
 func waitFor(tb testing.TB, what string, cond func() bool) {
 	tb.Helper()
-	deadline := time.Now().Add(90 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			tb.Fatalf("gave up waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
+	if !poll.Until(90*time.Second, 10*time.Millisecond, cond) {
+		tb.Fatalf("gave up waiting for %s", what)
 	}
 }
 
