@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptrace"
 	"strings"
@@ -17,6 +16,7 @@ import (
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/secrets"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/store"
 	"github.com/mcpconn/terraform-provider-mcp/internal/logbuf"
+	"github.com/mcpconn/terraform-provider-mcp/internal/mcptest"
 	"github.com/mcpconn/terraform-provider-mcp/internal/pgtest"
 )
 
@@ -32,7 +32,7 @@ type serving struct {
 // startServe runs serve on a free loopback port and waits until it answers.
 func startServe(t *testing.T, env map[string]string, args ...string) *serving {
 	t.Helper()
-	addr := net.JoinHostPort("127.0.0.1", closedPort(t))
+	addr := mcptest.ClosedAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &serving{url: "http://" + addr, stop: cancel, exit: make(chan int, 1), stdout: &logbuf.Buffer{}, stderr: &logbuf.Buffer{}}
 	go func() {
@@ -243,7 +243,7 @@ func TestShutdownFinishesInFlightRequests(t *testing.T) {
 
 func TestServeGivesUpOnUnreachableDatabase(t *testing.T) {
 	env := serveEnv(t)
-	env["DATABASE_URL"] = "postgres://postgres:hunter2@127.0.0.1:" + closedPort(t) + "/x?sslmode=disable"
+	env["DATABASE_URL"] = "postgres://postgres:hunter2@" + mcptest.ClosedAddr(t) + "/x?sslmode=disable"
 	env["MCP_API_DB_WAIT"] = "1s"
 	var stdout, stderr logbuf.Buffer
 	code := run(context.Background(), []string{"serve", "--listen", "127.0.0.1:0"}, envFunc(env), &stdout, &stderr)
@@ -274,7 +274,7 @@ func TestServeWaitsForDatabase(t *testing.T) {
 	cluster := pgtest.SharedCluster(t)
 	restart := cluster.Outage(t)
 
-	addr := net.JoinHostPort("127.0.0.1", closedPort(t))
+	addr := mcptest.ClosedAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	s := &serving{url: "http://" + addr, stop: cancel, exit: make(chan int, 1), stdout: &logbuf.Buffer{}, stderr: &logbuf.Buffer{}}
