@@ -245,7 +245,7 @@ var leakPatterns = []string{
 func checkNoLeaks(tb testing.TB) {
 	tb.Helper()
 	var leaked []string
-	for range 200 {
+	gone := func() bool {
 		leaked = leaked[:0]
 		buf := make([]byte, 1<<20)
 		buf = buf[:runtime.Stack(buf, true)]
@@ -257,10 +257,10 @@ func checkNoLeaks(tb testing.TB) {
 				}
 			}
 		}
-		if len(leaked) == 0 {
-			return
-		}
-		time.Sleep(25 * time.Millisecond)
+		return len(leaked) == 0
+	}
+	if poll.Until(5*time.Second, 25*time.Millisecond, gone) {
+		return
 	}
 	tb.Fatalf("%d goroutines outlived the scheduler:\n%s", len(leaked), strings.Join(leaked, "\n\n"))
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/mcpconn/terraform-provider-mcp/internal/logbuf"
 	"github.com/mcpconn/terraform-provider-mcp/internal/mcptest"
 	"github.com/mcpconn/terraform-provider-mcp/internal/pgtest"
+	"github.com/mcpconn/terraform-provider-mcp/internal/poll"
 )
 
 // serving is a `mcp-api serve` running in-process.
@@ -67,18 +68,21 @@ func (s *serving) waitOK(t *testing.T, path string) {
 
 func (s *serving) waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(90 * time.Second)
-	for !cond() {
+	// A serve that exited never will.
+	held := func() bool {
+		if cond() {
+			return true
+		}
 		select {
 		case code := <-s.exit:
 			s.exit <- code
 			t.Fatalf("serve exited with %d; stderr:\n%s", code, s.stderr)
 		default:
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("condition not reached; stderr:\n%s", s.stderr)
-		}
-		time.Sleep(20 * time.Millisecond)
+		return false
+	}
+	if !poll.Until(90*time.Second, 20*time.Millisecond, held) {
+		t.Fatalf("condition not reached; stderr:\n%s", s.stderr)
 	}
 }
 
