@@ -94,7 +94,7 @@ func (e *env) checker(tb testing.TB, st *store.Store, p *probe.Prober, interval 
 // by kr when it is not empty.
 func (e *env) create(tb testing.TB, name, serverURL, token string, kr *secrets.Keyring) store.Connection {
 	tb.Helper()
-	c := store.Connection{ID: uuid.New(), TenantID: e.tenant, Name: name, ServerURL: serverURL, AuthType: "none"}
+	c := store.Connection{Key: store.Key[uuid.UUID]{ID: uuid.New(), TenantID: e.tenant}, Name: name, ServerURL: serverURL, AuthType: "none"}
 	if token != "" {
 		ct, keyID, err := kr.Seal([]byte(token), store.ConnectionTokenAAD(c.ID))
 		if err != nil {

@@ -18,10 +18,9 @@ import (
 
 // Agent is a row of agents with its assignments in order.
 type Agent struct {
-	ID          uuid.UUID `db:"id"`
-	TenantID    uuid.UUID `db:"tenant_id"`
-	Name        string    `db:"name"`
-	Description *string   `db:"description"`
+	Key[uuid.UUID]
+	Name        string  `db:"name"`
+	Description *string `db:"description"`
 	Timestamps
 	// Assignments are stored in agent_assignments.
 	Assignments []Assignment `db:"-"`

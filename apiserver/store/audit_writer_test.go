@@ -38,7 +38,7 @@ func auditEventStored(t *testing.T, s *Store, id uuid.UUID) bool {
 }
 
 func gatewayEvent(tenant uuid.UUID) AuditEvent {
-	return AuditEvent{ID: uuid.New(), TenantID: tenant, Action: "tools/call", Outcome: "ok", Tool: new("echo")}
+	return AuditEvent{Key: Key[uuid.UUID]{ID: uuid.New(), TenantID: tenant}, Action: "tools/call", Outcome: "ok", Tool: new("echo")}
 }
 
 // TestAuditWriterGroupsConcurrentRecords: 64 concurrent Records cost far
@@ -221,7 +221,7 @@ func TestAuditWriterRefusesIncompleteEvents(t *testing.T) {
 	counter := &countingInserter{s: s}
 	w := NewAuditWriter(counter, AuditWriterOptions{})
 	defer w.Close()
-	if err := w.Record(context.Background(), AuditEvent{TenantID: uuid.New(), Action: "tools/call"}); err == nil {
+	if err := w.Record(context.Background(), AuditEvent{Key: Key[uuid.UUID]{TenantID: uuid.New()}, Action: "tools/call"}); err == nil {
 		t.Fatal("an event without an outcome was accepted")
 	}
 	if counter.groups.Load() != 0 {

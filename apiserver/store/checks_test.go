@@ -352,7 +352,7 @@ func TestRecordConnectionChecksBatch(t *testing.T) {
 	if err := s.DeleteConnection(ctx, tenant, gone.ID); err != nil {
 		t.Fatal(err)
 	}
-	withToken := Connection{ID: uuid.New(), TenantID: tenant, Name: "token", ServerURL: "https://mcp.example.com/t", AuthType: "bearer",
+	withToken := Connection{Key: Key[uuid.UUID]{ID: uuid.New(), TenantID: tenant}, Name: "token", ServerURL: "https://mcp.example.com/t", AuthType: "bearer",
 		SealedToken: SealedToken{TokenCiphertext: []byte("sealed-token-bytes"), TokenKeyID: new("k1")}}
 	if err := s.CreateConnection(ctx, &withToken); err != nil {
 		t.Fatal(err)

@@ -15,11 +15,10 @@ import (
 // Connection is a row of mcp_connections. Its bearer token is sealed
 // (SealedToken); the store never sees it in the clear.
 type Connection struct {
-	ID        uuid.UUID `db:"id"`
-	TenantID  uuid.UUID `db:"tenant_id"`
-	Name      string    `db:"name"`
-	ServerURL string    `db:"server_url"`
-	AuthType  string    `db:"auth_type"`
+	Key[uuid.UUID]
+	Name      string `db:"name"`
+	ServerURL string `db:"server_url"`
+	AuthType  string `db:"auth_type"`
 	SealedToken
 	// LastHealthCheckAt is when the last check, passing or not, was stored.
 	LastHealthCheckAt *time.Time `db:"last_health_check_at"`

@@ -11,10 +11,9 @@ import (
 
 // Project is a row of projects.
 type Project struct {
-	ID          string    `db:"id"`
-	TenantID    uuid.UUID `db:"tenant_id"`
-	Name        string    `db:"name"`
-	Description *string   `db:"description"`
+	Key[string]
+	Name        string  `db:"name"`
+	Description *string `db:"description"`
 	Timestamps
 }
 

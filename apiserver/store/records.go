@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
 )
 
@@ -151,6 +152,13 @@ func assign(columns ...string) string {
 		set[i] = c + " = :" + c
 	}
 	return strings.Join(set, ",\n\t\t\t\t")
+}
+
+// Key names a tenant's row: its id (a UUID or a prefixed text id, by kind)
+// and the tenant that owns it. Every kind of record starts with one.
+type Key[ID any] struct {
+	ID       ID        `db:"id"`
+	TenantID uuid.UUID `db:"tenant_id"`
 }
 
 // Timestamps are when a row was created and last changed, at millisecond

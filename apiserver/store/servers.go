@@ -17,15 +17,14 @@ var ErrProjectNotFound = errors.New("project not found")
 // Server is a row of mcp_servers. Its bearer token is sealed (SealedToken)
 // and bound to the row by ServerTokenAAD.
 type Server struct {
-	ID             string    `db:"id"`
-	TenantID       uuid.UUID `db:"tenant_id"`
-	ProjectID      string    `db:"project_id"`
-	Name           string    `db:"name"`
-	Description    *string   `db:"description"`
-	URL            *string   `db:"url"`            // http and sse only
-	TransportType  string    `db:"transport_type"` // stdio, http or sse
-	ConnectionType string    `db:"connection_type"`
-	Command        *string   `db:"command"` // stdio only
+	Key[string]
+	ProjectID      string  `db:"project_id"`
+	Name           string  `db:"name"`
+	Description    *string `db:"description"`
+	URL            *string `db:"url"`            // http and sse only
+	TransportType  string  `db:"transport_type"` // stdio, http or sse
+	ConnectionType string  `db:"connection_type"`
+	Command        *string `db:"command"` // stdio only
 	// Args is stdio only; nil otherwise (and never nil for stdio). It is
 	// scanned through serverRow.
 	Args []string `db:"-"`

@@ -16,7 +16,7 @@ import (
 func newHTTPServer(t *testing.T, s *Store, tenantID uuid.UUID, projectID, name string) Server {
 	t.Helper()
 	srv := Server{
-		ID: NewServerID(), TenantID: tenantID, ProjectID: projectID, Name: name,
+		Key: Key[string]{ID: NewServerID(), TenantID: tenantID}, ProjectID: projectID, Name: name,
 		URL: new("https://mcp.example.com/" + name), TransportType: "http", ConnectionType: "direct",
 	}
 	if err := s.CreateServer(context.Background(), &srv); err != nil {
@@ -40,7 +40,7 @@ func TestServerCRUD(t *testing.T) {
 
 	keyID := "k1"
 	srv := Server{
-		ID: NewServerID(), TenantID: tenant, ProjectID: p.ID, Name: "Production Server",
+		Key: Key[string]{ID: NewServerID(), TenantID: tenant}, ProjectID: p.ID, Name: "Production Server",
 		Description: new("Main production MCP server"), URL: new("https://mcp-server.example.com"),
 		TransportType: "http", ConnectionType: "proxy", SealedToken: SealedToken{TokenCiphertext: []byte{1, 2, 3}, TokenKeyID: &keyID},
 		// The store decides these on create.
@@ -70,7 +70,7 @@ func TestServerCRUD(t *testing.T) {
 
 	// stdio: args round-trip, an empty list stays an empty list.
 	for _, args := range [][]string{{}, {"-y", "@scope/server", "a b;c|d $(e)"}} {
-		st := Server{ID: NewServerID(), TenantID: tenant, ProjectID: p.ID, Name: fmt.Sprintf("stdio %d", len(args)),
+		st := Server{Key: Key[string]{ID: NewServerID(), TenantID: tenant}, ProjectID: p.ID, Name: fmt.Sprintf("stdio %d", len(args)),
 			TransportType: "stdio", ConnectionType: "direct", Command: new("npx"), Args: args}
 		if err := s.CreateServer(ctx, &st); err != nil {
 			t.Fatalf("CreateServer(stdio %q): %v", args, err)
@@ -122,9 +122,7 @@ func TestServerCRUD(t *testing.T) {
 }
 
 func TestServerConstraints(t *testing.T) {
-	s := newStore(t)
-	ctx := context.Background()
-	tenant, other := newTenant(t, s, "a"), newTenant(t, s, "b")
+	ctx, s, tenant, other := newTwoTenantStore(t)
 	p := newProject(t, s, tenant, "p")
 	theirs := newProject(t, s, other, "theirs")
 	existing := newHTTPServer(t, s, tenant, p.ID, "taken")
@@ -133,7 +131,7 @@ func TestServerConstraints(t *testing.T) {
 	newHTTPServer(t, s, other, theirs.ID, "n")
 
 	base := func() Server {
-		return Server{ID: NewServerID(), TenantID: tenant, ProjectID: p.ID, Name: "n", URL: new("https://x.example"),
+		return Server{Key: Key[string]{ID: NewServerID(), TenantID: tenant}, ProjectID: p.ID, Name: "n", URL: new("https://x.example"),
 			TransportType: "http", ConnectionType: "direct"}
 	}
 	tests := []struct {
@@ -192,9 +190,7 @@ func TestServerConstraints(t *testing.T) {
 }
 
 func TestServerTenantIsolation(t *testing.T) {
-	s := newStore(t)
-	ctx := context.Background()
-	a, b := newTenant(t, s, "a"), newTenant(t, s, "b")
+	ctx, s, a, b := newTwoTenantStore(t)
 	srv := newHTTPServer(t, s, a, newProject(t, s, a, "p").ID, "s")
 
 	serverCRUD(s).checkHidden(t, b, srv.ID)
@@ -376,7 +372,7 @@ func TestRecordServerCheck(t *testing.T) {
 	}
 
 	// stdio rows compare command and args.
-	st := Server{ID: NewServerID(), TenantID: tenant, ProjectID: p.ID, Name: "stdio", TransportType: "stdio",
+	st := Server{Key: Key[string]{ID: NewServerID(), TenantID: tenant}, ProjectID: p.ID, Name: "stdio", TransportType: "stdio",
 		ConnectionType: "direct", Command: new("node"), Args: []string{"a"}}
 	if err := s.CreateServer(ctx, &st); err != nil {
 		t.Fatal(err)
@@ -412,9 +408,9 @@ func TestRecordServerChecksBatch(t *testing.T) {
 	}
 	off := setStatus(t, s, newHTTPServer(t, s, tenant, p.ID, "off"), "disconnected")
 	revived := setStatus(t, s, newHTTPServer(t, s, tenant, p.ID, "revived"), "disconnected")
-	stdio := Server{ID: NewServerID(), TenantID: tenant, ProjectID: p.ID, Name: "stdio", TransportType: "stdio",
+	stdio := Server{Key: Key[string]{ID: NewServerID(), TenantID: tenant}, ProjectID: p.ID, Name: "stdio", TransportType: "stdio",
 		ConnectionType: "direct", Command: new("node"), Args: []string{"a b", `c"d`}}
-	noArgs := Server{ID: NewServerID(), TenantID: tenant, ProjectID: p.ID, Name: "no-args", TransportType: "stdio",
+	noArgs := Server{Key: Key[string]{ID: NewServerID(), TenantID: tenant}, ProjectID: p.ID, Name: "no-args", TransportType: "stdio",
 		ConnectionType: "direct", Command: new("node"), Args: []string{}}
 	for _, srv := range []*Server{&stdio, &noArgs} {
 		if err := s.CreateServer(ctx, srv); err != nil {
@@ -483,7 +479,7 @@ func TestReencryptServerTokens(t *testing.T) {
 	ctx, s, tenant := newTenantStore(t, "a")
 	p := newProject(t, s, tenant, "p")
 	for i := range reencryptBatch + 3 {
-		srv := Server{ID: NewServerID(), TenantID: tenant, ProjectID: p.ID, Name: fmt.Sprint(i), URL: new("https://x.example"),
+		srv := Server{Key: Key[string]{ID: NewServerID(), TenantID: tenant}, ProjectID: p.ID, Name: fmt.Sprint(i), URL: new("https://x.example"),
 			TransportType: "http", ConnectionType: "direct", SealedToken: SealedToken{TokenCiphertext: []byte("old:" + fmt.Sprint(i)), TokenKeyID: new("old")}}
 		if err := s.CreateServer(ctx, &srv); err != nil {
 			t.Fatal(err)

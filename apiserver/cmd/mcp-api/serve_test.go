@@ -320,7 +320,7 @@ func TestSecretsRotate(t *testing.T) {
 	}
 	var ids []uuid.UUID
 	for i, token := range []string{"tok-one", "tok-two"} {
-		c := store.Connection{ID: uuid.New(), TenantID: tenant.ID, Name: string(rune('a' + i)), ServerURL: "https://a.example", AuthType: "bearer"}
+		c := store.Connection{Key: store.Key[uuid.UUID]{ID: uuid.New(), TenantID: tenant.ID}, Name: string(rune('a' + i)), ServerURL: "https://a.example", AuthType: "bearer"}
 		ct, keyID, err := oldRing.Seal([]byte(token), store.ConnectionTokenAAD(c.ID))
 		if err != nil {
 			t.Fatal(err)
@@ -332,12 +332,12 @@ func TestSecretsRotate(t *testing.T) {
 		ids = append(ids, c.ID)
 	}
 	// an MCP server's token too, sealed under its own associated data
-	project := store.Project{ID: store.NewProjectID(), TenantID: tenant.ID, Name: "p"}
+	project := store.Project{Key: store.Key[string]{ID: store.NewProjectID(), TenantID: tenant.ID}, Name: "p"}
 	if err := st.CreateProject(ctx, &project); err != nil {
 		t.Fatal(err)
 	}
 	url := "https://s.example/mcp"
-	server := store.Server{ID: store.NewServerID(), TenantID: tenant.ID, ProjectID: project.ID, Name: "s", URL: &url,
+	server := store.Server{Key: store.Key[string]{ID: store.NewServerID(), TenantID: tenant.ID}, ProjectID: project.ID, Name: "s", URL: &url,
 		TransportType: "http", ConnectionType: "direct"}
 	sct, sKeyID, err := oldRing.Seal([]byte("tok-server"), store.ServerTokenAAD(server.ID))
 	if err != nil {
