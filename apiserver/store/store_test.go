@@ -136,32 +136,8 @@ func TestOpenDoesNotNeedTheDatabase(t *testing.T) {
 
 func TestUnavailableWhenServerHangs(t *testing.T) {
 	// A server that accepts TCP and then says nothing.
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var held []net.Conn
-	var mu sync.Mutex
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			held = append(held, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		_ = l.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range held {
-			_ = c.Close()
-		}
-	})
-	s := openStore(t, "postgres://postgres@"+l.Addr().String()+"/db?sslmode=disable&connect_timeout=1")
+	silent := mcptest.StartTCP(t, func(net.Conn) {})
+	s := openStore(t, "postgres://postgres@"+silent+"/db?sslmode=disable&connect_timeout=1")
 	if err := s.Ping(context.Background()); !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("Ping against a silent server = %v, want ErrUnavailable", err)
 	}
