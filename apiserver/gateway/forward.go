@@ -185,13 +185,13 @@ func (a *auditing) done(ctx context.Context, l *leg, name string, outcome contra
 func (a *auditing) record(ctx context.Context, kind, id, name string, outcome contract.AuditOutcome, err error) {
 	ep := a.ep
 	ev := store.AuditEvent{
-		TenantID: ep.key.tenant,
 		Action:   a.method,
 		AgentID:  a.caller.AgentID,
 		TokenID:  a.caller.TokenID,
 		APIKeyID: a.caller.APIKeyID,
 		Outcome:  string(outcome),
 	}
+	ev.TenantID = ep.key.tenant
 	if ev.AgentID == nil {
 		ev.AgentID = ep.agentID
 	}

@@ -246,7 +246,7 @@ func gone(pid int) bool {
 func stdioServer(t *testing.T, api *apitest.Server, project, name, bin string, args ...string) string {
 	t.Helper()
 	cmd := filepath.Base(bin)
-	row := store.Server{ID: store.NewServerID(), TenantID: api.TenantID, ProjectID: project, Name: name,
+	row := store.Server{Key: store.Key[string]{ID: store.NewServerID(), TenantID: api.TenantID}, ProjectID: project, Name: name,
 		TransportType: "stdio", ConnectionType: "proxy", Command: &cmd, Args: append([]string{}, args...)}
 	if err := api.Store.CreateServer(context.Background(), &row); err != nil {
 		t.Fatal(err)

@@ -7,10 +7,10 @@
 package health
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"time"
 
@@ -99,14 +99,11 @@ func newChecker[R any](cfg CheckerConfig, k kind[R]) (*checker[R], error) {
 	if cfg.Store == nil || cfg.Keyring == nil || cfg.Prober == nil {
 		return nil, fmt.Errorf("%s: Store, Keyring and Prober are all required", what)
 	}
+	if cfg.Interval < 0 || cfg.Lease < 0 {
+		return nil, fmt.Errorf("%s: interval (%s) and lease (%s) must not be negative", what, cfg.Interval, cfg.Lease)
+	}
 	c := &checker[R]{kind: k, store: cfg.Store, keyring: cfg.Keyring, prober: cfg.Prober,
-		interval: cfg.Interval, lease: cfg.Lease, log: cfg.Logger}
-	if c.interval < 0 || c.lease < 0 {
-		return nil, fmt.Errorf("%s: interval (%s) and lease (%s) must not be negative", what, c.interval, c.lease)
-	}
-	if c.interval == 0 {
-		c.interval = DefaultInterval
-	}
+		interval: cmp.Or(cfg.Interval, DefaultInterval), lease: cfg.Lease, log: orDiscard(cfg.Logger)}
 	// The store keeps milliseconds; anything finer would round to "due now".
 	if c.interval < time.Millisecond {
 		return nil, fmt.Errorf("%s: interval must be at least 1ms, got %s", what, c.interval)
@@ -117,9 +114,6 @@ func newChecker[R any](cfg CheckerConfig, k kind[R]) (*checker[R], error) {
 	}
 	if c.lease <= maxWait {
 		return nil, fmt.Errorf("%s: lease %s must exceed twice the probe timeout (%s), or replicas would check rows still being checked", what, c.lease, maxWait)
-	}
-	if c.log == nil {
-		c.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	c.rec = &recorder[R]{save: k.record, interval: c.interval}
 	return c, nil

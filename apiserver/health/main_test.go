@@ -26,6 +26,7 @@ import (
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/store"
 	"github.com/mcpconn/terraform-provider-mcp/internal/mcptest"
 	"github.com/mcpconn/terraform-provider-mcp/internal/pgtest"
+	"github.com/mcpconn/terraform-provider-mcp/internal/poll"
 )
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Run(m)) }
@@ -93,7 +94,7 @@ func (e *env) checker(tb testing.TB, st *store.Store, p *probe.Prober, interval 
 // by kr when it is not empty.
 func (e *env) create(tb testing.TB, name, serverURL, token string, kr *secrets.Keyring) store.Connection {
 	tb.Helper()
-	c := store.Connection{ID: uuid.New(), TenantID: e.tenant, Name: name, ServerURL: serverURL, AuthType: "none"}
+	c := store.Connection{Key: store.Key[uuid.UUID]{ID: uuid.New(), TenantID: e.tenant}, Name: name, ServerURL: serverURL, AuthType: "none"}
 	if token != "" {
 		ct, keyID, err := kr.Seal([]byte(token), store.ConnectionTokenAAD(c.ID))
 		if err != nil {
@@ -151,12 +152,8 @@ func (e *env) all(tb testing.TB) []store.Connection {
 // failure; nothing asserts how fast it goes.
 func waitFor(tb testing.TB, what string, cond func() bool) {
 	tb.Helper()
-	deadline := time.Now().Add(90 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			tb.Fatalf("gave up waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
+	if !poll.Until(90*time.Second, 10*time.Millisecond, cond) {
+		tb.Fatalf("gave up waiting for %s", what)
 	}
 }
 
@@ -248,7 +245,7 @@ var leakPatterns = []string{
 func checkNoLeaks(tb testing.TB) {
 	tb.Helper()
 	var leaked []string
-	for range 200 {
+	gone := func() bool {
 		leaked = leaked[:0]
 		buf := make([]byte, 1<<20)
 		buf = buf[:runtime.Stack(buf, true)]
@@ -260,10 +257,10 @@ func checkNoLeaks(tb testing.TB) {
 				}
 			}
 		}
-		if len(leaked) == 0 {
-			return
-		}
-		time.Sleep(25 * time.Millisecond)
+		return len(leaked) == 0
+	}
+	if poll.Until(5*time.Second, 25*time.Millisecond, gone) {
+		return
 	}
 	tb.Fatalf("%d goroutines outlived the scheduler:\n%s", len(leaked), strings.Join(leaked, "\n\n"))
 }

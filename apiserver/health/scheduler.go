@@ -1,6 +1,7 @@
 package health
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"io"
@@ -73,22 +74,20 @@ func NewScheduler(cfg SchedulerConfig) (*Scheduler, error) {
 	if cfg.Concurrency < 0 || cfg.PollInterval < 0 {
 		return nil, errors.New("health scheduler: concurrency and poll interval must not be negative")
 	}
-	s := &Scheduler{
+	return &Scheduler{
 		sources:     cfg.Sources,
-		concurrency: cfg.Concurrency,
-		poll:        cfg.PollInterval,
-		log:         cfg.Logger,
+		concurrency: cmp.Or(cfg.Concurrency, DefaultConcurrency),
+		poll:        cmp.Or(cfg.PollInterval, DefaultPollInterval),
+		log:         orDiscard(cfg.Logger),
+	}, nil
+}
+
+// orDiscard is log, or a logger that drops everything when it is nil.
+func orDiscard(log *slog.Logger) *slog.Logger {
+	if log == nil {
+		return slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	if s.concurrency == 0 {
-		s.concurrency = DefaultConcurrency
-	}
-	if s.poll == 0 {
-		s.poll = DefaultPollInterval
-	}
-	if s.log == nil {
-		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
-	return s, nil
+	return log
 }
 
 // Run runs due checks until ctx ends, then waits for the checks already

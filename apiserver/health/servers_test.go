@@ -57,7 +57,7 @@ type serverEnv struct {
 func newServerEnv(t *testing.T, cfg CheckerConfig) *serverEnv {
 	t.Helper()
 	e := newEnv(t)
-	p := store.Project{TenantID: e.tenant, Name: "p"}
+	p := store.Project{Key: store.Key[string]{TenantID: e.tenant}, Name: "p"}
 	if err := e.store.CreateProject(context.Background(), &p); err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +76,7 @@ func newServerEnv(t *testing.T, cfg CheckerConfig) *serverEnv {
 // server stores an MCP server of the env's tenant; token is sealed when set.
 func (e *serverEnv) server(t *testing.T, name, transport, url, token string, kr *secrets.Keyring) store.Server {
 	t.Helper()
-	s := store.Server{ID: store.NewServerID(), TenantID: e.tenant, ProjectID: e.project, Name: name,
+	s := store.Server{Key: store.Key[string]{ID: store.NewServerID(), TenantID: e.tenant}, ProjectID: e.project, Name: name,
 		TransportType: transport, ConnectionType: "direct", URL: &url}
 	if token != "" {
 		ct, keyID, err := kr.Seal([]byte(token), store.ServerTokenAAD(s.ID))
@@ -93,7 +93,7 @@ func (e *serverEnv) server(t *testing.T, name, transport, url, token string, kr 
 
 func (e *serverEnv) stdio(t *testing.T, name, command string, args ...string) store.Server {
 	t.Helper()
-	s := store.Server{ID: store.NewServerID(), TenantID: e.tenant, ProjectID: e.project, Name: name,
+	s := store.Server{Key: store.Key[string]{ID: store.NewServerID(), TenantID: e.tenant}, ProjectID: e.project, Name: name,
 		TransportType: "stdio", ConnectionType: "direct", Command: &command, Args: append([]string{}, args...)}
 	if err := e.store.CreateServer(context.Background(), &s); err != nil {
 		t.Fatalf("CreateServer(%s): %v", name, err)

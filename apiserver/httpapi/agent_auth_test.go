@@ -16,6 +16,7 @@ import (
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/gateway"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/httpapi"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/store"
+	"github.com/mcpconn/terraform-provider-mcp/internal/poll"
 )
 
 // echoGateway stands in for the gateway where what is tested is the HTTP
@@ -244,20 +245,19 @@ func TestAgentTokenRevokedOnAnotherReplica(t *testing.T) {
 // deadline is generous: what makes it flip is the cache, not the wait.
 func pollUntilRefused(t *testing.T, a *api, path string) {
 	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for {
+	refused := func() bool {
 		r := a.do("POST", path, `{}`)
 		if r.status == http.StatusUnauthorized {
 			r.expectChallenge(t, true, "unknown, revoked or expired")
-			return
+			return true
 		}
 		if r.status != http.StatusOK {
 			t.Fatalf("status %d while waiting for the token to be refused: %s", r.status, r.body)
 		}
-		if time.Now().After(deadline) {
-			t.Fatal("the token still works a minute later")
-		}
-		time.Sleep(50 * time.Millisecond)
+		return false
+	}
+	if !poll.Until(time.Minute, 50*time.Millisecond, refused) {
+		t.Fatal("the token still works a minute later")
 	}
 }
 

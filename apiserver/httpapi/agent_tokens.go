@@ -42,7 +42,8 @@ func (h *agentTokens) create(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	t := store.AgentToken{ID: newUUID(), TenantID: tenantOf(c), AgentID: agentID, Name: req.Name}
+	t := store.AgentToken{AgentID: agentID, Name: req.Name}
+	t.ID, t.TenantID = newUUID(), tenantOf(c)
 	if req.ExpiresAt != nil {
 		if !req.ExpiresAt.After(time.Now()) {
 			return badRequest("expiresAt must be in the future, got %s", req.ExpiresAt)

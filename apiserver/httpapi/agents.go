@@ -90,8 +90,8 @@ func (h *agents) create(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	a := store.Agent{ID: newUUID(), TenantID: tenantOf(c), Name: req.Name,
-		Description: emptyToNil(req.Description), Assignments: list}
+	a := store.Agent{Name: req.Name, Description: emptyToNil(req.Description), Assignments: list}
+	a.ID, a.TenantID = newUUID(), tenantOf(c)
 	if err := h.store.CreateAgent(agentKind.audited(c, "create", a.ID), &a); err != nil {
 		return agentWriteError(err, &req.Name)
 	}

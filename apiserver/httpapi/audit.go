@@ -29,7 +29,7 @@ func (k kind[ID]) audited(c *gin.Context, verb string, id ID) context.Context {
 // agent (nil for records that belong to none).
 func auditedAs(c *gin.Context, recordKind, verb, recordID string, agent *uuid.UUID) context.Context {
 	ev := store.AuditEvent{
-		TenantID:   tenantOf(c),
+		Key:        store.Key[uuid.UUID]{TenantID: tenantOf(c)},
 		Action:     recordKind + "." + verb,
 		AgentID:    agent,
 		RecordKind: &recordKind,

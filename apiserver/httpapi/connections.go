@@ -89,8 +89,7 @@ func (h *connections) create(c *gin.Context) error {
 		return err
 	}
 	conn := store.Connection{
-		ID:        newUUID(),
-		TenantID:  tenantOf(c),
+		Key:       store.Key[uuid.UUID]{ID: newUUID(), TenantID: tenantOf(c)},
 		Name:      req.Name,
 		ServerURL: req.ServerURL,
 		AuthType:  string(req.AuthType),

@@ -235,7 +235,7 @@ var updateSeeds = []string{
 func FuzzUpdateConnection(f *testing.F) {
 	fs := newFuzzServer(f)
 	ctx := context.Background()
-	taken := store.Connection{ID: uuid.New(), TenantID: fs.TenantID, Name: "taken", ServerURL: "https://a.example/mcp", AuthType: "none"}
+	taken := store.Connection{Key: store.Key[uuid.UUID]{ID: uuid.New(), TenantID: fs.TenantID}, Name: "taken", ServerURL: "https://a.example/mcp", AuthType: "none"}
 	if err := fs.Store.CreateConnection(ctx, &taken); err != nil {
 		f.Fatal(err)
 	}
@@ -243,7 +243,7 @@ func FuzzUpdateConnection(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte, bearer bool) {
 		// Each input starts from a fresh, checked connection, so an input
 		// means the same thing whenever the fuzzer replays it.
-		start := store.Connection{ID: uuid.New(), TenantID: fs.TenantID, Name: "start " + uuid.NewString(), ServerURL: "https://a.example/mcp", AuthType: "none"}
+		start := store.Connection{Key: store.Key[uuid.UUID]{ID: uuid.New(), TenantID: fs.TenantID}, Name: "start " + uuid.NewString(), ServerURL: "https://a.example/mcp", AuthType: "none"}
 		if bearer {
 			ct, keyID, err := fs.Keyring.Seal([]byte("tok-start"), store.ConnectionTokenAAD(start.ID))
 			if err != nil {
@@ -296,7 +296,7 @@ func FuzzListQuery(f *testing.F) {
 	fs := newFuzzServer(f)
 	ctx := context.Background()
 	for i, name := range []string{"a", "b", "c", "d", "e"} {
-		c := store.Connection{ID: uuid.New(), TenantID: fs.TenantID, Name: name, ServerURL: "https://a.example/mcp", AuthType: "none"}
+		c := store.Connection{Key: store.Key[uuid.UUID]{ID: uuid.New(), TenantID: fs.TenantID}, Name: name, ServerURL: "https://a.example/mcp", AuthType: "none"}
 		if err := fs.Store.CreateConnection(ctx, &c); err != nil {
 			f.Fatal(err)
 		}
@@ -382,7 +382,7 @@ func FuzzListQuery(f *testing.F) {
 
 func FuzzConnectionID(f *testing.F) {
 	fs := newFuzzServer(f)
-	c := store.Connection{ID: uuid.New(), TenantID: fs.TenantID, Name: "n", ServerURL: "https://a.example/mcp", AuthType: "none"}
+	c := store.Connection{Key: store.Key[uuid.UUID]{ID: uuid.New(), TenantID: fs.TenantID}, Name: "n", ServerURL: "https://a.example/mcp", AuthType: "none"}
 	if err := fs.Store.CreateConnection(context.Background(), &c); err != nil {
 		f.Fatal(err)
 	}

@@ -63,7 +63,7 @@ func (h *projects) create(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	p := store.Project{ID: store.NewProjectID(), TenantID: tenantOf(c), Name: req.Name, Description: emptyToNil(req.Description)}
+	p := store.Project{Key: store.Key[string]{ID: store.NewProjectID(), TenantID: tenantOf(c)}, Name: req.Name, Description: emptyToNil(req.Description)}
 	if err := h.store.CreateProject(projectKind.audited(c, "create", p.ID), &p); err != nil {
 		return projectKind.nameTaken(err, &req.Name)
 	}

@@ -124,8 +124,7 @@ func (h *servers) create(c *gin.Context) error {
 		return err
 	}
 	s := store.Server{
-		ID:             store.NewServerID(),
-		TenantID:       tenantOf(c),
+		Key:            store.Key[string]{ID: store.NewServerID(), TenantID: tenantOf(c)},
 		ProjectID:      req.ProjectID,
 		Name:           req.Name,
 		Description:    emptyToNil(req.Description),

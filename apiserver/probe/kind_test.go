@@ -16,23 +16,10 @@ import (
 
 // Every kind, each against a real server or condition.
 func TestErrorKinds(t *testing.T) {
-	refused := refusedAddr(t)
+	refused := mcptest.ClosedAddr(t)
 
 	// A TCP server that accepts and hangs up without a word.
-	mute, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { mute.Close() })
-	go func() {
-		for {
-			c, err := mute.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
+	mute := mcptest.StartTCP(t, func(c net.Conn) { c.Close() })
 
 	modern := mcptest.StartModern(t)
 	authed := mcptest.StartHTTP(t, mcptest.Config{BearerToken: "right"})
@@ -50,7 +37,7 @@ func TestErrorKinds(t *testing.T) {
 	}{
 		{"refused port", newProber(true), httpTarget("http://" + refused + "/mcp"), contract.ErrorUnreachable},
 		{"unresolvable host", newProber(true), httpTarget("http://no-such-host.invalid/mcp"), contract.ErrorUnreachable},
-		{"closed without an answer", newProber(true), httpTarget("http://" + mute.Addr().String() + "/mcp"), contract.ErrorUnreachable},
+		{"closed without an answer", newProber(true), httpTarget("http://" + mute + "/mcp"), contract.ErrorUnreachable},
 		{"bad URL", newProber(true), httpTarget("ftp://example.com/mcp"), contract.ErrorUnreachable},
 		{"unknown transport", newProber(true), Target{Transport: "carrier-pigeon"}, contract.ErrorUnreachable},
 		{"stdio: command not found", newProber(false), stdioTarget("/nonexistent/mcp-server"), contract.ErrorUnreachable},

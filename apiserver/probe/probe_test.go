@@ -267,15 +267,8 @@ func TestProbeNotAnMCPServer(t *testing.T) {
 	}
 }
 
-// refusedAddr is a loopback address where nothing listens: a port that was
-// free a moment ago, so connecting to it is refused.
-func refusedAddr(t *testing.T) string {
-	t.Helper()
-	return strings.TrimPrefix(mcptest.ClosedURL(t), "http://")
-}
-
 func TestProbeUnreachable(t *testing.T) {
-	addr := refusedAddr(t)
+	addr := mcptest.ClosedAddr(t)
 
 	res := probe(t, newProber(true), httpTarget("http://"+addr+"/mcp"))
 	wantErr(t, res, "connection refused: nothing is listening at "+addr)

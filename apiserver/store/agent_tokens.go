@@ -14,8 +14,7 @@ import (
 // AgentToken is a row of agent_tokens. The token itself is never stored:
 // TokenHash is its SHA-256.
 type AgentToken struct {
-	ID        uuid.UUID  `db:"id"`
-	TenantID  uuid.UUID  `db:"tenant_id"`
+	Key[uuid.UUID]
 	AgentID   uuid.UUID  `db:"agent_id"`
 	Name      string     `db:"name"`
 	TokenHash []byte     `db:"token_hash"`

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
@@ -19,12 +18,10 @@ import (
 
 // Agent is a row of agents with its assignments in order.
 type Agent struct {
-	ID          uuid.UUID `db:"id"`
-	TenantID    uuid.UUID `db:"tenant_id"`
-	Name        string    `db:"name"`
-	Description *string   `db:"description"`
-	CreatedAt   time.Time `db:"created_at"`
-	UpdatedAt   time.Time `db:"updated_at"`
+	Key[uuid.UUID]
+	Name        string  `db:"name"`
+	Description *string `db:"description"`
+	Timestamps
 	// Assignments are stored in agent_assignments.
 	Assignments []Assignment `db:"-"`
 }
@@ -123,7 +120,7 @@ type ListAgentsParams struct {
 // AgentIDs are UUIDs.
 var AgentIDs = IDFormat{uuid: true}
 
-const agentColumns = `id, tenant_id, name, description, created_at, updated_at`
+const agentColumns = `id, tenant_id, name, description, ` + timestampColumns
 
 // CreateAgent inserts a with its assignments. The caller sets ID (a
 // version 7 UUID), TenantID, Name, Description and Assignments; the store
@@ -473,7 +470,6 @@ func (s *Store) agentError(op string, a *Agent, err error) error {
 }
 
 func (a Agent) utc() Agent {
-	a.CreatedAt = a.CreatedAt.UTC()
-	a.UpdatedAt = a.UpdatedAt.UTC()
+	a.Timestamps = a.Timestamps.utc()
 	return a
 }

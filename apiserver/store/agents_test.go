@@ -13,7 +13,7 @@ import (
 func newAgent(t *testing.T, s *Store, tenantID uuid.UUID, name string, list ...Assignment) Agent {
 	t.Helper()
 	id, _ := uuid.NewV7()
-	a := Agent{ID: id, TenantID: tenantID, Name: name, Assignments: list}
+	a := Agent{Key: Key[uuid.UUID]{ID: id, TenantID: tenantID}, Name: name, Assignments: list}
 	if err := s.CreateAgent(context.Background(), &a); err != nil {
 		t.Fatalf("CreateAgent(%s): %v", name, err)
 	}
@@ -22,7 +22,7 @@ func newAgent(t *testing.T, s *Store, tenantID uuid.UUID, name string, list ...A
 
 func newProxyServer(t *testing.T, s *Store, tenantID uuid.UUID, projectID, name, connectionType string) Server {
 	t.Helper()
-	srv := Server{ID: NewServerID(), TenantID: tenantID, ProjectID: projectID, Name: name,
+	srv := Server{Key: Key[string]{ID: NewServerID(), TenantID: tenantID}, ProjectID: projectID, Name: name,
 		URL: new("https://mcp.example.com/" + name), TransportType: "http", ConnectionType: connectionType}
 	if err := s.CreateServer(context.Background(), &srv); err != nil {
 		t.Fatalf("CreateServer(%s): %v", name, err)
@@ -104,7 +104,7 @@ func TestAgentForToken(t *testing.T) {
 	ctx, s, tenant := newTenantStore(t, "t")
 	a := newAgent(t, s, tenant, "bot")
 	mk := func(name string, expires *time.Time) AgentToken {
-		tok := AgentToken{ID: uuid.New(), TenantID: tenant, AgentID: a.ID, Name: name, TokenHash: hash(name), ExpiresAt: expires}
+		tok := AgentToken{Key: Key[uuid.UUID]{ID: uuid.New(), TenantID: tenant}, AgentID: a.ID, Name: name, TokenHash: hash(name), ExpiresAt: expires}
 		if err := s.CreateAgentToken(ctx, &tok); err != nil {
 			t.Fatalf("CreateAgentToken(%s): %v", name, err)
 		}
@@ -160,21 +160,21 @@ func TestAuditEvents(t *testing.T) {
 	base := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	var batch []AuditEvent
 	for i := range 5 {
-		batch = append(batch, AuditEvent{TenantID: tenant, At: base.Add(time.Duration(i) * time.Second), Action: "tools/call",
+		batch = append(batch, AuditEvent{Key: Key[uuid.UUID]{TenantID: tenant}, At: base.Add(time.Duration(i) * time.Second), Action: "tools/call",
 			AgentID: &agent, Tool: new("search__find"), Outcome: "ok", DurationMs: new(int64(i))})
 	}
-	batch = append(batch, AuditEvent{TenantID: other, At: base, Action: "tools/call", Outcome: "error"})
+	batch = append(batch, AuditEvent{Key: Key[uuid.UUID]{TenantID: other}, At: base, Action: "tools/call", Outcome: "error"})
 	if err := s.InsertAuditEvents(ctx, batch); err != nil {
 		t.Fatal(err)
 	}
 	// A write with an audit event in its context stores both or neither.
-	c := Connection{ID: uuid.New(), TenantID: tenant, Name: "c", ServerURL: "https://x.example.com", AuthType: "none"}
-	wctx := WithAudit(ctx, AuditEvent{TenantID: tenant, Action: "connection.create", RecordKind: new("connection"), RecordID: new(c.ID.String()), Outcome: "ok"})
+	c := Connection{Key: Key[uuid.UUID]{ID: uuid.New(), TenantID: tenant}, Name: "c", ServerURL: "https://x.example.com", AuthType: "none"}
+	wctx := WithAudit(ctx, AuditEvent{Key: Key[uuid.UUID]{TenantID: tenant}, Action: "connection.create", RecordKind: new("connection"), RecordID: new(c.ID.String()), Outcome: "ok"})
 	if err := s.CreateConnection(wctx, &c); err != nil {
 		t.Fatal(err)
 	}
-	dup := Connection{ID: uuid.New(), TenantID: tenant, Name: "c", ServerURL: "https://x.example.com", AuthType: "none"}
-	if err := s.CreateConnection(WithAudit(ctx, AuditEvent{TenantID: tenant, Action: "connection.create", Outcome: "ok"}), &dup); !errors.Is(err, ErrNameTaken) {
+	dup := Connection{Key: Key[uuid.UUID]{ID: uuid.New(), TenantID: tenant}, Name: "c", ServerURL: "https://x.example.com", AuthType: "none"}
+	if err := s.CreateConnection(WithAudit(ctx, AuditEvent{Key: Key[uuid.UUID]{TenantID: tenant}, Action: "connection.create", Outcome: "ok"}), &dup); !errors.Is(err, ErrNameTaken) {
 		t.Fatalf("duplicate create: %v", err)
 	}
 

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"maps"
@@ -14,9 +13,7 @@ import (
 )
 
 func TestApprovedToolHashes(t *testing.T) {
-	s := newStore(t)
-	ctx := context.Background()
-	tenant, other := newTenant(t, s, "a"), newTenant(t, s, "b")
+	ctx, s, tenant, other := newTwoTenantStore(t)
 	c := newConn(t, s, tenant, "pinned")
 	id := c.ID.String()
 
@@ -67,9 +64,7 @@ func TestApprovedToolHashes(t *testing.T) {
 }
 
 func TestApprovedToolHashesOfServerWithoutTools(t *testing.T) {
-	s := newStore(t)
-	ctx := context.Background()
-	tenant := newTenant(t, s, "a")
+	ctx, s, tenant := newTenantStore(t, "a")
 	srv := newHTTPServer(t, s, tenant, newProject(t, s, tenant, "p").ID, "empty")
 	empty := catalogOf(t)
 	cur, err := s.GetServer(ctx, tenant, srv.ID)

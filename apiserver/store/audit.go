@@ -16,9 +16,9 @@ import (
 // AuditEvent is a row of audit_events: one API write or one gateway call.
 // Arguments, results, tokens and secrets are never part of it.
 type AuditEvent struct {
-	// ID is a version 7 UUID; InsertAuditEvents assigns one when it is zero.
-	ID       uuid.UUID `db:"id"`
-	TenantID uuid.UUID `db:"tenant_id"`
+	// Key's ID is a version 7 UUID; InsertAuditEvents assigns one when it
+	// is zero.
+	Key[uuid.UUID]
 	// At is when it happened; InsertAuditEvents uses the database's clock
 	// when it is zero.
 	At         time.Time  `db:"at"`

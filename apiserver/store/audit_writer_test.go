@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/mcpconn/terraform-provider-mcp/internal/poll"
 )
 
 // countingInserter counts the inserts (one round trip each) that reach the
@@ -36,7 +38,7 @@ func auditEventStored(t *testing.T, s *Store, id uuid.UUID) bool {
 }
 
 func gatewayEvent(tenant uuid.UUID) AuditEvent {
-	return AuditEvent{ID: uuid.New(), TenantID: tenant, Action: "tools/call", Outcome: "ok", Tool: new("echo")}
+	return AuditEvent{Key: Key[uuid.UUID]{ID: uuid.New(), TenantID: tenant}, Action: "tools/call", Outcome: "ok", Tool: new("echo")}
 }
 
 // TestAuditWriterGroupsConcurrentRecords: 64 concurrent Records cost far
@@ -87,6 +89,16 @@ type gatedInserter struct {
 	first   atomic.Bool
 }
 
+// newGatedWriter is an audit writer of writers writers over a gated
+// inserter into a new store, and the tenant of its events.
+func newGatedWriter(t *testing.T, writers int) (uuid.UUID, *gatedInserter, *AuditWriter) {
+	t.Helper()
+	s := newStore(t)
+	tenant := newTenant(t, s, "t")
+	ins := &gatedInserter{countingInserter: countingInserter{s: s}, entered: make(chan struct{}), gate: make(chan struct{})}
+	return tenant, ins, NewAuditWriter(ins, AuditWriterOptions{Writers: writers})
+}
+
 func (g *gatedInserter) InsertAuditEvents(ctx context.Context, events []AuditEvent) error {
 	if g.first.CompareAndSwap(false, true) {
 		close(g.entered)
@@ -100,11 +112,8 @@ func (g *gatedInserter) InsertAuditEvents(ctx context.Context, events []AuditEve
 // their Records return nil.
 func TestAuditWriterCloseFlushes(t *testing.T) {
 	t.Parallel()
-	s := newStore(t)
-	tenant := newTenant(t, s, "t")
-	ins := &gatedInserter{countingInserter: countingInserter{s: s}, entered: make(chan struct{}), gate: make(chan struct{})}
 	// One writer, so that the held group keeps the others queued.
-	w := NewAuditWriter(ins, AuditWriterOptions{Writers: 1})
+	tenant, ins, w := newGatedWriter(t, 1)
 
 	const n = 5
 	errs := make(chan error, n+1)
@@ -119,12 +128,8 @@ func TestAuditWriterCloseFlushes(t *testing.T) {
 	for range n {
 		record()
 	}
-	deadline := time.Now().Add(time.Minute)
-	for len(w.queue) < n {
-		if time.Now().After(deadline) {
-			t.Fatalf("only %d events queued", len(w.queue))
-		}
-		time.Sleep(5 * time.Millisecond)
+	if !poll.Until(time.Minute, 5*time.Millisecond, func() bool { return len(w.queue) >= n }) {
+		t.Fatalf("only %d events queued", len(w.queue))
 	}
 	closed := make(chan struct{})
 	go func() {
@@ -138,11 +143,8 @@ func TestAuditWriterCloseFlushes(t *testing.T) {
 		defer w.mu.RUnlock()
 		return w.closed
 	}
-	for !isClosed() {
-		if time.Now().After(deadline) {
-			t.Fatal("Close did not take effect")
-		}
-		time.Sleep(5 * time.Millisecond)
+	if !poll.Until(time.Minute, 5*time.Millisecond, isClosed) {
+		t.Fatal("Close did not take effect")
 	}
 	close(ins.gate)
 	<-closed
@@ -152,7 +154,7 @@ func TestAuditWriterCloseFlushes(t *testing.T) {
 		}
 	}
 	for _, id := range ids {
-		if !auditEventStored(t, s, id) {
+		if !auditEventStored(t, ins.s, id) {
 			t.Errorf("event %s was not flushed by Close", id)
 		}
 	}
@@ -169,10 +171,7 @@ func TestAuditWriterCloseFlushes(t *testing.T) {
 // Record returns.
 func TestAuditWriterGroupsDoNotWaitForEachOther(t *testing.T) {
 	t.Parallel()
-	s := newStore(t)
-	tenant := newTenant(t, s, "t")
-	ins := &gatedInserter{countingInserter: countingInserter{s: s}, entered: make(chan struct{}), gate: make(chan struct{})}
-	w := NewAuditWriter(ins, AuditWriterOptions{Writers: 2})
+	tenant, ins, w := newGatedWriter(t, 2)
 	defer w.Close()
 	held := make(chan error, 1)
 	go func() { held <- w.Record(context.Background(), gatewayEvent(tenant)) }()
@@ -183,7 +182,7 @@ func TestAuditWriterGroupsDoNotWaitForEachOther(t *testing.T) {
 	if err := w.Record(ctx, ev); err != nil {
 		t.Fatalf("Record behind a held group: %v", err)
 	}
-	if !auditEventStored(t, s, ev.ID) {
+	if !auditEventStored(t, ins.s, ev.ID) {
 		t.Errorf("event %s is not in the table", ev.ID)
 	}
 	close(ins.gate)
@@ -222,7 +221,7 @@ func TestAuditWriterRefusesIncompleteEvents(t *testing.T) {
 	counter := &countingInserter{s: s}
 	w := NewAuditWriter(counter, AuditWriterOptions{})
 	defer w.Close()
-	if err := w.Record(context.Background(), AuditEvent{TenantID: uuid.New(), Action: "tools/call"}); err == nil {
+	if err := w.Record(context.Background(), AuditEvent{Key: Key[uuid.UUID]{TenantID: uuid.New()}, Action: "tools/call"}); err == nil {
 		t.Fatal("an event without an outcome was accepted")
 	}
 	if counter.groups.Load() != 0 {

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql/driver"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -38,6 +40,69 @@ type CheckResult struct {
 	Duration time.Duration
 	// Catalog is what a passing check listed; nil stores an empty one.
 	Catalog *catalog.Catalog
+}
+
+// Capabilities is which MCP feature families a server advertised, stored as
+// a JSON object.
+type Capabilities struct {
+	Tools     bool `json:"tools"`
+	Resources bool `json:"resources"`
+	Prompts   bool `json:"prompts"`
+}
+
+// Value implements driver.Valuer.
+func (c Capabilities) Value() (driver.Value, error) {
+	b, err := json.Marshal(c)
+	return string(b), err
+}
+
+// Scan implements sql.Scanner.
+func (c *Capabilities) Scan(src any) error {
+	var b []byte
+	switch v := src.(type) {
+	case []byte:
+		b = v
+	case string:
+		b = []byte(v)
+	default:
+		return fmt.Errorf("capabilities: cannot scan %T", src)
+	}
+	return json.Unmarshal(b, c)
+}
+
+// Health is what the checks of a connection or an MCP server keep up to
+// date on its row, and when the next one is due.
+type Health struct {
+	// Status is the kind's status: what the last check found, or a state a
+	// person set.
+	Status    string  `db:"status"`
+	LastError *string `db:"last_error"` // nil after a passing check
+	// Instructions, Capabilities, ServerName and ServerVersion are what the
+	// last passing check's handshake returned; nil before it. Agents'
+	// instructions are composed from Instructions.
+	Instructions  *string       `db:"instructions"`
+	Capabilities  *Capabilities `db:"capabilities"`
+	ServerName    *string       `db:"server_name"`
+	ServerVersion *string       `db:"server_version"`
+	// NextCheckAt is when the health scheduler is due to check the row.
+	NextCheckAt time.Time `db:"next_check_at"`
+	CheckState
+
+	// DueNow, set by an Update* fn, makes the row due for a check at the
+	// database's current time (NextCheckAt is then ignored). It is a
+	// parameter of the update, not a column.
+	DueNow bool `db:"due_now"`
+}
+
+// healthColumns are Health's columns, in both checked kinds' tables.
+const healthColumns = `status, last_error, instructions, capabilities, server_name, server_version, next_check_at, ` +
+	checkStateColumns
+
+// utc is h with its times in UTC.
+func (h Health) utc() Health {
+	h.NextCheckAt = h.NextCheckAt.UTC()
+	h.CheckState = checkStateUTC(h.CheckState)
+	return h
 }
 
 // Check is one check result to store: the record as it was read (claimed
@@ -114,6 +179,61 @@ func recordChecks[R any, K comparable](ctx context.Context, checks []Check[R], k
 		todo = later
 	}
 	return out, nil
+}
+
+// checkedKind is how the results of checking one kind of record
+// (connections, MCP servers) are stored: R is how its row is scanned, T the
+// record. Every field is this package's constant.
+type checkedKind[R scanned[T], T any] struct {
+	records RecordKind
+	noun    string // the record in operation names, such as "MCP server"
+	passed  string // the status a passing check stores
+	silent  string // the last error of a failure that says nothing
+	// query is the kind's checkWriteSQL.
+	query string
+	// row is what the shared part of the write reads of a record.
+	row func(T) checkedRow
+	// inputs is the argument of query for checks: w, which has the
+	// parameters of the shared part, with those of the kind's own part of
+	// checks, in their order.
+	inputs func(checks []Check[T], w checkWrite) (any, error)
+	// get reads the current row of a record whose check was not stored.
+	get func(ctx context.Context, s *Store, rec T) (T, error)
+	// rebase is checked with the check state stored meanwhile.
+	rebase func(checked, stored T) T
+}
+
+// record stores checks as the kind's Record*Checks documents: in as few
+// statements as it can, with the next check due interval later.
+func (k checkedKind[R, T]) record(ctx context.Context, s *Store, checks []Check[T], interval time.Duration) ([]CheckOutcome[T], error) {
+	op := "record " + k.noun + " checks"
+	if interval <= 0 {
+		return nil, fmt.Errorf("%s: interval must be positive, got %s", op, interval)
+	}
+	return recordChecks(ctx, checks, func(rec T) string { return k.row(rec).id },
+		func(ctx context.Context, checks []Check[T], which []int) ([]T, error) {
+			chosen := make([]Check[T], len(which))
+			rows := make([]checkedRow, len(which))
+			results := make([]CheckResult, len(which))
+			for j, i := range which {
+				chosen[j], rows[j], results[j] = checks[i], k.row(checks[i].Record), checks[i].Result
+			}
+			w, err := s.newCheckWrite(ctx, k.records, rows, results, k.passed, k.silent, interval)
+			if err != nil {
+				return nil, err
+			}
+			arg, err := k.inputs(chosen, w)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", op, err)
+			}
+			var stored []R
+			if err := namedSelect(ctx, s.db, &stored, k.query, arg); err != nil {
+				return nil, s.fail(op, err)
+			}
+			return utcAll(stored), nil
+		},
+		func(ctx context.Context, rec T) (T, error) { return k.get(ctx, s, rec) },
+		k.rebase)
 }
 
 // recordOne stores one check with a kind's batch function.

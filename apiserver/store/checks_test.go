@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/mcpconn/terraform-provider-mcp/internal/pgtest"
+	"github.com/mcpconn/terraform-provider-mcp/internal/poll"
 )
 
 func ids(rows []Connection) []uuid.UUID {
@@ -23,7 +24,6 @@ func ids(rows []Connection) []uuid.UUID {
 
 func TestClaimDueConnections(t *testing.T) {
 	s := newStore(t)
-	ctx := context.Background()
 	a, b := newTenant(t, s, "a"), newTenant(t, s, "b")
 	var want []uuid.UUID
 	for i := range 5 {
@@ -34,49 +34,72 @@ func TestClaimDueConnections(t *testing.T) {
 		c := newConn(t, s, tenant, fmt.Sprintf("c%d", i))
 		want = append(want, c.ID)
 		// Distinct due times make "oldest first" observable.
-		if _, err := s.db.Exec(`UPDATE mcp_connections SET next_check_at = now() - $1 * interval '1 minute' WHERE id = $2`, 10-i, c.ID); err != nil {
-			t.Fatal(err)
-		}
+		makeDue(t, s, ConnectionRecords, c.ID, 10-i)
 	}
 	// Not due: claims must leave it alone.
 	later := newConn(t, s, a, "later")
-	if _, err := s.db.Exec(`UPDATE mcp_connections SET next_check_at = now() + interval '1 hour' WHERE id = $1`, later.ID); err != nil {
+	makeDue(t, s, ConnectionRecords, later.ID, -60)
+
+	checkClaims(t, s.ClaimDueConnections, want, func(c Connection) (uuid.UUID, time.Time, bool) {
+		return c.ID, c.NextCheckAt, c.Name != "" && c.ServerURL != "" && c.TenantID != uuid.Nil
+	})
+}
+
+// makeDue makes the record id of k due minutesAgo minutes ago (in the
+// future when negative).
+func makeDue(t *testing.T, s *Store, k RecordKind, id any, minutesAgo int) {
+	t.Helper()
+	if _, err := s.db.Exec(`UPDATE `+k.table+` SET next_check_at = now() - $1 * interval '1 minute' WHERE id = $2`, minutesAgo, id); err != nil {
 		t.Fatal(err)
 	}
+}
 
+// checkClaims claims with claim, as the scheduler does, when want are the
+// due rows' ids, most overdue first: a claim of three takes the three most
+// overdue and leases them for an hour (at millisecond precision, in UTC,
+// with every column read: of says whether a row is whole), the next claim
+// the rest, and then nothing is due. A claim of no rows or for no time is
+// refused.
+func checkClaims[T any, ID comparable](t *testing.T, claim func(context.Context, int, time.Duration) ([]T, error), want []ID,
+	of func(T) (id ID, next time.Time, whole bool)) {
+	t.Helper()
+	ctx := context.Background()
+	idsOf := func(rows []T) []ID {
+		out := make([]ID, len(rows))
+		for i, r := range rows {
+			out[i], _, _ = of(r)
+		}
+		return out
+	}
 	before := time.Now()
-	first, err := s.ClaimDueConnections(ctx, 3, time.Hour)
+	first, err := claim(ctx, 3, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := ids(first); fmt.Sprint(got) != fmt.Sprint(want[:3]) {
+	if got := idsOf(first); fmt.Sprint(got) != fmt.Sprint(want[:3]) {
 		t.Fatalf("first claim = %v, want the three most overdue %v", got, want[:3])
 	}
-	for _, c := range first {
-		if !c.NextCheckAt.After(before.Add(59*time.Minute)) || !isMillis(c.NextCheckAt) || c.NextCheckAt.Location() != time.UTC {
-			t.Errorf("claimed row's next_check_at = %v, want about an hour from now at ms precision in UTC", c.NextCheckAt)
-		}
-		if c.Name == "" || c.ServerURL == "" || c.TenantID == uuid.Nil {
-			t.Errorf("claimed row is missing columns: %+v", c)
+	for _, r := range first {
+		if _, next, whole := of(r); !next.After(before.Add(59*time.Minute)) || !isMillis(next) || next.Location() != time.UTC || !whole {
+			t.Errorf("claimed row %+v: want next_check_at about an hour from now at ms precision in UTC, and every column", r)
 		}
 	}
-	second, err := s.ClaimDueConnections(ctx, 10, time.Hour)
+	second, err := claim(ctx, 10, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := ids(second); fmt.Sprint(got) != fmt.Sprint(want[3:]) {
+	if got := idsOf(second); fmt.Sprint(got) != fmt.Sprint(want[3:]) {
 		t.Fatalf("second claim = %v, want the rest %v", got, want[3:])
 	}
-	third, err := s.ClaimDueConnections(ctx, 10, time.Hour)
+	third, err := claim(ctx, 10, time.Hour)
 	if err != nil || len(third) != 0 {
-		t.Fatalf("claim with nothing due = %v, %v; want nothing", ids(third), err)
+		t.Fatalf("claim with nothing due = %v, %v; want nothing", idsOf(third), err)
 	}
-
-	if _, err := s.ClaimDueConnections(ctx, 0, time.Hour); err == nil {
-		t.Error("ClaimDueConnections accepted limit 0")
+	if _, err := claim(ctx, 0, time.Hour); err == nil {
+		t.Error("a claim accepted limit 0")
 	}
-	if _, err := s.ClaimDueConnections(ctx, 1, 0); err == nil {
-		t.Error("ClaimDueConnections accepted a zero lease")
+	if _, err := claim(ctx, 1, 0); err == nil {
+		t.Error("a claim accepted a zero lease")
 	}
 }
 
@@ -160,30 +183,31 @@ func TestConcurrentClaimersGetDisjointRows(t *testing.T) {
 	}
 }
 
-func TestClaimLeaseExpires(t *testing.T) {
-	s := newStore(t)
-	ctx := context.Background()
-	c := newConn(t, s, newTenant(t, s, "t"), "c")
-
-	// A claimer that crashes never records a result; until the lease ends
-	// nobody else may take the row, and afterwards somebody must.
-	got, err := s.ClaimDueConnections(ctx, 1, time.Millisecond)
+// claimNew is a new connection, claimed for lease in a store of its own.
+func claimNew(t *testing.T, lease time.Duration) (context.Context, *Store, Connection) {
+	t.Helper()
+	ctx, s, tenant := newTenantStore(t, "t")
+	newConn(t, s, tenant, "c")
+	got, err := s.ClaimDueConnections(ctx, 1, lease)
 	if err != nil || len(got) != 1 {
 		t.Fatalf("claim = %v, %v", ids(got), err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	return ctx, s, got[0]
+}
+
+func TestClaimLeaseExpires(t *testing.T) {
+	// A claimer that crashes never records a result; until the lease ends
+	// nobody else may take the row, and afterwards somebody must.
+	ctx, s, c := claimNew(t, time.Millisecond)
+	claimedAgain := func() bool {
 		again, err := s.ClaimDueConnections(ctx, 1, time.Hour)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(again) == 1 && again[0].ID == c.ID {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("a row whose lease expired never became claimable again")
-		}
-		time.Sleep(5 * time.Millisecond)
+		return len(again) == 1 && again[0].ID == c.ID
+	}
+	if !poll.Until(10*time.Second, 5*time.Millisecond, claimedAgain) {
+		t.Fatal("a row whose lease expired never became claimable again")
 	}
 	// Now held for an hour.
 	if again, err := s.ClaimDueConnections(ctx, 1, time.Hour); err != nil || len(again) != 0 {
@@ -192,15 +216,8 @@ func TestClaimLeaseExpires(t *testing.T) {
 }
 
 func TestRecordConnectionCheck(t *testing.T) {
-	s := newStore(t)
-	ctx := context.Background()
-	c := newConn(t, s, newTenant(t, s, "t"), "c")
-
-	claimed, err := s.ClaimDueConnections(ctx, 1, time.Hour)
-	if err != nil || len(claimed) != 1 {
-		t.Fatalf("claim = %v, %v", ids(claimed), err)
-	}
-	pass, err := s.RecordConnectionCheck(ctx, claimed[0], CheckResult{OK: true, Instructions: new("use the order tools")}, 90*time.Second)
+	ctx, s, c := claimNew(t, time.Hour)
+	pass, err := s.RecordConnectionCheck(ctx, c, CheckResult{OK: true, Instructions: new("use the order tools")}, 90*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -335,8 +352,8 @@ func TestRecordConnectionChecksBatch(t *testing.T) {
 	if err := s.DeleteConnection(ctx, tenant, gone.ID); err != nil {
 		t.Fatal(err)
 	}
-	withToken := Connection{ID: uuid.New(), TenantID: tenant, Name: "token", ServerURL: "https://mcp.example.com/t", AuthType: "bearer",
-		TokenCiphertext: []byte("sealed-token-bytes"), TokenKeyID: new("k1")}
+	withToken := Connection{Key: Key[uuid.UUID]{ID: uuid.New(), TenantID: tenant}, Name: "token", ServerURL: "https://mcp.example.com/t", AuthType: "bearer",
+		SealedToken: SealedToken{TokenCiphertext: []byte("sealed-token-bytes"), TokenKeyID: new("k1")}}
 	if err := s.CreateConnection(ctx, &withToken); err != nil {
 		t.Fatal(err)
 	}

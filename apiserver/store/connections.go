@@ -12,35 +12,18 @@ import (
 	"github.com/lib/pq"
 )
 
-// Connection is a row of mcp_connections. TokenCiphertext and TokenKeyID hold
-// the sealed bearer token (nil when there is none); the store never sees it in
-// the clear.
+// Connection is a row of mcp_connections. Its bearer token is sealed
+// (SealedToken); the store never sees it in the clear.
 type Connection struct {
-	ID                uuid.UUID  `db:"id"`
-	TenantID          uuid.UUID  `db:"tenant_id"`
-	Name              string     `db:"name"`
-	ServerURL         string     `db:"server_url"`
-	AuthType          string     `db:"auth_type"`
-	TokenCiphertext   []byte     `db:"token_ciphertext"`
-	TokenKeyID        *string    `db:"token_key_id"`
-	Status            string     `db:"status"`
-	Instructions      *string    `db:"instructions"`
-	LastError         *string    `db:"last_error"`
+	Key[uuid.UUID]
+	Name      string `db:"name"`
+	ServerURL string `db:"server_url"`
+	AuthType  string `db:"auth_type"`
+	SealedToken
+	// LastHealthCheckAt is when the last check, passing or not, was stored.
 	LastHealthCheckAt *time.Time `db:"last_health_check_at"`
-	NextCheckAt       time.Time  `db:"next_check_at"` // when the health scheduler is due to check it
-	CreatedAt         time.Time  `db:"created_at"`
-	UpdatedAt         time.Time  `db:"updated_at"`
-	// Capabilities, ServerName and ServerVersion are from the last passing
-	// check; nil before it.
-	Capabilities  *Capabilities `db:"capabilities"`
-	ServerName    *string       `db:"server_name"`
-	ServerVersion *string       `db:"server_version"`
-	CheckState
-
-	// DueNow, set by an UpdateConnection fn, makes the row due for a check
-	// at the database's current time (NextCheckAt is then ignored). It is
-	// a parameter of the update, not a column.
-	DueNow bool `db:"due_now"`
+	Timestamps
+	Health
 }
 
 // ListConnectionsParams selects a page of a tenant's connections.
@@ -58,9 +41,8 @@ func ConnectionTokenAAD(id uuid.UUID) []byte {
 	return []byte("mcp_connections:" + id.String())
 }
 
-const connectionColumns = `id, tenant_id, name, server_url, auth_type, token_ciphertext, token_key_id,
-	status, instructions, last_error, last_health_check_at, next_check_at, created_at, updated_at,
-	capabilities, server_name, server_version, ` + checkStateColumns
+const connectionColumns = `id, tenant_id, name, server_url, auth_type, ` + sealedTokenColumns + `,
+	last_health_check_at, ` + timestampColumns + `, ` + healthColumns
 
 // getConnectionQuery is prepared: GET /api/mcp-connections/{id} runs it on
 // every request.
@@ -207,108 +189,40 @@ func (s *Store) RecordConnectionCheck(ctx context.Context, c Connection, r Check
 // does, in one statement, and returns an outcome per check in the same
 // order. The error is for the whole batch (nothing was stored).
 func (s *Store) RecordConnectionChecks(ctx context.Context, checks []Check[Connection], interval time.Duration) ([]CheckOutcome[Connection], error) {
-	if interval <= 0 {
-		return nil, fmt.Errorf("record connection checks: interval must be positive, got %s", interval)
-	}
-	return recordChecks(ctx, checks,
-		func(c Connection) uuid.UUID { return c.ID },
-		func(ctx context.Context, checks []Check[Connection], which []int) ([]Connection, error) {
-			return s.writeConnectionChecks(ctx, checks, which, interval)
-		},
-		func(ctx context.Context, c Connection) (Connection, error) {
-			return s.GetConnection(ctx, c.TenantID, c.ID)
-		},
-		func(checked, stored Connection) Connection { checked.CheckState = stored.CheckState; return checked })
+	return connectionChecks.record(ctx, s, checks, interval)
 }
 
-// writeConnectionChecks stores checks[i] for each i in which, whose rows are
-// distinct, in one statement, and returns the rows it stored.
-func (s *Store) writeConnectionChecks(ctx context.Context, checks []Check[Connection], which []int, interval time.Duration) ([]Connection, error) {
-	n := len(which)
-	ids := make(pq.StringArray, n)
-	tenants := make(pq.StringArray, n)
-	urls := make(pq.StringArray, n)
-	auths := make(pq.StringArray, n)
-	tokens := make(pq.ByteaArray, n)
-	statuses := make(pq.StringArray, n)
-	lastErrors := make([]*string, n)
-	instructions := make([]*string, n)
-	capabilities := make(pq.StringArray, n)
-	names := make(pq.StringArray, n)
-	versions := make(pq.StringArray, n)
-	results := make([]CheckResult, n)
-	prev := make([]CheckState, n)
-	for j, i := range which {
-		c, r := checks[i].Record, checks[i].Result
-		ids[j], tenants[j] = c.ID.String(), c.TenantID.String()
-		urls[j], auths[j] = c.ServerURL, c.AuthType
-		// pq.ByteaArray cannot say NULL; an empty value stands for "no
-		// token", which no sealed token can be.
-		tokens[j] = c.TokenCiphertext
-		statuses[j], lastErrors[j] = r.status("active", "the health check failed without saying why")
-		if r.OK {
-			instructions[j] = r.Instructions
-		}
-		caps, err := textValue(r.Capabilities)
-		if err != nil {
-			return nil, fmt.Errorf("record connection checks: capabilities of %s: %w", c.ID, err)
-		}
-		capabilities[j], names[j], versions[j] = caps, r.ServerName, r.ServerVersion
-		results[j], prev[j] = r, c.CheckState
-	}
-	w, err := s.newCheckWrite(ctx, ConnectionRecords, ids, results, prev)
-	if err != nil {
-		return nil, err
-	}
-	// The time is taken once and used for both columns, which must be
-	// equal; greatest keeps updated_at from going backwards if a concurrent
-	// writer we waited for stamped a later time than our statement's start.
-	arg := map[string]any{
-		"ids":          ids,
-		"tenants":      tenants,
-		"urls":         urls,
-		"auths":        auths,
-		"tokens":       tokens,
-		"statuses":     statuses,
-		"last_errors":  pq.Array(lastErrors),
-		"instructions": pq.Array(instructions),
-		"capabilities": capabilities,
-		"names":        names,
-		"versions":     versions,
-		"interval_ms":  interval.Milliseconds(),
-	}
-	w.args(arg, s.keepChecks())
-	var stored []Connection
-	err = namedSelect(ctx, s.db, &stored, `
-		WITH upd AS (
-		UPDATE mcp_connections AS m SET
-			status = r.status,
-			last_error = r.last_error,
-			instructions = CASE WHEN r.c_ok THEN r.instructions ELSE m.instructions END,
-			capabilities = CASE WHEN r.c_ok THEN CAST(r.capabilities AS jsonb) ELSE m.capabilities END,
-			server_name = CASE WHEN r.c_ok THEN r.server_name ELSE m.server_name END,
-			server_version = CASE WHEN r.c_ok THEN r.server_version ELSE m.server_version END,
-			last_health_check_at = greatest(t.now, m.updated_at),
-			updated_at = greatest(t.now, m.updated_at),
-			next_check_at = greatest(t.now, m.updated_at) + CAST(:interval_ms AS bigint) * interval '1 millisecond'`+checkSetSQL+`
-		FROM unnest(CAST(:ids AS uuid[]), CAST(:tenants AS uuid[]), CAST(:urls AS text[]), CAST(:auths AS text[]),
-				CAST(:tokens AS bytea[]), CAST(:statuses AS text[]), CAST(:last_errors AS text[]),
-				CAST(:instructions AS text[]), CAST(:capabilities AS text[]), CAST(:names AS text[]),
-				CAST(:versions AS text[])`+checkUnnestSQL+`)
-			AS r(id, tenant_id, server_url, auth_type, token_ciphertext, status, last_error, instructions,
-				capabilities, server_name, server_version`+checkUnnestNames+`),
-			(SELECT date_trunc('milliseconds', clock_timestamp()) AS now) AS t
-		WHERE m.id = ANY(CAST(:ids AS uuid[])) -- lets the planner look rows up by key
-			AND m.id = r.id AND m.tenant_id = r.tenant_id
+// connectionChecks stores the checks of connections: last_health_check_at
+// is set by every check, and a result is stored only while the row has the
+// server URL and auth type it was checked with.
+var connectionChecks = checkedKind[Connection, Connection]{records: ConnectionRecords, noun: "connection",
+	passed: "active", silent: "the health check failed without saying why",
+	query: checkWriteSQL(ConnectionRecords, connectionColumns, checkedSQL{
+		unnest: `, CAST(:urls AS text[]), CAST(:auths AS text[])`,
+		names:  `, server_url, auth_type`,
+		set: `,
+			last_health_check_at = greatest(t.now, m.updated_at)`,
+		guard: `
 			AND m.server_url = r.server_url
-			AND m.auth_type = r.auth_type
-			AND coalesce(m.token_ciphertext, '') = r.token_ciphertext`+checkGuardSQL+`
-		RETURNING `+qualifiedConnectionColumns+checkReturningSQL+`)`+ConnectionRecords.sideEffectsSQL()+`
-		SELECT `+connectionColumns+` FROM upd`, arg)
-	if err != nil {
-		return nil, s.fail("record connection checks", err)
-	}
-	return utcAll(stored), nil
+			AND m.auth_type = r.auth_type`}),
+	row: func(c Connection) checkedRow {
+		return checkedRow{id: c.ID.String(), tenantID: c.TenantID, token: c.TokenCiphertext, state: c.CheckState}
+	},
+	inputs: func(checks []Check[Connection], w checkWrite) (any, error) {
+		arg := struct {
+			checkWrite
+			URLs  pq.StringArray `db:"urls"`
+			Auths pq.StringArray `db:"auths"`
+		}{w, make(pq.StringArray, len(checks)), make(pq.StringArray, len(checks))}
+		for j, ch := range checks {
+			arg.URLs[j], arg.Auths[j] = ch.Record.ServerURL, ch.Record.AuthType
+		}
+		return arg, nil
+	},
+	get: func(ctx context.Context, s *Store, c Connection) (Connection, error) {
+		return s.GetConnection(ctx, c.TenantID, c.ID)
+	},
+	rebase: func(checked, stored Connection) Connection { checked.CheckState = stored.CheckState; return checked },
 }
 
 // connectionError turns constraint violations into errors that say what is
@@ -328,15 +242,8 @@ func (s *Store) connectionError(op string, c *Connection, err error) error {
 // utc puts every time in UTC: lib/pq returns the session's time zone, and
 // the API speaks UTC.
 func (c Connection) utc() Connection {
-	c.CreatedAt = c.CreatedAt.UTC()
-	c.UpdatedAt = c.UpdatedAt.UTC()
-	c.NextCheckAt = c.NextCheckAt.UTC()
+	c.Timestamps = c.Timestamps.utc()
+	c.Health = c.Health.utc()
 	c.LastHealthCheckAt = utcPtr(c.LastHealthCheckAt)
-	c.CheckState = checkStateUTC(c.CheckState)
 	return c
 }
-
-// qualifiedConnectionColumns is connectionColumns for mcp_connections
-// aliased as m, in statements where another relation's columns could clash
-// with ours.
-var qualifiedConnectionColumns = qualified("m", connectionColumns)

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"testing"
@@ -12,9 +11,7 @@ import (
 
 func TestGatewaySessions(t *testing.T) {
 	t.Parallel()
-	s := newStore(t)
-	ctx := context.Background()
-	tenant := newTenant(t, s, "t")
+	ctx, s, tenant := newTenantStore(t, "t")
 	agent, token := uuid.New(), uuid.New()
 	params := json.RawMessage(`{"protocolVersion":"2025-06-18","capabilities":{"sampling":{}},"clientInfo":{"name":"c","version":"1"}}`)
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -91,37 +92,95 @@ func utcPtr(t *time.Time) *time.Time {
 	return &u
 }
 
-// checkWrite is what every kind's batch check write adds to its own columns:
-// the check state, a history row, the pruning of history beyond the kept
-// count, a new catalog when it differs from the stored one, and a catalog
-// change when the tools did. It is one statement with the kind's UPDATE, so
-// a batch of checks costs one round trip.
+// checkWrite is the inputs of a kind's batch check write that every kind
+// has, one element per check. It is one statement (checkWriteSQL), so a
+// batch of checks costs one round trip.
 type checkWrite struct {
-	oks          pq.BoolArray
-	errorKinds   []*string
-	protocols    []*string
-	durations    pq.Int64Array
-	toolCounts   pq.Int64Array
-	toolsHashes  []*string
-	catalogs     []*string // content hashes
-	bodies       []*string // set only when the catalog is not stored yet
-	prevCatalogs []*string // the catalog the row had when it was read
-	prevTools    []*string
-	added        []*string // JSON arrays of names, set exactly when the tools changed
-	removed      []*string
-	changed      []*string
+	healthWrite
+	checkStateWrite
+	// IntervalMs is when the next check is due; KeepChecks how many
+	// history rows a record keeps.
+	IntervalMs int64 `db:"interval_ms"`
+	KeepChecks int   `db:"keep_checks"`
 }
 
-// The SQL a kind's check write splices in, around its own: r is the
-// unnest of its inputs, m its table, t the statement's time.
-const (
-	checkUnnestSQL = `, CAST(:c_oks AS boolean[]), CAST(:c_error_kinds AS text[]), CAST(:c_protocols AS text[]),
-		CAST(:c_durations AS bigint[]), CAST(:c_tool_counts AS bigint[]), CAST(:c_tools_hashes AS text[]),
-		CAST(:c_catalogs AS text[]), CAST(:c_bodies AS text[]), CAST(:c_prev_catalogs AS text[]),
-		CAST(:c_prev_tools AS text[]), CAST(:c_added AS text[]), CAST(:c_removed AS text[]), CAST(:c_changed AS text[])`
-	checkUnnestNames = `, c_ok, c_error_kind, c_protocol, c_duration_ms, c_tool_count, c_tools_hash,
-		c_catalog, c_body, c_prev_catalog, c_prev_tools, c_added, c_removed, c_changed`
-	checkSetSQL = `,
+// healthWrite is what finds and guards each row (its id, tenant and token
+// as they were read), and the Health the result stores on it.
+type healthWrite struct {
+	IDs          pq.StringArray `db:"ids"`
+	Tenants      pq.StringArray `db:"tenants"`
+	Tokens       pq.ByteaArray  `db:"tokens"`
+	Statuses     pq.StringArray `db:"statuses"`
+	LastErrors   texts          `db:"last_errors"`
+	Instructions texts          `db:"instructions"`
+	Capabilities pq.StringArray `db:"capabilities"`
+	Names        pq.StringArray `db:"names"`
+	Versions     pq.StringArray `db:"versions"`
+}
+
+// checkStateWrite is the CheckState a result stores, and what it adds
+// beside the row: a history row, the pruning of history beyond the kept
+// count, a new catalog when it differs from the stored one, and a catalog
+// change when the tools did.
+type checkStateWrite struct {
+	OKs          pq.BoolArray  `db:"c_oks"`
+	ErrorKinds   texts         `db:"c_error_kinds"`
+	Protocols    texts         `db:"c_protocols"`
+	Durations    pq.Int64Array `db:"c_durations"`
+	ToolCounts   pq.Int64Array `db:"c_tool_counts"`
+	ToolsHashes  texts         `db:"c_tools_hashes"`
+	Catalogs     texts         `db:"c_catalogs"`      // content hashes
+	Bodies       texts         `db:"c_bodies"`        // set only when the catalog is not stored yet
+	PrevCatalogs texts         `db:"c_prev_catalogs"` // the catalog the row had when it was read
+	PrevTools    texts         `db:"c_prev_tools"`
+	Added        texts         `db:"c_added"` // JSON arrays of names, set exactly when the tools changed
+	Removed      texts         `db:"c_removed"`
+	Changed      texts         `db:"c_changed"`
+}
+
+// texts is a text[] parameter whose elements may be NULL.
+type texts []*string
+
+// Value implements driver.Valuer.
+func (t texts) Value() (driver.Value, error) { return pq.Array([]*string(t)).Value() }
+
+// checkedRow is what the shared part of a check write reads of a row as it
+// was read before the check.
+type checkedRow struct {
+	id       string
+	tenantID uuid.UUID
+	token    []byte // nil for none
+	state    CheckState
+}
+
+// checkedSQL is a kind's own part of its check write statement: r is the
+// unnest of the inputs, m the kind's table, t the statement's time.
+type checkedSQL struct {
+	unnest string // the casts of its own inputs, each after a comma
+	names  string // their names in r, each after a comma
+	set    string // its own SET items, each after a comma
+	guard  string // its own conditions that the row is still what was checked
+}
+
+// checkWriteSQL is the check write statement of kind k, whose columns are
+// columns. The time is taken once and used for updated_at and the check
+// times, which must be equal; greatest keeps updated_at from going
+// backwards if a concurrent writer we waited for stamped a later time than
+// our statement's start. A failed check keeps what the last passing one
+// found. A row is stored only while its id, tenant and token are those it
+// was checked with, and own.guard holds.
+func checkWriteSQL(k RecordKind, columns string, own checkedSQL) string {
+	return `
+		WITH upd AS (
+		UPDATE ` + k.table + ` AS m SET
+			status = r.status,
+			last_error = r.last_error,
+			instructions = CASE WHEN r.c_ok THEN r.instructions ELSE m.instructions END,
+			capabilities = CASE WHEN r.c_ok THEN CAST(r.capabilities AS jsonb) ELSE m.capabilities END,
+			server_name = CASE WHEN r.c_ok THEN r.server_name ELSE m.server_name END,
+			server_version = CASE WHEN r.c_ok THEN r.server_version ELSE m.server_version END,
+			updated_at = greatest(t.now, m.updated_at),
+			next_check_at = greatest(t.now, m.updated_at) + CAST(:interval_ms AS bigint) * interval '1 millisecond'` + own.set + `,
 			last_error_kind = r.c_error_kind,
 			protocol_version = CASE WHEN r.c_ok THEN r.c_protocol ELSE m.protocol_version END,
 			tool_count = CASE WHEN r.c_ok THEN r.c_tool_count ELSE m.tool_count END,
@@ -130,17 +189,32 @@ const (
 			catalog_observed_at = CASE WHEN r.c_ok THEN greatest(t.now, m.updated_at) ELSE m.catalog_observed_at END,
 			tools_changed_at = CASE WHEN r.c_ok AND r.c_added IS NOT NULL
 				THEN greatest(t.now, m.updated_at) ELSE m.tools_changed_at END,
-			check_seq = m.check_seq + 1`
-	// checkGuardSQL stores a passing check only over the catalog it was
-	// compared with: a concurrent check that stored another one makes this
-	// result ErrChanged rather than a change entry against the wrong base.
-	checkGuardSQL = `
-			AND (NOT r.c_ok OR m.catalog_hash IS NOT DISTINCT FROM r.c_prev_catalog)`
-	checkReturningSQL = `, r.c_ok, r.c_duration_ms, r.c_body, r.c_prev_tools, r.c_added, r.c_removed, r.c_changed`
-)
+			check_seq = m.check_seq + 1
+		FROM unnest(CAST(:ids AS ` + k.idType() + `[]), CAST(:tenants AS uuid[]), CAST(:tokens AS bytea[]),
+				CAST(:statuses AS text[]), CAST(:last_errors AS text[]), CAST(:instructions AS text[]),
+				CAST(:capabilities AS text[]), CAST(:names AS text[]), CAST(:versions AS text[])` + own.unnest + `,
+				CAST(:c_oks AS boolean[]), CAST(:c_error_kinds AS text[]), CAST(:c_protocols AS text[]),
+				CAST(:c_durations AS bigint[]), CAST(:c_tool_counts AS bigint[]), CAST(:c_tools_hashes AS text[]),
+				CAST(:c_catalogs AS text[]), CAST(:c_bodies AS text[]), CAST(:c_prev_catalogs AS text[]),
+				CAST(:c_prev_tools AS text[]), CAST(:c_added AS text[]), CAST(:c_removed AS text[]), CAST(:c_changed AS text[]))
+			AS r(id, tenant_id, token_ciphertext, status, last_error, instructions, capabilities, server_name,
+				server_version` + own.names + `, c_ok, c_error_kind, c_protocol, c_duration_ms, c_tool_count,
+				c_tools_hash, c_catalog, c_body, c_prev_catalog, c_prev_tools, c_added, c_removed, c_changed),
+			(SELECT date_trunc('milliseconds', clock_timestamp()) AS now) AS t
+		WHERE m.id = ANY(CAST(:ids AS ` + k.idType() + `[])) -- lets the planner look rows up by key
+			AND m.id = r.id AND m.tenant_id = r.tenant_id
+			AND coalesce(m.token_ciphertext, '') = r.token_ciphertext` + own.guard + `
+			-- A passing check is stored only over the catalog it was compared
+			-- with, so a concurrent check that stored another one makes this
+			-- result ErrChanged rather than a change entry against the wrong base.
+			AND (NOT r.c_ok OR m.catalog_hash IS NOT DISTINCT FROM r.c_prev_catalog)
+		RETURNING ` + qualified("m", columns) + `, r.c_ok, r.c_duration_ms, r.c_body, r.c_prev_tools, r.c_added,
+			r.c_removed, r.c_changed)` + k.sideEffectsSQL() + `
+		SELECT ` + columns + ` FROM upd`
+}
 
 // sideEffectsSQL is the rest of a kind's check write: upd is its UPDATE's
-// RETURNING, with the row's columns and checkReturningSQL's.
+// RETURNING, with the row's columns and the check's inputs it needs.
 func (k RecordKind) sideEffectsSQL() string {
 	return `,
 	history AS (
@@ -166,32 +240,50 @@ func (k RecordKind) sideEffectsSQL() string {
 		FROM upd WHERE c_ok AND c_added IS NOT NULL)`
 }
 
-// newCheckWrite prepares the shared part of storing results[i] over the
-// rows as they were read (prev[i]). A passing result's catalog is marshalled
-// once here; its body goes to the database only when the row does not have
-// it already, and a change of tools is diffed against the stored catalog.
-func (s *Store) newCheckWrite(ctx context.Context, k RecordKind, ids []string, results []CheckResult, prev []CheckState) (checkWrite, error) {
+// newCheckWrite prepares the inputs of storing results[i] over rows[i], the
+// rows as they were read: passed is the status a passing check stores,
+// silent the last error of a failure that says nothing. A passing result's
+// catalog is marshalled once here; its body goes to the database only when
+// the row does not have it already, and a change of tools is diffed
+// against the stored catalog.
+func (s *Store) newCheckWrite(ctx context.Context, k RecordKind, rows []checkedRow, results []CheckResult, passed, silent string, interval time.Duration) (checkWrite, error) {
 	n := len(results)
-	w := checkWrite{
-		oks: make(pq.BoolArray, n), errorKinds: make([]*string, n), protocols: make([]*string, n),
-		durations: make(pq.Int64Array, n), toolCounts: make(pq.Int64Array, n), toolsHashes: make([]*string, n),
-		catalogs: make([]*string, n), bodies: make([]*string, n), prevCatalogs: make([]*string, n),
-		prevTools: make([]*string, n), added: make([]*string, n), removed: make([]*string, n), changed: make([]*string, n),
-	}
+	w := checkWrite{healthWrite{
+		IDs: make(pq.StringArray, n), Tenants: make(pq.StringArray, n), Tokens: make(pq.ByteaArray, n),
+		Statuses: make(pq.StringArray, n), LastErrors: make(texts, n), Instructions: make(texts, n),
+		Capabilities: make(pq.StringArray, n), Names: make(pq.StringArray, n), Versions: make(pq.StringArray, n),
+	}, checkStateWrite{
+		OKs: make(pq.BoolArray, n), ErrorKinds: make(texts, n), Protocols: make(texts, n),
+		Durations: make(pq.Int64Array, n), ToolCounts: make(pq.Int64Array, n), ToolsHashes: make(texts, n),
+		Catalogs: make(texts, n), Bodies: make(texts, n), PrevCatalogs: make(texts, n),
+		PrevTools: make(texts, n), Added: make(texts, n), Removed: make(texts, n), Changed: make(texts, n),
+	}, interval.Milliseconds(), s.keepChecks()}
 	for j, r := range results {
-		w.oks[j] = r.OK
-		w.durations[j] = r.Duration.Milliseconds()
-		w.prevCatalogs[j], w.prevTools[j] = prev[j].CatalogHash, prev[j].ToolsHash
+		row := rows[j]
+		w.IDs[j], w.Tenants[j] = row.id, row.tenantID.String()
+		// pq.ByteaArray cannot say NULL; an empty value stands for "no
+		// token", which no sealed token can be.
+		w.Tokens[j] = row.token
+		w.Statuses[j], w.LastErrors[j] = r.status(passed, silent)
+		caps, err := textValue(r.Capabilities)
+		if err != nil {
+			return checkWrite{}, fmt.Errorf("record checks: capabilities of %s: %w", row.id, err)
+		}
+		w.Capabilities[j], w.Names[j], w.Versions[j] = caps, r.ServerName, r.ServerVersion
+		w.OKs[j] = r.OK
+		w.Durations[j] = r.Duration.Milliseconds()
+		w.PrevCatalogs[j], w.PrevTools[j] = row.state.CatalogHash, row.state.ToolsHash
 		if !r.OK {
 			kind := r.ErrorKind
 			if kind == "" {
 				kind = string(contract.ErrorProtocol)
 			}
-			w.errorKinds[j] = &kind
+			w.ErrorKinds[j] = &kind
 			continue
 		}
+		w.Instructions[j] = r.Instructions
 		if r.ProtocolVersion != "" {
-			w.protocols[j] = new(r.ProtocolVersion)
+			w.Protocols[j] = new(r.ProtocolVersion)
 		}
 		cat := r.Catalog
 		if cat == nil {
@@ -199,44 +291,26 @@ func (s *Store) newCheckWrite(ctx context.Context, k RecordKind, ids []string, r
 		}
 		body, err := json.Marshal(cat)
 		if err != nil {
-			return checkWrite{}, fmt.Errorf("record checks: catalog of %s: %w", ids[j], err)
+			return checkWrite{}, fmt.Errorf("record checks: catalog of %s: %w", row.id, err)
 		}
 		sum := sha256.Sum256(body)
 		content := contract.HashPrefix + hex.EncodeToString(sum[:])
-		w.catalogs[j], w.toolsHashes[j] = &content, new(cat.ToolsHash)
-		w.toolCounts[j] = int64(len(cat.Tools))
-		if prev[j].CatalogHash == nil || *prev[j].CatalogHash != content {
-			w.bodies[j] = new(string(body))
+		w.Catalogs[j], w.ToolsHashes[j] = &content, new(cat.ToolsHash)
+		w.ToolCounts[j] = int64(len(cat.Tools))
+		if row.state.CatalogHash == nil || *row.state.CatalogHash != content {
+			w.Bodies[j] = new(string(body))
 		}
 		// A record's first catalog counts as a change from none: every tool added.
-		if prev[j].ToolsHash == nil || *prev[j].ToolsHash != cat.ToolsHash {
-			before, err := s.storedToolHashes(ctx, k, ids[j], prev[j].CatalogHash)
+		if row.state.ToolsHash == nil || *row.state.ToolsHash != cat.ToolsHash {
+			before, err := s.storedToolHashes(ctx, k, row.id, row.state.CatalogHash)
 			if err != nil {
 				return checkWrite{}, err
 			}
 			d := catalog.Diff(before, cat.ToolHashes())
-			w.added[j], w.removed[j], w.changed[j] = jsonNames(d.ToolsAdded), jsonNames(d.ToolsRemoved), jsonNames(d.ToolsChanged)
+			w.Added[j], w.Removed[j], w.Changed[j] = jsonNames(d.ToolsAdded), jsonNames(d.ToolsRemoved), jsonNames(d.ToolsChanged)
 		}
 	}
 	return w, nil
-}
-
-// args adds the write's parameters to a kind's.
-func (w checkWrite) args(arg map[string]any, keep int) {
-	arg["c_oks"] = w.oks
-	arg["c_error_kinds"] = pq.Array(w.errorKinds)
-	arg["c_protocols"] = pq.Array(w.protocols)
-	arg["c_durations"] = w.durations
-	arg["c_tool_counts"] = w.toolCounts
-	arg["c_tools_hashes"] = pq.Array(w.toolsHashes)
-	arg["c_catalogs"] = pq.Array(w.catalogs)
-	arg["c_bodies"] = pq.Array(w.bodies)
-	arg["c_prev_catalogs"] = pq.Array(w.prevCatalogs)
-	arg["c_prev_tools"] = pq.Array(w.prevTools)
-	arg["c_added"] = pq.Array(w.added)
-	arg["c_removed"] = pq.Array(w.removed)
-	arg["c_changed"] = pq.Array(w.changed)
-	arg["keep_checks"] = keep
 }
 
 func jsonNames(names []string) *string {
@@ -245,6 +319,20 @@ func jsonNames(names []string) *string {
 	}
 	b, _ := json.Marshal(names) // a []string always marshals
 	return new(string(b))
+}
+
+// textValue is v's database value as text, for passing a value of a type
+// PostgreSQL cannot take in an array parameter as its text form instead.
+func textValue(v driver.Valuer) (string, error) {
+	dv, err := v.Value()
+	if err != nil {
+		return "", err
+	}
+	s, ok := dv.(string)
+	if !ok {
+		return "", fmt.Errorf("value of %T is %T, not text", v, dv)
+	}
+	return s, nil
 }
 
 // storedToolHashes is each tool's hash by name in the record's stored
@@ -383,15 +471,9 @@ type CheckEntry struct {
 // and the cursor of the next page when there is one. ErrNotFound: no such
 // record.
 func (s *Store) ListChecks(ctx context.Context, k RecordKind, tenantID uuid.UUID, id string, limit int, after *Cursor) ([]CheckEntry, *Cursor, error) {
-	rows, err := historyPage[CheckEntry](ctx, s, k, tenantID, id, limit, after, "list checks", "seq",
-		`SELECT seq, at, ok, duration_ms, protocol_version, error_kind, error, tools_hash FROM check_history`)
-	if err != nil {
-		return nil, nil, err
-	}
-	page, next := pageOf(rows, limit, func(e CheckEntry) Cursor {
-		return Cursor{CreatedAt: e.At, ID: strconv.FormatInt(e.Seq, 10)}
-	}, func(e *CheckEntry) { e.At = e.At.UTC() })
-	return page, next, nil
+	return historyPage(ctx, s, k, tenantID, id, limit, after, "list checks", "seq",
+		`SELECT seq, at, ok, duration_ms, protocol_version, error_kind, error, tools_hash FROM check_history`,
+		func(e *CheckEntry) (*time.Time, int64) { return &e.At, e.Seq })
 }
 
 // CatalogChange is one change of a record's tools, from one toolsHash to
@@ -411,54 +493,45 @@ type CatalogChange struct {
 // changes, newest first, and the cursor of the next page when there is one.
 // ErrNotFound: no such record.
 func (s *Store) ListCatalogChanges(ctx context.Context, k RecordKind, tenantID uuid.UUID, id string, limit int, after *Cursor) ([]CatalogChange, *Cursor, error) {
-	rows, err := historyPage[CatalogChange](ctx, s, k, tenantID, id, limit, after, "list catalog changes", "id",
-		`SELECT id, at, from_hash, to_hash, tools_added, tools_removed, tools_changed FROM catalog_changes`)
-	if err != nil {
-		return nil, nil, err
-	}
-	page, next := pageOf(rows, limit, func(c CatalogChange) Cursor {
-		return Cursor{CreatedAt: c.At, ID: strconv.FormatInt(c.ID, 10)}
-	}, func(c *CatalogChange) { c.At = c.At.UTC() })
-	return page, next, nil
+	return historyPage(ctx, s, k, tenantID, id, limit, after, "list catalog changes", "id",
+		`SELECT id, at, from_hash, to_hash, tools_added, tools_removed, tools_changed FROM catalog_changes`,
+		func(c *CatalogChange) (*time.Time, int64) { return &c.At, c.ID })
 }
 
-// historyPage selects up to limit+1 rows of a side table for the record,
-// newest first by key (a per-record increasing number), after the cursor.
+// historyPage returns a page of a side table's rows for the record, newest
+// first by key (a per-record increasing number), after the cursor, and the
+// cursor of the next page when there is one. position is a row's time,
+// which is put in UTC, and its key.
 func historyPage[T any](ctx context.Context, s *Store, k RecordKind, tenantID uuid.UUID, id string,
-	limit int, after *Cursor, op, key, selectFrom string) ([]T, error) {
+	limit int, after *Cursor, op, key, selectFrom string, position func(*T) (*time.Time, int64)) ([]T, *Cursor, error) {
 	if limit < 1 || limit > contract.MaxPageLimit {
-		return nil, fmt.Errorf("%s: limit must be between 1 and %d, got %d", op, contract.MaxPageLimit, limit)
+		return nil, nil, fmt.Errorf("%s: limit must be between 1 and %d, got %d", op, contract.MaxPageLimit, limit)
 	}
 	if err := s.exists(ctx, k, tenantID, id); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	arg := map[string]any{"id": id, "limit": limit + 1}
 	where := k.fk + ` = CAST(:id AS ` + k.idType() + `)`
 	if after != nil {
 		n, err := strconv.ParseInt(after.ID, 10, 64)
 		if err != nil {
-			return nil, ErrInvalidCursor
+			return nil, nil, ErrInvalidCursor
 		}
 		where += ` AND ` + key + ` < :after`
 		arg["after"] = n
 	}
 	rows := []T{}
 	if err := namedSelect(ctx, s.db, &rows, selectFrom+` WHERE `+where+` ORDER BY `+key+` DESC LIMIT :limit`, arg); err != nil {
-		return nil, s.fail(op, err)
+		return nil, nil, s.fail(op, err)
 	}
-	return rows, nil
-}
-
-// pageOf trims rows to limit, fixes each up, and gives the next page's
-// cursor when a row was left over.
-func pageOf[T any](rows []T, limit int, cursor func(T) Cursor, fix func(*T)) ([]T, *Cursor) {
 	for i := range rows {
-		fix(&rows[i])
+		at, _ := position(&rows[i])
+		*at = at.UTC()
 	}
 	if len(rows) <= limit {
-		return rows, nil
+		return rows, nil, nil
 	}
 	rows = rows[:limit]
-	next := cursor(rows[limit-1])
-	return rows, &next
+	at, n := position(&rows[limit-1])
+	return rows, &Cursor{CreatedAt: *at, ID: strconv.FormatInt(n, 10)}, nil
 }

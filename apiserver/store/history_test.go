@@ -63,9 +63,7 @@ const (
 )
 
 func TestCheckStateAndCatalog(t *testing.T) {
-	s := newStore(t)
-	ctx := context.Background()
-	tenant, other := newTenant(t, s, "a"), newTenant(t, s, "b")
+	ctx, s, tenant, other := newTwoTenantStore(t)
 	c := newConn(t, s, tenant, "history")
 
 	if _, err := s.GetCatalog(ctx, ConnectionRecords, tenant, c.ID.String()); !errors.Is(err, ErrNoCatalog) {

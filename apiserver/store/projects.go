@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
@@ -12,12 +11,10 @@ import (
 
 // Project is a row of projects.
 type Project struct {
-	ID          string    `db:"id"`
-	TenantID    uuid.UUID `db:"tenant_id"`
-	Name        string    `db:"name"`
-	Description *string   `db:"description"`
-	CreatedAt   time.Time `db:"created_at"`
-	UpdatedAt   time.Time `db:"updated_at"`
+	Key[string]
+	Name        string  `db:"name"`
+	Description *string `db:"description"`
+	Timestamps
 }
 
 // ListProjectsParams selects a page of a tenant's projects.
@@ -39,7 +36,7 @@ func (e *ProjectNotEmptyError) Error() string {
 	return fmt.Sprintf("project still has %d MCP servers", e.Servers)
 }
 
-const projectColumns = `id, tenant_id, name, description, created_at, updated_at`
+const projectColumns = `id, tenant_id, name, description, ` + timestampColumns
 
 // projects are the rows of projects.
 var projects = kind[Project, Project]{table: "projects", noun: "project", columns: projectColumns, idType: "text",
@@ -136,7 +133,6 @@ func (s *Store) projectError(op string, p *Project, err error) error {
 }
 
 func (p Project) utc() Project {
-	p.CreatedAt = p.CreatedAt.UTC()
-	p.UpdatedAt = p.UpdatedAt.UTC()
+	p.Timestamps = p.Timestamps.utc()
 	return p
 }

@@ -16,7 +16,7 @@ import (
 
 func newProject(t *testing.T, s *Store, tenantID uuid.UUID, name string) Project {
 	t.Helper()
-	p := Project{TenantID: tenantID, Name: name}
+	p := Project{Key: Key[string]{TenantID: tenantID}, Name: name}
 	if err := s.CreateProject(context.Background(), &p); err != nil {
 		t.Fatalf("CreateProject(%s): %v", name, err)
 	}
@@ -73,7 +73,7 @@ func TestProjectCRUD(t *testing.T) {
 	ctx, s, tenant := newTenantStore(t, "acme")
 
 	before := time.Now().Add(-time.Second)
-	p := Project{TenantID: tenant, Name: "Production", Description: new("the live one")}
+	p := Project{Key: Key[string]{TenantID: tenant}, Name: "Production", Description: new("the live one")}
 	if err := s.CreateProject(ctx, &p); err != nil {
 		t.Fatalf("CreateProject: %v", err)
 	}
@@ -102,7 +102,7 @@ func TestProjectCRUD(t *testing.T) {
 
 	// Names are unique per tenant, not across tenants.
 	newProject(t, s, tenant, "Staging")
-	if err := s.CreateProject(ctx, &Project{TenantID: tenant, Name: "Staging"}); !errors.Is(err, ErrNameTaken) {
+	if err := s.CreateProject(ctx, &Project{Key: Key[string]{TenantID: tenant}, Name: "Staging"}); !errors.Is(err, ErrNameTaken) {
 		t.Fatalf("duplicate name = %v, want ErrNameTaken", err)
 	}
 	if _, err := s.UpdateProject(ctx, tenant, p.ID, func(r *Project) error { r.Name = "Staging"; return nil }); !errors.Is(err, ErrNameTaken) {
@@ -114,10 +114,10 @@ func TestProjectCRUD(t *testing.T) {
 	if _, err := s.UpdateProject(ctx, tenant, p.ID, func(r *Project) error { r.Name = "x"; return want }); err != want {
 		t.Fatalf("UpdateProject with failing fn = %v, want fn's error", err)
 	}
-	if err := s.CreateProject(ctx, &Project{TenantID: uuid.New(), Name: "x"}); !errors.Is(err, ErrNotFound) {
+	if err := s.CreateProject(ctx, &Project{Key: Key[string]{TenantID: uuid.New()}, Name: "x"}); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("CreateProject for a missing tenant = %v, want ErrNotFound", err)
 	}
-	if err := s.CreateProject(ctx, &Project{ID: "proj_bad-id", TenantID: tenant, Name: "x"}); err == nil || !strings.Contains(err.Error(), "letters and digits") {
+	if err := s.CreateProject(ctx, &Project{Key: Key[string]{ID: "proj_bad-id", TenantID: tenant}, Name: "x"}); err == nil || !strings.Contains(err.Error(), "letters and digits") {
 		t.Fatalf("CreateProject with a malformed id = %v", err)
 	}
 

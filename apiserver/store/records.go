@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"strings"
+	"time"
 
+	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
 )
 
@@ -150,6 +152,28 @@ func assign(columns ...string) string {
 		set[i] = c + " = :" + c
 	}
 	return strings.Join(set, ",\n\t\t\t\t")
+}
+
+// Key names a tenant's row: its id (a UUID or a prefixed text id, by kind)
+// and the tenant that owns it. Every kind of record starts with one.
+type Key[ID any] struct {
+	ID       ID        `db:"id"`
+	TenantID uuid.UUID `db:"tenant_id"`
+}
+
+// Timestamps are when a row was created and last changed, at millisecond
+// precision; the database sets both.
+type Timestamps struct {
+	CreatedAt time.Time `db:"created_at"`
+	UpdatedAt time.Time `db:"updated_at"`
+}
+
+// timestampColumns are Timestamps' columns.
+const timestampColumns = `created_at, updated_at`
+
+// utc is t in UTC.
+func (t Timestamps) utc() Timestamps {
+	return Timestamps{CreatedAt: t.CreatedAt.UTC(), UpdatedAt: t.UpdatedAt.UTC()}
 }
 
 // utcAll is rows as records.

@@ -7,6 +7,17 @@ import (
 	"github.com/jmoiron/sqlx"
 )
 
+// SealedToken is a record's sealed bearer token: the ciphertext and the id
+// of the key that sealed it, both nil when there is none. The store never
+// sees the token in the clear.
+type SealedToken struct {
+	TokenCiphertext []byte  `db:"token_ciphertext"`
+	TokenKeyID      *string `db:"token_key_id"`
+}
+
+// sealedTokenColumns are SealedToken's columns.
+const sealedTokenColumns = `token_ciphertext, token_key_id`
+
 // reencryptBatch bounds how many rows one re-encryption transaction locks.
 const reencryptBatch = 100
 

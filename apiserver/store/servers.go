@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql/driver"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -16,43 +14,25 @@ import (
 // ErrProjectNotFound means a server names a project its tenant does not have.
 var ErrProjectNotFound = errors.New("project not found")
 
-// Server is a row of mcp_servers. TokenCiphertext and TokenKeyID hold the
-// sealed bearer token (nil when there is none).
+// Server is a row of mcp_servers. Its bearer token is sealed (SealedToken)
+// and bound to the row by ServerTokenAAD.
 type Server struct {
-	ID             string    `db:"id"`
-	TenantID       uuid.UUID `db:"tenant_id"`
-	ProjectID      string    `db:"project_id"`
-	Name           string    `db:"name"`
-	Description    *string   `db:"description"`
-	URL            *string   `db:"url"`            // http and sse only
-	TransportType  string    `db:"transport_type"` // stdio, http or sse
-	ConnectionType string    `db:"connection_type"`
-	Command        *string   `db:"command"` // stdio only
+	Key[string]
+	ProjectID      string  `db:"project_id"`
+	Name           string  `db:"name"`
+	Description    *string `db:"description"`
+	URL            *string `db:"url"`            // http and sse only
+	TransportType  string  `db:"transport_type"` // stdio, http or sse
+	ConnectionType string  `db:"connection_type"`
+	Command        *string `db:"command"` // stdio only
 	// Args is stdio only; nil otherwise (and never nil for stdio). It is
 	// scanned through serverRow.
 	Args []string `db:"-"`
-	// TokenCiphertext and TokenKeyID are the sealed bearer token, bound to
-	// the row by ServerTokenAAD.
-	TokenCiphertext []byte        `db:"token_ciphertext"`
-	TokenKeyID      *string       `db:"token_key_id"`
-	Status          string        `db:"status"`
-	Capabilities    *Capabilities `db:"capabilities"` // nil until the first successful connect
-	ServerName      *string       `db:"server_name"`
-	ServerVersion   *string       `db:"server_version"`
-	LastError       *string       `db:"last_error"`
-	LastConnectedAt *time.Time    `db:"last_connected_at"`
-	// Instructions is what the last passing check's handshake returned
-	// (nil for none); agents' instructions are composed from it.
-	Instructions *string   `db:"instructions"`
-	NextCheckAt  time.Time `db:"next_check_at"`
-	CreatedAt    time.Time `db:"created_at"`
-	UpdatedAt    time.Time `db:"updated_at"`
-	CheckState
-
-	// DueNow, set by an UpdateServer fn, makes the row due for a check at
-	// the database's current time (NextCheckAt is then ignored). It is a
-	// parameter of the update, not a column.
-	DueNow bool `db:"due_now"`
+	SealedToken
+	// LastConnectedAt is when the last passing check was stored.
+	LastConnectedAt *time.Time `db:"last_connected_at"`
+	Timestamps
+	Health
 }
 
 // serverRow is how a Server is scanned: lib/pq's array type stays in the
@@ -67,40 +47,10 @@ type serverRow struct {
 func (r serverRow) utc() Server {
 	srv := r.Server
 	srv.Args = []string(r.Args)
-	srv.CreatedAt = srv.CreatedAt.UTC()
-	srv.UpdatedAt = srv.UpdatedAt.UTC()
-	srv.NextCheckAt = srv.NextCheckAt.UTC()
+	srv.Timestamps = srv.Timestamps.utc()
+	srv.Health = srv.Health.utc()
 	srv.LastConnectedAt = utcPtr(srv.LastConnectedAt)
-	srv.CheckState = checkStateUTC(srv.CheckState)
 	return srv
-}
-
-// Capabilities is which MCP feature families a server advertised, stored as
-// a JSON object.
-type Capabilities struct {
-	Tools     bool `json:"tools"`
-	Resources bool `json:"resources"`
-	Prompts   bool `json:"prompts"`
-}
-
-// Value implements driver.Valuer.
-func (c Capabilities) Value() (driver.Value, error) {
-	b, err := json.Marshal(c)
-	return string(b), err
-}
-
-// Scan implements sql.Scanner.
-func (c *Capabilities) Scan(src any) error {
-	var b []byte
-	switch v := src.(type) {
-	case []byte:
-		b = v
-	case string:
-		b = []byte(v)
-	default:
-		return fmt.Errorf("capabilities: cannot scan %T", src)
-	}
-	return json.Unmarshal(b, c)
 }
 
 // ListServersParams selects a page of a tenant's MCP servers.
@@ -120,8 +70,7 @@ func ServerTokenAAD(id string) []byte {
 }
 
 const serverColumns = `id, tenant_id, project_id, name, description, url, transport_type, connection_type,
-	command, args, token_ciphertext, token_key_id, status, capabilities, server_name, server_version,
-	last_error, last_connected_at, instructions, next_check_at, created_at, updated_at, ` + checkStateColumns
+	command, args, ` + sealedTokenColumns + `, last_connected_at, ` + timestampColumns + `, ` + healthColumns
 
 // servers are the rows of mcp_servers.
 var servers = kind[serverRow, Server]{table: "mcp_servers", noun: "MCP server", columns: serverColumns, idType: "text",
@@ -290,126 +239,59 @@ func (s *Store) RecordServerCheck(ctx context.Context, srv Server, r CheckResult
 // per check in the same order. The error is for the whole batch (nothing was
 // stored).
 func (s *Store) RecordServerChecks(ctx context.Context, checks []Check[Server], interval time.Duration) ([]CheckOutcome[Server], error) {
-	if interval <= 0 {
-		return nil, fmt.Errorf("record MCP server checks: interval must be positive, got %s", interval)
-	}
-	return recordChecks(ctx, checks,
-		func(srv Server) string { return srv.ID },
-		func(ctx context.Context, checks []Check[Server], which []int) ([]Server, error) {
-			return s.writeServerChecks(ctx, checks, which, interval)
-		},
-		func(ctx context.Context, srv Server) (Server, error) { return s.GetServer(ctx, srv.TenantID, srv.ID) },
-		func(checked, stored Server) Server { checked.CheckState = stored.CheckState; return checked })
+	return serverChecks.record(ctx, s, checks, interval)
 }
 
-// writeServerChecks stores checks[i] for each i in which, whose rows are
-// distinct, in one statement, and returns the rows it stored.
-func (s *Store) writeServerChecks(ctx context.Context, checks []Check[Server], which []int, interval time.Duration) ([]Server, error) {
-	n := len(which)
-	ids := make(pq.StringArray, n)
-	tenants := make(pq.StringArray, n)
-	transports := make(pq.StringArray, n)
-	urls := make([]*string, n)
-	commands := make([]*string, n)
-	// Each row's args as an array literal: an array of arrays would be
-	// flattened by unnest.
-	args := make([]*string, n)
-	tokens := make(pq.ByteaArray, n)
-	manuals := make(pq.BoolArray, n)
-	statuses := make(pq.StringArray, n)
-	lastErrors := make([]*string, n)
-	capabilities := make(pq.StringArray, n)
-	names := make(pq.StringArray, n)
-	versions := make(pq.StringArray, n)
-	instructions := make([]*string, n)
-	results := make([]CheckResult, n)
-	prev := make([]CheckState, n)
-	idList := make([]string, n)
-	for j, i := range which {
-		srv, r := checks[i].Record, checks[i].Result
-		ids[j], tenants[j], transports[j] = srv.ID, srv.TenantID.String(), srv.TransportType
-		urls[j], commands[j] = srv.URL, srv.Command
-		if srv.Args != nil {
-			v, err := textValue(pq.StringArray(srv.Args))
-			if err != nil {
-				return nil, fmt.Errorf("record MCP server checks: args of %s: %w", srv.ID, err)
-			}
-			args[j] = &v
-		}
-		// pq.ByteaArray cannot say NULL; an empty value stands for "no
-		// token", which no sealed token can be.
-		tokens[j] = srv.TokenCiphertext
-		manuals[j] = checks[i].Manual
-		statuses[j], lastErrors[j] = r.status("connected", "the connection attempt failed without saying why")
-		caps, err := textValue(r.Capabilities)
-		if err != nil {
-			return nil, fmt.Errorf("record MCP server checks: capabilities of %s: %w", srv.ID, err)
-		}
-		capabilities[j], names[j], versions[j] = caps, r.ServerName, r.ServerVersion
-		if r.OK {
-			instructions[j] = r.Instructions
-		}
-		results[j], prev[j], idList[j] = r, srv.CheckState, srv.ID
-	}
-	w, err := s.newCheckWrite(ctx, ServerRecords, idList, results, prev)
-	if err != nil {
-		return nil, err
-	}
-	// As for connections: the time is taken once, and greatest keeps
-	// updated_at from going backwards.
-	arg := map[string]any{
-		"ids":          ids,
-		"tenants":      tenants,
-		"transports":   transports,
-		"urls":         pq.Array(urls),
-		"commands":     pq.Array(commands),
-		"args":         pq.Array(args),
-		"tokens":       tokens,
-		"manuals":      manuals,
-		"statuses":     statuses,
-		"last_errors":  pq.Array(lastErrors),
-		"capabilities": capabilities,
-		"names":        names,
-		"versions":     versions,
-		"instructions": pq.Array(instructions),
-		"interval_ms":  interval.Milliseconds(),
-	}
-	w.args(arg, s.keepChecks())
-	var stored []serverRow
-	err = namedSelect(ctx, s.db, &stored, `
-		WITH upd AS (
-		UPDATE mcp_servers AS m SET
-			status = r.status,
-			last_error = r.last_error,
-			capabilities = CASE WHEN r.c_ok THEN CAST(r.capabilities AS jsonb) ELSE m.capabilities END,
-			server_name = CASE WHEN r.c_ok THEN r.server_name ELSE m.server_name END,
-			server_version = CASE WHEN r.c_ok THEN r.server_version ELSE m.server_version END,
-			instructions = CASE WHEN r.c_ok THEN r.instructions ELSE m.instructions END,
-			last_connected_at = CASE WHEN r.c_ok THEN greatest(t.now, m.updated_at) ELSE m.last_connected_at END,
-			updated_at = greatest(t.now, m.updated_at),
-			next_check_at = greatest(t.now, m.updated_at) + CAST(:interval_ms AS bigint) * interval '1 millisecond'`+checkSetSQL+`
-		FROM unnest(CAST(:ids AS text[]), CAST(:tenants AS uuid[]), CAST(:transports AS text[]),
-				CAST(:urls AS text[]), CAST(:commands AS text[]), CAST(:args AS text[]),
-				CAST(:tokens AS bytea[]), CAST(:manuals AS boolean[]), CAST(:statuses AS text[]),
-				CAST(:last_errors AS text[]), CAST(:capabilities AS text[]),
-				CAST(:names AS text[]), CAST(:versions AS text[]), CAST(:instructions AS text[])`+checkUnnestSQL+`)
-			AS r(id, tenant_id, transport_type, url, command, args, token_ciphertext, manual, status,
-				last_error, capabilities, server_name, server_version, instructions`+checkUnnestNames+`),
-			(SELECT date_trunc('milliseconds', clock_timestamp()) AS now) AS t
-		WHERE m.id = ANY(CAST(:ids AS text[])) -- lets the planner look rows up by key
-			AND m.id = r.id AND m.tenant_id = r.tenant_id
+// serverChecks stores the checks of MCP servers: last_connected_at is set
+// by a passing check, and a result is stored only while the row has the
+// transport, url, command and args it was checked with and, unless the
+// check was manual, is not disconnected.
+var serverChecks = checkedKind[serverRow, Server]{records: ServerRecords, noun: "MCP server",
+	passed: "connected", silent: "the connection attempt failed without saying why",
+	query: checkWriteSQL(ServerRecords, serverColumns, checkedSQL{
+		unnest: `, CAST(:transports AS text[]), CAST(:urls AS text[]), CAST(:commands AS text[]),
+				CAST(:args AS text[]), CAST(:manuals AS boolean[])`,
+		names: `, transport_type, url, command, args, manual`,
+		set: `,
+			last_connected_at = CASE WHEN r.c_ok THEN greatest(t.now, m.updated_at) ELSE m.last_connected_at END`,
+		guard: `
 			AND m.transport_type = r.transport_type
 			AND m.url IS NOT DISTINCT FROM r.url
 			AND m.command IS NOT DISTINCT FROM r.command
 			AND m.args IS NOT DISTINCT FROM CAST(r.args AS text[])
-			AND coalesce(m.token_ciphertext, '') = r.token_ciphertext
-			AND (r.manual OR m.status <> 'disconnected')`+checkGuardSQL+`
-		RETURNING `+qualifiedServerColumns+checkReturningSQL+`)`+ServerRecords.sideEffectsSQL()+`
-		SELECT `+serverColumns+` FROM upd`, arg)
-	if err != nil {
-		return nil, s.fail("record MCP server checks", err)
-	}
-	return utcAll(stored), nil
+			AND (r.manual OR m.status <> 'disconnected')`}),
+	row: func(srv Server) checkedRow {
+		return checkedRow{id: srv.ID, tenantID: srv.TenantID, token: srv.TokenCiphertext, state: srv.CheckState}
+	},
+	inputs: func(checks []Check[Server], w checkWrite) (any, error) {
+		n := len(checks)
+		arg := struct {
+			checkWrite
+			Transports pq.StringArray `db:"transports"`
+			URLs       texts          `db:"urls"`
+			Commands   texts          `db:"commands"`
+			// Each row's args as an array literal: an array of arrays would
+			// be flattened by unnest.
+			Args    texts        `db:"args"`
+			Manuals pq.BoolArray `db:"manuals"`
+		}{w, make(pq.StringArray, n), make(texts, n), make(texts, n), make(texts, n), make(pq.BoolArray, n)}
+		for j, ch := range checks {
+			srv := ch.Record
+			arg.Transports[j], arg.URLs[j], arg.Commands[j], arg.Manuals[j] = srv.TransportType, srv.URL, srv.Command, ch.Manual
+			if srv.Args != nil {
+				v, err := textValue(pq.StringArray(srv.Args))
+				if err != nil {
+					return nil, fmt.Errorf("args of %s: %w", srv.ID, err)
+				}
+				arg.Args[j] = &v
+			}
+		}
+		return arg, nil
+	},
+	get: func(ctx context.Context, s *Store, srv Server) (Server, error) {
+		return s.GetServer(ctx, srv.TenantID, srv.ID)
+	},
+	rebase: func(checked, stored Server) Server { checked.CheckState = stored.CheckState; return checked },
 }
 
 // ReencryptServerTokens calls fn for every stored MCP server token, across
@@ -441,17 +323,3 @@ func (s *Store) serverError(op string, srv *Server, err error) error {
 
 // qualifiedServerColumns is serverColumns for mcp_servers aliased as m.
 var qualifiedServerColumns = qualified("m", serverColumns)
-
-// textValue is v's database value as text, for passing a value of a type
-// PostgreSQL cannot take in an array parameter as its text form instead.
-func textValue(v driver.Valuer) (string, error) {
-	dv, err := v.Value()
-	if err != nil {
-		return "", err
-	}
-	s, ok := dv.(string)
-	if !ok {
-		return "", fmt.Errorf("value of %T is %T, not text", v, dv)
-	}
-	return s, nil
-}

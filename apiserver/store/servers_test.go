@@ -16,7 +16,7 @@ import (
 func newHTTPServer(t *testing.T, s *Store, tenantID uuid.UUID, projectID, name string) Server {
 	t.Helper()
 	srv := Server{
-		ID: NewServerID(), TenantID: tenantID, ProjectID: projectID, Name: name,
+		Key: Key[string]{ID: NewServerID(), TenantID: tenantID}, ProjectID: projectID, Name: name,
 		URL: new("https://mcp.example.com/" + name), TransportType: "http", ConnectionType: "direct",
 	}
 	if err := s.CreateServer(context.Background(), &srv); err != nil {
@@ -34,24 +34,17 @@ func setStatus(t *testing.T, s *Store, srv Server, status string) Server {
 	return got
 }
 
-func makeDue(t *testing.T, s *Store, id string, minutesAgo int) {
-	t.Helper()
-	if _, err := s.db.Exec(`UPDATE mcp_servers SET next_check_at = now() - $1 * interval '1 minute' WHERE id = $2`, minutesAgo, id); err != nil {
-		t.Fatal(err)
-	}
-}
-
 func TestServerCRUD(t *testing.T) {
 	ctx, s, tenant := newTenantStore(t, "acme")
 	p := newProject(t, s, tenant, "p")
 
 	keyID := "k1"
 	srv := Server{
-		ID: NewServerID(), TenantID: tenant, ProjectID: p.ID, Name: "Production Server",
+		Key: Key[string]{ID: NewServerID(), TenantID: tenant}, ProjectID: p.ID, Name: "Production Server",
 		Description: new("Main production MCP server"), URL: new("https://mcp-server.example.com"),
-		TransportType: "http", ConnectionType: "proxy", TokenCiphertext: []byte{1, 2, 3}, TokenKeyID: &keyID,
+		TransportType: "http", ConnectionType: "proxy", SealedToken: SealedToken{TokenCiphertext: []byte{1, 2, 3}, TokenKeyID: &keyID},
 		// The store decides these on create.
-		Status: "connected", Capabilities: &Capabilities{Tools: true}, ServerName: new("x"), LastError: new("x"),
+		Health:          Health{Status: "connected", Capabilities: &Capabilities{Tools: true}, ServerName: new("x"), LastError: new("x")},
 		LastConnectedAt: new(time.Now()),
 	}
 	before := time.Now().Add(-time.Second)
@@ -77,7 +70,7 @@ func TestServerCRUD(t *testing.T) {
 
 	// stdio: args round-trip, an empty list stays an empty list.
 	for _, args := range [][]string{{}, {"-y", "@scope/server", "a b;c|d $(e)"}} {
-		st := Server{ID: NewServerID(), TenantID: tenant, ProjectID: p.ID, Name: fmt.Sprintf("stdio %d", len(args)),
+		st := Server{Key: Key[string]{ID: NewServerID(), TenantID: tenant}, ProjectID: p.ID, Name: fmt.Sprintf("stdio %d", len(args)),
 			TransportType: "stdio", ConnectionType: "direct", Command: new("npx"), Args: args}
 		if err := s.CreateServer(ctx, &st); err != nil {
 			t.Fatalf("CreateServer(stdio %q): %v", args, err)
@@ -129,9 +122,7 @@ func TestServerCRUD(t *testing.T) {
 }
 
 func TestServerConstraints(t *testing.T) {
-	s := newStore(t)
-	ctx := context.Background()
-	tenant, other := newTenant(t, s, "a"), newTenant(t, s, "b")
+	ctx, s, tenant, other := newTwoTenantStore(t)
 	p := newProject(t, s, tenant, "p")
 	theirs := newProject(t, s, other, "theirs")
 	existing := newHTTPServer(t, s, tenant, p.ID, "taken")
@@ -140,7 +131,7 @@ func TestServerConstraints(t *testing.T) {
 	newHTTPServer(t, s, other, theirs.ID, "n")
 
 	base := func() Server {
-		return Server{ID: NewServerID(), TenantID: tenant, ProjectID: p.ID, Name: "n", URL: new("https://x.example"),
+		return Server{Key: Key[string]{ID: NewServerID(), TenantID: tenant}, ProjectID: p.ID, Name: "n", URL: new("https://x.example"),
 			TransportType: "http", ConnectionType: "direct"}
 	}
 	tests := []struct {
@@ -199,9 +190,7 @@ func TestServerConstraints(t *testing.T) {
 }
 
 func TestServerTenantIsolation(t *testing.T) {
-	s := newStore(t)
-	ctx := context.Background()
-	a, b := newTenant(t, s, "a"), newTenant(t, s, "b")
+	ctx, s, a, b := newTwoTenantStore(t)
 	srv := newHTTPServer(t, s, a, newProject(t, s, a, "p").ID, "s")
 
 	serverCRUD(s).checkHidden(t, b, srv.ID)
@@ -267,7 +256,6 @@ func TestListServers(t *testing.T) {
 
 func TestClaimDueServers(t *testing.T) {
 	s := newStore(t)
-	ctx := context.Background()
 	a, b := newTenant(t, s, "a"), newTenant(t, s, "b")
 	pa, pb := newProject(t, s, a, "p"), newProject(t, s, b, "p")
 
@@ -278,43 +266,18 @@ func TestClaimDueServers(t *testing.T) {
 			tenant, project = b, pb.ID
 		}
 		srv := setStatus(t, s, newHTTPServer(t, s, tenant, project, fmt.Sprintf("s%d", i)), status)
-		makeDue(t, s, srv.ID, 10-i)
+		makeDue(t, s, ServerRecords, srv.ID, 10-i)
 		want = append(want, srv.ID)
 	}
 	off := setStatus(t, s, newHTTPServer(t, s, a, pa.ID, "off"), "disconnected")
-	makeDue(t, s, off.ID, 60) // the most overdue of all, and still never claimed
+	makeDue(t, s, ServerRecords, off.ID, 60) // the most overdue of all, and still never claimed
 	later := setStatus(t, s, newHTTPServer(t, s, a, pa.ID, "later"), "connected")
-	if _, err := s.db.Exec(`UPDATE mcp_servers SET next_check_at = now() + interval '1 hour' WHERE id = $1`, later.ID); err != nil {
-		t.Fatal(err)
-	}
+	makeDue(t, s, ServerRecords, later.ID, -60)
 
-	before := time.Now()
-	first, err := s.ClaimDueServers(ctx, 3, time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := serverIDs(first); fmt.Sprint(got) != fmt.Sprint(want[:3]) {
-		t.Fatalf("first claim = %v, want the three most overdue %v", got, want[:3])
-	}
-	for _, r := range first {
-		if !r.NextCheckAt.After(before.Add(59*time.Minute)) || !isMillis(r.NextCheckAt) || r.URL == nil || r.TenantID == uuid.Nil {
-			t.Errorf("claimed row: %+v", r)
-		}
-	}
-	second, err := s.ClaimDueServers(ctx, 10, time.Hour)
-	if err != nil || fmt.Sprint(serverIDs(second)) != fmt.Sprint(want[3:]) {
-		t.Fatalf("second claim = %v, %v; want %v", serverIDs(second), err, want[3:])
-	}
-	third, err := s.ClaimDueServers(ctx, 10, time.Hour)
-	if err != nil || len(third) != 0 {
-		t.Fatalf("third claim = %v, %v; want nothing (disconnected rows are never claimed)", serverIDs(third), err)
-	}
-	if _, err := s.ClaimDueServers(ctx, 0, time.Hour); err == nil {
-		t.Error("ClaimDueServers accepted limit 0")
-	}
-	if _, err := s.ClaimDueServers(ctx, 1, 0); err == nil {
-		t.Error("ClaimDueServers accepted a zero lease")
-	}
+	// Disconnected rows are never claimed.
+	checkClaims(t, s.ClaimDueServers, want, func(r Server) (string, time.Time, bool) {
+		return r.ID, r.NextCheckAt, r.URL != nil && r.TenantID != uuid.Nil
+	})
 }
 
 func serverIDs(rows []Server) []string {
@@ -409,7 +372,7 @@ func TestRecordServerCheck(t *testing.T) {
 	}
 
 	// stdio rows compare command and args.
-	st := Server{ID: NewServerID(), TenantID: tenant, ProjectID: p.ID, Name: "stdio", TransportType: "stdio",
+	st := Server{Key: Key[string]{ID: NewServerID(), TenantID: tenant}, ProjectID: p.ID, Name: "stdio", TransportType: "stdio",
 		ConnectionType: "direct", Command: new("node"), Args: []string{"a"}}
 	if err := s.CreateServer(ctx, &st); err != nil {
 		t.Fatal(err)
@@ -445,9 +408,9 @@ func TestRecordServerChecksBatch(t *testing.T) {
 	}
 	off := setStatus(t, s, newHTTPServer(t, s, tenant, p.ID, "off"), "disconnected")
 	revived := setStatus(t, s, newHTTPServer(t, s, tenant, p.ID, "revived"), "disconnected")
-	stdio := Server{ID: NewServerID(), TenantID: tenant, ProjectID: p.ID, Name: "stdio", TransportType: "stdio",
+	stdio := Server{Key: Key[string]{ID: NewServerID(), TenantID: tenant}, ProjectID: p.ID, Name: "stdio", TransportType: "stdio",
 		ConnectionType: "direct", Command: new("node"), Args: []string{"a b", `c"d`}}
-	noArgs := Server{ID: NewServerID(), TenantID: tenant, ProjectID: p.ID, Name: "no-args", TransportType: "stdio",
+	noArgs := Server{Key: Key[string]{ID: NewServerID(), TenantID: tenant}, ProjectID: p.ID, Name: "no-args", TransportType: "stdio",
 		ConnectionType: "direct", Command: new("node"), Args: []string{}}
 	for _, srv := range []*Server{&stdio, &noArgs} {
 		if err := s.CreateServer(ctx, srv); err != nil {
@@ -516,8 +479,8 @@ func TestReencryptServerTokens(t *testing.T) {
 	ctx, s, tenant := newTenantStore(t, "a")
 	p := newProject(t, s, tenant, "p")
 	for i := range reencryptBatch + 3 {
-		srv := Server{ID: NewServerID(), TenantID: tenant, ProjectID: p.ID, Name: fmt.Sprint(i), URL: new("https://x.example"),
-			TransportType: "http", ConnectionType: "direct", TokenCiphertext: []byte("old:" + fmt.Sprint(i)), TokenKeyID: new("old")}
+		srv := Server{Key: Key[string]{ID: NewServerID(), TenantID: tenant}, ProjectID: p.ID, Name: fmt.Sprint(i), URL: new("https://x.example"),
+			TransportType: "http", ConnectionType: "direct", SealedToken: SealedToken{TokenCiphertext: []byte("old:" + fmt.Sprint(i)), TokenKeyID: new("old")}}
 		if err := s.CreateServer(ctx, &srv); err != nil {
 			t.Fatal(err)
 		}

@@ -25,6 +25,7 @@ import (
 	"github.com/lib/pq"
 	"github.com/lib/pq/pqerror"
 
+	"github.com/mcpconn/terraform-provider-mcp/internal/mcptest"
 	"github.com/mcpconn/terraform-provider-mcp/internal/pgtest"
 )
 
@@ -54,13 +55,7 @@ func openStore(t *testing.T, url string) *Store {
 // on: one we just released.
 func openUnreachableStore(t *testing.T) *Store {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	_ = l.Close()
-	return openStore(t, "postgres://postgres@"+addr+"/db?sslmode=disable")
+	return openStore(t, "postgres://postgres@"+mcptest.ClosedAddr(t)+"/db?sslmode=disable")
 }
 
 // newTenantStore is a new store with one tenant named name, for the tests
@@ -69,6 +64,13 @@ func newTenantStore(t *testing.T, name string) (context.Context, *Store, uuid.UU
 	t.Helper()
 	s := newStore(t)
 	return context.Background(), s, newTenant(t, s, name)
+}
+
+// newTwoTenantStore is a new store with two tenants, named a and b.
+func newTwoTenantStore(t *testing.T) (context.Context, *Store, uuid.UUID, uuid.UUID) {
+	t.Helper()
+	ctx, s, a := newTenantStore(t, "a")
+	return ctx, s, a, newTenant(t, s, "b")
 }
 
 func newTenant(t *testing.T, s *Store, name string) uuid.UUID {
@@ -88,7 +90,7 @@ func hash(s string) []byte {
 // newConn creates a connection without a token.
 func newConn(t *testing.T, s *Store, tenantID uuid.UUID, name string) Connection {
 	t.Helper()
-	c := Connection{ID: uuid.New(), TenantID: tenantID, Name: name, ServerURL: "https://mcp.example.com/" + name, AuthType: "none"}
+	c := Connection{Key: Key[uuid.UUID]{ID: uuid.New(), TenantID: tenantID}, Name: name, ServerURL: "https://mcp.example.com/" + name, AuthType: "none"}
 	if err := s.CreateConnection(context.Background(), &c); err != nil {
 		t.Fatalf("CreateConnection(%s): %v", name, err)
 	}
@@ -134,32 +136,8 @@ func TestOpenDoesNotNeedTheDatabase(t *testing.T) {
 
 func TestUnavailableWhenServerHangs(t *testing.T) {
 	// A server that accepts TCP and then says nothing.
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var held []net.Conn
-	var mu sync.Mutex
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			held = append(held, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		_ = l.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range held {
-			_ = c.Close()
-		}
-	})
-	s := openStore(t, "postgres://postgres@"+l.Addr().String()+"/db?sslmode=disable&connect_timeout=1")
+	silent := mcptest.StartTCP(t, func(net.Conn) {})
+	s := openStore(t, "postgres://postgres@"+silent+"/db?sslmode=disable&connect_timeout=1")
 	if err := s.Ping(context.Background()); !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("Ping against a silent server = %v, want ErrUnavailable", err)
 	}
@@ -304,10 +282,11 @@ func TestConnectionCRUD(t *testing.T) {
 
 	keyID := "0123456789abcdef"
 	c := Connection{
-		ID: uuid.New(), TenantID: tenant, Name: "Order Management System", ServerURL: "https://mcp.example.com/oms",
-		AuthType: "bearer", TokenCiphertext: []byte{1, 2, 3}, TokenKeyID: &keyID,
+		Key: Key[uuid.UUID]{ID: uuid.New(), TenantID: tenant}, Name: "Order Management System", ServerURL: "https://mcp.example.com/oms",
+		AuthType: "bearer", SealedToken: SealedToken{TokenCiphertext: []byte{1, 2, 3}, TokenKeyID: &keyID},
 		// The store decides these on create.
-		Status: "active", Instructions: new("ignored"), LastError: new("ignored"), LastHealthCheckAt: new(time.Now()),
+		Health:            Health{Status: "active", Instructions: new("ignored"), LastError: new("ignored")},
+		LastHealthCheckAt: new(time.Now()),
 	}
 	before := time.Now().Add(-time.Second)
 	if err := s.CreateConnection(ctx, &c); err != nil {
@@ -322,7 +301,7 @@ func TestConnectionCRUD(t *testing.T) {
 	if c.NextCheckAt.After(c.CreatedAt) {
 		t.Fatalf("new connection is not due for a check: next %v created %v", c.NextCheckAt, c.CreatedAt)
 	}
-	if err := s.CreateConnection(ctx, &Connection{TenantID: tenant, Name: "no id", ServerURL: "https://x", AuthType: "none"}); err == nil {
+	if err := s.CreateConnection(ctx, &Connection{Key: Key[uuid.UUID]{TenantID: tenant}, Name: "no id", ServerURL: "https://x", AuthType: "none"}); err == nil {
 		t.Fatal("CreateConnection accepted a connection without an id")
 	}
 
@@ -385,15 +364,13 @@ func TestConnectionCRUD(t *testing.T) {
 	}
 
 	connectionCRUD(s).checkDeleted(t, tenant, c.ID)
-	if err := s.CreateConnection(ctx, &Connection{ID: uuid.New(), TenantID: uuid.New(), Name: "x", ServerURL: "https://x", AuthType: "none"}); !errors.Is(err, ErrNotFound) {
+	if err := s.CreateConnection(ctx, &Connection{Key: Key[uuid.UUID]{ID: uuid.New(), TenantID: uuid.New()}, Name: "x", ServerURL: "https://x", AuthType: "none"}); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("CreateConnection for a missing tenant = %v, want ErrNotFound", err)
 	}
 }
 
 func TestTenantIsolation(t *testing.T) {
-	s := newStore(t)
-	ctx := context.Background()
-	a, b := newTenant(t, s, "a"), newTenant(t, s, "b")
+	ctx, s, a, b := newTwoTenantStore(t)
 	c := newConn(t, s, a, "shared-name")
 
 	connectionCRUD(s).checkHidden(t, b, c.ID)
@@ -409,7 +386,7 @@ func TestNameTaken(t *testing.T) {
 	newConn(t, s, tenant, "one")
 	two := newConn(t, s, tenant, "two")
 
-	dup := Connection{ID: uuid.New(), TenantID: tenant, Name: "one", ServerURL: "https://x", AuthType: "none"}
+	dup := Connection{Key: Key[uuid.UUID]{ID: uuid.New(), TenantID: tenant}, Name: "one", ServerURL: "https://x", AuthType: "none"}
 	if err := s.CreateConnection(ctx, &dup); !errors.Is(err, ErrNameTaken) {
 		t.Fatalf("CreateConnection with a taken name = %v, want ErrNameTaken", err)
 	}
@@ -419,7 +396,7 @@ func TestNameTaken(t *testing.T) {
 	if got, _ := s.GetConnection(ctx, tenant, two.ID); got.Name != "two" {
 		t.Fatalf("failed rename changed the row: %+v", got)
 	}
-	sameID := Connection{ID: two.ID, TenantID: tenant, Name: "three", ServerURL: "https://x", AuthType: "none"}
+	sameID := Connection{Key: Key[uuid.UUID]{ID: two.ID, TenantID: tenant}, Name: "three", ServerURL: "https://x", AuthType: "none"}
 	if err := s.CreateConnection(ctx, &sameID); err == nil || errors.Is(err, ErrNameTaken) {
 		t.Fatalf("CreateConnection with a used id = %v, want a non-name error", err)
 	}
@@ -664,8 +641,8 @@ func TestReencryptConnectionTokens(t *testing.T) {
 			stale++
 		}
 		c := Connection{
-			ID: uuid.New(), TenantID: tenants[i%2], Name: fmt.Sprintf("c%03d", i), ServerURL: "https://x",
-			AuthType: "bearer", TokenCiphertext: []byte(keyID + ":" + fmt.Sprint(i)), TokenKeyID: new(keyID),
+			Key: Key[uuid.UUID]{ID: uuid.New(), TenantID: tenants[i%2]}, Name: fmt.Sprintf("c%03d", i), ServerURL: "https://x",
+			AuthType: "bearer", SealedToken: SealedToken{TokenCiphertext: []byte(keyID + ":" + fmt.Sprint(i)), TokenKeyID: new(keyID)},
 		}
 		if err := s.CreateConnection(ctx, &c); err != nil {
 			t.Fatal(err)
@@ -768,7 +745,7 @@ func TestUnavailable(t *testing.T) {
 			return err
 		}},
 		{"CreateConnection", func() error {
-			return s.CreateConnection(ctx, &Connection{ID: uuid.New(), TenantID: tenant, Name: "d", ServerURL: "https://x", AuthType: "none"})
+			return s.CreateConnection(ctx, &Connection{Key: Key[uuid.UUID]{ID: uuid.New(), TenantID: tenant}, Name: "d", ServerURL: "https://x", AuthType: "none"})
 		}},
 		{"UpdateConnection", func() error {
 			_, err := s.UpdateConnection(ctx, tenant, c.ID, func(*Connection) error { return nil })

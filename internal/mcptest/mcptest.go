@@ -270,13 +270,56 @@ func StartHung(t testing.TB) *Server {
 // server that is down.
 func ClosedURL(t testing.TB) string {
 	t.Helper()
+	return "http://" + ClosedAddr(t)
+}
+
+// ClosedAddr returns a loopback host:port on which nothing listens: the
+// address of a server that is down, or a free port to start one on.
+func ClosedAddr(t testing.TB) string {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	addr := l.Addr().String()
 	l.Close()
-	return "http://" + addr
+	return addr
+}
+
+// StartTCP accepts TCP connections on loopback until the test ends and
+// hands each to serve, which may keep it: a server below any protocol,
+// such as one that hangs up at once or one that never says a word. The
+// listener and every connection are closed at cleanup. It returns the
+// address.
+func StartTCP(t testing.TB, serve func(net.Conn)) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+			serve(c)
+		}
+	}()
+	t.Cleanup(func() {
+		_ = l.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			_ = c.Close()
+		}
+	})
+	return l.Addr().String()
 }
 
 // StartStatic serves the same response to every request at URL: a stand-in

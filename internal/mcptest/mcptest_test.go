@@ -2,6 +2,7 @@ package mcptest
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"os/exec"
 	"slices"
@@ -132,4 +133,15 @@ func TestStdioServerBuildsAndServes(t *testing.T) {
 	if res.ServerInfo.Name != "built" || res.Instructions != "from stdio" || res.Capabilities.Tools == nil {
 		t.Errorf("stdio server: %+v", res)
 	}
+}
+
+func TestStartTCP(t *testing.T) {
+	served := make(chan struct{}, 1)
+	addr := StartTCP(t, func(net.Conn) { served <- struct{}{} })
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	<-served
 }

@@ -22,13 +22,10 @@ func migrateCommand() *command {
 		env:     []string{envDatabaseURL, envLogLevel},
 		setup: func(fs *flag.FlagSet) func(context.Context, *cli) error {
 			return func(ctx context.Context, c *cli) error {
-				st, err := openMigrated(ctx, c)
-				if err != nil {
-					return err
-				}
-				defer st.Close()
-				c.log.Info("database schema is up to date")
-				return nil
+				return withMigrated(ctx, c, func(*store.Store) error {
+					c.log.Info("database schema is up to date")
+					return nil
+				})
 			}
 		},
 	}
@@ -50,17 +47,14 @@ func tenantCreateCommand() *command {
 				if err := contract.ValidateName(*name); err != nil {
 					return configErrorf("tenant create: --name %v", err)
 				}
-				st, err := openMigrated(ctx, c)
-				if err != nil {
-					return err
-				}
-				defer st.Close()
-				t, err := st.CreateTenant(ctx, *name)
-				if err != nil {
-					return fmt.Errorf("tenant create: %w", err)
-				}
-				fmt.Fprintln(c.stdout, t.ID)
-				return nil
+				return withMigrated(ctx, c, func(st *store.Store) error {
+					t, err := st.CreateTenant(ctx, *name)
+					if err != nil {
+						return fmt.Errorf("tenant create: %w", err)
+					}
+					fmt.Fprintln(c.stdout, t.ID)
+					return nil
+				})
 			}
 		},
 	}
@@ -84,23 +78,20 @@ func keyCreateCommand() *command {
 				if err != nil {
 					return configErrorf("key create: --tenant must be a tenant UUID, got %q", *tenant)
 				}
-				st, err := openMigrated(ctx, c)
-				if err != nil {
-					return err
-				}
-				defer st.Close()
-				plain, hash, err := secrets.NewAPIKey()
-				if err != nil {
-					return fmt.Errorf("key create: %w", err)
-				}
-				if err := st.CreateAPIKey(ctx, tenantID, hash); err != nil {
-					if errors.Is(err, store.ErrNotFound) {
-						return fmt.Errorf("key create: tenant %s does not exist; create one with \"mcp-api tenant create --name NAME\"", tenantID)
+				return withMigrated(ctx, c, func(st *store.Store) error {
+					plain, hash, err := secrets.NewAPIKey()
+					if err != nil {
+						return fmt.Errorf("key create: %w", err)
 					}
-					return fmt.Errorf("key create: %w", err)
-				}
-				fmt.Fprintln(c.stdout, plain)
-				return nil
+					if err := st.CreateAPIKey(ctx, tenantID, hash); err != nil {
+						if errors.Is(err, store.ErrNotFound) {
+							return fmt.Errorf("key create: tenant %s does not exist; create one with \"mcp-api tenant create --name NAME\"", tenantID)
+						}
+						return fmt.Errorf("key create: %w", err)
+					}
+					fmt.Fprintln(c.stdout, plain)
+					return nil
+				})
 			}
 		},
 	}
@@ -121,25 +112,22 @@ func secretsRotateCommand() *command {
 				if err != nil {
 					return err
 				}
-				st, err := openMigrated(ctx, c)
-				if err != nil {
-					return err
-				}
-				defer st.Close()
-				conns, err := st.ReencryptConnectionTokens(ctx, func(id uuid.UUID, ciphertext []byte, keyID string) ([]byte, string, error) {
-					return kr.Reseal(ciphertext, keyID, store.ConnectionTokenAAD(id))
+				return withMigrated(ctx, c, func(st *store.Store) error {
+					conns, err := st.ReencryptConnectionTokens(ctx, func(id uuid.UUID, ciphertext []byte, keyID string) ([]byte, string, error) {
+						return kr.Reseal(ciphertext, keyID, store.ConnectionTokenAAD(id))
+					})
+					if err != nil {
+						return fmt.Errorf("secrets rotate: re-encrypted %d connection tokens, then failed: %w", conns, err)
+					}
+					servers, err := st.ReencryptServerTokens(ctx, func(id string, ciphertext []byte, keyID string) ([]byte, string, error) {
+						return kr.Reseal(ciphertext, keyID, store.ServerTokenAAD(id))
+					})
+					if err != nil {
+						return fmt.Errorf("secrets rotate: re-encrypted %d connection and %d server tokens, then failed: %w", conns, servers, err)
+					}
+					fmt.Fprintf(c.stdout, "re-encrypted %d bearer tokens under key %s\n", conns+servers, kr.CurrentKeyID())
+					return nil
 				})
-				if err != nil {
-					return fmt.Errorf("secrets rotate: re-encrypted %d connection tokens, then failed: %w", conns, err)
-				}
-				servers, err := st.ReencryptServerTokens(ctx, func(id string, ciphertext []byte, keyID string) ([]byte, string, error) {
-					return kr.Reseal(ciphertext, keyID, store.ServerTokenAAD(id))
-				})
-				if err != nil {
-					return fmt.Errorf("secrets rotate: re-encrypted %d connection and %d server tokens, then failed: %w", conns, servers, err)
-				}
-				fmt.Fprintf(c.stdout, "re-encrypted %d bearer tokens under key %s\n", conns+servers, kr.CurrentKeyID())
-				return nil
 			}
 		},
 	}
@@ -158,18 +146,19 @@ func openStore(c *cli) (*store.Store, error) {
 	return st, nil
 }
 
-// openMigrated opens the store and applies pending migrations once, for the
-// admin commands: a fresh database works without a separate migrate step.
-func openMigrated(ctx context.Context, c *cli) (*store.Store, error) {
+// withMigrated opens the store, applies pending migrations once and runs
+// do on it, for the admin commands: a fresh database works without a
+// separate migrate step. The store is closed when do returns.
+func withMigrated(ctx context.Context, c *cli, do func(st *store.Store) error) error {
 	st, err := openStore(c)
 	if err != nil {
-		return nil, err
+		return err
 	}
+	defer st.Close()
 	if err := st.Migrate(ctx); err != nil {
-		_ = st.Close()
-		return nil, err
+		return err
 	}
-	return st, nil
+	return do(st)
 }
 
 // keyring builds the token keyring from MCP_API_SECRET_KEY and

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -154,7 +153,7 @@ func TestKilledReplicaLosesNoReturnedCall(t *testing.T) {
 	upstream := mcptest.StartHTTP(t, mcptest.Config{Name: "upstream", Tools: true, Stateful: true})
 
 	// The replica to kill: this test binary, run as serve.
-	addr := net.JoinHostPort("127.0.0.1", closedPort(t))
+	addr := mcptest.ClosedAddr(t)
 	replica := exec.Command(os.Args[0], "-test.run=^$")
 	replica.Env = append(os.Environ(), serveArgsEnv+"=serve --no-scheduler --listen "+addr)
 	for k, v := range env {

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -18,6 +17,7 @@ import (
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/secrets"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/store"
 	"github.com/mcpconn/terraform-provider-mcp/internal/logbuf"
+	"github.com/mcpconn/terraform-provider-mcp/internal/mcptest"
 	"github.com/mcpconn/terraform-provider-mcp/internal/pgtest"
 )
 
@@ -189,7 +189,7 @@ func TestMigrateIsIdempotent(t *testing.T) {
 
 func TestMigrateUnreachableDatabase(t *testing.T) {
 	t.Parallel()
-	r := runCmd(t, map[string]string{"DATABASE_URL": "postgres://postgres:hunter2@127.0.0.1:" + closedPort(t) + "/x?sslmode=disable"}, "migrate")
+	r := runCmd(t, map[string]string{"DATABASE_URL": "postgres://postgres:hunter2@" + mcptest.ClosedAddr(t) + "/x?sslmode=disable"}, "migrate")
 	if r.code != 1 {
 		t.Fatalf("exit %d, want 1; stderr %q", r.code, r.stderr)
 	}
@@ -279,16 +279,4 @@ func do(t *testing.T, method, url, key, body string, want int) string {
 		t.Fatalf("%s %s: status %d, want %d: %s", method, url, resp.StatusCode, want, b)
 	}
 	return string(b)
-}
-
-// closedPort returns a loopback port nothing listens on.
-func closedPort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, port, _ := net.SplitHostPort(l.Addr().String())
-	l.Close()
-	return port
 }

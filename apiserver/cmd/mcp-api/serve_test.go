@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptrace"
 	"strings"
@@ -17,7 +16,9 @@ import (
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/secrets"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/store"
 	"github.com/mcpconn/terraform-provider-mcp/internal/logbuf"
+	"github.com/mcpconn/terraform-provider-mcp/internal/mcptest"
 	"github.com/mcpconn/terraform-provider-mcp/internal/pgtest"
+	"github.com/mcpconn/terraform-provider-mcp/internal/poll"
 )
 
 // serving is a `mcp-api serve` running in-process.
@@ -32,7 +33,7 @@ type serving struct {
 // startServe runs serve on a free loopback port and waits until it answers.
 func startServe(t *testing.T, env map[string]string, args ...string) *serving {
 	t.Helper()
-	addr := net.JoinHostPort("127.0.0.1", closedPort(t))
+	addr := mcptest.ClosedAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &serving{url: "http://" + addr, stop: cancel, exit: make(chan int, 1), stdout: &logbuf.Buffer{}, stderr: &logbuf.Buffer{}}
 	go func() {
@@ -67,18 +68,21 @@ func (s *serving) waitOK(t *testing.T, path string) {
 
 func (s *serving) waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(90 * time.Second)
-	for !cond() {
+	// A serve that exited never will.
+	held := func() bool {
+		if cond() {
+			return true
+		}
 		select {
 		case code := <-s.exit:
 			s.exit <- code
 			t.Fatalf("serve exited with %d; stderr:\n%s", code, s.stderr)
 		default:
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("condition not reached; stderr:\n%s", s.stderr)
-		}
-		time.Sleep(20 * time.Millisecond)
+		return false
+	}
+	if !poll.Until(90*time.Second, 20*time.Millisecond, held) {
+		t.Fatalf("condition not reached; stderr:\n%s", s.stderr)
 	}
 }
 
@@ -243,7 +247,7 @@ func TestShutdownFinishesInFlightRequests(t *testing.T) {
 
 func TestServeGivesUpOnUnreachableDatabase(t *testing.T) {
 	env := serveEnv(t)
-	env["DATABASE_URL"] = "postgres://postgres:hunter2@127.0.0.1:" + closedPort(t) + "/x?sslmode=disable"
+	env["DATABASE_URL"] = "postgres://postgres:hunter2@" + mcptest.ClosedAddr(t) + "/x?sslmode=disable"
 	env["MCP_API_DB_WAIT"] = "1s"
 	var stdout, stderr logbuf.Buffer
 	code := run(context.Background(), []string{"serve", "--listen", "127.0.0.1:0"}, envFunc(env), &stdout, &stderr)
@@ -274,7 +278,7 @@ func TestServeWaitsForDatabase(t *testing.T) {
 	cluster := pgtest.SharedCluster(t)
 	restart := cluster.Outage(t)
 
-	addr := net.JoinHostPort("127.0.0.1", closedPort(t))
+	addr := mcptest.ClosedAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	s := &serving{url: "http://" + addr, stop: cancel, exit: make(chan int, 1), stdout: &logbuf.Buffer{}, stderr: &logbuf.Buffer{}}
@@ -316,7 +320,7 @@ func TestSecretsRotate(t *testing.T) {
 	}
 	var ids []uuid.UUID
 	for i, token := range []string{"tok-one", "tok-two"} {
-		c := store.Connection{ID: uuid.New(), TenantID: tenant.ID, Name: string(rune('a' + i)), ServerURL: "https://a.example", AuthType: "bearer"}
+		c := store.Connection{Key: store.Key[uuid.UUID]{ID: uuid.New(), TenantID: tenant.ID}, Name: string(rune('a' + i)), ServerURL: "https://a.example", AuthType: "bearer"}
 		ct, keyID, err := oldRing.Seal([]byte(token), store.ConnectionTokenAAD(c.ID))
 		if err != nil {
 			t.Fatal(err)
@@ -328,12 +332,12 @@ func TestSecretsRotate(t *testing.T) {
 		ids = append(ids, c.ID)
 	}
 	// an MCP server's token too, sealed under its own associated data
-	project := store.Project{ID: store.NewProjectID(), TenantID: tenant.ID, Name: "p"}
+	project := store.Project{Key: store.Key[string]{ID: store.NewProjectID(), TenantID: tenant.ID}, Name: "p"}
 	if err := st.CreateProject(ctx, &project); err != nil {
 		t.Fatal(err)
 	}
 	url := "https://s.example/mcp"
-	server := store.Server{ID: store.NewServerID(), TenantID: tenant.ID, ProjectID: project.ID, Name: "s", URL: &url,
+	server := store.Server{Key: store.Key[string]{ID: store.NewServerID(), TenantID: tenant.ID}, ProjectID: project.ID, Name: "s", URL: &url,
 		TransportType: "http", ConnectionType: "direct"}
 	sct, sKeyID, err := oldRing.Seal([]byte("tok-server"), store.ServerTokenAAD(server.ID))
 	if err != nil {
