@@ -67,7 +67,7 @@ go_build() {
   local dir=$1 b
   shift
   for b in "$@"; do
-    (cd "$root" && go build ${GO_LDFLAGS:+-ldflags "$GO_LDFLAGS"} -o "$dir/${b%%=*}" "${b#*=}")
+    (cd "$root" && go build ${GO_LDFLAGS:+-ldflags "$GO_LDFLAGS"} ${GO_TAGS:+-tags "$GO_TAGS"} -o "$dir/${b%%=*}" "${b#*=}")
   done
 }
 

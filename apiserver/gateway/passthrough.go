@@ -324,12 +324,13 @@ func (ep *endpoint) relayStream(ctx context.Context, w http.ResponseWriter, body
 	h.Set("Cache-Control", "no-cache, no-transform")
 	w.WriteHeader(http.StatusOK)
 	rc := http.NewResponseController(w)
-	send := func(data []byte) bool {
-		if _, err := fmt.Fprintf(w, "event: message\ndata: %s\n\n", data); err != nil {
-			return false
-		}
-		return rc.Flush() == nil
+	write := func(data []byte) bool {
+		_, err := fmt.Fprintf(w, "event: message\ndata: %s\n\n", data)
+		return err == nil
 	}
+	// What comes before the answer is flushed as it comes; the answer goes
+	// with the end of the response (one write, not two).
+	send := func(data []byte) bool { return write(data) && rc.Flush() == nil }
 	events := newEventReader(body)
 	for {
 		data, err := events.next()
@@ -339,7 +340,7 @@ func (ep *endpoint) relayStream(ctx context.Context, w http.ResponseWriter, body
 			}
 			err = upstreamError(ctx, err)
 			done(contract.OutcomeError, err)
-			send(rpcError(id, err))
+			write(rpcError(id, err))
 			return
 		}
 		var ans passAnswer
@@ -356,7 +357,7 @@ func (ep *endpoint) relayStream(ctx context.Context, w http.ResponseWriter, body
 			continue
 		}
 		done(ans.outcome())
-		send(data)
+		write(data)
 		return
 	}
 }
