@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
@@ -378,5 +380,47 @@ func TestHostileUpstreamOnPassThrough(t *testing.T) {
 	cancel()
 	if err := <-hangDone; err == nil {
 		t.Error("the hung call returned no error")
+	}
+}
+
+// Pass-through calls reuse their upstream connections: each answer's
+// stream is read to its end, so the next call needs no new TCP connection.
+func TestPassThroughReusesConnections(t *testing.T) {
+	e := newAgentEnv(t)
+	it := mcptest.NewInteractive("reused")
+	h := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return it.Server }, &mcp.StreamableHTTPOptions{Stateless: true})
+	var conns atomic.Int64
+	up := httptest.NewUnstartedServer(h)
+	up.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	up.Start()
+	t.Cleanup(up.Close)
+	id := e.server(t, "reused", up.URL)
+	key := uuid.New()
+	e.mu.Lock()
+	e.callers["k"] = gateway.Caller{Tenant: e.api.TenantID, APIKeyID: &key}
+	e.mu.Unlock()
+	d := connect(t, e.url+"/mcp/servers/"+id, "k", "2026-07-28", "c")
+	ctx := context.Background()
+	call := func() {
+		t.Helper()
+		res, err := d.CallTool(ctx, &mcp.CallToolParams{Name: "progress", Arguments: map[string]any{"steps": 1},
+			Meta: mcp.Meta{"progressToken": "p"}})
+		if err != nil || text(t, res) != "done" {
+			t.Fatalf("progress: %v %+v", err, res)
+		}
+	}
+	call() // opens the upstream session, which reads its version
+	before := conns.Load()
+	const calls = 20
+	for range calls {
+		call()
+	}
+	t.Logf("new upstream connections: %d", conns.Load()-before)
+	if n := conns.Load() - before; n > 1 {
+		t.Errorf("%d sequential pass-through calls opened %d upstream connections, want them to reuse one", calls, n)
 	}
 }
