@@ -12,6 +12,11 @@ import (
 const (
 	// DefaultAuditGroupSize is the most events one insert carries.
 	DefaultAuditGroupSize = 256
+	// DefaultAuditMaxWait is serve's MaxWait: with 2 ms, the gateway
+	// benchmark's 16 concurrent callers cost the API 349 µs per call
+	// instead of 414 (one run each), for at most 2 ms more per call under
+	// load and none for a lone one.
+	DefaultAuditMaxWait = 2 * time.Millisecond
 	// DefaultAuditWriteTimeout bounds one group's insert, so a database
 	// that hangs fails the waiters instead of holding them forever.
 	DefaultAuditWriteTimeout = 10 * time.Second
@@ -35,9 +40,11 @@ type AuditWriterOptions struct {
 	// GroupSize is the most events one insert carries (DefaultAuditGroupSize).
 	GroupSize int
 	// MaxWait is how long a group waits for more events before it is
-	// written. Zero writes at once what has queued up: events that arrive
-	// while a group is being written form the next one, which is what
-	// groups them under load without delaying a lone event.
+	// written, while events come concurrently (the last group had more
+	// than one): a database that answers fast would otherwise see groups
+	// of one or two, an insert per call. An event after a quiet spell is
+	// written at once. Zero never waits: events that arrive while a group
+	// is being written form the next one.
 	MaxWait time.Duration
 	// WriteTimeout bounds one insert (DefaultAuditWriteTimeout).
 	WriteTimeout time.Duration
@@ -144,13 +151,15 @@ func (w *AuditWriter) Close() error {
 func (w *AuditWriter) run() {
 	group := make([]auditRequest, 0, w.opts.GroupSize)
 	events := make([]AuditEvent, 0, w.opts.GroupSize)
+	busy := false
 	for {
 		first, ok := <-w.queue
 		if !ok {
 			return
 		}
 		group = append(group[:0], first)
-		w.gather(&group)
+		w.gather(&group, busy)
+		busy = len(group) > 1
 		events = events[:0]
 		for _, r := range group {
 			events = append(events, r.ev)
@@ -164,11 +173,11 @@ func (w *AuditWriter) run() {
 }
 
 // gather adds queued requests to group until it is full, the queue is
-// empty (after MaxWait, if set) or closed; a closed queue is noticed by
-// run's next receive.
-func (w *AuditWriter) gather(group *[]auditRequest) {
+// empty (after MaxWait, if set and busy) or closed; a closed queue is
+// noticed by run's next receive.
+func (w *AuditWriter) gather(group *[]auditRequest, busy bool) {
 	var deadline <-chan time.Time
-	if w.opts.MaxWait > 0 {
+	if w.opts.MaxWait > 0 && busy {
 		t := time.NewTimer(w.opts.MaxWait)
 		defer t.Stop()
 		deadline = t.C

@@ -228,3 +228,25 @@ func TestAuditWriterRefusesIncompleteEvents(t *testing.T) {
 		t.Fatal("an incomplete event reached the database")
 	}
 }
+
+// TestAuditWriterLoneEventDoesNotWait: MaxWait gathers concurrent events
+// only; one that comes alone is written at once, however long MaxWait is.
+func TestAuditWriterLoneEventDoesNotWait(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	tenant := newTenant(t, s, "t")
+	w := NewAuditWriter(s, AuditWriterOptions{MaxWait: time.Hour})
+	defer w.Close()
+	for range 3 {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		ev := gatewayEvent(tenant)
+		err := w.Record(ctx, ev)
+		cancel()
+		if err != nil {
+			t.Fatalf("a lone Record with MaxWait of an hour: %v", err)
+		}
+		if !auditEventStored(t, s, ev.ID) {
+			t.Errorf("event %s is not in the table", ev.ID)
+		}
+	}
+}

@@ -3,14 +3,14 @@ package main
 import "testing"
 
 // The head room above the live heap is five times it while it is small, at
-// most maxGCHeadroom above it once it grows, and never less than itself.
+// most maxGCHeadroom above it once it grows, and never less than half of it.
 func TestGCPercent(t *testing.T) {
 	const mb = 1 << 20
 	for _, c := range []struct {
 		live uint64
 		want int
 	}{
-		{0, 400}, {1 * mb, 400}, {16 * mb, 400}, {20 * mb, 300}, {32 * mb, 200}, {48 * mb, 125}, {64 * mb, 100}, {512 * mb, 100},
+		{0, 400}, {1 * mb, 400}, {16 * mb, 400}, {20 * mb, 300}, {32 * mb, 200}, {48 * mb, 125}, {64 * mb, 100}, {100 * mb, 50}, {512 * mb, 50},
 	} {
 		if got := gcPercent(c.live); got != c.want {
 			t.Errorf("gcPercent(%d MB) = %d, want %d", c.live/mb, got, c.want)

@@ -86,7 +86,7 @@ var environment = []envVar{
 	{envGatewayRateLimit, "Requests per second each agent may make to the gateway (/mcp/agents/{id} and /mcp/servers/{id} together; API key callers per key) on average before being refused, such as 50 or 0.5 (default: unset, no limit). An MCP client's refused request gets a JSON-RPC error naming the agent, any other refused request a 429; both carry Retry-After."},
 	{envGatewayRateBurst, "How many gateway requests an agent may make at once under " + envGatewayRateLimit + " (default: the rate rounded up)."},
 	{envLogLevel, "debug, info, warn or error (default info). Logs are JSON lines on stderr."},
-	{envGOGC, "The Go collector's target heap growth in percent; when it is unset, serve lets the heap grow by five times the live heap while that is small, by at most 64 MiB above it, never by less than the live heap (GOGC 400 below 16 MB live, 100 from 64 MB), trading some memory for less CPU per request."},
+	{envGOGC, "The Go collector's target heap growth in percent; when it is unset, serve lets the heap grow by five times the live heap while that is small, by at most 64 MiB above it, never by less than half of it (GOGC 400 below 16 MB live, 100 at 64 MB, 50 from 128 MB), trading some memory for less CPU per request."},
 	{envGOMEMLIMIT, "Optional soft memory limit of the Go runtime, such as 256MiB, which makes the collector work harder as the heap nears it (default: none)."},
 }
 

@@ -154,7 +154,7 @@ func serve(ctx context.Context, c *cli, cfg serveConfig) error {
 	// call's reply waiting for its group to commit. Closed once the HTTP
 	// server has drained (below), so no call that returned loses its event;
 	// the deferred Close covers the early returns.
-	audit := store.NewAuditWriter(st, store.AuditWriterOptions{})
+	audit := store.NewAuditWriter(st, store.AuditWriterOptions{MaxWait: store.DefaultAuditMaxWait})
 	defer audit.Close()
 	gw, err := newGateway(cfg.gateway, cfg.checks, st, chk.servers, chk.connections, audit, c.log)
 	if err != nil {
