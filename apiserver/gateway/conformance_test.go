@@ -118,7 +118,7 @@ func startEverything(t *testing.T, bin string, stateless bool) string {
 }
 
 // runSuite runs the suite in server mode against u and returns its tallies.
-func runSuite(t *testing.T, node, suite, u string, args ...string) map[string]tally {
+func runSuite(t *testing.T, node, suite, u string, args ...string) (map[string]tally, []byte) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
@@ -129,7 +129,22 @@ func runSuite(t *testing.T, node, suite, u string, args ...string) map[string]ta
 	if len(tallies) == 0 {
 		t.Fatalf("the conformance suite reported no scenarios against %s:\n%s", u, out)
 	}
-	return tallies
+	return tallies, out
+}
+
+// about is what the suite's output says of scenario: each line naming it
+// and the few after it (its failed checks and their reasons).
+func about(out []byte, scenario string) string {
+	lines := strings.Split(string(out), "\n")
+	var b strings.Builder
+	for i, l := range lines {
+		if strings.Contains(l, scenario) {
+			for _, m := range lines[i:min(i+6, len(lines))] {
+				b.WriteString(m + "\n")
+			}
+		}
+	}
+	return b.String()
 }
 
 // authProxy serves the gateway endpoint with the API key added: the suite
@@ -174,16 +189,16 @@ func TestConformanceThroughGateway(t *testing.T) {
 		t.Run(leg.name, func(t *testing.T) {
 			upstream := startEverything(t, server, leg.stateless)
 			id := e.register(t, "everything "+leg.name, upstream, contract.ConnectionProxy)
-			direct := runSuite(t, node, suite, upstream, leg.args...)
-			through := runSuite(t, node, suite, authProxy(t, e.endpoint(id), e.api.APIKey), leg.args...)
-			report(t, direct, through)
+			direct, _ := runSuite(t, node, suite, upstream, leg.args...)
+			through, out := runSuite(t, node, suite, authProxy(t, e.endpoint(id), e.api.APIKey), leg.args...)
+			report(t, direct, through, out)
 		})
 	}
 }
 
 // report prints both tallies, scenario by scenario, and fails for every
 // scenario that passes directly but not through the gateway.
-func report(t *testing.T, direct, through map[string]tally) {
+func report(t *testing.T, direct, through map[string]tally, throughOut []byte) {
 	t.Helper()
 	names := make([]string, 0, len(direct))
 	for n := range direct {
@@ -208,7 +223,8 @@ func report(t *testing.T, direct, through map[string]tally) {
 			gp++
 		}
 		if d.ok() && (!seen || !g.ok()) {
-			t.Errorf("scenario %s passes directly (%d checks) but not through the gateway (%s)", n, d.passed, gs)
+			t.Errorf("scenario %s passes directly (%d checks) but not through the gateway (%s); the suite said:\n%s",
+				n, d.passed, gs, about(throughOut, n))
 		}
 	}
 	fmt.Fprintf(&b, "scenarios passing: direct %d/%d, gateway %d/%d\n", dp, len(names), gp, len(names))
