@@ -154,6 +154,15 @@ func (e *agentEnv) token(agent uuid.UUID) (string, gateway.Caller) {
 	return tok, c
 }
 
+// key registers token as a tenant API key and returns the key's id.
+func (e *agentEnv) key(token string) uuid.UUID {
+	id := uuid.New()
+	e.mu.Lock()
+	e.callers[token] = gateway.Caller{Tenant: e.api.TenantID, APIKeyID: &id}
+	e.mu.Unlock()
+	return id
+}
+
 // server registers and checks a proxied server at url.
 func (e *agentEnv) server(t *testing.T, name, url string) string {
 	t.Helper()
@@ -453,9 +462,7 @@ func TestAgentRefusals(t *testing.T) {
 
 	// The session is bound to the agent that opened it: a tenant API key,
 	// which the gateway would serve the agent's endpoint to, cannot use it.
-	s.e.mu.Lock()
-	s.e.callers["key"] = gateway.Caller{Tenant: s.e.api.TenantID, APIKeyID: new(uuid.New())}
-	s.e.mu.Unlock()
+	s.e.key("key")
 	if resp, _ := post("key", session, `{"jsonrpc":"2.0","id":2,"method":"tools/list"}`); resp.StatusCode != http.StatusNotFound {
 		t.Errorf("another caller in the session: %d, want 404", resp.StatusCode)
 	}
@@ -496,10 +503,7 @@ func TestAgentServerEndpointAudit(t *testing.T) {
 	e := newAgentEnv(t)
 	up := mcptest.StartHTTP(t, mcptest.Config{Tools: true, Prompts: true, Resources: true})
 	id := e.server(t, "plain", up.URL)
-	key := uuid.New()
-	e.mu.Lock()
-	e.callers["key"] = gateway.Caller{Tenant: e.api.TenantID, APIKeyID: &key}
-	e.mu.Unlock()
+	key := e.key("key")
 
 	ctx := context.Background()
 	d := connect(t, e.url+"/mcp/servers/"+id, "key", "2025-11-25", "c")

@@ -20,7 +20,6 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
-	"github.com/mcpconn/terraform-provider-mcp/apiserver/gateway"
 	"github.com/mcpconn/terraform-provider-mcp/internal/mcptest"
 )
 
@@ -32,11 +31,12 @@ type seenCall struct {
 // watched is an upstream that records who each tools/call says it is from
 // (the clientInfo in its _meta: the gateway's own on the SDK path, the
 // caller's on the pass-through path) and that can be made to answer HTTP
-// 500 to calls.
+// 500 to calls (fail), or to refuse the record's credentials (reject).
 type watched struct {
-	mu    sync.Mutex
-	calls []seenCall
-	fail  atomic.Bool
+	mu     sync.Mutex
+	calls  []seenCall
+	fail   atomic.Bool
+	reject atomic.Bool
 }
 
 func (w *watched) wrap(token string, h http.Handler) http.Handler {
@@ -63,6 +63,11 @@ func (w *watched) wrap(token string, h http.Handler) http.Handler {
 			w.mu.Unlock()
 			if w.fail.Load() {
 				http.Error(rw, "upstream broke", http.StatusInternalServerError)
+				return
+			}
+			if w.reject.Load() {
+				rw.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+				http.Error(rw, "token "+token+" revoked", http.StatusUnauthorized)
 				return
 			}
 		}
@@ -103,10 +108,7 @@ func TestStatelessCallsPassThrough(t *testing.T) {
 	if _, err := e.api.ServerChecker.CheckServer(ctx, e.api.TenantID, srv.ID); err != nil {
 		t.Fatal(err)
 	}
-	key := uuid.New()
-	e.mu.Lock()
-	e.callers["caller-key"] = gateway.Caller{Tenant: e.api.TenantID, APIKeyID: &key}
-	e.mu.Unlock()
+	key := e.key("caller-key")
 
 	d := connect(t, e.url+"/mcp/servers/"+srv.ID, "caller-key", "2026-07-28", "the-caller")
 	const calls = 4
@@ -161,6 +163,14 @@ func TestStatelessCallsPassThrough(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "HTTP 500") {
 		t.Errorf("a call the upstream answered with HTTP 500: %v, want a JSON-RPC error naming the status", err)
 	}
+	// A refusal of the record's credentials says so, and nothing of what
+	// the upstream said about them (here: the token itself).
+	up.fail.Store(false)
+	up.reject.Store(true)
+	_, err = d.CallTool(ctx, &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{"text": "refused"}})
+	if err == nil || !strings.Contains(err.Error(), "does not accept the record's credentials") || strings.Contains(err.Error(), token) {
+		t.Errorf("a call the upstream refused with HTTP 401: %v, want a JSON-RPC error saying so without the token", err)
+	}
 	for _, c := range up.seen()[calls:] {
 		if c.client != "the-caller" {
 			t.Errorf("call %+v took the SDK path, want pass-through", c)
@@ -180,7 +190,7 @@ func TestStatelessCallsPassThrough(t *testing.T) {
 		}
 		got = append(got, *ev.Tool+" "+ev.Outcome)
 	}
-	want := []string{"echo ok", "echo ok", "echo ok", "echo ok", "progress ok", "broken error", "nope error", "echo error"}
+	want := []string{"echo ok", "echo ok", "echo ok", "echo ok", "progress ok", "broken error", "nope error", "echo error", "echo error"}
 	if !slices.Equal(got, want) {
 		t.Errorf("events %q, want %q", got, want)
 	}
@@ -342,10 +352,7 @@ func TestHostileUpstreamOnPassThrough(t *testing.T) {
 	h := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return it.Server }, &mcp.StreamableHTTPOptions{Stateless: true})
 	url := mcptest.ServeHandler(t, hostile(h, hung)).URL
 	id := e.server(t, "hostile", url)
-	key := uuid.New()
-	e.mu.Lock()
-	e.callers["k"] = gateway.Caller{Tenant: e.api.TenantID, APIKeyID: &key}
-	e.mu.Unlock()
+	e.key("k")
 	d := connect(t, e.url+"/mcp/servers/"+id, "k", "2026-07-28", "c")
 	ctx := context.Background()
 	// The first call reads the upstream's version; the rest pass through.
@@ -399,10 +406,7 @@ func TestPassThroughReusesConnections(t *testing.T) {
 	up.Start()
 	t.Cleanup(up.Close)
 	id := e.server(t, "reused", up.URL)
-	key := uuid.New()
-	e.mu.Lock()
-	e.callers["k"] = gateway.Caller{Tenant: e.api.TenantID, APIKeyID: &key}
-	e.mu.Unlock()
+	e.key("k")
 	d := connect(t, e.url+"/mcp/servers/"+id, "k", "2026-07-28", "c")
 	ctx := context.Background()
 	call := func() {

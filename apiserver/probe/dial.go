@@ -30,12 +30,16 @@ type linkMode struct {
 	// noStream: a long-lived connection whose caller takes only what the
 	// server sends in answer to its requests, so opens no server stream.
 	noStream bool
+	// raw: messages posted and read by the caller itself (Post), which
+	// the SDK never sees, so their notifications are not counted.
+	raw bool
 }
 
 var (
 	checkLink   = linkMode{}
 	sessionLink = linkMode{session: true}
 	pooledLink  = linkMode{session: true, noStream: true}
+	rawLink     = linkMode{session: true, noStream: true, raw: true}
 )
 
 // endpoint validates t's URL, or says why it must not be dialled (a message

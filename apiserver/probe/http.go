@@ -36,6 +36,7 @@ func (p *Prober) newHTTPClient(ctx context.Context, endpoint *url.URL, token str
 		rec:       rec,
 		wire:      wire,
 		unbounded: mode.session,
+		counted:   mode.session && !mode.raw,
 	}
 	checkRedirect := func(req *http.Request, via []*http.Request) error {
 		err := p.policy.CheckRedirect(req, via)
@@ -67,6 +68,9 @@ type checkTransport struct {
 	wire   *rawCapture
 	// unbounded leaves event streams to the SDK's per-message limit.
 	unbounded bool
+	// counted: the notifications of its event streams are counted
+	// (Session.Notices).
+	counted bool
 	// shared: base is the prober's session transport, whose idle
 	// connections are the other sessions' too.
 	shared bool
@@ -125,7 +129,7 @@ func (t *checkTransport) bound(req *http.Request, resp *http.Response, listCall 
 	if resp.StatusCode < 200 || resp.StatusCode >= 300 {
 		return body
 	}
-	if stream && t.unbounded {
+	if stream && t.counted {
 		// A session's stream: its notifications are counted.
 		body = &noticeBody{ReadCloser: body, count: &t.wire.notices}
 	}

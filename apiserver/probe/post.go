@@ -30,7 +30,7 @@ func (p *Prober) Post(ctx context.Context, t Target, body []byte, header http.He
 	if msg != "" {
 		return nil, &ConnectError{Kind: kind, Message: msg}
 	}
-	hc, _ := p.newHTTPClient(ctx, u, t.BearerToken, &rawCapture{}, pooledLink)
+	hc, _ := p.newHTTPClient(ctx, u, t.BearerToken, &rawCapture{}, rawLink)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.URL, bytes.NewReader(body))
 	if err != nil {
 		return nil, &ConnectError{Kind: contract.ErrorUnreachable, Message: "server URL cannot be used for a request: check its syntax"}
