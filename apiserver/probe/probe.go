@@ -47,12 +47,47 @@ type Target struct {
 	// BearerToken, when set, is sent as "Authorization: Bearer <token>" to
 	// the endpoint's origin (never to a different host a redirect points at).
 	BearerToken string
+	// Headers are extra HTTP headers sent with every request to the
+	// endpoint's origin (never to a different host a redirect points at).
+	Headers map[string]string
+	// OAuth2, when set, replaces BearerToken: an access token is fetched
+	// with the client credentials grant and sent as a bearer token.
+	OAuth2 *OAuth2
+	// TLS holds a private CA and a client certificate for the endpoint.
+	TLS *TLS
+	// Key identifies the record the target belongs to ("conn:<id>",
+	// "server:<id>"), so that what is cached for it (OAuth 2.0 access
+	// tokens) is kept per record and per replica.
+	Key string
 	// Command and Args are run directly, without a shell, for stdio.
 	Command string
 	Args    []string
 	// Env is the stdio child's entire environment. Command is looked up in
 	// its PATH, or in the API's own PATH when Env sets none.
 	Env []string
+}
+
+// OAuth2 is a target's OAuth 2.0 client credentials (RFC 6749 §4.4).
+type OAuth2 struct {
+	// TokenURL is "" when the token endpoint is to be discovered: the MCP
+	// server's 401 WWW-Authenticate resource_metadata -> RFC 9728 protected
+	// resource metadata -> RFC 8414 authorization server metadata.
+	TokenURL     string
+	ClientID     string
+	ClientSecret string
+	Scopes       []string
+	Audience     string
+	// Resource is the RFC 8707 resource indicator.
+	Resource string
+	// AuthMethod is contract.ClientSecretBasic or contract.ClientSecretPost.
+	AuthMethod string
+}
+
+// TLS is a target's PEM-encoded private CA bundle and client certificate.
+type TLS struct {
+	CABundle          string
+	ClientCertificate string
+	ClientKey         string
 }
 
 // Result is the outcome of one check.
