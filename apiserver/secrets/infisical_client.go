@@ -112,6 +112,9 @@ type request struct {
 // per call and never sooner than the backoff after a failed login: Infisical
 // locks a machine identity after three failed logins.
 func (c *Infisical) token(ctx context.Context, call *callState) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
 	select {
 	case c.authSem <- struct{}{}:
 	case <-ctx.Done():
@@ -149,6 +152,10 @@ func (c *Infisical) token(ctx context.Context, call *callState) (string, error) 
 	}
 	call.loginTried = true
 	if err := c.login(ctx, now); err != nil {
+		if ctx.Err() != nil {
+			// The caller gave up; that says nothing about the credentials.
+			return "", err
+		}
 		a.failures++
 		backoff := c.cfg.LoginBackoff << min(a.failures-1, 10)
 		backoff = min(backoff, maxLoginBackoff)
