@@ -124,7 +124,7 @@ func cleanSecretPath(p string) (string, error) {
 			return "", fmt.Errorf("%s must be a folder path such as /mcp-api, got %q (empty folder name)", EnvInfisicalSecretPath, p)
 		}
 		for _, r := range s {
-			if !(r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z') {
+			if r != '-' && !isNameChar(r) {
 				return "", fmt.Errorf("%s must be a folder path such as /mcp-api whose folder names hold only letters, digits, dashes and underscores (Infisical's rule), got %q", EnvInfisicalSecretPath, p)
 			}
 		}
@@ -252,10 +252,10 @@ func refused(err error, l location) error {
 	if !ok {
 		return err
 	}
-	switch {
-	case ae.status == http.StatusForbidden:
+	switch ae.status {
+	case http.StatusForbidden:
 		return fmt.Errorf("%w: %w; give the machine identity a role in project %s that may read, create and delete secrets and create folders in environment %s under %s", ErrRefused, err, l.project, l.environment, l.path)
-	case ae.status == http.StatusNotFound:
+	case http.StatusNotFound:
 		return fmt.Errorf("%w: %w; check %s (%s) and %s (%s)", ErrRefused, err, EnvInfisicalProjectID, l.project, EnvInfisicalEnvironment, l.environment)
 	}
 	return fmt.Errorf("%w: %w", ErrRefused, err)

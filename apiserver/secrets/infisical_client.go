@@ -148,12 +148,24 @@ func (c *Infisical) token(ctx context.Context, call *callState) (string, error) 
 	}
 	if now.Before(a.nextLogin) {
 		wait := a.nextLogin.Sub(now)
-		return "", &UnavailableError{After: wait, Err: fmt.Errorf("not logging in to Infisical again for %s after a failed login (three failed logins lock the machine identity): %w", wait.Round(time.Second), a.lastErr)}
+		why := ""
+		if a.failures > 0 {
+			why = " (Infisical locks a machine identity after three failed logins)"
+		}
+		return "", &UnavailableError{After: wait, Err: fmt.Errorf("not logging in to Infisical again for %s after a failed login%s: %w", wait.Round(time.Second), why, a.lastErr)}
 	}
 	call.loginTried = true
 	if err := c.login(ctx, now); err != nil {
 		if ctx.Err() != nil {
 			// The caller gave up; that says nothing about the credentials.
+			return "", err
+		}
+		if after, temporary := RetryAfter(err); temporary {
+			// Infisical was not reached or failed (5xx, 429): no
+			// credentials were judged, so this does not count toward a
+			// lockout, and only a short pause keeps calls from piling up.
+			wait := min(after, time.Second)
+			a.nextLogin, a.lastErr = now.Add(wait), err
 			return "", err
 		}
 		a.failures++
@@ -196,7 +208,7 @@ func (c *Infisical) login(ctx context.Context, now time.Time) error {
 		return loginError(err)
 	}
 	if ans.AccessToken == "" {
-		return errors.New("Infisical's Universal Auth login answered without an access token; check that INFISICAL_URL points at Infisical itself")
+		return errors.New("the Universal Auth login at Infisical answered without an access token; check that INFISICAL_URL points at Infisical itself")
 	}
 	c.setToken(ans, now, true)
 	return nil
@@ -211,7 +223,7 @@ func (c *Infisical) renew(ctx context.Context, now time.Time) error {
 		return err
 	}
 	if ans.AccessToken == "" {
-		return errors.New("Infisical's token renewal answered without an access token")
+		return errors.New("the token renewal at Infisical answered without an access token")
 	}
 	c.auth.renews++
 	c.setToken(ans, now, false)
@@ -347,7 +359,7 @@ func (c *Infisical) send(ctx context.Context, r request, tok string, out any) er
 			return nil
 		}
 		if err := json.Unmarshal(data, out); err != nil {
-			return fmt.Errorf("Infisical's answer to %s is not the JSON expected (%v); check that INFISICAL_URL points at Infisical itself", op, err)
+			return fmt.Errorf("the answer of Infisical to %s is not the JSON expected (%v); check that INFISICAL_URL points at Infisical itself", op, err)
 		}
 		return nil
 	}

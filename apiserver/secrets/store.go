@@ -139,11 +139,16 @@ func validName(name string) error {
 		return fmt.Errorf("secret name must be 1 to 200 characters, got %d", len(name))
 	}
 	for _, c := range name {
-		if !(c == '_' || c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z') {
+		if !isNameChar(c) {
 			return fmt.Errorf("secret name %q may hold only ASCII letters, digits and underscores (use NewName)", name)
 		}
 	}
 	return nil
+}
+
+// isNameChar reports whether c is an ASCII letter, digit or underscore.
+func isNameChar(c rune) bool {
+	return c == '_' || c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z'
 }
 
 // fingerprintLabel separates fingerprint keys from the encryption keys they

@@ -198,7 +198,8 @@ func (f *Fake) FailedLogins() int { f.mu.Lock(); defer f.mu.Unlock(); return f.f
 // Renewals counts successful token renewals.
 func (f *Fake) Renewals() int { f.mu.Lock(); defer f.mu.Unlock(); return f.renewals }
 
-// Calls counts requests by "METHOD route", such as "GET /api/v4/secrets/{name}".
+// Calls counts the requests that reached the fake by "METHOD route", such as
+// "GET /api/v4/secrets/{name}", those the knobs failed included.
 func (f *Fake) Calls(route string) int { f.mu.Lock(); defer f.mu.Unlock(); return f.calls[route] }
 
 // Locked reports whether the identity is locked out now.
@@ -236,6 +237,19 @@ func (f *Fake) Folders(env string) []string {
 	return out
 }
 
+// SetSecret stores a secret as if written outside the API (by a person in
+// Infisical's UI), without trimming; the folder must exist.
+func (f *Fake) SetSecret(env, path, name, value, comment string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	k := secretKey{env, path, name}
+	version := 1
+	if s, ok := f.secrets[k]; ok {
+		version = s.Version + 1
+	}
+	f.secrets[k] = &Secret{Environment: env, Path: path, Name: name, Value: value, Comment: comment, Version: version}
+}
+
 // answer is a response the handlers build under the lock and serve after.
 type answer struct {
 	status int
@@ -246,6 +260,7 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	down, delay := f.down, f.delay
 	f.reqs++
+	f.calls[routeKey(r)]++
 	reqID := "req-" + strconv.Itoa(f.reqs)
 	var fail int
 	if f.failNext > 0 {
@@ -262,6 +277,9 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		panic(http.ErrAbortHandler)
 	}
+	// Read the body first: only then does the server notice a client that
+	// hangs up, which ends a delay early.
+	data, rerr := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	if delay > 0 {
 		t := time.NewTimer(delay)
 		select {
@@ -278,8 +296,10 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 			a = errorAnswer(fail, "RateLimitExceeded", "Rate limit exceeded. Please try again in 1 second")
 			w.Header().Set("Retry-After", "1")
 		}
+	} else if rerr != nil {
+		a = badRequest("cannot read body")
 	} else {
-		a = f.route(r)
+		a = f.route(r, data)
 	}
 	if m, ok := a.body.(map[string]any); ok && a.status >= 400 {
 		m["reqId"] = reqID
@@ -302,44 +322,41 @@ func validation(path, msg string) answer {
 	return errorAnswer(422, "ValidationFailure", []map[string]any{{"code": "custom", "message": msg, "path": []string{path}}})
 }
 
-func (f *Fake) route(r *http.Request) answer {
+func (f *Fake) route(r *http.Request, data []byte) answer {
 	path := r.URL.Path
 	var body map[string]any
-	if r.Body != nil {
-		data, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-		if err != nil {
-			return badRequest("cannot read body")
-		}
-		if len(data) > 0 {
-			if json.Unmarshal(data, &body) != nil {
-				return badRequest("Body is not valid JSON")
-			}
-		}
+	if len(data) > 0 && json.Unmarshal(data, &body) != nil {
+		return badRequest("Body is not valid JSON")
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	now := f.opts.Now()
 	switch {
 	case r.Method == http.MethodPost && path == "/api/v1/auth/universal-auth/login":
-		f.calls["POST "+path]++
 		return f.login(body, now)
 	case r.Method == http.MethodPost && path == "/api/v1/auth/token/renew":
-		f.calls["POST "+path]++
 		return f.renew(body, now)
 	case path == "/api/v2/folders":
-		f.calls[r.Method+" "+path]++
 		if a, ok := f.authorize(r, now); !ok {
 			return a
 		}
 		return f.foldersRoute(r, body)
 	case strings.HasPrefix(path, "/api/v4/secrets/"):
-		f.calls[r.Method+" /api/v4/secrets/{name}"]++
 		if a, ok := f.authorize(r, now); !ok {
 			return a
 		}
 		return f.secretRoute(r, strings.TrimPrefix(path, "/api/v4/secrets/"), body)
 	}
 	return errorAnswer(404, "Not Found", fmt.Sprintf("Route %s:%s not found", r.Method, path))
+}
+
+// routeKey names r's route for Calls: "METHOD /path", with a secret's name
+// as {name}.
+func routeKey(r *http.Request) string {
+	if strings.HasPrefix(r.URL.Path, "/api/v4/secrets/") {
+		return r.Method + " /api/v4/secrets/{name}"
+	}
+	return r.Method + " " + r.URL.Path
 }
 
 func str(body map[string]any, k string) string {

@@ -246,7 +246,7 @@ func Run(t *testing.T, b Backend) {
 				}
 				got, err := s.Get(ctx, ref, aad)
 				if err == nil && !bytes.Equal(got, v) {
-					err = fmt.Errorf("Get = %q, want %q", got, v)
+					err = fmt.Errorf("got %q from Get, want %q", got, v)
 				}
 				if derr := s.Delete(ctx, ref); err == nil {
 					err = derr
