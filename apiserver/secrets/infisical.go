@@ -421,10 +421,13 @@ func (c *Infisical) Check(ctx context.Context) error {
 	l := c.here("")
 	err := c.do(ctx, &callState{}, request{method: http.MethodGet, path: "/api/v2/folders", route: "/api/v2/folders",
 		query: url.Values{"projectId": {l.project}, "environment": {l.environment}, "path": {"/"}}, idempotent: true}, nil)
-	if err != nil {
-		return c.wrap(err, "list the folders of", location{project: l.project, environment: l.environment, path: "/", name: "(none)"})
+	if _, temporary := RetryAfter(err); temporary {
+		return fmt.Errorf("check Infisical: %w", err)
 	}
-	return nil
+	if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("check Infisical: %w", refused(err, location{project: l.project, environment: l.environment, path: "/"}))
+	}
+	return err
 }
 
 // ensureFolders creates the folders of l.path that do not exist yet, once
