@@ -250,6 +250,18 @@ func TestInfisicalApprovalIsAFailure(t *testing.T) {
 	}
 }
 
+func TestInfisicalPermissionDenied(t *testing.T) {
+	f := infisicalfake.New(t, infisicalfake.Options{})
+	s := newInfisical(t, fakeConfig(f, "/mcp"))
+	f.SetPermissionDenied(true)
+	_, err := put(t, s, "tok", "a")
+	wantErr(t, err, secrets.ErrRefused, "Infisical answered 403", "You are not allowed to read on secretFolders",
+		"give the machine identity a role in project "+infisicalfake.DefaultProjectID, "environment dev under /mcp")
+	if f.Logins() != 1 {
+		t.Fatalf("%d logins, want 1: a permission error is not a token error", f.Logins())
+	}
+}
+
 func TestInfisicalHiddenValues(t *testing.T) {
 	f := infisicalfake.New(t, infisicalfake.Options{})
 	s := newInfisical(t, fakeConfig(f, "/"))

@@ -95,6 +95,7 @@ type Fake struct {
 	failStatus int
 	approval   bool
 	hidden     bool
+	denied     bool
 
 	// counters
 	logins, failedLogins, renewals int
@@ -165,6 +166,10 @@ func (f *Fake) FailNext(n, status int) {
 // SetApprovalRequired puts every secret change under a change policy: writes
 // and deletes answer with an approval request and change nothing.
 func (f *Fake) SetApprovalRequired(on bool) { f.mu.Lock(); f.approval = on; f.mu.Unlock() }
+
+// SetPermissionDenied answers every folder and secret request as to an
+// identity whose role does not allow it (403 PermissionDenied).
+func (f *Fake) SetPermissionDenied(on bool) { f.mu.Lock(); f.denied = on; f.mu.Unlock() }
 
 // SetValuesHidden answers reads as to an identity without the permission to
 // read values (secretValueHidden).
@@ -340,14 +345,26 @@ func (f *Fake) route(r *http.Request, data []byte) answer {
 		if a, ok := f.authorize(r, now); !ok {
 			return a
 		}
+		if f.denied {
+			return f.deny(r, "secretFolders")
+		}
 		return f.foldersRoute(r, body)
 	case strings.HasPrefix(path, "/api/v4/secrets/"):
 		if a, ok := f.authorize(r, now); !ok {
 			return a
 		}
+		if f.denied {
+			return f.deny(r, "secrets")
+		}
 		return f.secretRoute(r, strings.TrimPrefix(path, "/api/v4/secrets/"), body)
 	}
 	return errorAnswer(404, "Not Found", fmt.Sprintf("Route %s:%s not found", r.Method, path))
+}
+
+// deny is Infisical's answer to an action the identity's role lacks.
+func (f *Fake) deny(r *http.Request, subject string) answer {
+	action := map[string]string{http.MethodGet: "read", http.MethodPost: "create", http.MethodPatch: "edit", http.MethodDelete: "delete"}[r.Method]
+	return answer{403, map[string]any{"statusCode": 403, "error": "PermissionDenied", "message": fmt.Sprintf("You are not allowed to %s on %s", action, subject), "details": []any{}}}
 }
 
 // routeKey names r's route for Calls: "METHOD /path", with a secret's name
