@@ -133,11 +133,11 @@
   }
 
   function dot(t, label) {
-    return el("span", { class: "dot " + t, title: label, "aria-hidden": "true" });
+    return el("span", { class: "dot tone-" + t, title: label, "aria-hidden": "true" });
   }
 
   function statusBadge(status) {
-    return el("span", { class: "status " + tone(status) }, dot(tone(status), status), status);
+    return el("span", { class: "status tone-" + tone(status) }, dot(tone(status), status), status);
   }
 
   function driftBadge(r) {
@@ -160,7 +160,7 @@
     const s = el("span", { class: "strip", "aria-label": "recent checks, oldest first" });
     for (const c of (checks || []).slice().reverse()) {
       const what = c.ok ? "passed" : "failed: " + (c.errorKind || "") + " " + (c.error || "");
-      s.append(el("span", { class: "tick " + (c.ok ? "ok" : "error"), title: c.at + " " + what }));
+      s.append(el("span", { class: "tick tone-" + (c.ok ? "ok" : "error"), title: c.at + " " + what }));
     }
     if (!checks || checks.length === 0) s.append(el("span", { class: "muted", text: "no checks yet" }));
     return s;
@@ -180,7 +180,7 @@
     const href = "#/" + kindName + "/" + encodeURIComponent(r.id);
     return el(
       "li",
-      { class: "card " + tone(r.status), "data-kind": kindName, "data-id": r.id },
+      { class: "card tone-" + tone(r.status), "data-kind": kindName, "data-id": r.id },
       el("div", { class: "card-head" }, dot(tone(r.status), r.status), el("a", { class: "name", href: href, text: r.name }), statusBadge(r.status)),
       failure(r.lastErrorKind, r.lastError),
       el(
@@ -227,13 +227,13 @@
     const checked = st.recs.map((r) => r.lastHealthCheckAt || r.lastConnectedAt).filter(Boolean).sort();
     return el(
       "li",
-      { class: "card " + st.tone, "data-kind": "agents", "data-id": agent.id },
+      { class: "card tone-" + st.tone, "data-kind": "agents", "data-id": agent.id },
       el(
         "div",
         { class: "card-head" },
         dot(st.tone, st.label),
         el("a", { class: "name", href: "#/agents/" + encodeURIComponent(agent.id), text: agent.name }),
-        el("span", { class: "status " + st.tone, text: st.label }),
+        el("span", { class: "status tone-" + st.tone, text: st.label }),
       ),
       ...st.failing.map((r) => failure(r.lastErrorKind, r.name + ": " + (r.lastError || r.status))),
       el(
@@ -278,7 +278,7 @@
     return [
       el(
         "p",
-        { class: "summary " + (failing ? "error" : "ok"), id: "summary" },
+        { class: "summary tone-" + (failing ? "error" : "ok"), id: "summary" },
         failing ? failing + " of " + (conns.length + servers.length) + " records failing" : "All " + (conns.length + servers.length) + " records healthy or not yet checked",
       ),
       section("Connections", "connections", conns.map((r, i) => recordCard("connections", r, connChecks[i])), "No MCP connections."),
@@ -365,7 +365,7 @@
       table(
         "record-checks",
         ["When", "Result", "Duration", "Error kind", "Error"],
-        checks.map((c) => [when(c.at), el("span", { class: "status " + (c.ok ? "ok" : "error"), text: c.ok ? "passed" : "failed" }), c.durationMs + " ms", c.errorKind, c.error]),
+        checks.map((c) => [when(c.at), el("span", { class: "status tone-" + (c.ok ? "ok" : "error"), text: c.ok ? "passed" : "failed" }), c.durationMs + " ms", c.errorKind, c.error]),
         "No checks yet.",
       ),
       el("h2", { text: "Catalog changes" }),
@@ -407,7 +407,7 @@
       el("h1", { class: "record-title" }, dot(st.tone, st.label), el("span", { id: "record-name", text: a.name })),
       el("p", { class: "muted", text: "Agent " + a.id }),
       facts([
-        ["Status", el("span", { class: "status " + st.tone, text: st.label })],
+        ["Status", el("span", { class: "status tone-" + st.tone, text: st.label })],
         ["Description", a.description],
         ["Gateway URL", a.gatewayUrl],
         ["Tools", toolCount(agentTools(a, byID))],
