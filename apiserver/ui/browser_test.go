@@ -268,13 +268,27 @@ func arrange(t *testing.T, s *apitest.Server, c *client.Client) records {
 	r.hostile, err = c.CreateConnection(ctx, contract.CreateConnectionRequest{Name: hostile, ServerURL: closedURL(t)})
 	must(err)
 
+	// a server whose catalog changes after it was approved: drift
+	searchSrv := mcptest.NewCatalogServer(mcptest.Config{Name: "search"}, mcptest.Catalog{Tools: 1})
+	search := mcptest.ServeStreamable(t, searchSrv, mcptest.Config{})
 	p, err := c.CreateProject(ctx, contract.CreateProjectRequest{Name: "search"})
 	must(err)
-	r.server, err = c.CreateServer(ctx, contract.CreateServerRequest{ProjectID: p.ID, Name: "search-server", URL: new(up.URL)})
+	r.server, err = c.CreateServer(ctx, contract.CreateServerRequest{ProjectID: p.ID, Name: "search-server", URL: new(search.URL)})
 	must(err)
 	s.ServerChecker.Wait() // its first check runs in the background
 	r.server, err = c.GetServer(ctx, r.server.ID)
 	must(err)
+	if r.server.ToolsHash == nil {
+		t.Fatalf("the server's first check found no catalog: %v", r.server.LastError)
+	}
+	_, err = c.UpdateServer(ctx, r.server.ID, contract.UpdateServerRequest{ApprovedToolsHash: r.server.ToolsHash})
+	must(err)
+	mcptest.AddEchoTool(searchSrv, "search-more", "A tool nobody approved.")
+	r.server, err = c.ConnectServer(ctx, r.server.ID)
+	must(err)
+	if !r.server.ToolsDrift {
+		t.Fatalf("the server's changed catalog is not drift: toolsHash %v, approved %v", r.server.ToolsHash, r.server.ApprovedToolsHash)
+	}
 
 	r.agent, err = c.CreateAgent(ctx, contract.CreateAgentRequest{Name: "assistant", Assignments: []contract.Assignment{
 		{ConnectionID: &r.healthy.ID}, {ConnectionID: &r.failing.ID},
@@ -344,8 +358,17 @@ func TestStatusPageInChromium(t *testing.T) {
 	if n := eval[int](b, fmt.Sprintf(`document.querySelectorAll(%s).length`, js(card(r.failing.ID)+" .tick.tone-error"))); n != 1 {
 		t.Errorf("failing card: %d failed marks in its strip of checks, want 1", n)
 	}
-	if !strings.Contains(b.text(card(r.server.ID)), "search-server") || !strings.Contains(b.text(card(r.server.ID)), string(r.server.Status)) {
-		t.Errorf("server card %q lacks its name or status %s", b.text(card(r.server.ID)), r.server.Status)
+	server := b.text(card(r.server.ID))
+	for _, want := range []string{"search-server", string(r.server.Status), "2 tools", "catalog changed"} {
+		if !strings.Contains(server, want) {
+			t.Errorf("server card %q lacks %q", server, want)
+		}
+	}
+	if n := eval[int](b, fmt.Sprintf(`document.querySelectorAll(%s).length`, js(card(r.server.ID)+" .tick"))); n != 2 {
+		t.Errorf("server card: %d marks in its strip of checks, want 2", n)
+	}
+	if strings.Contains(healthy, "catalog changed") {
+		t.Errorf("healthy card %q has a drift badge, though it has no approved catalog", healthy)
 	}
 	if agent := b.text(card(r.agent.ID)); !strings.Contains(agent, "1 of 2 failing") || !strings.Contains(agent, *r.failing.LastError) {
 		t.Errorf("agent card %q does not say that one of its records fails and why", agent)
