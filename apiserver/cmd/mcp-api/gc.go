@@ -27,7 +27,7 @@ import (
 const (
 	maxGCPercent  = 400
 	minGCPercent  = 50
-	maxGCHeadroom = 64 << 20
+	maxGCHeadroom = 48 << 20
 	// gcPaceEvery is how often the live heap is read to set the pace.
 	gcPaceEvery = time.Second
 )
