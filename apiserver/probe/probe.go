@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strings"
 	"sync"
 	"time"
 
@@ -132,6 +131,13 @@ type Prober struct {
 	// stream still holds one), rather than each session keeping its own.
 	sessions     *http.Transport
 	sessionsOnce sync.Once
+	// tlsConfigs are the parsed TLS settings of targets, and tlsSessions
+	// the session transports of each, by the settings' hash.
+	tlsMu       sync.Mutex
+	tlsConfigs  map[string]*tlsSettings
+	tlsSessions map[string]*http.Transport
+	// tokens are the OAuth 2.0 access tokens of targets, by record.
+	tokens tokenCache
 }
 
 // New returns a Prober configured by opts.
@@ -175,10 +181,8 @@ func (p *Prober) Probe(ctx context.Context, t Target) Result {
 	default:
 		res = failed(contract.ErrorUnreachable, fmt.Sprintf("unsupported transport type %q: use http, sse or stdio", t.Transport))
 	}
-	if t.BearerToken != "" {
-		// Belt and braces: a server may echo our request back in an error body.
-		res.Err = strings.ReplaceAll(res.Err, t.BearerToken, "[redacted]")
-	}
+	// Belt and braces: a server may echo our request back in an error body.
+	res.Err = p.redact(res.Err, t)
 	res.Duration = time.Since(start)
 	return res
 }
@@ -252,6 +256,14 @@ type pingError struct{ err error }
 
 func (e *pingError) Error() string { return "ping failed: " + e.err.Error() }
 func (e *pingError) Unwrap() error { return e.err }
+
+// redact removes t's secrets, and its current access token, from msg.
+func (p *Prober) redact(msg string, t Target) string {
+	if t.OAuth2 != nil {
+		return redact(msg, t, p.tokens.entry(t).current())
+	}
+	return redact(msg, t)
+}
 
 // redactURL drops user info and query from a URL for messages: either may hold a secret.
 func redactURL(raw string) string {
