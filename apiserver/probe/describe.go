@@ -201,6 +201,8 @@ func oauthRefusal(wp *wireProblem, oauth *oauthClient) string {
 		said = fmt.Sprintf(" (it said: %s)", oneLine(d, 200))
 	} else if e := challengeParam([]string{wp.challenge}, "error"); e != "" {
 		said = fmt.Sprintf(" (it said: %s)", oneLine(e, 80))
+	} else if d := oneLine(wp.snippet, 200); d != "" && wp.contentType != "text/html" {
+		said = fmt.Sprintf(" (it said: %s)", d)
 	}
 	switch {
 	case wp.status == http.StatusForbidden:
