@@ -82,7 +82,7 @@ type checkTransport struct {
 	// oauth fetches the access token sent instead of token; nil without OAuth 2.0.
 	oauth *oauthClient
 	rec   *recorder
-	wire   *rawCapture
+	wire  *rawCapture
 	// unbounded leaves event streams to the SDK's per-message limit.
 	unbounded bool
 	// counted: the notifications of its event streams are counted
@@ -119,7 +119,7 @@ func (t *checkTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			}
 		}
 	}
-	listCall := out.Method == http.MethodPost && t.wire.armed() && t.wire.noteRequest(requestBody(out))
+	listCall := out.Method == http.MethodPost && (t.wire.armed() || t.wire.waiting()) && t.wire.noteRequest(requestBody(out))
 	// The session's closing DELETE is not part of what is checked: its
 	// answer (often 405, or 200) must not replace the failure it follows.
 	closing := out.Method == http.MethodDelete
