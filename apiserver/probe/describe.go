@@ -92,7 +92,7 @@ func describeHTTP(ctx context.Context, err error, rec *recorder, t Target, endpo
 		if wp.err != nil {
 			kind, msg := describeNetError(wp.err, hostPort(wp.url))
 			if kind == contract.ErrorTLS {
-				if m, ok := describeTLS(wp.err, hostPort(wp.url), t, rec.tls); ok {
+				if m, ok := describeTLS(wp.err, hostPort(wp.url), rec.tls); ok {
 					msg = m
 				}
 			}

@@ -58,7 +58,7 @@ func (p *Prober) endpoint(t Target) (*url.URL, contract.ErrorKind, string) {
 	if _, err := p.tlsFor(t.TLS); err != nil {
 		return nil, contract.ErrorTLS, err.Error()
 	}
-	if t.OAuth2 != nil && u.Scheme != "https" && !(p.policy.AllowPrivate && isLoopback(u.Hostname())) {
+	if t.OAuth2 != nil && u.Scheme != "https" && (!p.policy.AllowPrivate || !isLoopback(u.Hostname())) {
 		// The access token would cross the network in the clear.
 		return nil, contract.ErrorAuth, fmt.Sprintf("server URL %s is not https: an OAuth 2.0 access token is sent only over https (plain http only to loopback, when private targets are allowed)", redactURL(t.URL))
 	}

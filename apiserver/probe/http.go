@@ -124,16 +124,18 @@ func (t *checkTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	// answer (often 405, or 200) must not replace the failure it follows.
 	closing := out.Method == http.MethodDelete
 	resp, err := t.base.RoundTrip(out)
-	if err == nil && ours && t.oauth != nil && resp.StatusCode == http.StatusUnauthorized && out.GetBody != nil {
+	if err == nil && ours && t.oauth != nil && resp.StatusCode == http.StatusUnauthorized && replayable(out) {
 		// The token expired early, was revoked, or (discovery) none was
 		// sent yet: drop it, fetch a fresh one and send the request again, once.
 		challenge := resp.Header.Values("WWW-Authenticate")
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, snippetBytes))
 		resp.Body.Close()
 		again := out.Clone(ctx)
-		if again.Body, err = out.GetBody(); err != nil {
-			release()
-			return nil, err
+		if out.GetBody != nil {
+			if again.Body, err = out.GetBody(); err != nil {
+				release()
+				return nil, err
+			}
 		}
 		if _, err := t.oauthToken(ctx, again, sent, challenge); err != nil {
 			release()
@@ -179,6 +181,12 @@ func (t *checkTransport) oauthToken(ctx context.Context, out *http.Request, stal
 		out.Header.Set("Authorization", "Bearer "+tok)
 	}
 	return tok, nil
+}
+
+// replayable reports whether req can be sent again: it has no body, or a
+// way to get it anew (oauthToken gives every body one).
+func replayable(req *http.Request) bool {
+	return req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
 }
 
 // bound limits resp's body, and taps it for the capture where it may carry

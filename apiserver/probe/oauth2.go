@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"mime"
-	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -116,7 +115,6 @@ type oauthClient struct {
 	// second 401 is described as the token being refused.
 	mu        sync.Mutex
 	refreshed bool
-	tokenURL  string
 }
 
 func (p *Prober) oauthFor(t Target, endpoint *url.URL, s *tlsSettings) *oauthClient {
@@ -345,7 +343,7 @@ func (c *oauthClient) do(req *http.Request, where string) ([]byte, int, string, 
 		u := req.URL
 		kind, msg := describeNetError(err, hostPort(u))
 		if kind == contract.ErrorTLS {
-			if m, ok := describeTLS(err, u.Hostname(), Target{}, nil); ok {
+			if m, ok := describeTLS(err, u.Hostname(), nil); ok {
 				msg = strings.Replace(m, "the server's certificate", "the certificate of "+where, 1)
 			}
 		}
@@ -406,13 +404,4 @@ func isLoopback(host string) bool {
 	}
 	ip, err := netip.ParseAddr(host)
 	return err == nil && ip.IsLoopback()
-}
-
-// hostOnly is u's host, for messages.
-func hostOnly(u *url.URL) string {
-	h, _, err := net.SplitHostPort(u.Host)
-	if err != nil {
-		return u.Host
-	}
-	return h
 }

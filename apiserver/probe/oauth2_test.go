@@ -139,11 +139,15 @@ func TestOAuth2Discovery(t *testing.T) {
 	}{
 		{"resource_metadata in WWW-Authenticate", protectedOptions{}},
 		{"well-known fallback", protectedOptions{noResourceMetadataParam: true}},
+		{"legacy SSE transport", protectedOptions{sse: true}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			env := startOAuth(t, tc.opts, 300*time.Second)
 			p := oauthProber()
 			target := env.target("conn:d", OAuth2{ClientID: basicID, ClientSecret: basicSecret, Scopes: []string{"mcp:read"}})
+			if tc.opts.sse {
+				target.Transport = contract.TransportSSE
+			}
 			wantOK(t, probe(t, p, target))
 			wantOK(t, probe(t, p, target))
 			// Only the first request of the first check went without a token.

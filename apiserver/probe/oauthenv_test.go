@@ -191,6 +191,8 @@ type protectedOptions struct {
 	noResourceMetadataParam bool
 	// metadata replaces the RFC 9728 document ("" serves the real one).
 	metadata string
+	// sse serves the legacy HTTP+SSE transport, whose first request is a GET.
+	sse bool
 }
 
 // startProtected serves a stateless MCP server with a tool at /mcp that
@@ -204,7 +206,10 @@ func startProtected(t *testing.T, opts protectedOptions) *protectedServer {
 	t.Cleanup(hs.Close)
 	ps.Server = &mcptest.Server{URL: hs.URL + mcptest.Path, HTTP: hs}
 	srv := mcptest.NewServer(mcptest.Config{Name: "protected", Tools: true})
-	mcpHandler := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv }, &mcp.StreamableHTTPOptions{Stateless: true})
+	var mcpHandler http.Handler = mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv }, &mcp.StreamableHTTPOptions{Stateless: true})
+	if opts.sse {
+		mcpHandler = mcp.NewSSEHandler(func(*http.Request) *mcp.Server { return srv }, nil)
+	}
 	metaURL := hs.URL + "/.well-known/oauth-protected-resource" + mcptest.Path
 	ro := &auth.RequireBearerTokenOptions{Scopes: []string{"mcp:read"}}
 	if !opts.noResourceMetadataParam {

@@ -154,7 +154,7 @@ func authRoots(s *tlsSettings) *x509.CertPool {
 // describeTLS explains a TLS failure talking to host: which certificate
 // failed (the server's or the client's) and why, and what to change. ok is
 // false when err is no TLS failure it knows.
-func describeTLS(err error, host string, t Target, s *tlsSettings) (string, bool) {
+func describeTLS(err error, host string, s *tlsSettings) (string, bool) {
 	var (
 		unknown x509.UnknownAuthorityError
 		badName x509.HostnameError
