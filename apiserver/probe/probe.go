@@ -102,7 +102,9 @@ type Result struct {
 	Capabilities contract.Capabilities
 	// Listing is what the server offers, as it sent it; only on a passing check.
 	Listing Listing
-	// Err is a human-readable reason when OK is false; it never contains the bearer token.
+	// Err is a human-readable reason when OK is false; it never contains a
+	// secret of the target (bearer token, header values, client secret, TLS
+	// client key) nor its OAuth 2.0 access token.
 	Err string
 	// ErrorKind classifies the failure when OK is false; "" when OK.
 	ErrorKind contract.ErrorKind
