@@ -343,8 +343,9 @@ func (c *oauthClient) do(req *http.Request, where string) ([]byte, int, string, 
 		u := req.URL
 		kind, msg := describeNetError(err, hostPort(u))
 		if kind == contract.ErrorTLS {
-			if m, ok := describeTLS(err, u.Hostname(), nil); ok {
-				msg = strings.Replace(m, "the server's certificate", "the certificate of "+where, 1)
+			// The token endpoint's trust is the system's and the caBundle's.
+			if m, ok := describeTLS(err, hostPort(u), nil); ok {
+				msg = m
 			}
 		}
 		return nil, 0, "", &authError{kind: kind, msg: where + ": " + msg}

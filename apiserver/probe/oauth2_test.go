@@ -3,6 +3,7 @@ package probe
 import (
 	"context"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -301,4 +302,29 @@ func TestChallengeParam(t *testing.T) {
 			t.Errorf("challengeParam(%q) = %q, want %q", tc.header, got, tc.want)
 		}
 	}
+}
+
+// An https token endpoint under the same private CA as the MCP server is
+// trusted through tls.caBundle (httptest's TLS servers share one certificate).
+func TestOAuth2TokenEndpointUnderThePrivateCA(t *testing.T) {
+	const token = "token-from-a-private-ca"
+	as := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = fmt.Fprintf(w, `{"access_token":%q,"token_type":"Bearer","expires_in":3600}`, token)
+	}))
+	t.Cleanup(as.Close)
+	srv := mcptest.StartHTTP(t, mcptest.Config{BearerToken: token, TLS: true})
+	ca := string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: as.Certificate().Raw}))
+	target := Target{Transport: contract.TransportHTTP, URL: srv.URL, OAuth2: &OAuth2{TokenURL: as.URL + "/token", ClientID: "c", ClientSecret: "secret-under-ca"}}
+	res := probe(t, oauthProber(), target)
+	wantFailure(t, res, contract.ErrorTLS, "the token endpoint "+as.URL+"/token: TLS error: the server's certificate for 127.0.0.1:", "set tls.caBundle")
+	target.TLS = &TLS{CABundle: ca}
+	wantOK(t, probe(t, oauthProber(), target))
+}
+
+// The access token goes only over https, like the client secret.
+func TestOAuth2NeedsAnHTTPSEndpoint(t *testing.T) {
+	res := probe(t, oauthProber(), Target{Transport: contract.TransportHTTP, URL: "http://mcp.example/mcp",
+		OAuth2: &OAuth2{TokenURL: "https://login.example/token", ClientID: "c", ClientSecret: "s-0123456789"}})
+	wantFailure(t, res, contract.ErrorAuth, "server URL http://mcp.example/mcp is not https")
 }
