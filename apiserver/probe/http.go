@@ -164,7 +164,8 @@ func (t *checkTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 // A failure is recorded for the check's message.
 func (t *checkTransport) oauthToken(ctx context.Context, out *http.Request, stale string, challenge []string) (string, error) {
 	if out.Body != nil && out.Body != http.NoBody && out.GetBody == nil {
-		b, err := io.ReadAll(io.LimitReader(out.Body, maxMessageBytes+1))
+		// Our own outgoing message, already in memory: read it whole.
+		b, err := io.ReadAll(out.Body)
 		out.Body.Close()
 		if err != nil {
 			return "", err

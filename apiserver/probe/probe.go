@@ -52,7 +52,9 @@ type Target struct {
 	// OAuth2, when set, replaces BearerToken: an access token is fetched
 	// with the client credentials grant and sent as a bearer token.
 	OAuth2 *OAuth2
-	// TLS holds a private CA and a client certificate for the endpoint.
+	// TLS holds a private CA and a client certificate for the endpoint. A
+	// CA bundle replaces the system's roots for the endpoint; the token
+	// endpoint and discovery trust both (see tlsconf.go).
 	TLS *TLS
 	// Key identifies the record the target belongs to ("conn:<id>",
 	// "server:<id>"), so that what is cached for it (OAuth 2.0 access
