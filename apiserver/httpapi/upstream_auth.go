@@ -164,8 +164,8 @@ func (u upstreamAuth) clear() (changed bool) {
 }
 
 // apply applies req, checked by checkUpstreamAuth, to the record, whose
-// auth type goes from from to to (both the same on create, where the
-// record has nothing yet), and reports whether that changed what the API
+// auth type goes from from to to (from is none on create, where the record
+// has nothing yet), and reports whether that changed what the API
 // sends to the MCP server. Headers replace the stored map; oauth2 replaces
 // the stored settings, keeping the stored client secret when none is sent;
 // tls replaces the stored settings, keeping the stored client key when a
