@@ -3,12 +3,14 @@ package store
 import (
 	"bytes"
 	"errors"
+	"io/fs"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/pressly/goose/v3"
 )
 
 // TestUpstreamAuthStored: the settings and the sealed secrets round-trip,
@@ -142,5 +144,45 @@ func TestAuthAAD(t *testing.T) {
 	}
 	if got := string(ServerAuthAAD("mcp_abc")); got != "mcp_servers:mcp_abc:auth" {
 		t.Fatalf("ServerAuthAAD = %q", got)
+	}
+}
+
+// TestUpstreamAuthMigrationDown: 00007 rolls back over rows that use what
+// it added (an oauth2 connection, a server with headers), and applies again.
+func TestUpstreamAuthMigrationDown(t *testing.T) {
+	ctx, s, tenant := newTenantStore(t, "a")
+	c := Connection{Key: Key[uuid.UUID]{ID: uuid.New(), TenantID: tenant}, Name: "o", ServerURL: "https://x.example", AuthType: "oauth2",
+		UpstreamAuth: UpstreamAuth{AuthSettings: AuthSettings{OAuth2: &OAuth2Settings{ClientID: "c", TokenEndpointAuthMethod: "client_secret_basic"}},
+			AuthSecretsCiphertext: []byte("x"), AuthSecretsKeyID: new("k")}}
+	if err := s.CreateConnection(ctx, &c); err != nil {
+		t.Fatal(err)
+	}
+	p := newProject(t, s, tenant, "p")
+	srv := Server{Key: Key[string]{ID: NewServerID(), TenantID: tenant}, ProjectID: p.ID, Name: "s", TransportType: "http",
+		ConnectionType: "direct", URL: new("https://x.example"), UpstreamAuth: UpstreamAuth{AuthSettings: AuthSettings{HeaderNames: []string{"X-A"}},
+			AuthSecretsCiphertext: []byte("x"), AuthSecretsKeyID: new("k")}}
+	if err := s.CreateServer(ctx, &srv); err != nil {
+		t.Fatal(err)
+	}
+	fsys, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	provider, err := goose.NewProvider(goose.DialectPostgres, s.db.DB, fsys, goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := provider.DownTo(ctx, 6); err != nil {
+		t.Fatalf("down to 6: %v", err)
+	}
+	var auth string
+	if err := s.db.Get(&auth, `SELECT auth_type FROM mcp_connections WHERE id = $1`, c.ID); err != nil || auth != "none" {
+		t.Fatalf("after down the oauth2 connection has auth type %q (%v), want none", auth, err)
+	}
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatalf("up again: %v", err)
+	}
+	if got, err := s.GetServer(ctx, tenant, srv.ID); err != nil || got.AuthType != "none" || len(got.AuthSettings.HeaderNames) != 0 {
+		t.Fatalf("after down and up: %+v, %v", got, err)
 	}
 }
