@@ -469,6 +469,30 @@ func TestServerUpstreamAuth(t *testing.T) {
 	a.do("PATCH", "/api/mcp/servers/"+srv.ID, map[string]any{"bearerToken": "t"}).
 		expectEnvelopeError(t, http.StatusBadRequest, `bearerToken must not be set while authType is "oauth2"`)
 
+	// Resending the same credentials keeps what the last probe found; a
+	// new header value makes the server connect again.
+	connected := func() {
+		t.Helper()
+		if _, err := s.Store.UpdateServer(context.Background(), s.TenantID, srv.ID, func(r *store.Server) error {
+			r.Status = string(contract.ServerConnected)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	connected()
+	same := map[string]any{"headers": map[string]string{"X-Key": "srv-secret-hdr"},
+		"oauth2": map[string]any{"clientId": "c", "resource": "https://mcp.example.com/mcp"},
+		"tls":    map[string]any{"clientCertificate": cert}}
+	a.do("PATCH", "/api/mcp/servers/"+srv.ID, same).expect(t, http.StatusOK, &env)
+	if env.Server.Status != contract.ServerConnected {
+		t.Fatalf("resending the same credentials: status %q, want connected", env.Server.Status)
+	}
+	a.do("PATCH", "/api/mcp/servers/"+srv.ID, map[string]any{"headers": map[string]string{"X-Key": "srv-secret-new"}}).expect(t, http.StatusOK, &env)
+	if env.Server.Status != contract.ServerConnecting {
+		t.Fatalf("a new header value: status %q, want connecting", env.Server.Status)
+	}
+
 	// stdio: refused on create, dropped when switching to it.
 	for field, v := range map[string]any{"headers": map[string]string{"X-Key": "v"}, "oauth2": map[string]any{"clientId": "c"},
 		"tls": map[string]any{"caBundle": "x"}, "authType": "oauth2"} {
