@@ -513,3 +513,31 @@ func TestServerUpstreamAuth(t *testing.T) {
 		t.Fatal("switching to stdio kept the sealed secrets")
 	}
 }
+
+// TestUpstreamAuthUnreadableSecrets: secrets the API's keys cannot open
+// are never kept by a write: it must send them again (409 saying which),
+// and once it has, they are sealed under the current key.
+func TestUpstreamAuthUnreadableSecrets(t *testing.T) {
+	t.Parallel()
+	s := apitest.Start(t)
+	a := newAPI(t, s)
+	c := a.create(map[string]any{"name": "c", "serverUrl": "https://mcp.example.com/mcp", "authType": "oauth2",
+		"headers": map[string]string{"X-A": "1"}, "oauth2": map[string]any{"clientId": "c", "clientSecret": "s"}})
+	if _, err := s.Store.UpdateConnection(context.Background(), s.TenantID, uuid.MustParse(c.ID), func(r *store.Connection) error {
+		r.AuthSecretsKeyID = ptr("a-key-this-server-does-not-have")
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	path := "/api/mcp-connections/" + c.ID
+	a.do("PATCH", path, map[string]any{"name": "renamed"}).expect(t, http.StatusOK, nil)
+	a.do("PATCH", path, map[string]any{"tls": map[string]any{}}).expectError(t, http.StatusConflict, "send headers again")
+	a.do("PATCH", path, map[string]any{"headers": map[string]string{"X-A": "2"}}).expectError(t, http.StatusConflict, "send oauth2 with clientSecret again")
+	a.do("PATCH", path, map[string]any{"headers": map[string]string{"X-A": "2"}, "oauth2": map[string]any{"clientId": "c"}}).
+		expectError(t, http.StatusConflict, "send oauth2 with clientSecret again")
+	a.do("PATCH", path, map[string]any{"headers": map[string]string{"X-A": "2"}, "oauth2": map[string]any{"clientId": "c", "clientSecret": "s2"}}).
+		expect(t, http.StatusOK, nil)
+	if _, sec := storedAuth(t, s, c.ID); sec.ClientSecret != "s2" || sec.Headers["X-A"] != "2" {
+		t.Fatalf("resealed secrets = %+v", sec)
+	}
+}
