@@ -35,9 +35,6 @@ func (s secretField) clear() {
 	*s.ciphertext, *s.keyID = nil, nil
 }
 
-// isSet reports whether the record holds a secret.
-func (s secretField) isSet() bool { return *s.ciphertext != nil }
-
 // is reports whether value is the secret already stored, so a client that
 // resends an unchanged secret (as declarative tools do) does not reset the
 // record's state.
@@ -51,4 +48,10 @@ func (s secretField) is(value string) bool {
 		return false
 	}
 	return subtle.ConstantTimeCompare(stored, []byte(value)) == 1
+}
+
+// secretEqual compares two secrets in constant time, so how long a
+// comparison takes says nothing of where they differ.
+func secretEqual(a, b string) bool {
+	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
 }
