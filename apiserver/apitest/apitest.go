@@ -14,6 +14,8 @@ import (
 	"encoding/base64"
 	"log/slog"
 	"net/http/httptest"
+	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -23,6 +25,7 @@ import (
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/httpapi"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/probe"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/secrets"
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/secrets/infisicalfake"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/store"
 	"github.com/mcpconn/terraform-provider-mcp/internal/pgtest"
 )
@@ -41,6 +44,13 @@ type Server struct {
 	Keyring *secrets.Keyring
 	// SecretKey is the base64 key Keyring was built from (MCP_API_SECRET_KEY).
 	SecretKey string
+	// Secrets is the secret store the server keeps credentials in: the
+	// builtin one over Keyring, or (WithSecretBackend, EnvSecretBackend)
+	// Infisical, cached as serve caches it.
+	Secrets secrets.Store
+	// Infisical is the fake Infisical Secrets keeps credentials in; nil
+	// with the builtin backend. Its SetDown makes the backend unavailable.
+	Infisical *infisicalfake.Fake
 	// DatabaseURL is the lib/pq URL of the server's own database.
 	DatabaseURL string
 	// ConnectionChecker and ServerChecker are the real health checkers
@@ -59,6 +69,19 @@ type options struct {
 	configure []func(*Server, *httpapi.Config)
 	probes    bool
 	replicaOf *Server
+	backend   string
+}
+
+// EnvSecretBackend, set to infisical, runs every test server of every
+// suite with its credentials in a fake Infisical instead of the builtin
+// store (make test runs the API suites both ways).
+const EnvSecretBackend = "MCP_API_TEST_SECRET_BACKEND"
+
+// WithSecretBackend keeps the server's credentials in backend:
+// secrets.BackendBuiltin or secrets.BackendInfisical (a fake Infisical,
+// Server.Infisical), whatever EnvSecretBackend says.
+func WithSecretBackend(backend string) Option {
+	return func(o *options) { o.backend = backend }
 }
 
 // WithProbes serves the API with the real health checkers, as serve does:
@@ -125,6 +148,8 @@ func Start(t testing.TB, opts ...Option) *Server {
 		t.Fatalf("apitest: keyring: %v", err)
 	}
 
+	s.startSecrets(t, o)
+
 	if o.replicaOf != nil {
 		s.TenantID, s.APIKey = o.replicaOf.TenantID, o.replicaOf.APIKey
 	} else {
@@ -133,7 +158,7 @@ func Start(t testing.TB, opts ...Option) *Server {
 
 	// The test prober may reach loopback addresses, so loopback http token
 	// URLs are accepted as serve accepts them with private targets allowed.
-	cfg := httpapi.Config{Store: st, Keyring: s.Keyring, Logger: o.logger, AllowPrivateTargets: true}
+	cfg := httpapi.Config{Store: st, Keyring: s.Keyring, Secrets: s.Secrets, Logger: o.logger, AllowPrivateTargets: true}
 	if o.probes {
 		s.startCheckers(t, o.logger)
 		cfg.ConnectionChecker, cfg.ServerChecker = s.ConnectionChecker, s.ServerChecker
@@ -178,14 +203,53 @@ func (s *Server) startCheckers(t testing.TB, log *slog.Logger) {
 	t.Helper()
 	prober := probe.New(probe.Options{Timeout: ProbeTimeout, AllowPrivate: true, StdioTerminateDelay: 200 * time.Millisecond})
 	var err error
-	s.ConnectionChecker, err = health.NewConnectionChecker(health.CheckerConfig{Store: s.Store, Keyring: s.Keyring, Prober: prober, Logger: log})
+	s.ConnectionChecker, err = health.NewConnectionChecker(health.CheckerConfig{Store: s.Store, Secrets: s.Secrets, Prober: prober, Logger: log})
 	if err != nil {
 		t.Fatalf("apitest: health checker: %v", err)
 	}
-	s.ServerChecker, err = health.NewServerChecker(health.CheckerConfig{Store: s.Store, Keyring: s.Keyring, Prober: prober, Logger: log})
+	s.ServerChecker, err = health.NewServerChecker(health.CheckerConfig{Store: s.Store, Secrets: s.Secrets, Prober: prober, Logger: log})
 	if err != nil {
 		t.Fatalf("apitest: server checker: %v", err)
 	}
 	// background probes of new servers finish before the store closes
 	t.Cleanup(s.ServerChecker.Wait)
+}
+
+// startSecrets builds the secret store o asks for (EnvSecretBackend when it
+// asks for none); a replica shares its first server's fake Infisical.
+func (s *Server) startSecrets(t testing.TB, o options) {
+	t.Helper()
+	backend := o.backend
+	if backend == "" {
+		backend = strings.ToLower(strings.TrimSpace(os.Getenv(EnvSecretBackend)))
+	}
+	if o.replicaOf != nil && o.replicaOf.Infisical != nil {
+		s.Infisical = o.replicaOf.Infisical
+		backend = secrets.BackendInfisical
+	}
+	switch backend {
+	case "", secrets.BackendBuiltin:
+		s.Secrets = secrets.NewBuiltin(s.Keyring)
+		return
+	case secrets.BackendInfisical:
+	default:
+		t.Fatalf("apitest: %s must be builtin or infisical, got %q", EnvSecretBackend, backend)
+	}
+	if s.Infisical == nil {
+		s.Infisical = infisicalfake.New(t, infisicalfake.Options{})
+	}
+	in, err := secrets.NewInfisical(InfisicalConfig(s.Infisical), s.Keyring)
+	if err != nil {
+		t.Fatalf("apitest: infisical store: %v", err)
+	}
+	s.Secrets = secrets.NewCached(in, secrets.DefaultCacheTTL)
+}
+
+// InfisicalConfig is how to reach fake f, with short waits between
+// retries so a test of an outage does not sit in them.
+func InfisicalConfig(f *infisicalfake.Fake) secrets.InfisicalConfig {
+	o := f.Options()
+	return secrets.InfisicalConfig{URL: f.URL, ClientID: o.ClientID, ClientSecret: o.ClientSecret, ProjectID: o.ProjectID,
+		Environment: o.Environments[0], SecretPath: "/mcp-api", RetryWait: 10 * time.Millisecond, LoginBackoff: 50 * time.Millisecond,
+		RequestTimeout: 5 * time.Second}
 }

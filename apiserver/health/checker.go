@@ -37,9 +37,13 @@ const leaseMargin = 30 * time.Second
 const staleAttempts = 2
 
 // CheckerConfig configures a ConnectionChecker or a ServerChecker. Store,
-// Keyring and Prober are required.
+// Prober and Secrets or Keyring are required.
 type CheckerConfig struct {
-	Store   *store.Store
+	Store *store.Store
+	// Secrets opens the records' credentials (SPEC §11); nil means the
+	// builtin store over Keyring. Wrap an outside store in
+	// secrets.NewCached so checks ride out its outages.
+	Secrets secrets.Store
 	Keyring *secrets.Keyring
 	Prober  *probe.Prober
 	// Interval is the time from one check of a record to its next; zero means DefaultInterval.
@@ -85,7 +89,7 @@ type kind[R any] struct {
 type checker[R any] struct {
 	kind[R]
 	store    *store.Store
-	keyring  *secrets.Keyring
+	secrets  secrets.Store
 	prober   *probe.Prober
 	interval time.Duration
 	lease    time.Duration
@@ -96,13 +100,16 @@ type checker[R any] struct {
 // newChecker validates cfg and returns a checker of k.
 func newChecker[R any](cfg CheckerConfig, k kind[R]) (*checker[R], error) {
 	what := k.noun + " checker"
-	if cfg.Store == nil || cfg.Keyring == nil || cfg.Prober == nil {
-		return nil, fmt.Errorf("%s: Store, Keyring and Prober are all required", what)
+	if cfg.Secrets == nil && cfg.Keyring != nil {
+		cfg.Secrets = secrets.NewBuiltin(cfg.Keyring)
+	}
+	if cfg.Store == nil || cfg.Secrets == nil || cfg.Prober == nil {
+		return nil, fmt.Errorf("%s: Store, Secrets (or Keyring) and Prober are all required", what)
 	}
 	if cfg.Interval < 0 || cfg.Lease < 0 {
 		return nil, fmt.Errorf("%s: interval (%s) and lease (%s) must not be negative", what, cfg.Interval, cfg.Lease)
 	}
-	c := &checker[R]{kind: k, store: cfg.Store, keyring: cfg.Keyring, prober: cfg.Prober,
+	c := &checker[R]{kind: k, store: cfg.Store, secrets: cfg.Secrets, prober: cfg.Prober,
 		interval: cmp.Or(cfg.Interval, DefaultInterval), lease: cfg.Lease, log: orDiscard(cfg.Logger)}
 	// The store keeps milliseconds; anything finer would round to "due now".
 	if c.interval < time.Millisecond {
@@ -220,7 +227,7 @@ func (c *checker[R]) targetOf(ctx context.Context, row R) (probe.Target, error) 
 // the row by aad) into t, or says why it cannot (a message for lastError,
 // with ErrorAuth as its kind) and logs that for the operator.
 func (c *checker[R]) bearer(ctx context.Context, row R, t *probe.Target, ciphertext []byte, keyID *string, aad []byte) string {
-	token, err := openToken(c.keyring, ciphertext, keyID, aad)
+	token, err := openToken(ctx, c.secrets, ciphertext, keyID, aad)
 	if err != nil {
 		c.log.WarnContext(ctx, "cannot decrypt the bearer token of an "+c.noun+"; check MCP_API_SECRET_KEY and MCP_API_SECRET_KEY_PREVIOUS",
 			append(c.attrs(row), "error", err)...)
@@ -282,11 +289,11 @@ func refused(kind contract.ErrorKind, msg string) store.CheckResult {
 var errNoToken = errors.New("no bearer token is stored")
 
 // openToken opens a record's sealed bearer token, bound to it by aad.
-func openToken(kr *secrets.Keyring, ciphertext []byte, keyID *string, aad []byte) ([]byte, error) {
+func openToken(ctx context.Context, st secrets.Store, ciphertext []byte, keyID *string, aad []byte) ([]byte, error) {
 	if ciphertext == nil || keyID == nil {
 		return nil, errNoToken
 	}
-	return kr.Open(ciphertext, *keyID, aad)
+	return st.Get(ctx, secrets.Ref{KeyID: *keyID, Data: ciphertext}, aad)
 }
 
 // tokenMessage is the lastError of a check that could not decrypt the
@@ -294,6 +301,8 @@ func openToken(kr *secrets.Keyring, ciphertext []byte, keyID *string, aad []byte
 // keyring's details (key ids are for the operator's log).
 func tokenMessage(err error) string {
 	switch {
+	case errors.Is(err, secrets.ErrUnavailable):
+		return unavailableMessage("the stored bearer token is", "it was")
 	case errors.Is(err, secrets.ErrUnknownKey):
 		return "the stored bearer token was encrypted with a key this API server does not have, so it was not sent: " +
 			"the operator must set MCP_API_SECRET_KEY_PREVIOUS to the key that encrypted it, or you can set bearerToken again"

@@ -23,7 +23,7 @@ import (
 // its kind) and logs that for the operator.
 func (c *checker[R]) upstream(ctx context.Context, row R, t *probe.Target, authType string, auth store.UpstreamAuth, aad []byte, key string) string {
 	t.Key = key
-	secrets, err := openAuthSecrets(c.keyring, auth, aad)
+	secrets, err := openAuthSecrets(ctx, c.secrets, auth, aad)
 	if err != nil {
 		c.log.WarnContext(ctx, "cannot decrypt the stored credentials of an "+c.noun+"; check MCP_API_SECRET_KEY and MCP_API_SECRET_KEY_PREVIOUS",
 			append(c.attrs(row), "error", err)...)
@@ -67,12 +67,12 @@ func orEmpty(s *string) string {
 
 // openAuthSecrets opens a record's sealed AuthSecrets, bound to it by aad;
 // a record without any has none.
-func openAuthSecrets(kr *secrets.Keyring, auth store.UpstreamAuth, aad []byte) (store.AuthSecrets, error) {
+func openAuthSecrets(ctx context.Context, st secrets.Store, auth store.UpstreamAuth, aad []byte) (store.AuthSecrets, error) {
 	var s store.AuthSecrets
-	if auth.AuthSecretsCiphertext == nil || auth.AuthSecretsKeyID == nil {
+	if auth.AuthSecretsKeyID == nil {
 		return s, nil
 	}
-	plain, err := kr.Open(auth.AuthSecretsCiphertext, *auth.AuthSecretsKeyID, aad)
+	plain, err := st.Get(ctx, secrets.Ref{KeyID: *auth.AuthSecretsKeyID, Data: auth.AuthSecretsCiphertext}, aad)
 	if err != nil {
 		return s, err
 	}
@@ -88,10 +88,21 @@ func openAuthSecrets(kr *secrets.Keyring, auth store.UpstreamAuth, aad []byte) (
 // details.
 func authSecretsMessage(err error) string {
 	what := "the stored headers, oauth2.clientSecret and tls.clientKey"
+	if errors.Is(err, secrets.ErrUnavailable) {
+		return unavailableMessage(what+" are", "they were")
+	}
 	if errors.Is(err, secrets.ErrUnknownKey) {
 		return what + " were encrypted with a key this API server does not have, so nothing was sent: " +
 			"the operator must set MCP_API_SECRET_KEY_PREVIOUS to the key that encrypted them, or you can set them again"
 	}
 	return strings.Join([]string{what, " could not be decrypted with the API server's secret key, so nothing was sent: ",
 		"the operator must check MCP_API_SECRET_KEY (and MCP_API_SECRET_KEY_PREVIOUS while rotating), or you can set them again"}, "")
+}
+
+// unavailableMessage is the lastError of a check whose credentials are in
+// a secret store that is down, with no copy cached: nothing was sent, and
+// the next check tries again.
+func unavailableMessage(what, were string) string {
+	return what + " kept in the secret store, which is unavailable now (and " + were +
+		" not cached), so nothing was sent: the next check tries again; the operator must check the secret store (MCP_API_SECRET_BACKEND)"
 }

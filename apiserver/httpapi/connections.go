@@ -22,7 +22,7 @@ type ConnectionChecker interface {
 // connections serves /api/mcp-connections.
 type connections struct {
 	store   *store.Store
-	keyring *secrets.Keyring
+	secrets secrets.Store
 	log     *slog.Logger
 	checker ConnectionChecker // nil: no health-check route
 	// allowLoopbackHTTP lets an oauth2.tokenUrl be http on a loopback
@@ -36,11 +36,20 @@ func (h *connections) register(g *gin.RouterGroup) {
 	g.POST("", e.wrap("create connection", h.create))
 	g.GET("/:id", e.wrap("get connection", onRecord(connectionKind.kind, h.store.GetConnection, answerConnection)))
 	g.PATCH("/:id", e.wrap("update connection", h.update))
-	g.DELETE("/:id", e.wrap("delete connection", onDelete(connectionKind.kind, h.store.DeleteConnection, noContent)))
+	g.DELETE("/:id", e.wrap("delete connection", onDelete(connectionKind.kind, h.delete, noContent)))
 	if h.checker != nil {
 		g.POST("/:id/health-check", e.wrap("health check", onRecord(connectionKind.kind, h.checker.CheckConnection, answerConnection)))
 	}
 	history[uuid.UUID]{kind: connectionKind, store: h.store, bodies: plainHistory}.register(g, e)
+}
+
+// delete deletes the connection and queues its secrets' cleanup.
+func (h *connections) delete(ctx context.Context, tenantID, id uuid.UUID) error {
+	if err := h.store.DeleteConnection(withExternal(ctx), tenantID, id); err != nil {
+		return err
+	}
+	secrets.CrashPoint(secrets.CrashAfterRow)
+	return nil
 }
 
 // answerConnection answers one connection, as every route of one does.
@@ -71,14 +80,19 @@ func toConnection(c store.Connection) contract.Connection {
 }
 
 // token is the connection's bearer token.
-func (h *connections) token(conn *store.Connection) secretField {
-	return secretField{keyring: h.keyring, what: "bearer token",
-		ciphertext: &conn.TokenCiphertext, keyID: &conn.TokenKeyID, aad: store.ConnectionTokenAAD(conn.ID)}
+func (h *connections) token(v *vault, conn *store.Connection) secretField {
+	return secretField{vault: v, what: "bearer token", ciphertext: &conn.TokenCiphertext, keyID: &conn.TokenKeyID,
+		fingerprint: &conn.TokenFingerprint, aad: store.ConnectionTokenAAD(conn.ID)}
 }
 
 // upstream is the connection's upstream authentication beyond its token.
-func (h *connections) upstream(conn *store.Connection) upstreamAuth {
-	return upstreamAuth{keyring: h.keyring, row: &conn.UpstreamAuth, aad: store.ConnectionAuthAAD(conn.ID)}
+func (h *connections) upstream(v *vault, conn *store.Connection) upstreamAuth {
+	return upstreamAuth{vault: v, row: &conn.UpstreamAuth, aad: store.ConnectionAuthAAD(conn.ID)}
+}
+
+// vault is the secret store for one request's writes.
+func (h *connections) vault(c *gin.Context) *vault {
+	return newVault(c.Request.Context(), h.secrets, h.store, h.log)
 }
 
 // listConnectionsParams reads the query of GET /api/mcp-connections;
@@ -103,17 +117,19 @@ func (h *connections) create(c *gin.Context) error {
 		ServerURL: req.ServerURL,
 		AuthType:  string(req.AuthType),
 	}
+	v := h.vault(c)
 	if req.BearerToken != nil {
-		if err := h.token(&conn).set(*req.BearerToken); err != nil {
-			return err
+		if err := h.token(v, &conn).set(*req.BearerToken); err != nil {
+			return v.done(err)
 		}
 	}
-	if _, err := h.upstream(&conn).apply(req.UpstreamAuthRequest, contract.AuthNone, req.AuthType); err != nil {
-		return err
+	if _, err := h.upstream(v, &conn).apply(req.UpstreamAuthRequest, contract.AuthNone, req.AuthType); err != nil {
+		return v.done(err)
 	}
-	if err := h.store.CreateConnection(connectionKind.audited(c, "create", conn.ID), &conn); err != nil {
+	if err := v.done(h.store.CreateConnection(v.bind(connectionKind.audited(c, "create", conn.ID)), &conn)); err != nil {
 		return connectionKind.nameTaken(err, &req.Name)
 	}
+	secrets.CrashPoint(secrets.CrashAfterRow)
 	answerCreated(c, connectionsPath+"/"+conn.ID.String(), toConnection(conn))
 	return nil
 }
@@ -198,23 +214,25 @@ func (h *connections) update(c *gin.Context) error {
 	}
 	// The decision runs on the locked row, so concurrent PATCHes of one
 	// connection apply one after the other rather than on stale reads.
-	conn, err := h.store.UpdateConnection(connectionKind.audited(c, "update", id), tenantOf(c), id, func(cur *store.Connection) error {
-		if err := h.applyUpdate(cur, req); err != nil {
+	v := h.vault(c)
+	conn, err := h.store.UpdateConnection(v.bind(connectionKind.audited(c, "update", id)), tenantOf(c), id, func(cur *store.Connection) error {
+		if err := h.applyUpdate(v, cur, req); err != nil {
 			return err
 		}
 		approve(req.ApprovedToolsHash, &cur.CheckState)
 		return nil
 	})
-	if err != nil {
+	if err = v.done(err); err != nil {
 		return connectionKind.nameTaken(connectionKind.unknownHash(err, id, req.ApprovedToolsHash), req.Name)
 	}
+	secrets.CrashPoint(secrets.CrashAfterRow)
 	answerConnection(c, conn)
 	return nil
 }
 
 // applyUpdate applies a validated PATCH to the current row. Changing where
 // or how the API reaches the MCP server voids what the last check learnt.
-func (h *connections) applyUpdate(cur *store.Connection, req *contract.UpdateConnectionRequest) error {
+func (h *connections) applyUpdate(v *vault, cur *store.Connection, req *contract.UpdateConnectionRequest) error {
 	endpointChanged := false
 	if req.Name != nil {
 		cur.Name = *req.Name
@@ -228,7 +246,7 @@ func (h *connections) applyUpdate(cur *store.Connection, req *contract.UpdateCon
 	if req.AuthType != nil {
 		to = *req.AuthType
 	}
-	token := h.token(cur)
+	token := h.token(v, cur)
 	switch to {
 	case contract.AuthNone, contract.AuthOAuth2:
 		if req.BearerToken != nil {
@@ -249,7 +267,7 @@ func (h *connections) applyUpdate(cur *store.Connection, req *contract.UpdateCon
 			endpointChanged = true
 		}
 	}
-	authChanged, err := h.upstream(cur).apply(req.UpstreamAuthRequest, from, to)
+	authChanged, err := h.upstream(v, cur).apply(req.UpstreamAuthRequest, from, to)
 	if err != nil {
 		return err
 	}

@@ -28,6 +28,8 @@ const (
 type apiError struct {
 	status int
 	msg    string
+	// retryAfter, when positive, is sent as Retry-After (seconds).
+	retryAfter int
 }
 
 func (e *apiError) Error() string { return e.msg }
@@ -69,6 +71,9 @@ func (f family) fail(c *gin.Context, log *slog.Logger, notFound, op string, err 
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.As(err, &ae):
+		if ae.retryAfter > 0 {
+			c.Header("Retry-After", strconv.Itoa(ae.retryAfter))
+		}
 		f.abort(c, ae.status, ae.msg)
 	case errors.As(err, &tooLarge):
 		f.abort(c, http.StatusRequestEntityTooLarge, msgBodyTooLarge)

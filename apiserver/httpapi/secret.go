@@ -1,53 +1,165 @@
 package httpapi
 
 import (
+	"context"
 	"crypto/subtle"
+	"errors"
 	"fmt"
+	"log/slog"
+	"math"
+	"net/http"
 
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/secrets"
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/store"
 )
 
+// vault is the one place a request's secrets go through the secret store
+// (SPEC §11): a changed secret is Put under a fresh name, its cleanup
+// queued as pending before the Put, and the write that points the row at
+// it adopts the entry in the row's own transaction; the row's old secret
+// is queued for cleanup there too (store.SecretWrites). Each request that
+// writes secrets has its own vault.
+type vault struct {
+	secrets secrets.Store
+	store   *store.Store
+	log     *slog.Logger
+	// ctx is the request's, for the calls made from inside a store update.
+	ctx    context.Context
+	writes store.SecretWrites
+}
+
+// newVault returns a vault for one request.
+func newVault(ctx context.Context, st secrets.Store, db *store.Store, log *slog.Logger) *vault {
+	return &vault{secrets: st, store: db, log: log, ctx: ctx, writes: store.SecretWrites{External: secrets.External}}
+}
+
+// bind returns ctx carrying the vault's writes for the store's next write.
+func (v *vault) bind(ctx context.Context) context.Context {
+	return store.WithSecretWrites(ctx, &v.writes)
+}
+
+// done ends the request's writes: when the write failed (err), the secrets
+// it Put are left to the cleanup worker at once. It returns err, with a
+// secret lost to cleanup turned into a 503 that asks for a retry.
+func (v *vault) done(err error) error {
+	if err == nil {
+		return nil
+	}
+	if len(v.writes.Adopted) > 0 {
+		if rerr := v.store.ReleaseSecrets(context.WithoutCancel(v.ctx), v.writes.Adopted); rerr != nil {
+			v.log.Warn("cannot release the secrets of a failed write; the cleanup worker takes them after its grace", "error", rerr.Error())
+		}
+	}
+	if errors.Is(err, store.ErrSecretLost) {
+		return &apiError{status: http.StatusServiceUnavailable, retryAfter: 1,
+			msg: "the write took too long and the secret store's copy of its new secret was cleaned up meanwhile; nothing was changed: send the request again"}
+	}
+	return err
+}
+
+// put stores value (the record's what, bound to it by aad) as a new
+// secret and returns its Ref.
+func (v *vault) put(what string, value, aad []byte) (secrets.Ref, error) {
+	name, err := secrets.NewName()
+	if err != nil {
+		return secrets.Ref{}, err
+	}
+	if loc := v.secrets.Locate(name); secrets.External(loc.KeyID) {
+		id, err := v.store.PendSecret(v.ctx, store.SecretRef{KeyID: loc.KeyID, Data: loc.Data})
+		if err != nil {
+			return secrets.Ref{}, err
+		}
+		v.writes.Adopted = append(v.writes.Adopted, id)
+		secrets.CrashPoint(secrets.CrashAfterPend)
+	}
+	ref, err := v.secrets.Put(v.ctx, name, value, aad)
+	if err != nil {
+		return secrets.Ref{}, v.failure("store the "+what, err)
+	}
+	secrets.CrashPoint(secrets.CrashAfterPut)
+	return ref, nil
+}
+
+// get opens what ref points at.
+func (v *vault) get(what string, ref secrets.Ref, aad []byte) ([]byte, error) {
+	value, err := v.secrets.Get(v.ctx, ref, aad)
+	if _, temporary := secrets.RetryAfter(err); temporary {
+		return nil, v.failure("read the stored "+what, err)
+	}
+	return value, err
+}
+
+// unchanged reports whether value is the secret ref already holds, so a
+// client that resends an unchanged secret (as declarative tools do) does
+// not reset the record's state or touch the backend.
+func (v *vault) unchanged(ref secrets.Ref, value, aad []byte) bool {
+	return !ref.IsZero() && v.secrets.Owns(ref) && v.secrets.Unchanged(ref, value, aad)
+}
+
+// failure is the answer to a secret store call that failed: 503 with
+// Retry-After when waiting helps, 503 naming the operator's part when the
+// backend refused; the details (paths, project ids) go to the log only.
+func (v *vault) failure(op string, err error) error {
+	backend := v.secrets.Backend()
+	if after, temporary := secrets.RetryAfter(err); temporary {
+		v.log.Warn("secret store unavailable", "backend", backend, "op", op, "error", err.Error())
+		return &apiError{status: http.StatusServiceUnavailable, retryAfter: int(math.Ceil(after.Seconds())),
+			msg: fmt.Sprintf("the secret store (%s) is unavailable, so the API cannot %s now; nothing was changed: retry later", backend, op)}
+	}
+	if errors.Is(err, secrets.ErrRefused) {
+		v.log.Error("secret store refused a request", "backend", backend, "op", op, "error", err.Error())
+		return &apiError{status: http.StatusServiceUnavailable,
+			msg: fmt.Sprintf("the secret store (%s) refused to let the API %s; nothing was changed: the operator must fix the secret store's configuration (the API server's log says what)", backend, op)}
+	}
+	return fmt.Errorf("%s in the secret store (%s): %w", op, backend, err)
+}
+
+// withExternal returns ctx saying which secrets live outside their rows,
+// so deleting a record queues their cleanup.
+func withExternal(ctx context.Context) context.Context {
+	return store.WithSecretWrites(ctx, &store.SecretWrites{External: secrets.External})
+}
+
+// refOf is the Ref the sealed columns of a record keep.
+func refOf(data []byte, keyID *string, fingerprint []byte) secrets.Ref {
+	if keyID == nil {
+		return secrets.Ref{}
+	}
+	return secrets.Ref{KeyID: *keyID, Data: data, Fingerprint: fingerprint}
+}
+
 // secretField is a write-only secret of a record, such as a bearer token:
-// the API accepts it, keeps it sealed in two of the record's fields, and
+// the API accepts it, keeps its Ref in three of the record's fields, and
 // never returns it. Each kind builds one per secret it holds.
 type secretField struct {
-	keyring *secrets.Keyring
-	what    string // "bearer token", for errors
-	// ciphertext and keyID point into the record.
-	ciphertext *[]byte
-	keyID      **string
-	// aad binds the ciphertext to its record, so it cannot be moved to another.
+	vault *vault
+	what  string // "bearer token", for errors
+	// ciphertext, keyID and fingerprint point into the record.
+	ciphertext  *[]byte
+	keyID       **string
+	fingerprint *[]byte
+	// aad binds the secret to its record, so it cannot be moved to another.
 	aad []byte
 }
 
-// set seals value into the record.
+// set stores value as the record's secret.
 func (s secretField) set(value string) error {
-	ct, keyID, err := s.keyring.Seal([]byte(value), s.aad)
+	ref, err := s.vault.put(s.what, []byte(value), s.aad)
 	if err != nil {
-		return fmt.Errorf("seal %s: %w", s.what, err)
+		return err
 	}
-	*s.ciphertext, *s.keyID = ct, &keyID
+	*s.ciphertext, *s.keyID, *s.fingerprint = ref.Data, &ref.KeyID, ref.Fingerprint
 	return nil
 }
 
 // clear removes the secret from the record.
 func (s secretField) clear() {
-	*s.ciphertext, *s.keyID = nil, nil
+	*s.ciphertext, *s.keyID, *s.fingerprint = nil, nil, nil
 }
 
-// is reports whether value is the secret already stored, so a client that
-// resends an unchanged secret (as declarative tools do) does not reset the
-// record's state.
+// is reports whether value is the secret already stored.
 func (s secretField) is(value string) bool {
-	if *s.ciphertext == nil || *s.keyID == nil {
-		return false
-	}
-	stored, err := s.keyring.Open(*s.ciphertext, **s.keyID, s.aad)
-	if err != nil {
-		// a secret the current keys cannot open is replaced, not compared
-		return false
-	}
-	return subtle.ConstantTimeCompare(stored, []byte(value)) == 1
+	return s.vault.unchanged(refOf(*s.ciphertext, *s.keyID, *s.fingerprint), []byte(value), s.aad)
 }
 
 // secretEqual compares two secrets in constant time, so how long a

@@ -23,8 +23,12 @@ import (
 type Config struct {
 	// Store holds tenants, API keys and connections.
 	Store *store.Store
-	// Keyring seals bearer tokens before they reach the store.
+	// Keyring seals bearer tokens before they reach the store, when Secrets
+	// is nil.
 	Keyring *secrets.Keyring
+	// Secrets keeps every write-only value (SPEC §11); nil means the
+	// builtin store over Keyring.
+	Secrets secrets.Store
 	// Logger receives the access log and internal errors; nil means slog.Default().
 	Logger *slog.Logger
 	// ConnectionChecker, when set, enables POST /api/mcp-connections/{id}/health-check.
@@ -84,6 +88,9 @@ func newEngine(cfg Config) *gin.Engine {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.Secrets == nil && cfg.Keyring != nil {
+		cfg.Secrets = secrets.NewBuiltin(cfg.Keyring)
+	}
 	// Debug mode prints route tables and warnings to stdout; the mode is a
 	// process-wide setting in Gin, stored atomically.
 	gin.SetMode(gin.ReleaseMode)
@@ -113,7 +120,19 @@ func newEngine(cfg Config) *gin.Engine {
 			familyOf(c).unavailable(c)
 			return
 		}
-		c.JSON(http.StatusOK, gin.H{"status": "ok"})
+		body := gin.H{"status": "ok"}
+		if cfg.Secrets != nil {
+			// A secret store that is down degrades writes that carry a
+			// secret, not the API: reads, checks and the gateway go on from
+			// the cache, so the replica stays ready.
+			state := "ok"
+			if err := cfg.Secrets.Check(ctx); err != nil {
+				logger(c, cfg.Logger).Warn("secret store degraded", "backend", cfg.Secrets.Backend(), "error", err.Error())
+				state = "degraded"
+			}
+			body["secretStore"] = gin.H{"backend": cfg.Secrets.Backend(), "status": state}
+		}
+		c.JSON(http.StatusOK, body)
 	})
 
 	// the status page is static: it holds no data and needs no key (its
@@ -144,10 +163,10 @@ func newEngine(cfg Config) *gin.Engine {
 	if l := newRateLimiter(cfg.RateLimit, cfg.RateBurst); l != nil {
 		api.Use(limitRate(l))
 	}
-	(&connections{store: cfg.Store, keyring: cfg.Keyring, log: cfg.Logger, checker: cfg.ConnectionChecker,
+	(&connections{store: cfg.Store, secrets: cfg.Secrets, log: cfg.Logger, checker: cfg.ConnectionChecker,
 		allowLoopbackHTTP: cfg.AllowPrivateTargets}).register(api.Group("/mcp-connections"))
 	public := publicURL(strings.TrimRight(cfg.PublicURL, "/"))
-	(&servers{store: cfg.Store, keyring: cfg.Keyring, log: cfg.Logger, checker: cfg.ServerChecker, commands: cfg.StdioCommands,
+	(&servers{store: cfg.Store, secrets: cfg.Secrets, log: cfg.Logger, checker: cfg.ServerChecker, commands: cfg.StdioCommands,
 		publicURL: public, allowLoopbackHTTP: cfg.AllowPrivateTargets}).register(api.Group("/mcp/servers"))
 	(&projects{store: cfg.Store, log: cfg.Logger}).register(api.Group("/projects"))
 	(&agents{store: cfg.Store, log: cfg.Logger, publicURL: public}).register(api.Group("/agents"))

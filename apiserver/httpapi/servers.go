@@ -28,7 +28,7 @@ type ServerChecker interface {
 // servers serves /api/mcp/servers.
 type servers struct {
 	store    *store.Store
-	keyring  *secrets.Keyring
+	secrets  secrets.Store
 	log      *slog.Logger
 	checker  ServerChecker // nil: no connect route, no background probes
 	commands []string      // the stdio allowlist; empty disables stdio
@@ -45,7 +45,7 @@ func (h *servers) register(g *gin.RouterGroup) {
 	g.POST("", e.wrap("create MCP server", h.create))
 	g.GET("/:id", e.wrap("get MCP server", onRecord(serverKind.kind, h.store.GetServer, h.answer)))
 	g.PATCH("/:id", e.wrap("update MCP server", h.update))
-	g.DELETE("/:id", e.wrap("delete MCP server", onDelete(serverKind.kind, h.store.DeleteServer, answerDeleted)))
+	g.DELETE("/:id", e.wrap("delete MCP server", onDelete(serverKind.kind, h.delete, answerDeleted)))
 	g.POST("/:id/disconnect", e.wrap("disconnect MCP server", h.disconnect))
 	if h.checker != nil {
 		g.POST("/:id/connect", e.wrap("connect MCP server", onRecord(serverKind.kind, h.checker.CheckServer, h.answer)))
@@ -91,14 +91,28 @@ func storedArgs(args []string) []string {
 }
 
 // token is the server's bearer token.
-func (h *servers) token(s *store.Server) secretField {
-	return secretField{keyring: h.keyring, what: "bearer token",
-		ciphertext: &s.TokenCiphertext, keyID: &s.TokenKeyID, aad: store.ServerTokenAAD(s.ID)}
+func (h *servers) token(v *vault, s *store.Server) secretField {
+	return secretField{vault: v, what: "bearer token", ciphertext: &s.TokenCiphertext, keyID: &s.TokenKeyID,
+		fingerprint: &s.TokenFingerprint, aad: store.ServerTokenAAD(s.ID)}
 }
 
 // upstream is the server's upstream authentication beyond its token.
-func (h *servers) upstream(s *store.Server) upstreamAuth {
-	return upstreamAuth{keyring: h.keyring, row: &s.UpstreamAuth, aad: store.ServerAuthAAD(s.ID)}
+func (h *servers) upstream(v *vault, s *store.Server) upstreamAuth {
+	return upstreamAuth{vault: v, row: &s.UpstreamAuth, aad: store.ServerAuthAAD(s.ID)}
+}
+
+// vault is the secret store for one request's writes.
+func (h *servers) vault(c *gin.Context) *vault {
+	return newVault(c.Request.Context(), h.secrets, h.store, h.log)
+}
+
+// delete deletes the server and queues its secrets' cleanup.
+func (h *servers) delete(ctx context.Context, tenantID uuid.UUID, id string) error {
+	if err := h.store.DeleteServer(withExternal(ctx), tenantID, id); err != nil {
+		return err
+	}
+	secrets.CrashPoint(secrets.CrashAfterRow)
+	return nil
 }
 
 // answer answers one server with 200.
@@ -147,17 +161,19 @@ func (h *servers) create(c *gin.Context) error {
 	if req.TransportType == contract.TransportStdio {
 		s.Args = storedArgs(req.Args)
 	}
+	v := h.vault(c)
 	if req.BearerToken != nil {
-		if err := h.token(&s).set(*req.BearerToken); err != nil {
-			return err
+		if err := h.token(v, &s).set(*req.BearerToken); err != nil {
+			return v.done(err)
 		}
 	}
-	if _, err := h.upstream(&s).apply(req.UpstreamAuthRequest, contract.AuthNone, req.AuthType); err != nil {
-		return err
+	if _, err := h.upstream(v, &s).apply(req.UpstreamAuthRequest, contract.AuthNone, req.AuthType); err != nil {
+		return v.done(err)
 	}
-	if err := h.store.CreateServer(serverKind.audited(c, "create", s.ID), &s); err != nil {
+	if err := v.done(h.store.CreateServer(v.bind(serverKind.audited(c, "create", s.ID)), &s)); err != nil {
 		return serverWriteError(err, req.ProjectID, req.Name)
 	}
+	secrets.CrashPoint(secrets.CrashAfterRow)
 	if h.checker != nil {
 		h.checker.CheckServerInBackground(s.TenantID, s.ID)
 	}
@@ -378,9 +394,10 @@ func (h *servers) update(c *gin.Context) error {
 	var reprobe bool
 	var final store.Server
 	tenantID := tenantOf(c)
-	s, err := h.store.UpdateServer(serverKind.audited(c, "update", id), tenantID, id, func(cur *store.Server) error {
+	v := h.vault(c)
+	s, err := h.store.UpdateServer(v.bind(serverKind.audited(c, "update", id)), tenantID, id, func(cur *store.Server) error {
 		var err error
-		reprobe, err = h.applyUpdate(cur, req)
+		reprobe, err = h.applyUpdate(v, cur, req)
 		final = *cur
 		if err != nil {
 			return err
@@ -388,6 +405,7 @@ func (h *servers) update(c *gin.Context) error {
 		approve(req.ApprovedToolsHash, &cur.CheckState)
 		return nil
 	})
+	err = v.done(err)
 	if assigned, ok := errors.AsType[*store.ServerAssignedError](err); ok {
 		return conflict(`MCP server %s is assigned to %d agents, which reach it through the gateway: remove it from their assignments (PATCH %s/{id}) before setting connectionType "direct"`,
 			id, assigned.Agents, agentsPath)
@@ -395,6 +413,7 @@ func (h *servers) update(c *gin.Context) error {
 	if err != nil {
 		return serverWriteError(serverKind.unknownHash(err, id, req.ApprovedToolsHash), final.ProjectID, final.Name)
 	}
+	secrets.CrashPoint(secrets.CrashAfterRow)
 	if reprobe && h.checker != nil {
 		h.checker.CheckServerInBackground(s.TenantID, s.ID)
 	}
@@ -406,7 +425,7 @@ func (h *servers) update(c *gin.Context) error {
 // whether the server must be probed again. Changing how the API reaches the
 // server voids what the last probe learnt; a disconnected server stays
 // disconnected (until the next connect), any other goes back to connecting.
-func (h *servers) applyUpdate(cur *store.Server, req *contract.UpdateServerRequest) (reprobe bool, err error) {
+func (h *servers) applyUpdate(v *vault, cur *store.Server, req *contract.UpdateServerRequest) (reprobe bool, err error) {
 	if req.ProjectID != nil {
 		cur.ProjectID = *req.ProjectID
 	}
@@ -426,7 +445,7 @@ func (h *servers) applyUpdate(cur *store.Server, req *contract.UpdateServerReque
 		to = *req.TransportType
 	}
 	changed := to != from
-	token := h.token(cur)
+	token := h.token(v, cur)
 	if to == contract.TransportStdio {
 		switch {
 		case from != contract.TransportStdio && len(h.commands) == 0:
@@ -445,7 +464,7 @@ func (h *servers) applyUpdate(cur *store.Server, req *contract.UpdateServerReque
 		if from != contract.TransportStdio {
 			cur.URL = nil
 			token.clear()
-			h.upstream(cur).clear()
+			h.upstream(v, cur).clear()
 			cur.AuthType = string(contract.AuthNone)
 			cur.Args = storedArgs(nil)
 		}
@@ -471,7 +490,7 @@ func (h *servers) applyUpdate(cur *store.Server, req *contract.UpdateServerReque
 			cur.URL = req.URL
 			changed = true
 		}
-		authChanged, err := h.applyAuth(cur, req)
+		authChanged, err := h.applyAuth(v, cur, req)
 		if err != nil {
 			return false, err
 		}
@@ -500,7 +519,7 @@ func (h *servers) applyUpdate(cur *store.Server, req *contract.UpdateServerReque
 // authentication to an http or sse server and reports whether that changed
 // what the API sends it. Without an authType, a bearerToken makes a server
 // that has none "bearer", and removing it ("") makes a bearer server "none".
-func (h *servers) applyAuth(cur *store.Server, req *contract.UpdateServerRequest) (changed bool, err error) {
+func (h *servers) applyAuth(v *vault, cur *store.Server, req *contract.UpdateServerRequest) (changed bool, err error) {
 	from := contract.AuthType(cur.AuthType)
 	to := from
 	switch {
@@ -511,7 +530,7 @@ func (h *servers) applyAuth(cur *store.Server, req *contract.UpdateServerRequest
 	case req.BearerToken != nil && *req.BearerToken == "" && from == contract.AuthBearer:
 		to = contract.AuthNone
 	}
-	token := h.token(cur)
+	token := h.token(v, cur)
 	switch to {
 	case contract.AuthBearer:
 		switch {
@@ -531,7 +550,7 @@ func (h *servers) applyAuth(cur *store.Server, req *contract.UpdateServerRequest
 		}
 		token.clear()
 	}
-	authChanged, err := h.upstream(cur).apply(req.UpstreamAuthRequest, from, to)
+	authChanged, err := h.upstream(v, cur).apply(req.UpstreamAuthRequest, from, to)
 	if err != nil {
 		return false, err
 	}

@@ -23,8 +23,8 @@ import (
 // upstreamAuth is one record's upstream authentication as a handler
 // changes it.
 type upstreamAuth struct {
-	keyring *secrets.Keyring
-	row     *store.UpstreamAuth
+	vault *vault
+	row   *store.UpstreamAuth
 	// aad binds the sealed secrets to their record.
 	aad []byte
 }
@@ -133,13 +133,17 @@ func forbidAuthWith(req contract.UpstreamAuthRequest, why string) error {
 // opened is the record's sealed secrets in the clear; none when it has none.
 func (u upstreamAuth) opened() (store.AuthSecrets, error) {
 	var s store.AuthSecrets
-	if u.row.AuthSecretsCiphertext == nil || u.row.AuthSecretsKeyID == nil {
+	if u.row.AuthSecretsKeyID == nil {
 		return s, nil
 	}
-	plain, err := u.keyring.Open(u.row.AuthSecretsCiphertext, *u.row.AuthSecretsKeyID, u.aad)
+	plain, err := u.vault.get("headers, oauth2.clientSecret and tls.clientKey", u.ref(), u.aad)
+	if _, ok := errors.AsType[*apiError](err); ok {
+		return s, err
+	}
 	if err != nil {
 		return s, errUnreadableSecrets
 	}
+	defer clear(plain)
 	if err := json.Unmarshal(plain, &s); err != nil {
 		return s, fmt.Errorf("stored auth secrets: %w", err)
 	}
@@ -156,12 +160,21 @@ func (u upstreamAuth) seal(s store.AuthSecrets) error {
 	if err != nil {
 		return fmt.Errorf("seal auth secrets: %w", err)
 	}
-	ct, keyID, err := u.keyring.Seal(plain, u.aad)
-	if err != nil {
-		return fmt.Errorf("seal auth secrets: %w", err)
+	defer clear(plain)
+	if u.vault.unchanged(u.ref(), plain, u.aad) {
+		return nil
 	}
-	u.row.AuthSecretsCiphertext, u.row.AuthSecretsKeyID = ct, &keyID
+	ref, err := u.vault.put("headers, oauth2.clientSecret and tls.clientKey", plain, u.aad)
+	if err != nil {
+		return err
+	}
+	u.row.AuthSecretsCiphertext, u.row.AuthSecretsKeyID, u.row.AuthSecretsFingerprint = ref.Data, &ref.KeyID, ref.Fingerprint
 	return nil
+}
+
+// ref is the Ref of the record's stored secrets.
+func (u upstreamAuth) ref() secrets.Ref {
+	return refOf(u.row.AuthSecretsCiphertext, u.row.AuthSecretsKeyID, u.row.AuthSecretsFingerprint)
 }
 
 // clear removes every setting and secret: the record sends nothing but

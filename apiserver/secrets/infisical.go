@@ -325,6 +325,11 @@ func (c *Infisical) Put(ctx context.Context, name string, value, aad []byte) (Re
 	return c.ref(l, value, aad), nil
 }
 
+// Locate is where Put(name) writes, under the current configuration.
+func (c *Infisical) Locate(name string) Ref {
+	return Ref{KeyID: InfisicalKeyID, Data: c.here(name).encode()}
+}
+
 func (c *Infisical) ref(l location, value, aad []byte) Ref {
 	return Ref{KeyID: InfisicalKeyID, Data: l.encode(), Fingerprint: c.keyring.Fingerprint(value, aad)}
 }

@@ -30,6 +30,11 @@ type Store interface {
 	// keeps. name is unique per write (NewName); putting the same name and
 	// value again is not an error, so a Put retried after a crash succeeds.
 	Put(ctx context.Context, name string, value, aad []byte) (Ref, error)
+	// Locate returns the Ref (without its fingerprint) a Put of name writes,
+	// so a caller can queue its cleanup before the Put: a crash after the
+	// write then cannot leave a secret nobody can find. The builtin
+	// backend returns a zero Ref: its secrets live only in the row.
+	Locate(name string) Ref
 	// Get returns the value ref points at. It fails with ErrNotFound when the
 	// backend holds nothing for ref and ErrDecrypt when ref belongs to
 	// another aad.
@@ -81,6 +86,11 @@ type Ref struct {
 
 // IsZero reports whether r points at nothing (the record holds no secret).
 func (r Ref) IsZero() bool { return r.KeyID == "" && len(r.Data) == 0 }
+
+// External reports whether r points outside the row that keeps it (into
+// Infisical), so that deleting or replacing the row must queue its cleanup;
+// a builtin Ref is the ciphertext itself and goes with the row.
+func External(keyID string) bool { return keyID == InfisicalKeyID }
 
 // Errors callers branch on with errors.Is, beside ErrUnknownKey and ErrDecrypt.
 var (

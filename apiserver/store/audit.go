@@ -81,7 +81,8 @@ func auditOf(ctx context.Context) (AuditEvent, bool) {
 // inserts the event in it after fn succeeds; otherwise it runs fn on the
 // pool, costing no transaction. fn's errors come back unchanged.
 func (s *Store) write(ctx context.Context, op string, fn func(q sqlx.ExtContext) error) error {
-	if _, ok := auditOf(ctx); !ok {
+	_, audited := auditOf(ctx)
+	if _, secrets := secretWritesOf(ctx); !audited && !secrets {
 		return fn(s.db)
 	}
 	return s.inTx(ctx, op, func(tx *sqlx.Tx) error {

@@ -52,13 +52,14 @@ const getConnectionQuery = `SELECT ` + connectionColumns + ` FROM mcp_connection
 
 // connections are the rows of mcp_connections.
 var connections = kind[Connection, Connection]{table: "mcp_connections", noun: "connection", columns: connectionColumns,
-	idType: "uuid", set: assign("name", "server_url", "auth_type", "token_ciphertext", "token_key_id", "upstream_auth",
-		"auth_secrets_ciphertext", "auth_secrets_key_id", "status",
+	idType: "uuid", set: assign("name", "server_url", "auth_type", "token_ciphertext", "token_key_id", "token_fingerprint", "upstream_auth",
+		"auth_secrets_ciphertext", "auth_secrets_key_id", "auth_secrets_fingerprint", "status",
 		"instructions", "last_error") + `,
 				last_health_check_at = date_trunc('milliseconds', CAST(:last_health_check_at AS timestamptz)),
 				` + assign("capabilities", "server_name", "server_version") + checkedSetSQL,
 	cursor:  func(c Connection) Cursor { return Cursor{CreatedAt: c.CreatedAt, ID: c.ID.String()} },
-	refused: (*Store).connectionError}
+	refused: (*Store).connectionError,
+	refs:    func(c Connection) []SecretRef { return refsOf(c.SealedToken, c.UpstreamAuth) }}
 
 // CreateConnection inserts c. The caller sets ID, TenantID, Name, ServerURL,
 // AuthType, the token fields and UpstreamAuth; the store sets Status to "unknown", clears
@@ -70,10 +71,10 @@ func (s *Store) CreateConnection(ctx context.Context, c *Connection) error {
 		return errors.New("create connection: the caller must assign an id (the sealed token is bound to it)")
 	}
 	return connections.create(ctx, s, c, `
-		INSERT INTO mcp_connections (id, tenant_id, name, server_url, auth_type, token_ciphertext, token_key_id,
-			upstream_auth, auth_secrets_ciphertext, auth_secrets_key_id, status, next_check_at, created_at, updated_at)
-		VALUES (:id, :tenant_id, :name, :server_url, :auth_type, :token_ciphertext, :token_key_id,
-			:upstream_auth, :auth_secrets_ciphertext, :auth_secrets_key_id, 'unknown', date_trunc('milliseconds', now()), date_trunc('milliseconds', now()), date_trunc('milliseconds', now()))`,
+		INSERT INTO mcp_connections (id, tenant_id, name, server_url, auth_type, token_ciphertext, token_key_id, token_fingerprint,
+			upstream_auth, auth_secrets_ciphertext, auth_secrets_key_id, auth_secrets_fingerprint, status, next_check_at, created_at, updated_at)
+		VALUES (:id, :tenant_id, :name, :server_url, :auth_type, :token_ciphertext, :token_key_id, :token_fingerprint,
+			:upstream_auth, :auth_secrets_ciphertext, :auth_secrets_key_id, :auth_secrets_fingerprint, 'unknown', date_trunc('milliseconds', now()), date_trunc('milliseconds', now()), date_trunc('milliseconds', now()))`,
 		*c)
 }
 
@@ -123,7 +124,7 @@ func (s *Store) UpdateConnection(ctx context.Context, tenantID, id uuid.UUID, fn
 // DeleteConnection deletes the tenant's connection id, or returns ErrNotFound.
 // Its agent assignments go with it.
 func (s *Store) DeleteConnection(ctx context.Context, tenantID, id uuid.UUID) error {
-	return s.deleteByID(ctx, "delete connection", "mcp_connections", tenantID, id)
+	return s.deleteWithSecrets(ctx, "delete connection", "mcp_connections", tenantID, id)
 }
 
 // ReencryptConnectionSecrets calls fn for every stored connection token and

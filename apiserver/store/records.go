@@ -66,6 +66,10 @@ type kind[R scanned[T], T any] struct {
 	// refused turns a write's constraint violations into errors that say
 	// what is wrong with rec.
 	refused func(s *Store, op string, rec *T, err error) error
+	// refs are the secrets a record points at, for the kinds that keep
+	// some (nil for the others): a write queues the cleanup of those it
+	// drops and adopts those it Put (SecretWrites).
+	refs func(T) []SecretRef
 }
 
 // create runs insert, an INSERT ... RETURNING k.columns, with arg and the
@@ -74,9 +78,18 @@ func (k kind[R, T]) create(ctx context.Context, s *Store, rec *T, insert string,
 	op := "create " + k.noun
 	var row R
 	err := s.write(ctx, op, func(q sqlx.ExtContext) error {
-		return namedGet(ctx, q, &row, insert+`
-		RETURNING `+k.columns, arg)
+		if err := namedGet(ctx, q, &row, insert+`
+		RETURNING `+k.columns, arg); err != nil {
+			return err
+		}
+		if k.refs == nil {
+			return nil
+		}
+		return applySecretWrites(ctx, s, q, op, nil, k.refs(row.utc()))
 	})
+	if errors.Is(err, ErrSecretLost) {
+		return err
+	}
 	if err != nil {
 		return k.refused(s, op, rec, err)
 	}
@@ -134,6 +147,11 @@ func (k kind[R, T]) update(ctx context.Context, s *Store, tenantID, id any, fn f
 			RETURNING `+k.columns, arg)
 		if err != nil {
 			return k.refused(s, op, &row, err)
+		}
+		if k.refs != nil {
+			if err := applySecretWrites(ctx, s, tx, op, k.refs(current), k.refs(stored.utc())); err != nil {
+				return err
+			}
 		}
 		return s.audit(ctx, tx, op)
 	})

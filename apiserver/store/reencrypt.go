@@ -13,10 +13,13 @@ import (
 type SealedToken struct {
 	TokenCiphertext []byte  `db:"token_ciphertext"`
 	TokenKeyID      *string `db:"token_key_id"`
+	// TokenFingerprint is the secret store's keyed hash of the token (nil
+	// on rows written before it), so a resent token is known unchanged.
+	TokenFingerprint []byte `db:"token_fingerprint"`
 }
 
 // sealedTokenColumns are SealedToken's columns.
-const sealedTokenColumns = `token_ciphertext, token_key_id`
+const sealedTokenColumns = `token_ciphertext, token_key_id, token_fingerprint`
 
 // reencryptBatch bounds how many rows one re-encryption transaction locks.
 const reencryptBatch = 100

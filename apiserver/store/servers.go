@@ -78,11 +78,13 @@ const serverColumns = `id, tenant_id, project_id, name, description, url, transp
 // servers are the rows of mcp_servers.
 var servers = kind[serverRow, Server]{table: "mcp_servers", noun: "MCP server", columns: serverColumns, idType: "text",
 	set: assign("project_id", "name", "description", "url", "transport_type", "connection_type", "auth_type", "command", "args",
-		"token_ciphertext", "token_key_id", "upstream_auth", "auth_secrets_ciphertext", "auth_secrets_key_id", "status", "capabilities", "server_name", "server_version", "last_error") + `,
+		"token_ciphertext", "token_key_id", "token_fingerprint", "upstream_auth", "auth_secrets_ciphertext", "auth_secrets_key_id",
+		"auth_secrets_fingerprint", "status", "capabilities", "server_name", "server_version", "last_error") + `,
 				last_connected_at = date_trunc('milliseconds', CAST(:last_connected_at AS timestamptz)),
 				` + assign("instructions") + checkedSetSQL,
 	cursor:  func(srv Server) Cursor { return Cursor{CreatedAt: srv.CreatedAt, ID: srv.ID} },
-	refused: (*Store).serverError}
+	refused: (*Store).serverError,
+	refs:    func(srv Server) []SecretRef { return refsOf(srv.SealedToken, srv.UpstreamAuth) }}
 
 // CreateServer inserts srv. The caller sets ID (NewServerID; the sealed
 // token is bound to it), TenantID, ProjectID, Name, Description, the
@@ -104,11 +106,11 @@ func (s *Store) CreateServer(ctx context.Context, srv *Server) error {
 	}
 	return servers.create(ctx, s, srv, `
 		INSERT INTO mcp_servers (id, tenant_id, project_id, name, description, url, transport_type, connection_type,
-			auth_type, command, args, token_ciphertext, token_key_id, upstream_auth, auth_secrets_ciphertext,
-			auth_secrets_key_id, status, next_check_at, created_at, updated_at)
+			auth_type, command, args, token_ciphertext, token_key_id, token_fingerprint, upstream_auth, auth_secrets_ciphertext,
+			auth_secrets_key_id, auth_secrets_fingerprint, status, next_check_at, created_at, updated_at)
 		VALUES (:id, :tenant_id, :project_id, :name, :description, :url, :transport_type, :connection_type,
-			:auth_type, :command, :args, :token_ciphertext, :token_key_id, :upstream_auth, :auth_secrets_ciphertext,
-			:auth_secrets_key_id, 'connecting',
+			:auth_type, :command, :args, :token_ciphertext, :token_key_id, :token_fingerprint, :upstream_auth, :auth_secrets_ciphertext,
+			:auth_secrets_key_id, :auth_secrets_fingerprint, 'connecting',
 			date_trunc('milliseconds', now()), date_trunc('milliseconds', now()), date_trunc('milliseconds', now()))`,
 		serverRow{*srv, srv.Args})
 }
@@ -153,7 +155,7 @@ func (s *Store) UpdateServer(ctx context.Context, tenantID uuid.UUID, id string,
 // DeleteServer deletes the tenant's MCP server id, or returns ErrNotFound.
 // Its agent assignments go with it.
 func (s *Store) DeleteServer(ctx context.Context, tenantID uuid.UUID, id string) error {
-	return s.deleteByID(ctx, "delete MCP server", "mcp_servers", tenantID, id)
+	return s.deleteWithSecrets(ctx, "delete MCP server", "mcp_servers", tenantID, id)
 }
 
 // checkStillProxy refuses to make was, a proxy server, direct while agents

@@ -19,10 +19,13 @@ type UpstreamAuth struct {
 	// record has no secret beyond its bearer token.
 	AuthSecretsCiphertext []byte  `db:"auth_secrets_ciphertext"`
 	AuthSecretsKeyID      *string `db:"auth_secrets_key_id"`
+	// AuthSecretsFingerprint is the secret store's keyed hash of the
+	// secrets, nil on rows written before it.
+	AuthSecretsFingerprint []byte `db:"auth_secrets_fingerprint"`
 }
 
 // upstreamAuthColumns are UpstreamAuth's columns.
-const upstreamAuthColumns = `upstream_auth, auth_secrets_ciphertext, auth_secrets_key_id`
+const upstreamAuthColumns = `upstream_auth, auth_secrets_ciphertext, auth_secrets_key_id, auth_secrets_fingerprint`
 
 // AuthSettings are the settings of UpstreamAuth that are not secret, stored
 // as a JSON object; the zero value is a record with none.

@@ -113,15 +113,11 @@ func secretsRotateCommand() *command {
 					return err
 				}
 				return withMigrated(ctx, c, func(st *store.Store) error {
-					conns, err := st.ReencryptConnectionSecrets(ctx, func(aad, ciphertext []byte, keyID string) ([]byte, string, error) {
-						return kr.Reseal(ciphertext, keyID, aad)
-					})
+					conns, err := st.ReencryptConnectionSecrets(ctx, reseal(kr))
 					if err != nil {
 						return fmt.Errorf("secrets rotate: re-encrypted %d connection secrets, then failed: %w", conns, err)
 					}
-					servers, err := st.ReencryptServerSecrets(ctx, func(aad, ciphertext []byte, keyID string) ([]byte, string, error) {
-						return kr.Reseal(ciphertext, keyID, aad)
-					})
+					servers, err := st.ReencryptServerSecrets(ctx, reseal(kr))
 					if err != nil {
 						return fmt.Errorf("secrets rotate: re-encrypted %d connection and %d server secrets, then failed: %w", conns, servers, err)
 					}
@@ -130,6 +126,17 @@ func secretsRotateCommand() *command {
 				})
 			}
 		},
+	}
+}
+
+// reseal re-encrypts a builtin secret under the current key; a secret in
+// Infisical is left as it is (only its reference is in the row).
+func reseal(kr *secrets.Keyring) func(aad, ciphertext []byte, keyID string) ([]byte, string, error) {
+	return func(aad, ciphertext []byte, keyID string) ([]byte, string, error) {
+		if secrets.External(keyID) {
+			return ciphertext, keyID, nil
+		}
+		return kr.Reseal(ciphertext, keyID, aad)
 	}
 }
 

@@ -100,14 +100,14 @@ type checkers struct {
 	scheduler   *health.Scheduler
 }
 
-func newCheckers(cfg checkConfig, st *store.Store, kr *secrets.Keyring, stdioCommands []string, log *slog.Logger) (*checkers, error) {
+func newCheckers(cfg checkConfig, st *store.Store, ss secrets.Store, stdioCommands []string, log *slog.Logger) (*checkers, error) {
 	st.SetCheckHistory(cfg.history)
 	prober := probe.New(probe.Options{Timeout: cfg.timeout, AllowPrivate: cfg.allowPrivate})
-	conns, err := health.NewConnectionChecker(health.CheckerConfig{Store: st, Keyring: kr, Prober: prober, Interval: cfg.interval, Logger: log})
+	conns, err := health.NewConnectionChecker(health.CheckerConfig{Store: st, Secrets: ss, Prober: prober, Interval: cfg.interval, Logger: log})
 	if err != nil {
 		return nil, err
 	}
-	servers, err := health.NewServerChecker(health.CheckerConfig{Store: st, Keyring: kr, Prober: prober,
+	servers, err := health.NewServerChecker(health.CheckerConfig{Store: st, Secrets: ss, Prober: prober,
 		Interval: cfg.interval, StdioCommands: stdioCommands, Logger: log})
 	if err != nil {
 		return nil, err

@@ -13,6 +13,8 @@ import (
 	"os"
 	"slices"
 	"strings"
+
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/secrets"
 )
 
 // version is set at link time (-X main.version=...) by release builds.
@@ -68,6 +70,16 @@ var environment = []envVar{
 	{envDatabaseURL, "PostgreSQL database, as a lib/pq URL (postgres://user:password@host:5432/db?sslmode=disable) or key=value DSN. Required."},
 	{envSecretKey, "Base64 of 32 random bytes (openssl rand -base64 32) that encrypts stored bearer tokens. Required by serve and secrets rotate."},
 	{envSecretKeyPrevious, "Optional comma-separated base64 keys that still decrypt tokens written before a rotation; drop them after secrets rotate."},
+	{envSecretBackend, "Where write-only credentials are kept: builtin (default; AES-256-GCM under " + envSecretKey + " in PostgreSQL) or infisical (in Infisical, the database keeping only a reference; needs the INFISICAL_* variables)."},
+	{secrets.EnvInfisicalURL, "Infisical's base URL, such as https://app.infisical.com, for " + envSecretBackend + "=infisical and secrets migrate."},
+	{secrets.EnvInfisicalClientID, "The client id of the Universal Auth machine identity the API signs in to Infisical with."},
+	{secrets.EnvInfisicalClientSecret, "That machine identity's client secret."},
+	{secrets.EnvInfisicalProjectID, "The Infisical project the secrets go in."},
+	{secrets.EnvInfisicalEnvironment, "The environment slug of that project, such as prod."},
+	{secrets.EnvInfisicalSecretPath, "The folder the secrets go in, such as /mcp-api, created when missing (default /)."},
+	{envSecretCacheTTL, "How long serve keeps a secret read from Infisical in memory (never on disk), so checks and the gateway ride out an outage (default 10m)."},
+	{envSecretCleanupInterval, "How often serve's worker deletes secrets no record points at any more (default 1m); replicas share the work."},
+	{envSecretCleanupGrace, "How old a secret written by an unfinished write must be before the worker deletes it (default 15m): longer than any write takes."},
 	{envBootstrapKey, "Optional API key for serve: if no tenant owns it, tenant \"default\" is created with it. For demos and tests."},
 	{envListen, "Address serve listens on when --listen is not given (default 127.0.0.1:8080)."},
 	{envPublicURL, "Base URL clients reach this API at, such as https://mcp.example.com, used in the gateway URLs of proxy servers and agents (default: http:// and the listen address)."},
@@ -91,7 +103,7 @@ var environment = []envVar{
 }
 
 func commands() []*command {
-	return []*command{serveCommand(), migrateCommand(), tenantCreateCommand(), keyCreateCommand(), secretsRotateCommand()}
+	return []*command{serveCommand(), migrateCommand(), tenantCreateCommand(), keyCreateCommand(), secretsRotateCommand(), secretsMigrateCommand()}
 }
 
 // run is the whole command, in a form tests can call: it returns the exit

@@ -43,7 +43,10 @@ func serveCommand() *command {
 		about: "Applies pending database migrations (waiting up to " + envDBWait + " for the database), then serves\n" +
 			"the HTTP API until SIGINT or SIGTERM, when it stops accepting connections and lets in-flight\n" +
 			"requests finish.",
-		env: []string{envDatabaseURL, envSecretKey, envSecretKeyPrevious, envBootstrapKey,
+		env: []string{envDatabaseURL, envSecretKey, envSecretKeyPrevious, envSecretBackend, secrets.EnvInfisicalURL,
+			secrets.EnvInfisicalClientID, secrets.EnvInfisicalClientSecret, secrets.EnvInfisicalProjectID,
+			secrets.EnvInfisicalEnvironment, secrets.EnvInfisicalSecretPath, envSecretCacheTTL, envSecretCleanupInterval,
+			envSecretCleanupGrace, envBootstrapKey,
 			envListen, envPublicURL, envDBWait, envRateLimit, envRateBurst, envStdioCommands,
 			envProbeTimeout, envHealthInterval, envProbeConcurrency, envCheckHistory, envAllowPrivate,
 			envGatewaySessionIdle, envGatewayTimeout, envStdioMaxProcesses, envGatewayRateLimit, envGatewayRateBurst, envLogLevel, envGOGC, envGOMEMLIMIT},
@@ -67,6 +70,8 @@ type serveConfig struct {
 	// publicURL is the base of the gateway URLs, without a trailing slash.
 	publicURL    string
 	keyring      *secrets.Keyring
+	secretStore  secrets.Store
+	secrets      secretConfig
 	bootstrapKey string
 	dbWait       time.Duration
 	noScheduler  bool
@@ -96,6 +101,12 @@ func serveConfigFrom(env func(string) string, listen string, noScheduler bool) (
 		return cfg, err
 	}
 	if cfg.keyring, err = keyring(env); err != nil {
+		return cfg, err
+	}
+	if cfg.secrets, err = secretConfigFrom(env); err != nil {
+		return cfg, err
+	}
+	if cfg.secretStore, err = secretStore(env, cfg.keyring, cfg.secrets); err != nil {
 		return cfg, err
 	}
 	if cfg.bootstrapKey = env(envBootstrapKey); cfg.bootstrapKey != "" {
@@ -145,7 +156,7 @@ func serve(ctx context.Context, c *cli, cfg serveConfig) error {
 
 	tuneGC(ctx)
 
-	chk, err := newCheckers(cfg.checks, st, cfg.keyring, cfg.stdioCommands, c.log)
+	chk, err := newCheckers(cfg.checks, st, cfg.secretStore, cfg.stdioCommands, c.log)
 	if err != nil {
 		return err
 	}
@@ -166,7 +177,7 @@ func serve(ctx context.Context, c *cli, cfg serveConfig) error {
 		return fmt.Errorf("listen on %s: %w", cfg.listen, err)
 	}
 	srv := &http.Server{
-		Handler: httpapi.New(httpapi.Config{Store: st, Keyring: cfg.keyring, Logger: c.log,
+		Handler: httpapi.New(httpapi.Config{Store: st, Keyring: cfg.keyring, Secrets: cfg.secretStore, Logger: c.log,
 			ConnectionChecker: chk.connections, ServerChecker: chk.servers,
 			RateLimit: cfg.rateLimit, RateBurst: cfg.rateBurst, StdioCommands: cfg.stdioCommands,
 			PublicURL: cfg.publicURL, Gateway: gw, AllowPrivateTargets: cfg.checks.allowPrivate,
@@ -190,12 +201,19 @@ func serve(ctx context.Context, c *cli, cfg serveConfig) error {
 	} else {
 		go func() { scheduled <- chk.scheduler.Run(schedCtx) }()
 	}
+	// The secret cleanup worker stops with the scheduler; an entry it was
+	// working on stays queued and is retried.
+	cleaned := make(chan struct{})
+	go func() {
+		defer close(cleaned)
+		runSecretCleanup(schedCtx, st, cfg.secrets, cleanupDeleter(c.env, cfg.keyring, cfg.secretStore), c.log)
+	}()
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	c.log.Info("serving", "addr", ln.Addr().String(), "version", version, "no_scheduler", cfg.noScheduler,
 		"probe_timeout", cfg.checks.timeout.String(), "health_interval", cfg.checks.interval.String(),
 		"probe_concurrency", cfg.checks.concurrency, "allow_private_targets", cfg.checks.allowPrivate,
-		"check_history", cfg.checks.history)
+		"check_history", cfg.checks.history, "secret_backend", cfg.secretStore.Backend())
 
 	select {
 	case err := <-served:
@@ -213,6 +231,7 @@ func serve(ctx context.Context, c *cli, cfg serveConfig) error {
 	// every gateway call has returned: write what is still queued
 	_ = audit.Close()
 	stopScheduler()
+	<-cleaned
 	if err := <-scheduled; err != nil {
 		c.log.Warn("health scheduler stopped with an error", "err", err)
 	}
