@@ -2,13 +2,17 @@ package secrets
 
 import (
 	"os"
+	"strconv"
+	"strings"
+	"sync/atomic"
 	"syscall"
 )
 
 // EnvCrashAt names a step at which the process kills itself (SIGKILL, no
 // deferred cleanup, like a power cut), for the crash tests that show a
-// write leaves nothing half-done. It is a test hook: never set it in
-// production.
+// write leaves nothing half-done: "after-put" kills it at the first time
+// it gets there, "after-put:3" at the third. It is a test hook: never set
+// it in production.
 const EnvCrashAt = "MCP_API_TEST_CRASH_AT"
 
 // The steps of a secret write CrashPoint is called at.
@@ -25,13 +29,30 @@ const (
 	CrashMigrateAfterPut = "migrate-after-put"
 )
 
-// crashAt is read once: the hook costs a string comparison per step.
-var crashAt = os.Getenv(EnvCrashAt)
+// crashAt and crashAfter are read once: the hook costs a string
+// comparison per step.
+var crashAt, crashAfter = parseCrashAt(os.Getenv(EnvCrashAt))
 
-// CrashPoint kills the process when EnvCrashAt names step.
-func CrashPoint(step string) {
-	if crashAt != "" && crashAt == step {
-		_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
-		select {} // the signal is on its way
+var crashHits atomic.Int64
+
+func parseCrashAt(v string) (string, int64) {
+	step, n, found := strings.Cut(v, ":")
+	if !found {
+		return step, 1
 	}
+	count, err := strconv.ParseInt(n, 10, 64)
+	if err != nil || count < 1 {
+		return step, 1
+	}
+	return step, count
+}
+
+// CrashPoint kills the process when EnvCrashAt names step (and it is the
+// time it names).
+func CrashPoint(step string) {
+	if crashAt == "" || crashAt != step || crashHits.Add(1) != crashAfter {
+		return
+	}
+	_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
+	select {} // the signal is on its way
 }
