@@ -227,7 +227,7 @@ func TestAgentTokenRevokedOnAnotherReplica(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = st.Close() })
-	replica := httptest.NewServer(httpapi.New(httpapi.Config{Store: st, Keyring: s.Keyring, Gateway: echoGateway{}}))
+	replica := httptest.NewServer(httpapi.New(httpapi.Config{Store: st, Keyring: s.Keyring, Secrets: s.Secrets, Gateway: echoGateway{}}))
 	t.Cleanup(replica.Close)
 	second := &api{t: t, base: replica.URL, key: s.APIKey}
 

@@ -215,6 +215,9 @@ func (h *connections) update(c *gin.Context) error {
 	// The decision runs on the locked row, so concurrent PATCHes of one
 	// connection apply one after the other rather than on stale reads.
 	v := h.vault(c)
+	if err := v.reserve(carriesSecrets(req.UpstreamAuthRequest, req.BearerToken, req.AuthType)); err != nil {
+		return v.done(err)
+	}
 	conn, err := h.store.UpdateConnection(v.bind(connectionKind.audited(c, "update", id)), tenantOf(c), id, func(cur *store.Connection) error {
 		if err := h.applyUpdate(v, cur, req); err != nil {
 			return err

@@ -12,6 +12,7 @@ import (
 
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/apitest"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/secrets"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/store"
 	"github.com/mcpconn/terraform-provider-mcp/internal/mcptest"
 )
@@ -239,7 +240,7 @@ func storedToken(t *testing.T, s *apitest.Server, id string) string {
 		}
 		return ""
 	}
-	plain, err := s.Keyring.Open(c.TokenCiphertext, *c.TokenKeyID, store.ConnectionTokenAAD(c.ID))
+	plain, err := s.Secrets.Get(context.Background(), secrets.Ref{KeyID: *c.TokenKeyID, Data: c.TokenCiphertext}, store.ConnectionTokenAAD(c.ID))
 	if err != nil {
 		t.Fatal(err)
 	}

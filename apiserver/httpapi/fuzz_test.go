@@ -45,7 +45,7 @@ func newFuzzServer(f *testing.F) *fuzzServer {
 	s := apitest.Start(f, apitest.WithLogger(log))
 	return &fuzzServer{
 		Server:  s,
-		handler: httpapi.New(httpapi.Config{Store: s.Store, Keyring: s.Keyring, Logger: log}),
+		handler: httpapi.New(httpapi.Config{Store: s.Store, Keyring: s.Keyring, Secrets: s.Secrets, Logger: log}),
 		logs:    logs,
 	}
 }

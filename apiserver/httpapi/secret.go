@@ -9,6 +9,7 @@ import (
 	"math"
 	"net/http"
 
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/secrets"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/store"
 )
@@ -26,6 +27,48 @@ type vault struct {
 	// ctx is the request's, for the calls made from inside a store update.
 	ctx    context.Context
 	writes store.SecretWrites
+	// reserved are names queued as pending before a store update began
+	// (reserve), for the Puts made while it holds the row lock.
+	reserved []reservation
+}
+
+// reservation is a secret name whose cleanup is queued as pending.
+type reservation struct {
+	name string
+	id   int64
+}
+
+// maxPutsPerWrite is how many secrets one write may Put: the bearer token
+// and the upstream auth secrets.
+const maxPutsPerWrite = 2
+
+// reserve queues the cleanup of the names the next writes will Put before
+// a store update takes its row lock and a connection of the pool: queueing
+// one from inside the update would need a second connection while holding
+// the first, and a burst of such updates would wait on each other forever.
+// It does nothing when the backend keeps secrets in the row or carries is
+// false (the request holds no secret).
+func (v *vault) reserve(carries bool) error {
+	if !carries {
+		return nil
+	}
+	for range maxPutsPerWrite {
+		name, err := secrets.NewName()
+		if err != nil {
+			return err
+		}
+		loc := v.secrets.Locate(name)
+		if !secrets.External(loc.KeyID) {
+			return nil
+		}
+		id, err := v.store.PendSecret(v.ctx, store.SecretRef{KeyID: loc.KeyID, Data: loc.Data})
+		if err != nil {
+			return err
+		}
+		v.reserved = append(v.reserved, reservation{name: name, id: id})
+	}
+	secrets.CrashPoint(secrets.CrashAfterPend)
+	return nil
 }
 
 // newVault returns a vault for one request.
@@ -42,6 +85,17 @@ func (v *vault) bind(ctx context.Context) context.Context {
 // it Put are left to the cleanup worker at once. It returns err, with a
 // secret lost to cleanup turned into a 503 that asks for a retry.
 func (v *vault) done(err error) error {
+	if len(v.reserved) > 0 {
+		// Nothing was Put under the names left: their entries just go.
+		ids := make([]int64, len(v.reserved))
+		for i, r := range v.reserved {
+			ids[i] = r.id
+		}
+		v.reserved = nil
+		if derr := v.store.DropPendingSecrets(context.WithoutCancel(v.ctx), ids); derr != nil {
+			v.log.Warn("cannot drop unused secret reservations; the cleanup worker takes them after its grace", "error", derr.Error())
+		}
+	}
 	if err == nil {
 		return nil
 	}
@@ -60,6 +114,12 @@ func (v *vault) done(err error) error {
 // put stores value (the record's what, bound to it by aad) as a new
 // secret and returns its Ref.
 func (v *vault) put(what string, value, aad []byte) (secrets.Ref, error) {
+	if len(v.reserved) > 0 {
+		r := v.reserved[0]
+		v.reserved = v.reserved[1:]
+		v.writes.Adopted = append(v.writes.Adopted, r.id)
+		return v.putAs(r.name, what, value, aad)
+	}
 	name, err := secrets.NewName()
 	if err != nil {
 		return secrets.Ref{}, err
@@ -72,6 +132,11 @@ func (v *vault) put(what string, value, aad []byte) (secrets.Ref, error) {
 		v.writes.Adopted = append(v.writes.Adopted, id)
 		secrets.CrashPoint(secrets.CrashAfterPend)
 	}
+	return v.putAs(name, what, value, aad)
+}
+
+// putAs Puts value under name, whose cleanup is queued.
+func (v *vault) putAs(name, what string, value, aad []byte) (secrets.Ref, error) {
 	ref, err := v.secrets.Put(v.ctx, name, value, aad)
 	if err != nil {
 		return secrets.Ref{}, v.failure("store the "+what, err)
@@ -112,6 +177,13 @@ func (v *vault) failure(op string, err error) error {
 			msg: fmt.Sprintf("the secret store (%s) refused to let the API %s; nothing was changed: the operator must fix the secret store's configuration (the API server's log says what)", backend, op)}
 	}
 	return fmt.Errorf("%s in the secret store (%s): %w", op, backend, err)
+}
+
+// carriesSecrets reports whether a PATCH may Put a secret: it sends one,
+// or changes what the stored secrets hold (an auth type change drops the
+// OAuth 2.0 client secret, a tls or headers change rewrites the rest).
+func carriesSecrets(req contract.UpstreamAuthRequest, token *string, authType *contract.AuthType) bool {
+	return token != nil || authType != nil || req.Headers != nil || req.OAuth2 != nil || req.TLS != nil
 }
 
 // withExternal returns ctx saying which secrets live outside their rows,

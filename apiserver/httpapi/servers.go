@@ -395,6 +395,9 @@ func (h *servers) update(c *gin.Context) error {
 	var final store.Server
 	tenantID := tenantOf(c)
 	v := h.vault(c)
+	if err := v.reserve(carriesSecrets(req.UpstreamAuthRequest, req.BearerToken, req.AuthType)); err != nil {
+		return v.done(err)
+	}
 	s, err := h.store.UpdateServer(v.bind(serverKind.audited(c, "update", id)), tenantID, id, func(cur *store.Server) error {
 		var err error
 		reprobe, err = h.applyUpdate(v, cur, req)

@@ -75,7 +75,7 @@ func startWithChecker(t *testing.T, stdioPath string, commands []string, opts ..
 	var checker *healthcheck.ServerChecker
 	opts = append(opts, apitest.WithConfig(func(s *apitest.Server, cfg *httpapi.Config) {
 		c, err := healthcheck.NewServerChecker(healthcheck.CheckerConfig{
-			Store: s.Store, Keyring: s.Keyring, Interval: time.Hour,
+			Store: s.Store, Secrets: s.Secrets, Interval: time.Hour,
 			Prober:        probe.New(probe.Options{Timeout: 10 * time.Second, AllowPrivate: true, StdioTerminateDelay: 200 * time.Millisecond}),
 			StdioCommands: commands, StdioPath: stdioPath,
 		})

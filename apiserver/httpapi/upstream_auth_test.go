@@ -23,6 +23,7 @@ import (
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/apitest"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/httpapi"
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/secrets"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/store"
 )
 
@@ -66,7 +67,7 @@ func openAuth(t *testing.T, s *apitest.Server, a store.UpstreamAuth, aad []byte)
 		}
 		return sec
 	}
-	plain, err := s.Keyring.Open(a.AuthSecretsCiphertext, *a.AuthSecretsKeyID, aad)
+	plain, err := s.Secrets.Get(context.Background(), secrets.Ref{KeyID: *a.AuthSecretsKeyID, Data: a.AuthSecretsCiphertext}, aad)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,10 +151,10 @@ func TestUpstreamAuthRoundTrip(t *testing.T) {
 	if !reflect.DeepEqual(sec, wantSecrets) {
 		t.Fatalf("sealed secrets = %+v", sec)
 	}
-	if _, err := s.Keyring.Open(auth.AuthSecretsCiphertext, *auth.AuthSecretsKeyID, store.ConnectionAuthAAD(uuid.New())); err == nil {
+	if _, err := s.Secrets.Get(context.Background(), secrets.Ref{KeyID: *auth.AuthSecretsKeyID, Data: auth.AuthSecretsCiphertext}, store.ConnectionAuthAAD(uuid.New())); err == nil {
 		t.Fatal("the sealed secrets open for another row")
 	}
-	if _, err := s.Keyring.Open(auth.AuthSecretsCiphertext, *auth.AuthSecretsKeyID, store.ConnectionTokenAAD(uuid.MustParse(created.ID))); err == nil {
+	if _, err := s.Secrets.Get(context.Background(), secrets.Ref{KeyID: *auth.AuthSecretsKeyID, Data: auth.AuthSecretsCiphertext}, store.ConnectionTokenAAD(uuid.MustParse(created.ID))); err == nil {
 		t.Fatal("the sealed secrets open as the row's bearer token")
 	}
 

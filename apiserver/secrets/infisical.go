@@ -373,8 +373,15 @@ func (c *Infisical) read(ctx context.Context, call *callState, l location) ([]by
 	return v, ans.Secret.SecretComment, nil
 }
 
-// Get reads ref's value from Infisical; its comment must be aad.
+// Get reads ref's value from Infisical; its comment must be aad. A ref the
+// builtin backend sealed (a row not yet moved by secrets migrate) is opened
+// with the keyring, so servers switched to Infisical keep reading it.
 func (c *Infisical) Get(ctx context.Context, ref Ref, aad []byte) ([]byte, error) {
+	if ref.KeyID != InfisicalKeyID {
+		if _, ok := c.keyring.aeads[ref.KeyID]; ok {
+			return c.keyring.Open(ref.Data, ref.KeyID, aad)
+		}
+	}
 	l, err := parseLocation(ref)
 	if err != nil {
 		return nil, err

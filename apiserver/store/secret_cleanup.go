@@ -146,6 +146,20 @@ func (s *Store) ReleaseSecrets(ctx context.Context, ids []int64) error {
 	return nil
 }
 
+// DropPendingSecrets removes pending entries under whose names nothing was
+// Put (a write reserved more names than it used).
+func (s *Store) DropPendingSecrets(ctx context.Context, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	_, err := namedExec(ctx, s.db, `DELETE FROM secret_cleanup WHERE pending AND id = ANY(CAST(:ids AS bigint[]))`,
+		map[string]any{"ids": int64Array(ids)})
+	if err != nil {
+		return s.fail("drop secret reservations", err)
+	}
+	return nil
+}
+
 // SecretCleanup is one entry of the cleanup queue.
 type SecretCleanup struct {
 	ID        int64     `db:"id"`
