@@ -65,7 +65,8 @@ func (b *Builtin) Owns(ref Ref) bool {
 // existed by opening the ciphertext; a value the keys cannot open counts as
 // changed, so it gets replaced rather than compared.
 func (b *Builtin) Unchanged(ref Ref, value, aad []byte) bool {
-	if ref.IsZero() {
+	if ref.IsZero() || !b.Owns(ref) {
+		// a ref this store cannot read is replaced, whatever it holds
 		return false
 	}
 	if b.keyring.fingerprintMatches(ref.Fingerprint, value, aad) {

@@ -121,6 +121,9 @@ func TestInfisicalReadsRowsNotYetMigrated(t *testing.T) {
 	if v, err := in.Get(context.Background(), old, []byte("a")); err != nil || string(v) != "old" {
 		t.Fatalf("Infisical Get of a builtin ref: %q, %v", v, err)
 	}
+	if !in.Unchanged(old, []byte("old"), []byte("a")) || in.Unchanged(old, []byte("new"), []byte("a")) {
+		t.Fatal("Infisical does not compare a builtin ref as the builtin store does")
+	}
 	if in.Owns(old) {
 		t.Fatal("Infisical owns a builtin ref: secrets migrate would skip it")
 	}

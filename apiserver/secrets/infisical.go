@@ -423,8 +423,13 @@ func (*Infisical) Owns(ref Ref) bool { return ref.KeyID == InfisicalKeyID }
 
 // Unchanged compares fingerprints only: reading Infisical to compare would
 // defeat the point, and a Ref without a fingerprint just gets rewritten.
+// A row the builtin store sealed (not yet migrated) is compared as the
+// builtin store compares it, so resending its secret changes nothing.
 func (c *Infisical) Unchanged(ref Ref, value, aad []byte) bool {
-	return ref.KeyID == InfisicalKeyID && c.keyring.fingerprintMatches(ref.Fingerprint, value, aad)
+	if ref.KeyID != InfisicalKeyID {
+		return NewBuiltin(c.keyring).Unchanged(ref, value, aad)
+	}
+	return c.keyring.fingerprintMatches(ref.Fingerprint, value, aad)
 }
 
 // Check logs in (or renews) and lists the root folders of the environment,
