@@ -36,15 +36,6 @@ func (s *Store) getByID(ctx context.Context, q sqlx.ExtContext, op string, dest 
 	return nil
 }
 
-// deleteByID deletes the tenant's row id of table, with the audit event
-// ctx carries, or returns ErrNotFound.
-func (s *Store) deleteByID(ctx context.Context, op, table string, tenantID, id any) error {
-	return s.write(ctx, op, func(q sqlx.ExtContext) error {
-		return deleteRow(ctx, s, q, op, `DELETE FROM `+table+` WHERE tenant_id = :tenant_id AND id = :id`,
-			map[string]any{"tenant_id": tenantID, "id": id})
-	})
-}
-
 // scanned is how a row of a kind is scanned: utc makes the record T of it,
 // with every time in UTC (lib/pq returns the session's time zone, and the
 // API speaks UTC).

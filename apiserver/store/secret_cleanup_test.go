@@ -14,7 +14,9 @@ import (
 // secrets.External does.
 func external(keyID string) bool { return keyID == "infisical" }
 
-func outsideRef(name string) SecretRef { return SecretRef{KeyID: "infisical", Data: []byte("name=" + name)} }
+func outsideRef(name string) SecretRef {
+	return SecretRef{KeyID: "infisical", Data: []byte("name=" + name)}
+}
 
 // deleter records what the cleanup deletes.
 type deleter struct{ deleted []SecretRef }

@@ -68,8 +68,8 @@ func startChild(t *testing.T, env map[string]string, crashAt string, args ...str
 	go func() { c.done <- c.cmd.Wait() }()
 	t.Cleanup(func() {
 		_ = c.cmd.Process.Kill()
-		<-c.done
-		c.done <- nil
+		err := <-c.done
+		c.done <- err
 	})
 	if c.url != "" {
 		ok := poll.Until(90*time.Second, 20*time.Millisecond, func() bool {

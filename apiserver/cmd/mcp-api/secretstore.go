@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -147,11 +146,13 @@ func secretsMigrateCommand() *command {
 				}
 				builtin := secrets.NewBuiltin(kr)
 				var infisical secrets.Store
-				infisicalErr := errors.New("not configured")
-				if cfg, err := secrets.InfisicalConfigFromEnv(c.env); err == nil {
-					infisical, infisicalErr = secrets.NewInfisical(cfg, kr)
-				} else {
-					infisicalErr = err
+				cfg, infisicalErr := secrets.InfisicalConfigFromEnv(c.env)
+				if infisicalErr == nil {
+					in, err := secrets.NewInfisical(cfg, kr)
+					if err != nil {
+						return configErrorf("secrets migrate: %v", err)
+					}
+					infisical = in
 				}
 				var target secrets.Store
 				switch *to {
