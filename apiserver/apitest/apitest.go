@@ -143,6 +143,15 @@ func Start(t testing.TB, opts ...Option) *Server {
 		fn(s, &cfg)
 	}
 	srv.Config.Handler = httpapi.New(cfg)
+	// Benchmarks measure the API, not the validator; every test checks its
+	// exchanges against the OpenAPI document.
+	if _, bench := t.(*testing.B); !bench {
+		v, err := validator()
+		if err != nil {
+			t.Fatalf("apitest: %v", err)
+		}
+		srv.Config.Handler = validating(t, v, srv.Config.Handler)
+	}
 	srv.Start()
 	// registered after the store's cleanup, so it runs first: requests
 	// finish before the pool closes
