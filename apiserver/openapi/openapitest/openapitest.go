@@ -30,6 +30,14 @@ import (
 // the answer; nobody receives that answer, so there is nothing to check.
 const statusClientClosed = 499
 
+// uuidFormat is format "uuid": the canonical text form, any version (the
+// API issues version 7 and accepts any). kin-openapi leaves the format
+// unchecked unless it is defined.
+var uuidFormat = openapi3.NewRegexpFormatValidator(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+// schemaOptions apply to every schema check, of requests and answers alike.
+var schemaOptions = []openapi3.SchemaValidationOption{openapi3.WithStringFormatValidator("uuid", uuidFormat)}
+
 // Validator checks exchanges against the document. It is safe for
 // concurrent use.
 type Validator struct {
@@ -117,7 +125,8 @@ func (v *Validator) Check(ctx context.Context, ex Exchange) error {
 			MultiError:         true,
 			AuthenticationFunc: bearerPresent,
 			// defaults are the server's business; the request is checked as sent
-			SkipSettingDefaults: true,
+			SkipSettingDefaults:     true,
+			SchemaValidationOptions: schemaOptions,
 		},
 	}
 	if reqErr := openapi3filter.ValidateRequest(ctx, in); reqErr != nil && ex.Status < 400 {
@@ -127,7 +136,8 @@ func (v *Validator) Check(ctx context.Context, ex Exchange) error {
 		RequestValidationInput: in,
 		Status:                 ex.Status,
 		Header:                 ex.Header,
-		Options:                &openapi3filter.Options{MultiError: true, IncludeResponseStatus: true},
+		Options: &openapi3filter.Options{MultiError: true, IncludeResponseStatus: true,
+			SchemaValidationOptions: schemaOptions},
 	}
 	out.SetBodyBytes(ex.Body)
 	if err := openapi3filter.ValidateResponse(ctx, out); err != nil {
