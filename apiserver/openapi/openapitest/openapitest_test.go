@@ -134,6 +134,7 @@ func TestCheckRefusesDrift(t *testing.T) {
 		"body on a 204":            {exchange{method: "DELETE", path: connPath, key: "k", status: 204, body: map[string]any{"ok": true}}, "describes none"},
 		"not JSON":                 {exchange{method: "GET", path: connPath, key: "k", status: 200, header: http.Header{"Content-Type": {"text/plain"}}, body: "ok"}, "Content-Type"},
 		"created without Location": {exchange{method: "POST", path: "/api/mcp-connections", key: "k", reqBody: `{"name":"a","serverUrl":"https://x.example"}`, status: 201, body: connection()}, "Location"},
+		"429 without Retry-After":  {exchange{method: "GET", path: connPath, key: "k", status: 429, body: map[string]any{"error": "rate limit exceeded"}}, "Retry-After"},
 		"401 without challenge":    {exchange{method: "GET", path: connPath, status: 401, body: map[string]any{"error": "missing API key"}}, "WWW-Authenticate"},
 		"accepted unknown field":   {exchange{method: "POST", path: "/api/mcp-connections", key: "k", reqBody: `{"name":"a","serverUrl":"https://x.example","color":"red"}`, status: 201, header: location, body: connection()}, "refuses the request"},
 		"accepted without a key":   {exchange{method: "GET", path: connPath, status: 200, body: connection()}, "refuses the request"},
