@@ -1,7 +1,8 @@
 // Package httpapi is the HTTP layer of the API server: the Gin router, its
 // middleware (request id, access log, panic recovery, body limit, API key
 // authentication) and the handlers of /api/mcp-connections, /api/mcp/servers,
-// /api/projects, /api/agents and /api/audit-events. It turns HTTP into calls on the store and back; it holds
+// /api/projects, /api/agents and /api/audit-events, and the API's OpenAPI
+// document at /openapi.json. It turns HTTP into calls on the store and back; it holds
 // no state of its own.
 package httpapi
 
@@ -14,6 +15,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/openapi"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/secrets"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/store"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/ui"
@@ -71,6 +73,19 @@ type Config struct {
 	GatewayRateBurst int
 }
 
+// serveOpenAPI answers GET /openapi.json with the API's description; it
+// needs no key (it holds no tenant data).
+func serveOpenAPI(log *slog.Logger) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		doc, err := openapi.JSON()
+		if err != nil {
+			plainFamily.internalError(c, log, "openapi document", err)
+			return
+		}
+		c.Data(http.StatusOK, "application/json", doc)
+	}
+}
+
 // readyTimeout bounds the database ping of /readyz so a hung database makes
 // the probe fail rather than hang.
 const readyTimeout = 2 * time.Second
@@ -115,6 +130,7 @@ func newEngine(cfg Config) *gin.Engine {
 		}
 		c.JSON(http.StatusOK, gin.H{"status": "ok"})
 	})
+	r.GET(openapi.Path, serveOpenAPI(cfg.Logger))
 
 	// the status page is static: it holds no data and needs no key (its
 	// script sends the key the user signs in with to /api)
