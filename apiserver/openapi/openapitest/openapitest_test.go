@@ -21,6 +21,7 @@ func connection() map[string]any {
 		"serverImplementation": map[string]any{"name": "Example MCP", "version": "1.0.0"},
 		"protocolVersion":      "2025-06-18", "lastErrorKind": nil, "toolCount": 1, "toolsHash": nil,
 		"toolsChangedAt": nil, "approvedToolsHash": nil, "toolsDrift": false,
+		"headerNames": []string{}, "oauth2": nil, "tls": nil,
 		"createdAt": "2026-01-10T14:00:00.000Z", "updatedAt": "2026-03-25T12:00:00.000Z",
 	}
 }
@@ -86,7 +87,7 @@ func TestCheckAccepts(t *testing.T) {
 	}
 	for name, e := range map[string]exchange{
 		"get":                {method: "GET", path: connPath, key: "k", status: 200, body: connection()},
-		"issue 12 fields":    {method: "GET", path: connPath, key: "k", status: 200, body: with(with(with(connection(), "headerNames", []string{"X-Tenant"}), "oauth2", nil), "tls", map[string]any{"caBundle": nil, "clientCertificate": nil, "clientKeySet": false})},
+		"upstream auth":      {method: "GET", path: connPath, key: "k", status: 200, body: with(with(with(connection(), "headerNames", []string{"X-Tenant"}), "oauth2", nil), "tls", map[string]any{"caBundle": nil, "clientCertificate": nil, "clientKeySet": false})},
 		"not found":          {method: "GET", path: connPath, key: "k", status: 404, body: map[string]any{"error": "MCP connection not found"}},
 		"created":            {method: "POST", path: "/api/mcp-connections", key: "k", reqBody: `{"name":"a","serverUrl":"https://x.example"}`, status: 201, header: location, body: connection()},
 		"refused request":    {method: "POST", path: "/api/mcp-connections", key: "k", reqBody: `{"name":"a","serverUrl":"https://x.example","color":"red"}`, status: 400, body: map[string]any{"error": `unknown field "color"`}},
