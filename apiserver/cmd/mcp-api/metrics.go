@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -112,11 +113,14 @@ func serveMetrics(cfg metricsConfig, st *store.Store, log *slog.Logger) (*metric
 	return m, s, nil
 }
 
-// close stops serving the metrics; s may be nil.
-func (s *metricsServer) close(ctx context.Context) {
+// close stops serving the metrics, and logs why they had stopped if it was
+// not this; s may be nil.
+func (s *metricsServer) close(ctx context.Context, log *slog.Logger) {
 	if s == nil {
 		return
 	}
 	_ = s.srv.Shutdown(ctx)
-	<-s.served
+	if err := <-s.served; !errors.Is(err, http.ErrServerClosed) {
+		log.Warn("the metrics listener had stopped serving", "error", err.Error())
+	}
 }

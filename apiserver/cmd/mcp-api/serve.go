@@ -155,7 +155,7 @@ func serve(ctx context.Context, c *cli, cfg serveConfig) error {
 		return err
 	}
 	// Scrapes go on while the API drains, so the last figures are seen.
-	defer metricsSrv.close(context.Background())
+	defer metricsSrv.close(context.Background(), c.log)
 	obs := observersOf(m)
 
 	chk, err := newCheckers(cfg.checks, st, cfg.keyring, cfg.stdioCommands, obs.checks, c.log)
