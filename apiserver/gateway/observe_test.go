@@ -115,7 +115,9 @@ func TestCallsAreCountedAndTraced(t *testing.T) {
 		}
 		if l["msg"] == "gateway call" {
 			rid, _ := l[reqid.Attr].(string)
-			got = append(got, rid+" "+l["endpoint"].(string)+" "+l["outcome"].(string))
+			endpoint, _ := l["endpoint"].(string)
+			outcome, _ := l["outcome"].(string)
+			got = append(got, rid+" "+endpoint+" "+outcome)
 		}
 	}
 	want := []string{"call-server-ok server ok", "call-server-error server error", "call-agent-ok agent ok",
