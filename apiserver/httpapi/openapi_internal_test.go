@@ -28,7 +28,7 @@ func (everyChecker) CheckConnection(context.Context, uuid.UUID, uuid.UUID) (stor
 func (everyChecker) CheckServer(context.Context, uuid.UUID, string) (store.Server, error) {
 	return store.Server{}, nil
 }
-func (everyChecker) CheckServerInBackground(uuid.UUID, string) {}
+func (everyChecker) CheckServerInBackground(context.Context, uuid.UUID, string) {}
 
 // documentedOperations is "METHOD /path" for each operation of the OpenAPI document.
 func documentedOperations(t *testing.T) []string {

@@ -71,6 +71,9 @@ type Config struct {
 	// GatewayRateBurst is how many gateway requests an agent may send at
 	// once; below 1 it is GatewayRateLimit rounded up.
 	GatewayRateBurst int
+	// Metrics, when set, counts and times every request by route template,
+	// method and status code.
+	Metrics HTTPObserver
 }
 
 // serveOpenAPI answers GET /openapi.json with the API's description; it
@@ -109,6 +112,9 @@ func newEngine(cfg Config) *gin.Engine {
 	r.RedirectFixedPath = false
 	r.HandleMethodNotAllowed = true
 
+	if cfg.Metrics != nil {
+		r.Use(observeRequests(cfg.Metrics))
+	}
 	r.Use(requestID(), accessLog(cfg.Logger), recovery(cfg.Logger), limitBody(), checkQuery())
 	r.NoRoute(func(c *gin.Context) {
 		abortError(c, http.StatusNotFound, "no route for "+c.Request.Method+" "+c.Request.URL.Path)

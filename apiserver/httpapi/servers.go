@@ -22,7 +22,7 @@ type ServerChecker interface {
 	// CheckServer probes the server now and returns the stored result.
 	CheckServer(ctx context.Context, tenantID uuid.UUID, id string) (store.Server, error)
 	// CheckServerInBackground starts a probe of a new or changed server and returns at once.
-	CheckServerInBackground(tenantID uuid.UUID, id string)
+	CheckServerInBackground(ctx context.Context, tenantID uuid.UUID, id string)
 }
 
 // servers serves /api/mcp/servers.
@@ -159,7 +159,7 @@ func (h *servers) create(c *gin.Context) error {
 		return serverWriteError(err, req.ProjectID, req.Name)
 	}
 	if h.checker != nil {
-		h.checker.CheckServerInBackground(s.TenantID, s.ID)
+		h.checker.CheckServerInBackground(c.Request.Context(), s.TenantID, s.ID)
 	}
 	answerCreated(c, serversPath+"/"+s.ID, h.envelope(c, s))
 	return nil
@@ -396,7 +396,7 @@ func (h *servers) update(c *gin.Context) error {
 		return serverWriteError(serverKind.unknownHash(err, id, req.ApprovedToolsHash), final.ProjectID, final.Name)
 	}
 	if reprobe && h.checker != nil {
-		h.checker.CheckServerInBackground(s.TenantID, s.ID)
+		h.checker.CheckServerInBackground(c.Request.Context(), s.TenantID, s.ID)
 	}
 	h.answer(c, s)
 	return nil
