@@ -33,7 +33,7 @@ const (
 )
 
 // AuthTypes lists every valid AuthType.
-var AuthTypes = []AuthType{AuthBearer, AuthNone}
+var AuthTypes = []AuthType{AuthBearer, AuthNone, AuthOAuth2}
 
 // Valid reports whether a is one of AuthTypes.
 func (a AuthType) Valid() bool {
@@ -56,6 +56,7 @@ type Connection struct {
 	Capabilities         *Capabilities   `json:"capabilities"`
 	ServerImplementation *Implementation `json:"serverImplementation"`
 	CheckState
+	UpstreamAuth
 	CreatedAt Time `json:"createdAt"`
 	UpdatedAt Time `json:"updatedAt"`
 }
@@ -71,6 +72,7 @@ type CreateConnectionRequest struct {
 	// ApprovedToolsHash pins the catalog a person approved; it must be a
 	// toolsHash the record has had, so it cannot be set on create.
 	ApprovedToolsHash *string `json:"approvedToolsHash,omitempty"`
+	UpstreamAuthRequest
 }
 
 // UpdateConnectionRequest is the body of PATCH /api/mcp-connections/{id}.
@@ -82,6 +84,7 @@ type UpdateConnectionRequest struct {
 	BearerToken *string   `json:"bearerToken,omitempty"`
 	// ApprovedToolsHash must be a toolsHash the record has had; "" removes the approval.
 	ApprovedToolsHash *string `json:"approvedToolsHash,omitempty"`
+	UpstreamAuthRequest
 }
 
 // ConnectionList is one page of GET /api/mcp-connections.

@@ -85,8 +85,10 @@ type Server struct {
 	LastConnectedAt      *Time           `json:"lastConnectedAt"`
 	// GatewayURL is where agents reach a proxy server through the API
 	// (<public url>/mcp/servers/{id}); null for direct ones.
-	GatewayURL *string `json:"gatewayUrl"`
+	GatewayURL *string  `json:"gatewayUrl"`
+	AuthType   AuthType `json:"authType"`
 	CheckState
+	UpstreamAuth
 	CreatedAt Time `json:"createdAt"`
 	UpdatedAt Time `json:"updatedAt"`
 }
@@ -125,9 +127,12 @@ type CreateServerRequest struct {
 	// BearerToken is write-only, sent as "Authorization: Bearer <token>" to
 	// http and sse servers; forbidden for stdio.
 	BearerToken *string `json:"bearerToken,omitempty"`
+	// AuthType defaults to AuthBearer with a BearerToken, else AuthNone.
+	AuthType AuthType `json:"authType,omitempty"`
 	// ApprovedToolsHash pins the catalog a person approved; it must be a
 	// toolsHash the record has had, so it cannot be set on create.
 	ApprovedToolsHash *string `json:"approvedToolsHash,omitempty"`
+	UpstreamAuthRequest
 }
 
 // UpdateServerRequest is the body of PATCH /api/mcp/servers/{id}. Nil fields
@@ -145,6 +150,8 @@ type UpdateServerRequest struct {
 	// Args is a pointer so that an empty list (no arguments) can be sent.
 	Args        *[]string `json:"args,omitempty"`
 	BearerToken *string   `json:"bearerToken,omitempty"`
+	AuthType    *AuthType `json:"authType,omitempty"`
 	// ApprovedToolsHash must be a toolsHash the record has had; "" removes the approval.
 	ApprovedToolsHash *string `json:"approvedToolsHash,omitempty"`
+	UpstreamAuthRequest
 }
