@@ -28,12 +28,18 @@ type AuthType string
 const (
 	// AuthBearer sends "Authorization: Bearer <token>" to the MCP server.
 	AuthBearer AuthType = "bearer"
-	// AuthNone sends no credentials.
+	// AuthNone sends no credentials (beyond any extra headers).
 	AuthNone AuthType = "none"
 )
 
 // AuthTypes lists every valid AuthType.
 var AuthTypes = []AuthType{AuthBearer, AuthNone, AuthOAuth2}
+
+// SetsAuthorization reports whether a sends its own Authorization header,
+// which an extra header must then not replace.
+func (a AuthType) SetsAuthorization() bool {
+	return a == AuthBearer || a == AuthOAuth2
+}
 
 // Valid reports whether a is one of AuthTypes.
 func (a AuthType) Valid() bool {
@@ -55,8 +61,8 @@ type Connection struct {
 	// Capabilities and ServerImplementation are from the last passing check.
 	Capabilities         *Capabilities   `json:"capabilities"`
 	ServerImplementation *Implementation `json:"serverImplementation"`
-	CheckState
 	UpstreamAuth
+	CheckState
 	CreatedAt Time `json:"createdAt"`
 	UpdatedAt Time `json:"updatedAt"`
 }
@@ -69,10 +75,11 @@ type CreateConnectionRequest struct {
 	AuthType AuthType `json:"authType,omitempty"`
 	// BearerToken is required when AuthType is AuthBearer and forbidden otherwise.
 	BearerToken *string `json:"bearerToken,omitempty"`
+	// OAuth2 is required when AuthType is AuthOAuth2 and forbidden otherwise.
+	UpstreamAuthRequest
 	// ApprovedToolsHash pins the catalog a person approved; it must be a
 	// toolsHash the record has had, so it cannot be set on create.
 	ApprovedToolsHash *string `json:"approvedToolsHash,omitempty"`
-	UpstreamAuthRequest
 }
 
 // UpdateConnectionRequest is the body of PATCH /api/mcp-connections/{id}.
@@ -82,9 +89,9 @@ type UpdateConnectionRequest struct {
 	ServerURL   *string   `json:"serverUrl,omitempty"`
 	AuthType    *AuthType `json:"authType,omitempty"`
 	BearerToken *string   `json:"bearerToken,omitempty"`
+	UpstreamAuthRequest
 	// ApprovedToolsHash must be a toolsHash the record has had; "" removes the approval.
 	ApprovedToolsHash *string `json:"approvedToolsHash,omitempty"`
-	UpstreamAuthRequest
 }
 
 // ConnectionList is one page of GET /api/mcp-connections.

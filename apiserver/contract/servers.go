@@ -69,13 +69,15 @@ type Implementation struct {
 
 // Server is an MCP server record as the API returns it (seed mcp-server-get).
 type Server struct {
-	ID                   string          `json:"id"`
-	ProjectID            string          `json:"projectId"`
-	Name                 string          `json:"name"`
-	Description          *string         `json:"description"`
-	URL                  *string         `json:"url"`
-	TransportType        TransportType   `json:"transportType"`
-	ConnectionType       ConnectionType  `json:"connectionType"`
+	ID             string         `json:"id"`
+	ProjectID      string         `json:"projectId"`
+	Name           string         `json:"name"`
+	Description    *string        `json:"description"`
+	URL            *string        `json:"url"`
+	TransportType  TransportType  `json:"transportType"`
+	ConnectionType ConnectionType `json:"connectionType"`
+	// AuthType is always AuthNone for stdio servers.
+	AuthType             AuthType        `json:"authType"`
 	Command              *string         `json:"command"`
 	Args                 []string        `json:"args"`
 	Status               ServerStatus    `json:"status"`
@@ -85,10 +87,9 @@ type Server struct {
 	LastConnectedAt      *Time           `json:"lastConnectedAt"`
 	// GatewayURL is where agents reach a proxy server through the API
 	// (<public url>/mcp/servers/{id}); null for direct ones.
-	GatewayURL *string  `json:"gatewayUrl"`
-	AuthType   AuthType `json:"authType"`
-	CheckState
+	GatewayURL *string `json:"gatewayUrl"`
 	UpstreamAuth
+	CheckState
 	CreatedAt Time `json:"createdAt"`
 	UpdatedAt Time `json:"updatedAt"`
 }
@@ -124,21 +125,25 @@ type CreateServerRequest struct {
 	Command *string `json:"command,omitempty"`
 	// Args are passed to Command as they are (no shell); stdio only.
 	Args []string `json:"args,omitempty"`
+	// AuthType defaults to AuthBearer when BearerToken is given, else to
+	// AuthNone; stdio servers have AuthNone.
+	AuthType AuthType `json:"authType,omitempty"`
 	// BearerToken is write-only, sent as "Authorization: Bearer <token>" to
 	// http and sse servers; forbidden for stdio.
 	BearerToken *string `json:"bearerToken,omitempty"`
-	// AuthType defaults to AuthBearer with a BearerToken, else AuthNone.
-	AuthType AuthType `json:"authType,omitempty"`
+	// UpstreamAuthRequest is forbidden for stdio.
+	UpstreamAuthRequest
 	// ApprovedToolsHash pins the catalog a person approved; it must be a
 	// toolsHash the record has had, so it cannot be set on create.
 	ApprovedToolsHash *string `json:"approvedToolsHash,omitempty"`
-	UpstreamAuthRequest
 }
 
 // UpdateServerRequest is the body of PATCH /api/mcp/servers/{id}. Nil fields
 // are left unchanged. Changing transportType drops the fields the new
-// transport does not use (url, or command and args, and the bearer token
+// transport does not use (url, or command and args, and every credential
 // when switching to stdio). An empty description or bearerToken removes it.
+// A bearerToken without authType makes a server without one "bearer", and
+// removing it makes a bearer server "none".
 type UpdateServerRequest struct {
 	ProjectID      *string         `json:"projectId,omitempty"`
 	Name           *string         `json:"name,omitempty"`
@@ -149,9 +154,9 @@ type UpdateServerRequest struct {
 	Command        *string         `json:"command,omitempty"`
 	// Args is a pointer so that an empty list (no arguments) can be sent.
 	Args        *[]string `json:"args,omitempty"`
-	BearerToken *string   `json:"bearerToken,omitempty"`
 	AuthType    *AuthType `json:"authType,omitempty"`
+	BearerToken *string   `json:"bearerToken,omitempty"`
+	UpstreamAuthRequest
 	// ApprovedToolsHash must be a toolsHash the record has had; "" removes the approval.
 	ApprovedToolsHash *string `json:"approvedToolsHash,omitempty"`
-	UpstreamAuthRequest
 }

@@ -65,6 +65,10 @@ func (c *ConnectionChecker) ConnectionTarget(ctx context.Context, row store.Conn
 	return c.targetOf(ctx, row)
 }
 
+// ConnectionKey is probe.Target.Key of connection id: what is cached for
+// it (OAuth 2.0 access tokens) is kept under this key.
+func ConnectionKey(id uuid.UUID) string { return "conn:" + id.String() }
+
 // target is how to reach row's endpoint, or why it must not be reached (a
 // message for lastError and its kind).
 func (c *ConnectionChecker) target(ctx context.Context, row store.Connection) (probe.Target, contract.ErrorKind, string) {
@@ -73,6 +77,9 @@ func (c *ConnectionChecker) target(ctx context.Context, row store.Connection) (p
 		if msg := c.bearer(ctx, row, &target, row.TokenCiphertext, row.TokenKeyID, store.ConnectionTokenAAD(row.ID)); msg != "" {
 			return target, contract.ErrorAuth, msg
 		}
+	}
+	if msg := c.upstream(ctx, row, &target, row.AuthType, row.UpstreamAuth, store.ConnectionAuthAAD(row.ID), ConnectionKey(row.ID)); msg != "" {
+		return target, contract.ErrorAuth, msg
 	}
 	return target, "", ""
 }

@@ -113,6 +113,10 @@ func (c *ServerChecker) ServerTarget(ctx context.Context, row store.Server) (pro
 	return c.targetOf(ctx, row)
 }
 
+// ServerKey is probe.Target.Key of MCP server id: what is cached for it
+// (OAuth 2.0 access tokens) is kept under this key.
+func ServerKey(id string) string { return "server:" + id }
+
 // target is how to reach row's server, or why it must not be reached (a
 // message for lastError and its kind).
 func (c *ServerChecker) target(ctx context.Context, row store.Server) (probe.Target, contract.ErrorKind, string) {
@@ -142,6 +146,9 @@ func (c *ServerChecker) target(ctx context.Context, row store.Server) (probe.Tar
 			if msg := c.bearer(ctx, row, &t, row.TokenCiphertext, row.TokenKeyID, store.ServerTokenAAD(row.ID)); msg != "" {
 				return t, contract.ErrorAuth, msg
 			}
+		}
+		if msg := c.upstream(ctx, row, &t, row.AuthType, row.UpstreamAuth, store.ServerAuthAAD(row.ID), ServerKey(row.ID)); msg != "" {
+			return t, contract.ErrorAuth, msg
 		}
 	default:
 		return t, contract.ErrorUnreachable, fmt.Sprintf("unsupported transportType %q: use http, sse or stdio", row.TransportType)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"sync"
 	"testing"
 
@@ -91,7 +92,7 @@ func TestConcurrentCreateSameName(t *testing.T) {
 
 	var list contract.ConnectionList
 	newAPI(t, s).do("GET", "/api/mcp-connections?name=contended", nil).expect(t, http.StatusOK, &list)
-	if len(list.Data) != 1 || list.Data[0] != created[0] {
+	if len(list.Data) != 1 || !reflect.DeepEqual(list.Data[0], created[0]) {
 		t.Fatalf("stored %+v, want only %+v", list.Data, created[0])
 	}
 }

@@ -25,6 +25,9 @@ type connections struct {
 	keyring *secrets.Keyring
 	log     *slog.Logger
 	checker ConnectionChecker // nil: no health-check route
+	// allowLoopbackHTTP lets an oauth2.tokenUrl be http on a loopback
+	// host: the outbound policy allows private targets.
+	allowLoopbackHTTP bool
 }
 
 func (h *connections) register(g *gin.RouterGroup) {
@@ -60,6 +63,7 @@ func toConnection(c store.Connection) contract.Connection {
 		LastHealthCheckAt:    contract.TimePtr(c.LastHealthCheckAt),
 		Capabilities:         toCapabilities(c.Capabilities),
 		ServerImplementation: toImplementation(c.ServerName, c.ServerVersion),
+		UpstreamAuth:         toUpstreamAuth(c.UpstreamAuth),
 		CheckState:           toCheckState(c.CheckState),
 		CreatedAt:            contract.NewTime(c.CreatedAt),
 		UpdatedAt:            contract.NewTime(c.UpdatedAt),
@@ -70,6 +74,11 @@ func toConnection(c store.Connection) contract.Connection {
 func (h *connections) token(conn *store.Connection) secretField {
 	return secretField{keyring: h.keyring, what: "bearer token",
 		ciphertext: &conn.TokenCiphertext, keyID: &conn.TokenKeyID, aad: store.ConnectionTokenAAD(conn.ID)}
+}
+
+// upstream is the connection's upstream authentication beyond its token.
+func (h *connections) upstream(conn *store.Connection) upstreamAuth {
+	return upstreamAuth{keyring: h.keyring, row: &conn.UpstreamAuth, aad: store.ConnectionAuthAAD(conn.ID)}
 }
 
 // listConnectionsParams reads the query of GET /api/mcp-connections;
@@ -84,7 +93,7 @@ func listConnectionsParams(c *gin.Context) (p store.ListConnectionsParams, err e
 }
 
 func (h *connections) create(c *gin.Context) error {
-	req, err := decoded(c, validateCreateConnection)
+	req, err := decoded(c, h.validateCreate)
 	if err != nil {
 		return err
 	}
@@ -99,6 +108,9 @@ func (h *connections) create(c *gin.Context) error {
 			return err
 		}
 	}
+	if _, err := h.upstream(&conn).apply(req.UpstreamAuthRequest, req.AuthType, req.AuthType); err != nil {
+		return err
+	}
 	if err := h.store.CreateConnection(connectionKind.audited(c, "create", conn.ID), &conn); err != nil {
 		return connectionKind.nameTaken(err, &req.Name)
 	}
@@ -106,8 +118,8 @@ func (h *connections) create(c *gin.Context) error {
 	return nil
 }
 
-// validateCreateConnection fills in the default authType and checks the request.
-func validateCreateConnection(req *contract.CreateConnectionRequest) error {
+// validateCreate fills in the default authType and checks the request.
+func (h *connections) validateCreate(req *contract.CreateConnectionRequest) error {
 	if req.AuthType == "" {
 		req.AuthType = contract.AuthNone
 	}
@@ -118,19 +130,24 @@ func validateCreateConnection(req *contract.CreateConnectionRequest) error {
 		optional(req.BearerToken, checkToken),
 		requireTokenForBearer(req.AuthType, req.BearerToken),
 		forbidTokenWithNone(req.AuthType, req.BearerToken),
+		forbidTokenWithOAuth2(req.AuthType, req.BearerToken),
+		checkUpstreamAuth(req.UpstreamAuthRequest, req.AuthType, h.allowLoopbackHTTP),
 		optional(req.ApprovedToolsHash, refuseApprovalOnCreate),
 	)
 }
 
-// validateUpdateConnection checks what can be checked without the stored
-// row; applyUpdate checks the rest.
-func validateUpdateConnection(req *contract.UpdateConnectionRequest) error {
+// validateUpdate checks what can be checked without the stored row;
+// applyUpdate checks the rest (Authorization among the headers against the
+// auth type the record ends with, too).
+func (h *connections) validateUpdate(req *contract.UpdateConnectionRequest) error {
 	return firstError(
 		optional(req.Name, checkName),
 		optional(req.ServerURL, checkConnectionURL),
 		optional(req.AuthType, checkAuthType),
 		optional(req.BearerToken, checkToken),
 		optional(req.AuthType, func(a contract.AuthType) error { return forbidTokenWithNone(a, req.BearerToken) }),
+		optional(req.AuthType, func(a contract.AuthType) error { return forbidTokenWithOAuth2(a, req.BearerToken) }),
+		checkUpstreamAuth(req.UpstreamAuthRequest, contract.AuthNone, h.allowLoopbackHTTP),
 		optional(req.ApprovedToolsHash, checkApprovedHash),
 	)
 }
@@ -165,8 +182,17 @@ func forbidTokenWithNone(a contract.AuthType, token *string) error {
 
 var errTokenWithNone = badRequest(`bearerToken must not be set when authType is "none"; set authType to "bearer" or remove bearerToken`)
 
+func forbidTokenWithOAuth2(a contract.AuthType, token *string) error {
+	if a == contract.AuthOAuth2 && token != nil {
+		return errTokenWithOAuth2
+	}
+	return nil
+}
+
+var errTokenWithOAuth2 = badRequest(`bearerToken must not be set when authType is "oauth2", which fetches its own access token; remove bearerToken`)
+
 func (h *connections) update(c *gin.Context) error {
-	id, req, err := onRecordRequest(c, connectionKind.kind, validateUpdateConnection)
+	id, req, err := onRecordRequest(c, connectionKind.kind, h.validateUpdate)
 	if err != nil {
 		return err
 	}
@@ -204,9 +230,9 @@ func (h *connections) applyUpdate(cur *store.Connection, req *contract.UpdateCon
 	}
 	token := h.token(cur)
 	switch to {
-	case contract.AuthNone:
+	case contract.AuthNone, contract.AuthOAuth2:
 		if req.BearerToken != nil {
-			return badRequest(`bearerToken must not be set while authType is "none"; also set authType to "bearer"`)
+			return badRequest(`bearerToken must not be set while authType is %q; also set authType to "bearer"`, to)
 		}
 		token.clear()
 	case contract.AuthBearer:
@@ -222,6 +248,13 @@ func (h *connections) applyUpdate(cur *store.Connection, req *contract.UpdateCon
 			}
 			endpointChanged = true
 		}
+	}
+	authChanged, err := h.upstream(cur).apply(req.UpstreamAuthRequest, from, to)
+	if err != nil {
+		return err
+	}
+	if authChanged {
+		endpointChanged = true
 	}
 	if to != from {
 		cur.AuthType = string(to)

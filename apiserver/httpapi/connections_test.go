@@ -50,16 +50,17 @@ func TestConnectionLifecycle(t *testing.T) {
 	want := contract.Connection{
 		ID: created.ID, TenantID: s.TenantID.String(), Name: "Order Management System",
 		ServerURL: "https://mcp.example.com/oms", AuthType: contract.AuthBearer, Status: contract.ConnectionUnknown,
-		CreatedAt: created.CreatedAt, UpdatedAt: created.UpdatedAt,
+		UpstreamAuth: contract.UpstreamAuth{HeaderNames: []string{}},
+		CreatedAt:    created.CreatedAt, UpdatedAt: created.UpdatedAt,
 	}
-	if created != want {
+	if !reflect.DeepEqual(created, want) {
 		t.Errorf("created = %+v, want %+v", created, want)
 	}
 	if created.CreatedAt.Before(before) || !created.UpdatedAt.Equal(created.CreatedAt.Time) {
 		t.Errorf("timestamps: createdAt %v updatedAt %v", created.CreatedAt, created.UpdatedAt)
 	}
 	// the seed's nullable fields are present as null, not omitted
-	for _, field := range []string{`"instructions":null`, `"lastError":null`, `"lastHealthCheckAt":null`} {
+	for _, field := range []string{`"instructions":null`, `"lastError":null`, `"lastHealthCheckAt":null`, `"headerNames":[]`, `"oauth2":null`, `"tls":null`} {
 		if !strings.Contains(string(resp.body), field) {
 			t.Errorf("create response lacks %s: %s", field, resp.body)
 		}
@@ -67,13 +68,13 @@ func TestConnectionLifecycle(t *testing.T) {
 
 	var got contract.Connection
 	a.do("GET", "/api/mcp-connections/"+created.ID, nil).expect(t, http.StatusOK, &got)
-	if got != created {
+	if !reflect.DeepEqual(got, created) {
 		t.Errorf("GET = %+v, want %+v", got, created)
 	}
 
 	var list contract.ConnectionList
 	a.do("GET", "/api/mcp-connections", nil).expect(t, http.StatusOK, &list)
-	if len(list.Data) != 1 || list.Data[0] != created || list.NextCursor != nil {
+	if len(list.Data) != 1 || !reflect.DeepEqual(list.Data[0], created) || list.NextCursor != nil {
 		t.Errorf("list = %+v", list)
 	}
 
@@ -132,7 +133,7 @@ func TestCreateRejectsBadInput(t *testing.T) {
 		{"relative url", `{"name":"n","serverUrl":"/mcp"}`, "serverUrl must be an absolute http or https URL"},
 		{"ftp url", `{"name":"n","serverUrl":"ftp://mcp.example.com"}`, "serverUrl must be an absolute http or https URL"},
 		{"url with credentials", `{"name":"n","serverUrl":"https://u:p@mcp.example.com"}`, "serverUrl must not carry credentials"},
-		{"bad authType", `{` + valid + `,"authType":"basic"}`, `authType must be one of "bearer", "none", got "basic"`},
+		{"bad authType", `{` + valid + `,"authType":"basic"}`, `authType must be one of "bearer", "none", "oauth2", got "basic"`},
 		{"bearer without token", `{` + valid + `,"authType":"bearer"}`, `bearerToken is required when authType is "bearer"`},
 		{"token with none", `{` + valid + `,"authType":"none","bearerToken":"t"}`, `bearerToken must not be set when authType is "none"`},
 		{"token with default none", `{` + valid + `,"bearerToken":"t"}`, `bearerToken must not be set when authType is "none"`},
@@ -188,7 +189,7 @@ func TestTenantIsolation(t *testing.T) {
 
 	var still contract.Connection
 	b.do("GET", path, nil).expect(t, http.StatusOK, &still)
-	if still != theirs {
+	if !reflect.DeepEqual(still, theirs) {
 		t.Fatalf("other tenant's connection changed: %+v, was %+v", still, theirs)
 	}
 }
@@ -311,7 +312,7 @@ func TestPatchSemantics(t *testing.T) {
 			status: 400, wantErr: "name must not be empty", wantAuth: "none"},
 		{name: "bad authType",
 			start: map[string]any{}, patch: `{"authType":"oauth"}`,
-			status: 400, wantErr: `authType must be one of "bearer", "none", got "oauth"`, wantAuth: "none"},
+			status: 400, wantErr: `authType must be one of "bearer", "none", "oauth2", got "oauth"`, wantAuth: "none"},
 		{name: "unknown field",
 			start: map[string]any{}, patch: `{"status":"active"}`,
 			status: 400, wantErr: `unknown field "status"`, wantAuth: "none"},

@@ -31,6 +31,9 @@ type Config struct {
 	// ServerChecker, when set, enables POST /api/mcp/servers/{id}/connect and
 	// probes new and changed MCP servers in the background.
 	ServerChecker ServerChecker
+	// AllowPrivateTargets is the outbound policy's (netguard.AllowPrivateEnv):
+	// when set, an oauth2.tokenUrl may be plain http on a loopback host.
+	AllowPrivateTargets bool
 	// StdioCommands are the programs stdio MCP servers may run
 	// (health.StdioCommandsEnv); empty disables stdio servers.
 	StdioCommands []string
@@ -132,11 +135,11 @@ func newEngine(cfg Config) *gin.Engine {
 	if l := newRateLimiter(cfg.RateLimit, cfg.RateBurst); l != nil {
 		api.Use(limitRate(l))
 	}
-	(&connections{store: cfg.Store, keyring: cfg.Keyring, log: cfg.Logger, checker: cfg.ConnectionChecker}).
-		register(api.Group("/mcp-connections"))
+	(&connections{store: cfg.Store, keyring: cfg.Keyring, log: cfg.Logger, checker: cfg.ConnectionChecker,
+		allowLoopbackHTTP: cfg.AllowPrivateTargets}).register(api.Group("/mcp-connections"))
 	public := publicURL(strings.TrimRight(cfg.PublicURL, "/"))
 	(&servers{store: cfg.Store, keyring: cfg.Keyring, log: cfg.Logger, checker: cfg.ServerChecker, commands: cfg.StdioCommands,
-		publicURL: public}).register(api.Group("/mcp/servers"))
+		publicURL: public, allowLoopbackHTTP: cfg.AllowPrivateTargets}).register(api.Group("/mcp/servers"))
 	(&projects{store: cfg.Store, log: cfg.Logger}).register(api.Group("/projects"))
 	(&agents{store: cfg.Store, log: cfg.Logger, publicURL: public}).register(api.Group("/agents"))
 	(&auditEvents{store: cfg.Store, log: cfg.Logger}).register(api.Group("/audit-events"))

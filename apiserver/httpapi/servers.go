@@ -34,6 +34,9 @@ type servers struct {
 	commands []string      // the stdio allowlist; empty disables stdio
 	// publicURL is the base of the servers' gateway URLs.
 	publicURL publicURL
+	// allowLoopbackHTTP lets an oauth2.tokenUrl be http on a loopback
+	// host: the outbound policy allows private targets.
+	allowLoopbackHTTP bool
 }
 
 func (h *servers) register(g *gin.RouterGroup) {
@@ -61,6 +64,7 @@ func (h *servers) toServer(c *gin.Context, s store.Server) contract.Server {
 		URL:                  s.URL,
 		TransportType:        contract.TransportType(s.TransportType),
 		ConnectionType:       contract.ConnectionType(s.ConnectionType),
+		AuthType:             contract.AuthType(s.AuthType),
 		Command:              s.Command,
 		Status:               contract.ServerStatus(s.Status),
 		Capabilities:         toCapabilities(s.Capabilities),
@@ -68,6 +72,7 @@ func (h *servers) toServer(c *gin.Context, s store.Server) contract.Server {
 		LastError:            s.LastError,
 		LastConnectedAt:      contract.TimePtr(s.LastConnectedAt),
 		GatewayURL:           h.publicURL.serverGatewayURL(c, s.ID, s.ConnectionType),
+		UpstreamAuth:         toUpstreamAuth(s.UpstreamAuth),
 		CreatedAt:            contract.NewTime(s.CreatedAt),
 		CheckState:           toCheckState(s.CheckState),
 		UpdatedAt:            contract.NewTime(s.UpdatedAt),
@@ -89,6 +94,11 @@ func storedArgs(args []string) []string {
 func (h *servers) token(s *store.Server) secretField {
 	return secretField{keyring: h.keyring, what: "bearer token",
 		ciphertext: &s.TokenCiphertext, keyID: &s.TokenKeyID, aad: store.ServerTokenAAD(s.ID)}
+}
+
+// upstream is the server's upstream authentication beyond its token.
+func (h *servers) upstream(s *store.Server) upstreamAuth {
+	return upstreamAuth{keyring: h.keyring, row: &s.UpstreamAuth, aad: store.ServerAuthAAD(s.ID)}
 }
 
 // answer answers one server with 200.
@@ -131,6 +141,7 @@ func (h *servers) create(c *gin.Context) error {
 		URL:            req.URL,
 		TransportType:  string(req.TransportType),
 		ConnectionType: string(req.ConnectionType),
+		AuthType:       string(req.AuthType),
 		Command:        req.Command,
 	}
 	if req.TransportType == contract.TransportStdio {
@@ -140,6 +151,9 @@ func (h *servers) create(c *gin.Context) error {
 		if err := h.token(&s).set(*req.BearerToken); err != nil {
 			return err
 		}
+	}
+	if _, err := h.upstream(&s).apply(req.UpstreamAuthRequest, req.AuthType, req.AuthType); err != nil {
+		return err
 	}
 	if err := h.store.CreateServer(serverKind.audited(c, "create", s.ID), &s); err != nil {
 		return serverWriteError(err, req.ProjectID, req.Name)
@@ -162,6 +176,12 @@ func (h *servers) validateCreate(req *contract.CreateServerRequest) error {
 	if req.ConnectionType == "" {
 		req.ConnectionType = contract.ConnectionDirect
 	}
+	if req.AuthType == "" {
+		req.AuthType = contract.AuthNone
+		if req.BearerToken != nil {
+			req.AuthType = contract.AuthBearer
+		}
+	}
 	return firstError(
 		optional(req.BearerToken, requireNonEmptyToken),
 		requireProjectID(req.ProjectID),
@@ -175,6 +195,11 @@ func (h *servers) validateCreate(req *contract.CreateServerRequest) error {
 		optional(req.Command, h.checkCommand),
 		checkArgs(req.Args),
 		optional(req.BearerToken, checkServerToken),
+		checkAuthType(req.AuthType),
+		requireTokenForBearer(req.AuthType, req.BearerToken),
+		forbidTokenWithNone(req.AuthType, req.BearerToken),
+		forbidTokenWithOAuth2(req.AuthType, req.BearerToken),
+		checkUpstreamAuth(req.UpstreamAuthRequest, req.AuthType, h.allowLoopbackHTTP),
 		optional(req.ApprovedToolsHash, refuseApprovalOnCreate),
 	)
 }
@@ -194,8 +219,20 @@ func (h *servers) validateUpdate(req *contract.UpdateServerRequest) error {
 		optional(req.Args, checkArgs),
 		optional(req.BearerToken, checkServerToken),
 		optional(req.TransportType, checkTransport),
+		optional(req.AuthType, checkAuthType),
+		optional(req.AuthType, func(a contract.AuthType) error { return forbidTokenWithNone(a, nonEmptyToken(req.BearerToken)) }),
+		optional(req.AuthType, func(a contract.AuthType) error { return forbidTokenWithOAuth2(a, nonEmptyToken(req.BearerToken)) }),
+		checkUpstreamAuth(req.UpstreamAuthRequest, contract.AuthNone, h.allowLoopbackHTTP),
 		optional(req.ApprovedToolsHash, checkApprovedHash),
 	)
+}
+
+// nonEmptyToken is a PATCH's bearerToken when it sets one; "" removes it.
+func nonEmptyToken(token *string) *string {
+	if token == nil || *token == "" {
+		return nil
+	}
+	return token
 }
 
 // transportRules checks the fields a create request's transport needs and forbids.
@@ -209,6 +246,10 @@ func (h *servers) transportRules(req *contract.CreateServerRequest) error {
 			return errURLWithStdio
 		case req.BearerToken != nil:
 			return errTokenWithStdio
+		case req.AuthType != contract.AuthNone:
+			return errAuthWithStdio
+		case req.Headers != nil || req.OAuth2 != nil || req.TLS != nil:
+			return forbidAuthWith(req.UpstreamAuthRequest, stdioNoCredentials)
 		case req.Command == nil:
 			return badRequest(`command is required when transportType is "stdio": the program to run, such as %q`, h.exampleCommand())
 		}
@@ -228,7 +269,10 @@ func (h *servers) transportRules(req *contract.CreateServerRequest) error {
 var (
 	errURLWithStdio   = badRequest(`url must not be set when transportType is "stdio"; a stdio server is started from command and args`)
 	errTokenWithStdio = badRequest(`bearerToken must not be set when transportType is "stdio"; it is only sent to http and sse servers`)
-	errStdioDisabled  = badRequest(`transportType "stdio" is disabled on this API server: the operator enables it by listing the allowed programs, comma-separated, in %s`, health.StdioCommandsEnv)
+	// stdioNoCredentials ends the refusal of a credential on a stdio server.
+	stdioNoCredentials = `when transportType is "stdio"; credentials are only sent to http and sse servers`
+	errAuthWithStdio   = badRequest(`authType must be "none" when transportType is "stdio"; credentials are only sent to http and sse servers`)
+	errStdioDisabled   = badRequest(`transportType "stdio" is disabled on this API server: the operator enables it by listing the allowed programs, comma-separated, in %s`, health.StdioCommandsEnv)
 )
 
 func commandWithoutStdio(field string, t contract.TransportType) error {
@@ -391,12 +435,18 @@ func (h *servers) applyUpdate(cur *store.Server, req *contract.UpdateServerReque
 			return false, errURLWithStdio
 		case req.BearerToken != nil && *req.BearerToken != "":
 			return false, errTokenWithStdio
+		case req.AuthType != nil && *req.AuthType != contract.AuthNone:
+			return false, errAuthWithStdio
+		case req.Headers != nil || req.OAuth2 != nil || req.TLS != nil:
+			return false, forbidAuthWith(req.UpstreamAuthRequest, stdioNoCredentials)
 		case from != contract.TransportStdio && req.Command == nil:
 			return false, badRequest(`command is required when changing transportType to "stdio": the program to run, such as %q`, h.exampleCommand())
 		}
 		if from != contract.TransportStdio {
 			cur.URL = nil
 			token.clear()
+			h.upstream(cur).clear()
+			cur.AuthType = string(contract.AuthNone)
 			cur.Args = storedArgs(nil)
 		}
 		if req.Command != nil && (cur.Command == nil || *cur.Command != *req.Command) {
@@ -421,20 +471,11 @@ func (h *servers) applyUpdate(cur *store.Server, req *contract.UpdateServerReque
 			cur.URL = req.URL
 			changed = true
 		}
-		if req.BearerToken != nil {
-			switch {
-			case *req.BearerToken == "":
-				if token.isSet() {
-					token.clear()
-					changed = true
-				}
-			case !token.is(*req.BearerToken):
-				if err := token.set(*req.BearerToken); err != nil {
-					return false, err
-				}
-				changed = true
-			}
+		authChanged, err := h.applyAuth(cur, req)
+		if err != nil {
+			return false, err
 		}
+		changed = changed || authChanged
 	}
 	cur.TransportType = string(to)
 
@@ -453,6 +494,49 @@ func (h *servers) applyUpdate(cur *store.Server, req *contract.UpdateServerReque
 	cur.Status = string(contract.ServerConnecting)
 	cur.DueNow = true
 	return true, nil
+}
+
+// applyAuth applies a validated PATCH's authType, bearerToken and upstream
+// authentication to an http or sse server and reports whether that changed
+// what the API sends it. Without an authType, a bearerToken makes a server
+// that has none "bearer", and removing it ("") makes a bearer server "none".
+func (h *servers) applyAuth(cur *store.Server, req *contract.UpdateServerRequest) (changed bool, err error) {
+	from := contract.AuthType(cur.AuthType)
+	to := from
+	switch {
+	case req.AuthType != nil:
+		to = *req.AuthType
+	case req.BearerToken != nil && *req.BearerToken != "" && from == contract.AuthNone:
+		to = contract.AuthBearer
+	case req.BearerToken != nil && *req.BearerToken == "" && from == contract.AuthBearer:
+		to = contract.AuthNone
+	}
+	token := h.token(cur)
+	switch to {
+	case contract.AuthBearer:
+		switch {
+		case req.BearerToken != nil && *req.BearerToken == "":
+			return false, badRequest(`bearerToken must not be empty when authType is "bearer"; to remove the token, set authType to "none"`)
+		case req.BearerToken == nil && from != contract.AuthBearer:
+			return false, badRequest(`bearerToken is required when changing authType to "bearer"`)
+		case req.BearerToken != nil && !token.is(*req.BearerToken):
+			if err := token.set(*req.BearerToken); err != nil {
+				return false, err
+			}
+			changed = true
+		}
+	default:
+		if req.BearerToken != nil && *req.BearerToken != "" {
+			return false, badRequest(`bearerToken must not be set while authType is %q; also set authType to "bearer"`, to)
+		}
+		token.clear()
+	}
+	authChanged, err := h.upstream(cur).apply(req.UpstreamAuthRequest, from, to)
+	if err != nil {
+		return false, err
+	}
+	cur.AuthType = string(to)
+	return changed || authChanged || to != from, nil
 }
 
 // disconnect marks the server disconnected, which the scheduler leaves

@@ -36,8 +36,12 @@ var checkStateFields = []string{"approvedToolsHash", "lastErrorKind", "protocolV
 // gatewayFields are the keys SPEC §10 adds to servers.
 var gatewayFields = []string{"gatewayUrl"}
 
-// serverFields are all the keys of a server object: the seed's, §8's and §10's.
-var serverFields = slices.Sorted(slices.Values(slices.Concat(seedFields, checkStateFields, gatewayFields)))
+// upstreamAuthFields are the keys SPEC §9 adds to both checked kinds
+// (servers gain authType too).
+var upstreamAuthFields = []string{"headerNames", "oauth2", "tls"}
+
+// serverFields are all the keys of a server object: the seed's, §8's, §9's and §10's.
+var serverFields = slices.Sorted(slices.Values(slices.Concat(seedFields, checkStateFields, upstreamAuthFields, []string{"authType"}, gatewayFields)))
 
 func (a *api) createServer(req map[string]any) contract.Server {
 	a.t.Helper()
@@ -118,10 +122,10 @@ func TestServerLifecycle(t *testing.T) {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	if !slices.Equal(keys, serverFields) {
-		t.Errorf("server keys = %v, want the seed's and SPEC §8's and §10's %v", keys, serverFields)
+	if !slices.Equal(keys, serverFields) || string(raw.Server["headerNames"]) != "[]" {
+		t.Errorf("server keys = %v, want the seed's and SPEC §8's, §9's and §10's %v", keys, serverFields)
 	}
-	for _, null := range []string{"command", "args", "capabilities", "serverImplementation", "lastError", "lastConnectedAt"} {
+	for _, null := range []string{"command", "args", "capabilities", "serverImplementation", "lastError", "lastConnectedAt", "oauth2", "tls"} {
 		if string(raw.Server[null]) != "null" {
 			t.Errorf("%s = %s, want null", null, raw.Server[null])
 		}
@@ -132,6 +136,7 @@ func TestServerLifecycle(t *testing.T) {
 	want := contract.Server{
 		ID: s.ID, ProjectID: p.ID, Name: "Production Server", Description: ptr("Main production MCP server"),
 		URL: ptr("https://mcp-server.example.com"), TransportType: contract.TransportHTTP, ConnectionType: contract.ConnectionProxy,
+		AuthType: contract.AuthBearer, UpstreamAuth: contract.UpstreamAuth{HeaderNames: []string{}},
 		Status: contract.ServerConnecting, GatewayURL: ptr(a.base + "/mcp/servers/" + s.ID), CreatedAt: s.CreatedAt, UpdatedAt: s.CreatedAt,
 	}
 	if !created.Success || !serverIDShape.MatchString(s.ID) || !reflect.DeepEqual(s, want) || s.CreatedAt.Before(before) {

@@ -20,6 +20,7 @@ type Connection struct {
 	ServerURL string `db:"server_url"`
 	AuthType  string `db:"auth_type"`
 	SealedToken
+	UpstreamAuth
 	// LastHealthCheckAt is when the last check, passing or not, was stored.
 	LastHealthCheckAt *time.Time `db:"last_health_check_at"`
 	Timestamps
@@ -41,7 +42,7 @@ func ConnectionTokenAAD(id uuid.UUID) []byte {
 	return []byte("mcp_connections:" + id.String())
 }
 
-const connectionColumns = `id, tenant_id, name, server_url, auth_type, ` + sealedTokenColumns + `,
+const connectionColumns = `id, tenant_id, name, server_url, auth_type, ` + sealedTokenColumns + `, ` + upstreamAuthColumns + `,
 	last_health_check_at, ` + timestampColumns + `, ` + healthColumns
 
 // getConnectionQuery is prepared: GET /api/mcp-connections/{id} runs it on
@@ -51,7 +52,8 @@ const getConnectionQuery = `SELECT ` + connectionColumns + ` FROM mcp_connection
 
 // connections are the rows of mcp_connections.
 var connections = kind[Connection, Connection]{table: "mcp_connections", noun: "connection", columns: connectionColumns,
-	idType: "uuid", set: assign("name", "server_url", "auth_type", "token_ciphertext", "token_key_id", "status",
+	idType: "uuid", set: assign("name", "server_url", "auth_type", "token_ciphertext", "token_key_id", "upstream_auth",
+		"auth_secrets_ciphertext", "auth_secrets_key_id", "status",
 		"instructions", "last_error") + `,
 				last_health_check_at = date_trunc('milliseconds', CAST(:last_health_check_at AS timestamptz)),
 				` + assign("capabilities", "server_name", "server_version") + checkedSetSQL,
@@ -59,7 +61,7 @@ var connections = kind[Connection, Connection]{table: "mcp_connections", noun: "
 	refused: (*Store).connectionError}
 
 // CreateConnection inserts c. The caller sets ID, TenantID, Name, ServerURL,
-// AuthType and the token fields; the store sets Status to "unknown", clears
+// AuthType, the token fields and UpstreamAuth; the store sets Status to "unknown", clears
 // the health fields, makes the row due for a check and fills the stored
 // values back into c. ErrNameTaken: the tenant already has a connection with
 // that name; ErrNotFound: the tenant does not exist.
@@ -69,9 +71,9 @@ func (s *Store) CreateConnection(ctx context.Context, c *Connection) error {
 	}
 	return connections.create(ctx, s, c, `
 		INSERT INTO mcp_connections (id, tenant_id, name, server_url, auth_type, token_ciphertext, token_key_id,
-			status, next_check_at, created_at, updated_at)
+			upstream_auth, auth_secrets_ciphertext, auth_secrets_key_id, status, next_check_at, created_at, updated_at)
 		VALUES (:id, :tenant_id, :name, :server_url, :auth_type, :token_ciphertext, :token_key_id,
-			'unknown', date_trunc('milliseconds', now()), date_trunc('milliseconds', now()), date_trunc('milliseconds', now()))`,
+			:upstream_auth, :auth_secrets_ciphertext, :auth_secrets_key_id, 'unknown', date_trunc('milliseconds', now()), date_trunc('milliseconds', now()), date_trunc('milliseconds', now()))`,
 		*c)
 }
 
@@ -124,21 +126,24 @@ func (s *Store) DeleteConnection(ctx context.Context, tenantID, id uuid.UUID) er
 	return s.deleteByID(ctx, "delete connection", "mcp_connections", tenantID, id)
 }
 
-// ReencryptConnectionTokens calls fn for every stored connection token,
-// across all tenants, and
+// ReencryptConnectionSecrets calls fn for every stored connection token and
+// every sealed AuthSecrets (aad says which: ConnectionTokenAAD or
+// ConnectionAuthAAD), across all tenants, and
 // stores what fn returns whenever the key id changes; it returns how many rows
 // it changed. Rows are handled in batches of their own transactions, so a
 // large table is never locked at once; on error the batches already done stay
 // done and their count is returned with the error.
-func (s *Store) ReencryptConnectionTokens(ctx context.Context, fn func(id uuid.UUID, ciphertext []byte, keyID string) ([]byte, string, error)) (int, error) {
-	return s.reencrypt(ctx, "mcp_connections", "connection", uuid.Nil.String(),
-		func(id string, ciphertext []byte, keyID string) ([]byte, string, error) {
+func (s *Store) ReencryptConnectionSecrets(ctx context.Context, fn func(aad []byte, ciphertext []byte, keyID string) ([]byte, string, error)) (int, error) {
+	return s.reencryptAll(ctx, "mcp_connections", "connection", uuid.Nil.String(), []sealedColumns{
+		{what: "token", ciphertext: "token_ciphertext", keyID: "token_key_id", aad: func(id string) ([]byte, error) {
 			parsed, err := uuid.Parse(id)
-			if err != nil {
-				return nil, "", err
-			}
-			return fn(parsed, ciphertext, keyID)
-		})
+			return ConnectionTokenAAD(parsed), err
+		}},
+		{what: "auth secrets", ciphertext: "auth_secrets_ciphertext", keyID: "auth_secrets_key_id", aad: func(id string) ([]byte, error) {
+			parsed, err := uuid.Parse(id)
+			return ConnectionAuthAAD(parsed), err
+		}},
+	}, fn)
 }
 
 // ClaimDueConnections takes up to limit connections, across all tenants,
@@ -178,8 +183,8 @@ func (s *Store) ClaimDueConnections(ctx context.Context, limit int, lease time.D
 // last_error (cleared on a pass), instructions (replaced on a pass, kept on
 // a failure), last_health_check_at and updated_at set to the database's
 // current time, and the next check due interval later. It returns the
-// stored row. The result is stored only if c's server URL, auth type and
-// token are still those of the row; otherwise it returns the current row
+// stored row. The result is stored only if c's server URL, auth type,
+// token and upstream auth are still those of the row; otherwise it returns the current row
 // and ErrChanged. ErrNotFound: the row is gone.
 func (s *Store) RecordConnectionCheck(ctx context.Context, c Connection, r CheckResult, interval time.Duration) (Connection, error) {
 	return recordOne(ctx, s.RecordConnectionChecks, Check[Connection]{Record: c, Result: r}, interval)
@@ -206,7 +211,7 @@ var connectionChecks = checkedKind[Connection, Connection]{records: ConnectionRe
 			AND m.server_url = r.server_url
 			AND m.auth_type = r.auth_type`}),
 	row: func(c Connection) checkedRow {
-		return checkedRow{id: c.ID.String(), tenantID: c.TenantID, token: c.TokenCiphertext, state: c.CheckState}
+		return checkedRow{id: c.ID.String(), tenantID: c.TenantID, token: c.TokenCiphertext, auth: c.UpstreamAuth, state: c.CheckState}
 	},
 	inputs: func(checks []Check[Connection], w checkWrite) (any, error) {
 		arg := struct {
@@ -231,11 +236,15 @@ func (s *Store) connectionError(op string, c *Connection, err error) error {
 	return s.refusal(op, constraints{noun: "connection", id: c.ID, tenantID: c.TenantID,
 		nameKey: "mcp_connections_tenant_id_name_key", idKeys: []string{"mcp_connections_pkey"},
 		checks: map[string]string{
-			"mcp_connections_auth_type_check":  fmt.Sprintf("auth type %q is neither bearer nor none", c.AuthType),
+			"mcp_connections_auth_type_check":  fmt.Sprintf("auth type %q is not bearer, none or oauth2", c.AuthType),
 			"mcp_connections_status_check":     fmt.Sprintf("status %q is not active, error or unknown", c.Status),
 			"mcp_connections_token_pair_check": "the token ciphertext and its key id must be set together",
 			"mcp_connections_token_auth_check": fmt.Sprintf("auth type %q with a token present=%t; bearer needs a token and none must have none",
 				c.AuthType, c.TokenCiphertext != nil),
+			"mcp_connections_upstream_auth_check":     "the upstream auth settings must be a JSON object",
+			"mcp_connections_auth_secrets_pair_check": "the auth secrets ciphertext and its key id must be set together",
+			"mcp_connections_oauth2_auth_check": fmt.Sprintf("auth type %q with oauth2 settings present=%t; oauth2 needs them and no other auth type may have them",
+				c.AuthType, c.AuthSettings.OAuth2 != nil),
 		}}, err)
 }
 

@@ -104,12 +104,14 @@ type checkWrite struct {
 	KeepChecks int   `db:"keep_checks"`
 }
 
-// healthWrite is what finds and guards each row (its id, tenant and token
-// as they were read), and the Health the result stores on it.
+// healthWrite is what finds and guards each row (its id, tenant, token and
+// upstream auth as they were read), and the Health the result stores on it.
 type healthWrite struct {
 	IDs          pq.StringArray `db:"ids"`
 	Tenants      pq.StringArray `db:"tenants"`
 	Tokens       pq.ByteaArray  `db:"tokens"`
+	AuthSettings pq.StringArray `db:"auth_settings"`
+	AuthSecrets  pq.ByteaArray  `db:"auth_secrets"`
 	Statuses     pq.StringArray `db:"statuses"`
 	LastErrors   texts          `db:"last_errors"`
 	Instructions texts          `db:"instructions"`
@@ -150,6 +152,7 @@ type checkedRow struct {
 	id       string
 	tenantID uuid.UUID
 	token    []byte // nil for none
+	auth     UpstreamAuth
 	state    CheckState
 }
 
@@ -167,8 +170,8 @@ type checkedSQL struct {
 // times, which must be equal; greatest keeps updated_at from going
 // backwards if a concurrent writer we waited for stamped a later time than
 // our statement's start. A failed check keeps what the last passing one
-// found. A row is stored only while its id, tenant and token are those it
-// was checked with, and own.guard holds.
+// found. A row is stored only while its id, tenant, token and upstream auth
+// are those it was checked with, and own.guard holds.
 func checkWriteSQL(k RecordKind, columns string, own checkedSQL) string {
 	return `
 		WITH upd AS (
@@ -191,19 +194,22 @@ func checkWriteSQL(k RecordKind, columns string, own checkedSQL) string {
 				THEN greatest(t.now, m.updated_at) ELSE m.tools_changed_at END,
 			check_seq = m.check_seq + 1
 		FROM unnest(CAST(:ids AS ` + k.idType() + `[]), CAST(:tenants AS uuid[]), CAST(:tokens AS bytea[]),
+				CAST(:auth_settings AS text[]), CAST(:auth_secrets AS bytea[]),
 				CAST(:statuses AS text[]), CAST(:last_errors AS text[]), CAST(:instructions AS text[]),
 				CAST(:capabilities AS text[]), CAST(:names AS text[]), CAST(:versions AS text[])` + own.unnest + `,
 				CAST(:c_oks AS boolean[]), CAST(:c_error_kinds AS text[]), CAST(:c_protocols AS text[]),
 				CAST(:c_durations AS bigint[]), CAST(:c_tool_counts AS bigint[]), CAST(:c_tools_hashes AS text[]),
 				CAST(:c_catalogs AS text[]), CAST(:c_bodies AS text[]), CAST(:c_prev_catalogs AS text[]),
 				CAST(:c_prev_tools AS text[]), CAST(:c_added AS text[]), CAST(:c_removed AS text[]), CAST(:c_changed AS text[]))
-			AS r(id, tenant_id, token_ciphertext, status, last_error, instructions, capabilities, server_name,
+			AS r(id, tenant_id, token_ciphertext, auth_settings, auth_secrets, status, last_error, instructions, capabilities, server_name,
 				server_version` + own.names + `, c_ok, c_error_kind, c_protocol, c_duration_ms, c_tool_count,
 				c_tools_hash, c_catalog, c_body, c_prev_catalog, c_prev_tools, c_added, c_removed, c_changed),
 			(SELECT date_trunc('milliseconds', clock_timestamp()) AS now) AS t
 		WHERE m.id = ANY(CAST(:ids AS ` + k.idType() + `[])) -- lets the planner look rows up by key
 			AND m.id = r.id AND m.tenant_id = r.tenant_id
-			AND coalesce(m.token_ciphertext, '') = r.token_ciphertext` + own.guard + `
+			AND coalesce(m.token_ciphertext, '') = r.token_ciphertext
+			AND m.upstream_auth = CAST(r.auth_settings AS jsonb)
+			AND coalesce(m.auth_secrets_ciphertext, '') = r.auth_secrets` + own.guard + `
 			-- A passing check is stored only over the catalog it was compared
 			-- with, so a concurrent check that stored another one makes this
 			-- result ErrChanged rather than a change entry against the wrong base.
@@ -250,6 +256,7 @@ func (s *Store) newCheckWrite(ctx context.Context, k RecordKind, rows []checkedR
 	n := len(results)
 	w := checkWrite{healthWrite{
 		IDs: make(pq.StringArray, n), Tenants: make(pq.StringArray, n), Tokens: make(pq.ByteaArray, n),
+		AuthSettings: make(pq.StringArray, n), AuthSecrets: make(pq.ByteaArray, n),
 		Statuses: make(pq.StringArray, n), LastErrors: make(texts, n), Instructions: make(texts, n),
 		Capabilities: make(pq.StringArray, n), Names: make(pq.StringArray, n), Versions: make(pq.StringArray, n),
 	}, checkStateWrite{
@@ -264,6 +271,11 @@ func (s *Store) newCheckWrite(ctx context.Context, k RecordKind, rows []checkedR
 		// pq.ByteaArray cannot say NULL; an empty value stands for "no
 		// token", which no sealed token can be.
 		w.Tokens[j] = row.token
+		settings, err := textValue(row.auth.AuthSettings)
+		if err != nil {
+			return checkWrite{}, fmt.Errorf("record checks: upstream auth of %s: %w", row.id, err)
+		}
+		w.AuthSettings[j], w.AuthSecrets[j] = settings, row.auth.AuthSecretsCiphertext
 		w.Statuses[j], w.LastErrors[j] = r.status(passed, silent)
 		caps, err := textValue(r.Capabilities)
 		if err != nil {

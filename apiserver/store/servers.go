@@ -24,11 +24,14 @@ type Server struct {
 	URL            *string `db:"url"`            // http and sse only
 	TransportType  string  `db:"transport_type"` // stdio, http or sse
 	ConnectionType string  `db:"connection_type"`
-	Command        *string `db:"command"` // stdio only
+	// AuthType is bearer, none or oauth2; none for stdio.
+	AuthType string  `db:"auth_type"`
+	Command  *string `db:"command"` // stdio only
 	// Args is stdio only; nil otherwise (and never nil for stdio). It is
 	// scanned through serverRow.
 	Args []string `db:"-"`
 	SealedToken
+	UpstreamAuth
 	// LastConnectedAt is when the last passing check was stored.
 	LastConnectedAt *time.Time `db:"last_connected_at"`
 	Timestamps
@@ -70,12 +73,12 @@ func ServerTokenAAD(id string) []byte {
 }
 
 const serverColumns = `id, tenant_id, project_id, name, description, url, transport_type, connection_type,
-	command, args, ` + sealedTokenColumns + `, last_connected_at, ` + timestampColumns + `, ` + healthColumns
+	auth_type, command, args, ` + sealedTokenColumns + `, ` + upstreamAuthColumns + `, last_connected_at, ` + timestampColumns + `, ` + healthColumns
 
 // servers are the rows of mcp_servers.
 var servers = kind[serverRow, Server]{table: "mcp_servers", noun: "MCP server", columns: serverColumns, idType: "text",
-	set: assign("project_id", "name", "description", "url", "transport_type", "connection_type", "command", "args",
-		"token_ciphertext", "token_key_id", "status", "capabilities", "server_name", "server_version", "last_error") + `,
+	set: assign("project_id", "name", "description", "url", "transport_type", "connection_type", "auth_type", "command", "args",
+		"token_ciphertext", "token_key_id", "upstream_auth", "auth_secrets_ciphertext", "auth_secrets_key_id", "status", "capabilities", "server_name", "server_version", "last_error") + `,
 				last_connected_at = date_trunc('milliseconds', CAST(:last_connected_at AS timestamptz)),
 				` + assign("instructions") + checkedSetSQL,
 	cursor:  func(srv Server) Cursor { return Cursor{CreatedAt: srv.CreatedAt, ID: srv.ID} },
@@ -83,7 +86,8 @@ var servers = kind[serverRow, Server]{table: "mcp_servers", noun: "MCP server", 
 
 // CreateServer inserts srv. The caller sets ID (NewServerID; the sealed
 // token is bound to it), TenantID, ProjectID, Name, Description, the
-// transport fields and the token; the store sets Status to "connecting",
+// transport fields, AuthType (empty: bearer with a token, else none), the
+// token and UpstreamAuth; the store sets Status to "connecting",
 // clears what probes learn, makes the row due for a check at once and fills
 // the stored values back into srv. ErrProjectNotFound: the tenant has no such
 // project; ErrNameTaken: the project already has a server with that name.
@@ -91,11 +95,20 @@ func (s *Store) CreateServer(ctx context.Context, srv *Server) error {
 	if srv.ID == "" {
 		return errors.New("create MCP server: the caller must assign an id (the sealed token is bound to it)")
 	}
+	if srv.AuthType == "" {
+		// the API's default: bearer when a token is given, else none
+		srv.AuthType = "none"
+		if srv.TokenCiphertext != nil {
+			srv.AuthType = "bearer"
+		}
+	}
 	return servers.create(ctx, s, srv, `
 		INSERT INTO mcp_servers (id, tenant_id, project_id, name, description, url, transport_type, connection_type,
-			command, args, token_ciphertext, token_key_id, status, next_check_at, created_at, updated_at)
+			auth_type, command, args, token_ciphertext, token_key_id, upstream_auth, auth_secrets_ciphertext,
+			auth_secrets_key_id, status, next_check_at, created_at, updated_at)
 		VALUES (:id, :tenant_id, :project_id, :name, :description, :url, :transport_type, :connection_type,
-			:command, :args, :token_ciphertext, :token_key_id, 'connecting',
+			:auth_type, :command, :args, :token_ciphertext, :token_key_id, :upstream_auth, :auth_secrets_ciphertext,
+			:auth_secrets_key_id, 'connecting',
 			date_trunc('milliseconds', now()), date_trunc('milliseconds', now()), date_trunc('milliseconds', now()))`,
 		serverRow{*srv, srv.Args})
 }
@@ -227,7 +240,7 @@ func (s *Store) ClaimServer(ctx context.Context, tenantID uuid.UUID, id string, 
 // last_error, keeping the last known rest), updated_at set to the database's
 // current time, and the next check due interval later. It returns the
 // stored row. The result is stored only if the row still has srv's
-// transport, url, command, args and token, and — unless manual is set (a
+// transport, url, command, args, token and upstream auth, and — unless manual is set (a
 // connect the tenant asked for) — is not disconnected; otherwise it returns
 // the current row and ErrChanged. ErrNotFound: the row is gone.
 func (s *Store) RecordServerCheck(ctx context.Context, srv Server, r CheckResult, interval time.Duration, manual bool) (Server, error) {
@@ -261,7 +274,7 @@ var serverChecks = checkedKind[serverRow, Server]{records: ServerRecords, noun: 
 			AND m.args IS NOT DISTINCT FROM CAST(r.args AS text[])
 			AND (r.manual OR m.status <> 'disconnected')`}),
 	row: func(srv Server) checkedRow {
-		return checkedRow{id: srv.ID, tenantID: srv.TenantID, token: srv.TokenCiphertext, state: srv.CheckState}
+		return checkedRow{id: srv.ID, tenantID: srv.TenantID, token: srv.TokenCiphertext, auth: srv.UpstreamAuth, state: srv.CheckState}
 	},
 	inputs: func(checks []Check[Server], w checkWrite) (any, error) {
 		n := len(checks)
@@ -294,12 +307,18 @@ var serverChecks = checkedKind[serverRow, Server]{records: ServerRecords, noun: 
 	rebase: func(checked, stored Server) Server { checked.CheckState = stored.CheckState; return checked },
 }
 
-// ReencryptServerTokens calls fn for every stored MCP server token, across
-// all tenants, and stores what fn returns whenever the key id changes; it
+// ReencryptServerSecrets calls fn for every stored MCP server token and every
+// sealed AuthSecrets (aad says which: ServerTokenAAD or ServerAuthAAD),
+// across all tenants, and stores what fn returns whenever the key id changes; it
 // returns how many rows it changed. Rows are handled in batches of their own
-// transactions, as ReencryptConnectionTokens does.
-func (s *Store) ReencryptServerTokens(ctx context.Context, fn func(id string, ciphertext []byte, keyID string) ([]byte, string, error)) (int, error) {
-	return s.reencrypt(ctx, "mcp_servers", "MCP server", "", fn)
+// transactions, as ReencryptConnectionSecrets does.
+func (s *Store) ReencryptServerSecrets(ctx context.Context, fn func(aad []byte, ciphertext []byte, keyID string) ([]byte, string, error)) (int, error) {
+	return s.reencryptAll(ctx, "mcp_servers", "MCP server", "", []sealedColumns{
+		{what: "token", ciphertext: "token_ciphertext", keyID: "token_key_id",
+			aad: func(id string) ([]byte, error) { return ServerTokenAAD(id), nil }},
+		{what: "auth secrets", ciphertext: "auth_secrets_ciphertext", keyID: "auth_secrets_key_id",
+			aad: func(id string) ([]byte, error) { return ServerAuthAAD(id), nil }},
+	}, fn)
 }
 
 // serverError turns constraint violations into errors that say what is
@@ -318,6 +337,14 @@ func (s *Store) serverError(op string, srv *Server, err error) error {
 				srv.TransportType, srv.URL != nil, srv.Command != nil, srv.Args != nil),
 			"mcp_servers_token_pair_check":      "the token ciphertext and its key id must be set together",
 			"mcp_servers_token_transport_check": "a stdio server cannot have a bearer token",
+			"mcp_servers_auth_type_check":       fmt.Sprintf("auth type %q is not bearer, none or oauth2", srv.AuthType),
+			"mcp_servers_token_auth_check": fmt.Sprintf("auth type %q with a token present=%t; bearer needs a token and no other auth type may have one",
+				srv.AuthType, srv.TokenCiphertext != nil),
+			"mcp_servers_upstream_auth_check":     "the upstream auth settings must be a JSON object",
+			"mcp_servers_auth_secrets_pair_check": "the auth secrets ciphertext and its key id must be set together",
+			"mcp_servers_oauth2_auth_check": fmt.Sprintf("auth type %q with oauth2 settings present=%t; oauth2 needs them and no other auth type may have them",
+				srv.AuthType, srv.AuthSettings.OAuth2 != nil),
+			"mcp_servers_auth_transport_check": "a stdio server cannot have a bearer token or other credentials: it needs auth type none and no headers, oauth2 or tls",
 		}}, err)
 }
 

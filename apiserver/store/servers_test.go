@@ -89,7 +89,7 @@ func TestServerCRUD(t *testing.T) {
 		r.Description = nil
 		r.TransportType = "sse"
 		r.URL = new("https://mcp-server.example.com/sse")
-		r.TokenCiphertext, r.TokenKeyID = nil, nil
+		r.TokenCiphertext, r.TokenKeyID, r.AuthType = nil, nil, "none"
 		r.Status = "connected"
 		r.Capabilities = &caps
 		r.ServerName, r.ServerVersion = new("Example MCP"), new("1.0.0")
@@ -475,7 +475,7 @@ func (s *Store) mustGetServer(t *testing.T, tenant uuid.UUID, id string) Server 
 	return srv
 }
 
-func TestReencryptServerTokens(t *testing.T) {
+func TestReencryptServerSecrets(t *testing.T) {
 	ctx, s, tenant := newTenantStore(t, "a")
 	p := newProject(t, s, tenant, "p")
 	for i := range reencryptBatch + 3 {
@@ -486,8 +486,8 @@ func TestReencryptServerTokens(t *testing.T) {
 		}
 	}
 	plain := newHTTPServer(t, s, tenant, p.ID, "no token")
-	n, err := s.ReencryptServerTokens(ctx, func(id string, ct []byte, keyID string) ([]byte, string, error) {
-		if id == plain.ID {
+	n, err := s.ReencryptServerSecrets(ctx, func(aad, ct []byte, keyID string) ([]byte, string, error) {
+		if string(aad) == string(ServerTokenAAD(plain.ID)) {
 			t.Error("fn called for a server without a token")
 		}
 		if keyID == "new" {
@@ -496,14 +496,14 @@ func TestReencryptServerTokens(t *testing.T) {
 		return append([]byte("new:"), strings.TrimPrefix(string(ct), "old:")...), "new", nil
 	})
 	if err != nil || n != reencryptBatch+3 {
-		t.Fatalf("ReencryptServerTokens = %d, %v; want %d", n, err, reencryptBatch+3)
+		t.Fatalf("ReencryptServerSecrets = %d, %v; want %d", n, err, reencryptBatch+3)
 	}
 	var old int
 	if err := s.db.Get(&old, `SELECT count(*) FROM mcp_servers WHERE token_key_id <> 'new' OR NOT starts_with(encode(token_ciphertext, 'escape'), 'new:')`); err != nil || old != 0 {
 		t.Fatalf("%d tokens not re-encrypted (%v)", old, err)
 	}
 	boom := errors.New("key gone")
-	if _, err := s.ReencryptServerTokens(ctx, func(string, []byte, string) ([]byte, string, error) { return nil, "", boom }); !errors.Is(err, boom) {
+	if _, err := s.ReencryptServerSecrets(ctx, func([]byte, []byte, string) ([]byte, string, error) { return nil, "", boom }); !errors.Is(err, boom) {
 		t.Fatalf("failing fn = %v", err)
 	}
 }

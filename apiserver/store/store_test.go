@@ -625,7 +625,7 @@ func TestUpdateConcurrentSerialises(t *testing.T) {
 	}
 }
 
-func TestReencryptConnectionTokens(t *testing.T) {
+func TestReencryptConnectionSecrets(t *testing.T) {
 	s := newStore(t)
 	ctx := context.Background()
 	tenants := []uuid.UUID{newTenant(t, s, "a"), newTenant(t, s, "b")}
@@ -656,9 +656,9 @@ func TestReencryptConnectionTokens(t *testing.T) {
 	}
 
 	calls := 0
-	rotate := func(id uuid.UUID, ciphertext []byte, keyID string) ([]byte, string, error) {
+	rotate := func(aad, ciphertext []byte, keyID string) ([]byte, string, error) {
 		calls++
-		if id == noToken.ID {
+		if string(aad) == string(ConnectionTokenAAD(noToken.ID)) {
 			t.Errorf("fn called for a connection without a token")
 		}
 		if keyID == "new" {
@@ -666,12 +666,12 @@ func TestReencryptConnectionTokens(t *testing.T) {
 		}
 		return append([]byte("new:"), bytes.TrimPrefix(ciphertext, []byte("old:"))...), "new", nil
 	}
-	n, err := s.ReencryptConnectionTokens(ctx, rotate)
+	n, err := s.ReencryptConnectionSecrets(ctx, rotate)
 	if err != nil {
-		t.Fatalf("ReencryptConnectionTokens: %v", err)
+		t.Fatalf("ReencryptConnectionSecrets: %v", err)
 	}
 	if n != stale || calls != len(want) {
-		t.Fatalf("ReencryptConnectionTokens changed %d rows in %d calls, want %d in %d", n, calls, stale, len(want))
+		t.Fatalf("ReencryptConnectionSecrets changed %d rows in %d calls, want %d in %d", n, calls, stale, len(want))
 	}
 	var rows []struct {
 		ID         uuid.UUID `db:"id"`
@@ -692,8 +692,8 @@ func TestReencryptConnectionTokens(t *testing.T) {
 	}
 
 	// Nothing left to do.
-	if n, err := s.ReencryptConnectionTokens(ctx, rotate); err != nil || n != 0 {
-		t.Fatalf("second ReencryptConnectionTokens = %d, %v; want 0", n, err)
+	if n, err := s.ReencryptConnectionSecrets(ctx, rotate); err != nil || n != 0 {
+		t.Fatalf("second ReencryptConnectionSecrets = %d, %v; want 0", n, err)
 	}
 
 	// fn's error stops the run, names the row, and its batch is not written.
@@ -704,11 +704,11 @@ func TestReencryptConnectionTokens(t *testing.T) {
 		t.Fatal(err)
 	}
 	boom := errors.New("key gone")
-	n, err = s.ReencryptConnectionTokens(ctx, func(id uuid.UUID, ciphertext []byte, keyID string) ([]byte, string, error) {
+	n, err = s.ReencryptConnectionSecrets(ctx, func(_, _ []byte, _ string) ([]byte, string, error) {
 		return nil, "", boom
 	})
 	if !errors.Is(err, boom) || n != 0 || !strings.Contains(err.Error(), "connection ") {
-		t.Fatalf("ReencryptConnectionTokens with failing fn = %d, %v", n, err)
+		t.Fatalf("ReencryptConnectionSecrets with failing fn = %d, %v", n, err)
 	}
 	var stillOld int
 	if err := s.db.Get(&stillOld, `SELECT count(*) FROM mcp_connections WHERE token_key_id = 'old'`); err != nil || stillOld != len(want) {
@@ -756,8 +756,8 @@ func TestUnavailable(t *testing.T) {
 		{"CreateAPIKey", func() error { return s.CreateAPIKey(ctx, tenant, hash("k2")) }},
 		{"TenantForKey", func() error { _, err := s.TenantForKey(ctx, hash("k")); return err }},
 		{"EnsureTenantWithKey", func() error { _, _, err := s.EnsureTenantWithKey(ctx, "x", hash("k3")); return err }},
-		{"ReencryptConnectionTokens", func() error {
-			_, err := s.ReencryptConnectionTokens(ctx, func(uuid.UUID, []byte, string) ([]byte, string, error) { return nil, "", nil })
+		{"ReencryptConnectionSecrets", func() error {
+			_, err := s.ReencryptConnectionSecrets(ctx, func([]byte, []byte, string) ([]byte, string, error) { return nil, "", nil })
 			return err
 		}},
 		{"Migrate", func() error { return s.Migrate(ctx) }},

@@ -100,7 +100,7 @@ func keyCreateCommand() *command {
 func secretsRotateCommand() *command {
 	return &command{
 		name:    "secrets rotate",
-		summary: "re-encrypt stored bearer tokens under " + envSecretKey,
+		summary: "re-encrypt stored secrets (bearer tokens, headers, client secrets and keys) under " + envSecretKey,
 		about: "Re-encrypts every stored bearer token that an older key sealed under the current MCP_API_SECRET_KEY,\n" +
 			"and prints how many it changed. Set MCP_API_SECRET_KEY to the new key and MCP_API_SECRET_KEY_PREVIOUS\n" +
 			"to the old one(s); once this has run, the previous keys can be dropped. Running servers keep working\n" +
@@ -113,19 +113,19 @@ func secretsRotateCommand() *command {
 					return err
 				}
 				return withMigrated(ctx, c, func(st *store.Store) error {
-					conns, err := st.ReencryptConnectionTokens(ctx, func(id uuid.UUID, ciphertext []byte, keyID string) ([]byte, string, error) {
-						return kr.Reseal(ciphertext, keyID, store.ConnectionTokenAAD(id))
+					conns, err := st.ReencryptConnectionSecrets(ctx, func(aad, ciphertext []byte, keyID string) ([]byte, string, error) {
+						return kr.Reseal(ciphertext, keyID, aad)
 					})
 					if err != nil {
-						return fmt.Errorf("secrets rotate: re-encrypted %d connection tokens, then failed: %w", conns, err)
+						return fmt.Errorf("secrets rotate: re-encrypted %d connection secrets, then failed: %w", conns, err)
 					}
-					servers, err := st.ReencryptServerTokens(ctx, func(id string, ciphertext []byte, keyID string) ([]byte, string, error) {
-						return kr.Reseal(ciphertext, keyID, store.ServerTokenAAD(id))
+					servers, err := st.ReencryptServerSecrets(ctx, func(aad, ciphertext []byte, keyID string) ([]byte, string, error) {
+						return kr.Reseal(ciphertext, keyID, aad)
 					})
 					if err != nil {
-						return fmt.Errorf("secrets rotate: re-encrypted %d connection and %d server tokens, then failed: %w", conns, servers, err)
+						return fmt.Errorf("secrets rotate: re-encrypted %d connection and %d server secrets, then failed: %w", conns, servers, err)
 					}
-					fmt.Fprintf(c.stdout, "re-encrypted %d bearer tokens under key %s\n", conns+servers, kr.CurrentKeyID())
+					fmt.Fprintf(c.stdout, "re-encrypted %d stored secrets (bearer tokens, header values, client secrets and keys) under key %s\n", conns+servers, kr.CurrentKeyID())
 					return nil
 				})
 			}

@@ -169,7 +169,7 @@ func serve(ctx context.Context, c *cli, cfg serveConfig) error {
 		Handler: httpapi.New(httpapi.Config{Store: st, Keyring: cfg.keyring, Logger: c.log,
 			ConnectionChecker: chk.connections, ServerChecker: chk.servers,
 			RateLimit: cfg.rateLimit, RateBurst: cfg.rateBurst, StdioCommands: cfg.stdioCommands,
-			PublicURL: cfg.publicURL, Gateway: gw,
+			PublicURL: cfg.publicURL, Gateway: gw, AllowPrivateTargets: cfg.checks.allowPrivate,
 			GatewayRateLimit: cfg.gateway.rateLimit, GatewayRateBurst: cfg.gateway.rateBurst}),
 		// Slow clients must not hold connections open forever; a synchronous
 		// health check is bounded by the probe timeout, well under WriteTimeout.

@@ -356,7 +356,7 @@ func TestSecretsRotate(t *testing.T) {
 
 	env := map[string]string{"DATABASE_URL": dbURL, "MCP_API_SECRET_KEY": newKey, "MCP_API_SECRET_KEY_PREVIOUS": oldKey}
 	r = runCmd(t, env, "secrets", "rotate")
-	if r.code != 0 || !strings.HasPrefix(oneLine(t, "stdout", r.stdout), "re-encrypted 3 bearer tokens") {
+	if r.code != 0 || !strings.HasPrefix(oneLine(t, "stdout", r.stdout), "re-encrypted 3 stored secrets") {
 		t.Fatalf("rotate: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 	}
 	for i, id := range ids {
@@ -377,7 +377,7 @@ func TestSecretsRotate(t *testing.T) {
 		t.Fatalf("server token after rotation: %q, %v", plain, err)
 	}
 	r = runCmd(t, env, "secrets", "rotate")
-	if r.code != 0 || !strings.HasPrefix(r.stdout, "re-encrypted 0 bearer tokens") {
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "re-encrypted 0 stored secrets") {
 		t.Fatalf("second rotate: exit %d, stdout %q", r.code, r.stdout)
 	}
 }
