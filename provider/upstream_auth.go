@@ -13,7 +13,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	fwattr "github.com/hashicorp/terraform-plugin-framework/attr"
 	dsschema "github.com/hashicorp/terraform-plugin-framework/datasource/schema"
@@ -128,8 +127,7 @@ func upstreamAuthResourceAttributes(resetBy ...string) map[string]schema.Attribu
 		"Changing `headers_wo_version` sends the whole map, which replaces the headers the API holds; removing "+
 			"both removes them. At most 20; names are RFC 9110 tokens and never `Host`, `Content-Length`, "+
 			"`Transfer-Encoding`, `Connection`, `Mcp-Session-Id`, `Mcp-Protocol-Version`, nor `Authorization` "+
-			"when `auth_type` sends one.",
-		validHeaders{})
+			"when `auth_type` sends one.")
 	attrs["header_names"] = schema.ListAttribute{
 		ElementType:         types.StringType,
 		Computed:            true,
@@ -143,7 +141,7 @@ func upstreamAuthResourceAttributes(resetBy ...string) map[string]schema.Attribu
 		"client_id": schema.StringAttribute{Required: true, MarkdownDescription: descClientID,
 			Validators: []validator.String{validClientID}},
 		"scopes": schema.SetAttribute{ElementType: types.StringType, Optional: true, MarkdownDescription: descScopes,
-			Validators: []validator.Set{setvalidator.ValueStringsAre(validScope)}},
+			Validators: []validator.Set{validScopes{}}},
 		"audience": schema.StringAttribute{Optional: true, MarkdownDescription: descAudience,
 			Validators: []validator.String{validAudience}},
 		"resource": schema.StringAttribute{Optional: true, MarkdownDescription: descResource,
@@ -157,7 +155,7 @@ func upstreamAuthResourceAttributes(resetBy ...string) map[string]schema.Attribu
 	}
 	for name, a := range oauth2ClientSecret.writeOnlyString(
 		"The OAuth 2.0 client secret, write-only: sent to the API, which stores it encrypted, and never to the plan or state.",
-		"Required with `oauth2`.") {
+		"Required with `oauth2`.", validClientSecret) {
 		oauth2Attrs[name] = a
 	}
 	attrs["oauth2"] = schema.SingleNestedAttribute{
@@ -175,7 +173,7 @@ func upstreamAuthResourceAttributes(resetBy ...string) map[string]schema.Attribu
 	}
 	for name, a := range tlsClientKey.writeOnlyString(
 		"The PEM private key of `client_certificate`, write-only: sent to the API, which stores it encrypted, and never to the plan or state.",
-		"Required with `client_certificate`.", validPrivateKey) {
+		"Required with `client_certificate`.") {
 		tlsAttrs[name] = a
 	}
 	attrs["tls"] = schema.SingleNestedAttribute{
@@ -513,15 +511,10 @@ func validateUpstreamAuth(ctx context.Context, cfg upstreamAuthFields, authType 
 			diags.AddAttributeError(path.Root("oauth2"), "oauth2 without OAuth 2.0 authentication",
 				"oauth2 is only used when auth_type = \"oauth2\". Set auth_type = \"oauth2\", or remove oauth2.")
 		}
-		if known(cfg.HeadersWO) && (isOAuth2 || contract.AuthType(authType.ValueString()) == contract.AuthBearer) {
-			for name := range cfg.HeadersWO.Elements() {
-				if strings.EqualFold(name, "Authorization") {
-					diags.AddAttributeError(path.Root(headers.woName()), "Invalid headers_wo",
-						"headers_wo must not set the header \""+name+"\": auth_type = \""+authType.ValueString()+
-							"\" sends it. Remove the header, or set auth_type = \"none\" to send your own.")
-				}
-			}
-		}
+		checkHeadersConfig(cfg.HeadersWO, contract.AuthType(authType.ValueString()), diags)
+	} else {
+		// All but the Authorization rule, which depends on auth_type.
+		checkHeadersConfig(cfg.HeadersWO, contract.AuthNone, diags)
 	}
 
 	if known(cfg.OAuth2) {
@@ -549,11 +542,11 @@ func validateUpstreamAuth(ctx context.Context, cfg upstreamAuthFields, authType 
 			diags.AddAttributeError(tlsPath.AtName("client_certificate"), "Missing client certificate",
 				"tls.client_key_wo is only used with tls.client_certificate: set the certificate, or remove the key.")
 		case known(t.ClientCertificate) && known(t.ClientKeyWO):
-			// Each is checked on its own by its validator; only a pair of
-			// valid halves is worth matching.
-			if checkClientCertificate(t.ClientCertificate.ValueString()) == nil && checkPrivateKey(t.ClientKeyWO.ValueString()) == nil {
-				if err := checkKeyPair(t.ClientCertificate.ValueString(), t.ClientKeyWO.ValueString()); err != nil {
-					diags.AddAttributeError(tlsPath.AtName(tlsClientKey.woName()), "Invalid client key", "tls.client_key_wo "+err.Error()+".")
+			// The certificate is checked on its own by its validator; the key
+			// is checked against a valid one.
+			if contract.ValidateClientCertificate(t.ClientCertificate.ValueString()) == nil {
+				if err := contract.ValidateClientKey(t.ClientCertificate.ValueString(), t.ClientKeyWO.ValueString()); err != nil {
+					diags.AddAttributeError(tlsPath.AtName(tlsClientKey.woName()), "Invalid client_key_wo", "tls.client_key_wo "+err.Error()+".")
 				}
 			}
 		}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	fwattr "github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 
@@ -68,98 +69,49 @@ func newTestPKI(t *testing.T) testPKI {
 	return testPKI{caPEM: certPEM(caDER), certPEM: certPEM(clientDER), keyPEM: clientKeyPEM, otherKeyPEM: otherKeyPEM}
 }
 
-func TestUpstreamAuthRules(t *testing.T) {
-	pki := newTestPKI(t)
-	tests := []struct {
-		name  string
-		check func(string) error
-		in    string
-		want  string // substring of the error; "" for none
-	}{
-		{"header name", checkHeaderName, "X-Api-Key", ""},
-		{"header name with space", checkHeaderName, "X Api", "RFC 9110 token"},
-		{"header name with colon", checkHeaderName, "X-Api:", "RFC 9110 token"},
-		{"reserved header", checkHeaderName, "mcp-session-id", `must not set the header "mcp-session-id"`},
-		{"host header", checkHeaderName, "Host", `"Host"`},
-		{"token url", checkTokenURL, "https://auth.example.com/token", ""},
-		{"loopback http token url", checkTokenURL, "http://127.0.0.1:9000/token", ""},
-		{"localhost http token url", checkTokenURL, "http://localhost:9000/token", ""},
-		{"http token url", checkTokenURL, "http://auth.example.com/token", "must be an https URL"},
-		{"relative token url", checkTokenURL, "/token", "absolute https URL"},
-		{"token url with credentials", checkTokenURL, "https://id:secret@auth.example.com/token", "must not embed credentials"},
-		{"token url with fragment", checkTokenURL, "https://auth.example.com/token#x", "fragment"},
-		{"resource", checkResourceIndicator, "https://mcp.example.com/mcp", ""},
-		{"relative resource", checkResourceIndicator, "mcp", "absolute URI"},
-		{"resource with fragment", checkResourceIndicator, "https://mcp.example.com/#a", "fragment"},
-		{"client id", checkClientID, "my client", ""},
-		{"empty client id", checkClientID, "", "must not be empty"},
-		{"client id with tab", checkClientID, "a\tb", "printable ASCII"},
-		{"scope", checkScope, "tools:read", ""},
-		{"two scopes in one", checkScope, "a b", "several items"},
-		{"audience", checkAudience, "https://mcp.example.com", ""},
-		{"empty audience", checkAudience, "", "must not be empty"},
-		{"ca bundle", checkCABundle, pki.caPEM + pki.certPEM, ""},
-		{"empty ca bundle", checkCABundle, "", "at least one PEM certificate"},
-		{"ca bundle of text", checkCABundle, "not pem", "not valid PEM"},
-		{"ca bundle with a key", checkCABundle, pki.caPEM + pki.keyPEM, `type "PRIVATE KEY" (block 2)`},
-		{"client certificate", checkClientCertificate, pki.certPEM, ""},
-		{"client certificate garbled", checkClientCertificate, strings.Replace(pki.certPEM, "M", "A", 3), "does not parse"},
-		{"private key", checkPrivateKey, pki.keyPEM, ""},
-		{"private key of text", checkPrivateKey, "secret-key-material", "is not PEM"},
-		{"certificate as key", checkPrivateKey, pki.certPEM, `type "CERTIFICATE"`},
-	}
-	for _, tt := range tests {
-		err := tt.check(tt.in)
-		switch {
-		case tt.want == "" && err != nil:
-			t.Errorf("%s: unexpected error %v", tt.name, err)
-		case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
-			t.Errorf("%s: error %v, want one containing %q", tt.name, err, tt.want)
+// TestCheckHeadersConfig checks the adapter of the API's header rules: an
+// unknown value still counts, a null one is refused, the message names
+// the provider's attributes and never quotes a value.
+func TestCheckHeadersConfig(t *testing.T) {
+	mapOf := func(values map[string]types.String) types.Map {
+		elems := map[string]fwattr.Value{}
+		for k, v := range values {
+			elems[k] = v
 		}
-		if err != nil && strings.Contains(err.Error(), "secret-key-material") {
-			t.Errorf("%s: the key is quoted in %q", tt.name, err)
-		}
+		return types.MapValueMust(types.StringType, elems)
 	}
-
-	if err := checkKeyPair(pki.certPEM, pki.keyPEM); err != nil {
-		t.Errorf("matching key: %v", err)
-	}
-	if err := checkKeyPair(pki.certPEM, pki.otherKeyPEM); err == nil || !strings.Contains(err.Error(), "does not belong to tls.client_certificate") {
-		t.Errorf("other key: %v", err)
-	}
-}
-
-func TestCheckHeaders(t *testing.T) {
-	many := map[string]string{}
+	many := map[string]types.String{}
 	for i := range contract.MaxHeaders + 1 {
-		many[fmt.Sprintf("X-H%d", i)] = "v"
+		many[fmt.Sprintf("X-H%d", i)] = types.StringUnknown()
 	}
 	tests := []struct {
 		name    string
-		headers map[string]string
-		auth    bool
-		want    []string // substrings, one per error
+		headers types.Map
+		auth    contract.AuthType
+		want    string // substring of the one error; "" for none
 	}{
-		{"fine", map[string]string{"X-Api-Key": "k", "X-Tenant": "t"}, true, nil},
-		{"too many", many, false, []string{"at most 20 headers, got 21"}},
-		{"empty value", map[string]string{"X-Api-Key": ""}, false, []string{`empty value for the header "X-Api-Key"`}},
-		{"line break", map[string]string{"X-Api-Key": "secret-value\r\nX-Evil: 1"}, false, []string{`"X-Api-Key" with a line break`}},
-		{"authorization with auth", map[string]string{"authorization": "Basic secret-value"}, true, []string{`"authorization": auth_type sends it`}},
-		{"authorization without auth", map[string]string{"Authorization": "Basic secret-value"}, false, nil},
-		{"same name twice", map[string]string{"X-A": "1", "x-a": "2"}, false, []string{"HTTP treats as one"}},
+		{"fine", mapOf(map[string]types.String{"X-Api-Key": types.StringValue("secret-value")}), contract.AuthBearer, ""},
+		{"unknown value", mapOf(map[string]types.String{"X-Api-Key": types.StringUnknown()}), contract.AuthNone, ""},
+		{"unknown values count", mapOf(many), contract.AuthNone, "at most 20 headers, got 21"},
+		{"null value", mapOf(map[string]types.String{"X-Api-Key": types.StringNull()}), contract.AuthNone, `null value for the header "X-Api-Key"`},
+		{"line break", mapOf(map[string]types.String{"X-Api-Key": types.StringValue("secret-value\r\nX: 1")}), contract.AuthNone, `"X-Api-Key"`},
+		{"reserved", mapOf(map[string]types.String{"host": types.StringValue("secret-value")}), contract.AuthNone, `"host" is set by the API itself`},
+		{"authorization with bearer", mapOf(map[string]types.String{"Authorization": types.StringValue("Basic secret-value")}), contract.AuthBearer,
+			`auth_type is "bearer"`},
+		{"authorization without auth", mapOf(map[string]types.String{"Authorization": types.StringValue("Basic secret-value")}), contract.AuthNone, ""},
 	}
 	for _, tt := range tests {
-		errs := checkHeaders(tt.headers, tt.auth)
-		if len(errs) != len(tt.want) {
-			t.Errorf("%s: got %v, want %d errors", tt.name, errs, len(tt.want))
-			continue
+		var diags diag.Diagnostics
+		checkHeadersConfig(tt.headers, tt.auth, &diags)
+		switch {
+		case tt.want == "" && diags.HasError():
+			t.Errorf("%s: unexpected %v", tt.name, diags)
+		case tt.want != "" && (diags.ErrorsCount() != 1 || !strings.Contains(diags.Errors()[0].Detail(), tt.want)):
+			t.Errorf("%s: got %v, want one error containing %q", tt.name, diags, tt.want)
 		}
-		for i, err := range errs {
-			if !strings.Contains(err.Error(), tt.want[i]) {
-				t.Errorf("%s: error %q, want %q", tt.name, err, tt.want[i])
-			}
-			if strings.Contains(err.Error(), "secret-value") {
-				t.Errorf("%s: a header value is quoted in %q", tt.name, err)
+		for _, d := range diags {
+			if strings.Contains(d.Detail(), "secret-value") || strings.Contains(d.Detail(), "authType") {
+				t.Errorf("%s: %q quotes a value or the API's field name", tt.name, d.Detail())
 			}
 		}
 	}
