@@ -27,6 +27,9 @@ import (
 // of another certificate, all made for the test (nothing is committed).
 type testPKI struct {
 	caPEM, certPEM, keyPEM, otherKeyPEM string
+	// keyPEMAlt is keyPEM's key in another encoding (SEC 1, not PKCS #8):
+	// another value that still belongs to certPEM.
+	keyPEMAlt string
 }
 
 func newTestPKI(t *testing.T) testPKI {
@@ -63,10 +66,15 @@ func newTestPKI(t *testing.T) testPKI {
 		t.Fatal(err)
 	}
 	_, otherKeyPEM := newKey()
+	sec1, err := x509.MarshalECPrivateKey(clientKey)
+	if err != nil {
+		t.Fatal(err)
+	}
 	certPEM := func(der []byte) string {
 		return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
 	}
-	return testPKI{caPEM: certPEM(caDER), certPEM: certPEM(clientDER), keyPEM: clientKeyPEM, otherKeyPEM: otherKeyPEM}
+	return testPKI{caPEM: certPEM(caDER), certPEM: certPEM(clientDER), keyPEM: clientKeyPEM, otherKeyPEM: otherKeyPEM,
+		keyPEMAlt: string(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: sec1}))}
 }
 
 // TestCheckHeadersConfig checks the adapter of the API's header rules: an
