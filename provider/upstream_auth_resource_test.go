@@ -359,3 +359,67 @@ func TestAccServer_upstreamAuth(t *testing.T) {
 	}
 	writeOnlyTest(t, e.checkServersDestroyed, upstreamAuthSteps(t, e, serverAddr, pki, cfg))
 }
+
+// TestAccUpstreamAuth_dataSources reads records made outside Terraform
+// with every method: the data sources show the header names, oauth2 and
+// tls settings, whether a key is held, and no secret.
+func TestAccUpstreamAuth_dataSources(t *testing.T) {
+	e := newAccEnv(t)
+	pki := newTestPKI(t)
+	ctx := context.Background()
+	auth := contract.UpstreamAuthRequest{
+		Headers: &map[string]string{"X-Tenant": "acme", "X-Api-Key": "ds-header-secret"},
+		OAuth2: &contract.OAuth2Request{ClientID: "mcp-api", ClientSecret: new("ds-client-secret"),
+			Scopes: []string{"tools:read"}, Resource: new("https://mcp.example.com/mcp")},
+		TLS: &contract.TLSRequest{CABundle: &pki.caPEM, ClientCertificate: &pki.certPEM, ClientKey: &pki.keyPEM},
+	}
+	conn, err := e.client.CreateConnection(ctx, contract.CreateConnectionRequest{Name: "ds", ServerURL: "https://mcp.example.com/mcp",
+		AuthType: contract.AuthOAuth2, UpstreamAuthRequest: auth})
+	if err != nil {
+		t.Fatalf("CreateConnection: %v", err)
+	}
+	srv, err := e.client.CreateServer(ctx, contract.CreateServerRequest{ProjectID: e.project(t, "ds"), Name: "ds",
+		URL: new("https://mcp.example.com/mcp"), AuthType: contract.AuthOAuth2, UpstreamAuthRequest: auth})
+	if err != nil {
+		t.Fatalf("CreateServer: %v", err)
+	}
+	var checks []statecheck.StateCheck
+	for _, a := range []string{"data.mcp_connection.ds", "data.mcp_server.ds", "data.mcp_connections.all"} {
+		// at is the path of names in a's record: the list's first element for the list.
+		at := func(names ...string) tfjsonpath.Path {
+			p := tfjsonpath.New(names[0])
+			if a == "data.mcp_connections.all" {
+				p = tfjsonpath.New("connections").AtSliceIndex(0).AtMapKey(names[0])
+			}
+			for _, n := range names[1:] {
+				p = p.AtMapKey(n)
+			}
+			return p
+		}
+		checks = append(checks,
+			statecheck.ExpectKnownValue(a, at("auth_type"), knownvalue.StringExact("oauth2")),
+			statecheck.ExpectKnownValue(a, at("header_names"), knownvalue.ListExact([]knownvalue.Check{
+				knownvalue.StringExact("X-Api-Key"), knownvalue.StringExact("X-Tenant")})),
+			statecheck.ExpectKnownValue(a, at("oauth2", "client_id"), knownvalue.StringExact("mcp-api")),
+			statecheck.ExpectKnownValue(a, at("oauth2", "token_url"), knownvalue.Null()),
+			statecheck.ExpectKnownValue(a, at("oauth2", "token_endpoint_auth_method"), knownvalue.StringExact(contract.ClientSecretBasic)),
+			statecheck.ExpectKnownValue(a, at("oauth2", "scopes"), knownvalue.SetExact([]knownvalue.Check{knownvalue.StringExact("tools:read")})),
+			statecheck.ExpectKnownValue(a, at("tls", "client_certificate"), knownvalue.StringExact(pki.certPEM)),
+			statecheck.ExpectKnownValue(a, at("tls", "client_key_set"), knownvalue.Bool(true)),
+		)
+	}
+	keyLine := strings.Split(pki.keyPEM, "\n")[1]
+	checks = append(checks, absentFromState{"ds-header-secret"}, absentFromState{"ds-client-secret"}, absentFromState{keyLine})
+	parallelTest(t, nil, []resource.TestStep{{
+		Config: e.providerBlock() + fmt.Sprintf(`
+data "mcp_connection" "ds" {
+  id = %q
+}
+data "mcp_server" "ds" {
+  id = %q
+}
+data "mcp_connections" "all" {}
+`, conn.ID, srv.ID),
+		ConfigStateChecks: checks,
+	}})
+}
