@@ -178,7 +178,7 @@ func (r *connectionResource) Read(ctx context.Context, req resource.ReadRequest,
 			// their state values.
 			state.connectionFields = connectionFieldsOf(conn)
 			state.BearerTokenWO = types.StringNull()
-			diags := state.upstreamAuthFields.refresh(ctx, conn.UpstreamAuth)
+			diags := state.refresh(ctx, conn.UpstreamAuth)
 			if state.CheckOnApply.IsNull() {
 				// after an import: the schema default, so the next plan shows no change
 				state.CheckOnApply = types.BoolValue(true)

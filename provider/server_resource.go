@@ -340,7 +340,7 @@ func (r *serverResource) Read(ctx context.Context, req resource.ReadRequest, res
 			// their state values.
 			state.serverFields = serverFieldsOf(s, state.Args)
 			state.BearerTokenWO = types.StringNull()
-			diags := state.upstreamAuthFields.refresh(ctx, s.UpstreamAuth)
+			diags := state.refresh(ctx, s.UpstreamAuth)
 			if state.ConnectOnApply.IsNull() {
 				// After an import: the default, so that the plan stays empty.
 				state.ConnectOnApply = types.BoolValue(true)

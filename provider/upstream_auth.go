@@ -607,13 +607,3 @@ func (m headerNamesPlan) PlanModifyList(ctx context.Context, req planmodifier.Li
 				"headers_wo only when headers_wo_version changes. Change headers_wo_version to send the new headers.")
 	}
 }
-
-// sortedKeys are m's keys in order.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}

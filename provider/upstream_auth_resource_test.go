@@ -144,7 +144,7 @@ func (e *accEnv) checkAuthSecrets(t *testing.T, a string, want store.AuthSecrets
 			return fmt.Errorf("%s not in state", a)
 		}
 		got, _ := e.storedAuthSecrets(t, rs.Type, rs.Primary.ID)
-		if !reflect.DeepEqual(got, want) && !(got.Empty() && want.Empty()) {
+		if !reflect.DeepEqual(got, want) && (!got.Empty() || !want.Empty()) {
 			// The values are the test's own, not real secrets.
 			return fmt.Errorf("the API holds %+v for %s, want %+v", got, a, want)
 		}
@@ -154,7 +154,7 @@ func (e *accEnv) checkAuthSecrets(t *testing.T, a string, want store.AuthSecrets
 
 // checkAuthSettings checks the settings the API returns for the resource
 // at a: its OAuth 2.0 client id and CA bundle.
-func (e *accEnv) checkAuthSettings(t *testing.T, a, clientID, ca string) resource.TestCheckFunc {
+func (e *accEnv) checkAuthSettings(a, clientID, ca string) resource.TestCheckFunc {
 	return func(s *terraform.State) error {
 		rs, ok := s.RootModule().Resources[a]
 		if !ok {
@@ -308,7 +308,7 @@ func upstreamAuthSteps(t *testing.T, e *accEnv, a string, pki testPKI, cfg func(
 				statecheck.ExpectKnownValue(a, nested("oauth2", "client_id"), knownvalue.StringExact("mcp-api-2")),
 				statecheck.ExpectKnownValue(a, nested("tls", "ca_bundle"), knownvalue.StringExact(other.caPEM))),
 			Check: resource.ComposeTestCheckFunc(stored(changed.apiKey, changed.clientSecret, first.clientKey),
-				e.checkAuthSettings(t, a, "mcp-api-2", other.caPEM)),
+				e.checkAuthSettings(a, "mcp-api-2", other.caPEM)),
 		},
 		{
 			Config:            cfg(upstreamAuthBody(pki, keyBumped)),
