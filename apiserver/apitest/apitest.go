@@ -131,7 +131,9 @@ func Start(t testing.TB, opts ...Option) *Server {
 		s.TenantID, s.APIKey = s.NewTenant(t, "apitest")
 	}
 
-	cfg := httpapi.Config{Store: st, Keyring: s.Keyring, Logger: o.logger}
+	// The test prober may reach loopback addresses, so loopback http token
+	// URLs are accepted as serve accepts them with private targets allowed.
+	cfg := httpapi.Config{Store: st, Keyring: s.Keyring, Logger: o.logger, AllowPrivateTargets: true}
 	if o.probes {
 		s.startCheckers(t, o.logger)
 		cfg.ConnectionChecker, cfg.ServerChecker = s.ConnectionChecker, s.ServerChecker

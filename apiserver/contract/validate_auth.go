@@ -280,11 +280,11 @@ func ParseCertificates(doc string) ([]*x509.Certificate, error) {
 		}
 		certs = append(certs, cert)
 	}
-	if strings.TrimSpace(string(rest)) != "" {
-		return nil, fmt.Errorf("must be PEM: text after certificate %d is not a PEM block", len(certs))
-	}
 	if len(certs) == 0 {
 		return nil, fmt.Errorf("must hold at least one PEM CERTIFICATE block (-----BEGIN CERTIFICATE-----)")
+	}
+	if strings.TrimSpace(string(rest)) != "" {
+		return nil, fmt.Errorf("must be PEM: text after certificate %d is not a PEM block", len(certs))
 	}
 	return certs, nil
 }

@@ -108,7 +108,7 @@ func (h *connections) create(c *gin.Context) error {
 			return err
 		}
 	}
-	if _, err := h.upstream(&conn).apply(req.UpstreamAuthRequest, req.AuthType, req.AuthType); err != nil {
+	if _, err := h.upstream(&conn).apply(req.UpstreamAuthRequest, contract.AuthNone, req.AuthType); err != nil {
 		return err
 	}
 	if err := h.store.CreateConnection(connectionKind.audited(c, "create", conn.ID), &conn); err != nil {

@@ -51,9 +51,26 @@ func decodeObject(r *http.Request, dst any) error {
 	strict := json.NewDecoder(bytes.NewReader(body))
 	strict.DisallowUnknownFields()
 	if err := strict.Decode(dst); err != nil {
+		var typ *json.UnmarshalTypeError
+		if errors.As(err, &typ) {
+			// encoding/json names a field of an embedded struct by the
+			// struct's Go name too; the body knows only the JSON names
+			typ.Field = withoutEmbedded(reflect.TypeOf(dst).Elem(), typ.Field)
+		}
 		return jsonError(err)
 	}
 	return nil
+}
+
+// withoutEmbedded is the dotted field path without the names of t's
+// embedded structs.
+func withoutEmbedded(t reflect.Type, path string) string {
+	for i := range t.NumField() {
+		if f := t.Field(i); f.Anonymous && f.Type.Kind() == reflect.Struct {
+			path = withoutEmbedded(f.Type, strings.TrimPrefix(path, f.Name+"."))
+		}
+	}
+	return path
 }
 
 func jsonError(err error) error {

@@ -161,9 +161,17 @@ func (fs *fuzzServer) checkConnection(t *testing.T, raw []byte) contract.Connect
 // result with what was asked.
 func requestFields(t *testing.T, body []byte) map[string]string {
 	t.Helper()
-	var m map[string]string
-	if err := json.Unmarshal(body, &m); err != nil {
-		t.Fatalf("the API accepted %q, which is not an object of strings: %v", body, err)
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(body, &raw); err != nil {
+		t.Fatalf("the API accepted %q, which is not an object: %v", body, err)
+	}
+	// the string fields; headers, oauth2 and tls are objects
+	m := map[string]string{}
+	for k, v := range raw {
+		var s string
+		if json.Unmarshal(v, &s) == nil {
+			m[k] = s
+		}
 	}
 	return m
 }
@@ -193,6 +201,19 @@ var createSeeds = []string{
 	`{}`,
 	``,
 	`{"name":"n","name":"m","serverUrl":"https://a.example/"}`,
+	`{"name":"h","serverUrl":"https://a.example/","headers":{"X-Api-Key":"k","X-Tenant":"t"}}`,
+	`{"name":"h","serverUrl":"https://a.example/","headers":{"Host":"h","x y":"\r\n"}}`,
+	`{"name":"h","serverUrl":"https://a.example/","headers":{"X-A":null}}`,
+	`{"name":"h","serverUrl":"https://a.example/","headers":[]}`,
+	`{"name":"o","serverUrl":"https://a.example/","authType":"oauth2","oauth2":{"clientId":"c","clientSecret":"s","scopes":["a"]}}`,
+	`{"name":"o","serverUrl":"https://a.example/","authType":"oauth2"}`,
+	`{"name":"o","serverUrl":"https://a.example/","authType":"oauth2","oauth2":{"clientId":"c","tokenUrl":"http://x/","scopes":[1]}}`,
+	`{"name":"o","serverUrl":"https://a.example/","oauth2":{}}`,
+	`{"name":"t","serverUrl":"https://a.example/","tls":{"caBundle":"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"}}`,
+	`{"name":"t","serverUrl":"https://a.example/","tls":{"clientKey":"k"}}`,
+	`{"name":"t","serverUrl":"https://a.example/","tls":{}}`,
+	`{"headers":{}}`,
+	`{"authType":"oauth2","oauth2":{"clientId":"c"}}`,
 }
 
 func FuzzCreateConnection(f *testing.F) {
@@ -512,6 +533,12 @@ var serverSeeds = []string{
 	`{"url":"https://b.example/mcp"}`,
 	`{"transportType":"stdio"}`,
 	`{"description":""}`,
+	`{"projectId":"$P","name":"Orders","url":"https://a.example/","authType":"oauth2","oauth2":{"clientId":"c","clientSecret":"s"},"headers":{"X-K":"v"}}`,
+	`{"projectId":"$P","name":"Orders","transportType":"stdio","command":"x","headers":{"X-K":"v"}}`,
+	`{"projectId":"$P","name":"Orders","url":"https://a.example/","authType":"bearer"}`,
+	`{"authType":"oauth2"}`,
+	`{"bearerToken":""}`,
+	`{"tls":{"caBundle":"x"},"transportType":"stdio","command":"x"}`,
 }
 
 func FuzzServerWrites(f *testing.F) {

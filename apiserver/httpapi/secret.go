@@ -35,9 +35,6 @@ func (s secretField) clear() {
 	*s.ciphertext, *s.keyID = nil, nil
 }
 
-// isSet reports whether the record holds a secret.
-func (s secretField) isSet() bool { return *s.ciphertext != nil }
-
 // is reports whether value is the secret already stored, so a client that
 // resends an unchanged secret (as declarative tools do) does not reset the
 // record's state.

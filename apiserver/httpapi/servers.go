@@ -152,7 +152,7 @@ func (h *servers) create(c *gin.Context) error {
 			return err
 		}
 	}
-	if _, err := h.upstream(&s).apply(req.UpstreamAuthRequest, req.AuthType, req.AuthType); err != nil {
+	if _, err := h.upstream(&s).apply(req.UpstreamAuthRequest, contract.AuthNone, req.AuthType); err != nil {
 		return err
 	}
 	if err := h.store.CreateServer(serverKind.audited(c, "create", s.ID), &s); err != nil {

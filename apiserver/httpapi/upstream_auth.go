@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"net/http"
@@ -103,9 +104,17 @@ func checkTLS(t contract.TLSRequest) error {
 var (
 	errKeyWithoutCertificate = badRequest("tls.clientKey must not be set without tls.clientCertificate, the certificate it belongs to")
 	errCertificateWithoutKey = badRequest("tls.clientCertificate needs its private key: also send tls.clientKey (PEM)")
-	errUnreadableSecrets     = conflict("this record's stored credentials (header values, oauth2.clientSecret, tls.clientKey) cannot be decrypted " +
-		"with the API server's current secret keys: the operator must restore the key that sealed them (MCP_API_SECRET_KEY_PREVIOUS)")
+	// errUnreadableSecrets is what opened returns when the current keys
+	// cannot open the stored secrets; apply then starts from none.
+	errUnreadableSecrets = errors.New("the stored auth secrets cannot be decrypted with the current keys")
 )
+
+// unreadable is the refusal of a write that would keep secrets the API
+// cannot decrypt: what must be sent again.
+func unreadable(what string) error {
+	return conflict("this record's stored credentials cannot be decrypted with the API server's current secret keys: send %s again, "+
+		"or the operator must restore the key that sealed them (MCP_API_SECRET_KEY_PREVIOUS)", what)
+}
 
 // forbidAuthWith refuses the upstream authentication fields of req for a
 // record that cannot use them, such as a stdio server; why ends the message.
@@ -164,8 +173,8 @@ func (u upstreamAuth) clear() (changed bool) {
 }
 
 // apply applies req, checked by checkUpstreamAuth, to the record, whose
-// auth type goes from from to to (both the same on create, where the
-// record has nothing yet), and reports whether that changed what the API
+// auth type goes from from to to (from is none on create, where the record
+// has nothing yet), and reports whether that changed what the API
 // sends to the MCP server. Headers replace the stored map; oauth2 replaces
 // the stored settings, keeping the stored client secret when none is sent;
 // tls replaces the stored settings, keeping the stored client key when a
@@ -195,8 +204,11 @@ func (u upstreamAuth) apply(req contract.UpstreamAuthRequest, from, to contract.
 		return false, nil
 	}
 
+	// Secrets the current keys cannot open are replaced, never kept: the
+	// write goes on from none, and refuses below to keep one it lost.
 	secrets, err := u.opened()
-	if err != nil {
+	lost := errors.Is(err, errUnreadableSecrets)
+	if err != nil && !lost {
 		return false, err
 	}
 	was := secrets
@@ -224,6 +236,8 @@ func (u upstreamAuth) apply(req contract.UpstreamAuthRequest, from, to contract.
 		switch {
 		case o.ClientSecret != nil:
 			secrets.ClientSecret = *o.ClientSecret
+		case lost && from == contract.AuthOAuth2:
+			return false, unreadable("oauth2 with clientSecret")
 		case from != contract.AuthOAuth2 || secrets.ClientSecret == "":
 			return false, badRequest(`oauth2.clientSecret is required when authType becomes "oauth2"`)
 		}
@@ -251,8 +265,18 @@ func (u upstreamAuth) apply(req contract.UpstreamAuthRequest, from, to contract.
 		}
 	}
 
+	if lost {
+		switch {
+		case len(settings.HeaderNames) != len(secrets.Headers):
+			return false, unreadable("headers")
+		case settings.OAuth2 != nil && secrets.ClientSecret == "":
+			return false, unreadable("oauth2 with clientSecret")
+		case settings.TLS != nil && settings.TLS.ClientCertificate != nil && secrets.ClientKey == "":
+			return false, unreadable("tls with clientKey")
+		}
+	}
 	settingsChanged := !reflect.DeepEqual(settings, u.row.AuthSettings)
-	secretsChanged := !equalSecrets(secrets, was)
+	secretsChanged := lost || !equalSecrets(secrets, was)
 	u.row.AuthSettings = settings
 	if secretsChanged {
 		if err := u.seal(secrets); err != nil {

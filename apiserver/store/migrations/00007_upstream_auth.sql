@@ -51,13 +51,14 @@ ALTER TABLE mcp_servers
     DROP COLUMN upstream_auth,
     DROP COLUMN auth_type;
 
--- The old schema has no oauth2: such connections are left without credentials.
-UPDATE mcp_connections SET auth_type = 'none' WHERE auth_type = 'oauth2';
 ALTER TABLE mcp_connections
     DROP CONSTRAINT mcp_connections_oauth2_auth_check,
     DROP CONSTRAINT mcp_connections_auth_secrets_pair_check,
     DROP CONSTRAINT mcp_connections_upstream_auth_check,
-    DROP CONSTRAINT mcp_connections_auth_type_check,
+    DROP CONSTRAINT mcp_connections_auth_type_check;
+-- The old schema has no oauth2: such connections are left without credentials.
+UPDATE mcp_connections SET auth_type = 'none' WHERE auth_type = 'oauth2';
+ALTER TABLE mcp_connections
     ADD CONSTRAINT mcp_connections_auth_type_check CHECK (auth_type IN ('bearer', 'none')),
     DROP COLUMN auth_secrets_key_id,
     DROP COLUMN auth_secrets_ciphertext,
