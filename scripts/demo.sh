@@ -112,6 +112,8 @@ Its tool catalog, check history and catalog changes:
   curl -s -H "Authorization: Bearer \$(cat .demo/api-key)" $api_url/api/mcp-connections/$id/checks
 Run a health check now:
   curl -s -X POST -H "Authorization: Bearer \$(cat .demo/api-key)" $api_url/api/mcp-connections/$id/health-check
+The status page (sign in with the key in .demo/api-key):
+  $api_url/ui/
 Terraform (same state): TF_CLI_CONFIG_FILE=.demo/terraformrc MCP_ENDPOINT=$api_url MCP_API_KEY=\$(cat .demo/api-key) terraform -chdir=.demo/quickstart plan
 Stop everything: make demo-down
 MSG

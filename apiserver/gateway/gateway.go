@@ -154,6 +154,8 @@ type Gateway struct {
 	shared  SessionStore
 	sweepMu sync.Mutex
 	swept   time.Time
+	// endings waits for the end of each downstream session.
+	endings endings
 	// stdio holds a token per stdio upstream process running.
 	stdio chan struct{}
 

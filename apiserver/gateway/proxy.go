@@ -295,15 +295,14 @@ func (p *proxy) attach(ss *mcp.ServerSession) {
 	if !first {
 		return
 	}
-	go func() {
-		_ = ss.Wait()
+	p.ep.g.endings.onEnd(ss, func() {
 		p.mu.Lock()
 		p.gone = true
 		p.mu.Unlock()
 		for _, l := range p.legs {
 			l.close()
 		}
-	}()
+	})
 }
 
 // upstream is the leg's upstream session and its pinning, opened on first

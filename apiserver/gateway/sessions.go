@@ -435,10 +435,7 @@ func (s *sessions) register(ctx context.Context, ss *mcp.ServerSession, caller C
 	s.mu.Lock()
 	s.open[sess.id] = sess
 	s.mu.Unlock()
-	go func() {
-		_ = ss.Wait()
-		s.forget(sess)
-	}()
+	s.g.endings.onEnd(ss, func() { s.forget(sess) })
 	return nil
 }
 

@@ -16,6 +16,7 @@ import (
 
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/secrets"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/store"
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/ui"
 )
 
 // Config is what the HTTP layer needs.
@@ -114,6 +115,14 @@ func newEngine(cfg Config) *gin.Engine {
 		}
 		c.JSON(http.StatusOK, gin.H{"status": "ok"})
 	})
+
+	// the status page is static: it holds no data and needs no key (its
+	// script sends the key the user signs in with to /api)
+	page := gin.WrapH(ui.Handler())
+	for _, p := range []string{strings.TrimSuffix(ui.Path, "/"), ui.Path + "*file"} {
+		r.GET(p, page)
+		r.HEAD(p, page)
+	}
 
 	// /api and the gateway share one key cache: a key is trusted (and a
 	// revoked one refused) alike by both.

@@ -79,15 +79,19 @@ func (c *rawCapture) waiting() bool {
 }
 
 // sent notes a request going out, and reports whether its answer will be
-// captured: the first request of the armed method is.
+// captured: the first request of the armed method is, and the same request
+// sent again (where a redirect points) while its answer is awaited.
 func (c *rawCapture) sent(method, id string) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.method != "" && method == c.method && c.id == "" && id != "" {
+	if c.method == "" || method != c.method || id == "" {
+		return false
+	}
+	if c.id == "" {
 		c.id = id
 		return true
 	}
-	return false
+	return id == c.id && !c.got
 }
 
 // received offers the result of the response to id; it is kept (copied,

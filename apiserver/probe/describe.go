@@ -57,6 +57,13 @@ func describeHTTP(ctx context.Context, err error, rec *recorder, t Target, endpo
 		prefix = fmt.Sprintf("the server redirected to %s: ", redactURL(wp.url.String()))
 	}
 
+	// The token endpoint, discovery or the TLS settings failed before the
+	// server was asked anything: their message already says what to change.
+	var ae *authError
+	if wp != nil && errors.As(wp.err, &ae) || errors.As(err, &ae) {
+		return ae.kind, ae.msg
+	}
+
 	// A refusal by the address guard explains whatever followed it.
 	var re *netguard.RedirectError
 	if wp != nil && errors.As(wp.err, &re) {
@@ -84,9 +91,14 @@ func describeHTTP(ctx context.Context, err error, rec *recorder, t Target, endpo
 	if wp != nil {
 		if wp.err != nil {
 			kind, msg := describeNetError(wp.err, hostPort(wp.url))
+			if kind == contract.ErrorTLS {
+				if m, ok := describeTLS(wp.err, hostPort(wp.url), rec.tls); ok {
+					msg = m
+				}
+			}
 			return kind, prefix + msg
 		}
-		kind, msg := describeStatus(wp, t)
+		kind, msg := describeStatus(wp, t, rec.oauth)
 		return kind, prefix + msg
 	}
 	return contract.ErrorProtocol, describeProtocol(err, t)
@@ -172,8 +184,33 @@ func isTLSError(err error) bool {
 }
 
 // describeStatus explains an HTTP answer that was not MCP, and its kind.
-func describeStatus(wp *wireProblem, t Target) (contract.ErrorKind, string) {
+// oauth is the check's OAuth 2.0 client, nil without one.
+func describeStatus(wp *wireProblem, t Target, oauth *oauthClient) (contract.ErrorKind, string) {
+	if oauth != nil && (wp.status == http.StatusUnauthorized || wp.status == http.StatusForbidden) {
+		return contract.ErrorAuth, oauthRefusal(wp, oauth)
+	}
 	return statusKind(wp.status), statusMessage(wp, t)
+}
+
+// oauthRefusal explains a 401 or 403 to a request that carried an OAuth 2.0
+// access token (or, discovery failing to start, none).
+func oauthRefusal(wp *wireProblem, oauth *oauthClient) string {
+	head := fmt.Sprintf("the MCP server answered HTTP %d %s", wp.status, http.StatusText(wp.status))
+	said := ""
+	if d := challengeParam([]string{wp.challenge}, "error_description"); d != "" {
+		said = fmt.Sprintf(" (it said: %s)", oneLine(d, 200))
+	} else if e := challengeParam([]string{wp.challenge}, "error"); e != "" {
+		said = fmt.Sprintf(" (it said: %s)", oneLine(e, 80))
+	} else if d := oneLine(wp.snippet, 200); d != "" && wp.contentType != "text/html" {
+		said = fmt.Sprintf(" (it said: %s)", d)
+	}
+	switch {
+	case wp.status == http.StatusForbidden:
+		return head + said + " to the access token: check scopes, audience and resource, and what the client is allowed at the authorization server"
+	case oauth.wasRefreshed():
+		return head + said + " to an access token fetched fresh after its first 401: the server does not accept the tokens the authorization server issues for this client; check scopes, audience and resource"
+	}
+	return head + said + " to the access token: check scopes, audience and resource"
 }
 
 // statusKind is the kind of failure an HTTP status that was not MCP stands for.
@@ -203,15 +240,15 @@ func statusMessage(wp *wireProblem, t Target) string {
 	head := fmt.Sprintf("%s answered HTTP %d %s", who, wp.status, http.StatusText(wp.status))
 	switch wp.status {
 	case http.StatusUnauthorized:
-		if t.BearerToken == "" {
-			return head + ": it requires authentication; set a bearer token"
+		if hint := credentialHint(t); hint != "" {
+			return head + ": check " + hint
 		}
-		return head + ": check the bearer token"
+		return head + ": it requires authentication; set a bearer token, headers or OAuth 2.0 client credentials"
 	case http.StatusForbidden:
-		if t.BearerToken == "" {
-			return head + ": it refuses unauthenticated clients; set a bearer token"
+		if hint := credentialHint(t); hint != "" {
+			return head + ": check " + hint + " and what they are allowed to do"
 		}
-		return head + ": check the bearer token and what it is allowed to do"
+		return head + ": it refuses unauthenticated clients; set a bearer token, headers or OAuth 2.0 client credentials"
 	case http.StatusNotFound:
 		return head + ": check the URL path"
 	case http.StatusMethodNotAllowed:

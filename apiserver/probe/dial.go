@@ -8,7 +8,6 @@ import (
 	"net/netip"
 	"net/url"
 	"os/exec"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -56,6 +55,13 @@ func (p *Prober) endpoint(t Target) (*url.URL, contract.ErrorKind, string) {
 		// The HTTP client would send them as Basic credentials, to any redirect target too.
 		return nil, contract.ErrorUnreachable, "server URL must not carry credentials; use a bearer token instead"
 	}
+	if _, err := p.tlsFor(t.TLS); err != nil {
+		return nil, contract.ErrorTLS, err.Error()
+	}
+	if t.OAuth2 != nil && u.Scheme != "https" && (!p.policy.AllowPrivate || !isLoopback(u.Hostname())) {
+		// The access token would cross the network in the clear.
+		return nil, contract.ErrorAuth, fmt.Sprintf("server URL %s is not https: an OAuth 2.0 access token is sent only over https (plain http only to loopback, when private targets are allowed)", redactURL(t.URL))
+	}
 	// A literal address is refused here, before anything is dialled; names
 	// are judged on the address they resolve to, when dialled.
 	if ip, err := netip.ParseAddr(u.Hostname()); err == nil {
@@ -70,7 +76,7 @@ func (p *Prober) endpoint(t Target) (*url.URL, contract.ErrorKind, string) {
 // guarded client that carries t's credentials. Its requests end when life
 // does.
 func (p *Prober) httpTransport(life context.Context, t Target, u *url.URL, wire *rawCapture, mode linkMode) (mcp.Transport, *http.Client, *recorder) {
-	hc, rec := p.newHTTPClient(life, u, t.BearerToken, wire, mode)
+	hc, rec := p.newHTTPClient(life, u, t, wire, mode)
 	if t.Transport == contract.TransportSSE {
 		return &mcp.SSEClientTransport{Endpoint: t.URL, HTTPClient: hc, MaxEventSize: maxMessageBytes}, hc, rec
 	}
@@ -196,9 +202,7 @@ func (p *Prober) connect(ctx context.Context, t Target, client *mcp.Client, mode
 	defer context.AfterFunc(ctx, cancel)()
 	fail := func(kind contract.ErrorKind, msg string) (*Session, error) {
 		end()
-		if t.BearerToken != "" {
-			msg = strings.ReplaceAll(msg, t.BearerToken, "[redacted]")
-		}
+		msg = p.redact(msg, t)
 		return nil, &ConnectError{Kind: kind, Message: msg}
 	}
 	switch t.Transport {

@@ -12,31 +12,44 @@ import (
 )
 
 // newHTTPClient returns the client one check uses: the guarded transport of
-// the policy, wrapped so that the bearer token goes only to the endpoint's
-// origin, every request ends when the check does (the SDK sends its
+// the policy (with t's TLS settings), wrapped so that t's credentials (bearer
+// token, headers, OAuth 2.0 access token) go only to the endpoint's origin, every request ends when the check does (the SDK sends its
 // session DELETE and cancellation notices on contexts of its own), and the
 // last thing that went wrong on the wire is kept for the error message.
 // It also bounds every response body and shows list results to wire (see
 // capture.go).
 // A session's client (mode.session) bounds each stream's messages rather
 // than its total: an event stream of a long session carries far more.
-func (p *Prober) newHTTPClient(ctx context.Context, endpoint *url.URL, token string, wire *rawCapture, mode linkMode) (*http.Client, *recorder) {
+// t's TLS settings were validated with endpoint, so cannot fail here.
+func (p *Prober) newHTTPClient(ctx context.Context, endpoint *url.URL, t Target, wire *rawCapture, mode linkMode) (*http.Client, *recorder) {
 	rec := &recorder{}
-	base := p.policy.NewTransport()
+	settings, _ := p.tlsFor(t.TLS)
+	rec.tls = settings
+	var base *http.Transport
 	if mode.session {
-		p.sessionsOnce.Do(func() { p.sessions = p.policy.NewTransport() })
-		base = p.sessions
+		base = p.sessionTransport(settings)
+	} else {
+		base = p.policy.NewTransport()
+		if settings != nil {
+			base.TLSClientConfig = settings.config.Clone()
+		}
 	}
 	rt := &checkTransport{
 		base:      base,
 		shared:    mode.session,
 		check:     ctx,
 		origin:    origin(endpoint),
-		token:     token,
+		token:     t.BearerToken,
+		headers:   t.Headers,
 		rec:       rec,
 		wire:      wire,
 		unbounded: mode.session,
 		counted:   mode.session && !mode.raw,
+	}
+	if t.OAuth2 != nil {
+		rt.oauth = p.oauthFor(t, endpoint, settings)
+		rt.token = ""
+		rec.oauth = rt.oauth
 	}
 	checkRedirect := func(req *http.Request, via []*http.Request) error {
 		err := p.policy.CheckRedirect(req, via)
@@ -64,8 +77,12 @@ type checkTransport struct {
 	check  context.Context
 	origin string
 	token  string
-	rec    *recorder
-	wire   *rawCapture
+	// headers are the target's extra headers, for the origin only too.
+	headers map[string]string
+	// oauth fetches the access token sent instead of token; nil without OAuth 2.0.
+	oauth *oauthClient
+	rec   *recorder
+	wire  *rawCapture
 	// unbounded leaves event streams to the SDK's per-message limit.
 	unbounded bool
 	// counted: the notifications of its event streams are counted
@@ -90,14 +107,43 @@ func (t *checkTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	release := func() { stop(); cancel(nil) }
 
 	out := req.Clone(ctx)
-	if t.token != "" && origin(out.URL) == t.origin {
-		out.Header.Set("Authorization", "Bearer "+t.token)
+	ours := origin(out.URL) == t.origin
+	var sent string
+	if ours {
+		setCredentials(out.Header, t.headers, t.token)
+		if t.oauth != nil {
+			var err error
+			if sent, err = t.oauthToken(ctx, out, "", nil); err != nil {
+				release()
+				return nil, err
+			}
+		}
 	}
-	listCall := out.Method == http.MethodPost && t.wire.armed() && t.wire.noteRequest(requestBody(out))
+	listCall := out.Method == http.MethodPost && (t.wire.armed() || t.wire.waiting()) && t.wire.noteRequest(requestBody(out))
 	// The session's closing DELETE is not part of what is checked: its
 	// answer (often 405, or 200) must not replace the failure it follows.
 	closing := out.Method == http.MethodDelete
 	resp, err := t.base.RoundTrip(out)
+	if err == nil && ours && t.oauth != nil && resp.StatusCode == http.StatusUnauthorized && replayable(out) {
+		// The token expired early, was revoked, or (discovery) none was
+		// sent yet: drop it, fetch a fresh one and send the request again, once.
+		challenge := resp.Header.Values("WWW-Authenticate")
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, snippetBytes))
+		resp.Body.Close()
+		again := out.Clone(ctx)
+		if out.GetBody != nil {
+			if again.Body, err = out.GetBody(); err != nil {
+				release()
+				return nil, err
+			}
+		}
+		if _, err := t.oauthToken(ctx, again, sent, challenge); err != nil {
+			release()
+			return nil, err
+		}
+		out = again
+		resp, err = t.base.RoundTrip(out)
+	}
 	if err != nil {
 		release()
 		if t.check.Err() == nil && !closing {
@@ -110,6 +156,38 @@ func (t *checkTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	resp.Body = &releasingBody{ReadCloser: t.bound(out, resp, listCall), releaser: releaser{release: release}}
 	return resp, nil
+}
+
+// oauthToken puts the access token on out (stale: the one a 401 answered,
+// challenge: that 401's WWW-Authenticate) and returns it; "" when none is
+// known yet. out's body is made replayable for the retry after a 401.
+// A failure is recorded for the check's message.
+func (t *checkTransport) oauthToken(ctx context.Context, out *http.Request, stale string, challenge []string) (string, error) {
+	if out.Body != nil && out.Body != http.NoBody && out.GetBody == nil {
+		// Our own outgoing message, already in memory: read it whole.
+		b, err := io.ReadAll(out.Body)
+		out.Body.Close()
+		if err != nil {
+			return "", err
+		}
+		out.Body = io.NopCloser(bytes.NewReader(b))
+		out.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
+	}
+	tok, err := t.oauth.token(ctx, stale, challenge)
+	if err != nil {
+		t.rec.fail(out.URL, err)
+		return "", err
+	}
+	if tok != "" {
+		out.Header.Set("Authorization", "Bearer "+tok)
+	}
+	return tok, nil
+}
+
+// replayable reports whether req can be sent again: it has no body, or a
+// way to get it anew (oauthToken gives every body one).
+func replayable(req *http.Request) bool {
+	return req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
 }
 
 // bound limits resp's body, and taps it for the capture where it may carry
@@ -184,6 +262,8 @@ type wireProblem struct {
 	contentType string
 	// snippet is the start of an error response's body, for the message.
 	snippet string
+	// challenge is a 401's WWW-Authenticate, for the message.
+	challenge string
 }
 
 // recorder keeps the last wire problem of a check. A well-formed MCP
@@ -191,6 +271,10 @@ type wireProblem struct {
 type recorder struct {
 	mu   sync.Mutex
 	last *wireProblem
+	// tls and oauth are the check's TLS settings and OAuth 2.0 client, for
+	// its messages; nil when it has none.
+	tls   *tlsSettings
+	oauth *oauthClient
 }
 
 func (r *recorder) problem() *wireProblem {
@@ -229,6 +313,7 @@ func (r *recorder) response(req *http.Request, resp *http.Response) {
 			io.Reader
 			io.Closer
 		}{io.MultiReader(bytes.NewReader(head), resp.Body), resp.Body}
-		r.set(&wireProblem{url: req.URL, status: resp.StatusCode, contentType: ct, snippet: string(head)})
+		r.set(&wireProblem{url: req.URL, status: resp.StatusCode, contentType: ct, snippet: string(head),
+			challenge: strings.Join(resp.Header.Values("WWW-Authenticate"), ", ")})
 	}
 }

@@ -3,6 +3,7 @@ package probe
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -30,7 +31,7 @@ func (p *Prober) Post(ctx context.Context, t Target, body []byte, header http.He
 	if msg != "" {
 		return nil, &ConnectError{Kind: kind, Message: msg}
 	}
-	hc, _ := p.newHTTPClient(ctx, u, t.BearerToken, &rawCapture{}, rawLink)
+	hc, _ := p.newHTTPClient(ctx, u, t, &rawCapture{}, rawLink)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.URL, bytes.NewReader(body))
 	if err != nil {
 		return nil, &ConnectError{Kind: contract.ErrorUnreachable, Message: "server URL cannot be used for a request: check its syntax"}
@@ -41,10 +42,12 @@ func (p *Prober) Post(ctx context.Context, t Target, body []byte, header http.He
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := hc.Do(req)
 	if err != nil {
-		msg := err.Error()
-		if t.BearerToken != "" {
-			msg = strings.ReplaceAll(msg, t.BearerToken, "[redacted]")
+		var ae *authError
+		if errors.As(err, &ae) {
+			// The token endpoint or discovery failed: the message already says what to change.
+			return nil, &ConnectError{Kind: ae.kind, Message: p.redact(ae.msg, t)}
 		}
+		msg := p.redact(err.Error(), t)
 		return nil, fmt.Errorf("cannot reach %s: %s", redactURL(t.URL), strings.ReplaceAll(msg, t.URL, redactURL(t.URL)))
 	}
 	return resp, nil

@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strings"
 	"sync"
 	"time"
 
@@ -53,7 +52,9 @@ type Target struct {
 	// OAuth2, when set, replaces BearerToken: an access token is fetched
 	// with the client credentials grant and sent as a bearer token.
 	OAuth2 *OAuth2
-	// TLS holds a private CA and a client certificate for the endpoint.
+	// TLS holds a private CA and a client certificate for the endpoint. A
+	// CA bundle replaces the system's roots for the endpoint; the token
+	// endpoint and discovery trust both (see tlsconf.go).
 	TLS *TLS
 	// Key identifies the record the target belongs to ("conn:<id>",
 	// "server:<id>"), so that what is cached for it (OAuth 2.0 access
@@ -103,7 +104,9 @@ type Result struct {
 	Capabilities contract.Capabilities
 	// Listing is what the server offers, as it sent it; only on a passing check.
 	Listing Listing
-	// Err is a human-readable reason when OK is false; it never contains the bearer token.
+	// Err is a human-readable reason when OK is false; it never contains a
+	// secret of the target (bearer token, header values, client secret, TLS
+	// client key) nor its OAuth 2.0 access token.
 	Err string
 	// ErrorKind classifies the failure when OK is false; "" when OK.
 	ErrorKind contract.ErrorKind
@@ -132,6 +135,13 @@ type Prober struct {
 	// stream still holds one), rather than each session keeping its own.
 	sessions     *http.Transport
 	sessionsOnce sync.Once
+	// tlsConfigs are the parsed TLS settings of targets, and tlsSessions
+	// the session transports of each, by the settings' hash.
+	tlsMu       sync.Mutex
+	tlsConfigs  map[string]*tlsSettings
+	tlsSessions map[string]*http.Transport
+	// tokens are the OAuth 2.0 access tokens of targets, by record.
+	tokens tokenCache
 }
 
 // New returns a Prober configured by opts.
@@ -175,10 +185,8 @@ func (p *Prober) Probe(ctx context.Context, t Target) Result {
 	default:
 		res = failed(contract.ErrorUnreachable, fmt.Sprintf("unsupported transport type %q: use http, sse or stdio", t.Transport))
 	}
-	if t.BearerToken != "" {
-		// Belt and braces: a server may echo our request back in an error body.
-		res.Err = strings.ReplaceAll(res.Err, t.BearerToken, "[redacted]")
-	}
+	// Belt and braces: a server may echo our request back in an error body.
+	res.Err = p.redact(res.Err, t)
 	res.Duration = time.Since(start)
 	return res
 }
@@ -252,6 +260,14 @@ type pingError struct{ err error }
 
 func (e *pingError) Error() string { return "ping failed: " + e.err.Error() }
 func (e *pingError) Unwrap() error { return e.err }
+
+// redact removes t's secrets, and its current access token, from msg.
+func (p *Prober) redact(msg string, t Target) string {
+	if t.OAuth2 != nil {
+		return redact(msg, t, p.tokens.entry(t).current())
+	}
+	return redact(msg, t)
+}
 
 // redactURL drops user info and query from a URL for messages: either may hold a secret.
 func redactURL(raw string) string {

@@ -72,6 +72,9 @@ func KeyID(key []byte) string {
 type Keyring struct {
 	current string
 	aeads   map[string]cipher.AEAD
+	// fingerprints are the HMAC keys for Fingerprint, derived from the
+	// current key (first) and the previous ones.
+	fingerprints [][]byte
 }
 
 // NewKeyring builds a keyring from the current key and any previous keys
@@ -92,6 +95,7 @@ func NewKeyring(current []byte, previous ...[]byte) (*Keyring, error) {
 		}
 		id := KeyID(key)
 		k.aeads[id] = aead
+		k.fingerprints = append(k.fingerprints, fingerprintKey(key))
 		return id, nil
 	}
 	id, err := add("current encryption key", current)

@@ -10,7 +10,7 @@ func TestGCPercent(t *testing.T) {
 		live uint64
 		want int
 	}{
-		{0, 400}, {1 * mb, 400}, {16 * mb, 400}, {20 * mb, 300}, {32 * mb, 200}, {48 * mb, 125}, {64 * mb, 100}, {100 * mb, 50}, {512 * mb, 50},
+		{0, 400}, {1 * mb, 400}, {12 * mb, 400}, {16 * mb, 300}, {20 * mb, 225}, {32 * mb, 150}, {48 * mb, 100}, {64 * mb, 75}, {100 * mb, 50}, {512 * mb, 50},
 	} {
 		if got := gcPercent(c.live); got != c.want {
 			t.Errorf("gcPercent(%d MB) = %d, want %d", c.live/mb, got, c.want)
