@@ -66,7 +66,7 @@ func TestAccUpstreamAuth_planTimeValidation(t *testing.T) {
 		{conn(`headers_wo = { "X-Key" = "k" }`), `headers_wo_version.*must be specified`},
 		{conn("tls = {}"), `Empty tls.*To use no TLS settings, remove tls`},
 		{conn(fmt.Sprintf("tls = { client_certificate = %q }", pki.certPEM)), `Missing client key.*tls.client_key_wo`},
-		{conn("tls = { ca_bundle = \"not a certificate\" }"), `Invalid ca_bundle.*tls.ca_bundle must be PEM`},
+		{conn("tls = { ca_bundle = \"not a certificate\" }"), `Invalid ca_bundle.*tls.ca_bundle must`},
 		{conn(fmt.Sprintf("tls = {\n client_certificate = %q\n client_key_wo = %q\n client_key_wo_version = 1\n}", pki.certPEM, pki.otherKeyPEM)),
 			`Invalid client_key_wo.*does not match the client certificate`},
 		{conn(fmt.Sprintf("tls = {\n client_certificate = %q\n client_key_wo = \"not-a-key\"\n client_key_wo_version = 1\n}", pki.certPEM)),
