@@ -34,6 +34,18 @@ func connectionFieldsOf(c *contract.Connection) connectionFields {
 	}
 }
 
+// connectionView is a connection in the data sources: its fields and what
+// they show of its upstream authentication.
+type connectionView struct {
+	connectionFields
+	upstreamAuthView
+}
+
+// connectionViewOf converts the API's view of a connection for the data sources.
+func connectionViewOf(c *contract.Connection) connectionView {
+	return connectionView{connectionFields: connectionFieldsOf(c), upstreamAuthView: upstreamAuthViewOf(c.UpstreamAuth)}
+}
+
 // Descriptions shared by the resource and the data sources, so the docs
 // say the same thing everywhere.
 const (
@@ -42,7 +54,8 @@ const (
 	descConnectionName     = "Human-readable name of the connection, 1–200 characters, unique within the tenant."
 	descConnectionURL      = "Absolute `http` or `https` URL of the MCP server's Streamable HTTP endpoint, e.g. `https://mcp.example.com/mcp`."
 	descConnectionAuthType = "How the API authenticates to the MCP server: `bearer` sends `Authorization: Bearer <token>`, " +
-		"`none` sends no credentials."
+		"`oauth2` fetches a token with the OAuth 2.0 client credentials in `oauth2` and sends it the same way, " +
+		"`none` sends no credentials (but any `headers_wo`)."
 	descConnectionStatus = "Health of the connection: `active` (the last health check passed), `error` (it failed; see `last_error`) " +
 		"or `unknown` (not checked since the endpoint or credentials last changed)."
 	descConnectionInstructions = "The `instructions` the MCP server returned from its `initialize` handshake, which agents receive " +
@@ -66,6 +79,7 @@ func connectionDataSourceAttributes() map[string]dsschema.Attribute {
 	})
 	maps.Copy(attrs, connectionDescs.dataSourceAttributes())
 	maps.Copy(attrs, checkStateDataSourceAttributes(descConnectionStatus, descConnectionLastError))
+	maps.Copy(attrs, upstreamAuthDataSourceAttributes())
 	return attrs
 }
 

@@ -11,10 +11,10 @@ import (
 
 // NewConnectionDataSource returns the mcp_connection data source.
 func NewConnectionDataSource() datasource.DataSource {
-	return &lookupDataSource[contract.Connection, connectionFields]{
+	return &lookupDataSource[contract.Connection, connectionView]{
 		recordDataSource: recordDataSource{rec: connectionRecord, typeName: connectionRecord.typeName},
 		description: "Looks up one MCP connection of your tenant by `id` or by `name` (set exactly one). " +
-			"The bearer token is never returned.",
+			"No secret (bearer token, header values, client secret, client key) is ever returned.",
 		idDescription: "UUID of the connection to look up, as in `mcp_connection.<name>.id`.",
 		idValidator:   validConnectionID,
 		descs:         connectionDescs,
@@ -24,6 +24,6 @@ func NewConnectionDataSource() datasource.DataSource {
 			return c.ListAllConnections(ctx, client.ConnectionListOptions{Name: name})
 		},
 		nameOf:   func(c *contract.Connection) string { return c.Name },
-		fieldsOf: noDiags(connectionFieldsOf),
+		fieldsOf: noDiags(connectionViewOf),
 	}
 }

@@ -34,6 +34,7 @@ type connectionResource struct {
 type connectionResourceModel struct {
 	connectionFields
 	bearerTokenFields
+	upstreamAuthFields
 	CheckOnApply types.Bool `tfsdk:"check_on_apply"`
 }
 
@@ -56,7 +57,7 @@ func (r *connectionResource) Schema(_ context.Context, _ resource.SchemaRequest,
 				Computed: true,
 				Default:  stringdefault.StaticString(string(contract.AuthNone)),
 				MarkdownDescription: descConnectionAuthType + " With `bearer`, set `bearer_token_wo` (with `bearer_token_wo_version`) " +
-					"or `bearer_token`. Defaults to `none`.",
+					"or `bearer_token`; with `oauth2`, set `oauth2`. Defaults to `none`.",
 				Validators: []validator.String{stringvalidator.OneOf(authTypes...)},
 			},
 			"check_on_apply": schema.BoolAttribute{
@@ -64,7 +65,7 @@ func (r *connectionResource) Schema(_ context.Context, _ resource.SchemaRequest,
 				Computed: true,
 				Default:  booldefault.StaticBool(true),
 				MarkdownDescription: "Run the API's health check (the MCP handshake) right after creating the connection " +
-					"and after changing `server_url`, `auth_type` or the token, so the applied state holds the real " +
+					"and after changing `server_url`, `auth_type`, the token, the headers, `oauth2` or `tls`, so the applied state holds the real " +
 					"`status`, `instructions` and `last_error`. A failing check does not fail the apply: it shows as " +
 					"`status = \"error\"` with the reason in `last_error`. Set to `false` when you register MCP servers " +
 					"before they exist; the API's scheduler checks them later and `terraform refresh` picks that up. " +
@@ -86,6 +87,7 @@ func (r *connectionResource) Schema(_ context.Context, _ resource.SchemaRequest,
 		writeOnly: "Write-only token the API sends to the MCP server when `auth_type` is `bearer`: it is sent to " +
 			"the API but never stored in the plan or state.",
 	}, validToken))
+	maps.Copy(resp.Schema.Attributes, upstreamAuthResourceAttributes("auth_type"))
 }
 
 // ValidateConfig checks the auth_type/token combination at plan time. An
@@ -93,7 +95,15 @@ func (r *connectionResource) Schema(_ context.Context, _ resource.SchemaRequest,
 func (r *connectionResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
 	var cfg connectionResourceModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
-	if resp.Diagnostics.HasError() || cfg.AuthType.IsUnknown() {
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	authType := cfg.AuthType
+	if authType.IsNull() {
+		authType = types.StringValue(string(contract.AuthNone)) // the default
+	}
+	validateUpstreamAuth(ctx, cfg.upstreamAuthFields, authType, &resp.Diagnostics)
+	if cfg.AuthType.IsUnknown() {
 		return
 	}
 	token := cfg.token()
@@ -107,12 +117,12 @@ func (r *connectionResource) ValidateConfig(ctx context.Context, req resource.Va
 					"bearer_token_wo_version (Terraform 1.11 and later; never stored in state), or bearer_token. "+
 					"If the server needs no credentials, set auth_type = \"none\".")
 		}
-	case contract.AuthNone, "": // null means the default, none
+	case contract.AuthNone, contract.AuthOAuth2, "": // null means the default, none
 		for _, t := range namedValues(bearerToken, token) {
 			if known(t.value) {
 				resp.Diagnostics.AddAttributeError(path.Root(t.name), "Bearer token without bearer authentication",
-					t.name+" is only sent to the MCP server when auth_type = \"bearer\", but auth_type is \"none\" "+
-						"(the default). Set auth_type = \"bearer\", or remove "+t.name+".")
+					t.name+" is only sent to the MCP server when auth_type = \"bearer\", but auth_type is \""+
+						authType.ValueString()+"\". Set auth_type = \"bearer\", or remove "+t.name+".")
 			}
 		}
 	}
@@ -135,6 +145,12 @@ func (r *connectionResource) Create(ctx context.Context, req resource.CreateRequ
 	// Sent whatever auth_type says, so a token with "none" that slipped past
 	// validation as an unknown value is refused by the API, not dropped.
 	body.BearerToken = config.configuredToken()
+	var diags diag.Diagnostics
+	body.UpstreamAuthRequest, diags = createRequest(ctx, plan.upstreamAuthFields, config.upstreamAuthFields)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
 
 	conn, err := r.client.CreateConnection(ctx, body)
 	if err != nil {
@@ -162,11 +178,12 @@ func (r *connectionResource) Read(ctx context.Context, req resource.ReadRequest,
 			// their state values.
 			state.connectionFields = connectionFieldsOf(conn)
 			state.BearerTokenWO = types.StringNull()
+			diags := state.refresh(ctx, conn.UpstreamAuth)
 			if state.CheckOnApply.IsNull() {
 				// after an import: the schema default, so the next plan shows no change
 				state.CheckOnApply = types.BoolValue(true)
 			}
-			return nil
+			return diags
 		})
 }
 
@@ -180,7 +197,11 @@ func (r *connectionResource) Update(ctx context.Context, req resource.UpdateRequ
 	}
 	id := state.ID.ValueString()
 
-	body, changed := connectionUpdateRequest(plan, state, config)
+	body, changed, diags := connectionUpdateRequest(ctx, plan, state, config)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
 	// Unchanged when only Terraform-side values changed (e.g.
 	// bearer_token_wo_version removed).
 	conn, err := updateOrGet(ctx, r.client, id, body, changed, (*client.Client).UpdateConnection, (*client.Client).GetConnection)
@@ -190,7 +211,7 @@ func (r *connectionResource) Update(ctx context.Context, req resource.UpdateRequ
 	}
 	// A new endpoint or credential starts as "unknown"; checking it now puts
 	// its real status in the applied state. So does turning check_on_apply on.
-	endpointChanged := body.ServerURL != nil || body.AuthType != nil || body.BearerToken != nil
+	endpointChanged := body.ServerURL != nil || body.AuthType != nil || body.BearerToken != nil || setsAny(body.UpstreamAuthRequest)
 	turnedOn := !state.CheckOnApply.ValueBool() && plan.CheckOnApply.ValueBool()
 	if plan.CheckOnApply.ValueBool() && (endpointChanged || turnedOn) {
 		conn = r.healthCheck(ctx, &resp.Diagnostics, conn)
@@ -239,7 +260,7 @@ func (r *connectionResource) approve(ctx context.Context, diags *diag.Diagnostic
 
 // connectionUpdateRequest holds only what changed between state and plan, so an
 // unchanged endpoint or credential does not reset the connection's status.
-func connectionUpdateRequest(plan, state, config connectionResourceModel) (contract.UpdateConnectionRequest, bool) {
+func connectionUpdateRequest(ctx context.Context, plan, state, config connectionResourceModel) (contract.UpdateConnectionRequest, bool, diag.Diagnostics) {
 	var body contract.UpdateConnectionRequest
 	body.Name = changedString(plan.Name, state.Name)
 	body.ServerURL = changedString(plan.ServerURL, state.ServerURL)
@@ -252,8 +273,11 @@ func connectionUpdateRequest(plan, state, config connectionResourceModel) (contr
 	if authChanged || plan.token().changedFrom(state.token()) {
 		body.BearerToken = config.configuredToken()
 	}
-	changed := body.Name != nil || body.ServerURL != nil || body.AuthType != nil || body.BearerToken != nil
-	return body, changed
+	var diags diag.Diagnostics
+	body.UpstreamAuthRequest, diags = updateRequest(ctx, plan.upstreamAuthFields, state.upstreamAuthFields, config.upstreamAuthFields, authChanged)
+	someChange := body.Name != nil || body.ServerURL != nil || body.AuthType != nil || body.BearerToken != nil ||
+		setsAny(body.UpstreamAuthRequest)
+	return body, someChange, diags
 }
 
 // connectionStateAfterWrite is the state after a create or update: the API's computed
@@ -267,5 +291,6 @@ func connectionStateAfterWrite(plan connectionResourceModel, conn *contract.Conn
 	// succeeded, the one before when the API refused it.
 	state.connectionFields = fields
 	state.BearerTokenWO = types.StringNull()
+	state.upstreamAuthFields = plan.afterWrite(conn.UpstreamAuth)
 	return state
 }

@@ -26,9 +26,9 @@ type connectionsDataSource struct {
 }
 
 type connectionsDataSourceModel struct {
-	Name        types.String       `tfsdk:"name"`
-	Status      types.String       `tfsdk:"status"`
-	Connections []connectionFields `tfsdk:"connections"`
+	Name        types.String     `tfsdk:"name"`
+	Status      types.String     `tfsdk:"status"`
+	Connections []connectionView `tfsdk:"connections"`
 }
 
 func (d *connectionsDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
@@ -37,7 +37,7 @@ func (d *connectionsDataSource) Schema(_ context.Context, _ datasource.SchemaReq
 	maps.Copy(element, dataSourceComputed.strs(map[string]string{"id": descConnectionID, "name": descConnectionName}))
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Lists the MCP connections of your tenant, optionally filtered by name or status. " +
-			"All pages are read. Bearer tokens are never returned.",
+			"All pages are read. Secrets (tokens, header values, client secrets and keys) are never returned.",
 		Attributes: map[string]schema.Attribute{
 			"name": schema.StringAttribute{
 				Optional:            true,
@@ -76,9 +76,9 @@ func (d *connectionsDataSource) Read(ctx context.Context, req datasource.ReadReq
 	}
 
 	// A non-nil empty slice makes "no matches" an empty list rather than null.
-	cfg.Connections = make([]connectionFields, 0, len(conns))
+	cfg.Connections = make([]connectionView, 0, len(conns))
 	for i := range conns {
-		cfg.Connections = append(cfg.Connections, connectionFieldsOf(&conns[i]))
+		cfg.Connections = append(cfg.Connections, connectionViewOf(&conns[i]))
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, cfg)...)
 }

@@ -25,6 +25,7 @@ type serverFields struct {
 	Args            types.List   `tfsdk:"args"`
 	LastConnectedAt types.String `tfsdk:"last_connected_at"`
 	GatewayURL      types.String `tfsdk:"gateway_url"`
+	AuthType        types.String `tfsdk:"auth_type"`
 	checkStateFields
 }
 
@@ -44,6 +45,7 @@ func serverFieldsOf(s *contract.Server, priorArgs types.List) serverFields {
 		Args:             types.ListNull(types.StringType),
 		LastConnectedAt:  timeOrNull(s.LastConnectedAt),
 		GatewayURL:       types.StringPointerValue(s.GatewayURL),
+		AuthType:         types.StringValue(string(s.AuthType)),
 		checkStateFields: checkStateFieldsOf(string(s.Status), s.LastError, s.Capabilities, s.ServerImplementation, s.CheckState),
 	}
 	switch {
@@ -57,6 +59,18 @@ func serverFieldsOf(s *contract.Server, priorArgs types.List) serverFields {
 		f.Args = types.ListValueMust(types.StringType, []fwattr.Value{})
 	}
 	return f
+}
+
+// serverView is a server in the data source: its fields and what they show
+// of its upstream authentication.
+type serverView struct {
+	serverFields
+	upstreamAuthView
+}
+
+// serverViewOf converts the API's view of a server for the data source.
+func serverViewOf(s *contract.Server) serverView {
+	return serverView{serverFields: serverFieldsOf(s, emptyArgs), upstreamAuthView: upstreamAuthViewOf(s.UpstreamAuth)}
 }
 
 // Descriptions shared by the resource and the data source.
@@ -80,6 +94,9 @@ const (
 	descServerLastConnectedAt = "When the last successful handshake ran, RFC 3339 in UTC; null until one succeeded."
 	descServerGatewayURL      = "Where agents reach a `proxy` server through the API's gateway, `<public url>/mcp/servers/<id>`; " +
 		"null for a `direct` server. Assign the server to an `mcp_agent` to reach it with an agent token."
+	descServerAuthType = "How the API authenticates to an `http` or `sse` server: `bearer` sends `Authorization: Bearer <token>`, " +
+		"`oauth2` fetches a token with the OAuth 2.0 client credentials in `oauth2` and sends it the same way, " +
+		"`none` sends no credentials (but any `headers_wo`). Always `none` for `stdio`."
 	descServerCreatedAt = "When the server was registered, RFC 3339 in UTC."
 	descServerUpdatedAt = "When the server last changed, by an update or a probe, RFC 3339 in UTC."
 )

@@ -34,7 +34,8 @@ func (d *serverDataSource) Schema(_ context.Context, _ datasource.SchemaRequest,
 	str := dataSourceComputed.str
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Looks up one MCP server of your tenant by `id`, or by `name` within a project " +
-			"(`project_id`). Set either `id`, or `name` and `project_id`. The bearer token is never returned.",
+			"(`project_id`). Set either `id`, or `name` and `project_id`. No secret (bearer token, header values, " +
+			"client secret, client key) is ever returned.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				Optional:            true,
@@ -66,10 +67,12 @@ func (d *serverDataSource) Schema(_ context.Context, _ datasource.SchemaRequest,
 			},
 			"last_connected_at": str(descServerLastConnectedAt),
 			"gateway_url":       str(descServerGatewayURL),
+			"auth_type":         str(descServerAuthType),
 		},
 	}
 	maps.Copy(resp.Schema.Attributes, serverDescs.dataSourceAttributes())
 	maps.Copy(resp.Schema.Attributes, checkStateDataSourceAttributes(descServerStatus, descServerLastError))
+	maps.Copy(resp.Schema.Attributes, upstreamAuthDataSourceAttributes())
 }
 
 // ValidateConfig allows exactly id, or name with project_id. Unknown values
@@ -101,7 +104,7 @@ func (d *serverDataSource) ValidateConfig(ctx context.Context, req datasource.Va
 }
 
 func (d *serverDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
-	var cfg serverFields
+	var cfg serverView
 	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -118,7 +121,7 @@ func (d *serverDataSource) Read(ctx context.Context, req datasource.ReadRequest,
 			serverRecord.addError(&resp.Diagnostics, d.client, fmt.Sprintf("read MCP server %s", id), err)
 			return
 		}
-		resp.Diagnostics.Append(resp.State.Set(ctx, serverFieldsOf(s, emptyArgs))...)
+		resp.Diagnostics.Append(resp.State.Set(ctx, serverViewOf(s))...)
 		return
 	}
 
@@ -143,7 +146,7 @@ func (d *serverDataSource) Read(ctx context.Context, req datasource.ReadRequest,
 			fmt.Sprintf("No MCP server named %q exists in project %s of the tenant of the provider's api_key. "+
 				"Names are case-sensitive; check the name and project_id, or look the server up by id.", name, projectID))
 	case 1:
-		resp.Diagnostics.Append(resp.State.Set(ctx, serverFieldsOf(&servers[match], emptyArgs))...)
+		resp.Diagnostics.Append(resp.State.Set(ctx, serverViewOf(&servers[match]))...)
 	default:
 		// Names are unique within a project, so this is the API's fault; say so rather than pick one.
 		resp.Diagnostics.AddAttributeError(path.Root("name"), "Ambiguous MCP server name",

@@ -7,6 +7,7 @@ import (
 	"maps"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	fwattr "github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -37,6 +38,7 @@ type serverResource struct {
 type serverResourceModel struct {
 	serverFields
 	bearerTokenFields
+	upstreamAuthFields
 	ConnectOnApply types.Bool `tfsdk:"connect_on_apply"`
 }
 
@@ -90,12 +92,21 @@ func (r *serverResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 				MarkdownDescription: descServerArgs + " Not allowed for `http` and `sse`.",
 				Validators:          []validator.List{validArgs{}},
 			},
+			"auth_type": schema.StringAttribute{
+				Optional: true,
+				Computed: true,
+				MarkdownDescription: descServerAuthType + " Defaults to `bearer` when a bearer token is set, else `none`. " +
+					"With `oauth2`, set `oauth2`.",
+				Validators:    []validator.String{stringvalidator.OneOf(contract.Strings(contract.AuthTypes)...)},
+				PlanModifiers: []planmodifier.String{serverAuthTypeDefault{}},
+			},
 			"connect_on_apply": schema.BoolAttribute{
 				Optional: true,
 				Computed: true,
 				Default:  booldefault.StaticBool(true),
 				MarkdownDescription: "Whether Terraform has the API connect to the server (the MCP handshake) right " +
-					"after creating it and after a change of `transport_type`, `url`, `command`, `args` or the token, " +
+					"after creating it and after a change of `transport_type`, `url`, `command`, `args`, `auth_type`, " +
+					"the token, the headers, `oauth2` or `tls`, " +
 					"so that the applied state holds a definite `status` (`connected` or `error`). Defaults to `true`. " +
 					"Set `false` to skip the wait, for example for a server that is not running yet; `status` is then " +
 					"`connecting` until the API's background probe ends. A failed handshake never fails the apply: " +
@@ -122,6 +133,44 @@ func (r *serverResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 			"sent to the API but never stored in the plan or state.",
 		writeOnlyMore: "Not allowed for `stdio`.",
 	}, validToken))
+	maps.Copy(resp.Schema.Attributes, upstreamAuthResourceAttributes("auth_type", "transport_type"))
+}
+
+// serverAuthTypeDefault plans an unset auth_type as the API defaults it:
+// bearer when the configuration sets a bearer token, else none.
+type serverAuthTypeDefault struct{}
+
+var _ planmodifier.String = serverAuthTypeDefault{}
+
+func (serverAuthTypeDefault) Description(context.Context) string {
+	return "bearer when a bearer token is set, else none"
+}
+
+func (m serverAuthTypeDefault) MarkdownDescription(ctx context.Context) string {
+	return m.Description(ctx)
+}
+
+func (serverAuthTypeDefault) PlanModifyString(ctx context.Context, req planmodifier.StringRequest, resp *planmodifier.StringResponse) {
+	if req.Plan.Raw.IsNull() || !req.ConfigValue.IsNull() {
+		return
+	}
+	var cfg bearerTokenFields
+	for name, v := range map[string]*types.String{bearerToken.name: &cfg.BearerToken, bearerToken.woName(): &cfg.BearerTokenWO} {
+		resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root(name), v)...)
+	}
+	if cfg.BearerToken.IsUnknown() || cfg.BearerTokenWO.IsUnknown() {
+		return // unknown until apply, like the token
+	}
+	resp.PlanValue = types.StringValue(string(defaultServerAuthType(cfg)))
+}
+
+// defaultServerAuthType is the auth_type the API gives a server whose
+// configuration sets none.
+func defaultServerAuthType(cfg bearerTokenFields) contract.AuthType {
+	if !cfg.BearerToken.IsNull() || !cfg.BearerTokenWO.IsNull() {
+		return contract.AuthBearer
+	}
+	return contract.AuthNone
 }
 
 // ValidateConfig checks the attributes each transport needs and forbids, at
@@ -138,6 +187,10 @@ func (r *serverResource) ValidateConfig(ctx context.Context, req resource.Valida
 		transport = contract.TransportHTTP // the default
 	}
 	set := func(v interface{ IsNull() bool }) bool { return !v.IsNull() }
+	authType := cfg.AuthType
+	if authType.IsNull() {
+		authType = types.StringValue(string(defaultServerAuthType(cfg.bearerTokenFields)))
+	}
 
 	switch transport {
 	case contract.TransportStdio:
@@ -157,6 +210,13 @@ func (r *serverResource) ValidateConfig(ctx context.Context, req resource.Valida
 					t.name+" is only sent to http and sse servers; a stdio server is a local process. Remove "+t.name+".")
 			}
 		}
+		for name, v := range map[string]fwattr.Value{"auth_type": cfg.AuthType, headers.woName(): cfg.HeadersWO, "oauth2": cfg.OAuth2, "tls": cfg.TLS} {
+			if set(v) && (name != "auth_type" || cfg.AuthType.ValueString() != string(contract.AuthNone)) {
+				resp.Diagnostics.AddAttributeError(path.Root(name), name+" not allowed for a stdio server",
+					name+" configures how the API authenticates to an http or sse server; a stdio server is a local "+
+						"process the API starts. Remove "+name+".")
+			}
+		}
 	case contract.TransportHTTP, contract.TransportSSE:
 		if cfg.URL.IsNull() {
 			resp.Diagnostics.AddAttributeError(path.Root("url"), "Missing url",
@@ -173,6 +233,8 @@ func (r *serverResource) ValidateConfig(ctx context.Context, req resource.Valida
 						"or set transport_type = \"stdio\" and remove url.", a.name, transport, a.name))
 			}
 		}
+		validateUpstreamAuth(ctx, cfg.upstreamAuthFields, authType, &resp.Diagnostics)
+		validateServerToken(cfg, authType, &resp.Diagnostics)
 	}
 }
 
@@ -194,7 +256,12 @@ func (r *serverResource) Create(ctx context.Context, req resource.CreateRequest,
 		ConnectionType: contract.ConnectionType(plan.ConnectionType.ValueString()),
 		Command:        plan.Command.ValueStringPointer(),
 		BearerToken:    config.configuredToken(),
+		// Only a configured one: the API's default is the planned one.
+		AuthType: contract.AuthType(config.AuthType.ValueString()),
 	}
+	var diags diag.Diagnostics
+	body.UpstreamAuthRequest, diags = createRequest(ctx, plan.upstreamAuthFields, config.upstreamAuthFields)
+	resp.Diagnostics.Append(diags...)
 	resp.Diagnostics.Append(plan.Args.ElementsAs(ctx, &body.Args, true)...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -273,11 +340,12 @@ func (r *serverResource) Read(ctx context.Context, req resource.ReadRequest, res
 			// their state values.
 			state.serverFields = serverFieldsOf(s, state.Args)
 			state.BearerTokenWO = types.StringNull()
+			diags := state.refresh(ctx, s.UpstreamAuth)
 			if state.ConnectOnApply.IsNull() {
 				// After an import: the default, so that the plan stays empty.
 				state.ConnectOnApply = types.BoolValue(true)
 			}
-			return nil
+			return diags
 		})
 }
 
@@ -362,16 +430,28 @@ func serverUpdateRequest(ctx context.Context, plan, state, config serverResource
 		if transportChanged || !plan.URL.Equal(state.URL) {
 			body.URL = plan.URL.ValueStringPointer()
 		}
-		// A move away from stdio (which had no token) sends the token too.
-		if transportChanged || plan.token().changedFrom(state.token()) {
-			token := config.configuredToken()
-			if token == nil {
-				token = new("") // removes the token
-			}
-			body.BearerToken = token
+		authChanged := !plan.AuthType.Equal(state.AuthType)
+		if authChanged {
+			body.AuthType = new(contract.AuthType(plan.AuthType.ValueString()))
 		}
+		// A move away from stdio (which had no token) sends the token too.
+		if transportChanged || authChanged || plan.token().changedFrom(state.token()) {
+			token := config.configuredToken()
+			switch {
+			case token != nil:
+				body.BearerToken = token
+			case !authChanged:
+				body.BearerToken = new("") // removes the token
+			}
+			// A switch of auth_type away from bearer drops the token on the API side.
+		}
+		var d diag.Diagnostics
+		body.UpstreamAuthRequest, d = updateRequest(ctx, plan.upstreamAuthFields, state.upstreamAuthFields, config.upstreamAuthFields,
+			authChanged || transportChanged)
+		diags.Append(d...)
 	}
-	endpointChanged := body.TransportType != nil || body.URL != nil || body.Command != nil || body.Args != nil || body.BearerToken != nil
+	endpointChanged := body.TransportType != nil || body.URL != nil || body.Command != nil || body.Args != nil ||
+		body.BearerToken != nil || body.AuthType != nil || setsAny(body.UpstreamAuthRequest)
 	return body, endpointChanged, diags
 }
 
@@ -385,9 +465,36 @@ func serverStateAfterWrite(plan serverResourceModel, s *contract.Server) serverR
 	fields.ProjectID, fields.Name, fields.Description = plan.ProjectID, plan.Name, plan.Description
 	fields.TransportType, fields.ConnectionType = plan.TransportType, plan.ConnectionType
 	fields.URL, fields.Command, fields.Args = plan.URL, plan.Command, plan.Args
+	fields.AuthType = plan.AuthType
 	// approved_tools_hash stays the API's: the planned one once approve
 	// succeeded, the one before it ran or when the API refused it.
 	state.serverFields = fields
 	state.BearerTokenWO = types.StringNull()
+	state.upstreamAuthFields = plan.afterWrite(s.UpstreamAuth)
 	return state
+}
+
+// validateServerToken ties the bearer token to auth_type, as the API does.
+func validateServerToken(cfg serverResourceModel, authType types.String, diags *diag.Diagnostics) {
+	if authType.IsUnknown() {
+		return
+	}
+	token := cfg.token()
+	switch contract.AuthType(authType.ValueString()) {
+	case contract.AuthBearer:
+		if token.stored.IsNull() && token.writeOnly.IsNull() {
+			diags.AddAttributeError(path.Root("auth_type"), "Missing bearer token",
+				"auth_type = \"bearer\" needs a token for the MCP server: set bearer_token_wo together with "+
+					"bearer_token_wo_version (Terraform 1.11 and later; never stored in state), or bearer_token. "+
+					"If the server needs no credentials, set auth_type = \"none\".")
+		}
+	default:
+		for _, t := range namedValues(bearerToken, token) {
+			if known(t.value) {
+				diags.AddAttributeError(path.Root(t.name), "Bearer token without bearer authentication",
+					t.name+" is only sent to the MCP server when auth_type = \"bearer\", but auth_type is \""+
+						authType.ValueString()+"\". Set auth_type = \"bearer\" (or leave it unset), or remove "+t.name+".")
+			}
+		}
+	}
 }

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/mapvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	fwattr "github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -16,15 +17,18 @@ import (
 // and later), never stored, together with <name>_wo_version, which the user
 // changes to have a new <name>_wo sent.
 //
-// A resource declares one writeOnly per secret (bearerToken; next headers,
-// OAuth client secrets, TLS keys) and takes from it the three attributes of
-// its schema, and, through writeOnlyValues, the configured value and whether
-// it changed. A secret inside a nested attribute names that attribute as its
+// A resource declares one writeOnly per secret (bearerToken, headers,
+// oauth2ClientSecret, tlsClientKey) and takes from it the attributes of its
+// schema (stringAttributes for a secret that may also be stored;
+// writeOnlyString and writeOnlyMap for one that is only ever write-only),
+// and, through writeOnlyValues, the configured value and whether it
+// changed. A secret inside a nested attribute names that attribute as its
 // parent, so the attributes' validators address their siblings there.
 type writeOnly struct {
 	name   string // base name, e.g. "bearer_token"
 	noun   string // what the value is, in descriptions: "token"
 	parent string // the single nested attribute that holds the three; "" at the root
+	plural bool   // noun is plural ("headers")
 }
 
 func (w writeOnly) woName() string      { return w.name + "_wo" }
@@ -53,9 +57,7 @@ type writeOnlyDocs struct {
 func (w writeOnly) stringAttributes(d writeOnlyDocs, checks ...validator.String) map[string]schema.Attribute {
 	stored := d.stored + " It is kept in Terraform state (marked sensitive); on Terraform 1.11 and later prefer `" +
 		w.woName() + "`, which is never stored."
-	wo := d.writeOnly + " Requires Terraform 1.11 or later and `" + w.versionName() + "`. Terraform cannot see " +
-		"changes to a write-only value, so after changing the " + w.noun + " also change `" + w.versionName() +
-		"`; only then is the new " + w.noun + " sent."
+	wo := w.woDescription(d.writeOnly)
 	return map[string]schema.Attribute{
 		w.name: schema.StringAttribute{
 			Optional:            true,
@@ -72,6 +74,53 @@ func (w writeOnly) stringAttributes(d writeOnlyDocs, checks ...validator.String)
 			Validators: append(checks[:len(checks):len(checks)],
 				stringvalidator.ConflictsWith(w.expr(w.name)),
 				stringvalidator.AlsoRequires(w.expr(w.versionName()))),
+		},
+		w.versionName(): w.versionAttribute(),
+	}
+}
+
+// woDescription is desc followed by what every write-only value's
+// description says.
+func (w writeOnly) woDescription(desc string) string {
+	return desc + " Requires Terraform 1.11 or later and `" + w.versionName() + "`. Terraform cannot see " +
+		"changes to a write-only value, so after changing the " + w.noun + " also change `" + w.versionName() +
+		"`; only then " + w.isAre("is", "are") + " the new " + w.noun + " sent."
+}
+
+// isAre picks the verb that agrees with w's noun.
+func (w writeOnly) isAre(one, many string) string {
+	if w.plural {
+		return many
+	}
+	return one
+}
+
+// writeOnlyString returns the attributes of a string secret that has no
+// stored form, only <name>_wo and <name>_wo_version (the secrets of SPEC
+// §9 never reach state). more follows the shared sentences.
+func (w writeOnly) writeOnlyString(desc, more string, checks ...validator.String) map[string]schema.Attribute {
+	return map[string]schema.Attribute{
+		w.woName(): schema.StringAttribute{
+			Optional:            true,
+			Sensitive:           true,
+			WriteOnly:           true,
+			MarkdownDescription: sentences(w.woDescription(desc), more),
+			Validators:          append(checks[:len(checks):len(checks)], stringvalidator.AlsoRequires(w.expr(w.versionName()))),
+		},
+		w.versionName(): w.versionAttribute(),
+	}
+}
+
+// writeOnlyMap is writeOnlyString for a map of strings (headers).
+func (w writeOnly) writeOnlyMap(desc, more string, checks ...validator.Map) map[string]schema.Attribute {
+	return map[string]schema.Attribute{
+		w.woName(): schema.MapAttribute{
+			ElementType:         types.StringType,
+			Optional:            true,
+			Sensitive:           true,
+			WriteOnly:           true,
+			MarkdownDescription: sentences(w.woDescription(desc), more),
+			Validators:          append(checks[:len(checks):len(checks)], mapvalidator.AlsoRequires(w.expr(w.versionName()))),
 		},
 		w.versionName(): w.versionAttribute(),
 	}

@@ -1,6 +1,9 @@
 // Package apitest runs the real API server for tests of other packages: a
 // fresh PostgreSQL database, migrated, with one tenant and its API key, served
-// over HTTP on a loopback port.
+// over HTTP on a loopback port. Every exchange with it that the API's OpenAPI
+// document covers (/api, /healthz, /readyz, /openapi.json) is checked against
+// the document, and one that is not as documented fails the test that made
+// it (benchmarks excepted: they measure the API, not the check).
 //
 // It uses internal/pgtest, so every test package that calls Start must run
 // its tests through pgtest.Run, which stops the throwaway cluster at the end:
@@ -170,6 +173,15 @@ func Start(t testing.TB, opts ...Option) *Server {
 		fn(s, &cfg)
 	}
 	srv.Config.Handler = httpapi.New(cfg)
+	// Benchmarks measure the API, not the validator; every test checks its
+	// exchanges against the OpenAPI document.
+	if _, bench := t.(*testing.B); !bench {
+		v, err := validator()
+		if err != nil {
+			t.Fatalf("apitest: %v", err)
+		}
+		srv.Config.Handler = validating(t, v, srv.Config.Handler)
+	}
 	srv.Start()
 	// registered after the store's cleanup, so it runs first: requests
 	// finish before the pool closes

@@ -156,7 +156,7 @@ func (p *proxy) startAudit(method string) *auditing {
 }
 
 func (ep *endpoint) startAudit(caller Caller, method string) *auditing {
-	if ep.g.audit == nil {
+	if ep.g.audit == nil && ep.g.metrics == nil {
 		return nil
 	}
 	switch method {
@@ -184,6 +184,11 @@ func (a *auditing) done(ctx context.Context, l *leg, name string, outcome contra
 // record is done for the record of kind and id ("" when there is none).
 func (a *auditing) record(ctx context.Context, kind, id, name string, outcome contract.AuditOutcome, err error) {
 	ep := a.ep
+	elapsed := time.Since(a.start)
+	ep.observe(ctx, a.method, string(outcome), kind, id, name, elapsed)
+	if ep.g.audit == nil {
+		return
+	}
 	ev := store.AuditEvent{
 		Action:   a.method,
 		AgentID:  a.caller.AgentID,
@@ -207,7 +212,7 @@ func (a *auditing) record(ctx context.Context, kind, id, name string, outcome co
 	case outcome == contract.OutcomeError:
 		ev.Error = new("the tool answered with an error result")
 	}
-	ev.DurationMs = new(time.Since(a.start).Milliseconds())
+	ev.DurationMs = new(elapsed.Milliseconds())
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), auditRecordTimeout)
 	defer cancel()
 	if rerr := ep.g.audit.Record(rctx, ev); rerr != nil {

@@ -23,7 +23,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -35,6 +34,7 @@ import (
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/probe"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/store"
+	"github.com/mcpconn/terraform-provider-mcp/internal/reqid"
 )
 
 // Defaults and limits of the gateway.
@@ -125,8 +125,12 @@ type Config struct {
 	// Catalogs reads the approved catalogs of pinned records (pinned.go);
 	// nil serves a pinned record no tools.
 	Catalogs Catalogs
-	// Logger receives the gateway's warnings; nil discards them.
+	// Logger receives the gateway's warnings (and a debug line per audited
+	// call), naming the API request that caused them (request_id); nil
+	// discards them.
 	Logger *slog.Logger
+	// Metrics, when set, counts and times the audited calls (observe.go).
+	Metrics CallObserver
 	// Sessions shares stateful sessions with the other replicas (see
 	// sessions.go); nil keeps them in this replica's memory alone.
 	Sessions SessionStore
@@ -146,6 +150,7 @@ type Gateway struct {
 	idle        time.Duration
 	timeout     time.Duration
 	log         *slog.Logger
+	metrics     CallObserver
 	catalogs    Catalogs
 	mu          sync.Mutex
 	endpoints   map[endpointKey]*endpoint
@@ -182,16 +187,13 @@ func New(cfg Config) (*Gateway, error) {
 	}
 	g := &Gateway{servers: cfg.Servers, targets: cfg.Targets, agents: cfg.Agents, connTargets: cfg.ConnectionTargets,
 		audit: cfg.Audit, dialer: cfg.Dialer,
-		idle: cfg.SessionIdle, timeout: cfg.Timeout, log: cfg.Logger, catalogs: cfg.Catalogs, endpoints: map[endpointKey]*endpoint{},
+		idle: cfg.SessionIdle, timeout: cfg.Timeout, log: reqid.Logger(cfg.Logger), metrics: cfg.Metrics, catalogs: cfg.Catalogs, endpoints: map[endpointKey]*endpoint{},
 		shared: cfg.Sessions, stdio: make(chan struct{}, cmp.Or(cfg.StdioMaxProcesses, DefaultStdioMaxProcesses))}
 	if g.idle == 0 {
 		g.idle = DefaultSessionIdle
 	}
 	if g.timeout == 0 {
 		g.timeout = DefaultTimeout
-	}
-	if g.log == nil {
-		g.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	return g, nil
 }

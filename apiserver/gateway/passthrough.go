@@ -514,7 +514,10 @@ type eventReader struct {
 var eventBuffers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 16<<10) }}
 
 func newEventReader(r io.Reader) *eventReader {
-	br := eventBuffers.Get().(*bufio.Reader)
+	br, ok := eventBuffers.Get().(*bufio.Reader)
+	if !ok {
+		br = bufio.NewReaderSize(nil, 16<<10)
+	}
 	br.Reset(r)
 	return &eventReader{r: br}
 }

@@ -55,9 +55,9 @@ func (ep *endpoint) newSharedServer() *mcp.Server {
 // middleware is the proxy's receiving middleware for its kind of endpoint.
 func (p *proxy) middleware(next mcp.MethodHandler) mcp.MethodHandler {
 	if p.agent {
-		return p.aggregate(next)
+		return traced(p.aggregate(next))
 	}
-	return p.receive(next)
+	return traced(p.receive(next))
 }
 
 // pooledProxy is the pooled proxy of caller with ss's capabilities, opened

@@ -21,6 +21,7 @@ import (
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/probe"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/secrets"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/store"
+	"github.com/mcpconn/terraform-provider-mcp/internal/reqid"
 )
 
 // DefaultInterval is how often a record is checked when no interval is set
@@ -64,15 +65,27 @@ type CheckerConfig struct {
 	// secrets stay out of reach); empty means the API's PATH at start. Only
 	// ServerChecker uses it.
 	StdioPath string
-	// Logger receives one line per check; nil discards them.
+	// Logger receives one line per check; nil discards them. A line of a
+	// check an API request caused names the request (request_id).
 	Logger *slog.Logger
+	// Metrics, when set, counts and times every check whose result is stored.
+	Metrics CheckObserver
+}
+
+// CheckObserver counts and times stored check results; *metrics.Metrics is
+// one. kind is "connection" or "server", errorKind a contract.ErrorKind
+// ("" for a pass).
+type CheckObserver interface {
+	ObserveCheck(kind string, ok bool, errorKind string, d time.Duration)
 }
 
 // kind is what the check-and-record shape needs to know of one kind of
 // record R.
 type kind[R any] struct {
 	noun string // "MCP connection"
-	id   func(R) string
+	// metric is the record kind's label in metrics: "connection", "server".
+	metric string
+	id     func(R) string
 	// attrs are the log attributes that name a record.
 	attrs func(R) []any
 	// claim takes up to n due records for lease.
@@ -94,6 +107,7 @@ type checker[R any] struct {
 	interval time.Duration
 	lease    time.Duration
 	log      *slog.Logger
+	metrics  CheckObserver
 	rec      *recorder[R]
 }
 
@@ -110,7 +124,8 @@ func newChecker[R any](cfg CheckerConfig, k kind[R]) (*checker[R], error) {
 		return nil, fmt.Errorf("%s: interval (%s) and lease (%s) must not be negative", what, cfg.Interval, cfg.Lease)
 	}
 	c := &checker[R]{kind: k, store: cfg.Store, secrets: cfg.Secrets, prober: cfg.Prober,
-		interval: cmp.Or(cfg.Interval, DefaultInterval), lease: cfg.Lease, log: orDiscard(cfg.Logger)}
+		interval: cmp.Or(cfg.Interval, DefaultInterval), lease: cfg.Lease, log: reqid.Logger(cfg.Logger),
+		metrics: cfg.Metrics}
 	// The store keeps milliseconds; anything finer would round to "due now".
 	if c.interval < time.Millisecond {
 		return nil, fmt.Errorf("%s: interval must be at least 1ms, got %s", what, c.interval)
@@ -238,7 +253,12 @@ func (c *checker[R]) bearer(ctx context.Context, row R, t *probe.Target, ciphert
 	return ""
 }
 
+// logResult logs and counts a stored result: every check whose result is
+// stored passes here once.
 func (c *checker[R]) logResult(ctx context.Context, row R, r store.CheckResult) {
+	if c.metrics != nil {
+		c.metrics.ObserveCheck(c.metric, r.OK, r.ErrorKind, r.Duration)
+	}
 	if r.OK {
 		c.log.DebugContext(ctx, c.noun+" check passed", append(c.attrs(row), "protocolVersion", r.ProtocolVersion, "duration", r.Duration)...)
 		return

@@ -27,8 +27,9 @@ func NewConnectionChecker(cfg CheckerConfig) (*ConnectionChecker, error) {
 	c := &ConnectionChecker{}
 	var err error
 	c.checker, err = newChecker(cfg, kind[store.Connection]{
-		noun: "MCP connection",
-		id:   func(row store.Connection) string { return row.ID.String() },
+		noun:   "MCP connection",
+		metric: "connection",
+		id:     func(row store.Connection) string { return row.ID.String() },
 		attrs: func(row store.Connection) []any {
 			return recordAttrs("connection", row.ID.String(), row.TenantID)
 		},

@@ -38,8 +38,9 @@ func NewServerChecker(cfg CheckerConfig) (*ServerChecker, error) {
 	c := &ServerChecker{commands: slices.Clone(cfg.StdioCommands), stdioPath: cfg.StdioPath}
 	var err error
 	c.checker, err = newChecker(cfg, kind[store.Server]{
-		noun: "MCP server",
-		id:   func(row store.Server) string { return row.ID },
+		noun:   "MCP server",
+		metric: "server",
+		id:     func(row store.Server) string { return row.ID },
 		attrs: func(row store.Server) []any {
 			return append(recordAttrs("server", row.ID, row.TenantID), "transport", row.TransportType)
 		},
@@ -77,11 +78,13 @@ func (c *ServerChecker) CheckServer(ctx context.Context, tenantID uuid.UUID, id 
 // CheckServerInBackground starts a check of the tenant's MCP server id and
 // returns at once. The check claims the row first, as the scheduler would,
 // so it is skipped when the scheduler already has it, or when the server is
-// disconnected. It runs detached from any request, bounded by the lease;
-// Wait waits for it.
-func (c *ServerChecker) CheckServerInBackground(tenantID uuid.UUID, id string) {
+// disconnected. It runs detached from the request that asked for it (ctx
+// lends it only its values, such as the request id its log lines name),
+// bounded by the lease; Wait waits for it.
+func (c *ServerChecker) CheckServerInBackground(ctx context.Context, tenantID uuid.UUID, id string) {
+	ctx = context.WithoutCancel(ctx)
 	c.background.Go(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), c.lease)
+		ctx, cancel := context.WithTimeout(ctx, c.lease)
 		defer cancel()
 		row, ok, err := c.store.ClaimServer(ctx, tenantID, id, c.lease)
 		switch {

@@ -248,7 +248,7 @@ func TestCheckServerInBackground(t *testing.T) {
 	e := newServerEnv(t, CheckerConfig{})
 	srv := mcptest.StartHTTP(t, mcptest.Config{Tools: true})
 	row := e.server(t, "new", "http", srv.URL, "", nil)
-	e.checker.CheckServerInBackground(e.tenant, row.ID)
+	e.checker.CheckServerInBackground(t.Context(), e.tenant, row.ID)
 	e.checker.Wait()
 	if got := e.getServer(t, row.ID); got.Status != "connected" || got.LastConnectedAt == nil {
 		t.Fatalf("after the background probe: %+v (lastError %v)", got, deref(got.LastError))
@@ -264,9 +264,9 @@ func TestCheckServerInBackground(t *testing.T) {
 		t.Fatalf("ClaimServer: %v, %v", ok, err)
 	}
 	before := len(srv.Requests())
-	e.checker.CheckServerInBackground(e.tenant, off.ID)
-	e.checker.CheckServerInBackground(e.tenant, held.ID)
-	e.checker.CheckServerInBackground(e.tenant, "mcp_deleted")
+	e.checker.CheckServerInBackground(t.Context(), e.tenant, off.ID)
+	e.checker.CheckServerInBackground(t.Context(), e.tenant, held.ID)
+	e.checker.CheckServerInBackground(t.Context(), e.tenant, "mcp_deleted")
 	e.checker.Wait()
 	if got := e.getServer(t, off.ID); got.Status != "disconnected" {
 		t.Fatalf("a disconnected server was probed: %+v", got)

@@ -16,6 +16,7 @@ import (
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/secrets"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/store"
+	"github.com/mcpconn/terraform-provider-mcp/internal/reqid"
 )
 
 // Keys of values the middleware leaves on the Gin context.
@@ -26,7 +27,7 @@ const (
 )
 
 // HeaderRequestID carries the id that ties a request to its log lines.
-const HeaderRequestID = "X-Request-Id"
+const HeaderRequestID = reqid.Header
 
 // maxRequestIDLength bounds an incoming request id: it is echoed and logged,
 // so an unbounded one would let a client bloat both.
@@ -38,15 +39,20 @@ const maxAPIKeyLength = 512
 
 // requestID honours a well-formed incoming X-Request-Id (so a caller's or a
 // proxy's id carries through) and otherwise mints one; either way it is
-// echoed on the response.
+// echoed on the response. The request's context carries it too (reqid), so
+// that the checks and gateway calls the request causes log it; and so does
+// the request's header, which is all the MCP SDK passes on to the gateway's
+// handlers of a session's later requests.
 func requestID() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		id := c.GetHeader(HeaderRequestID)
 		if !validRequestID(id) {
 			id = uuid.NewString()
+			c.Request.Header.Set(HeaderRequestID, id)
 		}
 		c.Set(keyRequestID, id)
 		c.Header(HeaderRequestID, id)
+		c.Request = c.Request.WithContext(reqid.With(c.Request.Context(), id))
 		c.Next()
 	}
 }

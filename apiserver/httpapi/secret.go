@@ -173,7 +173,7 @@ func (v *vault) failure(op string, err error) error {
 	}
 	if errors.Is(err, secrets.ErrRefused) {
 		v.log.Error("secret store refused a request", "backend", backend, "op", op, "error", err.Error())
-		return &apiError{status: http.StatusServiceUnavailable,
+		return &apiError{status: http.StatusServiceUnavailable, retryAfter: refusedRetryAfter,
 			msg: fmt.Sprintf("the secret store (%s) refused to let the API %s; nothing was changed: the operator must fix the secret store's configuration (the API server's log says what)", backend, op)}
 	}
 	return fmt.Errorf("%s in the secret store (%s): %w", op, backend, err)
@@ -185,6 +185,11 @@ func (v *vault) failure(op string, err error) error {
 func carriesSecrets(req contract.UpstreamAuthRequest, token *string, authType *contract.AuthType) bool {
 	return token != nil || authType != nil || req.Headers != nil || req.OAuth2 != nil || req.TLS != nil
 }
+
+// refusedRetryAfter is the Retry-After of a write the secret store refused:
+// waiting does not fix its configuration, but a 503 always says when to
+// come back.
+const refusedRetryAfter = 60
 
 // withExternal returns ctx saying which secrets live outside their rows,
 // so deleting a record queues their cleanup.

@@ -1,7 +1,8 @@
 // Package httpapi is the HTTP layer of the API server: the Gin router, its
 // middleware (request id, access log, panic recovery, body limit, API key
 // authentication) and the handlers of /api/mcp-connections, /api/mcp/servers,
-// /api/projects, /api/agents and /api/audit-events. It turns HTTP into calls on the store and back; it holds
+// /api/projects, /api/agents and /api/audit-events, and the API's OpenAPI
+// document at /openapi.json. It turns HTTP into calls on the store and back; it holds
 // no state of its own.
 package httpapi
 
@@ -14,6 +15,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/mcpconn/terraform-provider-mcp/apiserver/openapi"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/secrets"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/store"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/ui"
@@ -73,6 +75,22 @@ type Config struct {
 	// GatewayRateBurst is how many gateway requests an agent may send at
 	// once; below 1 it is GatewayRateLimit rounded up.
 	GatewayRateBurst int
+	// Metrics, when set, counts and times every request by route template,
+	// method and status code.
+	Metrics HTTPObserver
+}
+
+// serveOpenAPI answers GET /openapi.json with the API's description; it
+// needs no key (it holds no tenant data).
+func serveOpenAPI(log *slog.Logger) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		doc, err := openapi.JSON()
+		if err != nil {
+			plainFamily.internalError(c, log, "openapi document", err)
+			return
+		}
+		c.Data(http.StatusOK, "application/json", doc)
+	}
 }
 
 // readyTimeout bounds the database ping of /readyz so a hung database makes
@@ -101,6 +119,9 @@ func newEngine(cfg Config) *gin.Engine {
 	r.RedirectFixedPath = false
 	r.HandleMethodNotAllowed = true
 
+	if cfg.Metrics != nil {
+		r.Use(observeRequests(cfg.Metrics))
+	}
 	r.Use(requestID(), accessLog(cfg.Logger), recovery(cfg.Logger), limitBody(), checkQuery())
 	r.NoRoute(func(c *gin.Context) {
 		abortError(c, http.StatusNotFound, "no route for "+c.Request.Method+" "+c.Request.URL.Path)
@@ -134,6 +155,7 @@ func newEngine(cfg Config) *gin.Engine {
 		}
 		c.JSON(http.StatusOK, body)
 	})
+	r.GET(openapi.Path, serveOpenAPI(cfg.Logger))
 
 	// the status page is static: it holds no data and needs no key (its
 	// script sends the key the user signs in with to /api)

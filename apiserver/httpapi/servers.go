@@ -22,7 +22,7 @@ type ServerChecker interface {
 	// CheckServer probes the server now and returns the stored result.
 	CheckServer(ctx context.Context, tenantID uuid.UUID, id string) (store.Server, error)
 	// CheckServerInBackground starts a probe of a new or changed server and returns at once.
-	CheckServerInBackground(tenantID uuid.UUID, id string)
+	CheckServerInBackground(ctx context.Context, tenantID uuid.UUID, id string)
 }
 
 // servers serves /api/mcp/servers.
@@ -175,7 +175,7 @@ func (h *servers) create(c *gin.Context) error {
 	}
 	secrets.CrashPoint(secrets.CrashAfterRow)
 	if h.checker != nil {
-		h.checker.CheckServerInBackground(s.TenantID, s.ID)
+		h.checker.CheckServerInBackground(c.Request.Context(), s.TenantID, s.ID)
 	}
 	answerCreated(c, serversPath+"/"+s.ID, h.envelope(c, s))
 	return nil
@@ -418,7 +418,7 @@ func (h *servers) update(c *gin.Context) error {
 	}
 	secrets.CrashPoint(secrets.CrashAfterRow)
 	if reprobe && h.checker != nil {
-		h.checker.CheckServerInBackground(s.TenantID, s.ID)
+		h.checker.CheckServerInBackground(c.Request.Context(), s.TenantID, s.ID)
 	}
 	h.answer(c, s)
 	return nil

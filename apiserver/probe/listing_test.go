@@ -387,7 +387,7 @@ func TestListingTimeout(t *testing.T) {
 	// Cleanups run last-in first-out: release the handler before the server's Close waits for it.
 	t.Cleanup(func() { close(release) })
 	res := probe(t, newProber(true), httpTarget(hs.URL))
-	wantErr(t, res, "completed the MCP handshake but did not answer tools/list within 500ms")
+	wantErr(t, res, "completed the MCP handshake but did not answer tools/list within "+testTimeout.String())
 	wantKind(t, res, contract.ErrorTimeout)
 }
 

@@ -132,7 +132,7 @@ func TestProbeStdio(t *testing.T) {
 		noLeaks(t)
 		pidfile := filepath.Join(t.TempDir(), "pids")
 		res := probe(t, newProber(false), stdioTarget(bin, "-hang", "-pidfile", pidfile, "-stderr", "starting up\n"))
-		wantErr(t, res, "gave no MCP answer within 500ms", "it was killed", "starting up")
+		wantErr(t, res, "gave no MCP answer within "+testTimeout.String(), "it was killed", "starting up")
 		child, grandchild := readPIDs(t, pidfile)
 		wantGone(t, child, grandchild)
 	})

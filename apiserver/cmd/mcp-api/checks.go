@@ -100,15 +100,16 @@ type checkers struct {
 	scheduler   *health.Scheduler
 }
 
-func newCheckers(cfg checkConfig, st *store.Store, ss secrets.Store, stdioCommands []string, log *slog.Logger) (*checkers, error) {
+func newCheckers(cfg checkConfig, st *store.Store, ss secrets.Store, stdioCommands []string, obs health.CheckObserver,
+	log *slog.Logger) (*checkers, error) {
 	st.SetCheckHistory(cfg.history)
 	prober := probe.New(probe.Options{Timeout: cfg.timeout, AllowPrivate: cfg.allowPrivate})
-	conns, err := health.NewConnectionChecker(health.CheckerConfig{Store: st, Secrets: ss, Prober: prober, Interval: cfg.interval, Logger: log})
+	conns, err := health.NewConnectionChecker(health.CheckerConfig{Store: st, Secrets: ss, Prober: prober, Interval: cfg.interval, Logger: log, Metrics: obs})
 	if err != nil {
 		return nil, err
 	}
 	servers, err := health.NewServerChecker(health.CheckerConfig{Store: st, Secrets: ss, Prober: prober,
-		Interval: cfg.interval, StdioCommands: stdioCommands, Logger: log})
+		Interval: cfg.interval, StdioCommands: stdioCommands, Logger: log, Metrics: obs})
 	if err != nil {
 		return nil, err
 	}

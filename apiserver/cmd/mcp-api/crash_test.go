@@ -108,9 +108,9 @@ func (c *child) stop() {
 	c.done <- err
 }
 
-// send sends a request that the child may die answering; the error is the
+// sendRaw sends a request that the child may die answering; the error is the
 // point.
-func send(method, u, key, body string) (int, string, error) {
+func sendRaw(method, u, key, body string) (int, string, error) {
 	req, err := http.NewRequest(method, u, strings.NewReader(body))
 	if err != nil {
 		return 0, "", err
@@ -205,7 +205,7 @@ func TestCrashBetweenSecretAndRow(t *testing.T) {
 	base := startChild(t, env, "", "serve", "--no-scheduler")
 	st := openTestStore(t, env)
 	create := `{"name":"%s","serverUrl":"https://mcp.example.com/mcp","authType":"bearer","bearerToken":"token-%s","headers":{"X-Api-Key":"key-%s"}}`
-	code, body, err := send(http.MethodPost, base.url+"/api/mcp-connections", key, fmt.Sprintf(create, "kept", "kept", "kept"))
+	code, body, err := sendRaw(http.MethodPost, base.url+"/api/mcp-connections", key, fmt.Sprintf(create, "kept", "kept", "kept"))
 	if err != nil || code != http.StatusCreated {
 		t.Fatalf("create: %d %s %v", code, body, err)
 	}
@@ -220,7 +220,7 @@ func TestCrashBetweenSecretAndRow(t *testing.T) {
 	for _, step := range []string{secrets.CrashAfterPend, secrets.CrashAfterPut} {
 		t.Run("create/"+step, func(t *testing.T) {
 			c := startChild(t, env, step, "serve", "--no-scheduler")
-			if code, body, err := send(http.MethodPost, c.url+"/api/mcp-connections", key, fmt.Sprintf(create, step, step, step)); err == nil {
+			if code, body, err := sendRaw(http.MethodPost, c.url+"/api/mcp-connections", key, fmt.Sprintf(create, step, step, step)); err == nil {
 				t.Fatalf("the create was answered (%d %s), want the process killed", code, body)
 			}
 			c.killed(t)
@@ -241,7 +241,7 @@ func TestCrashBetweenSecretAndRow(t *testing.T) {
 	t.Run("update/after-row", func(t *testing.T) {
 		before := fakeNames(f)
 		c := startChild(t, env, secrets.CrashAfterRow, "serve", "--no-scheduler")
-		if _, _, err := send(http.MethodPatch, c.url+"/api/mcp-connections/"+kept.ID, key, `{"bearerToken":"token-changed"}`); err == nil {
+		if _, _, err := sendRaw(http.MethodPatch, c.url+"/api/mcp-connections/"+kept.ID, key, `{"bearerToken":"token-changed"}`); err == nil {
 			t.Fatal("the update was answered, want the process killed")
 		}
 		c.killed(t)
@@ -260,7 +260,7 @@ func TestCrashBetweenSecretAndRow(t *testing.T) {
 
 	t.Run("delete/after-row", func(t *testing.T) {
 		c := startChild(t, env, secrets.CrashAfterRow, "serve", "--no-scheduler")
-		if _, _, err := send(http.MethodDelete, c.url+"/api/mcp-connections/"+kept.ID, key, ""); err == nil {
+		if _, _, err := sendRaw(http.MethodDelete, c.url+"/api/mcp-connections/"+kept.ID, key, ""); err == nil {
 			t.Fatal("the delete was answered, want the process killed")
 		}
 		c.killed(t)

@@ -14,6 +14,7 @@ const (
 	envSecretKeyPrevious  = "MCP_API_SECRET_KEY_PREVIOUS"
 	envBootstrapKey       = "MCP_API_BOOTSTRAP_KEY"
 	envListen             = "MCP_API_LISTEN"
+	envMetricsListen      = "MCP_API_METRICS_LISTEN"
 	envPublicURL          = "MCP_API_PUBLIC_URL"
 	envDBWait             = "MCP_API_DB_WAIT"
 	envRateLimit          = "MCP_API_RATE_LIMIT"

@@ -40,7 +40,7 @@ func gatewayConfigFrom(env func(string) string) (gatewayConfig, error) {
 // (the address guard, how credentials are opened), through its own prober:
 // a gateway session lives far longer than one check.
 func newGateway(cfg gatewayConfig, checks checkConfig, st *store.Store, servers *health.ServerChecker,
-	connections *health.ConnectionChecker, audit gateway.Auditor, log *slog.Logger) (*gateway.Gateway, error) {
+	connections *health.ConnectionChecker, audit gateway.Auditor, obs gateway.CallObserver, log *slog.Logger) (*gateway.Gateway, error) {
 	return gateway.New(gateway.Config{
 		Servers:           st,
 		Catalogs:          st,
@@ -52,6 +52,7 @@ func newGateway(cfg gatewayConfig, checks checkConfig, st *store.Store, servers 
 		Timeout:           cfg.timeout,
 		Audit:             audit,
 		Logger:            log,
+		Metrics:           obs,
 		// Sessions are shared with the other replicas on the database.
 		Sessions:          st,
 		StdioMaxProcesses: cfg.stdioMaxProcesses,

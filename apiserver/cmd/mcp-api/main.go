@@ -82,6 +82,7 @@ var environment = []envVar{
 	{envSecretCleanupGrace, "How old a secret written by an unfinished write must be before the worker deletes it (default 15m): longer than any write takes."},
 	{envBootstrapKey, "Optional API key for serve: if no tenant owns it, tenant \"default\" is created with it. For demos and tests."},
 	{envListen, "Address serve listens on when --listen is not given (default 127.0.0.1:8080)."},
+	{envMetricsListen, "Address serve serves Prometheus metrics on, at /metrics, when --metrics-listen is not given (default " + defaultMetricsListen + "), or off for none. A listener of its own, not the API's: keep it off the public network."},
 	{envPublicURL, "Base URL clients reach this API at, such as https://mcp.example.com, used in the gateway URLs of proxy servers and agents (default: http:// and the listen address)."},
 	{envDBWait, "How long serve waits for an unreachable database at start, as a Go duration (default 60s)."},
 	{envRateLimit, "Requests per second each tenant may make to /api on average before getting 429s with Retry-After, such as 20 or 0.5 (default: unset, no limit)."},

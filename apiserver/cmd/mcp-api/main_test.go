@@ -88,7 +88,7 @@ func TestHelp(t *testing.T) {
 		want []string
 		not  []string
 	}{
-		{[]string{"serve", "--help"}, append([]string{"--listen ADDR", "--no-scheduler", "127.0.0.1:8080", "MCP_API_STDIO_MAX_PROCESSES"}, allEnv...), nil},
+		{[]string{"serve", "--help"}, append([]string{"--listen ADDR", "--metrics-listen ADDR", "127.0.0.1:9464", "MCP_API_METRICS_LISTEN", "--no-scheduler", "127.0.0.1:8080", "MCP_API_STDIO_MAX_PROCESSES"}, allEnv...), nil},
 		{[]string{"help", "serve"}, []string{"--listen ADDR", "MCP_API_BOOTSTRAP_KEY"}, nil},
 		{[]string{"migrate", "-h"}, []string{"Usage: mcp-api migrate", "DATABASE_URL", "MCP_API_LOG_LEVEL"}, []string{"MCP_API_SECRET_KEY"}},
 		{[]string{"tenant", "create", "--help"}, []string{"--name NAME", "DATABASE_URL"}, []string{"MCP_API_SECRET_KEY"}},
@@ -151,6 +151,10 @@ func TestConfigErrors(t *testing.T) {
 			[]string{"serve"}, "MCP_API_STDIO_MAX_PROCESSES must be a whole number from 1 to 4096"},
 		{"bad listen", map[string]string{"DATABASE_URL": db, "MCP_API_SECRET_KEY": key}, []string{"serve", "--listen", "8080"},
 			`listen address "8080" must be host:port`},
+		{"bad metrics listen", map[string]string{"DATABASE_URL": db, "MCP_API_SECRET_KEY": key}, []string{"serve", "--metrics-listen", "9464"},
+			`--metrics-listen "9464" must be host:port, such as 127.0.0.1:9464, or off`},
+		{"bad metrics listen variable", map[string]string{"DATABASE_URL": db, "MCP_API_SECRET_KEY": key, "MCP_API_METRICS_LISTEN": "metrics"},
+			[]string{"serve"}, `MCP_API_METRICS_LISTEN "metrics" must be host:port`},
 		{"tenant without name", map[string]string{"DATABASE_URL": db}, []string{"tenant", "create"}, "--name is required"},
 		{"tenant with blank name", map[string]string{"DATABASE_URL": db}, []string{"tenant", "create", "--name", " "}, "--name must not be empty"},
 		{"key without tenant", map[string]string{"DATABASE_URL": db}, []string{"key", "create"}, "--tenant is required"},

@@ -38,7 +38,7 @@ const (
 func serveCommand() *command {
 	return &command{
 		name:     "serve",
-		synopsis: "[--listen ADDR] [--no-scheduler]",
+		synopsis: "[--listen ADDR] [--metrics-listen ADDR|off] [--no-scheduler]",
 		summary:  "apply migrations, then serve the HTTP API",
 		about: "Applies pending database migrations (waiting up to " + envDBWait + " for the database), then serves\n" +
 			"the HTTP API until SIGINT or SIGTERM, when it stops accepting connections and lets in-flight\n" +
@@ -47,15 +47,19 @@ func serveCommand() *command {
 			secrets.EnvInfisicalClientID, secrets.EnvInfisicalClientSecret, secrets.EnvInfisicalProjectID,
 			secrets.EnvInfisicalEnvironment, secrets.EnvInfisicalSecretPath, envSecretCacheTTL, envSecretCleanupInterval,
 			envSecretCleanupGrace, envBootstrapKey,
-			envListen, envPublicURL, envDBWait, envRateLimit, envRateBurst, envStdioCommands,
+			envListen, envMetricsListen, envPublicURL, envDBWait, envRateLimit, envRateBurst, envStdioCommands,
 			envProbeTimeout, envHealthInterval, envProbeConcurrency, envCheckHistory, envAllowPrivate,
 			envGatewaySessionIdle, envGatewayTimeout, envStdioMaxProcesses, envGatewayRateLimit, envGatewayRateBurst, envLogLevel, envGOGC, envGOMEMLIMIT},
 		setup: func(fs *flag.FlagSet) func(context.Context, *cli) error {
 			listen := fs.String("listen", "", "`ADDR` (host:port) to listen on (default $"+envListen+", else "+defaultListen+")")
+			metricsListen := fs.String("metrics-listen", "", "`ADDR` (host:port) to serve Prometheus metrics on, or off (default $"+envMetricsListen+", else "+defaultMetricsListen+")")
 			noScheduler := fs.Bool("no-scheduler", false, "do not run the background health scheduler in this process")
 			return func(ctx context.Context, c *cli) error {
 				cfg, err := serveConfigFrom(c.env, *listen, *noScheduler)
 				if err != nil {
+					return err
+				}
+				if cfg.metrics, err = metricsConfigFrom(c.env, *metricsListen); err != nil {
 					return err
 				}
 				return serve(ctx, c, cfg)
@@ -81,6 +85,7 @@ type serveConfig struct {
 	stdioCommands []string
 	checks        checkConfig
 	gateway       gatewayConfig
+	metrics       metricsConfig
 }
 
 // serveConfigFrom checks everything that can be checked without the
@@ -156,7 +161,15 @@ func serve(ctx context.Context, c *cli, cfg serveConfig) error {
 
 	tuneGC(ctx)
 
-	chk, err := newCheckers(cfg.checks, st, cfg.secretStore, cfg.stdioCommands, c.log)
+	m, metricsSrv, err := serveMetrics(cfg.metrics, st, c.log)
+	if err != nil {
+		return err
+	}
+	// Scrapes go on while the API drains, so the last figures are seen.
+	defer metricsSrv.close(context.Background(), c.log)
+	obs := observersOf(m)
+
+	chk, err := newCheckers(cfg.checks, st, cfg.secretStore, cfg.stdioCommands, obs.checks, c.log)
 	if err != nil {
 		return err
 	}
@@ -167,7 +180,7 @@ func serve(ctx context.Context, c *cli, cfg serveConfig) error {
 	// the deferred Close covers the early returns.
 	audit := store.NewAuditWriter(st, store.AuditWriterOptions{MaxWait: store.DefaultAuditMaxWait})
 	defer audit.Close()
-	gw, err := newGateway(cfg.gateway, cfg.checks, st, chk.servers, chk.connections, audit, c.log)
+	gw, err := newGateway(cfg.gateway, cfg.checks, st, chk.servers, chk.connections, audit, obs.gateway, c.log)
 	if err != nil {
 		return err
 	}
@@ -181,7 +194,7 @@ func serve(ctx context.Context, c *cli, cfg serveConfig) error {
 			ConnectionChecker: chk.connections, ServerChecker: chk.servers,
 			RateLimit: cfg.rateLimit, RateBurst: cfg.rateBurst, StdioCommands: cfg.stdioCommands,
 			PublicURL: cfg.publicURL, Gateway: gw, AllowPrivateTargets: cfg.checks.allowPrivate,
-			GatewayRateLimit: cfg.gateway.rateLimit, GatewayRateBurst: cfg.gateway.rateBurst}),
+			GatewayRateLimit: cfg.gateway.rateLimit, GatewayRateBurst: cfg.gateway.rateBurst, Metrics: obs.http}),
 		// Slow clients must not hold connections open forever; a synchronous
 		// health check is bounded by the probe timeout, well under WriteTimeout.
 		ReadHeaderTimeout: 10 * time.Second,

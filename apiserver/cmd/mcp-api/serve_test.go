@@ -118,6 +118,8 @@ func serveEnv(t *testing.T) map[string]string {
 		"DATABASE_URL":          pgtest.NewDatabase(t),
 		"MCP_API_SECRET_KEY":    newSecretKey(t),
 		"MCP_API_BOOTSTRAP_KEY": "bootstrap-" + uuid.NewString(),
+		// Serves started together would contend for the default address.
+		"MCP_API_METRICS_LISTEN": "off",
 	}
 }
 
