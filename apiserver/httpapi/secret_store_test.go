@@ -88,6 +88,11 @@ func TestSecretStoreDown(t *testing.T) {
 			queuedDone++
 		}
 	}
+	// the names the PATCHes reserved and did not use left the queue
+	if queuedDone != len(q) {
+		raw, _ := json.Marshal(q)
+		t.Fatalf("pending entries are left in the cleanup queue: %s", raw)
+	}
 	// the two of the deleted row, and the released ones of the three
 	// refused writes (their Puts may have reached Infisical)
 	if queuedDone != 5 {
