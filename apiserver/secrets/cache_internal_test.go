@@ -128,14 +128,3 @@ func TestInfisicalReadsRowsNotYetMigrated(t *testing.T) {
 		t.Fatal("Infisical owns a builtin ref: secrets migrate would skip it")
 	}
 }
-
-func TestParseCrashAt(t *testing.T) {
-	for in, want := range map[string]struct {
-		step string
-		n    int64
-	}{"": {"", 1}, "after-put": {"after-put", 1}, "after-put:3": {"after-put", 3}, "x:zero": {"x", 1}} {
-		if step, n := parseCrashAt(in); step != want.step || n != want.n {
-			t.Errorf("parseCrashAt(%q) = %q, %d", in, step, n)
-		}
-	}
-}

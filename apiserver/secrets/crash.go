@@ -1,21 +1,7 @@
 package secrets
 
-import (
-	"os"
-	"strconv"
-	"strings"
-	"sync/atomic"
-	"syscall"
-)
-
-// EnvCrashAt names a step at which the process kills itself (SIGKILL, no
-// deferred cleanup, like a power cut), for the crash tests that show a
-// write leaves nothing half-done: "after-put" kills it at the first time
-// it gets there, "after-put:3" at the third. It is a test hook: never set
-// it in production.
-const EnvCrashAt = "MCP_API_TEST_CRASH_AT"
-
-// The steps of a secret write CrashPoint is called at.
+// The steps of a secret write CrashPoint is called at, for the crash tests
+// that show a write leaves nothing half-done.
 const (
 	// CrashAfterPend: the cleanup entry is queued, the secret not yet Put.
 	CrashAfterPend = "after-pend"
@@ -29,30 +15,14 @@ const (
 	CrashMigrateAfterPut = "migrate-after-put"
 )
 
-// crashAt and crashAfter are read once: the hook costs a string
-// comparison per step.
-var crashAt, crashAfter = parseCrashAt(os.Getenv(EnvCrashAt))
+// CrashHook, when set, is called at each step of a secret write. Only the
+// crash tests set it (internal/crashpoint, in the test binary that runs
+// mcp-api as a child): a release binary has no way to kill itself there.
+var CrashHook func(step string)
 
-var crashHits atomic.Int64
-
-func parseCrashAt(v string) (string, int64) {
-	step, n, found := strings.Cut(v, ":")
-	if !found {
-		return step, 1
-	}
-	count, err := strconv.ParseInt(n, 10, 64)
-	if err != nil || count < 1 {
-		return step, 1
-	}
-	return step, count
-}
-
-// CrashPoint kills the process when EnvCrashAt names step (and it is the
-// time it names).
+// CrashPoint calls CrashHook, if set, at step.
 func CrashPoint(step string) {
-	if crashAt == "" || crashAt != step || crashHits.Add(1) != crashAfter {
-		return
+	if CrashHook != nil {
+		CrashHook(step)
 	}
-	_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
-	select {} // the signal is on its way
 }

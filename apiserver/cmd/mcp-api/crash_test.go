@@ -17,6 +17,7 @@ import (
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/secrets"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/secrets/infisicalfake"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/store"
+	"github.com/mcpconn/terraform-provider-mcp/internal/crashpoint"
 	"github.com/mcpconn/terraform-provider-mcp/internal/logbuf"
 	"github.com/mcpconn/terraform-provider-mcp/internal/mcptest"
 	"github.com/mcpconn/terraform-provider-mcp/internal/poll"
@@ -47,7 +48,7 @@ type child struct {
 }
 
 // startChild runs args (serve gets a free --listen address) with env and
-// EnvCrashAt set to crashAt.
+// crashpoint.Env set to crashAt.
 func startChild(t *testing.T, env map[string]string, crashAt string, args ...string) *child {
 	t.Helper()
 	c := &child{out: &logbuf.Buffer{}, done: make(chan error, 1)}
@@ -57,7 +58,7 @@ func startChild(t *testing.T, env map[string]string, crashAt string, args ...str
 		c.url = "http://" + addr
 	}
 	c.cmd = exec.Command(os.Args[0], "-test.run=^$")
-	c.cmd.Env = append(os.Environ(), serveArgsEnv+"="+strings.Join(args, " "), secrets.EnvCrashAt+"="+crashAt)
+	c.cmd.Env = append(os.Environ(), serveArgsEnv+"="+strings.Join(args, " "), crashpoint.Env+"="+crashAt)
 	for k, v := range env {
 		c.cmd.Env = append(c.cmd.Env, k+"="+v)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/httpapi"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/secrets"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/store"
+	"github.com/mcpconn/terraform-provider-mcp/internal/crashpoint"
 	"github.com/mcpconn/terraform-provider-mcp/internal/logbuf"
 	"github.com/mcpconn/terraform-provider-mcp/internal/mcptest"
 	"github.com/mcpconn/terraform-provider-mcp/internal/pgtest"
@@ -28,6 +29,7 @@ const serveArgsEnv = "MCP_API_TEST_RUN_ARGS"
 
 func TestMain(m *testing.M) {
 	if args := os.Getenv(serveArgsEnv); args != "" {
+		secrets.CrashHook = crashpoint.FromEnv()
 		os.Exit(run(context.Background(), strings.Fields(args), os.Getenv, os.Stdout, os.Stderr))
 	}
 	os.Exit(pgtest.Run(m))
