@@ -18,6 +18,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+	sjson "github.com/segmentio/encoding/json"
 
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/probe"
@@ -104,11 +105,11 @@ func (ep *endpoint) passThrough(w http.ResponseWriter, r *http.Request) bool {
 	if ep.agentID == nil {
 		// Nothing of the request is rewritten: read only what routes it.
 		var slim passEnvelope
-		if json.Unmarshal(body, &slim) != nil {
+		if decodeJSON(body, &slim) != nil {
 			return false
 		}
 		req.JSONRPC, req.ID, req.Method, name = slim.JSONRPC, slim.ID, slim.Method, slim.Params.Name
-	} else if json.Unmarshal(body, &req) != nil || json.Unmarshal(req.Params["name"], &name) != nil {
+	} else if decodeJSON(body, &req) != nil || decodeJSON(req.Params["name"], &name) != nil {
 		return false
 	}
 	if req.JSONRPC != "2.0" || req.Method != "tools/call" || !validID(req.ID) || name == "" || r.Header.Get("Mcp-Name") != name {
@@ -133,8 +134,8 @@ func (ep *endpoint) passThrough(w http.ResponseWriter, r *http.Request) bool {
 	if c.tool != name {
 		// An agent's name for the tool: the upstream knows it by its own.
 		c.header.Set("Mcp-Name", c.tool)
-		req.Params["name"], _ = json.Marshal(c.tool)
-		if c.body, err = json.Marshal(req); err != nil {
+		req.Params["name"], _ = sjson.Marshal(c.tool)
+		if c.body, err = sjson.Marshal(req); err != nil {
 			return false
 		}
 	}
@@ -310,7 +311,7 @@ func (ep *endpoint) relay(w http.ResponseWriter, r *http.Request, c passCall) {
 		data, err := io.ReadAll(resp.Body)
 		var ans passAnswer
 		if err == nil {
-			err = json.Unmarshal(data, &ans)
+			err = decodeJSON(data, &ans)
 		}
 		if err == nil && (ans.Method != "" || !sameID(ans.ID, c.id)) {
 			err = errors.New("the upstream MCP server answered with a message that does not answer the call")
@@ -372,7 +373,7 @@ func (ep *endpoint) relayStream(ctx context.Context, cancel context.CancelFunc, 
 			return
 		}
 		var ans passAnswer
-		if json.Unmarshal(data, &ans) != nil {
+		if decodeJSON(data, &ans) != nil {
 			continue // not JSON-RPC: nothing the caller could use
 		}
 		if ans.Method != "" {
@@ -473,7 +474,7 @@ func refused(resp *http.Response) error {
 	}
 	head, _ := io.ReadAll(io.LimitReader(resp.Body, snippetBytes))
 	var ans passAnswer
-	if json.Unmarshal(head, &ans) == nil && ans.Error != nil && ans.Error.Message != "" {
+	if decodeJSON(head, &ans) == nil && ans.Error != nil && ans.Error.Message != "" {
 		msg += ": " + ans.Error.Message
 	}
 	return &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: msg}
@@ -584,4 +585,55 @@ func (e *eventReader) line() ([]byte, error) {
 		}
 		return nil, err
 	}
+}
+
+// decodeJSON decodes data into v as the Go SDK does (segmentio's decoder,
+// object keys matched case-sensitively), so that what the path reads of a
+// message — the tool a call routes by, the id an answer is for — is what an
+// SDK server or client makes of it; it also costs a fifth of encoding/json
+// here. Data after the value, or nesting deeper than maxJSONDepth, is an
+// error (the decoder recurses: a body of 4 MiB of "[" must not reach it).
+func decodeJSON(data []byte, v any) error {
+	if !shallowJSON(data, maxJSONDepth) {
+		return fmt.Errorf("the message nests deeper than %d levels", maxJSONDepth)
+	}
+	rest, err := sjson.Parse(data, v, sjson.DontMatchCaseInsensitiveStructFields)
+	if err != nil {
+		return err
+	}
+	if len(bytes.TrimSpace(rest)) != 0 {
+		return errors.New("the message has data after its JSON value")
+	}
+	return nil
+}
+
+// maxJSONDepth bounds the nesting decodeJSON accepts, as the SDK bounds it.
+const maxJSONDepth = 1000
+
+// shallowJSON reports whether data nests objects and arrays at most limit
+// levels deep (outside strings).
+func shallowJSON(data []byte, limit int) bool {
+	depth, inString, escaped := 0, false, false
+	for _, b := range data {
+		switch {
+		case inString:
+			switch {
+			case escaped:
+				escaped = false
+			case b == '\\':
+				escaped = true
+			case b == '"':
+				inString = false
+			}
+		case b == '"':
+			inString = true
+		case b == '{' || b == '[':
+			if depth++; depth > limit {
+				return false
+			}
+		case b == '}' || b == ']':
+			depth--
+		}
+	}
+	return true
 }
