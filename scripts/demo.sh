@@ -114,6 +114,8 @@ Run a health check now:
   curl -s -X POST -H "Authorization: Bearer \$(cat .demo/api-key)" $api_url/api/mcp-connections/$id/health-check
 The status page (sign in with the key in .demo/api-key):
   $api_url/ui/
+Prometheus metrics (README "Metrics"):
+  curl -s http://${MCP_API_METRICS_LISTEN:-127.0.0.1:9464}/metrics | grep '^mcp_api_'
 Terraform (same state): TF_CLI_CONFIG_FILE=.demo/terraformrc MCP_ENDPOINT=$api_url MCP_API_KEY=\$(cat .demo/api-key) terraform -chdir=.demo/quickstart plan
 Stop everything: make demo-down
 MSG
