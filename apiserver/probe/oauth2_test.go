@@ -14,6 +14,7 @@ import (
 
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
 	"github.com/mcpconn/terraform-provider-mcp/internal/mcptest"
+	"github.com/mcpconn/terraform-provider-mcp/internal/oauthtest"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
@@ -33,7 +34,7 @@ func wantFailure(t *testing.T, res Result, kind contract.ErrorKind, parts ...str
 }
 
 func TestOAuth2ClientCredentials(t *testing.T) {
-	env := startOAuth(t, protectedOptions{}, 300*time.Second)
+	env := startOAuth(t, oauthtest.ProtectedOptions{}, 300*time.Second)
 	for _, tc := range []struct {
 		name string
 		o    OAuth2
@@ -45,12 +46,12 @@ func TestOAuth2ClientCredentials(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := oauthProber()
-			before := env.as.tokenRequests(t)
+			before := env.as.TokenRequests(t)
 			target := env.target("conn:"+tc.name, tc.o)
 			wantOK(t, probe(t, p, target))
 			wantOK(t, probe(t, p, target))
 			// The token is cached per record: two checks, one token request.
-			if n := env.as.tokenRequests(t) - before; n != 1 {
+			if n := env.as.TokenRequests(t) - before; n != 1 {
 				t.Fatalf("%d token requests for two checks, want 1 (cached)", n)
 			}
 		})
@@ -60,7 +61,7 @@ func TestOAuth2ClientCredentials(t *testing.T) {
 // A changed configuration (here the secret) is a new cache entry: the old
 // token is not reused for it.
 func TestOAuth2CacheFollowsTheConfiguration(t *testing.T) {
-	env := startOAuth(t, protectedOptions{}, 300*time.Second)
+	env := startOAuth(t, oauthtest.ProtectedOptions{}, 300*time.Second)
 	p := oauthProber()
 	o := OAuth2{TokenURL: env.tokenURL(), ClientID: basicID, ClientSecret: basicSecret, Scopes: []string{"mcp:read"}}
 	wantOK(t, probe(t, p, env.target("conn:1", o)))
@@ -71,10 +72,10 @@ func TestOAuth2CacheFollowsTheConfiguration(t *testing.T) {
 }
 
 func TestOAuth2ConcurrentSessionsFetchOnce(t *testing.T) {
-	env := startOAuth(t, protectedOptions{}, 300*time.Second)
+	env := startOAuth(t, oauthtest.ProtectedOptions{}, 300*time.Second)
 	p := oauthProber()
 	target := env.target("server:1", OAuth2{TokenURL: env.tokenURL(), ClientID: basicID, ClientSecret: basicSecret, Scopes: []string{"mcp:read"}})
-	before := env.as.tokenRequests(t)
+	before := env.as.TokenRequests(t)
 	var wg sync.WaitGroup
 	results := make([]Result, 8)
 	for i := range results {
@@ -84,7 +85,7 @@ func TestOAuth2ConcurrentSessionsFetchOnce(t *testing.T) {
 	for _, res := range results {
 		wantOK(t, res)
 	}
-	if n := env.as.tokenRequests(t) - before; n != 1 {
+	if n := env.as.TokenRequests(t) - before; n != 1 {
 		t.Fatalf("%d token requests for 8 concurrent checks, want 1", n)
 	}
 }
@@ -92,14 +93,14 @@ func TestOAuth2ConcurrentSessionsFetchOnce(t *testing.T) {
 // A token the MCP server stops accepting (revoked, or expired early) is
 // dropped on its 401 and the request is sent again with a fresh one.
 func TestOAuth2RefreshAfter401(t *testing.T) {
-	env := startOAuth(t, protectedOptions{}, 300*time.Second)
+	env := startOAuth(t, oauthtest.ProtectedOptions{}, 300*time.Second)
 	p := oauthProber()
 	target := env.target("conn:r", OAuth2{TokenURL: env.tokenURL(), ClientID: basicID, ClientSecret: basicSecret, Scopes: []string{"mcp:read"}})
-	before := env.as.tokenRequests(t)
+	before := env.as.TokenRequests(t)
 	wantOK(t, probe(t, p, target))
-	env.mcp.revokeAll()
+	env.mcp.RevokeAll()
 	wantOK(t, probe(t, p, target))
-	if n := env.as.tokenRequests(t) - before; n != 2 {
+	if n := env.as.TokenRequests(t) - before; n != 2 {
 		t.Fatalf("%d token requests, want 2 (the first, and one after the 401)", n)
 	}
 	// The gateway's sessions refresh the same way, mid-session.
@@ -108,11 +109,11 @@ func TestOAuth2RefreshAfter401(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	env.mcp.revokeAll()
+	env.mcp.RevokeAll()
 	if _, err := s.CallTool(context.Background(), &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{"text": "hi"}}); err != nil {
 		t.Fatalf("call after revocation: %v", err)
 	}
-	if n := env.as.tokenRequests(t) - before; n != 3 {
+	if n := env.as.TokenRequests(t) - before; n != 3 {
 		t.Fatalf("%d token requests, want 3", n)
 	}
 }
@@ -121,14 +122,14 @@ func TestOAuth2RefreshAfter401(t *testing.T) {
 // token living 4 s is cached for 2 s, so a check after 2 s fetches anew
 // (asserted on the count, not on any time).
 func TestOAuth2ShortLifetimeRefetches(t *testing.T) {
-	env := startOAuth(t, protectedOptions{}, 4*time.Second)
+	env := startOAuth(t, oauthtest.ProtectedOptions{}, 4*time.Second)
 	p := oauthProber()
 	target := env.target("conn:s", OAuth2{TokenURL: env.tokenURL(), ClientID: basicID, ClientSecret: basicSecret, Scopes: []string{"mcp:read"}})
-	before := env.as.tokenRequests(t)
+	before := env.as.TokenRequests(t)
 	wantOK(t, probe(t, p, target))
 	time.Sleep(2100 * time.Millisecond)
 	wantOK(t, probe(t, p, target))
-	if n := env.as.tokenRequests(t) - before; n != 2 {
+	if n := env.as.TokenRequests(t) - before; n != 2 {
 		t.Fatalf("%d token requests, want 2", n)
 	}
 }
@@ -136,45 +137,34 @@ func TestOAuth2ShortLifetimeRefetches(t *testing.T) {
 func TestOAuth2Discovery(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		opts protectedOptions
+		opts oauthtest.ProtectedOptions
 	}{
-		{"resource_metadata in WWW-Authenticate", protectedOptions{}},
-		{"well-known fallback", protectedOptions{noResourceMetadataParam: true}},
-		{"legacy SSE transport", protectedOptions{sse: true}},
+		{"resource_metadata in WWW-Authenticate", oauthtest.ProtectedOptions{}},
+		{"well-known fallback", oauthtest.ProtectedOptions{NoResourceMetadataParam: true}},
+		{"legacy SSE transport", oauthtest.ProtectedOptions{SSE: true}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			env := startOAuth(t, tc.opts, 300*time.Second)
 			p := oauthProber()
 			target := env.target("conn:d", OAuth2{ClientID: basicID, ClientSecret: basicSecret, Scopes: []string{"mcp:read"}})
-			if tc.opts.sse {
+			if tc.opts.SSE {
 				target.Transport = contract.TransportSSE
 			}
 			wantOK(t, probe(t, p, target))
 			wantOK(t, probe(t, p, target))
 			// Only the first request of the first check went without a token.
-			if _, unauth := env.mcp.counts(); unauth > 1 {
+			if _, unauth := env.mcp.Counts(); unauth > 1 {
 				t.Fatalf("%d requests without a token, want 1", unauth)
 			}
-			if n := env.as.tokenRequests(t); n != 1 {
+			if n := env.as.TokenRequests(t); n != 1 {
 				t.Fatalf("%d token requests, want 1", n)
 			}
 		})
 	}
 }
 
-func (ps *protectedServer) countUnauthenticated(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Authorization") == "" {
-			ps.mu.Lock()
-			ps.unauthenticated++
-			ps.mu.Unlock()
-		}
-		h.ServeHTTP(w, r)
-	})
-}
-
 func TestOAuth2Failures(t *testing.T) {
-	env := startOAuth(t, protectedOptions{}, 300*time.Second)
+	env := startOAuth(t, oauthtest.ProtectedOptions{}, 300*time.Second)
 	good := OAuth2{TokenURL: env.tokenURL(), ClientID: basicID, ClientSecret: basicSecret, Scopes: []string{"mcp:read"}}
 	with := func(f func(*OAuth2)) OAuth2 { o := good; f(&o); return o }
 	html := mcptest.StartHTML(t)
@@ -262,11 +252,11 @@ func TestOAuth2TokenWithoutExpiry(t *testing.T) {
 func TestOAuth2DiscoveryFailures(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
-		opts  protectedOptions
+		opts  oauthtest.ProtectedOptions
 		parts []string
 	}{
-		{"no authorization_servers", protectedOptions{metadata: `{"resource":"x"}`}, []string{"lists no authorization_servers", "set oauth2.tokenUrl"}},
-		{"malformed metadata", protectedOptions{metadata: `{"authorization_servers":`}, []string{"is not valid JSON metadata", "set oauth2.tokenUrl"}},
+		{"no authorization_servers", oauthtest.ProtectedOptions{Metadata: `{"resource":"x"}`}, []string{"lists no authorization_servers", "set oauth2.tokenUrl"}},
+		{"malformed metadata", oauthtest.ProtectedOptions{Metadata: `{"authorization_servers":`}, []string{"is not valid JSON metadata", "set oauth2.tokenUrl"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			env := startOAuth(t, tc.opts, 300*time.Second)
@@ -284,7 +274,7 @@ func TestOAuth2DiscoveryFailures(t *testing.T) {
 	t.Run("authorization server without metadata", func(t *testing.T) {
 		empty := httptest.NewServer(http.NotFoundHandler())
 		t.Cleanup(empty.Close)
-		env := startOAuth(t, protectedOptions{metadata: fmt.Sprintf(`{"resource":"x","authorization_servers":[%q]}`, empty.URL+"/tenant")}, 300*time.Second)
+		env := startOAuth(t, oauthtest.ProtectedOptions{Metadata: fmt.Sprintf(`{"resource":"x","authorization_servers":[%q]}`, empty.URL+"/tenant")}, 300*time.Second)
 		res := probe(t, oauthProber(), env.target("conn:df", OAuth2{ClientID: basicID, ClientSecret: basicSecret}))
 		wantFailure(t, res, contract.ErrorAuth, "no authorization server metadata found",
 			empty.URL+"/.well-known/oauth-authorization-server/tenant", empty.URL+"/tenant/.well-known/openid-configuration")

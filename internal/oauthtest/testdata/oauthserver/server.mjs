@@ -1,6 +1,7 @@
-// A real OAuth 2.0 authorization server (oidc-provider) for the probe's
-// upstream authentication tests: the client credentials grant with RFC 8707
-// resource indicators, issuing RS256-signed JWT access tokens whose audience
+// A real OAuth 2.0 authorization server (oidc-provider) for the upstream
+// authentication tests of apiserver/probe and apiserver/gateway, started by
+// internal/oauthtest: the client credentials grant with RFC 8707 resource
+// indicators, issuing RS256-signed JWT access tokens whose audience
 // is the resource. It listens on 127.0.0.1 on a free port and prints one JSON
 // line on stdout, {"issuer": "http://127.0.0.1:PORT"}, once it serves.
 //

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Installs what the OAuth 2.0 tests of apiserver/probe need, once, into
+# Installs what the OAuth 2.0 tests (internal/oauthtest) need, once, into
 # <repo>/.cache, and prints two lines on stdout, alone:
 #
 #   node=<path of Node 22's binary>
 #   modules=<node_modules directory holding this directory's package.json dependencies>
 #
-# Everything else goes to stderr. apiserver/probe/oauth_test.go calls it; CI
+# Everything else goes to stderr. internal/oauthtest/oauthtest.go calls it; CI
 # needs nothing installed beforehand but npm. Node 22 is the same install
 # scripts/conformance.sh makes (the same cache directory); oidc-provider goes
 # into a directory named for the hash of package.json, so changing the pinned
