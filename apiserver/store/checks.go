@@ -58,16 +58,22 @@ func (c Capabilities) Value() (driver.Value, error) {
 
 // Scan implements sql.Scanner.
 func (c *Capabilities) Scan(src any) error {
+	return scanJSON(src, "capabilities", c)
+}
+
+// scanJSON decodes a JSON column's value, as the driver hands it over
+// (bytes or text), into v; what names the column's content in errors.
+func scanJSON(src any, what string, v any) error {
 	var b []byte
-	switch v := src.(type) {
+	switch s := src.(type) {
 	case []byte:
-		b = v
+		b = s
 	case string:
-		b = []byte(v)
+		b = []byte(s)
 	default:
-		return fmt.Errorf("capabilities: cannot scan %T", src)
+		return fmt.Errorf("%s: cannot scan %T", what, src)
 	}
-	return json.Unmarshal(b, c)
+	return json.Unmarshal(b, v)
 }
 
 // Health is what the checks of a connection or an MCP server keep up to

@@ -3,7 +3,6 @@ package store
 import (
 	"database/sql/driver"
 	"encoding/json"
-	"fmt"
 
 	"github.com/google/uuid"
 )
@@ -64,17 +63,8 @@ func (a AuthSettings) Value() (driver.Value, error) {
 
 // Scan implements sql.Scanner.
 func (a *AuthSettings) Scan(src any) error {
-	var b []byte
-	switch v := src.(type) {
-	case []byte:
-		b = v
-	case string:
-		b = []byte(v)
-	default:
-		return fmt.Errorf("upstream auth: cannot scan %T", src)
-	}
 	*a = AuthSettings{}
-	return json.Unmarshal(b, a)
+	return scanJSON(src, "upstream auth", a)
 }
 
 // AuthSecrets is what an UpstreamAuth's ciphertext holds, as JSON: the
