@@ -212,6 +212,32 @@ func TestDuplicateName(t *testing.T) {
 
 // health fills a connection's health fields the way a passing check would,
 // so the PATCH tests can see what a change resets.
+// patchChecked creates a connection from body and start, gives it a passing
+// check, and PATCHes it with patch, expecting status (and wantErr when it
+// is not 200). It returns the connection, as it was before the PATCH and
+// after it; a refused PATCH must have changed nothing.
+func (a *api) patchChecked(s *apitest.Server, body, start map[string]any, patch any, status int, wantErr string) (c, before, after contract.Connection) {
+	t := a.t
+	t.Helper()
+	for k, v := range start {
+		body[k] = v
+	}
+	c = a.create(body)
+	health(t, s, c.ID)
+	a.do("GET", "/api/mcp-connections/"+c.ID, nil).expect(t, http.StatusOK, &before)
+	resp := a.do("PATCH", "/api/mcp-connections/"+c.ID, patch)
+	if status == http.StatusOK {
+		resp.expect(t, http.StatusOK, &after)
+		return c, before, after
+	}
+	resp.expectError(t, status, wantErr)
+	a.do("GET", "/api/mcp-connections/"+c.ID, nil).expect(t, http.StatusOK, &after)
+	if !reflect.DeepEqual(after, before) {
+		t.Fatalf("rejected PATCH changed the connection: %+v, was %+v", after, before)
+	}
+	return c, before, after
+}
+
 func health(t *testing.T, s *apitest.Server, id string) {
 	t.Helper()
 	at := time.Now().UTC().Truncate(time.Millisecond)
@@ -325,25 +351,7 @@ func TestPatchSemantics(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			a.t = t
 			body := map[string]any{"name": "c" + string(rune('a'+i)), "serverUrl": url}
-			for k, v := range tt.start {
-				body[k] = v
-			}
-			c := a.create(body)
-			health(t, s, c.ID)
-			var before contract.Connection
-			a.do("GET", "/api/mcp-connections/"+c.ID, nil).expect(t, http.StatusOK, &before)
-
-			resp := a.do("PATCH", "/api/mcp-connections/"+c.ID, tt.patch)
-			var after contract.Connection
-			if tt.status == http.StatusOK {
-				resp.expect(t, http.StatusOK, &after)
-			} else {
-				resp.expectError(t, tt.status, tt.wantErr)
-				a.do("GET", "/api/mcp-connections/"+c.ID, nil).expect(t, http.StatusOK, &after)
-				if !reflect.DeepEqual(after, before) {
-					t.Fatalf("rejected PATCH changed the connection: %+v, was %+v", after, before)
-				}
-			}
+			c, before, after := a.patchChecked(s, body, tt.start, tt.patch, tt.status, tt.wantErr)
 			if after.AuthType != tt.wantAuth {
 				t.Errorf("authType = %q, want %q", after.AuthType, tt.wantAuth)
 			}

@@ -376,25 +376,7 @@ func TestUpstreamAuthPatch(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			a.t = t
 			body := map[string]any{"name": fmt.Sprint("c", i), "serverUrl": url}
-			for k, v := range tt.start {
-				body[k] = v
-			}
-			c := a.create(body)
-			health(t, s, c.ID)
-			var before contract.Connection
-			a.do("GET", "/api/mcp-connections/"+c.ID, nil).expect(t, http.StatusOK, &before)
-
-			resp := a.do("PATCH", "/api/mcp-connections/"+c.ID, tt.patch)
-			var after contract.Connection
-			if tt.status == http.StatusOK {
-				resp.expect(t, http.StatusOK, &after)
-			} else {
-				resp.expectError(t, tt.status, tt.wantErr)
-				a.do("GET", "/api/mcp-connections/"+c.ID, nil).expect(t, http.StatusOK, &after)
-				if !reflect.DeepEqual(after, before) {
-					t.Fatalf("rejected PATCH changed the connection: %+v, was %+v", after, before)
-				}
-			}
+			c, _, after := a.patchChecked(s, body, tt.start, tt.patch, tt.status, tt.wantErr)
 			if after.AuthType != tt.wantAuth || !reflect.DeepEqual(after.HeaderNames, tt.wantNames) ||
 				(after.OAuth2 != nil) != tt.wantOAuth2 || (after.TLS != nil) != tt.wantTLS {
 				t.Errorf("after = authType %q headerNames %v oauth2 %+v tls %+v", after.AuthType, after.HeaderNames, after.OAuth2, after.TLS)
