@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # Sourced by scripts/demo.sh, scripts/conformance.sh, bench/run.sh,
 # bench/gateway.sh, bench/tfbench/run.sh, bench/fuzz.sh and
-# apiserver/gateway/testdata/tsclient/install.sh: starting and stopping the
+# scripts/npm-fixture.sh: starting and stopping the
 # product's pieces on this machine (a throwaway PostgreSQL, mcp-api, the demo
 # MCP server) and installing the test tools, so that every script does it the
 # same way. Before sourcing, set root (the checkout) and prog (the name error

@@ -17,6 +17,7 @@ import (
 
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
 	"github.com/mcpconn/terraform-provider-mcp/internal/mcptest"
+	"github.com/mcpconn/terraform-provider-mcp/internal/nodefixture"
 )
 
 // The TypeScript SDK's clients (the 1.x @modelcontextprotocol/sdk and the
@@ -34,26 +35,11 @@ func installTSClient(t *testing.T) tsclient {
 	t.Helper()
 	_, file, _, _ := runtime.Caller(0)
 	src := filepath.Join(filepath.Dir(file), "testdata", "tsclient")
-	cmd := exec.Command(filepath.Join(src, "install.sh"))
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
+	in, err := nodefixture.Run(src, "tsclient", "@modelcontextprotocol/client/package.json")
 	if err != nil {
-		t.Fatalf("testdata/tsclient/install.sh: %v\n%s", err, stderr.String())
+		t.Fatal(err)
 	}
-	var node, modules string
-	for _, line := range strings.Split(string(out), "\n") {
-		k, v, _ := strings.Cut(line, "=")
-		switch k {
-		case "node":
-			node = v
-		case "modules":
-			modules = v
-		}
-	}
-	if node == "" || modules == "" {
-		t.Fatalf("testdata/tsclient/install.sh printed no node or modules:\n%s", out)
-	}
+	node, modules := in.Node, in.Modules
 	// Node resolves an ES module's imports from the module's own directory
 	// upwards, so the script runs from a directory beside the cached modules.
 	dir := t.TempDir()

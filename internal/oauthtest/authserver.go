@@ -14,7 +14,6 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -22,38 +21,23 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mcpconn/terraform-provider-mcp/internal/nodefixture"
 )
 
-// install is testdata/oauthserver/install.sh's result, once per test binary.
+// install is the fixture in testdata/oauthserver, installed once per test binary.
 var install = sync.OnceValues(func() (nodeInstall, error) {
 	_, file, _, _ := runtime.Caller(0)
 	src := filepath.Join(filepath.Dir(file), "testdata", "oauthserver")
-	cmd := exec.Command(filepath.Join(src, "install.sh"))
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
+	in, err := nodefixture.Run(src, "oauthserver", "oidc-provider/package.json")
 	if err != nil {
-		return nodeInstall{}, fmt.Errorf("internal/oauthtest/testdata/oauthserver/install.sh: %v\n%s", err, stderr.String())
+		return nodeInstall{}, err
 	}
-	n := nodeInstall{src: src}
-	for _, line := range strings.Split(string(out), "\n") {
-		k, v, _ := strings.Cut(line, "=")
-		switch k {
-		case "node":
-			n.node = v
-		case "modules":
-			n.modules = v
-		}
-	}
-	if n.node == "" || n.modules == "" {
-		return nodeInstall{}, fmt.Errorf("internal/oauthtest/testdata/oauthserver/install.sh printed no node or modules:\n%s", out)
-	}
-	return n, nil
+	return nodeInstall{src: src, node: in.Node, modules: in.Modules}, nil
 })
 
 // nodeInstall is where the fixture's script, Node and its modules are.
