@@ -225,3 +225,71 @@ func TestServerInstructionsStoredOnPass(t *testing.T) {
 		t.Fatalf("agent instructions = %v", ins)
 	}
 }
+
+// TestAuditEventValuesRoundTrip: the array literals InsertAuditEvents
+// builds carry every value as itself, however it is spelled, and every
+// absent one as NULL.
+func TestAuditEventValuesRoundTrip(t *testing.T) {
+	t.Parallel()
+	ctx, s, tenant := newTenantStore(t, "t")
+	hostile := []string{"", "NULL", "null", `a "quoted" word`, `back\slash\`, "{braces},commas", " spaced ", "line\nbreak\ttab", "ünïcødé ✓", `\"`, "}"}
+	agent, token := uuid.New(), uuid.New()
+	at := time.Date(2026, 12, 1, 19, 2, 3, 456_000_000, time.UTC)
+	var want []AuditEvent
+	for i, v := range hostile {
+		want = append(want, AuditEvent{Key: Key[uuid.UUID]{ID: newAuditEventID(), TenantID: tenant}, At: at.Add(time.Duration(i) * time.Millisecond),
+			Action: "tools/call", AgentID: &agent, TokenID: &token, RecordKind: new("server"), RecordID: new(v), Tool: new(v + "__t"),
+			Outcome: "error", DurationMs: new(int64(-i)), Error: new(v)})
+	}
+	// And one with every optional column absent, its time the database's.
+	want = append(want, AuditEvent{Key: Key[uuid.UUID]{TenantID: tenant}, Action: "connection.delete", Outcome: "ok"})
+	if err := s.InsertAuditEvents(ctx, want); err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := s.ListAuditEvents(ctx, ListAuditEventsParams{TenantID: tenant, Limit: 100})
+	if err != nil || len(got) != len(want) {
+		t.Fatalf("list: %d events, %v; want %d", len(got), err, len(want))
+	}
+	byID := map[uuid.UUID]AuditEvent{}
+	for _, ev := range got {
+		byID[ev.ID] = ev
+	}
+	for _, w := range want[:len(hostile)] {
+		g, ok := byID[w.ID]
+		if !ok {
+			t.Fatalf("event %s (record %q) missing", w.ID, *w.RecordID)
+		}
+		if !g.At.Equal(w.At) || *g.RecordID != *w.RecordID || *g.Tool != *w.Tool || *g.Error != *w.Error ||
+			*g.DurationMs != *w.DurationMs || *g.AgentID != agent || *g.TokenID != token || *g.RecordKind != "server" || g.APIKeyID != nil {
+			t.Errorf("stored %+v\nwant     %+v", g, w)
+		}
+	}
+	var bare AuditEvent
+	for _, ev := range got {
+		if ev.Action == "connection.delete" {
+			bare = ev
+		}
+	}
+	if bare.ID == uuid.Nil || bare.At.IsZero() || bare.AgentID != nil || bare.TokenID != nil || bare.RecordKind != nil ||
+		bare.RecordID != nil || bare.Tool != nil || bare.DurationMs != nil || bare.Error != nil {
+		t.Fatalf("event without optional values stored as %+v", bare)
+	}
+}
+
+// TestAuditEventsOutliveTheirTenant: the audit log keeps no foreign key,
+// not even to its tenant (migration 00009), so removing a tenant's rows by
+// hand leaves its trail.
+func TestAuditEventsOutliveTheirTenant(t *testing.T) {
+	t.Parallel()
+	ctx, s, tenant := newTenantStore(t, "gone")
+	if err := s.InsertAuditEvents(ctx, []AuditEvent{{Key: Key[uuid.UUID]{TenantID: tenant}, Action: "tools/call", Outcome: "ok"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.db.Exec(`DELETE FROM tenants WHERE id = $1`, tenant); err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := s.ListAuditEvents(ctx, ListAuditEventsParams{TenantID: tenant, Limit: 10})
+	if err != nil || len(got) != 1 {
+		t.Fatalf("after the tenant went: %d events, %v; want its 1", len(got), err)
+	}
+}

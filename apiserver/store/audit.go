@@ -3,12 +3,12 @@ package store
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
-	"github.com/lib/pq"
 
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/contract"
 )
@@ -147,22 +147,12 @@ const insertAuditEventsQuery = `
 			AS e(id, tenant_id, at, action, agent_id, token_id, api_key_id, record_kind, record_id, tool,
 				outcome, duration_ms, error)`
 
-// auditEventArgs are insertAuditEventsQuery's arguments for events.
+// auditEventArgs are insertAuditEventsQuery's arguments for events: each
+// column an array literal in PostgreSQL's text form, written here rather
+// than by pq.Array, whose reflection cost the gateway's audit writer a
+// fifth of its CPU per group.
 func auditEventArgs(events []AuditEvent) ([]any, error) {
-	n := len(events)
-	ids := make(pq.StringArray, n)
-	tenants := make(pq.StringArray, n)
-	ats := make([]*string, n)
-	actions := make(pq.StringArray, n)
-	agents := make([]*string, n)
-	tokens := make([]*string, n)
-	keys := make([]*string, n)
-	kinds := make([]*string, n)
-	records := make([]*string, n)
-	tools := make([]*string, n)
-	outcomes := make(pq.StringArray, n)
-	durations := make([]*int64, n)
-	errs := make([]*string, n)
+	var cols [13]arrayLiteral
 	for i, ev := range events {
 		if ev.Action == "" || ev.Outcome == "" {
 			return nil, fmt.Errorf("audit event %d: action and outcome are required", i)
@@ -170,17 +160,85 @@ func auditEventArgs(events []AuditEvent) ([]any, error) {
 		if ev.ID == uuid.Nil {
 			ev.ID = newAuditEventID()
 		}
-		ids[i], tenants[i] = ev.ID.String(), ev.TenantID.String()
-		if !ev.At.IsZero() {
-			ats[i] = new(ev.At.UTC().Format(time.RFC3339Nano))
+		cols[0].uuid(&ev.ID)
+		cols[1].uuid(&ev.TenantID)
+		if ev.At.IsZero() {
+			cols[2].null()
+		} else {
+			cols[2].bare(ev.At.UTC().AppendFormat(cols[2].open(), time.RFC3339Nano))
 		}
-		actions[i], outcomes[i] = ev.Action, ev.Outcome
-		agents[i], tokens[i], keys[i] = uuidText(ev.AgentID), uuidText(ev.TokenID), uuidText(ev.APIKeyID)
-		kinds[i], records[i], tools[i] = ev.RecordKind, ev.RecordID, ev.Tool
-		durations[i], errs[i] = ev.DurationMs, ev.Error
+		cols[3].text(&ev.Action)
+		cols[4].uuid(ev.AgentID)
+		cols[5].uuid(ev.TokenID)
+		cols[6].uuid(ev.APIKeyID)
+		cols[7].text(ev.RecordKind)
+		cols[8].text(ev.RecordID)
+		cols[9].text(ev.Tool)
+		cols[10].text(&ev.Outcome)
+		if ev.DurationMs == nil {
+			cols[11].null()
+		} else {
+			cols[11].bare(strconv.AppendInt(cols[11].open(), *ev.DurationMs, 10))
+		}
+		cols[12].text(ev.Error)
 	}
-	return []any{ids, tenants, pq.Array(ats), actions, pq.Array(agents), pq.Array(tokens), pq.Array(keys),
-		pq.Array(kinds), pq.Array(records), pq.Array(tools), outcomes, pq.Array(durations), pq.Array(errs)}, nil
+	args := make([]any, len(cols))
+	for i := range cols {
+		args[i] = cols[i].String()
+	}
+	return args, nil
+}
+
+// arrayLiteral builds a one-dimensional array in PostgreSQL's text input
+// form ("{a,NULL,\"b c\"}"), an element at a time.
+type arrayLiteral struct{ b []byte }
+
+// open starts an element and returns the buffer to append it to; bare
+// takes the result back.
+func (a *arrayLiteral) open() []byte {
+	if len(a.b) == 0 {
+		a.b = append(a.b, '{')
+	} else {
+		a.b = append(a.b, ',')
+	}
+	return a.b
+}
+
+func (a *arrayLiteral) bare(b []byte) { a.b = b }
+
+func (a *arrayLiteral) null() { a.b = append(a.open(), "NULL"...) }
+
+func (a *arrayLiteral) uuid(id *uuid.UUID) {
+	if id == nil {
+		a.null()
+		return
+	}
+	a.b = append(a.open(), id.String()...)
+}
+
+// text appends s quoted, so that no value (empty, "NULL", one with commas,
+// braces, quotes or backslashes) is read as anything but itself.
+func (a *arrayLiteral) text(s *string) {
+	if s == nil {
+		a.null()
+		return
+	}
+	b := append(a.open(), '"')
+	for i := 0; i < len(*s); i++ {
+		if c := (*s)[i]; c == '"' || c == '\\' {
+			b = append(b, '\\')
+		}
+		b = append(b, (*s)[i])
+	}
+	a.b = append(b, '"')
+}
+
+// String is the literal; "{}" when no element was added.
+func (a *arrayLiteral) String() string {
+	if len(a.b) == 0 {
+		return "{}"
+	}
+	return string(append(a.b, '}'))
 }
 
 // ListAuditEvents returns a page of the tenant's audit events, newest
@@ -238,11 +296,4 @@ func newAuditEventID() uuid.UUID {
 		return uuid.New()
 	}
 	return id
-}
-
-func uuidText(id *uuid.UUID) *string {
-	if id == nil {
-		return nil
-	}
-	return new(id.String())
 }
