@@ -337,15 +337,26 @@ func (ep *endpoint) relay(w http.ResponseWriter, r *http.Request, c passCall) {
 // relayStream passes an upstream's event stream on: each message as it
 // comes (progress, logging, input requests of the call), the answer last,
 // once its audit event is stored. A message answering another id is
-// dropped; a stream that ends without the answer ends with an error.
+// dropped; a stream that ends without the answer ends with an error. When
+// nothing came before the answer (or the error), it goes back as a JSON
+// body instead of a stream of one event: the caller accepted both (see
+// passMedia), and a JSON body costs it, and the gateway, less to handle.
 func (ep *endpoint) relayStream(ctx context.Context, cancel context.CancelFunc, w http.ResponseWriter, body io.Reader,
 	id json.RawMessage, done func(contract.AuditOutcome, error)) {
-	h := w.Header()
-	h.Set("Content-Type", "text/event-stream")
-	h.Set("Cache-Control", "no-cache, no-transform")
-	w.WriteHeader(http.StatusOK)
+	// The stream starts with the first message that is not the answer.
+	streaming := false
+	start := func() {
+		h := w.Header()
+		h.Set("Content-Type", "text/event-stream")
+		h.Set("Cache-Control", "no-cache, no-transform")
+		w.WriteHeader(http.StatusOK)
+		streaming = true
+	}
 	rc := http.NewResponseController(w)
 	write := func(data []byte) bool {
+		if !streaming {
+			start()
+		}
 		// Three writes into the response's buffer, not a formatted copy.
 		_, err := io.WriteString(w, "event: message\ndata: ")
 		if err == nil {
@@ -369,7 +380,11 @@ func (ep *endpoint) relayStream(ctx context.Context, cancel context.CancelFunc, 
 			}
 			err = upstreamError(ctx, err)
 			done(contract.OutcomeError, err)
-			write(rpcError(id, err))
+			if streaming {
+				write(rpcError(id, err))
+			} else {
+				writeRPCError(w, id, err)
+			}
 			return
 		}
 		var ans passAnswer
@@ -386,7 +401,12 @@ func (ep *endpoint) relayStream(ctx context.Context, cancel context.CancelFunc, 
 			continue
 		}
 		done(ans.outcome())
-		write(data)
+		if streaming {
+			write(data)
+		} else {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write(data)
+		}
 		events.drain(cancel)
 		return
 	}

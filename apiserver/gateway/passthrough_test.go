@@ -428,3 +428,90 @@ func TestPassThroughReusesConnections(t *testing.T) {
 		t.Errorf("%d sequential pass-through calls opened %d upstream connections, want them to reuse one", calls, n)
 	}
 }
+
+// mediaTypes is an http.RoundTripper that keeps the Content-Type of every
+// answer to a tools/call, in order.
+type mediaTypes struct {
+	base  http.RoundTripper
+	mu    sync.Mutex
+	calls []string
+}
+
+func (m *mediaTypes) RoundTrip(r *http.Request) (*http.Response, error) {
+	call := r.Header.Get("Mcp-Method") == "tools/call"
+	if r.Body != nil && !call {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			return nil, err
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		call = bytes.Contains(body, []byte(`"method":"tools/call"`))
+	}
+	resp, err := m.base.RoundTrip(r)
+	if err == nil && call {
+		m.mu.Lock()
+		m.calls = append(m.calls, resp.Header.Get("Content-Type"))
+		m.mu.Unlock()
+	}
+	return resp, err
+}
+
+// An upstream that answers a call on an event stream carrying nothing but
+// the answer has it passed on as one JSON body (the caller accepts both,
+// and it costs each side less); a stream that carries anything before the
+// answer, here progress, is passed on as a stream.
+func TestPassThroughAnswerAloneGoesBackAsJSON(t *testing.T) {
+	e := newAgentEnv(t)
+	const token = "record-token-77aa"
+	upstream := watchedUpstream(t, mcptest.NewInteractive("upstream"), &watched{}, token)
+	ctx := context.Background()
+	srv, err := e.client.CreateServer(ctx, contract.CreateServerRequest{
+		ProjectID: e.project, Name: "json", URL: &upstream, BearerToken: new(token),
+		TransportType: contract.TransportHTTP, ConnectionType: contract.ConnectionProxy,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.api.ServerChecker.CheckServer(ctx, e.api.TenantID, srv.ID); err != nil {
+		t.Fatal(err)
+	}
+	e.key("caller-key")
+	seen := &mediaTypes{base: &bearer{key: "caller-key", base: http.DefaultTransport}}
+	var progress atomic.Int32
+	client := mcp.NewClient(&mcp.Implementation{Name: "json-caller", Version: "1"}, &mcp.ClientOptions{
+		ProgressNotificationHandler: func(context.Context, *mcp.ProgressNotificationClientRequest) { progress.Add(1) },
+	})
+	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	cs, err := client.Connect(cctx, &mcp.StreamableClientTransport{Endpoint: e.url + "/mcp/servers/" + srv.ID,
+		HTTPClient: &http.Client{Transport: seen}, MaxRetries: -1}, &mcp.ClientSessionOptions{ProtocolVersion: "2026-07-28"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	for i := range 3 {
+		res, err := cs.CallTool(cctx, &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{"text": fmt.Sprint("hi ", i)}})
+		if err != nil || text(t, res) != fmt.Sprint("hi ", i) {
+			t.Fatalf("echo %d: %v %+v", i, err, res)
+		}
+	}
+	res, err := cs.CallTool(cctx, &mcp.CallToolParams{Name: "progress", Arguments: map[string]any{"steps": 2}, Meta: mcp.Meta{"progressToken": "p"}})
+	if err != nil || text(t, res) != "done" {
+		t.Fatalf("progress: %v %+v", err, res)
+	}
+	seen.mu.Lock()
+	got := slices.Clone(seen.calls)
+	seen.mu.Unlock()
+	// The first call opens the upstream session on the SDK path; the
+	// others pass through.
+	want := []string{"application/json", "application/json", "text/event-stream"}
+	if len(got) != 4 || !slices.Equal(got[1:], want) {
+		t.Fatalf("answers' media types %q, want %q after the first", got, want)
+	}
+	for deadline := time.Now().Add(30 * time.Second); progress.Load() < 2 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := progress.Load(); n != 2 {
+		t.Errorf("%d progress notifications reached the caller, want 2", n)
+	}
+}
