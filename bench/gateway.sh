@@ -3,7 +3,8 @@
 # everything-server (stateless, 2026-07-28, tool test_simple_text) called
 # directly, through /mcp/servers/{id} and through /mcp/agents/{id}, in
 # alternating runs of BENCH_GATEWAY_CLIENTS (16) sessions for
-# BENCH_GATEWAY_DURATION (5) seconds each, BENCH_GATEWAY_ROUNDS (3) rounds;
+# BENCH_GATEWAY_DURATION (4) seconds each, BENCH_GATEWAY_ROUNDS (6) rounds
+# (every other one in reverse order);
 # the API's CPU time per proxied call; and the API's RSS with
 # BENCH_GATEWAY_HOLD (1000) stateful 2025-06-18 sessions open through the
 # gateway (in front of a stateful everything-server). One `mcp-api serve`
@@ -20,8 +21,8 @@ prog=bench-gateway
 . "$root/scripts/lib.sh"
 
 clients=${BENCH_GATEWAY_CLIENTS:-16}
-duration=${BENCH_GATEWAY_DURATION:-5}
-rounds=${BENCH_GATEWAY_ROUNDS:-3}
+duration=${BENCH_GATEWAY_DURATION:-4}
+rounds=${BENCH_GATEWAY_ROUNDS:-6}
 hold=${BENCH_GATEWAY_HOLD:-1000}
 out=${BENCH_GATEWAY_OUT:-$root/bench/RESULTS-gateway.md}
 log_level=${BENCH_LOG_LEVEL:-info}
@@ -122,7 +123,7 @@ Written by \`bench/gateway.sh\` (\`make bench\`); every number below comes from 
 - Upstream: the Go SDK's conformance everything-server, stateless (2026-07-28), tool
   \`test_simple_text\`. API: \`mcp-api serve --no-scheduler\`, MCP_API_LOG_LEVEL=$log_level,
   no rate limit. Client: \`bench/cmd/gatewaybench\` (the Go SDK's client), $clients sessions calling
-  back to back, $rounds rounds of direct, gateway (and agent) runs alternating, ${duration}s measured
+  back to back, $rounds rounds of direct, gateway (and agent) runs alternating (every other round in reverse order), ${duration}s measured
   per run after 1s of warm-up, latencies pooled over the rounds; all on this machine.
 - API CPU per call: the API process's user + system time (/proc/<pid>/stat) over the measured
   runs, divided by the calls that succeeded in them.

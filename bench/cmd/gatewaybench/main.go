@@ -65,8 +65,8 @@ func run() error {
 	flag.StringVar(&c.tool, "tool", "test_simple_text", "the tool called")
 	flag.StringVar(&c.version, "version", "2026-07-28", "the protocol version of the measured sessions")
 	flag.IntVar(&c.clients, "c", 16, "concurrent sessions")
-	flag.IntVar(&c.rounds, "rounds", 3, "rounds of direct, gateway (and agent) runs")
-	flag.DurationVar(&c.duration, "d", 5*time.Second, "measured duration of each run")
+	flag.IntVar(&c.rounds, "rounds", 6, "rounds of direct, gateway (and agent) runs")
+	flag.DurationVar(&c.duration, "d", 4*time.Second, "measured duration of each run")
 	flag.DurationVar(&c.warmup, "warmup", time.Second, "unmeasured calls before each run")
 	flag.IntVar(&c.pid, "pid", 0, "the API's process id, for its CPU time and RSS")
 	flag.StringVar(&c.holdURL, "hold-url", "", "a stateful server's /mcp/servers/{id}, for the RSS with -hold sessions open")
@@ -96,7 +96,13 @@ func run() error {
 		}
 	}
 	for r := 1; r <= c.rounds; r++ {
-		for _, t := range targets {
+		// Every other round runs the targets in reverse order, so a
+		// machine that speeds up or slows down over the run favours none.
+		order := slices.Clone(targets)
+		if r%2 == 0 {
+			slices.Reverse(order)
+		}
+		for _, t := range order {
 			fmt.Fprintf(os.Stderr, "round %d/%d: %s, %d sessions, %s\n", r, c.rounds, t.name, c.clients, c.duration)
 			if err := t.measure(c); err != nil {
 				return fmt.Errorf("%s: %w", t.name, err)
@@ -123,8 +129,10 @@ type target struct {
 
 	calls, errs int64
 	elapsed     time.Duration
-	latencies   []time.Duration
-	cpuTicks    int64
+	// perRound is each round's calls per second.
+	perRound  []float64
+	latencies []time.Duration
+	cpuTicks  int64
 }
 
 // session opens one client session to url at version.
@@ -241,6 +249,7 @@ func (t *target) measure(c config) error {
 	t.calls += calls.Load()
 	t.errs += errs.Load()
 	t.elapsed += elapsed
+	t.perRound = append(t.perRound, float64(calls.Load())/elapsed.Seconds())
 	t.cpuTicks += ticks1 - ticks0
 	for _, l := range lat {
 		t.latencies = append(t.latencies, l...)
@@ -375,6 +384,28 @@ func onEach(ctx context.Context, n int, do func(ctx context.Context, i int) erro
 	return firstErr
 }
 
+// roundRatios lists t's throughput over direct's round by round, and
+// their median: the spread shows how much the machine moved during the
+// run, which the pooled ratio the target is judged on averages out.
+func roundRatios(t, direct *target) string {
+	var rs []float64
+	var parts []string
+	for i := range min(len(t.perRound), len(direct.perRound)) {
+		r := t.perRound[i] / direct.perRound[i]
+		rs = append(rs, r)
+		parts = append(parts, fmt.Sprintf("%.2f", r))
+	}
+	if len(rs) == 0 {
+		return "—"
+	}
+	slices.Sort(rs)
+	med := rs[len(rs)/2]
+	if len(rs)%2 == 0 {
+		med = (rs[len(rs)/2-1] + rs[len(rs)/2]) / 2
+	}
+	return fmt.Sprintf("%s (median %.2f)", strings.Join(parts, ", "), med)
+}
+
 // percentile is the q-quantile of the sorted durations (nearest rank).
 func percentile(sorted []time.Duration, q float64) time.Duration {
 	if len(sorted) == 0 {
@@ -423,6 +454,7 @@ func report(c config, targets []*target, agentNote string, holdRSS held, holdErr
 		if t.errs > 0 {
 			fmt.Printf("| %s calls without error | %d failed | MISSED |\n", t.name, t.errs)
 		}
+		fmt.Printf("| %s throughput, each round's ratio to that round's direct run | %s | (for scale) |\n", t.name, roundRatios(t, direct))
 	}
 	if c.holdURL != "" {
 		if holdErr != nil {
