@@ -90,19 +90,6 @@ func accessLog(log *slog.Logger) gin.HandlerFunc {
 		if path == "" {
 			path = c.Request.URL.Path
 		}
-		// Room for every attribute up front: appending the tenant to a
-		// literal of five moved the slice to the heap on every request.
-		attrs := make([]slog.Attr, 0, 6)
-		attrs = append(attrs,
-			slog.String("method", c.Request.Method),
-			slog.String("path", path),
-			slog.Int("status", status),
-			slog.Float64("latency_ms", float64(time.Since(start).Microseconds())/1000),
-			slog.String("request_id", c.GetString(keyRequestID)),
-		)
-		if tenant, ok := authenticated(c); ok {
-			attrs = append(attrs, slog.String("tenant_id", tenant.String()))
-		}
 		level := slog.LevelInfo
 		switch {
 		case status >= 500:
@@ -111,7 +98,27 @@ func accessLog(log *slog.Logger) gin.HandlerFunc {
 			// orchestrators poll these every few seconds
 			level = slog.LevelDebug
 		}
-		log.LogAttrs(c.Request.Context(), level, "request", attrs...)
+		// The record is made here rather than by log.LogAttrs, which
+		// walks the stack for the caller's source position on every line
+		// even when the handler prints none: a tenth of the line's cost.
+		ctx, h := c.Request.Context(), log.Handler()
+		if !h.Enabled(ctx, level) {
+			return
+		}
+		r := slog.NewRecord(time.Now(), level, "request", 0)
+		// Up to five attributes are kept in the record itself; the tenant
+		// is the sixth.
+		r.AddAttrs(
+			slog.String("method", c.Request.Method),
+			slog.String("path", path),
+			slog.Int("status", status),
+			slog.Float64("latency_ms", float64(time.Since(start).Microseconds())/1000),
+			slog.String("request_id", c.GetString(keyRequestID)),
+		)
+		if tenant, ok := authenticated(c); ok {
+			r.AddAttrs(slog.String("tenant_id", tenant.String()))
+		}
+		_ = h.Handle(ctx, r)
 	}
 }
 
