@@ -30,9 +30,10 @@ import (
 // it does to the gateway, and the answer the same to the caller. Such a
 // call is posted upstream as the caller sent it (at an agent endpoint, with
 // the tool's prefix taken off its name) — through the prober, with the
-// record's credentials and the address guard — and the answer streamed back
-// as the upstream sent it, read only as far as the audit needs (which call
-// it answers, whether it is an error). That costs one decode of the
+// record's credentials and the address guard — and the answer passed back
+// as the upstream sent it (an answer alone on an event stream as a JSON
+// body), read only as far as the audit needs (which call it answers,
+// whether it is an error). That costs one decode of the
 // request's envelope instead of an SDK server session, an SDK client call
 // and their re-encodings.
 //
