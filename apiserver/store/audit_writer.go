@@ -15,8 +15,11 @@ const (
 	// DefaultAuditMaxWait is serve's MaxWait. A commit costs PostgreSQL
 	// some 300 µs of CPU whatever its size, a row some 45: in the gateway
 	// benchmark (16 concurrent callers, one run each, PostgreSQL's CPU per
-	// call) 230 µs with 2 ms, 137 with 5 and 100 with 10. 5 ms is at most
-	// that much more per call under load, and none for a lone caller.
+	// call) 230 µs with 2 ms, 137 with 5 and 100 with 10, measured while
+	// audit_events still had its tenant foreign key (a trigger and an
+	// index probe per row; migration 00009 dropped it): 90-120 µs with 5
+	// ms since. 5 ms is at most that much more per call under load, and
+	// none for a lone caller.
 	DefaultAuditMaxWait = 5 * time.Millisecond
 	// DefaultAuditWriteTimeout bounds one group's insert, so a database
 	// that hangs fails the waiters instead of holding them forever.
