@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/hex"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"net/http"
@@ -72,27 +71,17 @@ func parseTLS(t *TLS) (*tlsSettings, error) {
 		return &authError{kind: contract.ErrorTLS, msg: fmt.Sprintf(format, args...)}
 	}
 	if t.CABundle != "" {
+		// The API validated the bundle with this same parser when it was
+		// stored; a failure here is a record written some other way.
+		certs, err := contract.ParseCertificates(t.CABundle)
+		if err != nil {
+			return nil, bad("tls.caBundle %v: set it to the CA certificate(s) that signed the server's certificate", err)
+		}
 		pool := x509.NewCertPool()
-		rest := []byte(t.CABundle)
-		for {
-			var block *pem.Block
-			block, rest = pem.Decode(rest)
-			if block == nil {
-				break
-			}
-			if block.Type != "CERTIFICATE" {
-				continue
-			}
-			c, err := x509.ParseCertificate(block.Bytes)
-			if err != nil {
-				return nil, bad("tls.caBundle holds a certificate that does not parse: %v", err)
-			}
+		for _, c := range certs {
 			pool.AddCert(c)
-			s.bundle = append(s.bundle, c)
 		}
-		if len(s.bundle) == 0 {
-			return nil, bad("tls.caBundle holds no PEM certificate: set it to the CA certificate(s) that signed the server's certificate")
-		}
+		s.bundle = certs
 		s.config.RootCAs = pool
 	}
 	switch {

@@ -256,7 +256,7 @@ func TestTLS(t *testing.T) {
 		{"client certificate refused", good, &TLS{CABundle: ca.pem, ClientCertificate: foreignCert, ClientKey: foreignKey},
 			[]string{`refused the client certificate "CN=stranger" (issued by "CN=another CA"`, "check that the server trusts the CA that issued tls.clientCertificate"}, foreignKey},
 		{"bundle without a certificate", good, &TLS{CABundle: "not a PEM"},
-			[]string{"tls.caBundle holds no PEM certificate"}, ""},
+			[]string{"tls.caBundle must hold at least one PEM CERTIFICATE block", "set it to the CA certificate(s) that signed the server's certificate"}, ""},
 		{"key does not match", good, &TLS{CABundle: ca.pem, ClientCertificate: clientCert, ClientKey: foreignKey},
 			[]string{"tls.clientCertificate and tls.clientKey cannot be used together"}, foreignKey},
 	} {
