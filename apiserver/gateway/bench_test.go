@@ -34,7 +34,7 @@ func BenchmarkStatelessToolsCall(b *testing.B) {
 	endpoint := e.endpoint(e.register(b, "bench", upstream.URL, contract.ConnectionProxy))
 	e.api.ServerChecker.Wait()
 	ctx := context.Background()
-	hc := &http.Client{Transport: &bearer{key: e.api.APIKey, base: &http.Transport{MaxIdleConnsPerHost: 64}}}
+	hc := &http.Client{Transport: mcptest.Headers{Bearer: e.api.APIKey, Base: &http.Transport{MaxIdleConnsPerHost: 64}}}
 	b.SetParallelism(8)
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {

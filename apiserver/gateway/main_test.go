@@ -13,6 +13,7 @@ import (
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/gateway"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/httpapi"
 	"github.com/mcpconn/terraform-provider-mcp/apiserver/probe"
+	"github.com/mcpconn/terraform-provider-mcp/internal/mcptest"
 	"github.com/mcpconn/terraform-provider-mcp/internal/pgtest"
 )
 
@@ -80,19 +81,5 @@ func (e *env) register(t testing.TB, name, url string, conn contract.ConnectionT
 // endpoint is the gateway URL of server id.
 func (e *env) endpoint(id string) string { return e.api.URL + "/mcp/servers/" + id }
 
-// bearer adds "Authorization: Bearer key" to every request.
-type bearer struct {
-	key  string
-	base http.RoundTripper
-}
-
-func (b *bearer) RoundTrip(r *http.Request) (*http.Response, error) {
-	r = r.Clone(r.Context())
-	r.Header.Set("Authorization", "Bearer "+b.key)
-	return b.base.RoundTrip(r)
-}
-
 // httpClient authenticates with key.
-func httpClient(key string) *http.Client {
-	return &http.Client{Transport: &bearer{key: key, base: http.DefaultTransport}}
-}
+func httpClient(key string) *http.Client { return mcptest.BearerClient(key) }

@@ -23,19 +23,6 @@ import (
 	"github.com/mcpconn/terraform-provider-mcp/internal/reqid"
 )
 
-// traced authenticates with key and sends the request id id holds.
-type traced struct {
-	key string
-	id  *atomic.Pointer[string]
-}
-
-func (tr traced) RoundTrip(r *http.Request) (*http.Response, error) {
-	r = r.Clone(r.Context())
-	r.Header.Set("Authorization", "Bearer "+tr.key)
-	r.Header.Set(reqid.Header, *tr.id.Load())
-	return http.DefaultTransport.RoundTrip(r)
-}
-
 // TestCallsAreCountedAndTraced: every audited call, at a server's and an
 // agent's endpoint, is counted by endpoint kind, method and outcome — with
 // no auditor configured, too — and its log line names the HTTP request
@@ -70,7 +57,7 @@ func TestCallsAreCountedAndTraced(t *testing.T) {
 		t.Helper()
 		id.Store(new(opener))
 		cs, err := mcp.NewClient(&mcp.Implementation{Name: "observe", Version: "1"}, nil).Connect(ctx, &mcp.StreamableClientTransport{
-			Endpoint: endpoint, HTTPClient: &http.Client{Transport: traced{key: key, id: &id}}, MaxRetries: -1,
+			Endpoint: endpoint, HTTPClient: &http.Client{Transport: mcptest.Headers{Bearer: key, RequestID: &id}}, MaxRetries: -1,
 		}, &mcp.ClientSessionOptions{ProtocolVersion: "2025-11-25"})
 		if err != nil {
 			t.Fatal(err)

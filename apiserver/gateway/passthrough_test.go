@@ -476,7 +476,7 @@ func TestPassThroughAnswerAloneGoesBackAsJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.key("caller-key")
-	seen := &mediaTypes{base: &bearer{key: "caller-key", base: http.DefaultTransport}}
+	seen := &mediaTypes{base: mcptest.Headers{Bearer: "caller-key"}}
 	var progress atomic.Int32
 	client := mcp.NewClient(&mcp.Implementation{Name: "json-caller", Version: "1"}, &mcp.ClientOptions{
 		ProgressNotificationHandler: func(context.Context, *mcp.ProgressNotificationClientRequest) { progress.Add(1) },

@@ -63,19 +63,10 @@ func assignedAgent(t *testing.T, g *gatewaySetup, name, server string) (contract
 	return ag, tok
 }
 
-// bearerTransport adds "Authorization: Bearer token" to every request.
-type bearerTransport struct{ token string }
-
-func (b bearerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	r = r.Clone(r.Context())
-	r.Header.Set("Authorization", "Bearer "+b.token)
-	return http.DefaultTransport.RoundTrip(r)
-}
-
 func connectMCP(ctx context.Context, endpoint, token, version string) (*mcp.ClientSession, error) {
 	c := mcp.NewClient(&mcp.Implementation{Name: "httpapi-test", Version: "1"}, nil)
 	return c.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: endpoint, MaxRetries: -1, DisableStandaloneSSE: true,
-		HTTPClient: &http.Client{Transport: bearerTransport{token: token}}}, &mcp.ClientSessionOptions{ProtocolVersion: version})
+		HTTPClient: mcptest.BearerClient(token)}, &mcp.ClientSessionOptions{ProtocolVersion: version})
 }
 
 // TestGatewayServerThroughAgentToken drives /mcp/servers/{id} with the Go

@@ -25,24 +25,13 @@ func connectThroughGateway(t *testing.T, ctx context.Context, name, endpoint, ke
 	t.Helper()
 	session, err := mcp.NewClient(&mcp.Implementation{Name: name, Version: "1"}, nil).Connect(ctx, &mcp.StreamableClientTransport{
 		Endpoint:   endpoint,
-		HTTPClient: &http.Client{Transport: bearer{key: key, next: http.DefaultTransport}},
+		HTTPClient: mcptest.BearerClient(key),
 		MaxRetries: -1,
 	}, nil)
 	if err != nil {
 		t.Fatalf("connect through the gateway: %v", err)
 	}
 	return session
-}
-
-type bearer struct {
-	key  string
-	next http.RoundTripper
-}
-
-func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
-	r = r.Clone(r.Context())
-	r.Header.Set("Authorization", "Bearer "+b.key)
-	return b.next.RoundTrip(r)
 }
 
 // TestServeProxiesMCPServers: serve mounts the gateway, so a proxy server is

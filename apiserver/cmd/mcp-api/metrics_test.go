@@ -17,22 +17,6 @@ import (
 	"github.com/mcpconn/terraform-provider-mcp/internal/promtest"
 )
 
-// tracedRoundTripper sends the API key, and the request id id holds (when
-// set), on every request, as a caller that traces its calls would.
-type tracedRoundTripper struct {
-	key string
-	id  *atomic.Pointer[string]
-}
-
-func (rt tracedRoundTripper) RoundTrip(r *http.Request) (*http.Response, error) {
-	r = r.Clone(r.Context())
-	r.Header.Set("Authorization", "Bearer "+rt.key)
-	if id := rt.id.Load(); id != nil {
-		r.Header.Set("X-Request-Id", *id)
-	}
-	return http.DefaultTransport.RoundTrip(r)
-}
-
 // send makes a request with the request id id, answering want.
 func send(t *testing.T, method, url, key, id, body string, want int) string {
 	t.Helper()
@@ -128,7 +112,7 @@ func TestServeMetricsAndTracing(t *testing.T) {
 			opts = &mcp.ClientSessionOptions{ProtocolVersion: version}
 		}
 		session, err := mcp.NewClient(&mcp.Implementation{Name: "metrics-test", Version: "1"}, nil).Connect(ctx, &mcp.StreamableClientTransport{
-			Endpoint: srv.Server.GatewayURL, HTTPClient: &http.Client{Transport: tracedRoundTripper{key: key, id: &id}}, MaxRetries: -1,
+			Endpoint: srv.Server.GatewayURL, HTTPClient: &http.Client{Transport: mcptest.Headers{Bearer: key, RequestID: &id}}, MaxRetries: -1,
 		}, opts)
 		if err != nil {
 			t.Fatalf("connect through the gateway: %v", err)
